@@ -1,0 +1,100 @@
+//===- BraidDialect.h - The braid dialect -----------------------*- C++ -*-===//
+//
+// Collectives, async futures and layer-level ops of Braid. Include this one
+// header to use the dialect.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef BRAID_DIALECT_BRAID_IR_BRAIDDIALECT_H
+#define BRAID_DIALECT_BRAID_IR_BRAIDDIALECT_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Shard/IR/ShardDialect.h"
+#include "mlir/Dialect/Shard/IR/ShardOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Dialect.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/IR/TypeUtilities.h"
+#include "mlir/Interfaces/ControlFlowInterfaces.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "braid/Dialect/Braid/IR/BraidDialect.h.inc"
+#include "braid/Dialect/Braid/IR/BraidEnums.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "braid/Dialect/Braid/IR/BraidAttrs.h.inc"
+
+#define GET_TYPEDEF_CLASSES
+#include "braid/Dialect/Braid/IR/BraidTypes.h.inc"
+
+namespace mlir {
+namespace braid {
+
+/// Work an op does on one rank, independent of hardware.
+struct OpCost {
+  int64_t flops = 0;
+  int64_t bytesRead = 0;
+  int64_t bytesWritten = 0;
+
+  OpCost &operator+=(const OpCost &other) {
+    flops += other.flops;
+    bytesRead += other.bytesRead;
+    bytesWritten += other.bytesWritten;
+    return *this;
+  }
+  bool operator==(const OpCost &other) const {
+    return flops == other.flops && bytesRead == other.bytesRead &&
+           bytesWritten == other.bytesWritten;
+  }
+};
+
+/// Size in bytes of one element of `type` as the runtime stores it (i1 takes
+/// a byte; sub-byte types round up).
+int64_t getElementByteSize(Type type);
+
+/// Bytes of a statically shaped tensor or memref; failure when dynamic.
+FailureOr<int64_t> getStaticByteSize(Type shapedType);
+
+/// Cost of an op that reads every shaped operand and writes every shaped
+/// result once, doing `flops` operations; failure when a shape is dynamic.
+FailureOr<OpCost> getBoundaryCost(Operation *op, int64_t flops);
+
+/// Number of elements of a statically shaped value; failure when dynamic.
+FailureOr<int64_t> getStaticNumElements(Type shapedType);
+
+/// The `shard.grid` named `grid` as seen from `from`, or nullptr.
+shard::GridOp lookupGrid(Operation *from, FlatSymbolRefAttr grid,
+                         SymbolTableCollection *symbolTables = nullptr);
+
+/// Number of ranks in the group formed by `axes` of `grid`; failure when the
+/// grid is missing, an axis is out of range or an axis size is dynamic.
+FailureOr<int64_t> getGroupSize(Operation *from, FlatSymbolRefAttr grid,
+                                ArrayRef<int16_t> axes,
+                                SymbolTableCollection *symbolTables = nullptr);
+
+} // namespace braid
+} // namespace mlir
+
+#include "braid/Dialect/Braid/IR/BraidOpInterfaces.h.inc"
+
+#define GET_OP_CLASSES
+#include "braid/Dialect/Braid/IR/BraidOps.h.inc"
+
+namespace mlir {
+namespace braid {
+/// Attaches CostOpInterface to the upstream arith, math, tensor and linalg
+/// ops Braid programs use.
+void registerUpstreamCostModels(DialectRegistry &registry);
+/// Attaches TilingInterface to braid's layer-level compute ops.
+void registerTilingInterfaceExternalModels(DialectRegistry &registry);
+/// Registers the braid dialect and all its external models.
+void registerBraidDialect(DialectRegistry &registry);
+} // namespace braid
+} // namespace mlir
+
+#endif // BRAID_DIALECT_BRAID_IR_BRAIDDIALECT_H

@@ -1,0 +1,59 @@
+//===- BraidDialect.td - The braid dialect ------------------*- tablegen -*-===//
+
+#ifndef BRAID_DIALECT_BRAID_IR_BRAIDDIALECT_TD
+#define BRAID_DIALECT_BRAID_IR_BRAIDDIALECT_TD
+
+include "mlir/IR/OpBase.td"
+
+def Braid_Dialect : Dialect {
+  let name = "braid";
+  let cppNamespace = "::mlir::braid";
+  let summary = "Collectives, async futures and layer-level ops for overlapping "
+                "communication with computation";
+  let description = [{
+    The `braid` dialect holds only what upstream MLIR lacks for describing
+    one rank of a distributed (SPMD) LLM program whose communication is to be
+    hidden behind its computation:
+
+    * **Collectives** over a group of ranks. A group is one or more axes of an
+      upstream `shard.grid`; its members are ordered row-major over those axes.
+      A grid whose devices are permuted carries the discardable attribute
+      `braid.device_order` (checked by this dialect).
+    * **`braid.rank`**: this rank's position within a group.
+    * **Async**: `braid.start` runs any ops (a collective or compute) on a
+      stream with a priority and returns a typed `!braid.future`; only
+      `braid.await` turns a future back into values, so reading a result
+      before it is ready cannot be written.
+    * **Layer-level ops** that passes match and the runtime has tuned kernels
+      for: normalisations, activations, attention, grouped (expert) matmul and
+      the MoE routing ops, plus gather/scatter/top-k/sort.
+
+    Fine-grained tensor computation is expressed with upstream `arith`, `math`,
+    `tensor` and `linalg` (including `linalg.softmax`). See
+    `docs/Rationale.md`.
+  }];
+  let useDefaultTypePrinterParser = 1;
+  let useDefaultAttributePrinterParser = 1;
+  let hasConstantMaterializer = 1;
+  let hasOperationAttrVerify = 1;
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::shard::ShardDialect"
+  ];
+  let extraClassDeclaration = [{
+    /// Discardable attribute on `shard.grid` giving the device of each
+    /// flattened (row-major) grid position when devices are permuted.
+    static constexpr ::llvm::StringLiteral kDeviceOrderAttrName =
+        "braid.device_order";
+  private:
+    void registerTypes();
+    void registerAttributes();
+  public:
+  }];
+}
+
+class Braid_Op<string mnemonic, list<Trait> traits = []>
+    : Op<Braid_Dialect, mnemonic, traits>;
+
+#endif // BRAID_DIALECT_BRAID_IR_BRAIDDIALECT_TD

@@ -1,0 +1,27 @@
+//===- BraidTypes.td - braid types ---------------------------*- tablegen -*-===//
+
+#ifndef BRAID_DIALECT_BRAID_IR_BRAIDTYPES_TD
+#define BRAID_DIALECT_BRAID_IR_BRAIDTYPES_TD
+
+include "braid/Dialect/Braid/IR/BraidDialect.td"
+include "mlir/IR/AttrTypeBase.td"
+
+def Braid_FutureType : TypeDef<Braid_Dialect, "Future"> {
+  let mnemonic = "future";
+  let summary = "values that some stream is still computing";
+  let description = [{
+    The result of `braid.start`: the values its body yields, not yet ready.
+    The only way to read them is `braid.await`, which makes the awaiting
+    stream wait for the producing one.
+
+    ```mlir
+    !braid.future<tensor<64x128xf32>>
+    !braid.future<tensor<8xf32>, tensor<8xi32>>
+    ```
+  }];
+  let parameters = (ins ArrayRefParameter<"::mlir::Type", "value types">:$valueTypes);
+  let assemblyFormat = "`<` $valueTypes `>`";
+  let genVerifyDecl = 1;
+}
+
+#endif // BRAID_DIALECT_BRAID_IR_BRAIDTYPES_TD

@@ -1,0 +1,160 @@
+//===- BraidDialect.cpp - braid dialect, types and attributes -------------===//
+
+#include "braid/Dialect/Braid/IR/BraidDialect.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallBitVector.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace mlir::braid;
+
+#include "braid/Dialect/Braid/IR/BraidDialect.cpp.inc"
+#include "braid/Dialect/Braid/IR/BraidEnums.cpp.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "braid/Dialect/Braid/IR/BraidAttrs.cpp.inc"
+
+#define GET_TYPEDEF_CLASSES
+#include "braid/Dialect/Braid/IR/BraidTypes.cpp.inc"
+
+void BraidDialect::initialize() {
+  registerTypes();
+  registerAttributes();
+  addOperations<
+#define GET_OP_LIST
+#include "braid/Dialect/Braid/IR/BraidOps.cpp.inc"
+      >();
+}
+
+void BraidDialect::registerTypes() {
+  addTypes<
+#define GET_TYPEDEF_LIST
+#include "braid/Dialect/Braid/IR/BraidTypes.cpp.inc"
+      >();
+}
+
+void BraidDialect::registerAttributes() {
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "braid/Dialect/Braid/IR/BraidAttrs.cpp.inc"
+      >();
+}
+
+Operation *BraidDialect::materializeConstant(OpBuilder &builder,
+                                             Attribute value, Type type,
+                                             Location loc) {
+  return arith::ConstantOp::materialize(builder, value, type, loc);
+}
+
+LogicalResult BraidDialect::verifyOperationAttribute(Operation *op,
+                                                     NamedAttribute attr) {
+  if (attr.getName() != kDeviceOrderAttrName)
+    return op->emitError() << "unknown braid attribute '"
+                           << attr.getName().getValue() << "'";
+  auto order = dyn_cast<DeviceOrderAttr>(attr.getValue());
+  if (!order)
+    return op->emitError() << "'" << kDeviceOrderAttrName
+                           << "' must be a #braid.device_order attribute";
+  auto grid = dyn_cast<shard::GridOp>(op);
+  if (!grid)
+    return op->emitError() << "'" << kDeviceOrderAttrName
+                           << "' belongs on a shard.grid, not on '"
+                           << op->getName() << "'";
+  int64_t numDevices = 1;
+  for (int64_t size : grid.getShape()) {
+    if (ShapedType::isDynamic(size))
+      return op->emitError() << "'" << kDeviceOrderAttrName
+                             << "' needs a grid of static shape";
+    numDevices *= size;
+  }
+  if (static_cast<int64_t>(order.getDevices().size()) != numDevices)
+    return op->emitError() << "device order lists "
+                           << order.getDevices().size()
+                           << " devices but the grid has " << numDevices;
+  return success();
+}
+
+LogicalResult
+DeviceOrderAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                        ArrayRef<int64_t> devices) {
+  llvm::SmallBitVector seen(devices.size());
+  for (int64_t device : devices) {
+    if (device < 0 || device >= static_cast<int64_t>(devices.size()))
+      return emitError() << "device order entry " << device
+                         << " is outside [0, " << devices.size() << ")";
+    if (seen.test(device))
+      return emitError() << "device " << device
+                         << " appears twice in the device order";
+    seen.set(device);
+  }
+  return success();
+}
+
+LogicalResult FutureType::verify(function_ref<InFlightDiagnostic()> emitError,
+                                 ArrayRef<Type> valueTypes) {
+  for (Type type : valueTypes)
+    if (isa<FutureType>(type))
+      return emitError() << "a future cannot hold another future";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Shared helpers
+//===----------------------------------------------------------------------===//
+
+int64_t mlir::braid::getElementByteSize(Type type) {
+  if (type.isIndex())
+    return 8;
+  if (auto complex = dyn_cast<ComplexType>(type))
+    return 2 * getElementByteSize(complex.getElementType());
+  unsigned bits = type.getIntOrFloatBitWidth();
+  return std::max<int64_t>(1, (bits + 7) / 8);
+}
+
+FailureOr<int64_t> mlir::braid::getStaticByteSize(Type type) {
+  auto shaped = dyn_cast<ShapedType>(type);
+  if (!shaped)
+    return type.isIntOrIndexOrFloat() ? getElementByteSize(type)
+                                      : FailureOr<int64_t>(failure());
+  if (!shaped.hasStaticShape())
+    return failure();
+  return shaped.getNumElements() * getElementByteSize(shaped.getElementType());
+}
+
+shard::GridOp mlir::braid::lookupGrid(Operation *from, FlatSymbolRefAttr grid,
+                                      SymbolTableCollection *symbolTables) {
+  if (!grid)
+    return nullptr;
+  Operation *symbol =
+      symbolTables ? symbolTables->lookupNearestSymbolFrom(from, grid)
+                   : SymbolTable::lookupNearestSymbolFrom(from, grid);
+  return dyn_cast_or_null<shard::GridOp>(symbol);
+}
+
+FailureOr<int64_t> mlir::braid::getGroupSize(Operation *from,
+                                             FlatSymbolRefAttr grid,
+                                             ArrayRef<int16_t> axes,
+                                             SymbolTableCollection *tables) {
+  shard::GridOp gridOp = lookupGrid(from, grid, tables);
+  if (!gridOp)
+    return failure();
+  int64_t size = 1;
+  for (int16_t axis : axes) {
+    if (axis < 0 || axis >= gridOp.getRank())
+      return failure();
+    int64_t axisSize = gridOp.getShape()[axis];
+    if (ShapedType::isDynamic(axisSize))
+      return failure();
+    size *= axisSize;
+  }
+  return size;
+}
+
+void mlir::braid::registerBraidDialect(DialectRegistry &registry) {
+  registry.insert<BraidDialect>();
+  registerUpstreamCostModels(registry);
+  registerTilingInterfaceExternalModels(registry);
+}

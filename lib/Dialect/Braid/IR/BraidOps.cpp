@@ -1,0 +1,679 @@
+//===- BraidOps.cpp - braid operations ------------------------------------===//
+
+#include "braid/Dialect/Braid/IR/BraidDialect.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallSet.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::braid;
+
+//===----------------------------------------------------------------------===//
+// Helpers shared by the verifiers
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+std::string formatShape(ArrayRef<int64_t> shape) {
+  if (shape.empty())
+    return "a scalar";
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  llvm::interleave(
+      shape, os,
+      [&](int64_t dim) {
+        if (ShapedType::isDynamic(dim))
+          os << "?";
+        else
+          os << dim;
+      },
+      "x");
+  return text;
+}
+
+/// Checks `actual` against `expected` where both are static; `what` names
+/// the value in the message.
+LogicalResult verifyShape(Operation *op, StringRef what, Type actual,
+                          ArrayRef<int64_t> expected) {
+  auto shaped = cast<ShapedType>(actual);
+  bool matches = shaped.getRank() == static_cast<int64_t>(expected.size());
+  for (auto [a, e] : llvm::zip(shaped.getShape(), expected))
+    if (!ShapedType::isDynamic(a) && !ShapedType::isDynamic(e) && a != e)
+      matches = false;
+  if (matches)
+    return success();
+  return op->emitOpError() << "expected " << what << " of shape "
+                           << formatShape(expected) << ", got "
+                           << formatShape(shaped.getShape());
+}
+
+LogicalResult verifyElementType(Operation *op, StringRef what, Type actual,
+                                Type expected) {
+  Type element = getElementTypeOrSelf(actual);
+  if (element == expected)
+    return success();
+  return op->emitOpError() << "expected " << what << " with element type "
+                           << expected << ", got " << element;
+}
+
+LogicalResult verifyRank(Operation *op, StringRef what, Type actual,
+                         int64_t rank) {
+  if (cast<ShapedType>(actual).getRank() == rank)
+    return success();
+  return op->emitOpError() << "expected " << what << " of rank " << rank
+                           << ", got rank " << cast<ShapedType>(actual).getRank();
+}
+
+LogicalResult verifyDimInRange(Operation *op, StringRef what, int64_t dim,
+                               Type tensor) {
+  int64_t rank = cast<ShapedType>(tensor).getRank();
+  if (dim < rank)
+    return success();
+  return op->emitOpError() << what << " " << dim
+                           << " is out of range for a tensor of rank " << rank;
+}
+
+int64_t mulDims(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b)
+             ? ShapedType::kDynamic
+             : a * b;
+}
+
+LogicalResult verifyReductionType(Operation *op, ReductionKind kind,
+                                  Type tensor) {
+  Type element = getElementTypeOrSelf(tensor);
+  bool bitwise = kind == ReductionKind::And || kind == ReductionKind::Or ||
+                 kind == ReductionKind::Xor;
+  if (bitwise && !element.isSignlessInteger())
+    return op->emitOpError() << "reduction '" << stringifyReductionKind(kind)
+                             << "' needs an integer element type, got "
+                             << element;
+  if (element.isInteger(1) && !bitwise)
+    return op->emitOpError() << "reduction '" << stringifyReductionKind(kind)
+                             << "' is not defined on i1; use and/or/xor";
+  return success();
+}
+
+/// Verifies that `axes` of `grid` form a group and returns its size
+/// (kDynamic when an axis has dynamic size).
+FailureOr<int64_t> verifyGroup(Operation *op, FlatSymbolRefAttr grid,
+                               ArrayRef<int16_t> axes,
+                               SymbolTableCollection &symbolTables) {
+  Operation *symbol = symbolTables.lookupNearestSymbolFrom(op, grid);
+  if (!symbol)
+    return op->emitOpError() << "grid " << grid << " is not defined";
+  auto gridOp = dyn_cast<shard::GridOp>(symbol);
+  if (!gridOp)
+    return op->emitOpError() << grid << " names a '" << symbol->getName()
+                             << "', not a shard.grid";
+  llvm::SmallSet<int16_t, 4> seen;
+  int64_t size = 1;
+  for (int16_t axis : axes) {
+    if (axis < 0 || axis >= gridOp.getRank())
+      return op->emitOpError()
+             << "axis " << axis << " is out of range for grid " << grid
+             << " of rank " << gridOp.getRank();
+    if (!seen.insert(axis).second)
+      return op->emitOpError() << "axis " << axis << " appears twice";
+    size = mulDims(size, gridOp.getShape()[axis]);
+  }
+  return size;
+}
+
+FailureOr<int64_t> payloadOf(Value value) {
+  return getStaticByteSize(value.getType());
+}
+
+/// Folds a collective over a single rank to its input.
+OpFoldResult foldSingleRank(Operation *op, Value input, FlatSymbolRefAttr grid,
+                            ArrayRef<int16_t> axes) {
+  if (input.getType() != op->getResult(0).getType())
+    return {};
+  FailureOr<int64_t> size = getGroupSize(op, grid, axes);
+  if (failed(size) || *size != 1)
+    return {};
+  return input;
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Custom directive: pair lists `[[0, 1], [1, 0]]` stored flat.
+//===----------------------------------------------------------------------===//
+
+static ParseResult parsePairList(OpAsmParser &parser,
+                                 DenseI64ArrayAttr &pairs) {
+  SmallVector<int64_t> flat;
+  auto parsePair = [&]() -> ParseResult {
+    int64_t source, target;
+    if (parser.parseLSquare() || parser.parseInteger(source) ||
+        parser.parseComma() || parser.parseInteger(target) ||
+        parser.parseRSquare())
+      return failure();
+    flat.push_back(source);
+    flat.push_back(target);
+    return success();
+  };
+  if (parser.parseCommaSeparatedList(OpAsmParser::Delimiter::Square,
+                                     parsePair))
+    return failure();
+  pairs = parser.getBuilder().getDenseI64ArrayAttr(flat);
+  return success();
+}
+
+static void printPairList(OpAsmPrinter &printer, Operation *,
+                          DenseI64ArrayAttr pairs) {
+  ArrayRef<int64_t> flat = pairs.asArrayRef();
+  printer << "[";
+  for (size_t i = 0; i + 1 < flat.size(); i += 2) {
+    if (i)
+      printer << ", ";
+    printer << "[" << flat[i] << ", " << flat[i + 1] << "]";
+  }
+  printer << "]";
+}
+
+#define GET_OP_CLASSES
+#include "braid/Dialect/Braid/IR/BraidOps.cpp.inc"
+
+#include "braid/Dialect/Braid/IR/BraidOpInterfaces.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// Collectives
+//===----------------------------------------------------------------------===//
+
+// all_reduce
+
+LogicalResult AllReduceOp::verifySymbolUses(SymbolTableCollection &tables) {
+  if (failed(verifyGroup(*this, getGridAttr(), getAxes(), tables)))
+    return failure();
+  return verifyReductionType(*this, getReductionAttr().getValue(),
+                             getInput().getType());
+}
+
+OpFoldResult AllReduceOp::fold(FoldAdaptor) {
+  return foldSingleRank(*this, getInput(), getGridAttr(), getAxes());
+}
+
+FailureOr<int64_t> AllReduceOp::getPayloadBytes() {
+  return payloadOf(getInput());
+}
+
+std::optional<ReductionKind> AllReduceOp::getReductionKind() {
+  return getReduction();
+}
+
+double AllReduceOp::getBusFactor(int64_t groupSize) {
+  return 2.0 * (groupSize - 1) / groupSize;
+}
+
+// all_gather
+
+LogicalResult AllGatherOp::verifySymbolUses(SymbolTableCollection &tables) {
+  if (failed(verifyDimInRange(*this, "dim", getDim(), getInput().getType())))
+    return failure();
+  FailureOr<int64_t> size = verifyGroup(*this, getGridAttr(), getAxes(), tables);
+  if (failed(size))
+    return failure();
+  SmallVector<int64_t> expected(getInput().getType().getShape());
+  expected[getDim()] = mulDims(expected[getDim()], *size);
+  return verifyShape(*this, "result", getType(), expected);
+}
+
+OpFoldResult AllGatherOp::fold(FoldAdaptor) {
+  return foldSingleRank(*this, getInput(), getGridAttr(), getAxes());
+}
+
+FailureOr<int64_t> AllGatherOp::getPayloadBytes() {
+  return payloadOf(getResult());
+}
+
+double AllGatherOp::getBusFactor(int64_t groupSize) {
+  return static_cast<double>(groupSize - 1) / groupSize;
+}
+
+// reduce_scatter
+
+LogicalResult
+ReduceScatterOp::verifySymbolUses(SymbolTableCollection &tables) {
+  RankedTensorType inputType = getInput().getType();
+  if (failed(verifyDimInRange(*this, "dim", getDim(), inputType)) ||
+      failed(verifyReductionType(*this, getReductionAttr().getValue(),
+                                 inputType)))
+    return failure();
+  FailureOr<int64_t> size = verifyGroup(*this, getGridAttr(), getAxes(), tables);
+  if (failed(size))
+    return failure();
+  SmallVector<int64_t> expected(inputType.getShape());
+  int64_t &scattered = expected[getDim()];
+  if (!ShapedType::isDynamic(scattered) && !ShapedType::isDynamic(*size)) {
+    if (scattered % *size != 0)
+      return emitOpError() << "dimension " << getDim() << " of size "
+                           << scattered
+                           << " does not divide by the group size " << *size
+                           << "; pad the input to a multiple first";
+    scattered /= *size;
+  } else {
+    scattered = ShapedType::kDynamic;
+  }
+  return verifyShape(*this, "result", getType(), expected);
+}
+
+OpFoldResult ReduceScatterOp::fold(FoldAdaptor) {
+  return foldSingleRank(*this, getInput(), getGridAttr(), getAxes());
+}
+
+FailureOr<int64_t> ReduceScatterOp::getPayloadBytes() {
+  return payloadOf(getInput());
+}
+
+std::optional<ReductionKind> ReduceScatterOp::getReductionKind() {
+  return getReduction();
+}
+
+double ReduceScatterOp::getBusFactor(int64_t groupSize) {
+  return static_cast<double>(groupSize - 1) / groupSize;
+}
+
+// all_to_all
+
+LogicalResult AllToAllOp::verifySymbolUses(SymbolTableCollection &tables) {
+  RankedTensorType inputType = getInput().getType();
+  if (failed(verifyDimInRange(*this, "split_dim", getSplitDim(), inputType)) ||
+      failed(verifyDimInRange(*this, "concat_dim", getConcatDim(), inputType)))
+    return failure();
+  FailureOr<int64_t> size = verifyGroup(*this, getGridAttr(), getAxes(), tables);
+  if (failed(size))
+    return failure();
+  SmallVector<int64_t> expected(inputType.getShape());
+  int64_t &split = expected[getSplitDim()];
+  if (!ShapedType::isDynamic(split) && !ShapedType::isDynamic(*size)) {
+    if (split % *size != 0)
+      return emitOpError() << "split dimension " << getSplitDim()
+                           << " of size " << split
+                           << " does not divide by the group size " << *size;
+    split /= *size;
+  } else {
+    split = ShapedType::kDynamic;
+  }
+  expected[getConcatDim()] = mulDims(expected[getConcatDim()], *size);
+  return verifyShape(*this, "result", getType(), expected);
+}
+
+OpFoldResult AllToAllOp::fold(FoldAdaptor) {
+  return foldSingleRank(*this, getInput(), getGridAttr(), getAxes());
+}
+
+FailureOr<int64_t> AllToAllOp::getPayloadBytes() {
+  return payloadOf(getInput());
+}
+
+double AllToAllOp::getBusFactor(int64_t groupSize) {
+  return static_cast<double>(groupSize - 1) / groupSize;
+}
+
+// collective_permute
+
+LogicalResult
+CollectivePermuteOp::verifySymbolUses(SymbolTableCollection &tables) {
+  if (getPairs().size() % 2 != 0)
+    return emitOpError() << "pairs must be [source, target] pairs";
+  FailureOr<int64_t> size = verifyGroup(*this, getGridAttr(), getAxes(), tables);
+  if (failed(size))
+    return failure();
+  llvm::SmallSet<int64_t, 8> sources, targets;
+  for (size_t i = 0, e = getNumPairs(); i < e; ++i) {
+    int64_t source = getSource(i), target = getTarget(i);
+    for (int64_t position : {source, target})
+      if (position < 0 ||
+          (!ShapedType::isDynamic(*size) && position >= *size))
+        return emitOpError() << "pair [" << source << ", " << target
+                             << "] names position " << position
+                             << " outside the group of size " << *size;
+    if (!sources.insert(source).second)
+      return emitOpError() << "position " << source
+                           << " is the source of more than one pair";
+    if (!targets.insert(target).second)
+      return emitOpError() << "position " << target
+                           << " is the target of more than one pair";
+  }
+  return success();
+}
+
+OpFoldResult CollectivePermuteOp::fold(FoldAdaptor) {
+  // A single rank that sends to itself keeps its value.
+  if (getNumPairs() == 1 && getSource(0) == 0 && getTarget(0) == 0)
+    return foldSingleRank(*this, getInput(), getGridAttr(), getAxes());
+  return {};
+}
+
+FailureOr<int64_t> CollectivePermuteOp::getPayloadBytes() {
+  return payloadOf(getInput());
+}
+
+double CollectivePermuteOp::getBusFactor(int64_t) { return 1.0; }
+
+// broadcast
+
+LogicalResult BroadcastOp::verifySymbolUses(SymbolTableCollection &tables) {
+  FailureOr<int64_t> size = verifyGroup(*this, getGridAttr(), getAxes(), tables);
+  if (failed(size))
+    return failure();
+  if (!ShapedType::isDynamic(*size) && getRoot() >= *size)
+    return emitOpError() << "root " << getRoot()
+                         << " is outside the group of size " << *size;
+  return success();
+}
+
+OpFoldResult BroadcastOp::fold(FoldAdaptor) {
+  return foldSingleRank(*this, getInput(), getGridAttr(), getAxes());
+}
+
+FailureOr<int64_t> BroadcastOp::getPayloadBytes() {
+  return payloadOf(getInput());
+}
+
+double BroadcastOp::getBusFactor(int64_t) { return 1.0; }
+
+// rank
+
+LogicalResult RankOp::verifySymbolUses(SymbolTableCollection &tables) {
+  return verifyGroup(*this, getGridAttr(), getAxes(), tables);
+}
+
+OpFoldResult RankOp::fold(FoldAdaptor) {
+  FailureOr<int64_t> size = getGroupSize(*this, getGridAttr(), getAxes());
+  if (failed(size) || *size != 1)
+    return {};
+  return IntegerAttr::get(IndexType::get(getContext()), 0);
+}
+
+void RankOp::getAsmResultNames(OpAsmSetValueNameFn setNameFn) {
+  setNameFn(getResult(), "rank");
+}
+
+//===----------------------------------------------------------------------===//
+// Async
+//===----------------------------------------------------------------------===//
+
+YieldOp StartOp::getYield() {
+  return cast<YieldOp>(getBody().front().getTerminator());
+}
+
+LogicalResult StartOp::verify() {
+  ArrayRef<Type> futureTypes = getFuture().getType().getValueTypes();
+  TypeRange yielded = getYield().getValues().getTypes();
+  if (yielded.size() != futureTypes.size())
+    return emitOpError() << "body yields " << yielded.size()
+                         << " values but the future holds "
+                         << futureTypes.size();
+  for (auto [index, pair] : llvm::enumerate(llvm::zip(yielded, futureTypes)))
+    if (std::get<0>(pair) != std::get<1>(pair))
+      return emitOpError() << "yielded value #" << index << " has type "
+                           << std::get<0>(pair) << " but the future holds "
+                           << std::get<1>(pair);
+  for (Operation *user : getFuture().getUsers())
+    if (!isa<AwaitOp>(user))
+      return emitOpError() << "future may only be used by braid.await, but '"
+                           << user->getName() << "' uses it";
+  return success();
+}
+
+namespace {
+/// A start whose body only forwards values computed elsewhere does nothing
+/// asynchronous: its awaits read those values directly.
+struct ForwardTrivialStart : OpRewritePattern<StartOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(StartOp start,
+                                PatternRewriter &rewriter) const override {
+    Block &body = start.getBody().front();
+    if (&body.front() != body.getTerminator())
+      return failure();
+    ValueRange forwarded = start.getYield().getValues();
+    for (Operation *user : llvm::make_early_inc_range(start->getUsers()))
+      rewriter.replaceOp(user, forwarded);
+    rewriter.eraseOp(start);
+    return success();
+  }
+};
+} // namespace
+
+void StartOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                          MLIRContext *context) {
+  results.add<ForwardTrivialStart>(context);
+}
+
+LogicalResult AwaitOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> location, ValueRange operands,
+    DictionaryAttr, OpaqueProperties, RegionRange,
+    SmallVectorImpl<Type> &inferredReturnTypes) {
+  auto future = dyn_cast<FutureType>(operands.front().getType());
+  if (!future)
+    return emitOptionalError(location, "operand must be a !braid.future");
+  llvm::append_range(inferredReturnTypes, future.getValueTypes());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Layer-level compute: verifiers
+//===----------------------------------------------------------------------===//
+
+namespace {
+int64_t lastDim(Type type) { return cast<ShapedType>(type).getShape().back(); }
+
+LogicalResult verifyNormalized(Operation *op, Type input, Type result) {
+  if (cast<ShapedType>(input).getRank() == 0)
+    return op->emitOpError() << "input must have at least one dimension";
+  if (input != result)
+    return op->emitOpError() << "result type " << result
+                             << " must equal the input type " << input;
+  return success();
+}
+} // namespace
+
+LogicalResult RMSNormOp::verify() {
+  if (failed(verifyNormalized(*this, getInput().getType(), getType())))
+    return failure();
+  return verifyShape(*this, "weight", getWeight().getType(),
+                     {lastDim(getInput().getType())});
+}
+
+LogicalResult LayerNormOp::verify() {
+  if (failed(verifyNormalized(*this, getInput().getType(), getType())))
+    return failure();
+  int64_t hidden = lastDim(getInput().getType());
+  if (failed(verifyShape(*this, "gamma", getGamma().getType(), {hidden})))
+    return failure();
+  return verifyShape(*this, "beta", getBeta().getType(), {hidden});
+}
+
+LogicalResult ActivationOp::verify() { return success(); }
+LogicalResult SwiGLUOp::verify() { return success(); }
+
+LogicalResult AttentionOp::verify() {
+  for (auto [what, type] :
+       {std::pair<StringRef, Type>{"query", getQuery().getType()},
+        {"key", getKey().getType()},
+        {"value", getValue().getType()},
+        {"result", getType()}})
+    if (failed(verifyRank(*this, what, type, 4)))
+      return failure();
+  ArrayRef<int64_t> q = getQuery().getType().getShape();
+  ArrayRef<int64_t> k = getKey().getType().getShape();
+  ArrayRef<int64_t> v = getValue().getType().getShape();
+  if (failed(verifyShape(*this, "key", getKey().getType(),
+                         {q[0], k[1], k[2], q[3]})) ||
+      failed(verifyShape(*this, "value", getValue().getType(),
+                         {q[0], k[1], k[2], v[3]})) ||
+      failed(verifyShape(*this, "result", getType(), {q[0], q[1], q[2], v[3]})))
+    return failure();
+  if (!ShapedType::isDynamic(q[1]) && !ShapedType::isDynamic(k[1]) &&
+      (k[1] == 0 || q[1] % k[1] != 0))
+    return emitOpError() << "query heads (" << q[1]
+                         << ") must be a multiple of key/value heads ("
+                         << k[1] << ")";
+  if (getScale() && !(getScale()->convertToFloat() > 0.0f))
+    return emitOpError() << "scale must be positive";
+  if (failed(verifyElementType(*this, "key", getKey().getType(),
+                               getQuery().getType().getElementType())) ||
+      failed(verifyElementType(*this, "value", getValue().getType(),
+                               getQuery().getType().getElementType())))
+    return failure();
+  return success();
+}
+
+double AttentionOp::getEffectiveScale() {
+  if (std::optional<APFloat> scale = getScale())
+    return scale->convertToDouble();
+  return 1.0 / std::sqrt(static_cast<double>(getQuery().getType().getShape()[3]));
+}
+
+int64_t AttentionOp::getNumAttendedPairs() {
+  int64_t sq = getQuery().getType().getShape()[2];
+  int64_t skv = getKey().getType().getShape()[2];
+  if (!getCausal())
+    return sq * skv;
+  int64_t pairs = 0;
+  for (int64_t i = 0; i < sq; ++i)
+    pairs += std::clamp<int64_t>(i + (skv - sq) + 1, 0, skv);
+  return pairs;
+}
+
+LogicalResult GroupedMatmulOp::verify() {
+  if (failed(verifyRank(*this, "lhs", getLhs().getType(), 2)) ||
+      failed(verifyRank(*this, "rhs", getRhs().getType(), 3)) ||
+      failed(verifyRank(*this, "group_sizes", getGroupSizes().getType(), 1)))
+    return failure();
+  ArrayRef<int64_t> lhs = getLhs().getType().getShape();
+  ArrayRef<int64_t> rhs = getRhs().getType().getShape();
+  if (failed(verifyShape(*this, "rhs", getRhs().getType(),
+                         {rhs[0], lhs[1], rhs[2]})) ||
+      failed(verifyShape(*this, "group_sizes", getGroupSizes().getType(),
+                         {rhs[0]})) ||
+      failed(verifyShape(*this, "result", getType(), {lhs[0], rhs[2]})))
+    return failure();
+  return verifyElementType(*this, "rhs", getRhs().getType(),
+                           getLhs().getType().getElementType());
+}
+
+LogicalResult MoEGateOp::verify() {
+  if (failed(verifyRank(*this, "logits", getLogits().getType(), 2)))
+    return failure();
+  ArrayRef<int64_t> logits = getLogits().getType().getShape();
+  int64_t k = getK();
+  if (!ShapedType::isDynamic(logits[1]) && k > logits[1])
+    return emitOpError() << "k = " << k << " exceeds the number of experts ("
+                         << logits[1] << ")";
+  if (failed(verifyShape(*this, "weights", getWeights().getType(),
+                         {logits[0], k})) ||
+      failed(verifyShape(*this, "experts", getExperts().getType(),
+                         {logits[0], k})))
+    return failure();
+  return verifyElementType(*this, "weights", getWeights().getType(),
+                           getLogits().getType().getElementType());
+}
+
+LogicalResult MoEPermuteOp::verify() {
+  if (failed(verifyRank(*this, "input", getInput().getType(), 2)) ||
+      failed(verifyRank(*this, "experts", getExperts().getType(), 2)))
+    return failure();
+  ArrayRef<int64_t> input = getInput().getType().getShape();
+  ArrayRef<int64_t> experts = getExperts().getType().getShape();
+  int64_t copies = mulDims(input[0], experts[1]);
+  if (failed(verifyShape(*this, "experts", getExperts().getType(),
+                         {input[0], experts[1]})) ||
+      failed(verifyShape(*this, "permuted", getPermuted().getType(),
+                         {copies, input[1]})) ||
+      failed(verifyShape(*this, "group_sizes", getGroupSizes().getType(),
+                         {getNumExperts()})) ||
+      failed(verifyShape(*this, "row_map", getRowMap().getType(), {copies})))
+    return failure();
+  return verifyElementType(*this, "permuted", getPermuted().getType(),
+                           getInput().getType().getElementType());
+}
+
+LogicalResult MoEUnpermuteOp::verify() {
+  if (failed(verifyRank(*this, "input", getInput().getType(), 2)) ||
+      failed(verifyRank(*this, "weights", getWeights().getType(), 2)))
+    return failure();
+  ArrayRef<int64_t> input = getInput().getType().getShape();
+  ArrayRef<int64_t> weights = getWeights().getType().getShape();
+  int64_t copies = mulDims(weights[0], weights[1]);
+  if (failed(verifyShape(*this, "input", getInput().getType(),
+                         {copies, input[1]})) ||
+      failed(verifyShape(*this, "row_map", getRowMap().getType(), {copies})) ||
+      failed(verifyShape(*this, "result", getType(), {weights[0], input[1]})))
+    return failure();
+  return verifyElementType(*this, "result", getType(),
+                           getInput().getType().getElementType());
+}
+
+namespace {
+LogicalResult verifyLastDimSelection(Operation *op, Type input, Type values,
+                                     Type indices, int64_t selected) {
+  auto inputType = cast<ShapedType>(input);
+  if (inputType.getRank() == 0)
+    return op->emitOpError() << "input must have at least one dimension";
+  SmallVector<int64_t> expected(inputType.getShape());
+  expected.back() = selected;
+  if (failed(verifyShape(op, "values", values, expected)) ||
+      failed(verifyShape(op, "indices", indices, expected)))
+    return failure();
+  return verifyElementType(op, "values", values, inputType.getElementType());
+}
+} // namespace
+
+LogicalResult TopKOp::verify() {
+  int64_t size = lastDim(getInput().getType());
+  if (!ShapedType::isDynamic(size) && getK() > size)
+    return emitOpError() << "k = " << getK()
+                         << " exceeds the size of the last dimension ("
+                         << size << ")";
+  return verifyLastDimSelection(*this, getInput().getType(),
+                                getValues().getType(), getIndices().getType(),
+                                getK());
+}
+
+LogicalResult SortOp::verify() {
+  auto inputType = getInput().getType();
+  return verifyLastDimSelection(
+      *this, inputType, getValues().getType(), getIndices().getType(),
+      inputType.getRank() ? inputType.getShape().back() : 0);
+}
+
+LogicalResult GatherOp::verify() {
+  RankedTensorType source = getSource().getType();
+  if (failed(verifyDimInRange(*this, "axis", getAxis(), source)))
+    return failure();
+  SmallVector<int64_t> expected(source.getShape().take_front(getAxis()));
+  llvm::append_range(expected, getIndices().getType().getShape());
+  llvm::append_range(expected, source.getShape().drop_front(getAxis() + 1));
+  if (failed(verifyShape(*this, "result", getType(), expected)))
+    return failure();
+  return verifyElementType(*this, "result", getType(),
+                           source.getElementType());
+}
+
+LogicalResult ScatterOp::verify() {
+  RankedTensorType dest = getDest().getType();
+  if (failed(verifyDimInRange(*this, "axis", getAxis(), dest)) ||
+      failed(verifyRank(*this, "indices", getIndices().getType(), 1)))
+    return failure();
+  SmallVector<int64_t> expected(dest.getShape());
+  expected[getAxis()] = getIndices().getType().getShape()[0];
+  if (failed(verifyShape(*this, "updates", getUpdates().getType(), expected)) ||
+      failed(verifyElementType(*this, "updates", getUpdates().getType(),
+                               dest.getElementType())))
+    return failure();
+  if (getType() != dest)
+    return emitOpError() << "result type " << getType()
+                         << " must equal the destination type " << dest;
+  if (getKind() == ScatterKind::Add && dest.getElementType().isInteger(1))
+    return emitOpError() << "kind 'add' is not defined on i1";
+  return success();
+}
