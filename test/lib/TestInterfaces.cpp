@@ -47,7 +47,9 @@ struct TestInterfacesPass
         else
           remark << "none";
       }
-      if (auto costed = dyn_cast<CostOpInterface>(op)) {
+      // Ops nested in a costed op (a linalg payload) are part of its cost.
+      auto costed = dyn_cast<CostOpInterface>(op);
+      if (costed && !isa_and_nonnull<CostOpInterface>(op->getParentOp())) {
         FailureOr<OpCost> cost = costed.getCost();
         if (failed(cost))
           op->emitRemark("cost: unknown");

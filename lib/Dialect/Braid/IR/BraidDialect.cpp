@@ -101,6 +101,25 @@ LogicalResult FutureType::verify(function_ref<InFlightDiagnostic()> emitError,
   return success();
 }
 
+// `!braid.future<>` holds nothing: a start awaited only for ordering.
+Type FutureType::parse(AsmParser &parser) {
+  SmallVector<Type> valueTypes;
+  if (parser.parseLess())
+    return {};
+  if (failed(parser.parseOptionalGreater())) {
+    if (parser.parseTypeList(valueTypes) || parser.parseGreater())
+      return {};
+  }
+  return getChecked([&] { return parser.emitError(parser.getNameLoc()); },
+                    parser.getContext(), valueTypes);
+}
+
+void FutureType::print(AsmPrinter &printer) const {
+  printer << "<";
+  llvm::interleaveComma(getValueTypes(), printer);
+  printer << ">";
+}
+
 //===----------------------------------------------------------------------===//
 // Shared helpers
 //===----------------------------------------------------------------------===//

@@ -234,7 +234,7 @@ def Braid_StartOp : Braid_Op<"start", [
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = [{
     (`stream` `=` $stream^)? (`priority` `=` $priority^)? $body attr-dict
-    `:` type($future)
+    `:` qualified(type($future))
   }];
   let hasVerifier = 1;
   let hasCanonicalizer = 1;
@@ -271,7 +271,7 @@ def Braid_AwaitOp : Braid_Op<"await", [
   }];
   let arguments = (ins Braid_FutureType:$future);
   let results = (outs Variadic<AnyType>:$values);
-  let assemblyFormat = "$future attr-dict `:` type($future)";
+  let assemblyFormat = "$future attr-dict `:` qualified(type($future))";
 }
 
 //===----------------------------------------------------------------------===//

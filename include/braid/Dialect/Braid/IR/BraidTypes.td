@@ -8,7 +8,7 @@ include "mlir/IR/AttrTypeBase.td"
 
 def Braid_FutureType : TypeDef<Braid_Dialect, "Future"> {
   let mnemonic = "future";
-  let summary = "values that some stream is still computing";
+  let summary = "a !braid.future: values a stream is still computing";
   let description = [{
     The result of `braid.start`: the values its body yields, not yet ready.
     The only way to read them is `braid.await`, which makes the awaiting
@@ -20,7 +20,7 @@ def Braid_FutureType : TypeDef<Braid_Dialect, "Future"> {
     ```
   }];
   let parameters = (ins ArrayRefParameter<"::mlir::Type", "value types">:$valueTypes);
-  let assemblyFormat = "`<` $valueTypes `>`";
+  let hasCustomAssemblyFormat = 1;
   let genVerifyDecl = 1;
 }
 

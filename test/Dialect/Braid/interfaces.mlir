@@ -1,0 +1,43 @@
+// RUN: braid-opt %s -test-braid-interfaces -verify-diagnostics -split-input-file
+
+shard.grid @mesh(shape = 2x4)
+shard.grid @dyn(shape = ?x4)
+
+func.func @collectives(%x: tensor<64x128xf32>, %y: tensor<16x128xbf16>) {
+  // expected-remark @+1 {{collective: group size 4, payload 32768 B, bus 49152 B, reduction sum}}
+  %0 = braid.all_reduce %x on @mesh axes = [1] reduction = sum : tensor<64x128xf32>
+  // expected-remark @+1 {{collective: group size 8, payload 32768 B, bus 28672 B, reduction none}}
+  %1 = braid.all_gather %y on @mesh axes = [1, 0] dim = 0 : tensor<16x128xbf16> -> tensor<128x128xbf16>
+  // expected-remark @+1 {{collective: group size 2, payload 32768 B, bus 16384 B, reduction min}}
+  %2 = braid.reduce_scatter %x on @mesh axes = [0] dim = 0 reduction = min : tensor<64x128xf32> -> tensor<32x128xf32>
+  // expected-remark @+1 {{collective: group size 4, payload 32768 B, bus 24576 B, reduction none}}
+  %3 = braid.all_to_all %x on @mesh axes = [1] split_dim = 0 concat_dim = 0 : tensor<64x128xf32> -> tensor<64x128xf32>
+  // expected-remark @+1 {{collective: group size 4, payload 4096 B, bus 4096 B, reduction none}}
+  %4 = braid.collective_permute %y on @mesh axes = [1] pairs = [[0, 1], [1, 0]] : tensor<16x128xbf16>
+  // expected-remark @+1 {{collective: group size 2, payload 4096 B, bus 4096 B, reduction none}}
+  %5 = braid.broadcast %y on @mesh axes = [0] root = 1 : tensor<16x128xbf16>
+  // A dynamic axis leaves the group size unknown; the payload is still known.
+  // expected-remark @+1 {{collective: group size ?, payload 32768 B, bus ? B, reduction sum}}
+  %6 = braid.all_reduce %x on @dyn axes = [0] reduction = sum : tensor<64x128xf32>
+  return
+}
+
+// -----
+
+func.func @compute(%a: tensor<64x32xbf16>, %b: tensor<32x16xbf16>, %c: tensor<64x16xf32>,
+                   %x: tensor<4x8xf32>, %w: tensor<8xf32>) {
+  // 2*M*N*K flops; A, B (bf16) and the f32 accumulator are read.
+  // expected-remark @+1 {{cost: 65536 flops, 9216 B read, 4096 B written}}
+  %0 = linalg.matmul ins(%a, %b : tensor<64x32xbf16>, tensor<32x16xbf16>) outs(%c : tensor<64x16xf32>) -> tensor<64x16xf32>
+  // expected-remark @+1 {{cost: 32 flops, 256 B read, 128 B written}}
+  %1 = arith.mulf %x, %x : tensor<4x8xf32>
+  // expected-remark @+1 {{cost: 160 flops, 128 B read, 128 B written}}
+  %2 = linalg.softmax dimension(1) ins(%x : tensor<4x8xf32>) outs(%x : tensor<4x8xf32>) -> tensor<4x8xf32>
+  // expected-remark @+1 {{cost: 128 flops, 160 B read, 128 B written}}
+  %3 = braid.rmsnorm %x, %w : tensor<4x8xf32>, tensor<8xf32> -> tensor<4x8xf32>
+  // expected-remark @+1 {{cost: 160 flops, 128 B read, 128 B written}}
+  %4 = braid.activation silu %x : tensor<4x8xf32>
+  // expected-remark @+1 {{cost: 0 flops, 0 B read, 0 B written}}
+  %5 = tensor.empty() : tensor<4x8xf32>
+  return
+}
