@@ -1,6 +1,6 @@
 //===- braid-opt.cpp - Braid's optimizer driver ---------------------------===//
 //
-// mlir-opt with the braid dialect, its passes and Braid's test passes.
+// mlir-opt with the braid dialect and its passes.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,14 +12,9 @@
 #include "mlir/InitAllPasses.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 
-namespace mlir::braid::test {
-void registerTestPasses();
-} // namespace mlir::braid::test
-
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
   mlir::braid::registerBraidPasses();
-  mlir::braid::test::registerTestPasses();
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);

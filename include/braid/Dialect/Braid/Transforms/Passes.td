@@ -31,4 +31,27 @@ def BraidInlineAsync : Pass<"braid-inline-async"> {
   let dependentDialects = ["::mlir::braid::BraidDialect"];
 }
 
+def BraidWorkSummary : Pass<"braid-work-summary"> {
+  let summary = "Report each function's per-rank FLOPs, bytes and communication";
+  let description = [{
+    Sums what one rank does in each function through the cost and
+    collective interfaces and reports it as a remark on the function:
+
+    ```
+    remark: work per rank: 4194304 flops, 81920 B read, 49152 B written in
+    3 compute ops; 2 collectives, 65536 B payload, 98304 B on the bus
+    ```
+
+    Bus bytes are what a bandwidth-optimal algorithm sends per rank
+    (nccl-tests' definition). With `per-op`, every counted op gets its own
+    remark. Ops whose work depends on a dynamic shape or a dynamic group
+    size are counted separately and named. Hardware-independent: the cost
+    model turns these numbers into time.
+  }];
+  let options = [
+    Option<"perOp", "per-op", "bool", /*default=*/"false",
+           "Also report the work of every op">
+  ];
+}
+
 #endif // BRAID_DIALECT_BRAID_TRANSFORMS_PASSES_TD

@@ -1,8 +1,13 @@
-// RUN: braid-opt %s -test-braid-interfaces -verify-diagnostics -split-input-file
+// RUN: braid-opt %s -braid-work-summary=per-op=true -verify-diagnostics -split-input-file
+// RUN: braid-opt %s -braid-work-summary -split-input-file 2>&1 | FileCheck %s --check-prefix=SUMMARY
 
 shard.grid @mesh(shape = 2x4)
 shard.grid @dyn(shape = ?x4)
 
+// SUMMARY-NOT: remark: collective:
+// SUMMARY: remark: work per rank: 0 flops, 0 B read, 0 B written in 0 compute ops; 7 collectives, 172032 B payload, 126976 B on the bus; not counted (dynamic shape or group): 1 ops
+// SUMMARY: note: 'braid.all_reduce' has no static work
+// expected-remark @+1 {{work per rank: 0 flops, 0 B read, 0 B written in 0 compute ops; 7 collectives, 172032 B payload, 126976 B on the bus; not counted (dynamic shape or group): 1 ops}}
 func.func @collectives(%x: tensor<64x128xf32>, %y: tensor<16x128xbf16>) {
   // expected-remark @+1 {{collective: group size 4, payload 32768 B, bus 49152 B, reduction sum}}
   %0 = braid.all_reduce %x on @mesh axes = [1] reduction = sum : tensor<64x128xf32>
@@ -17,6 +22,7 @@ func.func @collectives(%x: tensor<64x128xf32>, %y: tensor<16x128xbf16>) {
   // expected-remark @+1 {{collective: group size 2, payload 4096 B, bus 4096 B, reduction none}}
   %5 = braid.broadcast %y on @mesh axes = [0] root = 1 : tensor<16x128xbf16>
   // A dynamic axis leaves the group size unknown; the payload is still known.
+  // expected-note @+2 {{'braid.all_reduce' has no static work}}
   // expected-remark @+1 {{collective: group size ?, payload 32768 B, bus ? B, reduction sum}}
   %6 = braid.all_reduce %x on @dyn axes = [0] reduction = sum : tensor<64x128xf32>
   return
@@ -24,6 +30,10 @@ func.func @collectives(%x: tensor<64x128xf32>, %y: tensor<16x128xbf16>) {
 
 // -----
 
+// Ops in a linalg payload are part of the linalg op's cost; tensor.empty
+// does no work and is not counted.
+// SUMMARY: remark: work per rank: 66016 flops, 9888 B read, 4608 B written in 5 compute ops; 0 collectives, 0 B payload, 0 B on the bus
+// expected-remark @+1 {{work per rank: 66016 flops, 9888 B read, 4608 B written in 5 compute ops; 0 collectives, 0 B payload, 0 B on the bus}}
 func.func @compute(%a: tensor<64x32xbf16>, %b: tensor<32x16xbf16>, %c: tensor<64x16xf32>,
                    %x: tensor<4x8xf32>, %w: tensor<8xf32>) {
   // 2*M*N*K flops; A, B (bf16) and the f32 accumulator are read.
@@ -41,3 +51,9 @@ func.func @compute(%a: tensor<64x32xbf16>, %b: tensor<32x16xbf16>, %c: tensor<64
   %5 = tensor.empty() : tensor<4x8xf32>
   return
 }
+
+// -----
+
+// Declarations have no body to summarise.
+// SUMMARY-NOT: remark: work
+func.func private @external(tensor<4xf32>) -> tensor<4xf32>
