@@ -47,7 +47,7 @@ func.func @compute(%a: tensor<64x32xbf16>, %b: tensor<32x16xbf16>, %c: tensor<64
   %3 = braid.rmsnorm %x, %w : tensor<4x8xf32>, tensor<8xf32> -> tensor<4x8xf32>
   // expected-remark @+1 {{cost: 160 flops, 128 B read, 128 B written}}
   %4 = braid.activation silu %x : tensor<4x8xf32>
-  // expected-remark @+1 {{cost: 0 flops, 0 B read, 0 B written}}
+  // Ops that do no work get no remark.
   %5 = tensor.empty() : tensor<4x8xf32>
   return
 }

@@ -38,6 +38,8 @@ struct BraidWorkSummaryPass
           op->emitRemark("cost: unknown (dynamic shape)");
           return;
         }
+        if (*cost == OpCost{})
+          return;
         op->emitRemark() << "cost: " << cost->flops << " flops, "
                          << cost->bytesRead << " B read, "
                          << cost->bytesWritten << " B written";

@@ -43,8 +43,8 @@ def BraidWorkSummary : Pass<"braid-work-summary"> {
     ```
 
     Bus bytes are what a bandwidth-optimal algorithm sends per rank
-    (nccl-tests' definition). With `per-op`, every counted op gets its own
-    remark. Ops whose work depends on a dynamic shape or a dynamic group
+    (nccl-tests' definition). With `per-op`, every op that does work gets its
+    own remark. Ops whose work depends on a dynamic shape or a dynamic group
     size are counted separately and named. Hardware-independent: the cost
     model turns these numbers into time.
   }];

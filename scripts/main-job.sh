@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The main job: the bundled example through the pipeline that exists today.
+#   parse + verify -> canonicalize -> per-rank work and communication report
+# Installs and builds first when needed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+EXAMPLE=${1:-examples/tp_mlp.mlir}
+
+scripts/install-deps.sh >/dev/null
+if [ ! -x build/bin/braid-opt ]; then
+  scripts/build.sh
+fi
+mkdir -p build/examples
+out="build/examples/$(basename "$EXAMPLE" .mlir).canonical.mlir"
+
+echo "== $EXAMPLE: verify, canonicalize, report work per rank"
+build/bin/braid-opt "$EXAMPLE" \
+  --pass-pipeline='builtin.module(canonicalize,braid-work-summary{per-op=true})' \
+  --mlir-print-op-on-diagnostic=false -o "$out"
+echo "== canonical IR written to $out"
