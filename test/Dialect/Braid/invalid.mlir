@@ -553,6 +553,14 @@ func.func @f(%x: tensor<4x8xf32>) {
 
 // -----
 
+func.func @f(%x: tensor<f32>) {
+  // expected-error @+1 {{input must have at least one dimension}}
+  %v, %i = braid.topk %x {k = 1 : i64} : tensor<f32> -> tensor<f32>, tensor<i64>
+  return
+}
+
+// -----
+
 func.func @f(%x: tensor<4x8xf32>) {
   // expected-error @+1 {{expected indices of shape 4x2, got 4x3}}
   %v, %i = braid.topk %x {k = 2 : i64} : tensor<4x8xf32> -> tensor<4x2xf32>, tensor<4x3xi64>

@@ -629,6 +629,8 @@ LogicalResult verifyLastDimSelection(Operation *op, Type input, Type values,
 } // namespace
 
 LogicalResult TopKOp::verify() {
+  if (getInput().getType().getRank() == 0)
+    return emitOpError() << "input must have at least one dimension";
   int64_t size = lastDim(getInput().getType());
   if (!ShapedType::isDynamic(size) && getK() > size)
     return emitOpError() << "k = " << getK()
