@@ -1,5 +1,6 @@
 # -*- Python -*-
 import os
+import sys
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -10,7 +11,7 @@ config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.braid_obj_root, "test")
-config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "lib"]
+config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs"]
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%braid_src_root", config.braid_src_root))
@@ -20,6 +21,16 @@ llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 
 tool_dirs = [config.braid_tools_dir, config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["braid-opt"], tool_dirs)
+llvm_config.add_tool_substitutions(["braid-opt", "braid-interp"], tool_dirs)
+
+# The Python that runs lit (Debian's, with python3-numpy) runs the numpy
+# reference checks.
+config.substitutions.append(("%python", sys.executable))
+# Differential check of a rewrite, to add to any pass test:
+#   RUN: braid-opt %s -some-pass -o %t.mlir
+#   RUN: %braid-diff %s --compare=%t.mlir --exact
+# Same random inputs for both, several interleavings of ranks and streams.
+config.substitutions.append(
+    ("%braid-diff", "braid-interp --quiet --schedules=3 --input-seed=11"))
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.braid_tools_dir, append_path=True)
