@@ -208,8 +208,9 @@ FailureOr<RankValues> runAllSchedules(func::FuncOp function,
         if (!(*first)[rank][r].bitwiseEqual((*outputs)[rank][r])) {
           function.emitError()
               << "result #" << r << " of rank " << rank
-              << " differs between interleavings (seed " << scheduleSeed
-              << " vs " << options.scheduleSeed
+              << " differs between interleavings (seed "
+              << static_cast<int64_t>(scheduleSeed.getValue())
+              << " vs " << static_cast<int64_t>(options.scheduleSeed)
               << "): a missing await or an ordering bug";
           return failure();
         }
