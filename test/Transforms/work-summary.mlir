@@ -5,9 +5,9 @@ shard.grid @mesh(shape = 2x4)
 shard.grid @dyn(shape = ?x4)
 
 // SUMMARY-NOT: remark: collective:
-// SUMMARY: remark: work per rank: 0 flops, 0 B read, 0 B written in 0 compute ops; 7 collectives, 172032 B payload, 126976 B on the bus; not counted (dynamic shape or group): 1 ops
+// SUMMARY: remark: work per rank: 0 flops, 0 B read, 0 B written in 0 compute ops; 7 collectives, 172032 B payload, 126976 B on the bus; not counted (dynamic shape or group, or too large): 1 ops
 // SUMMARY: note: 'braid.all_reduce' has no static work
-// expected-remark @+1 {{work per rank: 0 flops, 0 B read, 0 B written in 0 compute ops; 7 collectives, 172032 B payload, 126976 B on the bus; not counted (dynamic shape or group): 1 ops}}
+// expected-remark @+1 {{work per rank: 0 flops, 0 B read, 0 B written in 0 compute ops; 7 collectives, 172032 B payload, 126976 B on the bus; not counted (dynamic shape or group, or too large): 1 ops}}
 func.func @collectives(%x: tensor<64x128xf32>, %y: tensor<16x128xbf16>) {
   // expected-remark @+1 {{collective: group size 4, payload 32768 B, bus 49152 B, reduction sum}}
   %0 = braid.all_reduce %x on @mesh axes = [1] reduction = sum : tensor<64x128xf32>
@@ -57,3 +57,19 @@ func.func @compute(%a: tensor<64x32xbf16>, %b: tensor<32x16xbf16>, %c: tensor<64
 // Declarations have no body to summarise.
 // SUMMARY-NOT: remark: work
 func.func private @external(tensor<4xf32>) -> tensor<4xf32>
+
+// -----
+
+// Work too large to count in int64, or on elements with no byte size, is
+// reported as unknown rather than wrapped around.
+// SUMMARY: remark: work per rank: 0 flops, 0 B read, 0 B written in 0 compute ops; 0 collectives, 0 B payload, 0 B on the bus; not counted
+// expected-remark @+1 {{work per rank: 0 flops, 0 B read, 0 B written in 0 compute ops; 0 collectives, 0 B payload, 0 B on the bus; not counted (dynamic shape or group, or too large): 2 ops}}
+func.func @uncountable(%q: tensor<1x1x1099511627776x1xf32>, %v: tensor<8xvector<4xf32>>) {
+  // expected-remark @+2 {{cost: unknown (dynamic shape or too large to count)}}
+  // expected-note @+1 {{'braid.attention' has no static work}}
+  %0 = braid.attention %q, %q, %q {causal} : tensor<1x1x1099511627776x1xf32>, tensor<1x1x1099511627776x1xf32>, tensor<1x1x1099511627776x1xf32> -> tensor<1x1x1099511627776x1xf32>
+  // expected-remark @+2 {{cost: unknown (dynamic shape or too large to count)}}
+  // expected-note @+1 {{'tensor.extract_slice' has no static work}}
+  %1 = tensor.extract_slice %v[0] [4] [1] : tensor<8xvector<4xf32>> to tensor<4xvector<4xf32>>
+  return
+}

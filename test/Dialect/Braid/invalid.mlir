@@ -630,3 +630,106 @@ func.func @f(%u: tensor<3x4xi1>, %d: tensor<10x4xi1>, %i: tensor<3xi32>) {
   %0 = braid.scatter %u into %d[%i] axis = 0 kind = add : tensor<3x4xi1>, tensor<10x4xi1>, tensor<3xi32> -> tensor<10x4xi1>
   return
 }
+
+// -----
+
+shard.grid @g(shape = 0)
+func.func @f(%x: tensor<8xf32>) {
+  // expected-error @+1 {{axis 0 of grid @g has size 0; a group needs a rank}}
+  %0 = braid.reduce_scatter %x on @g axes = [0] dim = 0 reduction = sum : tensor<8xf32> -> tensor<8xf32>
+  return
+}
+
+// -----
+
+shard.grid @g(shape = 7x7905747460161236407)
+func.func @f(%x: tensor<8xf32>) {
+  // expected-error @+1 {{size 7 x 7905747460161236407 overflows int64}}
+  %0 = braid.all_reduce %x on @g axes = [0, 1] reduction = sum : tensor<8xf32>
+  return
+}
+
+// -----
+
+shard.grid @g(shape = ?x4)
+func.func @f(%x: tensor<8xf32>) {
+  // expected-error @+1 {{gathered dimension 0 of size 12 is not a multiple of the input's 8}}
+  %0 = braid.all_gather %x on @g axes = [0] dim = 0 : tensor<8xf32> -> tensor<12xf32>
+  return
+}
+
+// -----
+
+shard.grid @tp(shape = 4)
+func.func @f(%x: tensor<8xvector<4xf32>>) {
+  // expected-error @+1 {{operand #0 must be ranked tensor of signless integer or floating-point or index values}}
+  %0 = braid.all_reduce %x on @tp axes = [0] reduction = sum : tensor<8xvector<4xf32>>
+  return
+}
+
+// -----
+
+func.func @f() -> f32 {
+  // expected-error @+1 {{body takes no arguments; it reads the values it needs from above}}
+  %f = braid.start {
+  ^bb0(%a: f32):
+    braid.yield %a : f32
+  } : !braid.future<f32>
+  %v = braid.await %f : !braid.future<f32>
+  return %v : f32
+}
+
+// -----
+
+func.func @f() {
+  // expected-note @+2 {{in custom textual format, the absence of terminator implies 'braid.yield'}}
+  // expected-error @+1 {{expects regions to end with 'braid.yield', found 'llvm.unreachable'}}
+  %f = "braid.start"() ({ llvm.unreachable }) : () -> !braid.future<f32>
+  return
+}
+
+// -----
+
+// expected-error @+1 {{a future cannot hold another future}}
+func.func @f(%x: !braid.future<tuple<!braid.future<f32>>>) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{unknown braid argument attribute 'braid.colour'}}
+func.func @f(%x: tensor<4xf32> {braid.colour = 3 : i64}) {
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<4x8xf32>, %w: tensor<8xf16>) {
+  // expected-error @+1 {{expected weight with element type 'f32', got 'f16'}}
+  %0 = braid.rmsnorm %x, %w : tensor<4x8xf32>, tensor<8xf16> -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<4x8xf32>, %w: tensor<8xf32>) {
+  // expected-error @+1 {{epsilon must be finite and non-negative}}
+  %0 = braid.rmsnorm %x, %w {epsilon = -1.0 : f32} : tensor<4x8xf32>, tensor<8xf32> -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<1x?x16x64xf32>, %k: tensor<1x0x16x64xf32>) {
+  // expected-error @+1 {{key/value heads must be at least one}}
+  %0 = braid.attention %q, %k, %k : tensor<1x?x16x64xf32>, tensor<1x0x16x64xf32>, tensor<1x0x16x64xf32> -> tensor<1x?x16x64xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<4x8xf32>) {
+  // expected-error @+1 {{result #1 must be ranked tensor of 32-bit signless integer or 64-bit signless integer values}}
+  %v, %i = braid.topk %x {k = 2 : i64} : tensor<4x8xf32> -> tensor<4x2xf32>, tensor<4x2xi1>
+  return
+}

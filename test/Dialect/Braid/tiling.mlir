@@ -106,3 +106,48 @@ module attributes {transform.with_named_sequence} {
     transform.yield
   }
 }
+
+// -----
+
+// Dynamic shapes tile too: sizes come from the operands.
+// CHECK-LABEL: func.func @tile_dynamic_rmsnorm
+// CHECK-SAME: (%[[X:.*]]: tensor<?x?xf32>, %[[W:.*]]: tensor<?xf32>)
+func.func @tile_dynamic_rmsnorm(%x: tensor<?x?xf32>, %w: tensor<?xf32>) -> tensor<?x?xf32> {
+  // CHECK: scf.for
+  // CHECK:   %[[SLICE:.*]] = tensor.extract_slice %[[X]][%{{.*}}, 0] [%{{.*}}, %{{.*}}] [1, 1] : tensor<?x?xf32> to tensor<?x?xf32>
+  // CHECK:   braid.rmsnorm %[[SLICE]], %[[W]] : tensor<?x?xf32>, tensor<?xf32> -> tensor<?x?xf32>
+  // CHECK:   tensor.insert_slice %{{.*}} into %{{.*}}[%{{.*}}, 0] [%{{.*}}, %{{.*}}]
+  %0 = braid.rmsnorm %x, %w : tensor<?x?xf32>, tensor<?xf32> -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}
+
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %op = transform.structured.match ops{["braid.rmsnorm"]} in %root : (!transform.any_op) -> !transform.any_op
+    %tiled, %loop = transform.structured.tile_using_for %op tile_sizes [3] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}
+
+// -----
+
+// Fusing a multi-result producer into its consumer's loop uses the result
+// the consumer reads (here the indices, not the values).
+// CHECK-LABEL: func.func @fuse_sort_indices
+func.func @fuse_sort_indices(%x: tensor<8x64xi32>) -> tensor<8x64xi32> {
+  // CHECK: scf.for
+  // CHECK:   braid.sort %{{.*}} : tensor<4x64xi32> -> tensor<4x64xi32>, tensor<4x64xi32>
+  // CHECK:   linalg.add ins(%indices{{[_0-9]*}}, %indices{{[_0-9]*}} :
+  %v, %i = braid.sort %x : tensor<8x64xi32> -> tensor<8x64xi32>, tensor<8x64xi32>
+  %e = tensor.empty() : tensor<8x64xi32>
+  %s = linalg.add ins(%i, %i : tensor<8x64xi32>, tensor<8x64xi32>) outs(%e : tensor<8x64xi32>) -> tensor<8x64xi32>
+  return %s : tensor<8x64xi32>
+}
+
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %add = transform.structured.match ops{["linalg.add"]} in %root : (!transform.any_op) -> !transform.any_op
+    %fused, %loop = transform.structured.fuse %add tile_sizes [4, 0] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}

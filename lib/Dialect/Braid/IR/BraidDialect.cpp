@@ -7,6 +7,7 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallBitVector.h"
 #include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 using namespace mlir::braid;
@@ -49,6 +50,20 @@ Operation *BraidDialect::materializeConstant(OpBuilder &builder,
   return arith::ConstantOp::materialize(builder, value, type, loc);
 }
 
+LogicalResult BraidDialect::verifyRegionArgAttribute(Operation *op, unsigned,
+                                                     unsigned,
+                                                     NamedAttribute attr) {
+  return op->emitError() << "unknown braid argument attribute '"
+                         << attr.getName().getValue() << "'";
+}
+
+LogicalResult BraidDialect::verifyRegionResultAttribute(Operation *op,
+                                                        unsigned, unsigned,
+                                                        NamedAttribute attr) {
+  return op->emitError() << "unknown braid result attribute '"
+                         << attr.getName().getValue() << "'";
+}
+
 LogicalResult BraidDialect::verifyOperationAttribute(Operation *op,
                                                      NamedAttribute attr) {
   if (attr.getName() != kDeviceOrderAttrName)
@@ -68,7 +83,10 @@ LogicalResult BraidDialect::verifyOperationAttribute(Operation *op,
     if (ShapedType::isDynamic(size))
       return op->emitError() << "'" << kDeviceOrderAttrName
                              << "' needs a grid of static shape";
-    numDevices *= size;
+    FailureOr<int64_t> product = checkedMul(numDevices, size);
+    if (failed(product))
+      return op->emitError() << "the grid's device count overflows int64";
+    numDevices = *product;
   }
   if (static_cast<int64_t>(order.getDevices().size()) != numDevices)
     return op->emitError() << "device order lists "
@@ -95,9 +113,12 @@ DeviceOrderAttr::verify(function_ref<InFlightDiagnostic()> emitError,
 
 LogicalResult FutureType::verify(function_ref<InFlightDiagnostic()> emitError,
                                  ArrayRef<Type> valueTypes) {
-  for (Type type : valueTypes)
-    if (isa<FutureType>(type))
+  for (Type type : valueTypes) {
+    bool nested = false;
+    type.walk([&](FutureType) { nested = true; });
+    if (nested)
       return emitError() << "a future cannot hold another future";
+  }
   return success();
 }
 
@@ -124,23 +145,43 @@ void FutureType::print(AsmPrinter &printer) const {
 // Shared helpers
 //===----------------------------------------------------------------------===//
 
-int64_t mlir::braid::getElementByteSize(Type type) {
+FailureOr<int64_t> mlir::braid::getElementByteSize(Type type) {
   if (type.isIndex())
     return 8;
-  if (auto complex = dyn_cast<ComplexType>(type))
-    return 2 * getElementByteSize(complex.getElementType());
+  if (auto complex = dyn_cast<ComplexType>(type)) {
+    FailureOr<int64_t> part = getElementByteSize(complex.getElementType());
+    return failed(part) ? part : FailureOr<int64_t>(2 * *part);
+  }
+  if (!type.isIntOrFloat())
+    return failure();
   unsigned bits = type.getIntOrFloatBitWidth();
   return std::max<int64_t>(1, (bits + 7) / 8);
+}
+
+FailureOr<int64_t> mlir::braid::checkedMul(int64_t a, int64_t b) {
+  int64_t result;
+  if (llvm::MulOverflow(a, b, result))
+    return failure();
+  return result;
 }
 
 FailureOr<int64_t> mlir::braid::getStaticByteSize(Type type) {
   auto shaped = dyn_cast<ShapedType>(type);
   if (!shaped)
-    return type.isIntOrIndexOrFloat() ? getElementByteSize(type)
-                                      : FailureOr<int64_t>(failure());
+    return getElementByteSize(type);
   if (!shaped.hasStaticShape())
     return failure();
-  return shaped.getNumElements() * getElementByteSize(shaped.getElementType());
+  FailureOr<int64_t> elementBytes = getElementByteSize(shaped.getElementType());
+  if (failed(elementBytes))
+    return failure();
+  int64_t elements = 1;
+  for (int64_t dim : shaped.getShape()) {
+    FailureOr<int64_t> product = checkedMul(elements, dim);
+    if (failed(product))
+      return failure();
+    elements = *product;
+  }
+  return checkedMul(elements, *elementBytes);
 }
 
 shard::GridOp mlir::braid::lookupGrid(Operation *from, FlatSymbolRefAttr grid,
@@ -165,9 +206,12 @@ FailureOr<int64_t> mlir::braid::getGroupSize(Operation *from,
     if (axis < 0 || axis >= gridOp.getRank())
       return failure();
     int64_t axisSize = gridOp.getShape()[axis];
-    if (ShapedType::isDynamic(axisSize))
+    if (ShapedType::isDynamic(axisSize) || axisSize <= 0)
       return failure();
-    size *= axisSize;
+    FailureOr<int64_t> product = checkedMul(size, axisSize);
+    if (failed(product))
+      return failure();
+    size = *product;
   }
   return size;
 }

@@ -8,6 +8,8 @@
 
 #include "braid/Dialect/Braid/IR/BraidDialect.h"
 
+#include "llvm/Support/MathExtras.h"
+
 using namespace mlir;
 using namespace mlir::braid;
 
@@ -17,7 +19,26 @@ FailureOr<int64_t> mlir::braid::getStaticNumElements(Type type) {
     return 1;
   if (!shaped.hasStaticShape())
     return failure();
-  return shaped.getNumElements();
+  int64_t elements = 1;
+  for (int64_t dim : shaped.getShape()) {
+    FailureOr<int64_t> product = checkedMul(elements, dim);
+    if (failed(product))
+      return failure();
+    elements = *product;
+  }
+  return elements;
+}
+
+/// Product of all `factors`; failure on overflow.
+static FailureOr<int64_t> product(std::initializer_list<int64_t> factors) {
+  int64_t result = 1;
+  for (int64_t factor : factors) {
+    FailureOr<int64_t> next = checkedMul(result, factor);
+    if (failed(next))
+      return failure();
+    result = *next;
+  }
+  return result;
 }
 
 FailureOr<OpCost> mlir::braid::getBoundaryCost(Operation *op, int64_t flops) {
@@ -27,17 +48,17 @@ FailureOr<OpCost> mlir::braid::getBoundaryCost(Operation *op, int64_t flops) {
     if (!isa<ShapedType>(operand.getType()))
       continue;
     FailureOr<int64_t> bytes = getStaticByteSize(operand.getType());
-    if (failed(bytes))
+    if (failed(bytes) || llvm::AddOverflow(cost.bytesRead, *bytes,
+                                           cost.bytesRead))
       return failure();
-    cost.bytesRead += *bytes;
   }
   for (Value result : op->getResults()) {
     if (!isa<ShapedType>(result.getType()))
       continue;
     FailureOr<int64_t> bytes = getStaticByteSize(result.getType());
-    if (failed(bytes))
+    if (failed(bytes) || llvm::AddOverflow(cost.bytesWritten, *bytes,
+                                           cost.bytesWritten))
       return failure();
-    cost.bytesWritten += *bytes;
   }
   return cost;
 }
@@ -48,7 +69,10 @@ static FailureOr<OpCost> elementwiseCost(Operation *op, Value value,
   FailureOr<int64_t> elements = getStaticNumElements(value.getType());
   if (failed(elements))
     return failure();
-  return getBoundaryCost(op, *elements * flopsPerElement);
+  FailureOr<int64_t> flops = checkedMul(*elements, flopsPerElement);
+  if (failed(flops))
+    return failure();
+  return getBoundaryCost(op, *flops);
 }
 
 // square, accumulate, scale by the reciprocal root, scale by the weight.
@@ -96,7 +120,13 @@ FailureOr<OpCost> AttentionOp::getCost() {
   ArrayRef<int64_t> q = getQuery().getType().getShape();
   int64_t dv = getValue().getType().getShape()[3];
   int64_t perPair = 2 * q[3] + 5 + 2 * dv;
-  return getBoundaryCost(*this, q[0] * q[1] * getNumAttendedPairs() * perPair);
+  FailureOr<int64_t> pairs = getNumAttendedPairs();
+  if (failed(pairs))
+    return failure();
+  FailureOr<int64_t> flops = product({q[0], q[1], *pairs, perPair});
+  if (failed(flops))
+    return failure();
+  return getBoundaryCost(*this, *flops);
 }
 
 // Upper bound: every row belongs to some group.
@@ -106,7 +136,10 @@ FailureOr<OpCost> GroupedMatmulOp::getCost() {
     return failure();
   ArrayRef<int64_t> lhs = getLhs().getType().getShape();
   int64_t n = getRhs().getType().getShape()[2];
-  return getBoundaryCost(*this, 2 * lhs[0] * lhs[1] * n);
+  FailureOr<int64_t> flops = product({2, lhs[0], lhs[1], n});
+  if (failed(flops))
+    return failure();
+  return getBoundaryCost(*this, *flops);
 }
 
 // softmax over the experts (5 per logit) and k selection passes.
@@ -130,7 +163,10 @@ FailureOr<OpCost> GatherOp::getCost() {
   FailureOr<int64_t> result = getStaticByteSize(getType());
   if (failed(indices) || failed(result))
     return failure();
-  return OpCost{0, *indices + *result, *result};
+  int64_t read;
+  if (llvm::AddOverflow(*indices, *result, read))
+    return failure();
+  return OpCost{0, read, *result};
 }
 
 // The destination is updated in place: only the touched slices move.

@@ -9,6 +9,7 @@
 #include "llvm/ADT/SmallSet.h"
 
 #include <cmath>
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::braid;
@@ -78,10 +79,22 @@ LogicalResult verifyDimInRange(Operation *op, StringRef what, int64_t dim,
                            << " is out of range for a tensor of rank " << rank;
 }
 
-int64_t mulDims(int64_t a, int64_t b) {
-  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b)
-             ? ShapedType::kDynamic
-             : a * b;
+/// Product of two sizes (dynamic when either is); nullopt on overflow.
+std::optional<int64_t> mulDims(int64_t a, int64_t b) {
+  if (ShapedType::isDynamic(a) || ShapedType::isDynamic(b))
+    return ShapedType::kDynamic;
+  FailureOr<int64_t> product = checkedMul(a, b);
+  if (failed(product) || ShapedType::isDynamic(*product))
+    return std::nullopt;
+  return *product;
+}
+
+FailureOr<int64_t> mulDimsOrError(Operation *op, int64_t a, int64_t b) {
+  std::optional<int64_t> product = mulDims(a, b);
+  if (!product)
+    return op->emitOpError() << "size " << a << " x " << b
+                             << " overflows int64";
+  return *product;
 }
 
 LogicalResult verifyReductionType(Operation *op, ReductionKind kind,
@@ -120,7 +133,14 @@ FailureOr<int64_t> verifyGroup(Operation *op, FlatSymbolRefAttr grid,
              << " of rank " << gridOp.getRank();
     if (!seen.insert(axis).second)
       return op->emitOpError() << "axis " << axis << " appears twice";
-    size = mulDims(size, gridOp.getShape()[axis]);
+    int64_t axisSize = gridOp.getShape()[axis];
+    if (axisSize == 0)
+      return op->emitOpError() << "axis " << axis << " of grid " << grid
+                               << " has size 0; a group needs a rank";
+    FailureOr<int64_t> product = mulDimsOrError(op, size, axisSize);
+    if (failed(product))
+      return failure();
+    size = *product;
   }
   return size;
 }
@@ -221,7 +241,17 @@ LogicalResult AllGatherOp::verifySymbolUses(SymbolTableCollection &tables) {
   if (failed(size))
     return failure();
   SmallVector<int64_t> expected(getInput().getType().getShape());
-  expected[getDim()] = mulDims(expected[getDim()], *size);
+  FailureOr<int64_t> gathered =
+      mulDimsOrError(*this, expected[getDim()], *size);
+  if (failed(gathered))
+    return failure();
+  int64_t in = expected[getDim()], out = getType().getShape()[getDim()];
+  // Over a group of unknown size the result is still a multiple of the input.
+  if (ShapedType::isDynamic(*size) && !ShapedType::isDynamic(in) &&
+      !ShapedType::isDynamic(out) && in > 0 && (out < in || out % in != 0))
+    return emitOpError() << "gathered dimension " << getDim() << " of size "
+                         << out << " is not a multiple of the input's " << in;
+  expected[getDim()] = *gathered;
   return verifyShape(*this, "result", getType(), expected);
 }
 
@@ -301,7 +331,11 @@ LogicalResult AllToAllOp::verifySymbolUses(SymbolTableCollection &tables) {
   } else {
     split = ShapedType::kDynamic;
   }
-  expected[getConcatDim()] = mulDims(expected[getConcatDim()], *size);
+  FailureOr<int64_t> concatenated =
+      mulDimsOrError(*this, expected[getConcatDim()], *size);
+  if (failed(concatenated))
+    return failure();
+  expected[getConcatDim()] = *concatenated;
   return verifyShape(*this, "result", getType(), expected);
 }
 
@@ -405,7 +439,13 @@ YieldOp StartOp::getYield() {
   return cast<YieldOp>(getBody().front().getTerminator());
 }
 
-LogicalResult StartOp::verify() {
+LogicalResult StartOp::verifyRegions() {
+  Block &body = getBody().front();
+  if (body.getNumArguments() != 0)
+    return emitOpError() << "body takes no arguments; it reads the values "
+                            "it needs from above";
+  if (!isa<YieldOp>(body.getTerminator()))
+    return emitOpError() << "body must end with braid.yield";
   ArrayRef<Type> futureTypes = getFuture().getType().getValueTypes();
   TypeRange yielded = getYield().getValues().getTypes();
   if (yielded.size() != futureTypes.size())
@@ -466,30 +506,41 @@ LogicalResult AwaitOp::inferReturnTypes(
 namespace {
 int64_t lastDim(Type type) { return cast<ShapedType>(type).getShape().back(); }
 
-LogicalResult verifyNormalized(Operation *op, Type input, Type result) {
+LogicalResult verifyNormalized(Operation *op, Type input, Type result,
+                               APFloat epsilon) {
   if (cast<ShapedType>(input).getRank() == 0)
     return op->emitOpError() << "input must have at least one dimension";
   if (input != result)
     return op->emitOpError() << "result type " << result
                              << " must equal the input type " << input;
+  if (!epsilon.isFinite() || epsilon.isNegative())
+    return op->emitOpError() << "epsilon must be finite and non-negative";
   return success();
 }
 } // namespace
 
 LogicalResult RMSNormOp::verify() {
-  if (failed(verifyNormalized(*this, getInput().getType(), getType())))
+  if (failed(verifyNormalized(*this, getInput().getType(), getType(),
+                              getEpsilon())))
     return failure();
-  return verifyShape(*this, "weight", getWeight().getType(),
-                     {lastDim(getInput().getType())});
+  if (failed(verifyShape(*this, "weight", getWeight().getType(),
+                         {lastDim(getInput().getType())})))
+    return failure();
+  return verifyElementType(*this, "weight", getWeight().getType(),
+                           getInput().getType().getElementType());
 }
 
 LogicalResult LayerNormOp::verify() {
-  if (failed(verifyNormalized(*this, getInput().getType(), getType())))
+  if (failed(verifyNormalized(*this, getInput().getType(), getType(),
+                              getEpsilon())))
     return failure();
   int64_t hidden = lastDim(getInput().getType());
-  if (failed(verifyShape(*this, "gamma", getGamma().getType(), {hidden})))
+  Type element = getInput().getType().getElementType();
+  if (failed(verifyShape(*this, "gamma", getGamma().getType(), {hidden})) ||
+      failed(verifyShape(*this, "beta", getBeta().getType(), {hidden})) ||
+      failed(verifyElementType(*this, "gamma", getGamma().getType(), element)))
     return failure();
-  return verifyShape(*this, "beta", getBeta().getType(), {hidden});
+  return verifyElementType(*this, "beta", getBeta().getType(), element);
 }
 
 LogicalResult ActivationOp::verify() { return success(); }
@@ -512,8 +563,10 @@ LogicalResult AttentionOp::verify() {
                          {q[0], k[1], k[2], v[3]})) ||
       failed(verifyShape(*this, "result", getType(), {q[0], q[1], q[2], v[3]})))
     return failure();
+  if (k[1] == 0)
+    return emitOpError() << "key/value heads must be at least one";
   if (!ShapedType::isDynamic(q[1]) && !ShapedType::isDynamic(k[1]) &&
-      (k[1] == 0 || q[1] % k[1] != 0))
+      q[1] % k[1] != 0)
     return emitOpError() << "query heads (" << q[1]
                          << ") must be a multiple of key/value heads ("
                          << k[1] << ")";
@@ -522,6 +575,8 @@ LogicalResult AttentionOp::verify() {
   if (failed(verifyElementType(*this, "key", getKey().getType(),
                                getQuery().getType().getElementType())) ||
       failed(verifyElementType(*this, "value", getValue().getType(),
+                               getQuery().getType().getElementType())) ||
+      failed(verifyElementType(*this, "result", getType(),
                                getQuery().getType().getElementType())))
     return failure();
   return success();
@@ -533,15 +588,22 @@ double AttentionOp::getEffectiveScale() {
   return 1.0 / std::sqrt(static_cast<double>(getQuery().getType().getShape()[3]));
 }
 
-int64_t AttentionOp::getNumAttendedPairs() {
+FailureOr<int64_t> AttentionOp::getNumAttendedPairs() {
   int64_t sq = getQuery().getType().getShape()[2];
   int64_t skv = getKey().getType().getShape()[2];
+  if (ShapedType::isDynamic(sq) || ShapedType::isDynamic(skv))
+    return failure();
   if (!getCausal())
-    return sq * skv;
-  int64_t pairs = 0;
-  for (int64_t i = 0; i < sq; ++i)
-    pairs += std::clamp<int64_t>(i + (skv - sq) + 1, 0, skv);
-  return pairs;
+    return checkedMul(sq, skv);
+  // Query i sees min(max(i + skv - sq + 1, 0), skv) keys: the keys seen by
+  // the rows with any visible key are lo, lo + 1, ..., skv.
+  __int128 lo = std::max<__int128>(__int128(skv) - sq + 1, 1);
+  if (lo > skv)
+    return 0;
+  __int128 pairs = (__int128(skv) * (skv + 1) - (lo - 1) * lo) / 2;
+  if (pairs > std::numeric_limits<int64_t>::max())
+    return failure();
+  return static_cast<int64_t>(pairs);
 }
 
 LogicalResult GroupedMatmulOp::verify() {
@@ -584,7 +646,10 @@ LogicalResult MoEPermuteOp::verify() {
     return failure();
   ArrayRef<int64_t> input = getInput().getType().getShape();
   ArrayRef<int64_t> experts = getExperts().getType().getShape();
-  int64_t copies = mulDims(input[0], experts[1]);
+  FailureOr<int64_t> product = mulDimsOrError(*this, input[0], experts[1]);
+  if (failed(product))
+    return failure();
+  int64_t copies = *product;
   if (failed(verifyShape(*this, "experts", getExperts().getType(),
                          {input[0], experts[1]})) ||
       failed(verifyShape(*this, "permuted", getPermuted().getType(),
@@ -603,7 +668,10 @@ LogicalResult MoEUnpermuteOp::verify() {
     return failure();
   ArrayRef<int64_t> input = getInput().getType().getShape();
   ArrayRef<int64_t> weights = getWeights().getType().getShape();
-  int64_t copies = mulDims(weights[0], weights[1]);
+  FailureOr<int64_t> product = mulDimsOrError(*this, weights[0], weights[1]);
+  if (failed(product))
+    return failure();
+  int64_t copies = *product;
   if (failed(verifyShape(*this, "input", getInput().getType(),
                          {copies, input[1]})) ||
       failed(verifyShape(*this, "row_map", getRowMap().getType(), {copies})) ||

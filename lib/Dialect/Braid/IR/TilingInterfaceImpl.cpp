@@ -12,6 +12,7 @@
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/TilingInterface.h"
 
 using namespace mlir;
@@ -25,20 +26,39 @@ Value extractTile(OpBuilder &b, Location loc, Value source,
   return tensor::ExtractSliceOp::create(b, loc, source, offsets, sizes, strides);
 }
 
-/// Offsets and sizes covering `value` whole except for the leading
-/// `leading.size()` dimensions, which take the given tile.
-void tileLeadingDims(OpBuilder &b, Value value, ArrayRef<OpFoldResult> offsets,
+/// Offsets and sizes covering a tensor of `fullSizes` whole except for the
+/// leading `offsets.size()` dimensions, which take the given tile.
+void tileLeadingDims(OpBuilder &b, ArrayRef<OpFoldResult> fullSizes,
+                     ArrayRef<OpFoldResult> offsets,
                      ArrayRef<OpFoldResult> sizes,
                      SmallVectorImpl<OpFoldResult> &valueOffsets,
                      SmallVectorImpl<OpFoldResult> &valueSizes) {
-  auto type = cast<RankedTensorType>(value.getType());
   valueOffsets.assign(offsets.begin(), offsets.end());
   valueSizes.assign(sizes.begin(), sizes.end());
-  for (int64_t dim = offsets.size(); dim < type.getRank(); ++dim) {
+  for (size_t dim = offsets.size(); dim < fullSizes.size(); ++dim) {
     valueOffsets.push_back(b.getIndexAttr(0));
-    valueSizes.push_back(
-        tensor::getMixedSize(b, value.getLoc(), value, dim));
+    valueSizes.push_back(fullSizes[dim]);
   }
+}
+
+/// The same for an operand, whose sizes can be read where the op stands.
+void tileLeadingDims(OpBuilder &b, Value operand,
+                     ArrayRef<OpFoldResult> offsets,
+                     ArrayRef<OpFoldResult> sizes,
+                     SmallVectorImpl<OpFoldResult> &valueOffsets,
+                     SmallVectorImpl<OpFoldResult> &valueSizes) {
+  tileLeadingDims(b, tensor::getMixedSizes(b, operand.getLoc(), operand),
+                  offsets, sizes, valueOffsets, valueSizes);
+}
+
+/// Sizes of result `resultNumber` computed from the op's operands: the
+/// result itself is replaced by the tiled loop and must not be read.
+FailureOr<SmallVector<OpFoldResult>>
+resultSizesOf(OpBuilder &b, Operation *op, unsigned resultNumber) {
+  ReifiedRankedShapedTypeDims reified;
+  if (failed(reifyResultShapes(b, op, reified)))
+    return failure();
+  return reified[resultNumber];
 }
 
 SmallVector<Range> domainOfLeadingDims(OpBuilder &b, Value value,
@@ -113,17 +133,35 @@ struct RowwiseTilingModel
                         ArrayRef<OpFoldResult> sizes,
                         SmallVector<OpFoldResult> &resultOffsets,
                         SmallVector<OpFoldResult> &resultSizes) const {
-    tileLeadingDims(b, op->getResult(resultNumber), offsets, sizes,
-                    resultOffsets, resultSizes);
+    FailureOr<SmallVector<OpFoldResult>> full =
+        resultSizesOf(b, op, resultNumber);
+    if (failed(full))
+      return failure();
+    tileLeadingDims(b, *full, offsets, sizes, resultOffsets, resultSizes);
     return success();
   }
 
+  /// For fusion: the tile of result `resultNumber` at `offsets`/`sizes`,
+  /// which may cut only the tiled dimensions (the rest must be whole).
   FailureOr<TilingResult>
   generateResultTileValue(Operation *op, OpBuilder &b, unsigned resultNumber,
                           ArrayRef<OpFoldResult> offsets,
                           ArrayRef<OpFoldResult> sizes) const {
-    return getTiledImplementation(op, b, offsets.take_front(numTiledDims(op)),
-                                  sizes.take_front(numTiledDims(op)));
+    int64_t tiled = numTiledDims(op);
+    auto resultType = cast<RankedTensorType>(op->getResult(resultNumber).getType());
+    for (int64_t dim = tiled; dim < resultType.getRank(); ++dim) {
+      std::optional<int64_t> offset = getConstantIntValue(offsets[dim]);
+      std::optional<int64_t> size = getConstantIntValue(sizes[dim]);
+      if (!offset || *offset != 0 || !size ||
+          *size != resultType.getDimSize(dim))
+        return failure();
+    }
+    FailureOr<TilingResult> result = getTiledImplementation(
+        op, b, offsets.take_front(tiled), sizes.take_front(tiled));
+    if (failed(result))
+      return failure();
+    result->tiledValues = {result->tiledValues[resultNumber]};
+    return result;
   }
 };
 
@@ -211,8 +249,12 @@ struct AttentionTilingModel
     auto attention = cast<AttentionOp>(op);
     SmallVector<OpFoldResult> qHeadOffsets, qHeadSizes;
     queryTile(b, attention, offsets, sizes, qHeadOffsets, qHeadSizes);
-    tileLeadingDims(b, attention.getResult(), qHeadOffsets, qHeadSizes,
-                    resultOffsets, resultSizes);
+    FailureOr<SmallVector<OpFoldResult>> full =
+        resultSizesOf(b, op, 0);
+    if (failed(full))
+      return failure();
+    tileLeadingDims(b, *full, qHeadOffsets, qHeadSizes, resultOffsets,
+                    resultSizes);
     return success();
   }
 };
@@ -260,10 +302,55 @@ struct GroupedMatmulTilingModel
                         ArrayRef<OpFoldResult> sizes,
                         SmallVector<OpFoldResult> &resultOffsets,
                         SmallVector<OpFoldResult> &resultSizes) const {
-    Value result = op->getResult(0);
+    Value lhs = cast<GroupedMatmulOp>(op).getLhs();
     resultOffsets = {b.getIndexAttr(0), offsets[0]};
-    resultSizes = {tensor::getMixedSize(b, op->getLoc(), result, 0), sizes[0]};
+    resultSizes = {tensor::getMixedSize(b, op->getLoc(), lhs, 0), sizes[0]};
     return success();
+  }
+};
+
+/// Result sizes of braid's compute ops from their operands, so tiling drivers
+/// can build destinations for dynamic shapes. Dimension `d` of a result comes
+/// from `sourceOf(op, result, d)` = (operand, dim) unless it is static.
+template <typename OpTy>
+struct ReifyFromOperandsModel
+    : ReifyRankedShapedTypeOpInterface::ExternalModel<
+          ReifyFromOperandsModel<OpTy>, OpTy> {
+  LogicalResult
+  reifyResultShapes(Operation *op, OpBuilder &b,
+                    ReifiedRankedShapedTypeDims &reified) const {
+    // The sizes read the op's operands, which are available right before it.
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(op);
+    for (OpResult result : op->getResults()) {
+      auto type = cast<RankedTensorType>(result.getType());
+      SmallVector<OpFoldResult> sizes;
+      for (int64_t dim = 0; dim < type.getRank(); ++dim) {
+        if (!type.isDynamicDim(dim)) {
+          sizes.push_back(b.getIndexAttr(type.getDimSize(dim)));
+          continue;
+        }
+        auto [operand, operandDim] =
+            sourceOf(cast<OpTy>(op), result.getResultNumber(), dim);
+        sizes.push_back(
+            tensor::getMixedSize(b, op->getLoc(), operand, operandDim));
+      }
+      reified.push_back(sizes);
+    }
+    return success();
+  }
+
+  static std::pair<Value, int64_t> sourceOf(OpTy op, unsigned, int64_t dim) {
+    if constexpr (std::is_same_v<OpTy, AttentionOp>)
+      return dim == 3 ? std::pair<Value, int64_t>{op.getValue(), 3}
+                      : std::pair<Value, int64_t>{op.getQuery(), dim};
+    else if constexpr (std::is_same_v<OpTy, GroupedMatmulOp>)
+      return dim == 1 ? std::pair<Value, int64_t>{op.getRhs(), 2}
+                      : std::pair<Value, int64_t>{op.getLhs(), 0};
+    else
+      // Row-wise and element-wise ops keep the first operand's shape (a
+      // dynamic last dimension of topk is k, which is static).
+      return {op->getOperand(0), dim};
   }
 };
 
@@ -281,5 +368,14 @@ void mlir::braid::registerTilingInterfaceExternalModels(
     SwiGLUOp::attachInterface<RowwiseTilingModel<SwiGLUOp, 0>>(*ctx);
     AttentionOp::attachInterface<AttentionTilingModel>(*ctx);
     GroupedMatmulOp::attachInterface<GroupedMatmulTilingModel>(*ctx);
+    RMSNormOp::attachInterface<ReifyFromOperandsModel<RMSNormOp>>(*ctx);
+    LayerNormOp::attachInterface<ReifyFromOperandsModel<LayerNormOp>>(*ctx);
+    TopKOp::attachInterface<ReifyFromOperandsModel<TopKOp>>(*ctx);
+    SortOp::attachInterface<ReifyFromOperandsModel<SortOp>>(*ctx);
+    ActivationOp::attachInterface<ReifyFromOperandsModel<ActivationOp>>(*ctx);
+    SwiGLUOp::attachInterface<ReifyFromOperandsModel<SwiGLUOp>>(*ctx);
+    AttentionOp::attachInterface<ReifyFromOperandsModel<AttentionOp>>(*ctx);
+    GroupedMatmulOp::attachInterface<
+        ReifyFromOperandsModel<GroupedMatmulOp>>(*ctx);
   });
 }

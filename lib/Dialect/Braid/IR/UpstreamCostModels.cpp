@@ -10,6 +10,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Interfaces/CastInterfaces.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 using namespace mlir::braid;
@@ -59,19 +60,34 @@ struct StructuredCostModel
         ++payloadOps;
     });
     int64_t iterations = 1;
-    for (int64_t range : linalgOp.getStaticLoopRanges())
-      iterations *= range;
+    for (int64_t range : linalgOp.getStaticLoopRanges()) {
+      FailureOr<int64_t> next = checkedMul(iterations, range);
+      if (failed(next))
+        return failure();
+      iterations = *next;
+    }
+    FailureOr<int64_t> flops = checkedMul(iterations, payloadOps);
+    if (failed(flops))
+      return failure();
 
     OpCost cost;
-    cost.flops = iterations * payloadOps;
+    cost.flops = *flops;
+    auto addBytes = [](int64_t &total, Value value) -> LogicalResult {
+      if (!isa<ShapedType>(value.getType()))
+        return success();
+      FailureOr<int64_t> bytes = getStaticByteSize(value.getType());
+      return success(succeeded(bytes) &&
+                     !llvm::AddOverflow(total, *bytes, total));
+    };
     for (OpOperand *input : linalgOp.getDpsInputOperands())
-      if (isa<ShapedType>(input->get().getType()))
-        cost.bytesRead += *getStaticByteSize(input->get().getType());
+      if (failed(addBytes(cost.bytesRead, input->get())))
+        return failure();
     for (OpOperand &init : linalgOp.getDpsInitsMutable()) {
-      int64_t bytes = *getStaticByteSize(init.get().getType());
-      if (linalgOp.payloadUsesValueFromOperand(&init))
-        cost.bytesRead += bytes;
-      cost.bytesWritten += bytes;
+      if (linalgOp.payloadUsesValueFromOperand(&init) &&
+          failed(addBytes(cost.bytesRead, init.get())))
+        return failure();
+      if (failed(addBytes(cost.bytesWritten, init.get())))
+        return failure();
     }
     return cost;
   }
@@ -87,7 +103,10 @@ struct SoftmaxCostModel
     FailureOr<int64_t> bytes = getStaticByteSize(softmax.getInput().getType());
     if (failed(elements) || failed(bytes))
       return failure();
-    return OpCost{5 * *elements, *bytes, *bytes};
+    FailureOr<int64_t> flops = checkedMul(5, *elements);
+    if (failed(flops))
+      return failure();
+    return OpCost{*flops, *bytes, *bytes};
   }
 };
 

@@ -35,7 +35,7 @@ struct BraidWorkSummaryPass
         if (!perOp)
           return;
         if (failed(cost)) {
-          op->emitRemark("cost: unknown (dynamic shape)");
+          op->emitRemark("cost: unknown (dynamic shape or too large to count)");
           return;
         }
         if (*cost == OpCost{})
@@ -71,7 +71,7 @@ struct BraidWorkSummaryPass
              << summary.payloadBytes << " B payload, " << summary.busBytes
              << " B on the bus";
       if (!summary.unknown.empty()) {
-        remark << "; not counted (dynamic shape or group):";
+        remark << "; not counted (dynamic shape or group, or too large):";
         for (Operation *op : summary.unknown)
           remark.attachNote(op->getLoc()) << "'" << op->getName()
                                           << "' has no static work";

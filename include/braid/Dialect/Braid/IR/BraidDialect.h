@@ -54,8 +54,11 @@ struct OpCost {
 };
 
 /// Size in bytes of one element of `type` as the runtime stores it (i1 takes
-/// a byte; sub-byte types round up).
-int64_t getElementByteSize(Type type);
+/// a byte; sub-byte types round up); failure for non-numeric types.
+FailureOr<int64_t> getElementByteSize(Type type);
+
+/// `a * b`, or failure when it overflows int64.
+FailureOr<int64_t> checkedMul(int64_t a, int64_t b);
 
 /// Bytes of a statically shaped tensor or memref; failure when dynamic.
 FailureOr<int64_t> getStaticByteSize(Type shapedType);

@@ -17,6 +17,11 @@ include "mlir/IR/CommonAttrConstraints.td"
 def Braid_GridAxes : DenseArrayAttrBase<"DenseI16ArrayAttr", "int16_t", "i16">;
 def Braid_NonNegI64 : ConfinedAttr<I64Attr, [IntNonNegative]>;
 def Braid_PosI64 : ConfinedAttr<I64Attr, [IntPositive]>;
+// What collectives and data-movement ops carry: numbers the runtime can send.
+def Braid_NumericTensor
+    : RankedTensorOf<[AnySignlessInteger, AnyFloat, Index]>;
+// Indices, counts and maps the runtime's kernels read.
+def Braid_IndexTensor : RankedTensorOf<[I32, I64]>;
 
 //===----------------------------------------------------------------------===//
 // Collectives
@@ -30,9 +35,9 @@ class Braid_CollectiveOp<string mnemonic, list<Trait> traits = [],
         DeclareOpInterfaceMethods<Braid_CollectiveOpInterface,
             !listconcat(["getPayloadBytes", "getBusFactor"],
                         overriddenMethods)>])> {
-  dag commonArgs = (ins AnyRankedTensor:$input, FlatSymbolRefAttr:$grid,
+  dag commonArgs = (ins Braid_NumericTensor:$input, FlatSymbolRefAttr:$grid,
                         Braid_GridAxes:$axes);
-  let results = (outs AnyRankedTensor:$result);
+  let results = (outs Braid_NumericTensor:$result);
   let hasFolder = 1;
   code commonDescription = [{
     The group is formed by the `axes` of the `shard.grid` named `grid`;
@@ -236,7 +241,7 @@ def Braid_StartOp : Braid_Op<"start", [
     (`stream` `=` $stream^)? (`priority` `=` $priority^)? $body attr-dict
     `:` qualified(type($future))
   }];
-  let hasVerifier = 1;
+  let hasRegionVerifier = 1;
   let hasCanonicalizer = 1;
   let extraClassDeclaration = [{
     /// The terminator of the body.
@@ -387,8 +392,9 @@ def Braid_AttentionOp : Braid_ComputeOp<"attention"> {
   let extraClassDeclaration = [{
     /// The softmax scale: the attribute or 1/sqrt(head dim).
     double getEffectiveScale();
-    /// Number of (query, key) pairs that attend, per (batch, head).
-    int64_t getNumAttendedPairs();
+    /// Number of (query, key) pairs that attend, per (batch, head); failure
+    /// for dynamic sequence lengths or overflow.
+    ::mlir::FailureOr<int64_t> getNumAttendedPairs();
   }];
 }
 
@@ -408,7 +414,7 @@ def Braid_GroupedMatmulOp : Braid_ComputeOp<"grouped_matmul"> {
   }];
   let arguments = (ins RankedTensorOf<[AnyFloat]>:$lhs,
                        RankedTensorOf<[AnyFloat]>:$rhs,
-                       RankedTensorOf<[AnySignlessInteger]>:$group_sizes);
+                       Braid_IndexTensor:$group_sizes);
   let results = (outs RankedTensorOf<[AnyFloat]>:$result);
   let assemblyFormat = [{
     $lhs `,` $rhs `,` $group_sizes attr-dict `:` type($lhs) `,` type($rhs) `,`
@@ -433,7 +439,7 @@ def Braid_MoEGateOp : Braid_ComputeOp<"moe_gate"> {
   let arguments = (ins RankedTensorOf<[AnyFloat]>:$logits, Braid_PosI64:$k,
                        UnitAttr:$normalize);
   let results = (outs RankedTensorOf<[AnyFloat]>:$weights,
-                      RankedTensorOf<[AnySignlessInteger]>:$experts);
+                      Braid_IndexTensor:$experts);
   let assemblyFormat = [{
     $logits attr-dict `:` type($logits) `->` type($weights) `,` type($experts)
   }];
@@ -456,11 +462,11 @@ def Braid_MoEPermuteOp : Braid_ComputeOp<"moe_permute"> {
     ```
   }];
   let arguments = (ins RankedTensorOf<[AnyFloat]>:$input,
-                       RankedTensorOf<[AnySignlessInteger]>:$experts,
+                       Braid_IndexTensor:$experts,
                        Braid_PosI64:$num_experts);
   let results = (outs RankedTensorOf<[AnyFloat]>:$permuted,
-                      RankedTensorOf<[AnySignlessInteger]>:$group_sizes,
-                      RankedTensorOf<[AnySignlessInteger]>:$row_map);
+                      Braid_IndexTensor:$group_sizes,
+                      Braid_IndexTensor:$row_map);
   let assemblyFormat = [{
     $input `,` $experts attr-dict `:` type($input) `,` type($experts) `->`
     type($permuted) `,` type($group_sizes) `,` type($row_map)
@@ -481,7 +487,7 @@ def Braid_MoEUnpermuteOp : Braid_ComputeOp<"moe_unpermute"> {
     ```
   }];
   let arguments = (ins RankedTensorOf<[AnyFloat]>:$input,
-                       RankedTensorOf<[AnySignlessInteger]>:$row_map,
+                       Braid_IndexTensor:$row_map,
                        RankedTensorOf<[AnyFloat]>:$weights);
   let results = (outs RankedTensorOf<[AnyFloat]>:$result);
   let assemblyFormat = [{
@@ -503,7 +509,7 @@ def Braid_TopKOp : Braid_ComputeOp<"topk"> {
   let arguments = (ins RankedTensorOf<[AnyFloat, AnySignlessInteger]>:$input,
                        Braid_PosI64:$k);
   let results = (outs RankedTensorOf<[AnyFloat, AnySignlessInteger]>:$values,
-                      RankedTensorOf<[AnySignlessInteger]>:$indices);
+                      Braid_IndexTensor:$indices);
   let assemblyFormat = [{
     $input attr-dict `:` type($input) `->` type($values) `,` type($indices)
   }];
@@ -522,7 +528,7 @@ def Braid_SortOp : Braid_ComputeOp<"sort"> {
   let arguments = (ins RankedTensorOf<[AnyFloat, AnySignlessInteger]>:$input,
                        UnitAttr:$descending);
   let results = (outs RankedTensorOf<[AnyFloat, AnySignlessInteger]>:$values,
-                      RankedTensorOf<[AnySignlessInteger]>:$indices);
+                      Braid_IndexTensor:$indices);
   let assemblyFormat = [{
     $input attr-dict `:` type($input) `->` type($values) `,` type($indices)
   }];
@@ -540,10 +546,10 @@ def Braid_GatherOp : Braid_ComputeOp<"gather"> {
         : tensor<32000x512xbf16>, tensor<4x16xi32> -> tensor<4x16x512xbf16>
     ```
   }];
-  let arguments = (ins AnyRankedTensor:$source,
-                       RankedTensorOf<[AnySignlessInteger]>:$indices,
+  let arguments = (ins Braid_NumericTensor:$source,
+                       Braid_IndexTensor:$indices,
                        Braid_NonNegI64:$axis);
-  let results = (outs AnyRankedTensor:$result);
+  let results = (outs Braid_NumericTensor:$result);
   let assemblyFormat = [{
     $source `[` $indices `]` `axis` `=` $axis attr-dict `:` type($source) `,`
     type($indices) `->` type($result)
@@ -563,10 +569,10 @@ def Braid_ScatterOp : Braid_ComputeOp<"scatter"> {
         : tensor<6x8xf32>, tensor<16x8xf32>, tensor<6xi32> -> tensor<16x8xf32>
     ```
   }];
-  let arguments = (ins AnyRankedTensor:$updates, AnyRankedTensor:$dest,
-                       RankedTensorOf<[AnySignlessInteger]>:$indices,
+  let arguments = (ins Braid_NumericTensor:$updates, Braid_NumericTensor:$dest,
+                       Braid_IndexTensor:$indices,
                        Braid_NonNegI64:$axis, Braid_ScatterKind:$kind);
-  let results = (outs AnyRankedTensor:$result);
+  let results = (outs Braid_NumericTensor:$result);
   let assemblyFormat = [{
     $updates `into` $dest `[` $indices `]` `axis` `=` $axis `kind` `=` $kind
     attr-dict `:` type($updates) `,` type($dest) `,` type($indices) `->`
