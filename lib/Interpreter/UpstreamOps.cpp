@@ -506,25 +506,39 @@ LogicalResult executeContraction(linalg::LinalgOp linalgOp,
       frame[linalgOp->getResult(0)] = RValue::of(std::move(out));
       return success();
     }
-  SmallVector<int64_t> point(bounds.size(), 0), outer(parallelDims.size(), 0),
-      inner(reductionDims.size(), 0), li, ri, oi;
+  // Linear offset of each operand as coefficients per loop: every indexing
+  // map of a contraction is a projected permutation.
+  auto coefficients = [&](AffineMap map, const Tensor &tensor) {
+    SmallVector<int64_t> coef(bounds.size(), 0);
+    SmallVector<int64_t> strides = tensor.strides();
+    for (auto [result, expr] : llvm::enumerate(map.getResults()))
+      coef[cast<AffineDimExpr>(expr).getPosition()] += strides[result];
+    return coef;
+  };
+  SmallVector<int64_t> lhsCoef = coefficients(maps[0], lhs);
+  SmallVector<int64_t> rhsCoef = coefficients(maps[1], rhs);
+  SmallVector<int64_t> outCoef = coefficients(maps[2], out);
+  auto offset = [&](ArrayRef<int64_t> coef, ArrayRef<unsigned> dims,
+                    ArrayRef<int64_t> at) {
+    int64_t linear = 0;
+    for (auto [i, dim] : llvm::enumerate(dims))
+      linear += coef[dim] * at[i];
+    return linear;
+  };
+
+  SmallVector<int64_t> outer(parallelDims.size(), 0),
+      inner(reductionDims.size(), 0);
   do {
-    for (auto [i, dim] : llvm::enumerate(parallelDims))
-      point[dim] = outer[i];
-    for (unsigned dim : reductionDims)
-      point[dim] = 0;
-    evaluate(maps[2], point, oi);
-    int64_t outIndex = out.linearize(oi);
+    int64_t lhsBase = offset(lhsCoef, parallelDims, outer);
+    int64_t rhsBase = offset(rhsCoef, parallelDims, outer);
+    int64_t outIndex = offset(outCoef, parallelDims, outer);
     double acc = out.getFloat(outIndex);
     std::fill(inner.begin(), inner.end(), 0);
     do {
-      for (auto [i, dim] : llvm::enumerate(reductionDims))
-        point[dim] = inner[i];
-      evaluate(maps[0], point, li);
-      evaluate(maps[1], point, ri);
-      double product = roundFloat(lhs.getFloat(lhs.linearize(li)) *
-                                      rhs.getFloat(rhs.linearize(ri)),
-                                  accKind, f64);
+      int64_t l = lhsBase + offset(lhsCoef, reductionDims, inner);
+      int64_t r = rhsBase + offset(rhsCoef, reductionDims, inner);
+      double product =
+          roundFloat(lhs.getFloat(l) * rhs.getFloat(r), accKind, f64);
       acc = roundFloat(acc + product, accKind, f64);
     } while (!inner.empty() && advance(inner, reductionBounds));
     out.setFloat(outIndex, roundFloat(acc, out.kind(), f64));
@@ -568,7 +582,10 @@ LogicalResult mlir::braid::interp::executeStructured(Operation *op,
   if (linalg::isaContractionOpInterface(linalgOp) &&
       linalgOp.getNumDpsInputs() == 2 && linalgOp.getNumDpsInits() == 1 &&
       isFloatKind(elemKindOf(linalgOp.getDpsInits()[0].getType())) &&
-      !linalgOp.hasIndexSemantics())
+      !linalgOp.hasIndexSemantics() &&
+      llvm::all_of(maps, [](AffineMap map) {
+        return map.isProjectedPermutation(/*allowZeroInResults=*/false);
+      }))
     return executeContraction(linalgOp, bounds, frame, task);
 
   SmallVector<Tensor> outs;
