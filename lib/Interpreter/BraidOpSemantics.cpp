@@ -424,18 +424,24 @@ LogicalResult executeGroupedMatmul(Operation *op, Frame &frame,
   return success();
 }
 
-/// Indices of `row` ordered largest first (NaN above every number, ties to
-/// the lower index).
+/// Strict order of elements `a` < `b` of `t`: integers as integers, floats
+/// with NaN above every number.
+bool lessThan(const Tensor &t, int64_t a, int64_t b) {
+  if (!t.isFloat())
+    return t.getInt(a) < t.getInt(b);
+  double x = t.getFloat(a), y = t.getFloat(b);
+  if (std::isnan(x) || std::isnan(y))
+    return !std::isnan(x) && std::isnan(y);
+  return x < y;
+}
+
+/// Indices of a row ordered largest first (ties to the lower index).
 SmallVector<int64_t> rankDescending(const Tensor &t, int64_t base,
                                     int64_t width) {
   SmallVector<int64_t> order(width);
   std::iota(order.begin(), order.end(), 0);
-  auto key = [&](int64_t j) { return t.get(base + j).asDouble(); };
   std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
-    double x = key(a), y = key(b);
-    if (std::isnan(x) || std::isnan(y))
-      return std::isnan(x) && !std::isnan(y);
-    return x > y;
+    return lessThan(t, base + b, base + a);
   });
   return order;
 }
@@ -563,11 +569,7 @@ LogicalResult executeSelection(Operation *op, Frame &frame, TaskContext &) {
       // Stable ascending order, NaN last.
       std::iota(order.begin(), order.end(), 0);
       std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
-        double x = input.get(base + a).asDouble();
-        double y = input.get(base + b).asDouble();
-        if (std::isnan(x) || std::isnan(y))
-          return !std::isnan(x) && std::isnan(y);
-        return x < y;
+        return lessThan(input, base + a, base + b);
       });
     }
     int64_t row = base / width;

@@ -277,15 +277,22 @@ ScalarOpRegistry::ScalarOpRegistry() {
   // Conversions.
   auto toFloat = [](Operation *, ArrayRef<Scalar> in, ElemKind kind,
                     bool f64) -> FailureOr<Scalar> {
-    return Scalar::ofFloat(kind, roundFloat(in[0].asDouble(), kind, f64));
+    return Scalar::ofFloat(kind, roundFloat(in[0].f, kind, f64));
   };
   add<arith::ExtFOp>(toFloat);
   add<arith::TruncFOp>(toFloat);
-  add<arith::SIToFPOp>(toFloat);
+  // Integers round to the float type once, not through a double.
+  add<arith::SIToFPOp>([](Operation *, ArrayRef<Scalar> in, ElemKind kind,
+                          bool f64) -> FailureOr<Scalar> {
+    return Scalar::ofFloat(
+        kind, roundIntToFloat(in[0].i, in[0].kind, /*isUnsigned=*/false, kind,
+                              f64));
+  });
   add<arith::UIToFPOp>([](Operation *, ArrayRef<Scalar> in, ElemKind kind,
                           bool f64) -> FailureOr<Scalar> {
-    double value = static_cast<double>(asUnsigned(in[0].i, in[0].kind));
-    return Scalar::ofFloat(kind, roundFloat(value, kind, f64));
+    return Scalar::ofFloat(
+        kind, roundIntToFloat(in[0].i, in[0].kind, /*isUnsigned=*/true, kind,
+                              f64));
   });
   auto toInt = [](Operation *op, ArrayRef<Scalar> in, ElemKind kind,
                   bool) -> FailureOr<Scalar> {

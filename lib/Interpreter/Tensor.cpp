@@ -116,6 +116,38 @@ double mlir::braid::interp::roundFloat(double value, ElemKind kind,
   }
 }
 
+double mlir::braid::interp::roundIntToFloat(int64_t value, ElemKind fromKind,
+                                            bool isUnsigned, ElemKind kind,
+                                            bool f64Mode) {
+  unsigned bits = bitWidth(fromKind);
+  llvm::APInt integer(64, static_cast<uint64_t>(value), /*isSigned=*/true);
+  if (bits < 64)
+    integer = integer.trunc(bits);
+  const llvm::fltSemantics *semantics = &llvm::APFloat::IEEEdouble();
+  if (!f64Mode) {
+    switch (kind) {
+    case ElemKind::F32:
+      semantics = &llvm::APFloat::IEEEsingle();
+      break;
+    case ElemKind::F16:
+      semantics = &llvm::APFloat::IEEEhalf();
+      break;
+    case ElemKind::BF16:
+      semantics = &llvm::APFloat::BFloat();
+      break;
+    default:
+      break;
+    }
+  }
+  llvm::APFloat result(*semantics);
+  result.convertFromAPInt(integer, /*IsSigned=*/!isUnsigned,
+                          llvm::APFloat::rmNearestTiesToEven);
+  bool losesInfo;
+  result.convert(llvm::APFloat::IEEEdouble(),
+                 llvm::APFloat::rmNearestTiesToEven, &losesInfo);
+  return result.convertToDouble();
+}
+
 int64_t mlir::braid::interp::wrapInt(int64_t value, ElemKind kind) {
   unsigned bits = bitWidth(kind);
   if (bits == 64)

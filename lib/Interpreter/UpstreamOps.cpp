@@ -660,7 +660,11 @@ LogicalResult mlir::braid::interp::executeElementwise(Operation *op,
     frame[result] = RValue::of(*value);
     return success();
   }
-  Tensor out(kind, tensorOf(frame, op->getOperand(0)).shape());
+  // arith.select may take a scalar condition: the shape comes from a tensor.
+  Value shaped = *llvm::find_if(op->getOperands(), [](Value operand) {
+    return isa<RankedTensorType>(operand.getType());
+  });
+  Tensor out(kind, tensorOf(frame, shaped).shape());
   SmallVector<const Tensor *> inputs;
   SmallVector<std::optional<Scalar>> scalars;
   for (Value operand : op->getOperands()) {

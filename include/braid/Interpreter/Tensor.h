@@ -35,6 +35,10 @@ FailureOr<ElemKind> kindOf(Type type);
 /// Rounds `value` to the nearest value of `kind` (ties to even). In f64 mode
 /// floating-point kinds are not rounded.
 double roundFloat(double value, ElemKind kind, bool f64Mode);
+/// Rounds the integer `value` (of `fromKind`, read as unsigned when
+/// `isUnsigned`) to the nearest value of the floating-point `kind`, once.
+double roundIntToFloat(int64_t value, ElemKind fromKind, bool isUnsigned,
+                       ElemKind kind, bool f64Mode);
 /// Wraps `value` to the bit width of the integer `kind` (i1 is 0/1;
 /// other widths sign-extend, as MLIR's signless integers print).
 int64_t wrapInt(int64_t value, ElemKind kind);

@@ -61,6 +61,29 @@ def matmul_seq_f32(a, b, init):
     return acc
 
 
+def tt(shape, elem="f32"):
+    """MLIR ranked tensor type of `shape` (a tuple) and element `elem`."""
+    return "tensor<" + "".join(f"{d}x" for d in shape) + elem + ">"
+
+
+def program(arg_types, result_types, body, grid=None, prelude=""):
+    """A module with `func.func @main(%a0, %a1, ...)` returning %r0, %r1...
+
+    `body` holds the ops (one per line); `grid` is a shape string such as
+    "4" or "2x4" for a `shard.grid @g`; `prelude` goes before @main.
+    """
+    args = ", ".join(f"%a{i}: {t}" for i, t in enumerate(arg_types))
+    results = ", ".join(result_types)
+    names = ", ".join(f"%r{i}" for i in range(len(result_types)))
+    lines = [ln.strip() for ln in body.strip().splitlines()]
+    text = f"shard.grid @g(shape = {grid})\n" if grid else ""
+    text += prelude
+    text += f"func.func @main({args}) -> ({results}) {{\n"
+    text += "".join(f"  {ln}\n" for ln in lines if ln)
+    text += f"  return {names} : {results}\n}}\n"
+    return text
+
+
 def _is_per_rank(inputs):
     return len(inputs) > 0 and isinstance(inputs[0], (list, tuple))
 
@@ -81,12 +104,21 @@ def _write_inputs(directory, inputs, ranks):
             np.save(os.path.join(directory, f"arg{i}.npy"), np.asarray(array))
 
 
-def _bitwise_equal(actual, expected):
+def _matches(actual, expected, spec):
+    """Element-wise: does `actual` match `expected` under `spec`?"""
+    both_nan = np.zeros(actual.shape, bool)
     if actual.dtype.kind == "f":
-        uint = np.dtype(f"u{actual.dtype.itemsize}")
-        same = actual.view(uint) == expected.view(uint)
-        return bool(np.all(same | (np.isnan(actual) & np.isnan(expected))))
-    return bool(np.array_equal(actual, expected))
+        both_nan = np.isnan(actual) & np.isnan(expected)
+    if spec == "exact":
+        if actual.dtype.kind == "f":
+            uint = np.dtype(f"u{actual.dtype.itemsize}")
+            return (actual.view(uint) == expected.view(uint)) | both_nan
+        return actual == expected
+    _, rtol, atol = spec
+    a = actual.astype(np.float64)
+    e = expected.astype(np.float64)
+    with np.errstate(invalid="ignore"):
+        return np.isclose(a, e, rtol=rtol, atol=atol) | both_nan
 
 
 def _compare(actual, expected, spec):
@@ -96,22 +128,13 @@ def _compare(actual, expected, spec):
         return f"dtype {actual.dtype}, expected {expected.dtype}"
     if actual.shape != expected.shape:
         return f"shape {actual.shape}, expected {expected.shape}"
-    if spec == "exact":
-        if _bitwise_equal(actual, expected):
-            return None
-    else:
-        _, rtol, atol = spec
-        a = actual.astype(np.float64)
-        e = expected.astype(np.float64)
-        if np.allclose(a, e, rtol=rtol, atol=atol, equal_nan=True):
-            return None
-    with np.errstate(invalid="ignore"):
-        diff = np.abs(actual.astype(np.float64) - expected.astype(np.float64))
-    bad = np.argwhere(~((diff == 0) | (np.isnan(actual) & np.isnan(expected))))
-    first = tuple(bad[0]) if len(bad) else ()
+    ok = _matches(actual, expected, spec)
+    if np.all(ok):
+        return None
+    bad = np.argwhere(~ok)
+    first = tuple(bad[0])
     return (f"{spec} mismatch at {len(bad)} element(s), first {first}: "
-            f"got {actual[first]!r} expected {expected[first]!r} "
-            f"(max abs diff {np.nanmax(diff) if diff.size else 0:.3g})\n"
+            f"got {actual[first]!r} expected {expected[first]!r}\n"
             f"  got      {actual.tolist()}\n  expected {expected.tolist()}")
 
 
