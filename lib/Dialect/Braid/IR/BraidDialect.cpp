@@ -9,6 +9,8 @@
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/MathExtras.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::braid;
 
@@ -66,6 +68,14 @@ LogicalResult BraidDialect::verifyRegionResultAttribute(Operation *op,
 
 LogicalResult BraidDialect::verifyOperationAttribute(Operation *op,
                                                      NamedAttribute attr) {
+  if (attr.getName() == kMeasuredTimeAttrName) {
+    auto time = dyn_cast<FloatAttr>(attr.getValue());
+    if (!time || !(time.getValueAsDouble() >= 0) ||
+        !std::isfinite(time.getValueAsDouble()))
+      return op->emitError() << "'" << kMeasuredTimeAttrName
+                             << "' must be a non-negative float (microseconds)";
+    return success();
+  }
   if (attr.getName() != kDeviceOrderAttrName)
     return op->emitError() << "unknown braid attribute '"
                            << attr.getName().getValue() << "'";

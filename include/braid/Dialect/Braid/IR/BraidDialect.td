@@ -48,6 +48,10 @@ def Braid_Dialect : Dialect {
     /// flattened (row-major) grid position when devices are permuted.
     static constexpr ::llvm::StringLiteral kDeviceOrderAttrName =
         "braid.device_order";
+    /// Discardable attribute on any op: its measured time in microseconds,
+    /// which the cost model uses instead of its prediction.
+    static constexpr ::llvm::StringLiteral kMeasuredTimeAttrName =
+        "braid.measured_time_us";
   private:
     void registerTypes();
     void registerAttributes();

@@ -54,4 +54,39 @@ def BraidWorkSummary : Pass<"braid-work-summary"> {
   ];
 }
 
+def BraidEstimate : Pass<"braid-estimate", "::mlir::ModuleOp"> {
+  let summary = "Predict each function's step time on a hardware profile";
+  let description = [{
+    Runs the cost model over every function with a body and reports, as a
+    remark on the function, its predicted step time as written (every op in
+    order on one stream) and as scheduled (`braid.start` bodies on their
+    streams, awaits as stream waits, GEMMs slowed while communication kernels
+    hold SMs), the compute and communication it contains, the communication
+    left exposed, and the ideal bound max(compute, communication):
+
+    ```
+    remark: estimate on h100-sxm-x8: sequential 512.3 us, scheduled 431.0 us;
+    compute 402.1 us, communication 110.2 us, exposed 28.9 us, ideal 402.1 us
+    ```
+
+    `profile` names a file in `profile-dir` (default: the repository's
+    `bench/profiles`) or is a path to one. With `per-op`, every op gets a
+    remark with its prediction and how it was made. With `trace`, the
+    scheduled timeline is written as Chrome trace JSON (one track per stream
+    per rank) that Perfetto opens. Ops the model cannot cost (dynamic shapes)
+    are named in a remark and counted as free.
+  }];
+  let options = [
+    Option<"profile", "profile", "std::string", /*default=*/"\"h100-sxm-x8\"",
+           "Hardware profile: a name in profile-dir or a .json path">,
+    Option<"profileDir", "profile-dir", "std::string",
+           /*default=*/"\"\"",
+           "Directory of hardware profiles (default: the repository's bench/profiles)">,
+    Option<"trace", "trace", "std::string", /*default=*/"\"\"",
+           "Write the scheduled timeline as Chrome trace JSON to this file">,
+    Option<"perOp", "per-op", "bool", /*default=*/"false",
+           "Report the predicted time of every op">
+  ];
+}
+
 #endif // BRAID_DIALECT_BRAID_TRANSFORMS_PASSES_TD

@@ -1,0 +1,81 @@
+//===- HardwareProfile.h - machine numbers for the cost model ---*- C++ -*-===//
+//
+// A profile is a JSON file (bench/profiles/*.json) in which every number
+// carries its source. It describes one accelerator kind, how many share a
+// node, and the links inside and across nodes. Which link a collective rides
+// follows from its group: members on one node use the intra-node link,
+// otherwise the inter-node link.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef BRAID_ANALYSIS_HARDWAREPROFILE_H
+#define BRAID_ANALYSIS_HARDWAREPROFILE_H
+
+#include "mlir/IR/Types.h"
+
+#include "llvm/Support/Error.h"
+
+#include <map>
+#include <string>
+
+namespace mlir {
+namespace braid {
+
+enum class CollectiveAlgorithm { Ring, Tree, Star };
+
+/// One link class: what a bandwidth-optimal NCCL algorithm achieves on it.
+struct LinkProfile {
+  /// Bus bandwidth (nccl-tests' busbw) at large messages, bytes/s.
+  double busBandwidth = 0;
+  /// Per-step latency of a ring/tree step (alpha), seconds.
+  double stepLatency = 0;
+  /// Algorithms the runtime uses on this link (ring always).
+  SmallVector<CollectiveAlgorithm, 3> algorithms = {CollectiveAlgorithm::Ring};
+};
+
+struct HardwareProfile {
+  std::string name;
+  std::string description;
+  int64_t devicesPerNode = 1;
+
+  /// Dense peak FLOP/s per element type of the operands (tensor cores where
+  /// they apply).
+  std::map<std::string, double> peakFlops;
+  /// Peak for element-wise (non-tensor-core) arithmetic, FLOP/s.
+  double vectorFlops = 0;
+  double memoryBandwidth = 0;
+  int64_t numSMs = 1;
+  /// GEMM tile a kernel assigns to one SM per wave.
+  int64_t gemmTileM = 128;
+  int64_t gemmTileN = 128;
+  /// Fraction of peak a GEMM tile sustains (fitted, see docs/CostModel.md).
+  double gemmEfficiency = 1.0;
+  /// Fixed cost of a GEMM kernel: launch, prologue, epilogue (fitted).
+  double gemmOverhead = 0;
+  /// Fraction of memory bandwidth streaming kernels reach.
+  double memoryEfficiency = 1.0;
+  /// Fixed cost of any other kernel launch.
+  double kernelOverhead = 0;
+
+  LinkProfile intraNode;
+  LinkProfile interNode;
+  /// Host-side cost of issuing one collective.
+  double collectiveLaunch = 0;
+  /// SMs NCCL kernels occupy while a collective runs.
+  int64_t commSMs = 0;
+
+  /// Peak FLOP/s for operands of `elementType` (f32's when absent).
+  double peakFor(Type elementType) const;
+
+  /// Parses a profile file; errors name the file and the missing field.
+  static llvm::Expected<HardwareProfile> load(llvm::StringRef path);
+  /// Loads `nameOrPath`: a path to a .json file, or the name of a profile
+  /// in `directory` (`<directory>/<name>.json`).
+  static llvm::Expected<HardwareProfile>
+  find(llvm::StringRef nameOrPath, llvm::StringRef directory);
+};
+
+} // namespace braid
+} // namespace mlir
+
+#endif // BRAID_ANALYSIS_HARDWAREPROFILE_H

@@ -1,0 +1,206 @@
+//===- HardwareProfile.cpp - machine numbers for the cost model -----------===//
+
+#include "braid/Analysis/HardwareProfile.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace mlir::braid;
+double HardwareProfile::peakFor(Type elementType) const {
+  std::string key;
+  llvm::raw_string_ostream os(key);
+  os << elementType;
+  auto it = peakFlops.find(key);
+  if (it != peakFlops.end())
+    return it->second;
+  it = peakFlops.find("f32");
+  return it != peakFlops.end() ? it->second : vectorFlops;
+}
+
+namespace {
+
+/// Reads `{"value": number, "source": "..."}` entries; a number without a
+/// source is rejected so every figure stays traceable.
+class Reader {
+public:
+  Reader(StringRef path) : path(path) {}
+
+  llvm::Error error(const Twine &what) {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   path + ": " + what);
+  }
+
+  llvm::Expected<double> number(const llvm::json::Object &object,
+                                StringRef key, StringRef where) {
+    const llvm::json::Object *entry = object.getObject(key);
+    if (!entry)
+      return error("missing '" + where + "." + key +
+                   "' (an object with \"value\" and \"source\")");
+    std::optional<double> value = entry->getNumber("value");
+    std::optional<StringRef> source = entry->getString("source");
+    if (!value)
+      return error("'" + where + "." + key + ".value' must be a number");
+    if (!source || source->empty())
+      return error("'" + where + "." + key + "' has no source");
+    return *value;
+  }
+
+  llvm::Expected<const llvm::json::Object *>
+  object(const llvm::json::Object &parent, StringRef key) {
+    const llvm::json::Object *child = parent.getObject(key);
+    if (!child)
+      return error("missing object '" + key + "'");
+    return child;
+  }
+
+private:
+  std::string path;
+};
+
+llvm::Error readLink(Reader &reader, const llvm::json::Object &links,
+                     StringRef key, LinkProfile &link) {
+  auto object = reader.object(links, key);
+  if (!object)
+    return object.takeError();
+  auto bandwidth = reader.number(**object, "bus_bandwidth", key);
+  if (!bandwidth)
+    return bandwidth.takeError();
+  auto latency = reader.number(**object, "step_latency", key);
+  if (!latency)
+    return latency.takeError();
+  link.busBandwidth = *bandwidth;
+  link.stepLatency = *latency;
+  if (const llvm::json::Array *algorithms = (*object)->getArray("algorithms")) {
+    link.algorithms.clear();
+    for (const llvm::json::Value &entry : *algorithms) {
+      std::optional<StringRef> name = entry.getAsString();
+      std::optional<CollectiveAlgorithm> algorithm;
+      if (name == "ring")
+        algorithm = CollectiveAlgorithm::Ring;
+      else if (name == "tree")
+        algorithm = CollectiveAlgorithm::Tree;
+      else if (name == "star")
+        algorithm = CollectiveAlgorithm::Star;
+      if (!algorithm)
+        return reader.error("'" + key +
+                            ".algorithms' lists an unknown algorithm (use "
+                            "ring, tree, star)");
+      link.algorithms.push_back(*algorithm);
+    }
+  }
+  return llvm::Error::success();
+}
+
+} // namespace
+
+llvm::Expected<HardwareProfile> HardwareProfile::load(StringRef path) {
+  auto buffer = llvm::MemoryBuffer::getFile(path);
+  if (!buffer)
+    return llvm::createStringError(buffer.getError(),
+                                   path + ": cannot read profile");
+  llvm::Expected<llvm::json::Value> json =
+      llvm::json::parse((*buffer)->getBuffer());
+  if (!json)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   path + ": " +
+                                       llvm::toString(json.takeError()));
+  Reader reader(path);
+  const llvm::json::Object *root = json->getAsObject();
+  if (!root)
+    return reader.error("the profile must be a JSON object");
+
+  HardwareProfile profile;
+  if (std::optional<StringRef> name = root->getString("name"))
+    profile.name = name->str();
+  else
+    return reader.error("missing 'name'");
+  if (std::optional<StringRef> description = root->getString("description"))
+    profile.description = description->str();
+  if (std::optional<int64_t> perNode = root->getInteger("devices_per_node"))
+    profile.devicesPerNode = *perNode;
+  else
+    return reader.error("missing integer 'devices_per_node'");
+
+  auto compute = reader.object(*root, "compute");
+  if (!compute)
+    return compute.takeError();
+  auto peaks = reader.object(**compute, "peak_flops");
+  if (!peaks)
+    return peaks.takeError();
+  for (StringRef key : {"f64", "f32", "f16", "bf16"}) {
+    if (!(*peaks)->getObject(key))
+      continue;
+    auto value = reader.number(**peaks, key, "compute.peak_flops");
+    if (!value)
+      return value.takeError();
+    profile.peakFlops[key.str()] = *value;
+  }
+  if (profile.peakFlops.empty())
+    return reader.error("'compute.peak_flops' lists no element type");
+
+  struct Field {
+    StringRef key;
+    double *target;
+  };
+  double numSMs = 0, tileM = 0, tileN = 0;
+  for (Field field : {Field{"vector_flops", &profile.vectorFlops},
+                      Field{"memory_bandwidth", &profile.memoryBandwidth},
+                      Field{"num_sms", &numSMs},
+                      Field{"gemm_tile_m", &tileM},
+                      Field{"gemm_tile_n", &tileN},
+                      Field{"gemm_efficiency", &profile.gemmEfficiency},
+                      Field{"gemm_overhead", &profile.gemmOverhead},
+                      Field{"memory_efficiency", &profile.memoryEfficiency},
+                      Field{"kernel_overhead", &profile.kernelOverhead}}) {
+    auto value = reader.number(**compute, field.key, "compute");
+    if (!value)
+      return value.takeError();
+    *field.target = *value;
+  }
+  profile.numSMs = static_cast<int64_t>(numSMs);
+  profile.gemmTileM = static_cast<int64_t>(tileM);
+  profile.gemmTileN = static_cast<int64_t>(tileN);
+  if (profile.numSMs <= 0 || profile.gemmTileM <= 0 || profile.gemmTileN <= 0 ||
+      profile.memoryBandwidth <= 0 || profile.gemmEfficiency <= 0 ||
+      profile.memoryEfficiency <= 0)
+    return reader.error("compute figures must be positive");
+
+  auto links = reader.object(*root, "links");
+  if (!links)
+    return links.takeError();
+  if (llvm::Error error = readLink(reader, **links, "intra_node",
+                                   profile.intraNode))
+    return std::move(error);
+  if (llvm::Error error = readLink(reader, **links, "inter_node",
+                                   profile.interNode))
+    return std::move(error);
+  auto launch = reader.number(**links, "collective_launch", "links");
+  if (!launch)
+    return launch.takeError();
+  profile.collectiveLaunch = *launch;
+  auto commSMs = reader.number(**links, "comm_sms", "links");
+  if (!commSMs)
+    return commSMs.takeError();
+  profile.commSMs = static_cast<int64_t>(*commSMs);
+  if (profile.intraNode.busBandwidth <= 0 || profile.interNode.busBandwidth <= 0)
+    return reader.error("link bandwidths must be positive");
+  return profile;
+}
+
+llvm::Expected<HardwareProfile>
+HardwareProfile::find(StringRef nameOrPath, StringRef directory) {
+  if (nameOrPath.ends_with(".json") || llvm::sys::fs::exists(nameOrPath))
+    return load(nameOrPath);
+  SmallString<256> path(directory);
+  llvm::sys::path::append(path, nameOrPath + ".json");
+  if (!llvm::sys::fs::exists(path))
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "no hardware profile named '" + nameOrPath + "' in " + directory +
+            " (pass a name from there or a path to a .json file)");
+  return load(path);
+}

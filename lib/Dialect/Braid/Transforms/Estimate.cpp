@@ -1,0 +1,111 @@
+//===- Estimate.cpp - predicted step time on a hardware profile -----------===//
+
+#include "braid/Analysis/Timeline.h"
+#include "braid/Dialect/Braid/Transforms/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+
+namespace mlir {
+namespace braid {
+#define GEN_PASS_DEF_BRAIDESTIMATE
+#include "braid/Dialect/Braid/Transforms/Passes.h.inc"
+} // namespace braid
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::braid;
+
+namespace {
+
+std::string micros(double seconds) {
+  return llvm::formatv("{0:f3} us", seconds * 1e6).str();
+}
+
+/// Devices of the largest grid in `module` (the ranks a trace shows).
+int64_t numRanksOf(ModuleOp module) {
+  int64_t ranks = 1;
+  module.walk([&](shard::GridOp grid) {
+    int64_t size = 1;
+    for (int64_t dim : grid.getShape())
+      size = ShapedType::isDynamic(dim) ? size : size * dim;
+    ranks = std::max(ranks, size);
+  });
+  return ranks;
+}
+
+struct BraidEstimatePass
+    : braid::impl::BraidEstimateBase<BraidEstimatePass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    llvm::Expected<HardwareProfile> hardware = HardwareProfile::find(
+        profile, profileDir.empty() ? std::string(BRAID_DEFAULT_PROFILE_DIR)
+                                    : std::string(profileDir));
+    if (!hardware) {
+      module.emitError() << llvm::toString(hardware.takeError());
+      return signalPassFailure();
+    }
+    CostModel model(std::move(*hardware));
+    SymbolTableCollection tables;
+
+    Timeline combined;
+    module.walk([&](func::FuncOp function) {
+      if (function.isExternal())
+        return;
+      auto onUncosted = [&](Operation *op, StringRef why) {
+        op->emitRemark() << "not costed: " << why;
+      };
+      Timeline sequential = simulate(function, model,
+                                     TimelineMode::Sequential, tables,
+                                     /*onUncosted=*/{});
+      Timeline scheduled = simulate(function, model, TimelineMode::Scheduled,
+                                    tables, onUncosted);
+      if (perOp)
+        for (const TimelineEvent &event : scheduled.events)
+          event.op->emitRemark()
+              << "predicted " << micros(event.end - event.start) << " on stream "
+              << event.stream << ": " << event.time.explanation;
+      function.emitRemark()
+          << "estimate on " << model.profile().name << ": sequential "
+          << micros(sequential.makespan) << ", scheduled "
+          << micros(scheduled.makespan) << "; compute "
+          << micros(scheduled.computeTime) << ", communication "
+          << micros(scheduled.communicationTime) << ", exposed "
+          << micros(scheduled.exposedCommunication()) << ", ideal "
+          << micros(scheduled.idealBound());
+      // Functions follow each other in the trace.
+      double offset = combined.makespan;
+      for (TimelineEvent event : scheduled.events) {
+        event.start += offset;
+        event.end += offset;
+        combined.events.push_back(event);
+      }
+      combined.makespan += scheduled.makespan;
+    });
+
+    if (trace.empty())
+      return;
+    std::string temporary = trace + ".tmp";
+    {
+      std::error_code error;
+      llvm::raw_fd_ostream os(temporary, error);
+      if (error) {
+        module.emitError() << "cannot write trace '" << trace
+                           << "': " << error.message();
+        return signalPassFailure();
+      }
+      writeChromeTrace(combined, numRanksOf(module), model.profile().name, os);
+    }
+    if (std::error_code error = llvm::sys::fs::rename(temporary, trace)) {
+      module.emitError() << "cannot write trace '" << trace
+                         << "': " << error.message();
+      return signalPassFailure();
+    }
+  }
+};
+
+} // namespace
