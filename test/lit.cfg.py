@@ -21,7 +21,7 @@ llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 
 tool_dirs = [config.braid_tools_dir, config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["braid-opt", "braid-interp"], tool_dirs)
+llvm_config.add_tool_substitutions(["braid-opt", "braid-interp", "braid-validate-cost-model"], tool_dirs)
 
 # The Python that runs lit (Debian's, with python3-numpy) runs the numpy
 # reference checks.
