@@ -1,6 +1,7 @@
 //===- braid-opt.cpp - Braid's optimizer driver ---------------------------===//
 //
-// mlir-opt with the braid dialect and its passes.
+// mlir-opt with the braid dialect, its passes and the test passes that
+// print Braid's analyses.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,9 +13,14 @@
 #include "mlir/InitAllPasses.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 
+namespace mlir::braid::test {
+void registerTestPasses();
+} // namespace mlir::braid::test
+
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
   mlir::braid::registerBraidPasses();
+  mlir::braid::test::registerTestPasses();
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);

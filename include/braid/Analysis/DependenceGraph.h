@@ -1,0 +1,68 @@
+//===- DependenceGraph.h - what must happen before what ---------*- C++ -*-===//
+//
+// The ops of one block as a partial order: an op depends on every op whose
+// results it (or anything nested in it) reads, and collectives on the same
+// communicator keep their issue order (NCCL matches them by position). Each
+// op is classified compute, communication, memory or control. The scheduler
+// asks which compute is independent of a collective (what could hide it),
+// and the cost model the critical path.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef BRAID_ANALYSIS_DEPENDENCEGRAPH_H
+#define BRAID_ANALYSIS_DEPENDENCEGRAPH_H
+
+#include "braid/Dialect/Braid/IR/BraidDialect.h"
+
+#include "llvm/ADT/BitVector.h"
+#include "llvm/ADT/DenseMap.h"
+
+namespace mlir {
+namespace braid {
+
+enum class OpClass { Compute, Communication, Memory, Control };
+StringRef stringifyOpClass(OpClass kind);
+
+/// Communication: collectives and starts that contain one. Memory: data
+/// movement without arithmetic (tensor views, slices, copies, fills).
+/// Compute: everything with arithmetic. Control: awaits, constants and ops
+/// without work.
+OpClass classifyOp(Operation *op);
+
+class DependenceGraph {
+public:
+  /// Builds the graph of the ops of `block` (terminator excluded).
+  explicit DependenceGraph(Block &block);
+
+  unsigned size() const { return ops.size(); }
+  Operation *op(unsigned node) const { return ops[node]; }
+  OpClass kind(unsigned node) const { return kinds[node]; }
+  /// The node of `op` or of its ancestor in the block.
+  std::optional<unsigned> nodeOf(Operation *op) const;
+  /// Direct predecessors.
+  ArrayRef<unsigned> predecessors(unsigned node) const { return preds[node]; }
+  /// Whether `later` transitively depends on `earlier`.
+  bool dependsOn(unsigned later, unsigned earlier) const {
+    return reach[later].test(earlier);
+  }
+  /// Nodes neither before nor after `node`: they may run concurrently.
+  SmallVector<unsigned> independentOf(unsigned node) const;
+  /// The longest chain by `weight`, and its length.
+  std::pair<double, SmallVector<unsigned>>
+  criticalPath(function_ref<double(unsigned)> weight) const;
+
+private:
+  void addEdge(unsigned from, unsigned to);
+
+  SmallVector<Operation *> ops;
+  SmallVector<OpClass> kinds;
+  SmallVector<SmallVector<unsigned, 4>> preds;
+  /// reach[i] holds every node i transitively depends on.
+  SmallVector<llvm::BitVector> reach;
+  llvm::DenseMap<Operation *, unsigned> index;
+};
+
+} // namespace braid
+} // namespace mlir
+
+#endif // BRAID_ANALYSIS_DEPENDENCEGRAPH_H
