@@ -64,9 +64,26 @@ DependenceGraph::DependenceGraph(Block &block) {
   }
   preds.resize(ops.size());
 
-  // Issue order per communicator, including collectives inside starts.
+  // Issue order per communicator, including collectives inside starts;
+  // program order between starts on one stream and between ops with side
+  // effects.
   std::map<std::string, unsigned> lastOnCommunicator;
+  std::map<int64_t, unsigned> lastOnStream;
+  std::optional<unsigned> lastEffect;
   for (unsigned node = 0; node < ops.size(); ++node) {
+    Operation *op = ops[node];
+    if (auto start = dyn_cast<StartOp>(op)) {
+      auto [it, inserted] = lastOnStream.try_emplace(start.getStream(), node);
+      if (!inserted) {
+        addEdge(it->second, node);
+        it->second = node;
+      }
+    } else if (!isa<CollectiveOpInterface, AwaitOp>(op) && !isPure(op) &&
+               !op->hasTrait<OpTrait::HasRecursiveMemoryEffects>()) {
+      if (lastEffect)
+        addEdge(*lastEffect, node);
+      lastEffect = node;
+    }
     ops[node]->walk([&](Operation *nested) {
       // Values read here and produced by an earlier op of the block.
       for (Value operand : nested->getOperands())

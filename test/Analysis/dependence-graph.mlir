@@ -80,3 +80,25 @@ func.func @async(%x: tensor<8xf32>, %y: tensor<8xf32>) -> (tensor<8xf32>, tensor
   %s = arith.addf %a, %z : tensor<8xf32>
   return %s, %b : tensor<8xf32>, tensor<8xf32>
 }
+
+// -----
+
+// Work queued on one stream runs in order, whatever it computes.
+// expected-remark @+1 {{critical path: 2 compute/communication ops along [0, 1]}}
+func.func @same_stream(%x: tensor<8xf32>, %y: tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>) {
+  // expected-remark @+1 {{#0 compute, after []}}
+  %f = braid.start stream = 2 {
+    %e = math.exp %x : tensor<8xf32>
+    braid.yield %e : tensor<8xf32>
+  } : !braid.future<tensor<8xf32>>
+  // expected-remark @+1 {{#1 compute, after [0]}}
+  %g = braid.start stream = 2 {
+    %e = math.exp %y : tensor<8xf32>
+    braid.yield %e : tensor<8xf32>
+  } : !braid.future<tensor<8xf32>>
+  // expected-remark @+1 {{#2 control, after [0]}}
+  %a = braid.await %f : !braid.future<tensor<8xf32>>
+  // expected-remark @+1 {{#3 control, after [1]}}
+  %b = braid.await %g : !braid.future<tensor<8xf32>>
+  return %a, %b : tensor<8xf32>, tensor<8xf32>
+}

@@ -1,8 +1,9 @@
 //===- DependenceGraph.h - what must happen before what ---------*- C++ -*-===//
 //
 // The ops of one block as a partial order: an op depends on every op whose
-// results it (or anything nested in it) reads, and collectives on the same
-// communicator keep their issue order (NCCL matches them by position). Each
+// results it (or anything nested in it) reads; collectives on the same
+// communicator keep their issue order (NCCL matches them by position);
+// starts on one stream, and ops with side effects, keep program order. Each
 // op is classified compute, communication, memory or control. The scheduler
 // asks which compute is independent of a collective (what could hide it),
 // and the cost model the critical path.
