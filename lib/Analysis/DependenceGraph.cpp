@@ -56,7 +56,7 @@ void DependenceGraph::addEdge(unsigned from, unsigned to) {
   preds[to].push_back(from);
 }
 
-DependenceGraph::DependenceGraph(Block &block) {
+DependenceGraph::DependenceGraph(Block &block, Options options) {
   for (Operation &op : block.without_terminator()) {
     index[&op] = ops.size();
     ops.push_back(&op);
@@ -74,10 +74,9 @@ DependenceGraph::DependenceGraph(Block &block) {
     Operation *op = ops[node];
     if (auto start = dyn_cast<StartOp>(op)) {
       auto [it, inserted] = lastOnStream.try_emplace(start.getStream(), node);
-      if (!inserted) {
+      if (!inserted && options.keepStreamOrder)
         addEdge(it->second, node);
-        it->second = node;
-      }
+      it->second = node;
     } else if (!isa<CollectiveOpInterface, AwaitOp>(op) && !isPure(op) &&
                !op->hasTrait<OpTrait::HasRecursiveMemoryEffects>()) {
       if (lastEffect)
@@ -91,7 +90,7 @@ DependenceGraph::DependenceGraph(Block &block) {
           if (std::optional<unsigned> from = nodeOf(def); from && *from < node)
             addEdge(*from, node);
       auto collective = dyn_cast<CollectiveOpInterface>(nested);
-      if (!collective)
+      if (!collective || !options.keepCommunicatorOrder)
         return;
       std::string communicator;
       llvm::raw_string_ostream os(communicator);

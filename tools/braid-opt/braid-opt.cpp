@@ -7,6 +7,7 @@
 
 #include "braid/Dialect/Braid/IR/BraidDialect.h"
 #include "braid/Dialect/Braid/Transforms/Passes.h"
+#include "braid/Dialect/Braid/Transforms/Pipelines.h"
 
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
@@ -20,6 +21,7 @@ void registerTestPasses();
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
   mlir::braid::registerBraidPasses();
+  mlir::braid::registerBraidPipelines();
   mlir::braid::test::registerTestPasses();
 
   mlir::DialectRegistry registry;

@@ -32,8 +32,18 @@ OpClass classifyOp(Operation *op);
 
 class DependenceGraph {
 public:
+  /// Which program orders to keep beyond data dependences. Every rank runs
+  /// the same program, so a pass that reorders collectives (or starts on a
+  /// stream) the same way on every rank keeps them matched: the scheduler
+  /// drops these edges; analyses of a fixed program keep them.
+  struct Options {
+    bool keepCommunicatorOrder = true;
+    bool keepStreamOrder = true;
+  };
+
   /// Builds the graph of the ops of `block` (terminator excluded).
-  explicit DependenceGraph(Block &block);
+  explicit DependenceGraph(Block &block) : DependenceGraph(block, Options()) {}
+  DependenceGraph(Block &block, Options options);
 
   unsigned size() const { return ops.size(); }
   Operation *op(unsigned node) const { return ops[node]; }

@@ -13,6 +13,9 @@ namespace braid {
 #define GEN_PASS_DECL
 #include "braid/Dialect/Braid/Transforms/Passes.h.inc"
 
+/// "@grid axes [a, b]": the communicator a collective runs on.
+std::string getCommunicatorName(CollectiveOpInterface op);
+
 /// Patterns that replace each braid.start by its body and each await by the
 /// yielded values.
 void populateInlineAsyncPatterns(RewritePatternSet &patterns);

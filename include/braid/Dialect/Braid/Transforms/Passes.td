@@ -89,4 +89,82 @@ def BraidEstimate : Pass<"braid-estimate", "::mlir::ModuleOp"> {
   ];
 }
 
+def BraidConvertToAsync : Pass<"braid-convert-to-async", "::mlir::func::FuncOp"> {
+  let summary = "Turn each collective into a start/await pair on its communicator's stream";
+  let description = [{
+    Wraps every collective that is not yet asynchronous in a `braid.start`
+    on the stream of its communicator (one stream per grid and axes, numbered
+    from 1 in order of first use) and awaits it right away. The program
+    means the same; `braid-schedule` then moves the starts early and the
+    awaits late.
+
+    ```mlir
+    %r = braid.all_reduce %x on @tp axes = [0] reduction = sum : tensor<8xf32>
+    ```
+    becomes
+    ```mlir
+    %f = braid.start stream = 1 {
+      %r = braid.all_reduce %x on @tp axes = [0] reduction = sum : tensor<8xf32>
+      braid.yield %r : tensor<8xf32>
+    } : !braid.future<tensor<8xf32>>
+    %r = braid.await %f : !braid.future<tensor<8xf32>>
+    ```
+  }];
+  let dependentDialects = ["::mlir::braid::BraidDialect"];
+}
+
+def BraidSchedule : Pass<"braid-schedule", "::mlir::func::FuncOp"> {
+  let summary = "Latency-hiding list scheduling of starts and awaits under a memory budget";
+  let description = [{
+    Reorders the ops of each function so that communication starts as early
+    as its operands allow and is awaited as late as its first use, letting
+    independent compute run in between. Decisions come from the cost model:
+    a collective whose predicted time does not pay for a stream switch (an
+    event record and wait, the profile's kernel overhead, twice) stays in
+    place. Starts are issued in the order their results are consumed, and
+    get priorities in that order. With a memory budget (bytes per rank), the
+    number of collectives in flight is lowered until the peak of live tensor
+    bytes (the liveness analysis) fits; if even the original order does not
+    fit, the pass says so and keeps it.
+
+    With `explain`, every decision is a remark on the op: moved earlier by N
+    ops and what it hides, kept synchronous and why, held back by the
+    budget. The output is deterministic.
+  }];
+  let options = [
+    Option<"profile", "profile", "std::string", /*default=*/"\"h100-sxm-x8\"",
+           "Hardware profile: a name in profile-dir or a .json path">,
+    Option<"profileDir", "profile-dir", "std::string", /*default=*/"\"\"",
+           "Directory of hardware profiles (default: the repository's bench/profiles)">,
+    Option<"memoryBudget", "memory-budget", "int64_t", /*default=*/"0",
+           "Peak live tensor bytes per rank the schedule may use (0: no limit)">,
+    Option<"explain", "explain", "bool", /*default=*/"false",
+           "Report every scheduling decision as a remark">
+  ];
+  let dependentDialects = ["::mlir::braid::BraidDialect"];
+}
+
+def BraidVerifyCollectiveOrder
+    : Pass<"braid-verify-collective-order", "::mlir::ModuleOp"> {
+  let summary = "Prove every rank issues the same collectives in the same order";
+  let description = [{
+    Checks, on shapes alone, what NCCL needs to neither hang nor mix up
+    data, and refuses the program with a located error otherwise:
+
+    - every rank of every group issues the same collectives in the same
+      order on each communicator (the interpreter's `CollectiveMatcher`,
+      fed per rank in host issue order); collectives under control flow that
+      depends on the rank cannot be proven and are refused;
+    - one stream per communicator, and one communicator per stream.
+
+    What needs no check at this level: a ring step's send and receive are
+    one `braid.collective_permute`, so they are grouped by construction;
+    the host issues every start in program order and streams run their work
+    in issue order, and a future can only be awaited where its start
+    dominates, so no stream can wait for work issued after it and waits
+    between streams cannot form a cycle. Buffer-level signals and counters
+    will need their own check.
+  }];
+}
+
 #endif // BRAID_DIALECT_BRAID_TRANSFORMS_PASSES_TD

@@ -1,0 +1,35 @@
+//===- Pipelines.h - named pass pipelines -----------------------*- C++ -*-===//
+
+#ifndef BRAID_DIALECT_BRAID_TRANSFORMS_PIPELINES_H
+#define BRAID_DIALECT_BRAID_TRANSFORMS_PIPELINES_H
+
+#include "mlir/Pass/PassOptions.h"
+
+namespace mlir {
+class OpPassManager;
+namespace braid {
+
+struct OverlapPipelineOptions
+    : public PassPipelineOptions<OverlapPipelineOptions> {
+  PassOptions::Option<std::string> profile{
+      *this, "profile", llvm::cl::desc("Hardware profile (name or .json)"),
+      llvm::cl::init("h100-sxm-x8")};
+  PassOptions::Option<int64_t> memoryBudget{
+      *this, "memory-budget",
+      llvm::cl::desc("Peak live tensor bytes per rank (0: no limit)"),
+      llvm::cl::init(0)};
+  PassOptions::Option<bool> explain{
+      *this, "explain", llvm::cl::desc("Report every decision as a remark"),
+      llvm::cl::init(false)};
+};
+
+/// convert-to-async, schedule, verify-collective-order, canonicalize.
+void buildOverlapPipeline(OpPassManager &pm,
+                          const OverlapPipelineOptions &options);
+/// Registers `braid-overlap-pipeline`.
+void registerBraidPipelines();
+
+} // namespace braid
+} // namespace mlir
+
+#endif // BRAID_DIALECT_BRAID_TRANSFORMS_PIPELINES_H

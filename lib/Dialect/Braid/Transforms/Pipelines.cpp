@@ -1,0 +1,30 @@
+//===- Pipelines.cpp - named pass pipelines -------------------------------===//
+
+#include "braid/Dialect/Braid/Transforms/Pipelines.h"
+#include "braid/Dialect/Braid/Transforms/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+
+using namespace mlir;
+using namespace mlir::braid;
+
+void mlir::braid::buildOverlapPipeline(OpPassManager &pm,
+                                       const OverlapPipelineOptions &options) {
+  pm.addNestedPass<func::FuncOp>(createBraidConvertToAsync());
+  BraidScheduleOptions schedule;
+  schedule.profile = options.profile;
+  schedule.memoryBudget = options.memoryBudget;
+  schedule.explain = options.explain;
+  pm.addNestedPass<func::FuncOp>(createBraidSchedule(schedule));
+  pm.addPass(createBraidVerifyCollectiveOrder());
+}
+
+void mlir::braid::registerBraidPipelines() {
+  PassPipelineRegistration<OverlapPipelineOptions>(
+      "braid-overlap-pipeline",
+      "Make collectives asynchronous, schedule them to hide behind compute "
+      "under a memory budget, and verify the collective order",
+      buildOverlapPipeline);
+}

@@ -1,0 +1,160 @@
+//===- VerifyCollectiveOrder.cpp - every rank, same collectives, same order ===//
+
+#include "braid/Analysis/CollectiveMatching.h"
+#include "braid/Dialect/Braid/Transforms/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/DenseMap.h"
+
+#include <map>
+
+namespace mlir {
+namespace braid {
+#define GEN_PASS_DEF_BRAIDVERIFYCOLLECTIVEORDER
+#include "braid/Dialect/Braid/Transforms/Passes.h.inc"
+} // namespace braid
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::braid;
+
+namespace {
+
+/// Whether `value` may differ between ranks of a group: it is computed from
+/// braid.rank.
+bool dependsOnRank(Value value) {
+  SmallVector<Value> worklist{value};
+  llvm::DenseSet<Value> seen;
+  while (!worklist.empty()) {
+    Value current = worklist.pop_back_val();
+    if (!seen.insert(current).second)
+      continue;
+    Operation *def = current.getDefiningOp();
+    if (!def)
+      continue;
+    if (isa<RankOp>(def))
+      return true;
+    llvm::append_range(worklist, def->getOperands());
+  }
+  return false;
+}
+
+struct BraidVerifyCollectiveOrderPass
+    : braid::impl::BraidVerifyCollectiveOrderBase<
+          BraidVerifyCollectiveOrderPass> {
+  void runOnOperation() override {
+    SymbolTableCollection tables;
+    bool ok = true;
+    getOperation().walk([&](func::FuncOp function) {
+      if (!function.isExternal())
+        ok &= succeeded(verifyFunction(function, tables));
+    });
+    if (!ok)
+      signalPassFailure();
+  }
+
+  LogicalResult verifyFunction(func::FuncOp function,
+                               SymbolTableCollection &tables) {
+    // Host issue order: program order, start bodies where the start stands.
+    SmallVector<CollectiveOpInterface> issued;
+    WalkResult walk = function.walk<WalkOrder::PreOrder>([&](Operation *op) {
+      if (auto collective = dyn_cast<CollectiveOpInterface>(op)) {
+        issued.push_back(collective);
+        return WalkResult::advance();
+      }
+      // Collectives under rank-dependent control flow cannot be proven to
+      // match: each rank may take another path.
+      if (op->getNumRegions() && !isa<StartOp, func::FuncOp>(op) &&
+          llvm::any_of(op->getOperands(), dependsOnRank)) {
+        bool communicates = false;
+        op->walk([&](CollectiveOpInterface) { communicates = true; });
+        if (communicates) {
+          op->emitError() << "collectives under control flow that depends on "
+                             "braid.rank: the ranks of a group may issue "
+                             "different collectives, which would hang";
+          return WalkResult::interrupt();
+        }
+      }
+      return WalkResult::advance();
+    });
+    if (walk.wasInterrupted())
+      return failure();
+    if (failed(verifyStreams(function)))
+      return failure();
+
+    // Every rank, in host order, through the interpreter's matcher.
+    CollectiveMatcher matcher;
+    int64_t numRanks = 1;
+    function->getParentOfType<ModuleOp>().walk([&](shard::GridOp grid) {
+      int64_t size = 1;
+      for (int64_t dim : grid.getShape())
+        size = ShapedType::isDynamic(dim) ? size : size * dim;
+      numRanks = std::max(numRanks, size);
+    });
+    for (int64_t rank = 0; rank < numRanks; ++rank)
+      for (CollectiveOpInterface op : issued) {
+        shard::GridOp grid = lookupGrid(op, op.getGridSymbol(), &tables);
+        FailureOr<GroupInstance> group =
+            grid ? resolveGroup(grid, op.getGroupAxes(), rank)
+                 : FailureOr<GroupInstance>(failure());
+        if (failed(group))
+          continue; // rank outside this grid
+        std::string error;
+        if (failed(matcher.arrive(*group, rank, CollectiveSignature::of(op),
+                                  error)))
+          return op->emitError() << error;
+      }
+    std::vector<std::string> incomplete = matcher.describeIncomplete();
+    if (!incomplete.empty()) {
+      InFlightDiagnostic diag = function.emitError()
+                                << "collectives some ranks never issue";
+      for (const std::string &line : incomplete)
+        diag.attachNote() << line;
+      return failure();
+    }
+    return success();
+  }
+
+  /// One stream per communicator and one communicator per stream.
+  LogicalResult verifyStreams(func::FuncOp function) {
+    std::map<std::string, std::pair<int64_t, StartOp>> streamOf;
+    std::map<int64_t, std::pair<std::string, StartOp>> communicatorOf;
+    WalkResult walk = function.walk([&](StartOp start) {
+      for (Operation &op : start.getBody().front()) {
+        auto collective = dyn_cast<CollectiveOpInterface>(op);
+        if (!collective)
+          continue;
+        std::string name = getCommunicatorName(collective);
+        int64_t stream = start.getStream();
+        auto [byName, newName] = streamOf.try_emplace(name, stream, start);
+        if (byName->second.first != stream) {
+          InFlightDiagnostic diag =
+              start.emitError()
+              << "communicator " << name << " is used on streams "
+              << byName->second.first << " and " << stream
+              << "; collectives of one communicator must share a stream";
+          diag.attachNote(byName->second.second.getLoc()) << "first used here";
+          return WalkResult::interrupt();
+        }
+        auto [byStream, newStream] =
+            communicatorOf.try_emplace(stream, name, start);
+        if (byStream->second.first != name) {
+          InFlightDiagnostic diag =
+              start.emitError()
+              << "stream " << stream << " carries communicators "
+              << byStream->second.first << " and " << name
+              << "; give each communicator its own stream";
+          diag.attachNote(byStream->second.second.getLoc())
+              << "first used here";
+          return WalkResult::interrupt();
+        }
+      }
+      return WalkResult::advance();
+    });
+    return failure(walk.wasInterrupted());
+  }
+
+};
+
+} // namespace

@@ -1,0 +1,89 @@
+// RUN: braid-opt %s -braid-verify-collective-order -split-input-file -verify-diagnostics
+
+// What the overlap pipeline produces passes: one stream per communicator.
+shard.grid @mesh(shape = 2x2)
+func.func @ok(%x: tensor<8xf32>) -> (tensor<8xf32>, tensor<16xf32>) {
+  %f = braid.start stream = 1 {
+    %r = braid.all_reduce %x on @mesh axes = [1] reduction = sum : tensor<8xf32>
+    braid.yield %r : tensor<8xf32>
+  } : !braid.future<tensor<8xf32>>
+  %g = braid.start stream = 2 {
+    %a = braid.all_gather %x on @mesh axes = [0] dim = 0 : tensor<8xf32> -> tensor<16xf32>
+    braid.yield %a : tensor<16xf32>
+  } : !braid.future<tensor<16xf32>>
+  %r = braid.await %f : !braid.future<tensor<8xf32>>
+  %a = braid.await %g : !braid.future<tensor<16xf32>>
+  return %r, %a : tensor<8xf32>, tensor<16xf32>
+}
+
+// -----
+
+shard.grid @tp(shape = 2)
+func.func @two_streams(%x: tensor<8xf32>) -> (tensor<8xf32>, tensor<16xf32>) {
+  // expected-note @+1 {{first used here}}
+  %f = braid.start stream = 1 {
+    %r = braid.all_reduce %x on @tp axes = [0] reduction = sum : tensor<8xf32>
+    braid.yield %r : tensor<8xf32>
+  } : !braid.future<tensor<8xf32>>
+  // expected-error @+1 {{communicator @tp axes [0] is used on streams 1 and 2; collectives of one communicator must share a stream}}
+  %g = braid.start stream = 2 {
+    %a = braid.all_gather %x on @tp axes = [0] dim = 0 : tensor<8xf32> -> tensor<16xf32>
+    braid.yield %a : tensor<16xf32>
+  } : !braid.future<tensor<16xf32>>
+  %r = braid.await %f : !braid.future<tensor<8xf32>>
+  %a = braid.await %g : !braid.future<tensor<16xf32>>
+  return %r, %a : tensor<8xf32>, tensor<16xf32>
+}
+
+// -----
+
+shard.grid @mesh(shape = 2x2)
+func.func @shared_stream(%x: tensor<8xf32>) -> (tensor<8xf32>, tensor<16xf32>) {
+  // expected-note @+1 {{first used here}}
+  %f = braid.start stream = 1 {
+    %r = braid.all_reduce %x on @mesh axes = [1] reduction = sum : tensor<8xf32>
+    braid.yield %r : tensor<8xf32>
+  } : !braid.future<tensor<8xf32>>
+  // expected-error @+1 {{stream 1 carries communicators @mesh axes [1] and @mesh axes [0]; give each communicator its own stream}}
+  %g = braid.start stream = 1 {
+    %a = braid.all_gather %x on @mesh axes = [0] dim = 0 : tensor<8xf32> -> tensor<16xf32>
+    braid.yield %a : tensor<16xf32>
+  } : !braid.future<tensor<16xf32>>
+  %r = braid.await %f : !braid.future<tensor<8xf32>>
+  %a = braid.await %g : !braid.future<tensor<16xf32>>
+  return %r, %a : tensor<8xf32>, tensor<16xf32>
+}
+
+// -----
+
+shard.grid @tp(shape = 4)
+func.func @rank_dependent(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %rank = braid.rank on @tp axes = [0] : index
+  %c0 = arith.constant 0 : index
+  %first = arith.cmpi eq, %rank, %c0 : index
+  // expected-error @+1 {{collectives under control flow that depends on braid.rank: the ranks of a group may issue different collectives, which would hang}}
+  %r = scf.if %first -> tensor<4xf32> {
+    %all = braid.all_reduce %x on @tp axes = [0] reduction = sum : tensor<4xf32>
+    scf.yield %all : tensor<4xf32>
+  } else {
+    scf.yield %x : tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+// Rank-dependent control flow without collectives is fine.
+shard.grid @tp(shape = 4)
+func.func @rank_dependent_compute(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %rank = braid.rank on @tp axes = [0] : index
+  %c0 = arith.constant 0 : index
+  %first = arith.cmpi eq, %rank, %c0 : index
+  %r = scf.if %first -> tensor<4xf32> {
+    %e = math.exp %x : tensor<4xf32>
+    scf.yield %e : tensor<4xf32>
+  } else {
+    scf.yield %x : tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}
