@@ -175,14 +175,11 @@ FailureOr<int64_t> mlir::braid::checkedMul(int64_t a, int64_t b) {
   return result;
 }
 
-FailureOr<int64_t> mlir::braid::getStaticByteSize(Type type) {
+FailureOr<int64_t> mlir::braid::getStaticNumElements(Type type) {
   auto shaped = dyn_cast<ShapedType>(type);
   if (!shaped)
-    return getElementByteSize(type);
+    return 1;
   if (!shaped.hasStaticShape())
-    return failure();
-  FailureOr<int64_t> elementBytes = getElementByteSize(shaped.getElementType());
-  if (failed(elementBytes))
     return failure();
   int64_t elements = 1;
   for (int64_t dim : shaped.getShape()) {
@@ -191,7 +188,20 @@ FailureOr<int64_t> mlir::braid::getStaticByteSize(Type type) {
       return failure();
     elements = *product;
   }
-  return checkedMul(elements, *elementBytes);
+  return elements;
+}
+
+FailureOr<int64_t> mlir::braid::getStaticByteSize(Type type) {
+  auto shaped = dyn_cast<ShapedType>(type);
+  if (!shaped)
+    return getElementByteSize(type);
+  if (!shaped.hasStaticShape())
+    return failure();
+  FailureOr<int64_t> elementBytes = getElementByteSize(shaped.getElementType());
+  FailureOr<int64_t> elements = getStaticNumElements(shaped);
+  if (failed(elementBytes) || failed(elements))
+    return failure();
+  return checkedMul(*elements, *elementBytes);
 }
 
 shard::GridOp mlir::braid::lookupGrid(Operation *from, FlatSymbolRefAttr grid,

@@ -13,22 +13,6 @@
 using namespace mlir;
 using namespace mlir::braid;
 
-FailureOr<int64_t> mlir::braid::getStaticNumElements(Type type) {
-  auto shaped = dyn_cast<ShapedType>(type);
-  if (!shaped)
-    return 1;
-  if (!shaped.hasStaticShape())
-    return failure();
-  int64_t elements = 1;
-  for (int64_t dim : shaped.getShape()) {
-    FailureOr<int64_t> product = checkedMul(elements, dim);
-    if (failed(product))
-      return failure();
-    elements = *product;
-  }
-  return elements;
-}
-
 /// Product of all `factors`; failure on overflow.
 static FailureOr<int64_t> product(std::initializer_list<int64_t> factors) {
   int64_t result = 1;

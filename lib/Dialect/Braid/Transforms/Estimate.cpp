@@ -20,10 +20,6 @@ using namespace mlir::braid;
 
 namespace {
 
-std::string micros(double seconds) {
-  return llvm::formatv("{0:f3} us", seconds * 1e6).str();
-}
-
 /// Devices of the largest grid in `module` (the ranks a trace shows).
 int64_t numRanksOf(ModuleOp module) {
   int64_t ranks = 1;
@@ -42,14 +38,10 @@ struct BraidEstimatePass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    llvm::Expected<HardwareProfile> hardware = HardwareProfile::find(
-        profile, profileDir.empty() ? std::string(BRAID_DEFAULT_PROFILE_DIR)
-                                    : std::string(profileDir));
-    if (!hardware) {
-      module.emitError() << llvm::toString(hardware.takeError());
+    FailureOr<CostModel> loaded = loadCostModel(module, profile, profileDir);
+    if (failed(loaded))
       return signalPassFailure();
-    }
-    CostModel model(std::move(*hardware));
+    const CostModel &model = *loaded;
     SymbolTableCollection tables;
 
     Timeline combined;
@@ -67,16 +59,16 @@ struct BraidEstimatePass
       if (perOp)
         for (const TimelineEvent &event : scheduled.events)
           event.op->emitRemark()
-              << "predicted " << micros(event.end - event.start) << " on stream "
+              << "predicted " << formatMicros(event.end - event.start) << " on stream "
               << event.stream << ": " << event.time.explanation;
       function.emitRemark()
           << "estimate on " << model.profile().name << ": sequential "
-          << micros(sequential.makespan) << ", scheduled "
-          << micros(scheduled.makespan) << "; compute "
-          << micros(scheduled.computeTime) << ", communication "
-          << micros(scheduled.communicationTime) << ", exposed "
-          << micros(scheduled.exposedCommunication()) << ", ideal "
-          << micros(scheduled.idealBound());
+          << formatMicros(sequential.makespan) << ", scheduled "
+          << formatMicros(scheduled.makespan) << "; compute "
+          << formatMicros(scheduled.computeTime) << ", communication "
+          << formatMicros(scheduled.communicationTime) << ", exposed "
+          << formatMicros(scheduled.exposedCommunication()) << ", ideal "
+          << formatMicros(scheduled.idealBound());
       // Functions follow each other in the trace.
       double offset = combined.makespan;
       for (TimelineEvent event : scheduled.events) {

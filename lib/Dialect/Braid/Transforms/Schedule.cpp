@@ -20,10 +20,6 @@ using namespace mlir::braid;
 
 namespace {
 
-std::string micros(double seconds) {
-  return llvm::formatv("{0:f3} us", seconds * 1e6).str();
-}
-
 /// What the scheduler knows about one op of the block.
 struct NodeInfo {
   bool isStart = false;
@@ -183,10 +179,10 @@ public:
         continue;
       Operation *op = graph.op(node);
       if (!info.overlaps) {
-        op->emitRemark() << "kept in place: " << micros(info.seconds)
+        op->emitRemark() << "kept in place: " << formatMicros(info.seconds)
                          << " of communication does not pay for a stream "
                             "switch ("
-                         << micros(switchCost) << ")";
+                         << formatMicros(switchCost) << ")";
         continue;
       }
       // Compute scheduled between the start and its first await.
@@ -202,10 +198,10 @@ public:
         diag << "moved earlier by " << moved << " ops; ";
       else
         diag << "issued where written; ";
-      diag << "hides " << micros(hidden) << " of " << micros(info.seconds)
+      diag << "hides " << formatMicros(hidden) << " of " << formatMicros(info.seconds)
            << " behind compute";
       if (hidden < info.seconds)
-        diag << ", " << micros(info.seconds - hidden) << " exposed";
+        diag << ", " << formatMicros(info.seconds - hidden) << " exposed";
     }
   }
 
@@ -235,14 +231,10 @@ struct BraidSchedulePass : braid::impl::BraidScheduleBase<BraidSchedulePass> {
     func::FuncOp function = getOperation();
     if (function.isExternal())
       return;
-    llvm::Expected<HardwareProfile> hardware = HardwareProfile::find(
-        profile, profileDir.empty() ? std::string(BRAID_DEFAULT_PROFILE_DIR)
-                                    : std::string(profileDir));
-    if (!hardware) {
-      function.emitError() << llvm::toString(hardware.takeError());
+    FailureOr<CostModel> loaded = loadCostModel(function, profile, profileDir);
+    if (failed(loaded))
       return signalPassFailure();
-    }
-    CostModel model(std::move(*hardware));
+    const CostModel &model = *loaded;
     SymbolTableCollection tables;
     Block &body = function.getBody().front();
     Scheduler scheduler(body, model, tables);

@@ -3,6 +3,7 @@
 #ifndef BRAID_DIALECT_BRAID_TRANSFORMS_PASSES_H
 #define BRAID_DIALECT_BRAID_TRANSFORMS_PASSES_H
 
+#include "braid/Analysis/CostModel.h"
 #include "braid/Dialect/Braid/IR/BraidDialect.h"
 #include "mlir/Pass/Pass.h"
 
@@ -12,6 +13,15 @@ namespace braid {
 
 #define GEN_PASS_DECL
 #include "braid/Dialect/Braid/Transforms/Passes.h.inc"
+
+/// The cost model on `profile` (a name in `profileDir`, or in the
+/// repository's bench/profiles when empty, or a .json path); emits the
+/// error on `anchor` and fails when the profile cannot be loaded.
+FailureOr<CostModel> loadCostModel(Operation *anchor, StringRef profile,
+                                   StringRef profileDir);
+
+/// "12.345 us".
+std::string formatMicros(double seconds);
 
 /// "@grid axes [a, b]": the communicator a collective runs on.
 std::string getCommunicatorName(CollectiveOpInterface op);
