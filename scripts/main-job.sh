@@ -1,35 +1,45 @@
 #!/usr/bin/env bash
 # The main job: the bundled example through the pipeline that exists today.
-#   parse + verify -> canonicalize -> per-rank work and communication report
-#   -> run original and result on every rank of the grid, bitwise compared
-#   -> predicted step time on an H100 profile and its Perfetto timeline
-# Installs and builds first when needed.
+#   parse + verify -> canonicalize -> per-rank work report
+#   -> overlap pipeline (async collectives, schedule, order verified), with
+#      every decision explained
+#   -> original and overlapped program run on every rank of the grid by the
+#      reference interpreter, bitwise compared under several interleavings
+#   -> predicted step time before and after, and a Perfetto timeline
+# Installs and builds first when needed. PROFILE picks the hardware profile.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 EXAMPLE=${1:-examples/tp_mlp.mlir}
+PROFILE=${PROFILE:-h100-sxm-x8}
 
 scripts/install-deps.sh >/dev/null
 if [ ! -x build/bin/braid-opt ] || [ ! -x build/bin/braid-interp ]; then
   scripts/build.sh
 fi
 mkdir -p build/examples
-out="build/examples/$(basename "$EXAMPLE" .mlir).canonical.mlir"
+name=$(basename "$EXAMPLE" .mlir)
+canonical="build/examples/$name.canonical.mlir"
+overlapped="build/examples/$name.overlapped.mlir"
+trace="build/examples/$name.trace.json"
+quiet=--mlir-print-op-on-diagnostic=false
 
 echo "== $EXAMPLE: verify, canonicalize, report work per rank"
-build/bin/braid-opt "$EXAMPLE" \
-  --pass-pipeline='builtin.module(canonicalize,braid-work-summary{per-op=true})' \
-  --mlir-print-op-on-diagnostic=false -o "$out"
-echo "== canonical IR written to $out"
+build/bin/braid-opt "$EXAMPLE" $quiet -o "$canonical" \
+  --pass-pipeline='builtin.module(canonicalize,braid-work-summary{per-op=true})'
 
-echo "== run both on every rank (reference interpreter), 2 interleavings each"
-build/bin/braid-interp "$EXAMPLE" --compare="$out" --exact --schedules=2 \
+echo "== overlap pipeline on $PROFILE (decisions explained)"
+build/bin/braid-opt "$canonical" $quiet -o "$overlapped" \
+  --pass-pipeline="builtin.module(braid-overlap-pipeline{profile=$PROFILE explain=1})"
+echo "== overlapped IR written to $overlapped"
+
+echo "== run original and overlapped program on every rank, 3 interleavings each"
+build/bin/braid-interp "$EXAMPLE" --compare="$overlapped" --exact --schedules=3 \
   --output-dir=build/examples/outputs
 echo "== per-rank results in build/examples/outputs/rankR/resultN.npy"
 
-PROFILE=${PROFILE:-h100-sxm-x8}
-trace="build/examples/$(basename "$EXAMPLE" .mlir).trace.json"
-echo "== predicted step time on $PROFILE"
-build/bin/braid-opt "$out" --mlir-print-op-on-diagnostic=false -o /dev/null \
+echo "== predicted step time on $PROFILE, as written and overlapped"
+build/bin/braid-opt "$canonical" $quiet -o /dev/null --braid-estimate="profile=$PROFILE"
+build/bin/braid-opt "$overlapped" $quiet -o /dev/null \
   --braid-estimate="profile=$PROFILE trace=$trace"
 echo "== timeline for Perfetto (ui.perfetto.dev): $trace"
