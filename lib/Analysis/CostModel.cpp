@@ -147,19 +147,27 @@ CostModel::linkFor(CollectiveOpInterface op,
   shard::GridOp grid = lookupGrid(op, op.getGridSymbol(), &tables);
   if (!grid)
     return failure();
-  FailureOr<GroupInstance> group = resolveGroup(grid, op.getGroupAxes(), 0);
-  if (failed(group))
-    return failure();
   auto order = grid->getAttrOfType<DeviceOrderAttr>(
       BraidDialect::kDeviceOrderAttrName);
   auto nodeOf = [&](int64_t position) {
     int64_t device = order ? order.getDevices()[position] : position;
     return device / std::max<int64_t>(1, hw.devicesPerNode);
   };
-  int64_t node = nodeOf(group->members.front());
-  for (int64_t member : group->members)
-    if (nodeOf(member) != node)
-      return &hw.interNode;
+  int64_t numRanks = 1;
+  for (int64_t dim : grid.getShape())
+    numRanks *= dim;
+  // Every group instance: the collective is as slow as its slowest group.
+  for (int64_t rank = 0; rank < numRanks; ++rank) {
+    FailureOr<GroupInstance> group = resolveGroup(grid, op.getGroupAxes(), rank);
+    if (failed(group))
+      return failure();
+    if (group->position != 0)
+      continue;
+    int64_t node = nodeOf(group->members.front());
+    for (int64_t member : group->members)
+      if (nodeOf(member) != node)
+        return &hw.interNode;
+  }
   return &hw.intraNode;
 }
 

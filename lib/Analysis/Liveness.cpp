@@ -45,12 +45,24 @@ mlir::braid::computeMemoryProfile(Block &block, ArrayRef<Operation *> order,
 
   unsigned end = ops.size();
   // The step of the block-level op that contains `user`, or `end` for the
-  // terminator (a returned value stays live to the end).
+  // terminator (a returned value stays live to the end). A start's body
+  // reads its inputs while in flight: until the start's last await.
   auto stepOf = [&](Operation *user) -> unsigned {
     for (Operation *op = user; op; op = op->getParentOp())
       if (op->getBlock() == &block) {
         auto it = position.find(op);
-        return it == position.end() ? end : it->second;
+        if (it == position.end())
+          return end;
+        unsigned step = it->second;
+        if (auto start = dyn_cast<StartOp>(op); start && start != user)
+          for (Operation *await : start.getFuture().getUsers())
+            for (Operation *a = await; a; a = a->getParentOp())
+              if (a->getBlock() == &block) {
+                auto at = position.find(a);
+                step = std::max(step, at == position.end() ? end : at->second);
+                break;
+              }
+        return step;
       }
     return end;
   };

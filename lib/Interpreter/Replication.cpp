@@ -64,9 +64,13 @@ public:
 private:
   void visit(Operation *op) {
     if (auto collective = dyn_cast<CollectiveOpInterface>(op)) {
+      // Grids may cover the same devices in other arrangements: what is
+      // known about other grids does not survive a collective.
       Replication in = of(collective.getCommunicatedValue());
       std::string grid = collective.getGridSymbol().getValue().str();
-      std::set<int16_t> &axes = in.axes[grid];
+      Replication out;
+      std::set<int16_t> axes =
+          in.universal ? std::set<int16_t>() : in.axes[grid];
       bool replicates = isa<AllReduceOp, AllGatherOp, BroadcastOp>(op);
       for (int16_t axis : collective.getGroupAxes()) {
         if (replicates)
@@ -74,8 +78,9 @@ private:
         else
           axes.erase(axis);
       }
-      in.universal = false;
-      state[op->getResult(0)] = in;
+      if (!axes.empty())
+        out.axes[grid] = axes;
+      state[op->getResult(0)] = out;
       return;
     }
     if (auto start = dyn_cast<StartOp>(op)) {

@@ -43,3 +43,29 @@ func.func @dynamic(%x: tensor<?xf32>) -> tensor<?xf32> {
   %e = math.exp %x : tensor<?xf32>
   return %e : tensor<?xf32>
 }
+
+// -----
+
+shard.grid @tp(shape = 4)
+
+// A reduce_scatter reads its 16 KiB input for as long as it is in flight:
+// %m stays live until the await, not just until the start (the argument
+// and the matmul init are live throughout).
+// expected-remark @+1 {{peak 69632 B during 'linalg.matmul'}}
+func.func @in_flight(%a: tensor<64x64xf32>) -> (tensor<16x64xf32>, tensor<64x64xf32>) {
+  // expected-remark @+1 {{live 32768 B}}
+  %e = tensor.empty() : tensor<64x64xf32>
+  // expected-remark @+1 {{live 49152 B}}
+  %m = linalg.matmul ins(%a, %a : tensor<64x64xf32>, tensor<64x64xf32>) outs(%e : tensor<64x64xf32>) -> tensor<64x64xf32>
+  // expected-remark @+1 {{live 53248 B}}
+  %f = braid.start stream = 1 {
+    %s = braid.reduce_scatter %m on @tp axes = [0] dim = 0 reduction = sum : tensor<64x64xf32> -> tensor<16x64xf32>
+    braid.yield %s : tensor<16x64xf32>
+  } : !braid.future<tensor<16x64xf32>>
+  // %a, %e, %m (in flight), the future and %n.
+  // expected-remark @+1 {{live 69632 B}}
+  %n = linalg.matmul ins(%a, %a : tensor<64x64xf32>, tensor<64x64xf32>) outs(%e : tensor<64x64xf32>) -> tensor<64x64xf32>
+  // expected-remark @+1 {{live 53248 B}}
+  %s = braid.await %f : !braid.future<tensor<16x64xf32>>
+  return %s, %n : tensor<16x64xf32>, tensor<64x64xf32>
+}

@@ -1,6 +1,6 @@
-// RUN: braid-opt %s --pass-pipeline='builtin.module(func.func(braid-convert-to-async))' | FileCheck %s
+// RUN: braid-opt %s --pass-pipeline='builtin.module(braid-convert-to-async)' | FileCheck %s
 // The asynchronous program means the same on every rank and interleaving.
-// RUN: braid-opt %s --pass-pipeline='builtin.module(func.func(braid-convert-to-async))' -o %t.mlir
+// RUN: braid-opt %s --pass-pipeline='builtin.module(braid-convert-to-async)' -o %t.mlir
 // RUN: %braid-diff %s --compare=%t.mlir --exact --schedules=5
 
 shard.grid @mesh(shape = 2x2)
@@ -36,3 +36,17 @@ func.func @main(%x: tensor<8x4xf32>) -> (tensor<8x4xf32>, tensor<16x4xf32>, tens
   %s = arith.addf %r2, %e : tensor<8x4xf32>
   return %s, %g, %r : tensor<8x4xf32>, tensor<16x4xf32>, tensor<8x4xf32>
 }
+
+// A communicator a hand-written start already uses keeps that start's
+// stream, across functions too; the result passes the order verifier.
+// RUN: braid-opt %S/Inputs/async-streams.mlir --pass-pipeline='builtin.module(braid-overlap-pipeline{profile=cpu-1gbe})' -o %t.streams.mlir
+// RUN: FileCheck %s --check-prefix=STREAMS < %t.streams.mlir
+// RUN: %braid-diff %S/Inputs/async-streams.mlir --entry=main --compare=%t.streams.mlir --exact --schedules=8
+// STREAMS-LABEL: func.func @helper
+// STREAMS: braid.start stream = 2
+// STREAMS-NEXT: braid.all_reduce {{.*}} on @tp axes = [1]
+// STREAMS-LABEL: func.func @main
+// STREAMS: braid.start stream = 1
+// STREAMS-NEXT: braid.all_reduce {{.*}} on @tp axes = [0]
+// STREAMS: braid.start stream = 1
+// STREAMS-NEXT: braid.all_reduce {{.*}} on @tp axes = [0]

@@ -90,3 +90,15 @@ func.func @measured(%x: tensor<64x64xf32>, %y: tensor<?x64xf32>) -> (tensor<64x6
   %1 = math.exp %y : tensor<?x64xf32>
   return %0, %1 : tensor<64x64xf32>, tensor<?x64xf32>
 }
+
+// -----
+
+// Twelve ranks on nodes of eight: axis 1's first group {0..5} sits on node
+// 0, but {6..11} spans both nodes, and the slowest group sets the pace.
+shard.grid @g(shape = 2x6)
+// expected-remark @+1 {{estimate on h100-sxm-x8}}
+func.func @straddling(%x: tensor<1024xf32>) -> tensor<1024xf32> {
+  // expected-remark @+1 {{over 6 ranks, tree on the inter-node link}}
+  %r = braid.all_reduce %x on @g axes = [1] reduction = sum : tensor<1024xf32>
+  return %r : tensor<1024xf32>
+}

@@ -87,3 +87,91 @@ func.func @rank_dependent_compute(%x: tensor<4xf32>) -> tensor<4xf32> {
   }
   return %r : tensor<4xf32>
 }
+
+// -----
+
+// A collective issued from the host (stream 0) while the same communicator
+// has work in flight on stream 1: the two may reach NCCL in either order.
+shard.grid @tp(shape = 4)
+func.func @host_and_stream(%x: tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>) {
+  // expected-note @+1 {{first used here}}
+  %f = braid.start stream = 1 {
+    %r = braid.all_reduce %x on @tp axes = [0] reduction = sum : tensor<8xf32>
+    braid.yield %r : tensor<8xf32>
+  } : !braid.future<tensor<8xf32>>
+  // expected-error @+1 {{communicator @tp axes [0] is used on streams 1 and 0}}
+  %b = braid.all_reduce %x on @tp axes = [0] reduction = max : tensor<8xf32>
+  %a = braid.await %f : !braid.future<tensor<8xf32>>
+  return %a, %b : tensor<8xf32>, tensor<8xf32>
+}
+
+// -----
+
+// Collectives nested in a loop inside a start count too.
+shard.grid @tp(shape = 4)
+func.func @nested(%x: tensor<8xf32>, %n: index) -> (tensor<8xf32>, tensor<8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  // expected-note @+1 {{first used here}}
+  %f = braid.start stream = 1 {
+    %r = scf.for %i = %c0 to %n step %c1 iter_args(%acc = %x) -> tensor<8xf32> {
+      %s = braid.all_reduce %acc on @tp axes = [0] reduction = sum : tensor<8xf32>
+      scf.yield %s : tensor<8xf32>
+    }
+    braid.yield %r : tensor<8xf32>
+  } : !braid.future<tensor<8xf32>>
+  // expected-error @+1 {{communicator @tp axes [0] is used on streams 1 and 2}}
+  %g = braid.start stream = 2 {
+    %r = braid.all_reduce %x on @tp axes = [0] reduction = max : tensor<8xf32>
+    braid.yield %r : tensor<8xf32>
+  } : !braid.future<tensor<8xf32>>
+  %a = braid.await %f : !braid.future<tensor<8xf32>>
+  %b = braid.await %g : !braid.future<tensor<8xf32>>
+  return %a, %b : tensor<8xf32>, tensor<8xf32>
+}
+
+// -----
+
+// One communicator on different streams in different functions.
+shard.grid @tp(shape = 2x2)
+func.func @helper(%x: tensor<8xf32>) -> tensor<8xf32> {
+  // expected-note @+1 {{first used here}}
+  %f = braid.start stream = 1 {
+    %r = braid.all_reduce %x on @tp axes = [1] reduction = sum : tensor<8xf32>
+    braid.yield %r : tensor<8xf32>
+  } : !braid.future<tensor<8xf32>>
+  %r = braid.await %f : !braid.future<tensor<8xf32>>
+  return %r : tensor<8xf32>
+}
+func.func @caller(%x: tensor<8xf32>) -> tensor<8xf32> {
+  // expected-error @+1 {{communicator @tp axes [1] is used on streams 1 and 2}}
+  %f = braid.start stream = 2 {
+    %r = braid.all_reduce %x on @tp axes = [1] reduction = max : tensor<8xf32>
+    braid.yield %r : tensor<8xf32>
+  } : !braid.future<tensor<8xf32>>
+  %r = braid.await %f : !braid.future<tensor<8xf32>>
+  %c = func.call @helper(%r) : (tensor<8xf32>) -> tensor<8xf32>
+  return %c : tensor<8xf32>
+}
+
+// -----
+
+// Rank dependence that flows through an scf.if's result into a loop bound.
+shard.grid @tp(shape = 4)
+func.func @rank_through_region(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %rank = braid.rank on @tp axes = [0] : index
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %true = arith.constant true
+  %n = scf.if %true -> index {
+    scf.yield %rank : index
+  } else {
+    scf.yield %c0 : index
+  }
+  // expected-error @+1 {{collectives under control flow that depends on braid.rank}}
+  %r = scf.for %i = %c0 to %n step %c1 iter_args(%acc = %x) -> tensor<4xf32> {
+    %s = braid.all_reduce %acc on @tp axes = [0] reduction = sum : tensor<4xf32>
+    scf.yield %s : tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}

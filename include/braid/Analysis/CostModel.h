@@ -64,8 +64,9 @@ public:
   bestCollective(CollectiveKind kind, int64_t payloadBytes, int64_t groupSize,
                  const LinkProfile &link) const;
 
-  /// The link the group of `op` rides: intra-node when every member is on
-  /// the same node (through the grid's device order), else inter-node.
+  /// The link the groups of `op` ride: intra-node when the members of every
+  /// group instance share a node (through the grid's device order), else
+  /// inter-node (the slowest group sets the pace).
   FailureOr<const LinkProfile *> linkFor(CollectiveOpInterface op,
                                          SymbolTableCollection &tables) const;
 

@@ -6,6 +6,11 @@
 // SMs). SPMD ranks run the same program, so one rank's timeline is every
 // rank's; the trace repeats it per rank for Perfetto.
 //
+// Simplifications: the host issues asynchronously and never lags, so a start
+// begins when its inputs exist and its stream is free, wherever the host
+// issued it; a GEMM loses SMs to communication already simulated when it
+// starts (not to communication that starts while it runs).
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef BRAID_ANALYSIS_TIMELINE_H

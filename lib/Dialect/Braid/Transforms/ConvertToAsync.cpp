@@ -41,6 +41,9 @@ struct BraidConvertToAsyncPass
     int64_t nextStream = 1;
     getOperation().walk([&](StartOp start) {
       nextStream = std::max<int64_t>(nextStream, start.getStream() + 1);
+      start.getBody().walk([&](CollectiveOpInterface op) {
+        streamOf.try_emplace(getCommunicatorName(op), start.getStream());
+      });
     });
     for (CollectiveOpInterface op : collectives) {
       auto [it, inserted] =

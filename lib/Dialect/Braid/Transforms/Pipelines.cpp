@@ -12,7 +12,7 @@ using namespace mlir::braid;
 
 void mlir::braid::buildOverlapPipeline(OpPassManager &pm,
                                        const OverlapPipelineOptions &options) {
-  pm.addNestedPass<func::FuncOp>(createBraidConvertToAsync());
+  pm.addPass(createBraidConvertToAsync());
   BraidScheduleOptions schedule;
   schedule.profile = options.profile;
   schedule.memoryBudget = options.memoryBudget;

@@ -86,7 +86,7 @@ public:
   /// program order, and awaits only when nothing else can run.
   SmallVector<unsigned> order(unsigned maxInFlight) const {
     unsigned n = graph.size();
-    SmallVector<bool> done(n, false);
+    SmallVector<bool> done(n, false), landed(n, false);
     SmallVector<unsigned> result;
     unsigned inFlight = 0;
     auto ready = [&](unsigned node) {
@@ -126,9 +126,12 @@ public:
       const NodeInfo &info = infos[*pick];
       if (info.isStart && info.overlaps)
         ++inFlight;
+      // The first await of a start to run ends its time in flight.
       if (info.isAwait && info.start != ~0u && infos[info.start].overlaps &&
-          isFirstAwait(*pick))
+          !landed[info.start]) {
+        landed[info.start] = true;
         --inFlight;
+      }
     }
     return result;
   }
@@ -212,10 +215,6 @@ private:
     if (info.isStart)
       return info.overlaps;
     return info.isAwait && info.start != ~0u && infos[info.start].overlaps;
-  }
-
-  bool isFirstAwait(unsigned awaitNode) const {
-    return infos[infos[awaitNode].start].consumer == awaitNode;
   }
 
   DependenceGraph graph;

@@ -35,7 +35,10 @@ bool dependsOnRank(Value value) {
       continue;
     if (isa<RankOp>(def))
       return true;
-    llvm::append_range(worklist, def->getOperands());
+    // Through regions too: a value an scf.if yields may come from the rank.
+    def->walk([&](Operation *nested) {
+      llvm::append_range(worklist, nested->getOperands());
+    });
   }
   return false;
 }
@@ -45,6 +48,8 @@ struct BraidVerifyCollectiveOrderPass
           BraidVerifyCollectiveOrderPass> {
   void runOnOperation() override {
     SymbolTableCollection tables;
+    if (failed(verifyStreams(getOperation())))
+      return signalPassFailure();
     bool ok = true;
     getOperation().walk([&](func::FuncOp function) {
       if (!function.isExternal())
@@ -80,8 +85,6 @@ struct BraidVerifyCollectiveOrderPass
     });
     if (walk.wasInterrupted())
       return failure();
-    if (failed(verifyStreams(function)))
-      return failure();
 
     // Every rank, in host order, through the interpreter's matcher.
     CollectiveMatcher matcher;
@@ -116,45 +119,41 @@ struct BraidVerifyCollectiveOrderPass
     return success();
   }
 
-  /// One stream per communicator and one communicator per stream.
-  LogicalResult verifyStreams(func::FuncOp function) {
-    std::map<std::string, std::pair<int64_t, StartOp>> streamOf;
-    std::map<int64_t, std::pair<std::string, StartOp>> communicatorOf;
-    WalkResult walk = function.walk([&](StartOp start) {
-      for (Operation &op : start.getBody().front()) {
-        auto collective = dyn_cast<CollectiveOpInterface>(op);
-        if (!collective)
-          continue;
-        std::string name = getCommunicatorName(collective);
-        int64_t stream = start.getStream();
-        auto [byName, newName] = streamOf.try_emplace(name, stream, start);
-        if (byName->second.first != stream) {
-          InFlightDiagnostic diag =
-              start.emitError()
-              << "communicator " << name << " is used on streams "
-              << byName->second.first << " and " << stream
-              << "; collectives of one communicator must share a stream";
-          diag.attachNote(byName->second.second.getLoc()) << "first used here";
-          return WalkResult::interrupt();
-        }
-        auto [byStream, newStream] =
-            communicatorOf.try_emplace(stream, name, start);
-        if (byStream->second.first != name) {
-          InFlightDiagnostic diag =
-              start.emitError()
-              << "stream " << stream << " carries communicators "
-              << byStream->second.first << " and " << name
-              << "; give each communicator its own stream";
-          diag.attachNote(byStream->second.second.getLoc())
-              << "first used here";
-          return WalkResult::interrupt();
-        }
+  /// One stream per communicator and one communicator per stream, across
+  /// the module (a collective outside any start runs on stream 0).
+  LogicalResult verifyStreams(ModuleOp module) {
+    std::map<std::string, std::pair<int64_t, Operation *>> streamOf;
+    std::map<int64_t, std::pair<std::string, Operation *>> communicatorOf;
+    WalkResult walk = module.walk([&](CollectiveOpInterface collective) {
+      auto start = collective->getParentOfType<StartOp>();
+      int64_t stream = start ? start.getStream() : 0;
+      Operation *site = start ? start.getOperation() : collective.getOperation();
+      std::string name = getCommunicatorName(collective);
+      auto [byName, newName] = streamOf.try_emplace(name, stream, site);
+      if (byName->second.first != stream) {
+        InFlightDiagnostic diag =
+            site->emitError()
+            << "communicator " << name << " is used on streams "
+            << byName->second.first << " and " << stream
+            << "; collectives of one communicator must share a stream";
+        diag.attachNote(byName->second.second->getLoc()) << "first used here";
+        return WalkResult::interrupt();
+      }
+      auto [byStream, newStream] = communicatorOf.try_emplace(stream, name, site);
+      if (byStream->second.first != name && stream != 0) {
+        InFlightDiagnostic diag =
+            site->emitError()
+            << "stream " << stream << " carries communicators "
+            << byStream->second.first << " and " << name
+            << "; give each communicator its own stream";
+        diag.attachNote(byStream->second.second->getLoc())
+            << "first used here";
+        return WalkResult::interrupt();
       }
       return WalkResult::advance();
     });
     return failure(walk.wasInterrupted());
   }
-
 };
 
 } // namespace

@@ -89,12 +89,14 @@ def BraidEstimate : Pass<"braid-estimate", "::mlir::ModuleOp"> {
   ];
 }
 
-def BraidConvertToAsync : Pass<"braid-convert-to-async", "::mlir::func::FuncOp"> {
+def BraidConvertToAsync : Pass<"braid-convert-to-async", "::mlir::ModuleOp"> {
   let summary = "Turn each collective into a start/await pair on its communicator's stream";
   let description = [{
     Wraps every collective that is not yet asynchronous in a `braid.start`
-    on the stream of its communicator (one stream per grid and axes, numbered
-    from 1 in order of first use) and awaits it right away. The program
+    on the stream of its communicator (one stream per grid and axes across
+    the whole module, numbered from 1 in order of first use; a communicator
+    already used by a hand-written start keeps that start's stream) and
+    awaits it right away. The program
     means the same; `braid-schedule` then moves the starts early and the
     awaits late.
 
