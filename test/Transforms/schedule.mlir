@@ -4,6 +4,8 @@
 // RUN: braid-opt %s --pass-pipeline='builtin.module(braid-convert-to-async,func.func(braid-schedule{profile=cpu-1gbe explain=1}))' --mlir-print-op-on-diagnostic=false -o %t.cpu.mlir 2>&1 | FileCheck %s --check-prefix=CPU-EXPLAIN
 // RUN: FileCheck %s --check-prefix=CPU < %t.cpu.mlir
 // RUN: %braid-diff %s --compare=%t.cpu.mlir --exact --schedules=6
+// -braid-explain turns on every pass's explanations.
+// RUN: braid-opt %s --pass-pipeline='builtin.module(braid-overlap-pipeline{profile=cpu-1gbe})' -braid-explain --mlir-print-op-on-diagnostic=false -o /dev/null 2>&1 | FileCheck %s --check-prefix=CPU-EXPLAIN
 // The estimate confirms the step shrinks to the communication bound.
 // RUN: braid-opt %t.cpu.mlir --braid-estimate=profile=cpu-1gbe -o /dev/null 2>&1 | FileCheck %s --check-prefix=CPU-ESTIMATE
 //

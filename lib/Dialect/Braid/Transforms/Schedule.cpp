@@ -256,7 +256,7 @@ struct BraidSchedulePass : braid::impl::BraidScheduleBase<BraidSchedulePass> {
         if (*peak <= memoryBudget) {
           chosen = candidate;
           fits = true;
-          if (explain)
+          if (explain || isExplainRequested())
             function.emitRemark()
                 << "memory budget " << (int64_t)memoryBudget
                 << " B: at most " << inFlight
@@ -274,7 +274,7 @@ struct BraidSchedulePass : braid::impl::BraidScheduleBase<BraidSchedulePass> {
     }
     scheduler.apply(chosen);
     scheduler.assignPriorities(chosen);
-    if (explain)
+    if (explain || isExplainRequested())
       scheduler.explain(chosen);
   }
 };

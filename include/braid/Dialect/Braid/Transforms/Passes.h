@@ -23,6 +23,10 @@ FailureOr<CostModel> loadCostModel(Operation *anchor, StringRef profile,
 /// "12.345 us".
 std::string formatMicros(double seconds);
 
+/// Whether the tool was run with `-braid-explain`: every braid pass then
+/// reports its decisions as remarks, as if its `explain` option were set.
+bool isExplainRequested();
+
 /// "@grid axes [a, b]": the communicator a collective runs on.
 std::string getCommunicatorName(CollectiveOpInterface op);
 

@@ -111,7 +111,18 @@ def BraidConvertToAsync : Pass<"braid-convert-to-async", "::mlir::ModuleOp"> {
     } : !braid.future<tensor<8xf32>>
     %r = braid.await %f : !braid.future<tensor<8xf32>>
     ```
+
+    With `branches` (on by default), an independent branch that
+    communicates — the ops feeding one operand of a join (say the MoE path
+    beside a dense FFN, joined by the residual add) that neither depend on
+    the other operand's ops nor feed anything but the join — first moves
+    whole into a `braid.start` on a stream of its own, awaited right before
+    the join, so its communication and compute run beside the other branch.
   }];
+  let options = [
+    Option<"branches", "branches", "bool", /*default=*/"true",
+           "Move independent branches that communicate to their own stream">
+  ];
   let dependentDialects = ["::mlir::braid::BraidDialect"];
 }
 
