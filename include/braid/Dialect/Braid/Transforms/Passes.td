@@ -126,6 +126,42 @@ def BraidConvertToAsync : Pass<"braid-convert-to-async", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::braid::BraidDialect"];
 }
 
+def BraidDecomposeCollectiveMatmul
+    : Pass<"braid-decompose-collective-matmul", "::mlir::func::FuncOp"> {
+  let summary = "Cut all_gather->matmul and matmul->reduce_scatter into ring steps";
+  let description = [{
+    Rewrites the two collective matmuls of tensor-parallel layers into P
+    ring steps whose communication can hide behind the next step's GEMM
+    (XLA's windowed einsum, PyTorch async-TP, the software form of T3):
+
+    - `all_gather(x, dim 0) -> matmul`: at step s the rank at group
+      position r multiplies the shard it holds — rank (r - s) mod P's — into
+      rows (r - s) mod P of the result while passing the shard to r + 1.
+      Each output row block is one GEMM over the full K, so the result is
+      bitwise equal to the original.
+    - `matmul -> reduce_scatter(dim 0)` (T3 ring order): at step s rank r
+      computes the rows of chunk (r - s - 1) mod P, adds the partial sum
+      received from r - 1 and passes it to r + 1; after P - 1 steps it holds
+      its own chunk, reduced. The sum across ranks is reassociated (each
+      chunk starts at another rank), so the result meets the f64-relative
+      numerics contract rather than bitwise equality. Partial sums travel
+      in the matmul's result type.
+
+    The chunk a rank works on is computed from `braid.rank` with `arith`,
+    never from per-rank constants; steps are unrolled up to `max-steps`.
+    Declined, with a remark under `-braid-explain`: other users of the
+    intermediate, another gather/scatter dimension, dynamic shapes, rows
+    that do not divide by the group size, groups larger than `max-steps`.
+  }];
+  let options = [
+    Option<"maxSteps", "max-steps", "int64_t", /*default=*/"16",
+           "Largest group the rewrite unrolls">
+  ];
+  let dependentDialects = ["::mlir::braid::BraidDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def BraidSchedule : Pass<"braid-schedule", "::mlir::func::FuncOp"> {
   let summary = "Latency-hiding list scheduling of starts and awaits under a memory budget";
   let description = [{
