@@ -76,6 +76,15 @@ LogicalResult BraidDialect::verifyOperationAttribute(Operation *op,
                              << "' must be a non-negative float (microseconds)";
     return success();
   }
+  if (attr.getName() == kRingStepAttrName) {
+    auto step = dyn_cast<DenseI64ArrayAttr>(attr.getValue());
+    if (!step || step.size() != 2 || step[1] < 1 || step[0] < 0 ||
+        step[0] >= step[1])
+      return op->emitError() << "'" << kRingStepAttrName
+                             << "' must be array<i64: step, steps> with "
+                                "0 <= step < steps";
+    return success();
+  }
   if (attr.getName() != kDeviceOrderAttrName)
     return op->emitError() << "unknown braid attribute '"
                            << attr.getName().getValue() << "'";

@@ -131,6 +131,8 @@ struct Decomposer {
       Value part = rowsAt(b, loc, init, offset, rows);
       Operation *piece = mlir::clone(b, matmul, {part.getType()},
                                      {shard, weight, part});
+      piece->setAttr(BraidDialect::kRingStepAttrName,
+                     b.getDenseI64ArrayAttr({step, *size}));
       result = insertRows(b, loc, piece->getResult(0), result, offset);
       if (step + 1 < *size)
         shard = CollectivePermuteOp::create(
@@ -184,6 +186,8 @@ struct Decomposer {
       Value initRows = rowsAt(b, loc, init, offset, rows);
       Operation *piece = mlir::clone(b, matmul, {initRows.getType()},
                                      {lhsRows, weight, initRows});
+      piece->setAttr(BraidDialect::kRingStepAttrName,
+                     b.getDenseI64ArrayAttr({step, *size}));
       Value part = piece->getResult(0);
       if (!acc) {
         acc = part;

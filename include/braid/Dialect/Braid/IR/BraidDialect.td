@@ -52,6 +52,10 @@ def Braid_Dialect : Dialect {
     /// which the cost model uses instead of its prediction.
     static constexpr ::llvm::StringLiteral kMeasuredTimeAttrName =
         "braid.measured_time_us";
+    /// Discardable attribute on each GEMM of a decomposed collective
+    /// matmul: `array<i64: step, steps>`.
+    static constexpr ::llvm::StringLiteral kRingStepAttrName =
+        "braid.ring_step";
   private:
     void registerTypes();
     void registerAttributes();

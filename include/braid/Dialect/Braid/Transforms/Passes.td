@@ -162,6 +162,19 @@ def BraidDecomposeCollectiveMatmul
                            "::mlir::tensor::TensorDialect"];
 }
 
+def BraidVerifyRingCoverage
+    : Pass<"braid-verify-ring-coverage", "::mlir::func::FuncOp"> {
+  let summary = "Prove a decomposed collective matmul covers every chunk once on every rank";
+  let description = [{
+    For each group of GEMMs tagged `braid.ring_step = array<i64: s, P>` by
+    `braid-decompose-collective-matmul`, evaluates, for every rank position
+    r in [0, P), the row offset each step works on (the `arith` computed from
+    `braid.rank`) and proves that the P steps touch every chunk exactly once.
+    Every ring `collective_permute` must be a bijection of its group, so
+    every send has its receive. Refuses with a located error otherwise.
+  }];
+}
+
 def BraidSchedule : Pass<"braid-schedule", "::mlir::func::FuncOp"> {
   let summary = "Latency-hiding list scheduling of starts and awaits under a memory budget";
   let description = [{
