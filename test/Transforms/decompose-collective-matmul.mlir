@@ -28,12 +28,12 @@ func.func @gather_matmul(%x: tensor<3x16xf32>, %w: tensor<16x8xf32>, %init: tens
   // CHECK: %[[S0:.*]] = arith.remui {{.*}}, %c4
   // CHECK: %[[O0:.*]] = arith.muli %[[S0]], %c3{{[_0-9]*}}
   // CHECK: %[[I0:.*]] = tensor.extract_slice %[[INIT]][%[[O0]], 0] [3, 8] [1, 1]
-  // CHECK: %[[P0:.*]] = linalg.matmul ins(%[[X]], %[[W]] : tensor<3x16xf32>, tensor<16x8xf32>) outs(%[[I0]] : tensor<3x8xf32>)
+  // CHECK: %[[P0:.*]] = linalg.matmul {braid.ring_step = array<i64: 0, 4>} ins(%[[X]], %[[W]] : tensor<3x16xf32>, tensor<16x8xf32>) outs(%[[I0]] : tensor<3x8xf32>)
   // CHECK: tensor.insert_slice %[[P0]] into %[[INIT]][%[[O0]], 0] [3, 8] [1, 1]
   // CHECK: %[[X1:.*]] = braid.collective_permute %[[X]] on @tp axes = [0] pairs = {{\[}}[0, 1], [1, 2], [2, 3], [3, 0]]
   // Step 1: the shard of rank r - 1, into rows (r + 3) mod 4.
   // CHECK: arith.addi %[[R]], %c3{{[_0-9]*}}
-  // CHECK: linalg.matmul ins(%[[X1]], %[[W]]
+  // CHECK: linalg.matmul {braid.ring_step = array<i64: 1, 4>} ins(%[[X1]], %[[W]]
   // CHECK-NOT: braid.all_gather
   %g = braid.all_gather %x on @tp axes = [0] dim = 0 : tensor<3x16xf32> -> tensor<12x16xf32>
   %y = linalg.matmul ins(%g, %w : tensor<12x16xf32>, tensor<16x8xf32>) outs(%init : tensor<12x8xf32>) -> tensor<12x8xf32>
