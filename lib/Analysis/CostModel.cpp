@@ -153,9 +153,7 @@ CostModel::linkFor(CollectiveOpInterface op,
     int64_t device = order ? order.getDevices()[position] : position;
     return device / std::max<int64_t>(1, hw.devicesPerNode);
   };
-  int64_t numRanks = 1;
-  for (int64_t dim : grid.getShape())
-    numRanks *= dim;
+  int64_t numRanks = getStaticDeviceCount(grid);
   // Every group instance: the collective is as slow as its slowest group.
   for (int64_t rank = 0; rank < numRanks; ++rank) {
     FailureOr<GroupInstance> group = resolveGroup(grid, op.getGroupAxes(), rank);

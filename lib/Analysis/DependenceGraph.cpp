@@ -92,12 +92,8 @@ DependenceGraph::DependenceGraph(Block &block, Options options) {
       auto collective = dyn_cast<CollectiveOpInterface>(nested);
       if (!collective || !options.keepCommunicatorOrder)
         return;
-      std::string communicator;
-      llvm::raw_string_ostream os(communicator);
-      os << collective.getGridSymbol() << "[";
-      llvm::interleaveComma(collective.getGroupAxes(), os);
-      os << "]";
-      auto [it, inserted] = lastOnCommunicator.try_emplace(communicator, node);
+      auto [it, inserted] =
+          lastOnCommunicator.try_emplace(getCommunicatorName(collective), node);
       if (!inserted) {
         addEdge(it->second, node);
         it->second = node;

@@ -8,6 +8,7 @@
 #include "llvm/ADT/SmallBitVector.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/MathExtras.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
 
@@ -211,6 +212,30 @@ FailureOr<int64_t> mlir::braid::getStaticByteSize(Type type) {
   if (failed(elementBytes) || failed(elements))
     return failure();
   return checkedMul(*elements, *elementBytes);
+}
+
+std::string mlir::braid::getCommunicatorName(CollectiveOpInterface op) {
+  std::string name;
+  llvm::raw_string_ostream os(name);
+  os << op.getGridSymbol() << " axes [";
+  llvm::interleaveComma(op.getGroupAxes(), os);
+  os << "]";
+  return name;
+}
+
+int64_t mlir::braid::getStaticDeviceCount(shard::GridOp grid) {
+  int64_t count = 1;
+  for (int64_t dim : grid.getShape())
+    count = ShapedType::isDynamic(dim) ? count : count * dim;
+  return count;
+}
+
+int64_t mlir::braid::getLargestDeviceCount(Operation *root) {
+  int64_t count = 1;
+  root->walk([&](shard::GridOp grid) {
+    count = std::max(count, getStaticDeviceCount(grid));
+  });
+  return count;
 }
 
 shard::GridOp mlir::braid::lookupGrid(Operation *from, FlatSymbolRefAttr grid,

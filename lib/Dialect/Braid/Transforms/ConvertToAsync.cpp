@@ -20,15 +20,6 @@ namespace braid {
 using namespace mlir;
 using namespace mlir::braid;
 
-std::string mlir::braid::getCommunicatorName(CollectiveOpInterface op) {
-  std::string name;
-  llvm::raw_string_ostream os(name);
-  os << op.getGridSymbol() << " axes [";
-  llvm::interleaveComma(op.getGroupAxes(), os);
-  os << "]";
-  return name;
-}
-
 namespace {
 
 /// Ops any branch may read from above: they do no work and need no stream.

@@ -70,6 +70,12 @@ Value insertRows(OpBuilder &b, Location loc, Value piece, Value dest,
                                        strides);
 }
 
+/// This rank's position in the group of `op`.
+Value groupRank(OpBuilder &b, Location loc, CollectiveOpInterface op) {
+  return RankOp::create(b, loc, b.getIndexType(), op.getGridSymbol(),
+                        b.getDenseI16ArrayAttr(op.getGroupAxes()));
+}
+
 /// A plain 2-D matmul: the only shape the ring rewrites take for now.
 bool isPlainMatmul(Operation *op) {
   auto matmul = dyn_cast_or_null<linalg::MatmulOp>(op);
@@ -120,8 +126,7 @@ struct Decomposer {
     int64_t rows = gather.getInput().getType().getDimSize(0);
     OpBuilder b(matmul);
     Location loc = matmul.getLoc();
-    Value rank = RankOp::create(b, loc, b.getIndexType(), gather.getGridAttr(),
-                                gather.getAxesAttr());
+    Value rank = groupRank(b, loc, gather);
     Value init = matmul.getDpsInits()[0];
     Value weight = matmul.getDpsInputs()[1];
     Value shard = gather.getInput();
@@ -173,8 +178,7 @@ struct Decomposer {
     int64_t rows = total / *size;
     OpBuilder b(scatter);
     Location loc = scatter.getLoc();
-    Value rank = RankOp::create(b, loc, b.getIndexType(), scatter.getGridAttr(),
-                                scatter.getAxesAttr());
+    Value rank = groupRank(b, loc, scatter);
     Value lhs = matmul.getDpsInputs()[0];
     Value weight = matmul.getDpsInputs()[1];
     Value init = matmul.getDpsInits()[0];

@@ -20,18 +20,6 @@ using namespace mlir::braid;
 
 namespace {
 
-/// Devices of the largest grid in `module` (the ranks a trace shows).
-int64_t numRanksOf(ModuleOp module) {
-  int64_t ranks = 1;
-  module.walk([&](shard::GridOp grid) {
-    int64_t size = 1;
-    for (int64_t dim : grid.getShape())
-      size = ShapedType::isDynamic(dim) ? size : size * dim;
-    ranks = std::max(ranks, size);
-  });
-  return ranks;
-}
-
 struct BraidEstimatePass
     : braid::impl::BraidEstimateBase<BraidEstimatePass> {
   using Base::Base;
@@ -90,7 +78,7 @@ struct BraidEstimatePass
                            << "': " << error.message();
         return signalPassFailure();
       }
-      writeChromeTrace(combined, numRanksOf(module), model.profile().name, os);
+      writeChromeTrace(combined, getLargestDeviceCount(module), model.profile().name, os);
     }
     if (std::error_code error = llvm::sys::fs::rename(temporary, trace)) {
       module.emitError() << "cannot write trace '" << trace

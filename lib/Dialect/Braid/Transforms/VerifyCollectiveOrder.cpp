@@ -88,13 +88,8 @@ struct BraidVerifyCollectiveOrderPass
 
     // Every rank, in host order, through the interpreter's matcher.
     CollectiveMatcher matcher;
-    int64_t numRanks = 1;
-    function->getParentOfType<ModuleOp>().walk([&](shard::GridOp grid) {
-      int64_t size = 1;
-      for (int64_t dim : grid.getShape())
-        size = ShapedType::isDynamic(dim) ? size : size * dim;
-      numRanks = std::max(numRanks, size);
-    });
+    int64_t numRanks =
+        getLargestDeviceCount(function->getParentOfType<ModuleOp>());
     for (int64_t rank = 0; rank < numRanks; ++rank)
       for (CollectiveOpInterface op : issued) {
         shard::GridOp grid = lookupGrid(op, op.getGridSymbol(), &tables);

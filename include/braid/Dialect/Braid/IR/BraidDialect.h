@@ -70,6 +70,12 @@ FailureOr<OpCost> getBoundaryCost(Operation *op, int64_t flops);
 /// Number of elements of a statically shaped value; failure when dynamic.
 FailureOr<int64_t> getStaticNumElements(Type shapedType);
 
+/// Devices of `grid` (the product of its static axes; dynamic axes count 1).
+int64_t getStaticDeviceCount(shard::GridOp grid);
+
+/// Devices of the largest grid under `root`: the ranks a program runs on.
+int64_t getLargestDeviceCount(Operation *root);
+
 /// The `shard.grid` named `grid` as seen from `from`, or nullptr.
 shard::GridOp lookupGrid(Operation *from, FlatSymbolRefAttr grid,
                          SymbolTableCollection *symbolTables = nullptr);
@@ -90,6 +96,9 @@ FailureOr<int64_t> getGroupSize(Operation *from, FlatSymbolRefAttr grid,
 
 namespace mlir {
 namespace braid {
+/// "@grid axes [a, b]": the communicator a collective runs on.
+std::string getCommunicatorName(CollectiveOpInterface op);
+
 /// Attaches CostOpInterface to the upstream arith, math, tensor and linalg
 /// ops Braid programs use.
 void registerUpstreamCostModels(DialectRegistry &registry);

@@ -27,9 +27,6 @@ std::string formatMicros(double seconds);
 /// reports its decisions as remarks, as if its `explain` option were set.
 bool isExplainRequested();
 
-/// "@grid axes [a, b]": the communicator a collective runs on.
-std::string getCommunicatorName(CollectiveOpInterface op);
-
 /// Patterns that replace each braid.start by its body and each await by the
 /// yielded values.
 void populateInlineAsyncPatterns(RewritePatternSet &patterns);
