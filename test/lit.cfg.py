@@ -32,5 +32,15 @@ config.substitutions.append(("%python", sys.executable))
 # Same random inputs for both, several interleavings of ranks and streams.
 config.substitutions.append(
     ("%braid-diff", "braid-interp --quiet --schedules=3 --input-seed=11"))
+
+# The importers and the producers they are checked against (JAX,
+# onnxruntime) live in the checkout's .venv, made by scripts/install-deps.sh.
+# A missing .venv makes the import tests fail, never skip.
+venv_bin = os.path.join(config.braid_src_root, ".venv", "bin")
+config.substitutions.append(("%venv-python", os.path.join(venv_bin, "python")))
+config.substitutions.append(
+    ("%braid-import-stablehlo", os.path.join(venv_bin, "braid-import-stablehlo")))
+config.substitutions.append(
+    ("%braid-import-onnx", os.path.join(venv_bin, "braid-import-onnx")))
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.braid_tools_dir, append_path=True)
