@@ -1,5 +1,107 @@
-"""braid-import-onnx: placeholder until the importer lands."""
+"""braid-import-onnx: ONNX model -> Braid IR text (one func.func per rank).
+
+    braid-import-onnx model.onnx [-o out.mlir] [--tp N] [--sequence-parallel]
+                      [--plan plan.json] [--manifest out.json]
+                      [--weights-dir DIR]
+
+See docs/Import-ONNX.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
 import sys
-def main() -> int:
-    print("braid-import-onnx: not implemented yet", file=sys.stderr)
-    return 2
+import tempfile
+
+
+def _atomic_write(path: str, text: str) -> None:
+    d = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".braid-import-", dir=d)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(
+        prog="braid-import-onnx",
+        description="Import an ONNX model as Braid IR (what one rank runs).")
+    p.add_argument("model", help="the .onnx file")
+    p.add_argument("-o", dest="output", help="write the IR here (default: stdout)")
+    p.add_argument("--tp", type=int, default=1, help="tensor-parallel ranks (default 1)")
+    p.add_argument("--sequence-parallel", action="store_true",
+                   help="Megatron sequence parallelism: tokens split across ranks")
+    p.add_argument("--plan", help="JSON sharding plan overriding the inferred one")
+    p.add_argument("--manifest", help="write the argument/result manifest (JSON) here "
+                   "(default with -o: OUTPUT.manifest.json)")
+    p.add_argument("--weights-dir", help="write every weight argument's per-rank "
+                   "slice as DIR/rankR/argN.npy")
+    p.add_argument("--func-name", default="main", help="name of the emitted function")
+    args = p.parse_args(argv)
+
+    from . import onnx_import as imp  # heavy imports after argument parsing
+
+    if args.tp < 1:
+        print("braid-import-onnx: error: --tp must be at least 1", file=sys.stderr)
+        return 1
+    plan = None
+    if args.plan:
+        try:
+            with open(args.plan) as f:
+                plan = json.load(f)
+            if not isinstance(plan, dict):
+                raise ValueError("the plan must be a JSON object")
+        except (OSError, ValueError) as e:
+            print(f"{args.plan}: error: cannot read plan: {e}", file=sys.stderr)
+            return 1
+    if not os.path.exists(args.model):
+        print(f"{args.model}: error: no such file", file=sys.stderr)
+        return 1
+    try:
+        model = imp.load_model(args.model)
+        importer = imp.Importer(model, args.model, tp=args.tp,
+                                sequence_parallel=args.sequence_parallel,
+                                plan=plan, func_name=args.func_name)
+        text = importer.run()
+    except imp.ImportError_ as e:
+        print(str(e), file=sys.stderr)
+        return 1
+    manifest = importer.manifest
+    if args.output:
+        _atomic_write(args.output, text)
+    else:
+        sys.stdout.write(text)
+    mpath = args.manifest or (args.output + ".manifest.json" if args.output else None)
+    if mpath:
+        _atomic_write(mpath, json.dumps(manifest, indent=1) + "\n")
+    if args.weights_dir:
+        import numpy as np
+        from onnx import numpy_helper
+        arrays = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+        for a in manifest["arguments"]:
+            if a["kind"] != "weight":
+                continue
+            arr = arrays[a["name"]]
+            for r in range(args.tp):
+                piece = arr
+                if a["split"] is not None:
+                    ax = a["split"]["axis"]
+                    n = arr.shape[ax] // args.tp
+                    sl = [slice(None)] * arr.ndim
+                    sl[ax] = slice(r * n, (r + 1) * n)
+                    piece = arr[tuple(sl)]
+                d = os.path.join(args.weights_dir, f"rank{r}")
+                os.makedirs(d, exist_ok=True)
+                np.save(os.path.join(d, f"arg{a['index']}.npy"),
+                        np.ascontiguousarray(piece))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

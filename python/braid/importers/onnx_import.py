@@ -1,0 +1,1282 @@
+"""ONNX -> Braid IR (one func.func = what one rank runs).
+
+The model is read with the `onnx` package (onnx.load, version_converter,
+shape inference). Every node is lowered in graph order; values known at
+import time (Constant, Shape, small initializers and what is computed from
+them) are folded with onnx's reference evaluator. With --tp N the graph is
+sharded Megatron-style (see docs/Import-ONNX.md): every value carries a
+sharding state -- replicated, split along one dim, or a partial sum -- and
+each lowering says what it accepts; anything else is made replicated with a
+collective.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper, shape_inference, version_converter
+
+from .onnx_ir import ELEM, Emitter, is_float, np_for, scalar_literal, ttype
+
+# Default-domain opsets the lowering implements natively; older models from
+# MIN_CONVERTIBLE_OPSET up are brought to MIN_NATIVE_OPSET with onnx's
+# version converter.
+MIN_CONVERTIBLE_OPSET = 13
+MIN_NATIVE_OPSET = 18
+MAX_OPSET = onnx.defs.onnx_opset_version()
+
+# Initializers with more elements than this become (per-rank) function
+# arguments -- the weights; smaller ones are folded as constants.
+WEIGHT_MIN_ELEMENTS = 16
+# Folded results larger than this are computed at run time instead.
+FOLD_MAX_ELEMENTS = 4096
+
+SUPPORTED = {
+    "MatMul", "Gemm", "Add", "Sub", "Mul", "Div", "Pow", "Sqrt", "Reciprocal",
+    "Neg", "Exp", "Tanh", "Erf", "Sigmoid", "Relu", "Gelu", "Softmax",
+    "LayerNormalization", "RMSNormalization", "Reshape", "Transpose",
+    "Concat", "Split", "Slice", "Gather", "Unsqueeze", "Squeeze", "Cast",
+    "Where", "Equal", "Less", "Greater", "Constant", "ConstantOfShape",
+    "Shape", "Expand", "Trilu", "ReduceMean", "ReduceSum", "ReduceMax",
+    "Identity",
+}
+
+
+class ImportError_(Exception):
+    pass
+
+
+class NodeError(Exception):
+    pass
+
+
+class Val:
+    __slots__ = ("ssa", "shape", "et", "const", "state", "origins", "weight")
+
+    def __init__(self, shape, et, ssa=None, const=None, state=None,
+                 origins=frozenset(), weight=None):
+        self.shape = tuple(int(d) for d in shape)
+        self.et = et
+        self.ssa = ssa
+        self.const = const
+        self.state = state          # None | ('S', dim) | ('P',)
+        self.origins = frozenset(origins)
+        self.weight = weight
+
+    @property
+    def split(self):
+        return self.state[1] if self.state and self.state[0] == "S" else None
+
+
+def elem_of(onnx_type: int) -> str:
+    name = np.dtype(helper.tensor_dtype_to_np_dtype(onnx_type)).name
+    if name not in ELEM:
+        raise NodeError(f"element type {name} is not supported")
+    return ELEM[name]
+
+
+def bcast_shape(*shapes):
+    try:
+        return tuple(np.broadcast_shapes(*[tuple(s) for s in shapes]))
+    except ValueError as e:
+        raise NodeError(f"shapes {list(map(list, shapes))} do not broadcast") from e
+
+
+def load_model(path: str) -> onnx.ModelProto:
+    try:
+        model = onnx.load(path)
+    except Exception as e:  # noqa: BLE001 - any parse failure
+        raise ImportError_(f"{path}: error: cannot parse ONNX model: {e}") from e
+    if not model.graph.node and not model.graph.output:
+        raise ImportError_(f"{path}: error: not an ONNX model (empty graph)")
+    opset = None
+    for imp in model.opset_import:
+        if imp.domain in ("", "ai.onnx"):
+            opset = imp.version
+    if opset is None:
+        raise ImportError_(f"{path}: error: model imports no default-domain opset")
+    if opset < MIN_CONVERTIBLE_OPSET or opset > MAX_OPSET:
+        raise ImportError_(
+            f"{path}: error: opset {opset} is not supported (supported: "
+            f"{MIN_CONVERTIBLE_OPSET} to {MAX_OPSET}; {MIN_CONVERTIBLE_OPSET}-"
+            f"{MIN_NATIVE_OPSET - 1} are converted to {MIN_NATIVE_OPSET})")
+    if opset < MIN_NATIVE_OPSET:
+        try:
+            model = version_converter.convert_version(model, MIN_NATIVE_OPSET)
+        except Exception as e:  # noqa: BLE001
+            raise ImportError_(
+                f"{path}: error: cannot convert opset {opset} to "
+                f"{MIN_NATIVE_OPSET}: {e}") from e
+    try:
+        model = shape_inference.infer_shapes(model, data_prop=True)
+    except Exception as e:  # noqa: BLE001
+        raise ImportError_(f"{path}: error: shape inference failed: {e}") from e
+    return model
+
+
+class Importer:
+    def __init__(self, model: onnx.ModelProto, path: str, tp: int = 1,
+                 sequence_parallel: bool = False, plan: dict | None = None,
+                 func_name: str | None = None):
+        self.model = model
+        self.path = path
+        self.tp = tp
+        self.sp = sequence_parallel and tp > 1
+        self.plan = plan or {}
+        self.graph = model.graph
+        self.opset = next(i.version for i in model.opset_import
+                          if i.domain in ("", "ai.onnx"))
+        self.func_name = func_name or "main"
+        self.inits = {t.name: numpy_helper.to_array(t) for t in self.graph.initializer}
+        self.demoted: set[str] = set()
+        for name, mode in self.plan.get("weights", {}).items():
+            if mode not in ("column", "row", "replicated"):
+                raise ImportError_(f"plan: weight '{name}': mode must be column, "
+                                   f"row or replicated, not '{mode}'")
+
+    # ------------------------------------------------------------------ driver
+    def precheck(self):
+        errors = []
+        for i, node in enumerate(self.graph.node):
+            if node.domain not in ("", "ai.onnx"):
+                errors.append(self.node_msg(i, node, f"op domain '{node.domain}' is not supported"))
+            elif node.op_type not in SUPPORTED:
+                errors.append(self.node_msg(i, node, f"unsupported op '{node.op_type}'"))
+        if errors:
+            raise ImportError_("\n".join(errors))
+
+    def node_msg(self, i, node, msg):
+        return (f"{self.path}: node {i} ('{node.name or '<unnamed>'}', "
+                f"{node.op_type}): error: {msg}")
+
+    def run(self) -> str:
+        self.precheck()
+        for _ in range(len(self.inits) + 2):
+            before = set(self.demoted)
+            text = self.emit_all()
+            if self.demoted == before:
+                return text
+        return text
+
+    def emit_all(self) -> str:
+        self.e = Emitter()
+        self.env: dict[str, Val] = {}
+        self.args: list[tuple[str, Val, dict]] = []   # (ssa, local val, manifest entry)
+        self.weight_args: dict = {}
+        self.rank_ssa = None
+        self.rank_line_index = None
+        errors = []
+        poisoned: set[str] = set()
+        for idx, inp in enumerate(self.graph.input):
+            if inp.name in self.inits:
+                continue
+            self.add_input(inp)
+        for name, arr in self.inits.items():
+            if name in self.env:
+                continue
+            et = ELEM.get(arr.dtype.name)
+            if et is None:
+                self.env[name] = Val(arr.shape, "?", const=arr)
+                continue
+            if arr.size > WEIGHT_MIN_ELEMENTS:
+                self.env[name] = Val(arr.shape, et, weight=name)
+            else:
+                self.env[name] = Val(arr.shape, et, const=arr)
+        for i, node in enumerate(self.graph.node):
+            if any(n in poisoned for n in node.input if n):
+                poisoned.update(node.output)
+                continue
+            try:
+                ins = []
+                for n in node.input:
+                    if not n:
+                        ins.append(None)
+                    elif n not in self.env:
+                        raise NodeError(f"input '{n}' is not defined")
+                    else:
+                        ins.append(self.env[n])
+                self.e.comment(f"node {i}: {node.op_type} '{node.name}'")
+                outs = self.lower(node, ins)
+                for name, v in zip(node.output, outs):
+                    if name:
+                        self.env[name] = v
+            except NodeError as err:
+                errors.append(self.node_msg(i, node, str(err)))
+                poisoned.update(node.output)
+        if errors:
+            raise ImportError_("\n".join(errors))
+        results = []
+        self.result_manifest = []
+        for k, out in enumerate(self.graph.output):
+            v = self.env[out.name]
+            if v.et == "?":
+                raise ImportError_(f"{self.path}: error: output '{out.name}' has an unsupported type")
+            if self.sp and v.split is not None and not v.origins and v.state[1] == self.token_dim(v):
+                pass
+            else:
+                v = self.to_R(v, reason=None)
+            ssa = self.ssa(v)
+            results.append((ssa, v))
+            self.result_manifest.append({
+                "index": k, "name": out.name, "dtype": self.np_name(v.et),
+                "shape": list(v.shape), "local_shape": list(self.local(v)),
+                "split": None if v.split is None else {"axis": v.split, "parts": self.tp}})
+        # header
+        arg_text = ", ".join(f"{a}: {ttype(self.local_shape_of(lv), lv.et)}"
+                             for a, lv, _ in self.args)
+        res_types = ", ".join(ttype(self.local(v), v.et) for _, v in results)
+        lines = []
+        lines.append(f"// Imported from {os.path.basename(self.path)} by braid-import-onnx"
+                     f" (opset {self.opset}, tp {self.tp}"
+                     f"{', sequence parallel' if self.sp else ''}).")
+        if self.tp > 1:
+            lines.append(f"shard.grid @tp(shape = {self.tp})")
+        lines.append(f"func.func @{self.func_name}({arg_text}) -> ({res_types}) {{")
+        lines.extend(self.e.lines)
+        lines.append(f"    return {', '.join(s for s, _ in results)} : {res_types}")
+        lines.append("}")
+        self.manifest = {
+            "model": os.path.basename(self.path), "opset": self.opset,
+            "tp": self.tp, "sequence_parallel": self.sp, "function": self.func_name,
+            "arguments": [m for _, _, m in self.args], "results": self.result_manifest}
+        return "\n".join(lines) + "\n"
+
+    @staticmethod
+    def np_name(et):
+        return {v: k for k, v in ELEM.items()}[et]
+
+    def local_shape_of(self, v):
+        return self.local(v)
+
+    def add_input(self, inp):
+        tt = inp.type.tensor_type
+        if not inp.type.HasField("tensor_type"):
+            raise ImportError_(f"{self.path}: error: input '{inp.name}' is not a tensor")
+        try:
+            et = elem_of(tt.elem_type)
+        except NodeError as e:
+            raise ImportError_(f"{self.path}: error: input '{inp.name}': {e}") from None
+        shape = []
+        for d in tt.shape.dim:
+            if not d.HasField("dim_value"):
+                raise ImportError_(f"{self.path}: error: input '{inp.name}' has a "
+                                   f"dynamic dimension '{d.dim_param}'; give static shapes")
+            shape.append(d.dim_value)
+        ssa = f"%arg{len(self.args)}"
+        state = None
+        split = None
+        plan_in = self.plan.get("inputs", {}).get(inp.name)
+        if plan_in is not None and self.tp > 1:
+            split = plan_in.get("split")
+        elif self.sp and len(self.args) == 0 and len(shape) >= 2:
+            split = len(shape) - 2 if is_float(et) else len(shape) - 1
+        if split is not None and self.tp > 1:
+            if shape[split] % self.tp:
+                raise ImportError_(f"{self.path}: error: input '{inp.name}' dim {split} "
+                                   f"({shape[split]}) does not divide by --tp {self.tp}")
+            state = ("S", split)
+        v = Val(shape, et, ssa=ssa, state=state)
+        self.env[inp.name] = v
+        self.args.append((ssa, v, {
+            "index": len(self.args), "name": inp.name, "kind": "input",
+            "dtype": self.np_name(et), "shape": list(shape),
+            "local_shape": list(self.local(v)),
+            "split": None if state is None else {"axis": split, "parts": self.tp}}))
+
+    # ------------------------------------------------------------ sharding
+    def local(self, v: Val):
+        s = list(v.shape)
+        if v.split is not None:
+            s[v.split] //= self.tp
+        return tuple(s)
+
+    def token_dim(self, v):
+        return len(v.shape) - 2 if is_float(v.et) else len(v.shape) - 1
+
+    def weight_ssa(self, v: Val, axis=None) -> str:
+        """The per-rank argument of a weight initializer, split along axis."""
+        key = (v.weight, axis)
+        if key in self.weight_args:
+            return self.weight_args[key]
+        arr = self.inits[v.weight]
+        shape = list(arr.shape)
+        if axis is not None:
+            if shape[axis] % self.tp:
+                raise NodeError(f"weight '{v.weight}' dim {axis} ({shape[axis]}) does "
+                                f"not divide by --tp {self.tp}")
+        lv = Val(shape, v.et, state=None if axis is None else ("S", axis))
+        ssa = f"%arg{len(self.args)}"
+        self.args.append((ssa, lv, {
+            "index": len(self.args), "name": v.weight, "kind": "weight",
+            "dtype": self.np_name(v.et), "shape": shape,
+            "local_shape": list(self.local(lv)),
+            "split": None if axis is None else {"axis": axis, "parts": self.tp}}))
+        self.weight_args[key] = ssa
+        return ssa
+
+    def ssa(self, v: Val) -> str:
+        if v.ssa is None:
+            if v.weight is not None:
+                v.ssa = self.weight_ssa(v)
+            elif v.const is not None:
+                v.ssa = self.e.const(v.const, v.et)
+            else:
+                raise NodeError("value without definition")
+        return v.ssa
+
+    def rank(self) -> str:
+        if self.rank_ssa is None:
+            self.rank_ssa = self.e.emit("braid.rank on @tp axes = [0] : index")
+        return self.rank_ssa
+
+    def no_partial(self, v: Val) -> Val:
+        if v.state is None or v.state[0] != "P":
+            return v
+        t = ttype(v.shape, v.et)
+        x = self.ssa(v)
+        if self.sp:
+            d = self.token_dim(v)
+            if d >= 0 and v.shape[d] % self.tp == 0:
+                out = list(v.shape)
+                out[d] //= self.tp
+                r = self.e.emit(
+                    f"braid.reduce_scatter {x} on @tp axes = [0] dim = {d} reduction = sum"
+                    f" : {t} -> {ttype(out, v.et)}")
+                return Val(v.shape, v.et, ssa=r, state=("S", d))
+        r = self.e.emit(f"braid.all_reduce {x} on @tp axes = [0] reduction = sum : {t}")
+        return Val(v.shape, v.et, ssa=r)
+
+    def to_R(self, v: Val, reason="") -> Val:
+        v = self.no_partial(v)
+        if v.split is None:
+            return v
+        if v.origins:
+            self.demoted |= set(v.origins)
+        d = v.split
+        r = self.e.emit(f"braid.all_gather {self.ssa(v)} on @tp axes = [0] dim = {d} : "
+                        f"{ttype(self.local(v), v.et)} -> {ttype(v.shape, v.et)}")
+        return Val(v.shape, v.et, ssa=r)
+
+    def local_slice(self, v: Val, dim: int) -> str:
+        """This rank's chunk of a replicated value along dim (ssa)."""
+        assert v.state is None
+        if v.weight is not None:
+            return self.weight_ssa(v, dim)
+        n = v.shape[dim]
+        if n % self.tp:
+            raise NodeError(f"dim {dim} of size {n} does not divide by --tp {self.tp}")
+        chunk = n // self.tp
+        x = self.ssa(v)
+        c = self.e.emit(f"arith.constant {chunk} : index")
+        off = self.e.emit(f"arith.muli {self.rank()}, {c} : index")
+        offs = ", ".join(off if i == dim else "0" for i in range(len(v.shape)))
+        sizes = [chunk if i == dim else s for i, s in enumerate(v.shape)]
+        ones = ", ".join("1" for _ in v.shape)
+        return self.e.emit(
+            f"tensor.extract_slice {x}[{offs}] [{', '.join(map(str, sizes))}] [{ones}] : "
+            f"{ttype(v.shape, v.et)} to {ttype(sizes, v.et)}")
+
+    def align(self, vals, out_shape):
+        """Operands of an element-wise op: (local ssa broadcast to local out
+        shape, out state, origins)."""
+        out_rank = len(out_shape)
+        vals = [self.no_partial(v) for v in vals]
+        out_dim = None
+        origins = set()
+        fixed = []
+        for v in vals:
+            if v.split is not None:
+                D = v.split + out_rank - len(v.shape)
+                if out_dim is None:
+                    out_dim = D
+                elif D != out_dim:
+                    v = self.to_R(v)
+            fixed.append(v)
+        vals = fixed
+        local_out = list(out_shape)
+        if out_dim is not None:
+            local_out[out_dim] //= self.tp
+        ssas = []
+        for v in vals:
+            off = out_rank - len(v.shape)
+            if v.split is not None:
+                origins |= v.origins
+                x, ls = self.ssa(v), self.local(v)
+            else:
+                d = None if out_dim is None else out_dim - off
+                if d is not None and d >= 0 and v.shape[d] != 1:
+                    x = self.local_slice(v, d)
+                    ls = list(v.shape)
+                    ls[d] //= self.tp
+                else:
+                    x, ls = self.ssa(v), v.shape
+            ssas.append(self.e.broadcast(x, ls, local_out, v.et))
+        state = None if out_dim is None else ("S", out_dim)
+        return ssas, tuple(local_out), state, frozenset(origins)
+
+    # ------------------------------------------------------------- helpers
+    def attr(self, node, name, default=None):
+        for a in node.attribute:
+            if a.name == name:
+                return helper.get_attribute_value(a)
+        return default
+
+    def const_of(self, v: Val | None, what: str):
+        if v is None:
+            return None
+        if v.const is None:
+            raise NodeError(f"{what} must be a constant known at import time")
+        return v.const
+
+    def try_fold(self, node, ins):
+        if not ins or any(v is not None and v.const is None for v in ins):
+            return None
+        if node.op_type in ("Constant",):
+            return None
+        try:
+            from onnx.reference import ReferenceEvaluator
+            names = [f"i{k}" if v is not None else "" for k, v in enumerate(ins)]
+            n2 = helper.make_node(node.op_type, names,
+                                  [f"o{k}" for k in range(len(node.output))])
+            n2.attribute.extend(node.attribute)
+            inits = [numpy_helper.from_array(np.asarray(v.const), f"i{k}")
+                     for k, v in enumerate(ins) if v is not None]
+            g = helper.make_graph([n2], "fold", [],
+                                  [helper.make_value_info(f"o{k}", onnx.TypeProto())
+                                   for k in range(len(node.output))], initializer=inits)
+            m = helper.make_model(g, opset_imports=[helper.make_opsetid("", self.opset)])
+            res = ReferenceEvaluator(m).run(None, {})
+        except Exception:  # noqa: BLE001 - fall back to run-time lowering
+            return None
+        outs = []
+        for r in res:
+            r = np.asarray(r)
+            if r.size > FOLD_MAX_ELEMENTS or r.dtype.name not in ELEM:
+                return None
+            outs.append(Val(r.shape, ELEM[r.dtype.name], const=r))
+        return outs
+
+    # ------------------------------------------------------------ lowering
+    def lower(self, node, ins):
+        op = node.op_type
+        if op == "Constant":
+            return [self.op_constant(node)]
+        if op == "Shape":
+            return [self.op_shape(node, ins)]
+        folded = self.try_fold(node, ins)
+        if folded is not None:
+            return folded
+        for v in ins:
+            if v is not None and v.et == "?":
+                raise NodeError("operand element type is not supported")
+        return getattr(self, "op_" + op)(node, ins)
+
+    def op_constant(self, node):
+        a = node.attribute[0]
+        if a.name == "value":
+            arr = numpy_helper.to_array(a.t)
+        elif a.name in ("value_float", "value_int"):
+            arr = np.array(helper.get_attribute_value(a),
+                           np.float32 if a.name == "value_float" else np.int64)
+        elif a.name in ("value_floats", "value_ints"):
+            arr = np.array(helper.get_attribute_value(a),
+                           np.float32 if a.name == "value_floats" else np.int64)
+        else:
+            raise NodeError(f"Constant attribute '{a.name}' is not supported")
+        if arr.dtype.name not in ELEM:
+            raise NodeError(f"element type {arr.dtype.name} is not supported")
+        return Val(arr.shape, ELEM[arr.dtype.name], const=arr)
+
+    def op_shape(self, node, ins):
+        s = np.array(ins[0].shape, np.int64)
+        start = self.attr(node, "start", 0)
+        end = self.attr(node, "end", None)
+        s = s[start:end]
+        return Val(s.shape, "i64", const=s)
+
+    def op_Identity(self, node, ins):
+        return [ins[0]]
+
+    # element-wise ----------------------------------------------------------
+    def elementwise(self, ins, fn, out_et=None):
+        out_shape = bcast_shape(*[v.shape for v in ins])
+        ssas, lshape, state, origins = self.align(ins, out_shape)
+        r = fn(ssas, lshape)
+        return Val(out_shape, out_et or ins[-1].et, ssa=r, state=state, origins=origins)
+
+    def arith2(self, fop, iop, ins):
+        a, b = ins
+        if a.et != b.et:
+            raise NodeError(f"operand types {a.et} and {b.et} differ")
+        et = a.et
+        op = fop if is_float(et) else iop
+        if op is None:
+            raise NodeError(f"element type {et} is not supported")
+        return [self.elementwise(ins, lambda s, sh: self.e.binary(op, s[0], s[1], sh, et))]
+
+    def op_Add(self, node, ins):
+        return self.arith2("arith.addf", "arith.addi", ins)
+
+    def op_Sub(self, node, ins):
+        return self.arith2("arith.subf", "arith.subi", ins)
+
+    def op_Mul(self, node, ins):
+        return self.arith2("arith.mulf", "arith.muli", ins)
+
+    def op_Div(self, node, ins):
+        return self.arith2("arith.divf", "arith.divsi", ins)
+
+    def op_Pow(self, node, ins):
+        a, b = ins
+        if not is_float(a.et):
+            raise NodeError("integer Pow is not supported")
+        if b.const is not None:
+            b = Val(b.shape, a.et, const=b.const.astype(np_for(a.et)))
+        elif b.et != a.et:
+            raise NodeError("Pow with a run-time exponent of another type is not supported")
+        return [self.elementwise([a, b], lambda s, sh: self.e.binary(
+            "math.powf", s[0], s[1], sh, a.et))]
+
+    def unary(self, ins, fn):
+        x = self.no_partial(ins[0])
+        r = fn(self.ssa(x), self.local(x), x.et)
+        return [Val(x.shape, x.et, ssa=r, state=x.state, origins=x.origins)]
+
+    def float_only(self, v):
+        if not is_float(v.et):
+            raise NodeError(f"element type {v.et} is not supported (float only)")
+
+    def math1(self, op, ins):
+        self.float_only(ins[0])
+        return self.unary(ins, lambda x, s, et: self.e.unary(op, x, s, et))
+
+    def op_Sqrt(self, node, ins):
+        return self.math1("math.sqrt", ins)
+
+    def op_Exp(self, node, ins):
+        return self.math1("math.exp", ins)
+
+    def op_Tanh(self, node, ins):
+        return self.math1("math.tanh", ins)
+
+    def op_Erf(self, node, ins):
+        return self.math1("math.erf", ins)
+
+    def op_Neg(self, node, ins):
+        if is_float(ins[0].et):
+            return self.math1("arith.negf", ins)
+
+        def f(x, s, et):
+            z = self.e.splat(0, s, et)
+            return self.e.binary("arith.subi", z, x, s, et)
+        return self.unary(ins, f)
+
+    def op_Reciprocal(self, node, ins):
+        self.float_only(ins[0])
+
+        def f(x, s, et):
+            one = self.e.splat(1.0, s, et)
+            return self.e.binary("arith.divf", one, x, s, et)
+        return self.unary(ins, f)
+
+    def activation(self, kind, ins):
+        self.float_only(ins[0])
+        return self.unary(ins, lambda x, s, et: self.e.emit(
+            f"braid.activation {kind} {x} : {ttype(s, et)}"))
+
+    def op_Sigmoid(self, node, ins):
+        return self.activation("sigmoid", ins)
+
+    def op_Relu(self, node, ins):
+        if not is_float(ins[0].et):
+            def f(x, s, et):
+                z = self.e.splat(0, s, et)
+                return self.e.binary("arith.maxsi", x, z, s, et)
+            return self.unary(ins, f)
+        return self.activation("relu", ins)
+
+    def op_Gelu(self, node, ins):
+        approx = self.attr(node, "approximate", b"none")
+        approx = approx.decode() if isinstance(approx, bytes) else approx
+        if approx not in ("none", "tanh"):
+            raise NodeError(f"Gelu approximate='{approx}' is not supported")
+        return self.activation("gelu" if approx == "none" else "gelu_tanh", ins)
+
+    def compare(self, fpred, ipred, ins):
+        a, b = ins
+        if a.et != b.et:
+            raise NodeError(f"operand types {a.et} and {b.et} differ")
+        et = a.et
+        kind, pred = ("cmpf", fpred) if is_float(et) else ("cmpi", ipred)
+        return [self.elementwise(ins, lambda s, sh: self.e.cmp(kind, pred, s[0], s[1], sh, et),
+                                 out_et="i1")]
+
+    def op_Equal(self, node, ins):
+        return self.compare("oeq", "eq", ins)
+
+    def op_Less(self, node, ins):
+        return self.compare("olt", "slt", ins)
+
+    def op_Greater(self, node, ins):
+        return self.compare("ogt", "sgt", ins)
+
+    def op_Where(self, node, ins):
+        c, a, b = ins
+        if a.et != b.et or c.et != "i1":
+            raise NodeError("Where wants a bool condition and equal branch types")
+        return [self.elementwise([c, a, b], lambda s, sh: self.e.select(
+            s[0], s[1], s[2], sh, a.et), out_et=a.et)]
+
+    def op_Cast(self, node, ins):
+        to = elem_of(self.attr(node, "to"))
+        x = self.no_partial(ins[0])
+        r = self.e.convert(self.ssa(x), self.local(x), x.et, to)
+        return [Val(x.shape, to, ssa=r, state=x.state, origins=x.origins)]
+
+    # shape ops -------------------------------------------------------------
+    def op_Reshape(self, node, ins):
+        x, shp = ins
+        target = [int(d) for d in self.const_of(shp, "Reshape's shape")]
+        allowzero = self.attr(node, "allowzero", 0)
+        out = []
+        for i, d in enumerate(target):
+            if d == 0 and not allowzero:
+                out.append(x.shape[i])
+            else:
+                out.append(d)
+        if -1 in out:
+            known = int(np.prod([d for d in out if d != -1]))
+            out[out.index(-1)] = int(np.prod(x.shape)) // max(known, 1)
+        if int(np.prod(out)) != int(np.prod(x.shape)):
+            raise NodeError(f"cannot reshape {list(x.shape)} to {out}")
+        return [self.reshape(x, out)]
+
+    def reshape(self, x: Val, out) -> Val:
+        out = tuple(out)
+        if x.const is not None:
+            return Val(out, x.et, const=x.const.reshape(out))
+        x = self.no_partial(x)
+        nd = None
+        if x.split is not None:
+            nd = self.map_split_through_reshape(x.shape, out, x.split)
+            if nd is None:
+                x = self.to_R(x)
+        lout = list(out)
+        if nd is not None:
+            lout[nd] //= self.tp
+        r = self.e.reshape(self.ssa(x), self.local(x), lout, x.et)
+        return Val(out, x.et, ssa=r, state=None if nd is None else ("S", nd),
+                   origins=x.origins if nd is not None else frozenset())
+
+    def map_split_through_reshape(self, shape, out, d):
+        """The out dim that carries split dim d of shape, when the local
+        reshape is the same reshape on the rank's chunk; else None."""
+        # prefix products
+        def prefix(s):
+            p = [1]
+            for v in s:
+                p.append(p[-1] * v)
+            return p
+        pi, po = prefix(shape), prefix(out)
+        before = pi[d]  # elements-stride boundary before d
+        # find out dim j with po[j] == before, the first non-1 dim after it
+        for j in range(len(out)):
+            if po[j] == before and out[j] != 1:
+                # the split dim's chunk must be a whole multiple of out[j]'s
+                # inner structure: out[j] must divide by tp and
+                # shape[d] must equal out[j]*k (merge) or out[j]*... (split)
+                if out[j] % self.tp:
+                    if shape[d] % self.tp == 0 and out[j] < shape[d]:
+                        raise NodeError(
+                            f"reshape {list(shape)} -> {list(out)} splits a "
+                            f"dimension sharded {self.tp} ways into {out[j]} "
+                            f"parts (attention heads must divide by --tp)")
+                    return None
+                inner_in = pi[d + 1] // before  # == shape[d]
+                if out[j] >= inner_in:
+                    # merge: out[j] = shape[d] * (following dims); fine
+                    if po[j + 1] % pi[d + 1] == 0:
+                        return j
+                    return None
+                # split: shape[d] = out[j] * following
+                if pi[d + 1] % po[j + 1] == 0:
+                    return j
+                return None
+            if po[j] > before:
+                break
+        return None
+
+    def op_Transpose(self, node, ins):
+        x = self.no_partial(ins[0])
+        perm = self.attr(node, "perm", None)
+        if perm is None:
+            perm = list(range(len(x.shape)))[::-1]
+        perm = [int(p) for p in perm]
+        out = [x.shape[p] for p in perm]
+        r = self.e.transpose(self.ssa(x), self.local(x), perm, x.et)
+        state = None if x.split is None else ("S", perm.index(x.split))
+        return [Val(out, x.et, ssa=r, state=state, origins=x.origins)]
+
+    def axes_of(self, node, ins, k, rank, attr="axes"):
+        a = self.attr(node, attr, None)
+        if a is None and len(ins) > k and ins[k] is not None:
+            a = self.const_of(ins[k], "axes").tolist()
+        if a is None:
+            return None
+        return [int(i) % rank if rank else 0 for i in a]
+
+    def op_Unsqueeze(self, node, ins):
+        x = ins[0]
+        n = len(x.shape) + len(self.axes_of(node, ins, 1, len(x.shape) + 1) or [])
+        axes = self.axes_of(node, ins, 1, n)
+        out = list(x.shape)
+        for a in sorted(axes):
+            out.insert(a, 1)
+        return [self.reshape(x, out)]
+
+    def op_Squeeze(self, node, ins):
+        x = ins[0]
+        axes = self.axes_of(node, ins, 1, len(x.shape))
+        if axes is None:
+            axes = [i for i, d in enumerate(x.shape) if d == 1]
+        for a in axes:
+            if x.shape[a] != 1:
+                raise NodeError(f"cannot squeeze dim {a} of size {x.shape[a]}")
+        out = [d for i, d in enumerate(x.shape) if i not in axes]
+        return [self.reshape(x, out)]
+
+    def op_Expand(self, node, ins):
+        x, shp = ins
+        target = [int(d) for d in self.const_of(shp, "Expand's shape")]
+        out = bcast_shape(x.shape, target)
+        return [self.expand(x, out)]
+
+    def expand(self, x, out):
+        ssas, lshape, state, origins = self.align([x], out)
+        return Val(out, x.et, ssa=ssas[0], state=state, origins=origins)
+
+    def op_Concat(self, node, ins):
+        vals = [v for v in ins if v is not None]
+        rank = len(vals[0].shape)
+        axis = int(self.attr(node, "axis")) % rank
+        out = list(vals[0].shape)
+        out[axis] = sum(v.shape[axis] for v in vals)
+        vals = [self.no_partial(v) for v in vals]
+        split = None
+        for v in vals:
+            if v.split is not None and v.split != axis:
+                split = v.split
+                break
+        fixed, origins = [], set()
+        for v in vals:
+            if split is None or v.split == axis:
+                v = self.to_R(v)
+            if split is not None:
+                if v.split == split:
+                    origins |= v.origins
+                    fixed.append((self.ssa(v), self.local(v)))
+                else:
+                    v = self.to_R(v)
+                    ls = list(v.shape)
+                    ls[split] //= self.tp
+                    fixed.append((self.local_slice(v, split), tuple(ls)))
+            else:
+                fixed.append((self.ssa(v), v.shape))
+        fixed = [(s, sh) for s, sh in fixed if sh[axis] > 0]
+        lout = list(out)
+        if split is not None:
+            lout[split] //= self.tp
+        et = vals[0].et
+        r = self.e.concat([s for s, _ in fixed], [sh for _, sh in fixed], axis, et, lout)
+        return [Val(out, et, ssa=r, state=None if split is None else ("S", split),
+                    origins=origins)]
+
+    def slice_val(self, x: Val, starts, sizes, steps) -> Val:
+        """Static slice; a split dim may only be taken whole."""
+        x = self.no_partial(x)
+        d = x.split
+        if d is not None and (starts[d] != 0 or sizes[d] != x.shape[d] or steps[d] != 1):
+            x = self.to_R(x)
+            d = None
+        ls = list(sizes)
+        if d is not None:
+            ls[d] //= self.tp
+        lx = self.local(x)
+        r = self.e.extract_slice(self.ssa(x), lx, starts, ls, steps, x.et)
+        return Val(sizes, x.et, ssa=r, state=x.state, origins=x.origins)
+
+    def op_Split(self, node, ins):
+        x = ins[0]
+        rank = len(x.shape)
+        axis = int(self.attr(node, "axis", 0)) % rank
+        split = None
+        if len(ins) > 1 and ins[1] is not None:
+            split = [int(s) for s in self.const_of(ins[1], "Split's sizes")]
+        elif self.attr(node, "split", None) is not None:
+            split = [int(s) for s in self.attr(node, "split")]
+        n = len(node.output)
+        if split is None:
+            num = self.attr(node, "num_outputs", n)
+            size = -(-x.shape[axis] // num)
+            split = [min(size, x.shape[axis] - i * size) for i in range(num)]
+        outs, off = [], 0
+        for s in split:
+            starts = [0] * rank
+            starts[axis] = off
+            sizes = list(x.shape)
+            sizes[axis] = s
+            if x.const is not None:
+                sl = [slice(None)] * rank
+                sl[axis] = slice(off, off + s)
+                c = x.const[tuple(sl)]
+                outs.append(Val(c.shape, x.et, const=c))
+            else:
+                outs.append(self.slice_val(x, starts, sizes, [1] * rank))
+            off += s
+        return outs
+
+    def op_Slice(self, node, ins):
+        x = ins[0]
+        rank = len(x.shape)
+        starts = self.const_of(ins[1], "Slice's starts").tolist()
+        ends = self.const_of(ins[2], "Slice's ends").tolist()
+        axes = self.const_of(ins[3], "Slice's axes").tolist() if len(ins) > 3 and ins[3] is not None \
+            else list(range(len(starts)))
+        steps = self.const_of(ins[4], "Slice's steps").tolist() if len(ins) > 4 and ins[4] is not None \
+            else [1] * len(starts)
+        st, sz, sp = [0] * rank, list(x.shape), [1] * rank
+        for s, e_, a, k in zip(starts, ends, axes, steps):
+            a = int(a) % rank
+            n = x.shape[a]
+            if k <= 0:
+                raise NodeError(f"Slice step {k} is not supported (positive steps only)")
+            s = int(s) + n if s < 0 else int(s)
+            e_ = int(e_) + n if e_ < 0 else int(e_)
+            s, e_ = max(0, min(s, n)), max(0, min(e_, n))
+            cnt = max(0, -(-(e_ - s) // k))
+            st[a], sz[a], sp[a] = s, cnt, int(k)
+        if any(v == 0 for v in sz):
+            raise NodeError("Slice with an empty result is not supported")
+        return [self.slice_val(x, st, sz, sp)]
+
+    def op_Gather(self, node, ins):
+        data, idx = ins
+        axis = int(self.attr(node, "axis", 0)) % len(data.shape)
+        data = self.to_R(data)
+        if idx.et not in ("i32", "i64"):
+            raise NodeError("Gather indices must be int32 or int64")
+        out = data.shape[:axis] + idx.shape + data.shape[axis + 1:]
+        n = data.shape[axis]
+        if idx.const is not None:
+            c = np.where(idx.const < 0, idx.const + n, idx.const)
+            if len(idx.shape) == 0:
+                # a scalar index: a slice without the axis
+                st = [0] * len(data.shape)
+                st[axis] = int(c)
+                sz = list(data.shape)
+                sz[axis] = 1
+                s = self.slice_val(data, st, sz, [1] * len(data.shape))
+                return [self.reshape(s, out)]
+            idx = Val(idx.shape, idx.et, const=c)
+            ix, lidx, istate, iorig = self.ssa(idx), idx.shape, None, frozenset()
+        else:
+            idx = self.no_partial(idx)
+            ix = self.ssa(idx)
+            lidx = self.local(idx)
+            # negative indices wrap
+            zero = self.e.splat(0, lidx, idx.et)
+            nn = self.e.splat(n, lidx, idx.et)
+            neg = self.e.cmp("cmpi", "slt", ix, zero, lidx, idx.et)
+            wrapped = self.e.binary("arith.addi", ix, nn, lidx, idx.et)
+            ix = self.e.select(neg, wrapped, ix, lidx, idx.et)
+            istate, iorig = idx.state, idx.origins
+        if len(idx.shape) == 0:
+            ix = self.e.reshape(ix, (), (1,), idx.et)
+            lidx = (1,)
+        lout = data.shape[:axis] + tuple(lidx) + data.shape[axis + 1:]
+        r = self.e.emit(f"braid.gather {self.ssa(data)}[{ix}] axis = {axis} : "
+                        f"{ttype(data.shape, data.et)}, {ttype(lidx, idx.et)} -> "
+                        f"{ttype(lout, data.et)}")
+        if len(idx.shape) == 0:
+            r = self.e.reshape(r, lout, out, data.et)
+        state = None if istate is None else ("S", istate[1] + axis)
+        return [Val(out, data.et, ssa=r, state=state, origins=iorig)]
+
+    def op_ConstantOfShape(self, node, ins):
+        shape = [int(d) for d in self.const_of(ins[0], "ConstantOfShape's shape")]
+        t = self.attr(node, "value", None)
+        val = numpy_helper.to_array(t).reshape(-1)[0] if t is not None else np.float32(0)
+        arr = np.full(shape, val, dtype=np.asarray(val).dtype)
+        if arr.dtype.name not in ELEM:
+            raise NodeError(f"element type {arr.dtype.name} is not supported")
+        return [Val(arr.shape, ELEM[arr.dtype.name], const=arr)]
+
+    def op_Trilu(self, node, ins):
+        x = self.no_partial(ins[0])
+        k = 0
+        if len(ins) > 1 and ins[1] is not None:
+            k = int(self.const_of(ins[1], "Trilu's k"))
+        upper = self.attr(node, "upper", 1)
+        if x.split is not None and x.split >= len(x.shape) - 2:
+            x = self.to_R(x)
+        ks = self.e.emit(f"arith.constant {k} : i64")
+        r = self.e.generic_trilu(self.ssa(x), self.local(x), ks, bool(upper), x.et)
+        return [Val(x.shape, x.et, ssa=r, state=x.state, origins=x.origins)]
+
+    # reductions ------------------------------------------------------------
+    def reduce(self, node, ins, kind):
+        x = self.no_partial(ins[0])
+        rank = len(x.shape)
+        axes = self.axes_of(node, ins, 1, rank)
+        keep = self.attr(node, "keepdims", 1)
+        if axes is None or axes == []:
+            if self.attr(node, "noop_with_empty_axes", 0):
+                return [x]
+            axes = list(range(rank))
+        axes = sorted(set(axes))
+        if x.split is not None and x.split in axes:
+            x = self.to_R(x)
+        et = x.et
+        lx = self.local(x)
+        r = self.e.reduce(self.ssa(x), lx, axes, "max" if kind == "max" else "sum", et)
+        lred = [d for i, d in enumerate(lx) if i not in axes]
+        if kind == "mean":
+            if not is_float(et):
+                raise NodeError("integer ReduceMean is not supported")
+            cnt = int(np.prod([x.shape[a] for a in axes]))
+            c = self.e.splat(float(cnt), lred, et)
+            r = self.e.binary("arith.divf", r, c, lred, et)
+        out = [1 if i in axes else d for i, d in enumerate(x.shape)] if keep else \
+            [d for i, d in enumerate(x.shape) if i not in axes]
+        lout = [1 if i in axes else d for i, d in enumerate(lx)] if keep else lred
+        r = self.e.reshape(r, lred, lout, et)
+        state = None
+        if x.split is not None:
+            nd = x.split if keep else x.split - sum(1 for a in axes if a < x.split)
+            state = ("S", nd)
+        return [Val(out, et, ssa=r, state=state, origins=x.origins)]
+
+    def op_ReduceMean(self, node, ins):
+        return self.reduce(node, ins, "mean")
+
+    def op_ReduceSum(self, node, ins):
+        return self.reduce(node, ins, "sum")
+
+    def op_ReduceMax(self, node, ins):
+        return self.reduce(node, ins, "max")
+
+    def op_Softmax(self, node, ins):
+        x = self.no_partial(ins[0])
+        self.float_only(x)
+        axis = int(self.attr(node, "axis", -1)) % len(x.shape)
+        if x.split == axis:
+            x = self.to_R(x)
+        lx = self.local(x)
+        e = self.e.empty(lx, x.et)
+        t = ttype(lx, x.et)
+        r = self.e.emit(f"linalg.softmax dimension({axis}) ins({self.ssa(x)} : {t}) "
+                        f"outs({e} : {t}) -> {t}")
+        return [Val(x.shape, x.et, ssa=r, state=x.state, origins=x.origins)]
+
+    # normalisation ---------------------------------------------------------
+    def norm(self, node, ins, rms):
+        x = self.no_partial(ins[0])
+        self.float_only(x)
+        rank = len(x.shape)
+        axis = int(self.attr(node, "axis", -1)) % rank
+        eps = float(self.attr(node, "epsilon", 1e-5))
+        stash = self.attr(node, "stash_type", 1)
+        extra = [o for o in node.output[1:] if o]
+        if extra:
+            raise NodeError("LayerNormalization's Mean/InvStdDev outputs are not supported")
+        if stash != 1:
+            raise NodeError(f"stash_type={stash} is not supported (f32 statistics only)")
+        if x.split is not None and x.split >= axis:
+            x = self.to_R(x)
+        norm_shape = x.shape[axis:]
+        n = int(np.prod(norm_shape))
+        params = []
+        for v in ins[1:3 if not rms else 2]:
+            if v is None:
+                params.append(None)
+                continue
+            v = self.to_R(v)
+            if tuple(bcast_shape(v.shape, norm_shape)) != tuple(norm_shape) or \
+                    len(v.shape) > len(norm_shape):
+                raise NodeError("scale/bias that broadcast over leading dims are not supported")
+            full = self.e.broadcast(self.ssa(v), v.shape, norm_shape, v.et)
+            params.append(self.e.reshape(full, norm_shape, (n,), v.et))
+        lx = self.local(x)
+        lead = lx[:axis]
+        x2 = self.e.reshape(self.ssa(x), lx, tuple(lead) + (n,), x.et)
+        t2 = ttype(tuple(lead) + (n,), x.et)
+        if lead == ():
+            x2 = self.e.reshape(x2, (n,), (1, n), x.et)
+            t2 = ttype((1, n), x.et)
+        et = x.et
+        pt = ttype((n,), et)
+        if rms:
+            r = self.e.emit(f"braid.rmsnorm {x2}, {params[0]} {{epsilon = "
+                            f"{scalar_literal(eps, 'f32')} : f32}} : {t2}, {pt} -> {t2}")
+        else:
+            g = params[0]
+            b = params[1] if len(params) > 1 and params[1] is not None else \
+                self.e.splat(0.0, (n,), et)
+            r = self.e.emit(f"braid.layernorm {x2}, {g}, {b} {{epsilon = "
+                            f"{scalar_literal(eps, 'f32')} : f32}} : {t2}, {pt}, {pt} -> {t2}")
+        shp = tuple(lead) + (n,) if lead != () else (1, n)
+        r = self.e.reshape(r, shp, lx, et)
+        return [Val(x.shape, et, ssa=r, state=x.state, origins=x.origins)]
+
+    def op_LayerNormalization(self, node, ins):
+        return self.norm(node, ins, rms=False)
+
+    def op_RMSNormalization(self, node, ins):
+        return self.norm(node, ins, rms=True)
+
+    # matmuls ---------------------------------------------------------------
+    def op_MatMul(self, node, ins):
+        a, b = ins
+        if a.et != b.et:
+            raise NodeError(f"operand types {a.et} and {b.et} differ")
+        if not is_float(a.et):
+            raise NodeError("integer MatMul is not supported")
+        if b.weight is not None and len(b.shape) == 2 and len(a.shape) >= 2:
+            return [self.linear(node, a, b, trans_b=False)]
+        return [self.matmul_act(a, b)]
+
+    def weight_mode(self, name, x):
+        if self.tp == 1:
+            return "replicated"
+        m = self.plan.get("weights", {}).get(name)
+        if m is not None:
+            return m
+        if name in self.demoted:
+            return "replicated"
+        if x.split is not None and x.split == len(x.shape) - 1:
+            return "row"
+        return "column"
+
+    def linear(self, node, x: Val, w: Val, trans_b: bool) -> Val:
+        """x[..., K] @ W[K, N] (W[N, K] with trans_b) with a weight W."""
+        x = self.no_partial(x)
+        K = x.shape[-1]
+        N = w.shape[0] if trans_b else w.shape[1]
+        wk = (w.shape[1] if trans_b else w.shape[0])
+        if wk != K:
+            raise NodeError(f"contraction sizes {K} and {wk} differ")
+        mode = self.weight_mode(w.weight, x)
+        out = x.shape[:-1] + (N,)
+        n_axis, k_axis = (0, 1) if trans_b else (1, 0)
+        if mode == "column":
+            if N % self.tp:
+                raise NodeError(f"column-parallel weight '{w.weight}': {N} output "
+                                f"features do not divide by --tp {self.tp}")
+            x = self.to_R(x)
+            ws = self.weight_ssa(w, n_axis)
+            xs, lx = self.ssa(x), x.shape
+            state, origins = ("S", len(out) - 1), frozenset([w.weight])
+        elif mode == "row":
+            if K % self.tp:
+                raise NodeError(f"row-parallel weight '{w.weight}': {K} input "
+                                f"features do not divide by --tp {self.tp}")
+            if x.split == len(x.shape) - 1:
+                xs, lx = self.ssa(x), self.local(x)
+            else:
+                x = self.to_R(x)
+                xs = self.local_slice(x, len(x.shape) - 1)
+                lx = x.shape[:-1] + (K // self.tp,)
+            ws = self.weight_ssa(w, k_axis)
+            state, origins = ("P",), frozenset()
+        else:
+            if x.split is not None and x.split == len(x.shape) - 1:
+                x = self.to_R(x)
+            ws = self.weight_ssa(w, None)
+            xs, lx = self.ssa(x), self.local(x)
+            state, origins = x.state, x.origins
+        lw = list(w.shape)
+        if mode == "column":
+            lw[n_axis] //= self.tp
+        elif mode == "row":
+            lw[k_axis] //= self.tp
+        if trans_b:
+            ws = self.e.transpose(ws, lw, [1, 0], w.et)
+            lw = lw[::-1]
+        M = int(np.prod(lx[:-1]))
+        a2 = self.e.reshape(xs, lx, (M, lx[-1]), x.et)
+        r = self.e.matmul(a2, (M, lx[-1]), ws, tuple(lw), x.et, batch=False)
+        lout = tuple(lx[:-1]) + (lw[1],)
+        r = self.e.reshape(r, (M, lw[1]), lout, x.et)
+        return Val(out, x.et, ssa=r, state=state, origins=origins)
+
+    def matmul_act(self, a: Val, b: Val) -> Val:
+        a, b = self.no_partial(a), self.no_partial(b)
+        sq_a = len(a.shape) == 1
+        sq_b = len(b.shape) == 1
+        if sq_a:
+            a = self.reshape(a, (1,) + a.shape)
+        if sq_b:
+            b = self.reshape(b, b.shape + (1,))
+        batch = bcast_shape(a.shape[:-2], b.shape[:-2])
+        M, K = a.shape[-2:]
+        K2, N = b.shape[-2:]
+        if K != K2:
+            raise NodeError(f"contraction sizes {K} and {K2} differ")
+        nb = len(batch)
+        out = tuple(batch) + (M, N)
+        # sharding: classify each operand's split in output coordinates
+        def cls(v, is_a):
+            if v.split is None:
+                return None
+            r = len(v.shape)
+            if v.split == r - 1:
+                return "K" if is_a else ("N",)
+            if v.split == r - 2:
+                return ("M",) if is_a else "K"
+            return ("B", v.split + nb - (r - 2))
+        ca, cb = cls(a, True), cls(b, False)
+        state = None
+        if ca == "K" and cb == "K":
+            state = ("P",)
+        elif ca is not None and cb is not None and ca == cb and ca[0] == "B":
+            state = ("S", ca[1])
+        elif ca is not None and ca != "K" and cb is None:
+            state = ("S", ca[1] if ca[0] == "B" else nb)
+        elif cb is not None and cb != "K" and ca is None:
+            state = ("S", cb[1] if cb[0] == "B" else nb + 1)
+        else:
+            a, b = self.to_R(a), self.to_R(b)
+        origins = a.origins | b.origins
+        # local operands
+        def local_operand(v):
+            if v.split is not None or state is None:
+                return self.ssa(v), self.local(v)
+            if state[0] == "S" and state[1] < nb:
+                d = state[1] - (nb - (len(v.shape) - 2))
+                if d >= 0 and v.shape[d] != 1:
+                    ls = list(v.shape)
+                    ls[d] //= self.tp
+                    return self.local_slice(v, d), tuple(ls)
+            return self.ssa(v), v.shape
+        xa, la = local_operand(a)
+        xb, lb = local_operand(b)
+        lbatch = list(batch)
+        if state is not None and state[0] == "S" and state[1] < nb:
+            lbatch[state[1]] //= self.tp
+        lM, lK, lN = la[-2], la[-1], lb[-1]
+        et = a.et
+        if len(lb) == 2 and nb == len(la) - 2:
+            Mt = int(np.prod(la[:-1]))
+            a2 = self.e.reshape(xa, la, (Mt, lK), et)
+            r = self.e.matmul(a2, (Mt, lK), xb, tuple(lb), et, batch=False)
+            lout = tuple(la[:-1]) + (lN,)
+            r = self.e.reshape(r, (Mt, lN), lout, et)
+        else:
+            fa = tuple(lbatch) + (lM, lK)
+            fb = tuple(lbatch) + (lb[-2], lN)
+            a3 = self.e.broadcast(xa, la, fa, et)
+            b3 = self.e.broadcast(xb, lb, fb, et)
+            Bt = int(np.prod(lbatch)) if lbatch else 1
+            a3 = self.e.reshape(a3, fa, (Bt, lM, lK), et)
+            b3 = self.e.reshape(b3, fb, (Bt, lb[-2], lN), et)
+            r = self.e.matmul(a3, (Bt, lM, lK), b3, (Bt, lb[-2], lN), et, batch=True)
+            lout = tuple(lbatch) + (lM, lN)
+            r = self.e.reshape(r, (Bt, lM, lN), lout, et)
+        v = Val(out, et, ssa=r, state=state, origins=origins)
+        if sq_a:
+            v = self.reshape(v, out[:-2] + (N,))
+        if sq_b:
+            v = self.reshape(v, v.shape[:-1])
+        return v
+
+    def op_Gemm(self, node, ins):
+        a, b = ins[0], ins[1]
+        c = ins[2] if len(ins) > 2 else None
+        alpha = float(self.attr(node, "alpha", 1.0))
+        beta = float(self.attr(node, "beta", 1.0))
+        ta, tb = self.attr(node, "transA", 0), self.attr(node, "transB", 0)
+        self.float_only(a)
+        if ta:
+            a = self.transpose_val(a, [1, 0])
+        if b.weight is not None:
+            y = self.linear(node, a, b, trans_b=bool(tb))
+        else:
+            if tb:
+                b = self.transpose_val(b, [1, 0])
+            y = self.matmul_act(a, b)
+        et = a.et
+        if alpha != 1.0:
+            s = Val((), et, const=np.array(alpha, np_for(et)))
+            y = self.elementwise([y, s], lambda x, sh: self.e.binary("arith.mulf", x[0], x[1], sh, et))
+        if c is not None:
+            if beta != 1.0:
+                if c.const is not None:
+                    c = Val(c.shape, et, const=(c.const * beta).astype(np_for(et)))
+                else:
+                    s = Val((), et, const=np.array(beta, np_for(et)))
+                    c = self.elementwise([c, s], lambda x, sh: self.e.binary(
+                        "arith.mulf", x[0], x[1], sh, et))
+            y = self.elementwise([y, c], lambda x, sh: self.e.binary("arith.addf", x[0], x[1], sh, et))
+        return [y]
+
+    def transpose_val(self, x, perm):
+        class N:  # minimal node stand-in
+            attribute = [helper.make_attribute("perm", perm)]
+        return self.op_Transpose(N, [x])[0]
+
+
+def import_model(path, tp=1, sequence_parallel=False, plan=None):
+    model = load_model(path)
+    imp = Importer(model, path, tp=tp, sequence_parallel=sequence_parallel, plan=plan)
+    text = imp.run()
+    return text, imp.manifest
+
+
+def rank_slices(manifest, arrays: dict, tp: int):
+    """{rank: [array per argument]} from full arrays by argument name."""
+    out = {r: [] for r in range(tp)}
+    for a in manifest["arguments"]:
+        arr = np.asarray(arrays[a["name"]])
+        for r in range(tp):
+            if a["split"] is None:
+                out[r].append(arr)
+            else:
+                ax, p = a["split"]["axis"], a["split"]["parts"]
+                n = arr.shape[ax] // p
+                sl = [slice(None)] * arr.ndim
+                sl[ax] = slice(r * n, (r + 1) * n)
+                out[r].append(np.ascontiguousarray(arr[tuple(sl)]))
+    return out
+
+
+def write_rank_args(manifest, model_path, feeds: dict, out_dir: str):
+    """Write DIR/rankR/argN.npy for every argument: graph inputs from feeds,
+    weights sliced from the model's initializers."""
+    model = onnx.load(model_path)
+    arrays = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    arrays.update(feeds)
+    tp = manifest["tp"]
+    per = rank_slices(manifest, arrays, tp)
+    for r, arrs in per.items():
+        d = os.path.join(out_dir, f"rank{r}")
+        os.makedirs(d, exist_ok=True)
+        for i, arr in enumerate(arrs):
+            dt = manifest["arguments"][i]["dtype"]
+            if dt == "bfloat16":
+                arr = arr.astype(np.float32)
+            else:
+                arr = arr.astype(dt)
+            np.save(os.path.join(d, f"arg{i}.npy"), arr)
+
+
+def gather_results(manifest, out_dir: str):
+    """Per-rank results, and the global result each rank's piece belongs to."""
+    res = []
+    for k, m in enumerate(manifest["results"]):
+        per_rank = [np.load(os.path.join(out_dir, f"rank{r}", f"result{k}.npy"))
+                    for r in range(manifest["tp"])]
+        res.append((m, per_rank))
+    return res

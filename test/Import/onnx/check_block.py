@@ -1,0 +1,98 @@
+"""Import an ONNX decoder block at several --tp, run every rank in
+braid-interp and compare each rank's result with onnxruntime.
+
+    python check_block.py MODEL.onnx --importer braid-import-onnx
+        --opt braid-opt --interp braid-interp --workdir DIR --tp 1,2,4
+        [--sequence-parallel] [--tolerance 1e-4]
+
+Prints one line per --tp with the max abs error over all ranks (relative to
+max |reference|); exits non-zero if any exceeds the tolerance or any step
+fails.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import onnxruntime as ort
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import blocks  # noqa: E402
+from braid.importers.onnx_import import write_rank_args  # noqa: E402
+
+
+def run(cmd):
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.stderr.write(f"FAILED: {' '.join(cmd)}\n{p.stdout}{p.stderr}")
+        sys.exit(1)
+    return p
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("model")
+    ap.add_argument("--importer", required=True)
+    ap.add_argument("--opt", required=True)
+    ap.add_argument("--interp", required=True)
+    ap.add_argument("--workdir", required=True)
+    ap.add_argument("--tp", default="1,2,4")
+    ap.add_argument("--sequence-parallel", action="store_true")
+    ap.add_argument("--plan")
+    ap.add_argument("--tolerance", type=float, default=1e-4)
+    a = ap.parse_args()
+    name = os.path.splitext(os.path.basename(a.model))[0]
+    feeds = blocks.feeds(name, a.model)
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    sess = ort.InferenceSession(a.model, so, providers=["CPUExecutionProvider"])
+    refs = sess.run(None, feeds)
+    ok = True
+    for tp in [int(t) for t in a.tp.split(",")]:
+        tag = f"{name} tp={tp}{' sp' if a.sequence_parallel else ''}"
+        d = os.path.join(a.workdir, f"{name}.tp{tp}{'.sp' if a.sequence_parallel else ''}")
+        os.makedirs(d, exist_ok=True)
+        mlir = os.path.join(d, "prog.mlir")
+        cmd = [a.importer, a.model, "-o", mlir, "--tp", str(tp)]
+        if a.sequence_parallel:
+            cmd.append("--sequence-parallel")
+        if a.plan:
+            cmd += ["--plan", a.plan]
+        run(cmd)
+        run([a.opt, mlir, "-o", os.devnull])
+        with open(mlir + ".manifest.json") as f:
+            man = json.load(f)
+        write_rank_args(man, a.model, feeds, os.path.join(d, "in"))
+        run([a.interp, "--quiet", mlir, f"--inputs={os.path.join(d, 'in')}",
+             f"--output-dir={os.path.join(d, 'out')}"])
+        worst = 0.0
+        for k, (res, ref) in enumerate(zip(man["results"], refs)):
+            scale = max(float(np.max(np.abs(ref))), 1e-30)
+            for r in range(tp):
+                got = np.load(os.path.join(d, "out", f"rank{r}", f"result{k}.npy"))
+                want = ref
+                if res["split"] is not None:
+                    ax, n = res["split"]["axis"], ref.shape[res["split"]["axis"]] // tp
+                    sl = [slice(None)] * ref.ndim
+                    sl[ax] = slice(r * n, (r + 1) * n)
+                    want = ref[tuple(sl)]
+                if got.shape != want.shape:
+                    print(f"{tag}: FAIL rank {r} result {k}: shape {got.shape} != {want.shape}")
+                    ok = False
+                    continue
+                err = float(np.max(np.abs(got.astype(np.float64) - want))) / scale
+                worst = max(worst, err)
+        status = "ok" if worst <= a.tolerance else "FAIL"
+        ok &= worst <= a.tolerance
+        ncoll = sum(open(mlir).read().count(f"braid.{c} ")
+                    for c in ("all_reduce", "all_gather", "reduce_scatter"))
+        print(f"{tag}: {status} max error {worst:.2e} (relative to max |ref|, "
+              f"tolerance {a.tolerance:g}), {ncoll} collectives")
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
