@@ -1,0 +1,405 @@
+"""Braid IR text emitter shared by the importers (StableHLO, ONNX).
+
+Importers never build Braid's MLIR in-process; they print text that
+`braid-opt` parses. This module owns the spelling of that text so every
+importer produces the same canonical forms (docs/Rationale.md, "Canonical
+forms importers must produce").
+
+API
+---
+`Val(name, shape, elt, unsigned=False)`
+    A value: SSA `name` ("%v3"), `shape` (tuple of ints; `None` for a
+    scalar), element type `elt` ("f32", "bf16", "i32", "i1", "index", ...).
+    `unsigned` remembers that the producer's type was unsigned (Braid's
+    tensors are signless; division, comparison, casts pick the unsigned op).
+    `.type` is the printed type, `.rank`, `.is_float`, `.is_int`.
+
+`tensor_type(shape, elt)` -> "tensor<4x8xf32>" ("tensor<f32>" for shape ()).
+
+`Emitter(indent="  ")` collects lines of one function body:
+    fresh(hint)                       new SSA name
+    emit(text)                        one raw line (already named values)
+    op(text_after_eq, shape, elt)     "%vN = text", returns Val
+    const_scalar(lit, elt)            arith.constant on a scalar
+    splat(lit, shape, elt)            arith.constant dense<lit> : tensor
+    dense(attr_text, shape, elt)      arith.constant <attr_text> (no type suffix)
+    empty(shape, elt), fill(scalar, shape, elt), zeros(shape, elt)
+    unary(opname, x)                  e.g. "math.exp", "arith.negf"
+    binary(opname, a, b)              same shape operands, result like a
+    cmp(opname, pred, a, b)           arith.cmpf/cmpi -> i1
+    select(c, a, b)
+    cast(opname, x, elt)              arith.extf/truncf/sitofp/... ("to")
+    convert(x, elt, unsigned=False)   picks the cast op for any pair of types
+    transpose(x, perm)                linalg.transpose (identity skipped)
+    reshape(x, shape)                 tensor.collapse_shape then expand_shape
+                                      (each skipped when not needed)
+    broadcast(x, shape, dims)         operand dim i -> result dim dims[i]
+                                      (StableHLO broadcast_in_dim semantics):
+                                      linalg.transpose if dims are permuted,
+                                      tensor.collapse_shape of expanded unit
+                                      dims, then linalg.broadcast
+    matmul(a, b, out_elt)             linalg.matmul / batch_matmul (rank 3)
+                                      into a zero-filled accumulator (f32 for
+                                      16-bit floats) + arith.truncf if needed
+    reduce(x, dims, init_scalar, combiner)  linalg.reduce over `dims`,
+                                      init from linalg.fill; combiner is the
+                                      arith op name ("arith.addf", ...)
+    extract_slice(x, offsets, sizes, strides), insert_slice(u, x, offsets)
+    concat(vals, dim), pad(x, low, high, scalar)
+    iota(shape, dim, elt)             linalg.generic + linalg.index
+    text()                            the body lines
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Iterable, Sequence
+
+FLOAT_TYPES = ("f16", "bf16", "f32", "f64")
+FLOAT_BITS = {"f16": 16, "bf16": 16, "f32": 32, "f64": 64}
+
+
+def int_bits(elt: str) -> int:
+    if elt == "index":
+        return 64
+    assert elt.startswith("i"), elt
+    return int(elt[1:])
+
+
+def tensor_type(shape, elt: str) -> str:
+    if shape is None:
+        return elt
+    return "tensor<" + "".join(f"{d}x" for d in shape) + elt + ">"
+
+
+class Val:
+    __slots__ = ("name", "shape", "elt", "unsigned")
+
+    def __init__(self, name: str, shape, elt: str, unsigned: bool = False):
+        self.name = name
+        self.shape = None if shape is None else tuple(int(d) for d in shape)
+        self.elt = elt
+        self.unsigned = unsigned
+
+    @property
+    def type(self) -> str:
+        return tensor_type(self.shape, self.elt)
+
+    @property
+    def rank(self) -> int:
+        return 0 if self.shape is None else len(self.shape)
+
+    @property
+    def is_float(self) -> bool:
+        return self.elt in FLOAT_TYPES
+
+    @property
+    def is_int(self) -> bool:
+        return not self.is_float
+
+    def __repr__(self):
+        return f"Val({self.name}: {self.type})"
+
+
+def _ilist(xs: Iterable[int]) -> str:
+    return "[" + ", ".join(str(int(x)) for x in xs) + "]"
+
+
+def _affine_identity(rank: int) -> str:
+    ds = ", ".join(f"d{i}" for i in range(rank))
+    return f"affine_map<({ds}) -> ({ds})>"
+
+
+def float_literal(x: float, elt: str) -> str:
+    if math.isnan(x):
+        return {"f32": "0x7FC00000", "bf16": "0x7FC0", "f16": "0x7E00",
+                "f64": "0x7FF8000000000000"}[elt]
+    if math.isinf(x):
+        pos = {"f32": "0x7F800000", "bf16": "0x7F80", "f16": "0x7C00",
+               "f64": "0x7FF0000000000000"}[elt]
+        neg = {"f32": "0xFF800000", "bf16": "0xFF80", "f16": "0xFC00",
+               "f64": "0xFFF0000000000000"}[elt]
+        return pos if x > 0 else neg
+    return repr(float(x))
+
+
+def zero_literal(elt: str) -> str:
+    if elt in FLOAT_TYPES:
+        return "0.0"
+    if elt == "i1":
+        return "false"
+    return "0"
+
+
+def _segments(shape: Sequence[int], breaks: Sequence[int]):
+    """Groups dims of `shape` by the common cumulative-product breakpoints."""
+    groups: list[list[int]] = [[] for _ in range(len(breaks))]
+    prod = 1
+    last = None
+    for i, d in enumerate(shape):
+        if d == 1:
+            seg = last if last is not None else 0
+        else:
+            seg = max(k for k, b in enumerate([1] + list(breaks[:-1])) if b <= prod)
+            last = seg
+        groups[seg].append(i)
+        prod *= d
+    return groups
+
+
+class Emitter:
+    def __init__(self, indent: str = "  ", prefix: str = "v"):
+        self.indent = indent
+        self.prefix = prefix
+        self.lines: list[str] = []
+        self.counter = 0
+
+    # ------------------------------------------------------------- basics
+    def fresh(self, hint: str | None = None) -> str:
+        self.counter += 1
+        return f"%{hint or self.prefix}{self.counter}"
+
+    def emit(self, text: str) -> None:
+        for ln in text.split("\n"):
+            self.lines.append(self.indent + ln)
+
+    def op(self, text: str, shape, elt: str, unsigned: bool = False) -> Val:
+        v = Val(self.fresh(), shape, elt, unsigned)
+        self.emit(f"{v.name} = {text}")
+        return v
+
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+    # ---------------------------------------------------------- constants
+    def const_scalar(self, lit: str, elt: str) -> Val:
+        return self.op(f"arith.constant {lit} : {elt}", None, elt)
+
+    def splat(self, lit: str, shape, elt: str, unsigned=False) -> Val:
+        if shape is None:
+            return self.const_scalar(lit, elt)
+        t = tensor_type(shape, elt)
+        return self.op(f"arith.constant dense<{lit}> : {t}", shape, elt, unsigned)
+
+    def dense(self, attr_text: str, shape, elt: str, unsigned=False) -> Val:
+        t = tensor_type(shape, elt)
+        return self.op(f"arith.constant {attr_text} : {t}", shape, elt, unsigned)
+
+    def empty(self, shape, elt: str) -> Val:
+        return self.op(f"tensor.empty() : {tensor_type(shape, elt)}", shape, elt)
+
+    def fill(self, scalar: Val, shape, elt: str) -> Val:
+        e = self.empty(shape, elt)
+        t = tensor_type(shape, elt)
+        return self.op(f"linalg.fill ins({scalar.name} : {elt}) outs({e.name} : {t}) -> {t}",
+                       shape, elt)
+
+    def zeros(self, shape, elt: str) -> Val:
+        return self.fill(self.const_scalar(zero_literal(elt), elt), shape, elt)
+
+    # ------------------------------------------------------- element-wise
+    def unary(self, opname: str, x: Val) -> Val:
+        return self.op(f"{opname} {x.name} : {x.type}", x.shape, x.elt, x.unsigned)
+
+    def binary(self, opname: str, a: Val, b: Val) -> Val:
+        return self.op(f"{opname} {a.name}, {b.name} : {a.type}", a.shape, a.elt, a.unsigned)
+
+    def cmp(self, opname: str, pred: str, a: Val, b: Val) -> Val:
+        return self.op(f"{opname} {pred}, {a.name}, {b.name} : {a.type}", a.shape, "i1")
+
+    def select(self, c: Val, a: Val, b: Val) -> Val:
+        return self.op(f"arith.select {c.name}, {a.name}, {b.name} : {c.type}, {a.type}",
+                       a.shape, a.elt, a.unsigned)
+
+    def cast(self, opname: str, x: Val, elt: str, unsigned=False) -> Val:
+        t = tensor_type(x.shape, elt)
+        return self.op(f"{opname} {x.name} : {x.type} to {t}", x.shape, elt, unsigned)
+
+    def convert(self, x: Val, elt: str, unsigned: bool = False) -> Val:
+        src = x.elt
+        if src == elt:
+            return Val(x.name, x.shape, elt, unsigned)
+        if elt == "i1":  # x != 0
+            z = self.splat(zero_literal(src), x.shape, src)
+            if src in FLOAT_TYPES:
+                return self.cmp("arith.cmpf", "une", x, z)
+            return self.cmp("arith.cmpi", "ne", x, z)
+        if src in FLOAT_TYPES and elt in FLOAT_TYPES:
+            op = "arith.extf" if FLOAT_BITS[elt] > FLOAT_BITS[src] else "arith.truncf"
+            if FLOAT_BITS[elt] == FLOAT_BITS[src]:  # bf16 <-> f16
+                x = self.cast("arith.extf", x, "f32")
+                op = "arith.truncf"
+            return self.cast(op, x, elt)
+        if src in FLOAT_TYPES:
+            return self.cast("arith.fptoui" if unsigned else "arith.fptosi", x, elt, unsigned)
+        if elt in FLOAT_TYPES:
+            uns = x.unsigned or src == "i1"
+            return self.cast("arith.uitofp" if uns else "arith.sitofp", x, elt)
+        if src == "index" or elt == "index":
+            return self.cast("arith.index_cast", x, elt, unsigned)
+        sb, db = int_bits(src), int_bits(elt)
+        if db > sb:
+            uns = x.unsigned or src == "i1"
+            return self.cast("arith.extui" if uns else "arith.extsi", x, elt, unsigned)
+        return self.cast("arith.trunci", x, elt, unsigned)
+
+    # ------------------------------------------------------------ layout
+    def transpose(self, x: Val, perm: Sequence[int]) -> Val:
+        perm = [int(p) for p in perm]
+        if perm == list(range(len(perm))):
+            return x
+        shape = tuple(x.shape[p] for p in perm)
+        e = self.empty(shape, x.elt)
+        return self.op(
+            f"linalg.transpose ins({x.name} : {x.type}) outs({e.name} : "
+            f"{tensor_type(shape, x.elt)}) permutation = {_ilist(perm)}",
+            shape, x.elt, x.unsigned)
+
+    def reshape(self, x: Val, shape: Sequence[int]) -> Val:
+        src = list(x.shape)
+        dst = [int(d) for d in shape]
+        if src == dst:
+            return x
+        n = math.prod(src)
+        assert n == math.prod(dst), (src, dst)
+        if n <= 1:  # only unit dims: go through rank 0
+            mid: list[int] = []
+            gs_src: list[list[int]] = []
+            gs_dst: list[list[int]] = []
+        else:
+            def cum(s):
+                out, p = set(), 1
+                for d in s:
+                    p *= d
+                    out.add(p)
+                return out
+            breaks = sorted((cum(src) & cum(dst)) - {1})
+            gs_src = _segments(src, breaks)
+            gs_dst = _segments(dst, breaks)
+            mid = [math.prod(src[i] for i in g) for g in gs_src]
+        if mid != src:
+            x = self.op(f"tensor.collapse_shape {x.name} {self._reassoc(gs_src)} : "
+                        f"{x.type} into {tensor_type(mid, x.elt)}", mid, x.elt, x.unsigned)
+        if mid != dst:
+            x = self.op(f"tensor.expand_shape {x.name} {self._reassoc(gs_dst)} output_shape "
+                        f"{_ilist(dst)} : {x.type} into {tensor_type(dst, x.elt)}",
+                        dst, x.elt, x.unsigned)
+        return x
+
+    @staticmethod
+    def _reassoc(groups) -> str:
+        return "[" + ", ".join(_ilist(g) for g in groups) + "]"
+
+    def broadcast(self, x: Val, shape: Sequence[int], dims: Sequence[int]) -> Val:
+        shape = tuple(int(d) for d in shape)
+        dims = [int(d) for d in dims]
+        if x.shape is None:
+            raise ValueError("broadcast of a scalar: use fill")
+        # 1. permuted dims -> transpose the operand so dims increase
+        order = sorted(range(len(dims)), key=lambda i: dims[i])
+        if order != list(range(len(dims))):
+            x = self.transpose(x, order)
+            dims = [dims[i] for i in order]
+        # 2. expanded unit dims -> collapse them away
+        keep = [i for i, d in enumerate(dims) if not (x.shape[i] == 1 and shape[d] != 1)]
+        if len(keep) != len(dims):
+            x = self.reshape(x, [x.shape[i] for i in keep])
+            dims = [dims[i] for i in keep]
+        if tuple(x.shape) == shape:
+            return x
+        added = [d for d in range(len(shape)) if d not in dims]
+        e = self.empty(shape, x.elt)
+        return self.op(f"linalg.broadcast ins({x.name} : {x.type}) outs({e.name} : "
+                       f"{tensor_type(shape, x.elt)}) dimensions = {_ilist(added)}",
+                       shape, x.elt, x.unsigned)
+
+    # ------------------------------------------------------------- linalg
+    def matmul(self, a: Val, b: Val, out_elt: str) -> Val:
+        """a: [M,K] x b: [K,N] (or batched [B,M,K] x [B,K,N])."""
+        if a.rank == 2:
+            shape, name = (a.shape[0], b.shape[1]), "linalg.matmul"
+        else:
+            shape, name = (a.shape[0], a.shape[1], b.shape[2]), "linalg.batch_matmul"
+        if a.is_float and (FLOAT_BITS[a.elt] < 32 or FLOAT_BITS[out_elt] < 32):
+            acc = "f32"
+        else:
+            acc = out_elt
+        init = self.zeros(shape, acc)
+        t = tensor_type(shape, acc)
+        r = self.op(f"{name} ins({a.name}, {b.name} : {a.type}, {b.type}) "
+                    f"outs({init.name} : {t}) -> {t}", shape, acc)
+        if acc != out_elt:
+            r = self.convert(r, out_elt)
+        return r
+
+    def reduce(self, x: Val, dims: Sequence[int], init: Val, combiner: str) -> Val:
+        dims = sorted(int(d) for d in dims)
+        shape = tuple(d for i, d in enumerate(x.shape) if i not in dims)
+        acc = self.fill(init, shape, x.elt)
+        i, a, r = self.fresh("in"), self.fresh("acc"), self.fresh("r")
+        self.emit(f"{(res := self.fresh())} = linalg.reduce ins({x.name} : {x.type}) "
+                  f"outs({acc.name} : {acc.type}) dimensions = {_ilist(dims)}\n"
+                  f"  ({i}: {x.elt}, {a}: {x.elt}) {{\n"
+                  f"    {r} = {combiner} {i}, {a} : {x.elt}\n"
+                  f"    linalg.yield {r} : {x.elt}\n"
+                  f"  }}")
+        return Val(res, shape, x.elt, x.unsigned)
+
+    def extract_slice(self, x: Val, offsets, sizes, strides=None) -> Val:
+        strides = strides or [1] * len(sizes)
+        shape = tuple(int(s) for s in sizes)
+        offs = ", ".join(str(o) for o in offsets)
+        return self.op(f"tensor.extract_slice {x.name}[{offs}] {_ilist(sizes)} "
+                       f"{_ilist(strides)} : {x.type} to {tensor_type(shape, x.elt)}",
+                       shape, x.elt, x.unsigned)
+
+    def insert_slice(self, u: Val, x: Val, offsets) -> Val:
+        offs = ", ".join(str(o) for o in offsets)
+        return self.op(f"tensor.insert_slice {u.name} into {x.name}[{offs}] "
+                       f"{_ilist(u.shape)} {_ilist([1] * u.rank)} : {u.type} into {x.type}",
+                       x.shape, x.elt, x.unsigned)
+
+    def concat(self, vals: Sequence[Val], dim: int) -> Val:
+        if len(vals) == 1:
+            return vals[0]
+        shape = list(vals[0].shape)
+        shape[dim] = sum(v.shape[dim] for v in vals)
+        names = ", ".join(v.name for v in vals)
+        types = ", ".join(v.type for v in vals)
+        return self.op(f"tensor.concat dim({dim}) {names} : ({types}) -> "
+                       f"{tensor_type(shape, vals[0].elt)}", shape, vals[0].elt,
+                       vals[0].unsigned)
+
+    def pad(self, x: Val, low, high, scalar: Val) -> Val:
+        shape = tuple(d + lo + hi for d, lo, hi in zip(x.shape, low, high))
+        args = ", ".join(f"{self.fresh('i')}: index" for _ in shape)
+        res = self.fresh()
+        self.emit(f"{res} = tensor.pad {x.name} low{_ilist(low)} high{_ilist(high)} {{\n"
+                  f"^bb0({args}):\n"
+                  f"  tensor.yield {scalar.name} : {x.elt}\n"
+                  f"}} : {x.type} to {tensor_type(shape, x.elt)}")
+        return Val(res, shape, x.elt, x.unsigned)
+
+    def iota(self, shape, dim: int, elt: str, unsigned=False) -> Val:
+        e = self.empty(shape, elt)
+        t = tensor_type(shape, elt)
+        rank = len(shape)
+        out, i, c = self.fresh("out"), self.fresh("i"), self.fresh("c")
+        body = [f"{i} = linalg.index {dim} : index"]
+        if elt in FLOAT_TYPES:
+            c64 = self.fresh("c")
+            body += [f"{c64} = arith.index_cast {i} : index to i64",
+                     f"{c} = arith.sitofp {c64} : i64 to {elt}"]
+        elif elt == "index":
+            c = i
+        else:
+            body += [f"{c} = arith.index_cast {i} : index to {elt}"]
+        res = self.fresh()
+        par = ", ".join(['"parallel"'] * rank)
+        self.emit(f"{res} = linalg.generic {{indexing_maps = [{_affine_identity(rank)}], "
+                  f"iterator_types = [{par}]}} outs({e.name} : {t}) {{\n"
+                  f"^bb0({out}: {elt}):\n" +
+                  "".join(f"  {b}\n" for b in body) +
+                  f"  linalg.yield {c} : {elt}\n"
+                  f"}} -> {t}")
+        return Val(res, tuple(shape), elt, unsigned)

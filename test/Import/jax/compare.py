@@ -1,0 +1,65 @@
+"""Compare braid-interp's per-rank results with JAX's.
+
+    compare.py PROGRAM_DIR ACTUAL_DIR
+
+PROGRAM_DIR is what programs.py wrote for one program (expected/, meta.json);
+ACTUAL_DIR is braid-interp's --output-dir. Every rank and every result must
+exist on both sides with the same shape, and
+
+    max|actual - expected| <= tol * max(1, max|expected|)
+
+with tol from meta.json (see programs.py for why each tolerance is what it
+is). Prints the worst error per result; exits 1 on any mismatch.
+"""
+import json
+import os
+import sys
+
+import numpy as np
+
+
+def main(argv):
+    prog, actual = argv[1], argv[2]
+    meta = json.load(open(os.path.join(prog, "meta.json")))
+    tol = float(meta["tolerance"])
+    exp_root = os.path.join(prog, "expected")
+    ranks = sorted(os.listdir(exp_root))
+    if len(ranks) != meta["ranks"]:
+        print(f"error: expected {meta['ranks']} ranks, JAX wrote {len(ranks)}")
+        return 1
+    ok, worst = True, 0.0
+    if sorted(os.listdir(actual)) != ranks:
+        print(f"error: ranks {sorted(os.listdir(actual))} in {actual}, want {ranks}")
+        return 1
+    for r in ranks:
+        names = sorted(os.listdir(os.path.join(exp_root, r)))
+        got_names = sorted(os.listdir(os.path.join(actual, r)))
+        if names != got_names:
+            print(f"error: {r}: results {got_names}, JAX has {names}")
+            ok = False
+            continue
+        for n in names:
+            e = np.load(os.path.join(exp_root, r, n)).astype(np.float64)
+            a = np.load(os.path.join(actual, r, n)).astype(np.float64)
+            if e.shape != a.shape:
+                print(f"error: {r}/{n}: shape {a.shape}, JAX {e.shape}")
+                ok = False
+                continue
+            if not np.all(np.isfinite(a) == np.isfinite(e)):
+                print(f"error: {r}/{n}: non-finite values differ")
+                ok = False
+                continue
+            fin = np.isfinite(e)
+            d = float(np.max(np.abs(a[fin] - e[fin]), initial=0.0))
+            scale = max(1.0, float(np.max(np.abs(e[fin]), initial=0.0)))
+            err = d / scale
+            worst = max(worst, err)
+            status = "ok" if err <= tol else "MISMATCH"
+            print(f"{r}/{n}: max abs diff {d:.3g}, relative {err:.3g} (tol {tol:.3g}) {status}")
+            ok &= err <= tol
+    print(f"{'PASS' if ok else 'FAIL'}: worst relative error {worst:.3g} (tol {tol:.3g})")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,312 @@
+"""Small JAX shard_map programs the StableHLO importer is checked against.
+
+    programs.py OUTDIR [NAME...]
+
+For every program (all of them unless names are given) this lowers
+`jax.jit(jax.shard_map(f, ...))` ONCE on 4 host CPU devices and writes
+
+    OUTDIR/NAME/program.mlir          what `lowered.as_text()` gives (StableHLO, Shardy)
+    OUTDIR/NAME/inputs/rankR/argN.npy the per-rank (local) inputs, rank = grid position
+    OUTDIR/NAME/expected/rankR/resultN.npy  JAX's own per-rank outputs
+    OUTDIR/NAME/meta.json             dtype and the tolerance the comparison uses
+
+and finally OUTDIR/programs.stamp. Rank R is the row-major position R in the
+mesh (not the device id), which is what braid-interp calls rank R; for a mesh
+with a permuted device order the shard of mesh position R is read from the
+device at that position. bf16 arrays are stored as float32 (braid-interp's
+convention; the values are exact bf16 numbers).
+
+Tolerances (checked by compare.py on every rank and every result, as
+max|braid - jax| <= tol * max(1, max|jax|)):
+  f32 programs: 2e-5. XLA's CPU backend reorders sums (vectorised reductions
+    and dots) and uses its own exp/log/tanh/rsqrt approximations (a few ulp),
+    while braid-interp sums sequentially and rounds correctly rounded double
+    results; with K <= 256 that gives differences of ~1e-6 relative.
+  bf16 programs: 2^-5 (4 bf16 ulps at the largest magnitude). Every bf16 op
+    rounds to 8 significant bits; XLA keeps some fused element-wise chains in
+    f32 before rounding, braid-interp rounds after each op, so single-ulp
+    flips (2^-8 relative) propagate through a couple of ops.
+"""
+
+import json
+import os
+import sys
+
+os.environ.setdefault("XLA_FLAGS", "")
+os.environ["XLA_FLAGS"] += " --xla_force_host_platform_device_count=4"
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+import numpy as np  # noqa: E402
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+from jax.sharding import Mesh, NamedSharding, PartitionSpec as P  # noqa: E402
+
+F32_TOL = 4e-6
+BF16_TOL = 2.0 ** -6
+
+
+def _rng(seed):
+    return np.random.default_rng(seed)
+
+
+def _normal(rng, shape, scale=1.0):
+    return (rng.standard_normal(shape) * scale).astype(np.float32)
+
+
+def mesh_1d(name="tp"):
+    return jax.make_mesh((4,), (name,))
+
+
+def mesh_2d(names=("dp", "tp"), permuted=False):
+    devs = np.array(jax.devices()[:4])
+    if permuted:
+        devs = devs[::-1]
+    return Mesh(devs.reshape(2, 2), names)
+
+
+def silu(x):
+    return x * jax.nn.sigmoid(x)
+
+
+def rmsnorm(x, w, eps=1e-5):
+    x32 = x.astype(jnp.float32)
+    ms = jnp.mean(x32 * x32, axis=-1, keepdims=True)
+    return (x32 * jax.lax.rsqrt(ms + eps)).astype(x.dtype) * w
+
+
+def rope(x, positions):
+    # x: [..., S, H, hd]; rotate-half RoPE computed inline (iota/cos/sin).
+    hd = x.shape[-1]
+    freqs = 1.0 / (10000.0 ** (jnp.arange(0, hd, 2, dtype=jnp.float32) / hd))
+    ang = positions[:, None].astype(jnp.float32) * freqs[None, :]
+    cos = jnp.concatenate([jnp.cos(ang), jnp.cos(ang)], axis=-1)[:, None, :]
+    sin = jnp.concatenate([jnp.sin(ang), jnp.sin(ang)], axis=-1)[:, None, :]
+    x1, x2 = x[..., : hd // 2], x[..., hd // 2:]
+    rot = jnp.concatenate([-x2, x1], axis=-1)
+    return (x.astype(jnp.float32) * cos + rot.astype(jnp.float32) * sin).astype(x.dtype)
+
+
+def attention(x, wq, wk, wv, wo, hd):
+    # x: [B, S, D]; wq/wk/wv: [D, Hl*hd] (this rank's heads); wo: [Hl*hd, D].
+    B, S, _ = x.shape
+    q = (x @ wq).reshape(B, S, -1, hd)
+    k = (x @ wk).reshape(B, S, -1, hd)
+    v = (x @ wv).reshape(B, S, -1, hd)
+    pos = jnp.arange(S)
+    q, k = rope(q, pos), rope(k, pos)
+    scores = jnp.einsum("bqhd,bkhd->bhqk", q, k,
+                        preferred_element_type=jnp.float32) / np.sqrt(hd)
+    qi = jax.lax.broadcasted_iota(jnp.int32, (S, S), 0)
+    ki = jax.lax.broadcasted_iota(jnp.int32, (S, S), 1)
+    scores = jnp.where(qi >= ki, scores, -jnp.inf)
+    p = jax.nn.softmax(scores, axis=-1).astype(x.dtype)
+    o = jnp.einsum("bhqk,bkhd->bqhd", p, v).reshape(B, S, -1)
+    return jax.lax.psum(o @ wo, "tp")
+
+
+# ---------------------------------------------------------------- programs
+# Each returns (mesh, f, in_specs, out_specs, global input arrays, dtype).
+
+
+def prog_tp_mlp():
+    r = _rng(1)
+    x, w1, w2 = _normal(r, (16, 32)), _normal(r, (32, 64), 0.2), _normal(r, (64, 32), 0.2)
+
+    def f(x, w1, w2):
+        return jax.lax.psum(silu(x @ w1) @ w2, "tp")
+    return (mesh_1d(), f, (P(), P(None, "tp"), P("tp", None)), P(),
+            [x, w1, w2], "f32")
+
+
+def prog_sp_mlp():
+    r = _rng(2)
+    bf = jnp.bfloat16
+    x = _normal(r, (64, 64))
+    wg, wu, wd = _normal(r, (64, 128), 0.15), _normal(r, (64, 128), 0.15), _normal(r, (128, 64), 0.1)
+
+    def f(x, wg, wu, wd):
+        t = jax.lax.all_gather(x, "tp", axis=0, tiled=True)
+        h = silu(t @ wg) * (t @ wu)
+        y = jax.lax.psum_scatter(h @ wd, "tp", scatter_dimension=0, tiled=True)
+        return x + y
+    args = [jnp.asarray(a, bf) for a in (x, wg, wu, wd)]
+    return (mesh_1d(), f, (P("tp", None), P(None, "tp"), P(None, "tp"), P("tp", None)),
+            P("tp", None), args, "bf16")
+
+
+def _attn_weights(r, D, H, hd, dtype):
+    return [jnp.asarray(_normal(r, s, 1 / np.sqrt(s[0])), dtype)
+            for s in ((D, H * hd), (D, H * hd), (D, H * hd), (H * hd, D))]
+
+
+ATTN_SPECS = (P(None, "tp"), P(None, "tp"), P(None, "tp"), P("tp", None))
+
+
+def prog_attention():
+    r = _rng(3)
+    B, S, D, H, hd = 2, 16, 32, 8, 8
+    x = _normal(r, (B, S, D))
+    ws = _attn_weights(r, D, H, hd, jnp.float32)
+
+    def f(x, wq, wk, wv, wo):
+        return attention(x, wq, wk, wv, wo, hd)
+    return (mesh_1d(), f, (P(),) + ATTN_SPECS, P(), [x] + ws, "f32")
+
+
+def prog_llama_block():
+    r = _rng(4)
+    bf = jnp.bfloat16
+    B, S, D, H, hd, F = 2, 16, 64, 8, 8, 128
+    x = jnp.asarray(_normal(r, (B, S, D)), bf)
+    n1 = jnp.asarray(1 + _normal(r, (D,), 0.1), bf)
+    n2 = jnp.asarray(1 + _normal(r, (D,), 0.1), bf)
+    ws = _attn_weights(r, D, H, hd, bf)
+    wg = jnp.asarray(_normal(r, (D, F), 1 / 8), bf)
+    wu = jnp.asarray(_normal(r, (D, F), 1 / 8), bf)
+    wd = jnp.asarray(_normal(r, (F, D), 1 / 11), bf)
+
+    def f(x, n1, wq, wk, wv, wo, n2, wg, wu, wd):
+        h = x + attention(rmsnorm(x, n1), wq, wk, wv, wo, hd)
+        t = rmsnorm(h, n2)
+        m = jax.nn.silu(t @ wg) * (t @ wu)
+        return h + jax.lax.psum(m @ wd, "tp")
+    specs = (P(), P()) + ATTN_SPECS + (P(), P(None, "tp"), P(None, "tp"), P("tp", None))
+    return mesh_1d(), f, specs, P(), [x, n1] + ws + [n2, wg, wu, wd], "bf16"
+
+
+def prog_moe():
+    # Mixtral-style block with expert parallelism: 4 experts, one per rank,
+    # top-2 routing; one-hot dispatch through all_to_all, expert MLP, and a
+    # gather/scatter-add combine of each token's two expert outputs.
+    r = _rng(5)
+    T, D, E, F, K = 16, 32, 4, 64, 2
+    x = _normal(r, (4 * T, D))
+    wr = _normal(r, (D, E), 0.5)
+    w1 = _normal(r, (E, D, F), 0.2)
+    w2 = _normal(r, (E, F, D), 0.2)
+
+    def f(x, wr, w1, w2):
+        logits = x @ wr                                       # [T, E]
+        vals, idx = jax.lax.top_k(logits, K)                  # [T, K]
+        gates = jax.nn.softmax(vals, axis=-1)
+        onehot = (idx[..., None] == jnp.arange(E)[None, None, :]).astype(x.dtype)
+        mask = jnp.sum(onehot, axis=1)                        # [T, E]
+        dispatch = jnp.transpose(mask)[:, :, None] * x[None, :, :]    # [E, T, D]
+        recv = jax.lax.all_to_all(dispatch, "ep", 0, 0, tiled=True)  # [src, T, D]
+        h = silu(jnp.einsum("std,df->stf", recv, w1[0]))
+        out = jnp.einsum("stf,fd->std", h, w2[0])
+        back = jax.lax.all_to_all(out, "ep", 0, 0, tiled=True)       # [E, T, D]
+        flat = back.reshape(E * T, D)
+        rows = (idx * T + jnp.arange(T)[:, None]).reshape(-1)         # [T*K]
+        picked = flat.at[rows].get(mode="promise_in_bounds")
+        weighted = picked * gates.reshape(-1, 1)
+        tok = jnp.repeat(jnp.arange(T), K)
+        return jnp.zeros((T, D), x.dtype).at[tok].add(weighted, mode="promise_in_bounds")
+    return (jax.make_mesh((4,), ("ep",)), f,
+            (P("ep", None), P(), P("ep", None, None), P("ep", None, None)),
+            P("ep", None), [x, wr, w1, w2], "f32")
+
+
+def _mesh2d_prog(permuted):
+    r = _rng(6)
+    x = _normal(r, (16, 32))
+    w1, w2 = _normal(r, (32, 64), 0.2), _normal(r, (64, 32), 0.2)
+
+    def f(x, w1, w2):
+        y = jax.lax.psum(jnp.tanh(x @ w1) @ w2, "tp")
+        sq = jax.lax.psum(jnp.sum(y * y), "dp") / 16.0
+        return y, sq
+    return (mesh_2d(permuted=permuted), f,
+            (P("dp", None), P(None, "tp"), P("tp", None)), (P("dp", None), P()),
+            [x, w1, w2], "f32")
+
+
+def prog_mesh2d():
+    return _mesh2d_prog(False)
+
+
+def prog_mesh2d_permuted():
+    return _mesh2d_prog(True)
+
+
+def prog_grad():
+    r = _rng(7)
+    x, y = _normal(r, (16, 32)), _normal(r, (16, 32))
+    w1, w2 = _normal(r, (32, 64), 0.2), _normal(r, (64, 32), 0.2)
+
+    def f(x, y, w1, w2):
+        def loss(w1, w2):
+            out = jax.lax.psum(silu(x @ w1) @ w2, "tp")
+            return jnp.mean((out - y) ** 2)
+        l, (g1, g2) = jax.value_and_grad(loss, argnums=(0, 1))(w1, w2)
+        return l, w1 - 0.1 * g1, w2 - 0.1 * g2
+    return (mesh_1d(), f, (P(), P(), P(None, "tp"), P("tp", None)),
+            (P(), P(None, "tp"), P("tp", None)), [x, y, w1, w2], "f32")
+
+
+PROGRAMS = {
+    "tp_mlp": prog_tp_mlp,
+    "sp_mlp": prog_sp_mlp,
+    "attention": prog_attention,
+    "llama_block": prog_llama_block,
+    "moe": prog_moe,
+    "mesh2d": prog_mesh2d,
+    "mesh2d_permuted": prog_mesh2d_permuted,
+    "grad": prog_grad,
+}
+
+
+def _save(path, arr):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    a = np.asarray(arr)
+    if a.dtype not in (np.float32, np.float64, np.int32, np.int64, np.bool_):
+        a = a.astype(np.float32)  # bf16 / f16 -> exact float32
+    np.save(path, a)
+
+
+def _per_rank(mesh, arr):
+    """The local shard of `arr` at every mesh position (row-major)."""
+    by_dev = {s.device: s.data for s in arr.addressable_shards}
+    return [by_dev[d] for d in mesh.devices.flat]
+
+
+def build(name, outdir):
+    mesh, f, in_specs, out_specs, args, dtype = PROGRAMS[name]()
+    d = os.path.join(outdir, name)
+    os.makedirs(d, exist_ok=True)
+    placed = [jax.device_put(a, NamedSharding(mesh, s)) for a, s in zip(args, in_specs)]
+    g = jax.jit(jax.shard_map(f, mesh=mesh, in_specs=in_specs, out_specs=out_specs))
+    lowered = g.lower(*placed)
+    with open(os.path.join(d, "program.mlir"), "w") as fh:
+        fh.write(lowered.as_text())
+    outs = g(*placed)
+    if not isinstance(outs, (tuple, list)):
+        outs = [outs]
+    for n, a in enumerate(placed):
+        for rank, shard in enumerate(_per_rank(mesh, a)):
+            _save(os.path.join(d, "inputs", f"rank{rank}", f"arg{n}.npy"), shard)
+    for n, o in enumerate(outs):
+        for rank, shard in enumerate(_per_rank(mesh, o)):
+            _save(os.path.join(d, "expected", f"rank{rank}", f"result{n}.npy"), shard)
+    with open(os.path.join(d, "meta.json"), "w") as fh:
+        json.dump({"dtype": dtype,
+                   "tolerance": BF16_TOL if dtype == "bf16" else F32_TOL,
+                   "ranks": int(mesh.devices.size)}, fh, indent=1)
+
+
+def main(argv):
+    if len(argv) < 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    outdir = argv[1]
+    names = argv[2:] or list(PROGRAMS)
+    for n in names:
+        build(n, outdir)
+    if not argv[2:]:
+        with open(os.path.join(outdir, "programs.stamp"), "w") as fh:
+            fh.write("\n".join(names) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
