@@ -229,4 +229,50 @@ def BraidVerifyCollectiveOrder
   }];
 }
 
+def BraidRaiseLayerOps : Pass<"braid-raise-layer-ops", "::mlir::ModuleOp"> {
+  let summary = "Raise importers' fine-grained layer computations to braid layer ops";
+  let description = [{
+    Importers emit layers as upstream element-wise `arith`/`math` ops on
+    tensors, `linalg.reduce`, `linalg.broadcast`, `linalg.batch_matmul` and
+    calls to private helper functions. This pass recognises the exact forms
+    listed in `docs/Raising.md` and replaces each by one op, so that the
+    overlap passes and the cost model see one op per layer:
+
+    - normalization: `x * rsqrt(mean(x * x) + eps) [* w]` → `braid.rmsnorm`;
+    - activation: `x * sigmoid(x)`, `x / (1 + exp(-x))` (also as the body of
+      a called private function) → `braid.activation silu`, the sigmoid
+      alone → `braid.activation sigmoid`, the erf and tanh GELU forms →
+      `gelu` / `gelu_tanh`, `silu(g) * u` → `braid.swiglu`;
+    - softmax: max / subtract / exp / sum / divide over the last dim →
+      `linalg.softmax`;
+    - attention: `batch_matmul(softmax(scale * q kᵀ [causal mask]), v)` →
+      `braid.attention` (grouped KV heads through the broadcast that
+      repeats them, causal flag proven from the mask's index arithmetic).
+
+    A raised op computes its statistics in f32 and rounds once, so results
+    differ from the fine-grained program by reassociation only: within the
+    interpreter's f64-relative numerics contract, not bitwise. Casts are
+    inserted so every replaced value keeps its type; a `truncf` of a raised
+    op whose operands are `extf`s of the narrow type is folded into the op.
+    Near misses (another dim, another N, no epsilon, intermediates with
+    other users, a mask that is not causal) are left alone, with a remark
+    under `-braid-explain`. Private functions whose every call was raised
+    are erased.
+  }];
+  let options = [
+    Option<"normalization", "normalization", "bool", /*default=*/"true",
+           "Raise RMSNorm">,
+    Option<"activation", "activation", "bool", /*default=*/"true",
+           "Raise SiLU, sigmoid, GELU and SwiGLU">,
+    Option<"softmax", "softmax", "bool", /*default=*/"true",
+           "Raise softmax to linalg.softmax">,
+    Option<"attention", "attention", "bool", /*default=*/"true",
+           "Raise attention (needs softmax raised first, or this run's softmax)">
+  ];
+  let dependentDialects = ["::mlir::braid::BraidDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 #endif // BRAID_DIALECT_BRAID_TRANSFORMS_PASSES_TD
