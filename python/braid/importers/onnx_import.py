@@ -120,8 +120,10 @@ def load_model(path: str) -> onnx.ModelProto:
 class Importer:
     def __init__(self, model: onnx.ModelProto, path: str, tp: int = 1,
                  sequence_parallel: bool = False, plan: dict | None = None,
-                 func_name: str | None = None):
+                 func_name: str | None = None, bind: dict | None = None):
         self.model = model
+        # graph inputs bound to values at import time (shape operands)
+        self.bind = dict(bind or {})
         self.path = path
         self.tp = tp
         self.sp = sequence_parallel and tp > 1
@@ -167,11 +169,15 @@ class Importer:
         self.args: list[tuple[str, Val, dict]] = []   # (ssa, local val, manifest entry)
         self.weight_args: dict = {}
         self.rank_ssa = None
-        self.rank_line_index = None
+        self.memo_table = {}
         errors = []
         poisoned: set[str] = set()
         for idx, inp in enumerate(self.graph.input):
             if inp.name in self.inits:
+                continue
+            if inp.name in self.bind:
+                arr = np.asarray(self.bind[inp.name])
+                self.env[inp.name] = Val(arr.shape, ELEM.get(arr.dtype.name, "?"), const=arr)
                 continue
             self.add_input(inp)
         for name, arr in self.inits.items():
@@ -205,6 +211,11 @@ class Importer:
                         self.env[name] = v
             except NodeError as err:
                 errors.append(self.node_msg(i, node, str(err)))
+                poisoned.update(node.output)
+            except (ValueError, TypeError, KeyError, IndexError, AttributeError,
+                    AssertionError, ZeroDivisionError) as err:
+                errors.append(self.node_msg(
+                    i, node, f"cannot lower ({type(err).__name__}: {err})"))
                 poisoned.update(node.output)
         if errors:
             raise ImportError_("\n".join(errors))
@@ -332,9 +343,20 @@ class Importer:
             self.rank_ssa = self.e.emit("braid.rank on @tp axes = [0] : index")
         return self.rank_ssa
 
+    def memo(self, kind, v, fn):
+        key = (kind, id(v))
+        hit = self.memo_table.get(key)
+        if hit is None:
+            hit = (v, fn())
+            self.memo_table[key] = hit
+        return hit[1]
+
     def no_partial(self, v: Val) -> Val:
         if v.state is None or v.state[0] != "P":
             return v
+        return self.memo("reduce", v, lambda: self._no_partial(v))
+
+    def _no_partial(self, v: Val) -> Val:
         t = ttype(v.shape, v.et)
         x = self.ssa(v)
         if self.sp:
@@ -355,6 +377,9 @@ class Importer:
             return v
         if v.origins:
             self.demoted |= set(v.origins)
+        return self.memo("gather", v, lambda: self._gather(v))
+
+    def _gather(self, v: Val) -> Val:
         d = v.split
         r = self.e.emit(f"braid.all_gather {self.ssa(v)} on @tp axes = [0] dim = {d} : "
                         f"{ttype(self.local(v), v.et)} -> {ttype(v.shape, v.et)}")
@@ -365,6 +390,9 @@ class Importer:
         assert v.state is None
         if v.weight is not None:
             return self.weight_ssa(v, dim)
+        return self.memo(("slice", dim), v, lambda: self._local_slice(v, dim))
+
+    def _local_slice(self, v: Val, dim: int) -> str:
         n = v.shape[dim]
         if n % self.tp:
             raise NodeError(f"dim {dim} of size {n} does not divide by --tp {self.tp}")
@@ -536,7 +564,9 @@ class Importer:
         if b.const is not None:
             b = Val(b.shape, a.et, const=b.const.astype(np_for(a.et)))
         elif b.et != a.et:
-            raise NodeError("Pow with a run-time exponent of another type is not supported")
+            bb = self.no_partial(b)
+            r = self.e.convert(self.ssa(bb), self.local(bb), bb.et, a.et)
+            b = Val(bb.shape, a.et, ssa=r, state=bb.state, origins=bb.origins)
         return [self.elementwise([a, b], lambda s, sh: self.e.binary(
             "math.powf", s[0], s[1], sh, a.et))]
 
@@ -990,12 +1020,12 @@ class Importer:
         eps = float(self.attr(node, "epsilon", 1e-5))
         stash = self.attr(node, "stash_type", 1)
         extra = [o for o in node.output[1:] if o]
-        if extra:
-            raise NodeError("LayerNormalization's Mean/InvStdDev outputs are not supported")
         if stash != 1:
             raise NodeError(f"stash_type={stash} is not supported (f32 statistics only)")
         if x.split is not None and x.split >= axis:
             x = self.to_R(x)
+        if extra or x.et != "f32":
+            return self.norm_decomposed(node, x, ins, axis, eps, rms)
         norm_shape = x.shape[axis:]
         n = int(np.prod(norm_shape))
         params = []
@@ -1030,6 +1060,53 @@ class Importer:
         shp = tuple(lead) + (n,) if lead != () else (1, n)
         r = self.e.reshape(r, shp, lx, et)
         return [Val(x.shape, et, ssa=r, state=x.state, origins=x.origins)]
+
+    def norm_decomposed(self, node, x, ins, axis, eps, rms):
+        """(x - mean) * rsqrt(var + eps) * scale + bias with the statistics in
+        f32, and the Mean / InvStdDev outputs ONNX defines."""
+        et = x.et
+        lx = self.local(x)
+        rank = len(lx)
+        axes = list(range(axis, rank))
+        n = int(np.prod(x.shape[axis:]))
+        xs = self.e.convert(self.ssa(x), lx, et, "f32")
+        stat = [1 if i in axes else d for i, d in enumerate(lx)]
+        red = [d for i, d in enumerate(lx) if i not in axes]
+
+        def mean_of(t):
+            r = self.e.reduce(t, lx, axes, "sum", "f32")
+            c = self.e.splat(float(n), red, "f32")
+            r = self.e.binary("arith.divf", r, c, red, "f32")
+            r = self.e.reshape(r, red, stat, "f32")
+            return self.e.broadcast(r, stat, lx, "f32"), r
+        if rms:
+            d = xs
+            mean_stat = None
+        else:
+            mean_b, mean_stat = mean_of(xs)
+            d = self.e.binary("arith.subf", xs, mean_b, lx, "f32")
+        sq = self.e.binary("arith.mulf", d, d, lx, "f32")
+        _, var = mean_of(sq)
+        ve = self.e.binary("arith.addf", var, self.e.splat(eps, stat, "f32"), stat, "f32")
+        inv = self.e.unary("math.rsqrt", ve, stat, "f32")
+        y = self.e.binary("arith.mulf", d, self.e.broadcast(inv, stat, lx, "f32"), lx, "f32")
+        y = self.e.convert(y, lx, "f32", et)
+        out = Val(x.shape, et, ssa=y, state=x.state, origins=x.origins)
+        scale = ins[1]
+        out = self.elementwise([out, scale], lambda s_, sh: self.e.binary(
+            "arith.mulf", s_[0], s_[1], sh, et))
+        if not rms and len(ins) > 2 and ins[2] is not None:
+            out = self.elementwise([out, ins[2]], lambda s_, sh: self.e.binary(
+                "arith.addf", s_[0], s_[1], sh, et))
+        gstat = [1 if i in axes else d for i, d in enumerate(x.shape)]
+        res = [out]
+        for k, o in enumerate(node.output[1:]):
+            t = mean_stat if (k == 0 and not rms) else inv
+            if t is None:
+                res.append(None)
+                continue
+            res.append(Val(gstat, "f32", ssa=t, state=x.state, origins=x.origins))
+        return res
 
     def op_LayerNormalization(self, node, ins):
         return self.norm(node, ins, rms=False)
@@ -1109,6 +1186,23 @@ class Importer:
         a2 = self.e.reshape(xs, lx, (M, lx[-1]), x.et)
         r = self.e.matmul(a2, (M, lx[-1]), ws, tuple(lw), x.et, batch=False)
         lout = tuple(lx[:-1]) + (lw[1],)
+        if mode == "row":
+            # reduce right after the matmul, on its 2-D result when the
+            # collective allows it (the canonical matmul -> collective pair)
+            t2 = ttype((M, lw[1]), x.et)
+            if not self.sp:
+                r = self.e.emit(f"braid.all_reduce {r} on @tp axes = [0] reduction = sum : {t2}")
+                r = self.e.reshape(r, (M, lw[1]), lout, x.et)
+                return Val(out, x.et, ssa=r)
+            d = len(out) - 2
+            if d >= 0 and all(v == 1 for v in out[:d]) and out[d] % self.tp == 0:
+                lo = list(out)
+                lo[d] //= self.tp
+                r = self.e.emit(
+                    f"braid.reduce_scatter {r} on @tp axes = [0] dim = 0 reduction = sum"
+                    f" : {t2} -> {ttype((M // self.tp, lw[1]), x.et)}")
+                r = self.e.reshape(r, (M // self.tp, lw[1]), lo, x.et)
+                return Val(out, x.et, ssa=r, state=("S", d))
         r = self.e.reshape(r, (M, lw[1]), lout, x.et)
         return Val(out, x.et, ssa=r, state=state, origins=origins)
 

@@ -56,7 +56,7 @@ class Emitter:
     def __init__(self):
         self.lines: list[str] = []
         self.n = 0
-        self._scalar_cache: dict = {}
+        self._cache: dict = {}
 
     def fresh(self) -> str:
         self.n += 1
@@ -72,8 +72,9 @@ class Emitter:
 
     # ---- constants -------------------------------------------------------
     def scalar(self, value, et: str) -> str:
-        key = (scalar_literal(value, et), et)
-        r = self.emit(f"arith.constant {key[0]} : {et}")
+        if et == "i1":
+            return self.emit(f"arith.constant {scalar_literal(value, et)}")
+        r = self.emit(f"arith.constant {scalar_literal(value, et)} : {et}")
         return r
 
     def const(self, arr: np.ndarray, et: str) -> str:
@@ -105,6 +106,12 @@ class Emitter:
         return self.emit(f"tensor.empty() : {ttype(shape, et)}")
 
     def filled(self, value, shape, et: str) -> str:
+        key = ("filled", scalar_literal(value, et), tuple(shape), et)
+        if key not in self._cache:
+            self._cache[key] = self._filled(value, shape, et)
+        return self._cache[key]
+
+    def _filled(self, value, shape, et: str) -> str:
         z = self.scalar(value, et)
         e = self.empty(shape, et)
         t = ttype(shape, et)
@@ -112,9 +119,17 @@ class Emitter:
 
     # ---- shape ops -------------------------------------------------------
     def reshape(self, x: str, shape, new_shape, et: str) -> str:
+        key = ("reshape", x, tuple(new_shape))
+        if key not in self._cache:
+            self._cache[key] = self._reshape(x, shape, new_shape, et)
+        return self._cache[key]
+
+    def _reshape(self, x: str, shape, new_shape, et: str) -> str:
         shape, new_shape = tuple(shape), tuple(new_shape)
         if shape == new_shape:
             return x
+        if 0 in shape or 0 in new_shape:
+            raise ValueError("zero-size tensors are not supported")
         groups = reassociation(shape, new_shape)
         ta, tb = ttype(shape, et), ttype(new_shape, et)
         if groups is not None:
@@ -226,7 +241,8 @@ class Emitter:
         if kind == "sum":
             init = 0
         elif kind == "max":
-            init = -np.inf if is_float(et) else np.iinfo(np_for(et)).min
+            init = -np.inf if is_float(et) else (
+                0 if et == "i1" else np.iinfo(np_for(et)).min)
         else:
             raise ValueError(kind)
         init_t = self.filled(init, out, et)
@@ -234,6 +250,8 @@ class Emitter:
             op = "arith.addf" if kind == "sum" else "arith.maximumf"
         else:
             op = "arith.addi" if kind == "sum" else "arith.maxsi"
+            if et == "i1":
+                op = "arith.xori" if kind == "sum" else "arith.ori"
         r = self.fresh()
         self.lines.append(
             f"    {r} = linalg.reduce ins({x} : {ttype(shape, et)}) outs({init_t} : "

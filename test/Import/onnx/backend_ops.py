@@ -1,0 +1,225 @@
+"""Every op braid-import-onnx claims, checked against the ONNX package's own
+backend node tests (onnx/backend/test/case/node: the cases behind
+onnx/backend/test/data/node/test_<op>*/model.onnx and test_data_set_0).
+
+    python backend_ops.py --interp braid-interp --workdir DIR
+
+For each case: import the model on 1 rank, run it in braid-interp on the
+stored inputs, compare with the stored outputs. One line per case:
+`PASS name (max err)`, `SKIP name: reason (importer error)` or `FAIL name`.
+A case listed in EXPECTED_SKIPS must fail to import with an error containing
+its reason; any other import error, any mismatch, and any listed case that
+now imports are failures. Exit status 1 if anything failed.
+"""
+import argparse
+import os
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+
+sys.dont_write_bytecode = True
+warnings.simplefilter("ignore")
+
+from braid.importers import onnx_import as imp  # noqa: E402
+
+# The modules of onnx/backend/test/case/node that hold the claimed ops' cases.
+MODULES = [
+    "matmul", "gemm", "add", "sub", "mul", "div", "pow", "sqrt", "reciprocal",
+    "neg", "exp", "tanh", "erf", "sigmoid", "relu", "gelu", "softmax",
+    "layernormalization", "rmsnormalization", "reshape", "transpose", "concat",
+    "split", "slice", "gather", "unsqueeze", "squeeze", "cast", "where",
+    "equal", "less", "greater", "constant", "constantofshape", "shape",
+    "expand", "trilu", "reducemean", "reducesum", "reducemax", "identity",
+]
+
+# Cases that are expected not to import: (case-name regex, substring the
+# importer's error must contain). Element types braid has no type for in its
+# interpreter and runtime (unsigned, 2/4/8-bit floats and ints, strings),
+# optional/sequence values, zero-size tensors, negative Slice steps, and
+# integer Pow.
+EXPECTED_SKIPS = [
+    (r"_u?int[24]\b|_U?INT[24]\b|_U?INT[24]_|FLOAT4E2M1|FLOAT8E", "element type"),
+    (r"_uint(8|16|32|64)$", "element type uint"),
+    (r"_(UINT8|UINT16|UINT32|UINT64)", "element type uint"),
+    (r"_string", "element type object"),
+    (r"^test_identity_(opt|sequence)$", "is not a tensor"),
+    (r"^test_pow_types_int", "integer Pow is not supported"),
+    (r"^test_(reduce_sum_empty_set_non_reduced_axis_zero|reshape_allowzero_reordered)$", "zero-size tensors are not supported"),
+    (r"^test_slice_neg_steps$", "Slice step -1 is not supported"),
+    (r"^test_slice_start_out_of_bounds$", "Slice with an empty result is not supported"),
+]
+
+
+def expected_skip(name):
+    import re
+    for pat, reason in EXPECTED_SKIPS:
+        if re.search(pat, name):
+            return reason
+    return None
+
+
+def case_op_types(case):
+    return {n.op_type for n in case.model.graph.node}
+
+
+def select(cases):
+    """Single-node cases of a claimed op, and the function-expanded forms of
+    those cases (test_<case>_expanded*) when every op in them is claimed."""
+    single = {c.name for c in cases if c.kind == "node" and c.data_sets
+              and len(c.model.graph.node) == 1
+              and c.model.graph.node[0].op_type in imp.SUPPORTED}
+    out = []
+    for c in cases:
+        if c.name in single:
+            out.append(c)
+        elif "_expanded" in c.name and c.data_sets:
+            base = c.name[:c.name.index("_expanded")]
+            if base in single and case_op_types(c) <= imp.SUPPORTED:
+                out.append(c)
+    return out
+
+
+# Inputs that the ops read as static parameters (shapes, axes, sizes, k):
+# the harness binds them to the stored values at import time.
+STATIC_OPERANDS = {
+    "Reshape": [1], "Expand": [1], "Slice": [1, 2, 3, 4], "Split": [1],
+    "Squeeze": [1], "Unsqueeze": [1], "ReduceMean": [1], "ReduceSum": [1],
+    "ReduceMax": [1], "Trilu": [1], "ConstantOfShape": [0],
+}
+
+
+def static_inputs(model):
+    names = set()
+    for n in model.graph.node:
+        for k in STATIC_OPERANDS.get(n.op_type, []):
+            if k < len(n.input) and n.input[k]:
+                names.add(n.input[k])
+    return names
+
+
+def compare(got, want):
+    if got.shape != want.shape:
+        return False, f"shape {got.shape} != {want.shape}"
+    if want.dtype.kind in "fc":
+        w = want.astype(np.float64)
+        g = got.astype(np.float64)
+        same_nan = np.isnan(w) == np.isnan(g)
+        fin = ~np.isnan(w)
+        inf_ok = np.all((w[np.isinf(w)] == g[np.isinf(w)]))
+        tol = 1e-5 + 1e-4 * np.abs(w)
+        if want.dtype == np.float16:
+            tol = 1e-3 + 1e-3 * np.abs(w)
+        finite = fin & ~np.isinf(w)
+        err = np.abs(g - w)
+        ok = same_nan.all() and inf_ok and np.all(err[finite] <= tol[finite])
+        m = float(np.max(err[finite])) if finite.any() else 0.0
+        return ok, f"max abs err {m:.2e}"
+    ok = np.array_equal(got.astype(want.dtype), want)
+    return ok, "exact" if ok else "values differ"
+
+
+def run_case(c, interp, workdir):
+    d = os.path.join(workdir, c.name)
+    os.makedirs(d, exist_ok=True)
+    path = os.path.join(d, "model.onnx")
+    import onnx
+    onnx.save(c.model, path)
+    inputs, outputs = c.data_sets[0]
+    from onnx import numpy_helper
+    names = [i.name for i in c.model.graph.input]
+    feeds = {}
+    for nm, arr in zip(names, inputs):
+        if not isinstance(arr, np.ndarray):
+            arr = numpy_helper.to_array(arr) if hasattr(arr, "HasField") else np.asarray(arr)
+        feeds[nm] = arr
+    bind = {nm: feeds[nm] for nm in static_inputs(c.model) if nm in feeds}
+    try:
+        model = imp.load_model(path)
+        importer = imp.Importer(model, path, bind=bind)
+        text = importer.run()
+    except imp.ImportError_ as e:
+        return "import", str(e).replace(path, "model.onnx")
+    mlir = os.path.join(d, "prog.mlir")
+    with open(mlir, "w") as f:
+        f.write(text)
+    indir = os.path.join(d, "in")
+    os.makedirs(indir, exist_ok=True)
+    for a in importer.manifest["arguments"]:
+        arr = feeds[a["name"]]
+        dt = "float32" if a["dtype"] == "bfloat16" else a["dtype"]
+        np.save(os.path.join(indir, f"arg{a['index']}.npy"), arr.astype(dt))
+    p = subprocess.run([interp, "--quiet", mlir, f"--inputs={indir}",
+                        f"--output-dir={os.path.join(d, 'out')}"],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        return "fail", "braid-interp: " + (p.stderr.strip().splitlines() or ["?"])[0]
+    msgs = []
+    ok = True
+    for k, want in enumerate(outputs):
+        if not isinstance(want, np.ndarray):
+            want = numpy_helper.to_array(want) if hasattr(want, "HasField") else np.asarray(want)
+        if want.dtype.name == "bfloat16":
+            want = want.astype(np.float32)
+        got = np.load(os.path.join(d, "out", "rank0", f"result{k}.npy"))
+        good, msg = compare(got, np.asarray(want))
+        ok &= good
+        msgs.append(msg)
+    return ("pass" if ok else "fail"), "; ".join(msgs)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--interp", required=True)
+    ap.add_argument("--workdir", required=True)
+    ap.add_argument("--only", help="comma-separated case names")
+    a = ap.parse_args()
+    import importlib
+    from onnx.backend.test.case import node
+    # Importing a case module generates its cases; only the claimed ops'.
+    for mod in MODULES:
+        importlib.import_module(f"onnx.backend.test.case.node.{mod}")
+    cases = select(node._NodeTestCases)
+    if a.only:
+        want = set(a.only.split(","))
+        cases = [c for c in cases if c.name in want]
+    cases.sort(key=lambda c: c.name)
+    counts = {"PASS": 0, "SKIP": 0, "FAIL": 0}
+
+    def one(c):
+        try:
+            return run_case(c, a.interp, a.workdir)
+        except Exception as e:  # noqa: BLE001 - a crash is a failure, go on
+            return "fail", f"exception {type(e).__name__}: {e}"
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(one, cases))
+    for c, (status, msg) in zip(cases, results):
+        reason = expected_skip(c.name)
+        if status == "import":
+            first = msg.splitlines()[0]
+            if reason is not None and reason in msg:
+                tag = "SKIP"
+                line = f"SKIP {c.name}: {reason} ({first})"
+            else:
+                tag = "FAIL"
+                line = f"FAIL {c.name}: import error: {first}"
+        elif reason is not None:
+            tag = "FAIL"
+            line = f"FAIL {c.name}: listed as skipped ({reason}) but imports ({status}: {msg})"
+        elif status == "pass":
+            tag = "PASS"
+            line = f"PASS {c.name} ({msg})"
+        else:
+            tag = "FAIL"
+            line = f"FAIL {c.name}: {msg}"
+        counts[tag] += 1
+        print(line, flush=True)
+    print(f"backend node cases: {counts['PASS']} passed, {counts['SKIP']} skipped, "
+          f"{counts['FAIL']} failed")
+    sys.exit(1 if counts["FAIL"] else 0)
+
+
+if __name__ == "__main__":
+    main()
