@@ -268,7 +268,7 @@ class Importer:
             raise ImportErrors([f"{self.filename}: error: no public function to import"])
         body_text = self._import_main(main)
         if self.errors:
-            raise ImportErrors(self.errors)
+            raise ImportErrors(list(dict.fromkeys(self.errors)))
         out = []
         if self.mesh is None:
             self.mesh = Mesh("mesh", [], None)
@@ -862,16 +862,7 @@ class Importer:
         x = ins[0]
         if dim != x.rank - 1:
             raise OpError(f"sort along dimension {dim}: only the last dimension is supported")
-        blk = list(op.regions[0].blocks)[0]
-        body = [o.operation for o in blk.operations]
-        args = list(blk.arguments)
-        if (len(body) != 2 or body[0].name != "stablehlo.compare"
-                or list(body[0].operands) != args[:2]):
-            raise OpError("sort comparator is not a single compare of the first operand")
-        from jax._src.lib.mlir.dialects import hlo
-        d = hlo.ComparisonDirectionAttr(body[0].attributes["comparison_direction"]).value
-        if d not in ("LT", "GT"):
-            raise OpError(f"sort comparator direction {d}")
+        d = self._sort_direction(op)
         idx_elt = outs[1].elt if len(outs) == 2 else "i32"
         if len(ins) == 2:
             src = op.operands[1].owner
@@ -889,6 +880,45 @@ class Importer:
         e.emit(f"{base}:2 = braid.sort {x.name}{desc} : {x.type} -> {x.type}, {it}")
         res = [Val(f"{base}#0", x.shape, x.elt, x.unsigned), Val(f"{base}#1", x.shape, idx_elt)]
         return res[:len(outs)]
+
+    def _sort_direction(self, op):
+        """LT or GT of a comparator that compares operand 0's pair of elements.
+
+        JAX's float comparator canonicalises -0 and NaN with compare/select
+        before a TOTALORDER compare; those are accepted as long as the final
+        compare's sides depend on exactly the first and the second element.
+        """
+        from jax._src.lib.mlir.dialects import hlo
+        blk = list(op.regions[0].blocks)[0]
+        body = [o.operation for o in blk.operations]
+        args = list(blk.arguments)
+        ret = body[-1]
+        final = ret.operands[0].owner if len(ret.operands) == 1 else None
+        if final is None or not hasattr(final, "name") or final.name != "stablehlo.compare":
+            raise OpError("sort comparator does not end in a compare")
+
+        def reach(v, seen=None):
+            if v in args:
+                return {args.index(v)}
+            o = v.owner
+            if not hasattr(o, "name"):
+                return set()
+            if o.name not in ("stablehlo.select", "stablehlo.compare", "stablehlo.constant"):
+                raise OpError(f"sort comparator uses '{o.name}'")
+            r = set()
+            for x in o.operands:
+                r |= reach(x)
+            return r
+        ls, rs = reach(final.operands[0]), reach(final.operands[1])
+        d = hlo.ComparisonDirectionAttr(final.attributes["comparison_direction"]).value
+        if d not in ("LT", "GT"):
+            raise OpError(f"sort comparator direction {d}")
+        if ls == {0} and rs == {1}:
+            return d
+        if ls == {1} and rs == {0}:
+            return "GT" if d == "LT" else "LT"
+        raise OpError("sort comparator is not a compare of the first operand's elements "
+                      "(several keys are not supported)")
 
     def _index_vector(self, e, idx, ivd, what):
         """Indices with a trailing index vector of size 1 -> without it."""
@@ -959,7 +989,70 @@ class Importer:
                      o.shape, o.elt, o.unsigned)]
 
     def _while(self, e, op, ins, outs, vmap):
-        raise OpError("stablehlo.while is not supported yet")
+        """Unroll a counted loop (lax.scan / fori_loop) of at most UNROLL_CAP trips.
+
+        The loop must have JAX's counted form: the condition is
+        `compare LT, %counter, constant N`, the counter starts at a constant
+        and the body returns `%counter + 1`. Each trip's counter is a
+        constant, so dynamic slices of the scanned operands get fixed
+        offsets.
+        """
+        cond_blk = list(op.regions[0].blocks)[0]
+        body_blk = list(op.regions[1].blocks)[0]
+        cond_ops = [o.operation for o in cond_blk.operations]
+        cargs = list(cond_blk.arguments)
+        ret = cond_ops[-1]
+        cmp = ret.operands[0].owner
+        from jax._src.lib.mlir.dialects import hlo
+        if (not hasattr(cmp, "name") or cmp.name != "stablehlo.compare"
+                or hlo.ComparisonDirectionAttr(cmp.attributes["comparison_direction"]).value
+                != "LT" or cmp.operands[0] not in cargs
+                or len(cond_ops) > 3):
+            raise OpError("while: only counted loops (counter < constant, as lax.scan and "
+                          "fori_loop emit) are supported; scf.while is not emitted yet")
+        k = cargs.index(cmp.operands[0])
+        n = self._const_int(cmp.operands[1])
+        c0 = self._const_int(op.operands[k])
+        bargs = list(body_blk.arguments)
+        bret = [o.operation for o in body_blk.operations][-1]
+        inc = bret.operands[k].owner
+        if (not hasattr(inc, "name") or inc.name != "stablehlo.add"
+                or bargs[k] not in list(inc.operands)):
+            raise OpError("while: the counter is not incremented by the body")
+        other = [x for x in inc.operands if x != bargs[k]] or [bargs[k]]
+        if self._const_int(other[0]) != 1:
+            raise OpError("while: the counter step is not 1")
+        if n is None or c0 is None:
+            raise OpError("while: trip count is not a constant")
+        trips = max(0, n - c0)
+        if trips > UNROLL_CAP:
+            raise OpError(f"while: {trips} trips exceed the unroll cap of {UNROLL_CAP}; "
+                          "scf.while is not emitted yet")
+        self.remark(op, f"unrolled a counted loop of {trips} trips")
+        cnt = ins[k]
+        cur = list(ins)
+        for i in range(trips):
+            bm = dict(vmap)
+            for a, v in zip(bargs, cur):
+                bm[a] = v
+            bm[bargs[k]] = e.splat(str(c0 + i), (), cnt.elt, cnt.unsigned)
+            e.emit(f"// trip {i} of the loop at {self.loc(op)}")
+            cur = self._block(e, body_blk, bm, "stablehlo.return")
+        cur[k] = e.splat(str(c0 + trips), (), cnt.elt, cnt.unsigned)
+        return cur
+
+    def _const_int(self, v):
+        o = v.owner
+        if not hasattr(o, "name") or o.name != "stablehlo.constant":
+            return None
+        from jax._src.lib.mlir import ir
+        dense = ir.DenseElementsAttr(o.attributes["value"])
+        if not dense.is_splat:
+            return None
+        sv = dense.get_splat_value()
+        if not isinstance(sv, ir.IntegerAttr):
+            return None
+        return int(sv.value)
 
 
 # --------------------------------------------------------------------- CLI

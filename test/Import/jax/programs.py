@@ -244,6 +244,24 @@ def prog_grad():
             (P(), P(None, "tp"), P("tp", None)), [x, y, w1, w2], "f32")
 
 
+def prog_scan_ring():
+    # lax.scan over layers (a counted while loop the importer unrolls), a ring
+    # step (ppermute), axis_index, argsort and pmax.
+    r = _rng(8)
+    x = _normal(r, (8, 16))
+    ws = _normal(r, (3, 16, 16), 0.3)
+
+    def f(x, ws):
+        def layer(h, w):
+            return jax.lax.all_gather(jnp.tanh(h @ w), "tp", axis=1, tiled=True), None
+        h, _ = jax.lax.scan(layer, jax.lax.pcast(x, ("tp",), to="varying"), ws)
+        h = h * (1.0 + jax.lax.axis_index("tp").astype(jnp.float32))
+        y = jax.lax.ppermute(h, "tp", [(i, (i + 1) % 4) for i in range(4)])
+        return y, jnp.argsort(y, axis=-1), jax.lax.pmax(y, "tp")
+    return (mesh_1d(), f, (P(), P(None, None, "tp")),
+            (P("tp", None), P("tp", None), P()), [x, ws], "f32")
+
+
 PROGRAMS = {
     "tp_mlp": prog_tp_mlp,
     "sp_mlp": prog_sp_mlp,
@@ -253,6 +271,7 @@ PROGRAMS = {
     "mesh2d": prog_mesh2d,
     "mesh2d_permuted": prog_mesh2d_permuted,
     "grad": prog_grad,
+    "scan_ring": prog_scan_ring,
 }
 
 
