@@ -207,7 +207,7 @@ func.func @gelu_wrong_scale(%x: tensor<4x16xf32>) -> tensor<4x16xf32> {
 
 // A public function is an entry point, not a helper: its calls stay.
 // CHECK-LABEL: func.func @public_helper
-// CHECK: func.call @silu_public
+// CHECK: call @silu_public
 func.func @silu_public(%x: tensor<16xf32>) -> tensor<16xf32> {
   %neg = arith.negf %x : tensor<16xf32>
   %exp = math.exp %neg : tensor<16xf32>
