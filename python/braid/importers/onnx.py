@@ -67,7 +67,8 @@ def main(argv=None) -> int:
         model = imp.load_model(args.model)
         importer = imp.Importer(model, args.model, tp=args.tp,
                                 sequence_parallel=args.sequence_parallel,
-                                plan=plan, func_name=args.func_name)
+                                plan=plan, func_name=args.func_name,
+                                plan_path=args.plan or "plan")
         text = importer.run()
     except imp.ImportError_ as e:
         print(str(e), file=sys.stderr)

@@ -120,7 +120,8 @@ def load_model(path: str) -> onnx.ModelProto:
 class Importer:
     def __init__(self, model: onnx.ModelProto, path: str, tp: int = 1,
                  sequence_parallel: bool = False, plan: dict | None = None,
-                 func_name: str | None = None, bind: dict | None = None):
+                 func_name: str | None = None, bind: dict | None = None,
+                 plan_path: str = "plan"):
         self.model = model
         # graph inputs bound to values at import time (shape operands)
         self.bind = dict(bind or {})
@@ -134,10 +135,34 @@ class Importer:
         self.func_name = func_name or "main"
         self.inits = {t.name: numpy_helper.to_array(t) for t in self.graph.initializer}
         self.demoted: set[str] = set()
+        self.check_plan(plan_path)
+
+    def check_plan(self, where):
+        """The plan file: {"weights": {NAME: "column"|"row"|"replicated"},
+        "inputs": {NAME: {"split": DIM or null}}}."""
+        errs = []
+        for key in self.plan:
+            if key not in ("weights", "inputs"):
+                errs.append(f"unknown key '{key}' (expected 'weights', 'inputs')")
         for name, mode in self.plan.get("weights", {}).items():
-            if mode not in ("column", "row", "replicated"):
-                raise ImportError_(f"plan: weight '{name}': mode must be column, "
-                                   f"row or replicated, not '{mode}'")
+            if name not in self.inits:
+                errs.append(f"weight '{name}' is not an initializer of the model")
+            elif mode not in ("column", "row", "replicated"):
+                errs.append(f"weight '{name}': mode must be column, row or "
+                            f"replicated, not '{mode}'")
+        graph_inputs = {i.name: i for i in self.graph.input}
+        for name, spec in self.plan.get("inputs", {}).items():
+            if name not in graph_inputs or name in self.inits:
+                errs.append(f"input '{name}' is not a graph input")
+            elif not isinstance(spec, dict) or set(spec) - {"split"}:
+                errs.append(f"input '{name}': expected {{\"split\": DIM or null}}")
+            else:
+                rank = len(graph_inputs[name].type.tensor_type.shape.dim)
+                d = spec.get("split")
+                if d is not None and (not isinstance(d, int) or not 0 <= d < rank):
+                    errs.append(f"input '{name}': split {d} is not a dim of a rank-{rank} tensor")
+        if errs:
+            raise ImportError_("\n".join(f"{where}: error: {e}" for e in errs))
 
     # ------------------------------------------------------------------ driver
     def precheck(self):

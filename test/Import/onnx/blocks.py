@@ -103,8 +103,8 @@ def attention(g, x, B, S, E, H, Hkv, D, bias, rope=None, prefix="attn"):
     return o
 
 
-def gpt2(path):
-    B, S, E, H, FF = 2, 16, 64, 4, 256
+def gpt2(path, E=64, H=4, FF=256):
+    B, S = 2, 16
     D = E // H
     g = G(1)
     x = "x"

@@ -1,0 +1,73 @@
+"""Small ONNX models for the importer's error and conversion tests.
+
+    python small_models.py OUTDIR
+
+writes:
+  unsupported.onnx   two unsupported ops (TopK, Conv) and a custom-domain op
+                     between supported ones
+  bad.onnx           not a protobuf
+  opset11.onnx       a valid model at opset 11 (older than the importer takes)
+  opset13.onnx       Softmax / ReduceMean(axes attribute) / Split / Unsqueeze
+                     at opset 13, which the version converter brings to 18
+  heads3.onnx        a GPT-2 block with 3 heads (does not divide by --tp 2)
+  ffn100.onnx        a GPT-2 block with FFN width 100 (does not divide by 3)
+"""
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import blocks  # noqa: E402
+
+F = TensorProto.FLOAT
+
+
+def save(nodes, inputs, outputs, path, opset, inits=(), check=True, domains=()):
+    g = helper.make_graph(nodes, os.path.basename(path).split(".")[0], inputs, outputs,
+                          initializer=list(inits))
+    ops = [helper.make_opsetid("", opset)] + [helper.make_opsetid(d, 1) for d in domains]
+    m = helper.make_model(g, opset_imports=ops, producer_name="braid-test")
+    m.ir_version = 8
+    if check:
+        onnx.checker.check_model(m)
+    onnx.save(m, path)
+
+
+def main(out):
+    x = helper.make_tensor_value_info("x", F, [4, 8])
+    y = helper.make_tensor_value_info("y", F, [4, 8])
+    k = numpy_helper.from_array(np.array([2], np.int64), "k")
+    w = numpy_helper.from_array(np.ones((1, 4, 1, 1), np.float32), "w")
+    save([helper.make_node("Relu", ["x"], ["a"], name="relu0"),
+          helper.make_node("TopK", ["a", "k"], ["tv", "ti"], name="topk1", axis=1),
+          helper.make_node("Unsqueeze", ["a", "ax"], ["a4"], name="unsq2"),
+          helper.make_node("Conv", ["a4", "w"], ["c"], name="conv3"),
+          helper.make_node("FusedThing", ["a"], ["f"], name="custom4", domain="com.example"),
+          helper.make_node("Add", ["a", "f"], ["y"], name="add5")],
+         [x], [y], os.path.join(out, "unsupported.onnx"), 18,
+         inits=[k, w, numpy_helper.from_array(np.array([0, 1], np.int64), "ax")],
+         check=False, domains=["com.example"])
+    with open(os.path.join(out, "bad.onnx"), "wb") as f:
+        f.write(b"this is not an ONNX model\x00\xff\x13")
+    save([helper.make_node("Relu", ["x"], ["y"], name="relu")], [x], [y],
+         os.path.join(out, "opset11.onnx"), 11)
+    # opset 13: ReduceMean takes axes as an attribute there
+    xs = helper.make_tensor_value_info("x", F, [2, 6, 8])
+    ys = helper.make_tensor_value_info("y", F, [2, 3, 8])
+    save([helper.make_node("Softmax", ["x"], ["s"], axis=-1, name="softmax"),
+          helper.make_node("ReduceMean", ["s"], ["m"], axes=[2], keepdims=1, name="mean"),
+          helper.make_node("Sub", ["s", "m"], ["d"], name="sub"),
+          helper.make_node("Split", ["d", "sp"], ["p0", "p1"], axis=1, name="split"),
+          helper.make_node("Mul", ["p0", "p1"], ["y"], name="mul")],
+         [xs], [ys], os.path.join(out, "opset13.onnx"), 13,
+         inits=[numpy_helper.from_array(np.array([3, 3], np.int64), "sp")])
+    blocks.gpt2(os.path.join(out, "heads3.onnx"), E=48, H=3, FF=96)
+    blocks.gpt2(os.path.join(out, "ffn100.onnx"), E=48, H=6, FF=100)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
