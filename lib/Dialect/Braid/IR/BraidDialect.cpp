@@ -79,11 +79,11 @@ LogicalResult BraidDialect::verifyOperationAttribute(Operation *op,
   }
   if (attr.getName() == kRingStepAttrName) {
     auto step = dyn_cast<DenseI64ArrayAttr>(attr.getValue());
-    if (!step || step.size() != 2 || step[1] < 1 || step[0] < 0 ||
-        step[0] >= step[1])
+    if (!step || step.size() != 3 || step[0] < 0 || step[2] < 1 ||
+        step[1] < 0 || step[1] >= step[2])
       return op->emitError() << "'" << kRingStepAttrName
-                             << "' must be array<i64: step, steps> with "
-                                "0 <= step < steps";
+                             << "' must be array<i64: ring, step, steps> "
+                                "with 0 <= ring and 0 <= step < steps";
     return success();
   }
   if (attr.getName() != kDeviceOrderAttrName)

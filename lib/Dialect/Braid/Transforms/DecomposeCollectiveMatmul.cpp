@@ -1,4 +1,11 @@
 //===- DecomposeCollectiveMatmul.cpp - ring steps for collective matmuls --===//
+//
+// all_gather -> matmuls, matmul chain -> reduce_scatter and matmul chain ->
+// all_reduce, cut into ring steps (or row chunks) when the cost model says
+// the communication then hides behind the GEMM pieces. See the pass
+// description in Passes.td and docs/Overlap.md.
+//
+//===----------------------------------------------------------------------===//
 
 #include "braid/Dialect/Braid/Transforms/Passes.h"
 
@@ -7,6 +14,9 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <limits>
 
 namespace mlir {
 namespace braid {
@@ -20,47 +30,53 @@ using namespace mlir::braid;
 
 namespace {
 
-/// Ring neighbours: position i sends to i + 1.
-DenseI64ArrayAttr ringPairs(OpBuilder &b, int64_t size) {
+//===----------------------------------------------------------------------===//
+// IR building blocks
+//===----------------------------------------------------------------------===//
+
+/// Every position sends to the next one (`shift` = 1) or the previous one
+/// (`shift` = -1) in the group.
+DenseI64ArrayAttr ringPairs(OpBuilder &b, int64_t size, int64_t shift) {
   SmallVector<int64_t> pairs;
   for (int64_t i = 0; i < size; ++i) {
     pairs.push_back(i);
-    pairs.push_back((i + 1) % size);
+    pairs.push_back(((i + shift) % size + size) % size);
   }
   return b.getDenseI64ArrayAttr(pairs);
 }
 
-/// Row offset `((rank - shift) mod size) * rows` as an index value.
+/// Offset `((rank - shift) mod size) * extent` as an index value.
 Value chunkOffset(OpBuilder &b, Location loc, Value rank, int64_t shift,
-                  int64_t size, int64_t rows) {
-  // (rank + size - shift mod size) mod size keeps the operands positive.
-  int64_t add = ((size - shift) % size + size) % size;
+                  int64_t size, int64_t extent) {
+  // (rank + (-shift mod size)) mod size keeps the operands non-negative.
+  int64_t add = ((-shift) % size + size) % size;
   Value sum = arith::AddIOp::create(
       b, loc, rank, arith::ConstantIndexOp::create(b, loc, add));
   Value chunk = arith::RemUIOp::create(
       b, loc, sum, arith::ConstantIndexOp::create(b, loc, size));
   return arith::MulIOp::create(b, loc, chunk,
-                               arith::ConstantIndexOp::create(b, loc, rows));
+                               arith::ConstantIndexOp::create(b, loc, extent));
 }
 
-Value rowsAt(OpBuilder &b, Location loc, Value source, Value offset,
-             int64_t rows) {
+/// `extent` entries of `source` from `offset` along `dim`, all of the others.
+Value sliceAlong(OpBuilder &b, Location loc, Value source, int64_t dim,
+                 OpFoldResult offset, int64_t extent) {
   auto type = cast<RankedTensorType>(source.getType());
-  SmallVector<OpFoldResult> offsets{offset}, sizes{b.getIndexAttr(rows)},
+  SmallVector<OpFoldResult> offsets, sizes,
       strides(type.getRank(), b.getIndexAttr(1));
-  for (int64_t d = 1; d < type.getRank(); ++d) {
-    offsets.push_back(b.getIndexAttr(0));
-    sizes.push_back(b.getIndexAttr(type.getDimSize(d)));
+  for (int64_t d = 0; d < type.getRank(); ++d) {
+    offsets.push_back(d == dim ? offset : b.getIndexAttr(0));
+    sizes.push_back(b.getIndexAttr(d == dim ? extent : type.getDimSize(d)));
   }
   return tensor::ExtractSliceOp::create(b, loc, source, offsets, sizes,
                                         strides);
 }
 
 Value insertRows(OpBuilder &b, Location loc, Value piece, Value dest,
-                 Value offset) {
+                 OpFoldResult offset) {
   auto type = cast<RankedTensorType>(piece.getType());
-  SmallVector<OpFoldResult> offsets{offset}, sizes, strides(type.getRank(),
-                                                           b.getIndexAttr(1));
+  SmallVector<OpFoldResult> offsets{offset}, sizes,
+      strides(type.getRank(), b.getIndexAttr(1));
   for (int64_t d = 0; d < type.getRank(); ++d) {
     sizes.push_back(b.getIndexAttr(type.getDimSize(d)));
     if (d)
@@ -70,170 +86,813 @@ Value insertRows(OpBuilder &b, Location loc, Value piece, Value dest,
                                        strides);
 }
 
+/// `value` with `rows` more rows of `padding` at the end.
+Value padRows(OpBuilder &b, Location loc, Value value, int64_t rows,
+              TypedAttr padding) {
+  auto type = cast<RankedTensorType>(value.getType());
+  SmallVector<int64_t> shape(type.getShape());
+  shape[0] += rows;
+  SmallVector<OpFoldResult> low(type.getRank(), b.getIndexAttr(0)),
+      high(type.getRank(), b.getIndexAttr(0));
+  high[0] = b.getIndexAttr(rows);
+  Value pad = arith::ConstantOp::create(b, loc, padding);
+  return tensor::PadOp::create(b, loc, type.clone(shape), value, low, high,
+                               pad);
+}
+
 /// This rank's position in the group of `op`.
 Value groupRank(OpBuilder &b, Location loc, CollectiveOpInterface op) {
   return RankOp::create(b, loc, b.getIndexType(), op.getGridSymbol(),
                         b.getDenseI16ArrayAttr(op.getGroupAxes()));
 }
 
-/// A plain 2-D matmul: the only shape the ring rewrites take for now.
-bool isPlainMatmul(Operation *op) {
-  auto matmul = dyn_cast_or_null<linalg::MatmulOp>(op);
-  return matmul && !matmul.hasUserDefinedMaps() &&
-         matmul.hasPureTensorSemantics() &&
-         cast<ShapedType>(matmul.getResult(0).getType()).hasStaticShape();
+Value ringPermute(OpBuilder &b, Location loc, Value value,
+                  CollectiveOpInterface group, int64_t size, int64_t shift) {
+  auto gridAttr = group.getGridSymbol();
+  return CollectivePermuteOp::create(
+      b, loc, value.getType(), value, gridAttr,
+      b.getDenseI16ArrayAttr(group.getGroupAxes()),
+      ringPairs(b, size, shift));
 }
 
-struct Decomposer {
-  int64_t maxSteps;
-  bool explain;
-  SymbolTableCollection &tables;
+/// A plain 2-D matmul on static tensors: the shape the rewrites take.
+linalg::MatmulOp asPlainMatmul(Operation *op) {
+  auto matmul = dyn_cast_or_null<linalg::MatmulOp>(op);
+  if (!matmul || matmul.hasUserDefinedMaps() ||
+      !matmul.hasPureTensorSemantics())
+    return nullptr;
+  for (Value operand : matmul->getOperands())
+    if (!cast<ShapedType>(operand.getType()).hasStaticShape())
+      return nullptr;
+  return matmul;
+}
 
-  FailureOr<int64_t> groupSize(CollectiveOpInterface op) {
-    FailureOr<int64_t> size = op.getGroupSize(&tables);
-    if (failed(size) || *size < 2 || *size > maxSteps) {
-      if (explain)
-        op->emitRemark() << "not decomposed: the group has "
-                         << (failed(size) ? std::string("an unknown number of")
-                                          : std::to_string(*size))
-                         << " ranks (2 to max-steps = " << maxSteps
-                         << " are cut)";
-      return failure();
-    }
-    return size;
+/// Matmuls accumulating into one another, innermost (whose init is not such
+/// a matmul) first: `dX = dU·Wuᵀ + (dG·Wgᵀ + 0)` in backward dgrad.
+SmallVector<linalg::MatmulOp> accumulationChain(linalg::MatmulOp last) {
+  SmallVector<linalg::MatmulOp> chain{last};
+  while (true) {
+    Value init = chain.back().getDpsInits()[0];
+    linalg::MatmulOp inner = asPlainMatmul(init.getDefiningOp());
+    if (!inner || !init.hasOneUse())
+      break;
+    chain.push_back(inner);
+  }
+  std::reverse(chain.begin(), chain.end());
+  return chain;
+}
+
+/// The rows [offset, offset + rows) of the chain's result: the base init's
+/// rows, then each matmul's rows of its left operand times its right.
+Value chainRows(OpBuilder &b, Location loc, ArrayRef<linalg::MatmulOp> chain,
+                ArrayRef<Value> lhsOf, Value baseInit, OpFoldResult offset,
+                int64_t rows, ArrayRef<int64_t> rings, int64_t step,
+                int64_t steps) {
+  Value acc = sliceAlong(b, loc, baseInit, 0, offset, rows);
+  for (auto [i, constMatmul] : llvm::enumerate(chain)) {
+    linalg::MatmulOp matmul = constMatmul;
+    Value lhs = sliceAlong(b, loc, lhsOf[i], 0, offset, rows);
+    Operation *piece =
+        mlir::clone(b, matmul, {acc.getType()},
+                    {lhs, matmul.getDpsInputs()[1], acc});
+    piece->setAttr(BraidDialect::kRingStepAttrName,
+                   b.getDenseI64ArrayAttr({rings[i], step, steps}));
+    acc = piece->getResult(0);
+  }
+  return acc;
+}
+
+/// The op that combines two partial results of `kind`.
+Value combine(OpBuilder &b, Location loc, ReductionKind kind, Value lhs,
+              Value rhs) {
+  switch (kind) {
+  case ReductionKind::Max:
+    return arith::MaximumFOp::create(b, loc, lhs, rhs);
+  case ReductionKind::Min:
+    return arith::MinimumFOp::create(b, loc, lhs, rhs);
+  default:
+    return arith::AddFOp::create(b, loc, lhs, rhs);
+  }
+}
+
+/// The reduction's identity, used to pad rows that do not divide.
+TypedAttr identityOf(OpBuilder &b, ReductionKind kind, FloatType type) {
+  const llvm::fltSemantics &semantics = type.getFloatSemantics();
+  switch (kind) {
+  case ReductionKind::Max:
+    return b.getFloatAttr(type, APFloat::getInf(semantics, /*Negative=*/true));
+  case ReductionKind::Min:
+    return b.getFloatAttr(type, APFloat::getInf(semantics));
+  default:
+    return b.getFloatAttr(type, APFloat::getZero(semantics));
+  }
+}
+
+bool isCombinable(ReductionKind kind) {
+  return kind == ReductionKind::Sum || kind == ReductionKind::Max ||
+         kind == ReductionKind::Min;
+}
+
+/// Shapes reaching the rewrites are static and numeric: sizes exist.
+int64_t byteSize(Type type) {
+  return *getElementByteSize(getElementTypeOrSelf(type));
+}
+int64_t staticBytes(Type type) { return *getStaticByteSize(type); }
+
+//===----------------------------------------------------------------------===//
+// The rewrites
+//===----------------------------------------------------------------------===//
+
+enum class Choice { Auto, Always, Never };
+enum class AllReduceStrategy { Auto, Ring, Chunked };
+
+struct Settings {
+  int64_t maxSteps;
+  bool force;
+  bool explain;
+  Choice bidirectional;
+  AllReduceStrategy allReduce;
+  int64_t chunks;
+  FloatType wireType; // null: the accumulator type
+};
+
+/// A prediction of the original and the cut program, for the decision and
+/// the remark.
+struct Verdict {
+  double original = 0;
+  double cut = 0;
+  std::string detail;
+  bool pays() const { return cut < original; }
+};
+
+class Decomposer {
+public:
+  Decomposer(const Settings &settings, const CostModel &model,
+             SymbolTableCollection &tables, int64_t &nextRing)
+      : settings(settings), model(model), tables(tables), nextRing(nextRing) {}
+
+  void decompose(AllGatherOp gather);
+  void decompose(ReduceScatterOp scatter);
+  void decompose(AllReduceOp reduce);
+
+private:
+  const Settings &settings;
+  const CostModel &model;
+  SymbolTableCollection &tables;
+  int64_t &nextRing;
+
+  void remark(Operation *op, const Twine &message) {
+    if (settings.explain)
+      op->emitRemark(message);
   }
 
-  /// all_gather(x, 0) -> matmul(gathered, w): P exact ring steps.
-  void gatherThenMatmul(AllGatherOp gather) {
-    if (gather.getDim() != 0) {
-      if (explain)
-        gather->emitRemark("not decomposed: only gathers along dim 0 (the "
-                           "rows of the matmul) are cut");
+  FailureOr<int64_t> groupSize(CollectiveOpInterface op);
+  /// Whether to cut; says why not (or that it is forced) in a remark.
+  bool accept(Operation *op, const Verdict &verdict, StringRef what);
+
+  int64_t computeSMs() const {
+    const HardwareProfile &hw = model.profile();
+    return std::max<int64_t>(1, hw.numSMs - hw.commSMs);
+  }
+  /// One GEMM of `matmul`'s kind on `rows` rows of its result (or `k` of
+  /// its contraction) while communication runs beside it when `shared`.
+  double gemm(linalg::MatmulOp matmul, int64_t rows, int64_t k,
+              bool shared) const;
+  double chainGemm(ArrayRef<linalg::MatmulOp> chain, int64_t rows,
+                   bool shared) const {
+    double total = 0;
+    for (linalg::MatmulOp matmul : chain)
+      total += gemm(matmul, rows, -1, shared);
+    return total;
+  }
+  double collective(CollectiveKind kind, int64_t bytes, int64_t size,
+                    const LinkProfile &link) const {
+    return model.bestCollective(kind, bytes, size, link).second;
+  }
+  /// A pipeline of `steps` pieces of `compute` each, the transfer of piece
+  /// i overlapping the compute of piece i + 1: the first piece, then per
+  /// further step the slower of the two, then what follows the last piece.
+  static double pipeline(int64_t steps, double first, double compute,
+                         double transfer, double tail) {
+    return first + (steps - 1) * std::max(compute, transfer) + tail;
+  }
+
+  FloatType wireTypeFor(Type accumulator) const {
+    return settings.wireType ? settings.wireType
+                             : cast<FloatType>(accumulator);
+  }
+  SmallVector<int64_t> newRings(size_t count) {
+    SmallVector<int64_t> rings;
+    for (size_t i = 0; i < count; ++i)
+      rings.push_back(nextRing++);
+    return rings;
+  }
+
+  /// The T3 ring over the (padded) rows of `chain`: this rank's reduced
+  /// chunk, in the accumulator type.
+  Value reduceScatterRing(OpBuilder &b, Location loc,
+                          CollectiveOpInterface group,
+                          ArrayRef<linalg::MatmulOp> chain,
+                          ArrayRef<Value> lhsOf, Value baseInit,
+                          ReductionKind kind, int64_t size, int64_t rows);
+};
+
+FailureOr<int64_t> Decomposer::groupSize(CollectiveOpInterface op) {
+  FailureOr<int64_t> size = op.getGroupSize(&tables);
+  if (failed(size) || *size < 2 || *size > settings.maxSteps) {
+    remark(op, llvm::formatv(
+                   "not decomposed: the group has {0} ranks (2 to max-steps "
+                   "= {1} are cut)",
+                   failed(size) ? std::string("an unknown number of")
+                                : std::to_string(*size),
+                   settings.maxSteps));
+    return failure();
+  }
+  return size;
+}
+
+bool Decomposer::accept(Operation *op, const Verdict &verdict,
+                        StringRef what) {
+  const std::string &profile = model.profile().name;
+  if (verdict.pays()) {
+    remark(op, llvm::formatv("cut into {0}: {1} instead of {2} on {3} ({4})",
+                             what, formatMicros(verdict.cut),
+                             formatMicros(verdict.original), profile,
+                             verdict.detail));
+    return true;
+  }
+  if (settings.force) {
+    remark(op, llvm::formatv("cut into {0} because of force: the cost model "
+                             "predicts {1}, not less than {2} as written on "
+                             "{3} ({4})",
+                             what, formatMicros(verdict.cut),
+                             formatMicros(verdict.original), profile,
+                             verdict.detail));
+    return true;
+  }
+  remark(op, llvm::formatv("not decomposed: cutting does not pay on {0}: {1} "
+                           "as {2}, {3} as written ({4})",
+                           profile, formatMicros(verdict.cut), what,
+                           formatMicros(verdict.original), verdict.detail));
+  return false;
+}
+
+double Decomposer::gemm(linalg::MatmulOp matmul, int64_t rows, int64_t k,
+                        bool shared) const {
+  auto lhs = cast<ShapedType>(matmul.getDpsInputs()[0].getType());
+  auto result = cast<ShapedType>(matmul.getResult(0).getType());
+  int64_t n = result.getDimSize(1);
+  if (rows < 0)
+    rows = result.getDimSize(0);
+  if (k < 0)
+    k = lhs.getDimSize(1);
+  int64_t bytes = (rows * k + k * n) * byteSize(lhs) +
+                  2 * rows * n * byteSize(result);
+  return model
+      .gemmTime(rows, n, k, 1, lhs.getElementType(), bytes,
+                shared ? computeSMs() : model.profile().numSMs)
+      .seconds;
+}
+
+//===----------------------------------------------------------------------===//
+// all_gather -> matmuls
+//===----------------------------------------------------------------------===//
+
+void Decomposer::decompose(AllGatherOp gather) {
+  if (gather.getDim() != 0) {
+    remark(gather, "not decomposed: only gathers along dim 0 (the rows of "
+                   "the matmul, or the K of a wgrad matmul) are cut");
+    return;
+  }
+  // Each user multiplies the gathered rows (M cut, exact) or contracts
+  // over them (K cut, as in wgrad).
+  SmallVector<linalg::MatmulOp> rowUsers, contractionUsers;
+  for (Operation *user : gather->getUsers()) {
+    linalg::MatmulOp matmul = asPlainMatmul(user);
+    Value lhs = matmul ? matmul.getDpsInputs()[0] : Value();
+    Value rhs = matmul ? matmul.getDpsInputs()[1] : Value();
+    if (matmul && lhs == gather.getResult() && rhs != gather.getResult() &&
+        matmul.getDpsInits()[0] != gather.getResult()) {
+      rowUsers.push_back(matmul);
+    } else if (matmul && rhs == gather.getResult() &&
+               lhs != gather.getResult() &&
+               matmul.getDpsInits()[0] != gather.getResult()) {
+      contractionUsers.push_back(matmul);
+    } else {
+      remark(gather, "not decomposed: the gathered value is used by "
+                     "something other than plain matmuls (as their left or "
+                     "right operand)");
       return;
     }
-    Operation *user =
-        gather->hasOneUse() ? *gather->getUsers().begin() : nullptr;
-    if (!isPlainMatmul(user) || user->getOperand(0) != gather.getResult()) {
-      if (explain)
-        gather->emitRemark("not decomposed: the gathered value is not only "
-                           "the left operand of a plain matmul");
-      return;
-    }
-    FailureOr<int64_t> size = groupSize(gather);
-    if (failed(size) || !gather.getInput().getType().hasStaticShape())
-      return;
-    auto matmul = cast<linalg::MatmulOp>(user);
-    int64_t rows = gather.getInput().getType().getDimSize(0);
-    OpBuilder b(matmul);
-    Location loc = matmul.getLoc();
-    Value rank = groupRank(b, loc, gather);
-    Value init = matmul.getDpsInits()[0];
-    Value weight = matmul.getDpsInputs()[1];
-    Value shard = gather.getInput();
-    Value result = init;
-    for (int64_t step = 0; step < *size; ++step) {
-      Value offset = chunkOffset(b, loc, rank, step, *size, rows);
-      Value part = rowsAt(b, loc, init, offset, rows);
-      Operation *piece = mlir::clone(b, matmul, {part.getType()},
-                                     {shard, weight, part});
+  }
+  if (rowUsers.empty() && contractionUsers.empty())
+    return;
+  if (!gather.getInput().getType().hasStaticShape()) {
+    remark(gather, "not decomposed: the gathered shard has a dynamic shape");
+    return;
+  }
+  FailureOr<int64_t> size = groupSize(gather);
+  if (failed(size))
+    return;
+  FailureOr<const LinkProfile *> link = model.linkFor(gather, tables);
+  if (failed(link))
+    return;
+  int64_t rows = gather.getInput().getType().getDimSize(0);
+  int64_t shardBytes = staticBytes(gather.getInput().getType());
+
+  // Per step: every user's piece for the shard in hand.
+  auto stepGemm = [&](bool shared) {
+    double time = 0;
+    for (linalg::MatmulOp matmul : rowUsers)
+      time += gemm(matmul, rows, -1, shared);
+    for (linalg::MatmulOp matmul : contractionUsers)
+      time += gemm(matmul, -1, rows, shared);
+    return time;
+  };
+  double full = 0;
+  for (linalg::MatmulOp matmul : rowUsers)
+    full += gemm(matmul, -1, -1, false);
+  for (linalg::MatmulOp matmul : contractionUsers)
+    full += gemm(matmul, -1, -1, false);
+  Verdict one;
+  one.original = collective(CollectiveKind::AllGather, shardBytes * *size,
+                            *size, **link) +
+                 full;
+  double piece = stepGemm(true);
+  double permute = collective(CollectiveKind::Permute, shardBytes, *size,
+                              **link);
+  one.cut = pipeline(*size, stepGemm(false), piece, permute, 0);
+  one.detail = llvm::formatv("GEMM step {0}, shard transfer {1}",
+                             formatMicros(piece), formatMicros(permute));
+  // Both directions at once: the shards meet half way, each step moves two
+  // (one launch, both through this rank's egress) and multiplies two.
+  int64_t biSteps = (*size - 1 + 1) / 2 + 1;
+  Verdict both = one;
+  double permutePair =
+      collective(CollectiveKind::Permute, 2 * shardBytes, *size, **link);
+  both.cut = pipeline(biSteps, stepGemm(false), 2 * piece, permutePair, 0);
+  both.detail = llvm::formatv("GEMM step {0}, transfer of both shards {1}",
+                              formatMicros(2 * piece),
+                              formatMicros(permutePair));
+
+  bool bidirectional = false;
+  if (*size == 2) {
+    if (settings.bidirectional == Choice::Always)
+      remark(gather, "one direction only: at P = 2 both directions reach "
+                     "the same peer");
+  } else if (settings.bidirectional == Choice::Always) {
+    bidirectional = true;
+  } else if (settings.bidirectional == Choice::Auto) {
+    bidirectional = both.cut < one.cut;
+  }
+  const Verdict &verdict = bidirectional ? both : one;
+  std::string what =
+      llvm::formatv("{0} {1} ring steps with the all_gather ({2})", *size,
+                    bidirectional ? "bidirectional" : "unidirectional",
+                    contractionUsers.empty()
+                        ? "bitwise equal: every row block is one full-K GEMM"
+                        : "K-cut matmuls reassociate their sums")
+          .str();
+  if (!accept(gather, verdict, what))
+    return;
+
+  Operation *first = rowUsers.empty() ? contractionUsers.front().getOperation()
+                                      : rowUsers.front().getOperation();
+  for (linalg::MatmulOp matmul : rowUsers)
+    if (matmul->isBeforeInBlock(first))
+      first = matmul;
+  for (linalg::MatmulOp matmul : contractionUsers)
+    if (matmul->isBeforeInBlock(first))
+      first = matmul;
+  // Every operand of every user must exist where the ring starts.
+  for (Operation *user : gather->getUsers())
+    for (Value operand : user->getOperands())
+      if (Operation *def = operand.getDefiningOp())
+        if (def != gather && def->getBlock() == first->getBlock() &&
+            first->isBeforeInBlock(def)) {
+          remark(gather, "not decomposed: an operand of a later matmul is "
+                         "computed after the first one");
+          return;
+        }
+
+  OpBuilder b(first);
+  Location loc = gather.getLoc();
+  auto group = cast<CollectiveOpInterface>(gather.getOperation());
+  Value rank = groupRank(b, loc, group);
+  SmallVector<int64_t> rowRings = newRings(rowUsers.size());
+  SmallVector<int64_t> contractionRings = newRings(contractionUsers.size());
+  SmallVector<Value> rowResults, sums;
+  for (linalg::MatmulOp matmul : rowUsers)
+    rowResults.push_back(matmul.getDpsInits()[0]);
+  for (linalg::MatmulOp matmul : contractionUsers)
+    sums.push_back(matmul.getDpsInits()[0]);
+
+  // The shards in hand, with the chunk (rank - shift) each holds.
+  int64_t step = 0;
+  auto multiply = [&](Value shard, int64_t shift) {
+    for (auto [i, matmul] : llvm::enumerate(rowUsers)) {
+      Value offset = chunkOffset(b, loc, rank, shift, *size, rows);
+      Value init = matmul.getDpsInits()[0];
+      Value part = sliceAlong(b, loc, init, 0, offset, rows);
+      Operation *piece =
+          mlir::clone(b, matmul, {part.getType()},
+                      {shard, matmul.getDpsInputs()[1], part});
       piece->setAttr(BraidDialect::kRingStepAttrName,
-                     b.getDenseI64ArrayAttr({step, *size}));
-      result = insertRows(b, loc, piece->getResult(0), result, offset);
-      if (step + 1 < *size)
-        shard = CollectivePermuteOp::create(
-            b, loc, shard.getType(), shard, gather.getGridAttr(),
-            gather.getAxesAttr(), ringPairs(b, *size));
+                     b.getDenseI64ArrayAttr({rowRings[i], step, *size}));
+      rowResults[i] =
+          insertRows(b, loc, piece->getResult(0), rowResults[i], offset);
     }
-    if (explain)
-      matmul->emitRemark() << "cut into " << *size
-                           << " ring steps with the all_gather (bitwise "
-                              "equal: every row block is one full-K GEMM)";
+    for (auto [i, matmul] : llvm::enumerate(contractionUsers)) {
+      Value offset = chunkOffset(b, loc, rank, shift, *size, rows);
+      Value lhs = sliceAlong(b, loc, matmul.getDpsInputs()[0], 1, offset, rows);
+      Operation *piece = mlir::clone(b, matmul, {sums[i].getType()},
+                                     {lhs, shard, sums[i]});
+      piece->setAttr(BraidDialect::kRingStepAttrName,
+                     b.getDenseI64ArrayAttr({contractionRings[i], step, *size}));
+      sums[i] = piece->getResult(0);
+    }
+    ++step;
+  };
+
+  Value forward = gather.getInput(), backward = gather.getInput();
+  multiply(forward, 0);
+  if (!bidirectional) {
+    for (int64_t s = 1; s < *size; ++s) {
+      forward = ringPermute(b, loc, forward, group, *size, 1);
+      multiply(forward, s);
+    }
+  } else {
+    // Step s brings chunk r - s from behind and r + s from ahead; for even
+    // P the last chunk, r + P/2, comes from one side only.
+    for (int64_t s = 1; 2 * s <= *size; ++s) {
+      forward = ringPermute(b, loc, forward, group, *size, 1);
+      if (2 * s == *size) {
+        multiply(forward, s);
+        break;
+      }
+      backward = ringPermute(b, loc, backward, group, *size, -1);
+      multiply(forward, s);
+      multiply(backward, -s);
+    }
+  }
+
+  for (auto [matmul, result] : llvm::zip(rowUsers, rowResults)) {
     matmul->getResult(0).replaceAllUsesWith(result);
     matmul->erase();
-    gather->erase();
   }
-
-  /// matmul(a, w) -> reduce_scatter(0): T3 ring order.
-  void matmulThenScatter(ReduceScatterOp scatter) {
-    Operation *producer = scatter.getInput().getDefiningOp();
-    if (scatter.getDim() != 0 || scatter.getReduction() != ReductionKind::Sum) {
-      if (explain)
-        scatter->emitRemark("not decomposed: only sum reductions scattered "
-                            "along dim 0 (the rows of the matmul) are cut");
-      return;
-    }
-    if (!isPlainMatmul(producer) || !producer->hasOneUse()) {
-      if (explain)
-        scatter->emitRemark("not decomposed: the scattered value is not the "
-                            "result of a plain matmul used only here");
-      return;
-    }
-    FailureOr<int64_t> size = groupSize(scatter);
-    if (failed(size))
-      return;
-    auto matmul = cast<linalg::MatmulOp>(producer);
-    int64_t total = scatter.getInput().getType().getDimSize(0);
-    if (total % *size != 0)
-      return;
-    int64_t rows = total / *size;
-    OpBuilder b(scatter);
-    Location loc = scatter.getLoc();
-    Value rank = groupRank(b, loc, scatter);
-    Value lhs = matmul.getDpsInputs()[0];
-    Value weight = matmul.getDpsInputs()[1];
-    Value init = matmul.getDpsInits()[0];
-    Value acc;
-    for (int64_t step = 0; step < *size; ++step) {
-      // Chunk (r - step - 1) mod P: after P - 1 steps, chunk r.
-      Value offset = chunkOffset(b, loc, rank, step + 1, *size, rows);
-      Value lhsRows = rowsAt(b, loc, lhs, offset, rows);
-      Value initRows = rowsAt(b, loc, init, offset, rows);
-      Operation *piece = mlir::clone(b, matmul, {initRows.getType()},
-                                     {lhsRows, weight, initRows});
-      piece->setAttr(BraidDialect::kRingStepAttrName,
-                     b.getDenseI64ArrayAttr({step, *size}));
-      Value part = piece->getResult(0);
-      if (!acc) {
-        acc = part;
-        continue;
-      }
-      Value received = CollectivePermuteOp::create(
-          b, loc, acc.getType(), acc, scatter.getGridAttr(),
-          scatter.getAxesAttr(), ringPairs(b, *size));
-      acc = arith::AddFOp::create(b, loc, received, part);
-    }
-    if (explain)
-      scatter->emitRemark() << "cut into " << *size
-                            << " T3 ring steps with its matmul (partial sums "
-                               "reassociated across ranks)";
-    scatter.getResult().replaceAllUsesWith(acc);
-    scatter->erase();
+  for (auto [matmul, sum] : llvm::zip(contractionUsers, sums)) {
+    matmul->getResult(0).replaceAllUsesWith(sum);
     matmul->erase();
   }
-};
+  gather->erase();
+}
+
+//===----------------------------------------------------------------------===//
+// matmul chain -> reduce_scatter / all_reduce
+//===----------------------------------------------------------------------===//
+
+Value Decomposer::reduceScatterRing(OpBuilder &b, Location loc,
+                                    CollectiveOpInterface group,
+                                    ArrayRef<linalg::MatmulOp> chain,
+                                    ArrayRef<Value> lhsOf, Value baseInit,
+                                    ReductionKind kind, int64_t size,
+                                    int64_t rows) {
+  Value rank = groupRank(b, loc, group);
+  SmallVector<int64_t> rings = newRings(chain.size());
+  auto accType = cast<RankedTensorType>(baseInit.getType());
+  FloatType wire = wireTypeFor(accType.getElementType());
+  Value acc;
+  for (int64_t step = 0; step < size; ++step) {
+    // Chunk (r - step - 1) mod P: after P - 1 steps, chunk r.
+    Value offset = chunkOffset(b, loc, rank, step + 1, size, rows);
+    Value part = chainRows(b, loc, chain, lhsOf, baseInit, offset, rows,
+                           rings, step, size);
+    if (!acc) {
+      acc = part;
+      continue;
+    }
+    Value sent = acc;
+    auto partType = cast<RankedTensorType>(acc.getType());
+    if (wire != partType.getElementType())
+      sent = arith::TruncFOp::create(b, loc, partType.clone(wire), acc);
+    Value received = ringPermute(b, loc, sent, group, size, 1);
+    if (wire != partType.getElementType())
+      received = arith::ExtFOp::create(b, loc, partType, received);
+    acc = combine(b, loc, kind, received, part);
+  }
+  return acc;
+}
+
+void Decomposer::decompose(ReduceScatterOp scatter) {
+  if (scatter.getDim() != 0 || !isCombinable(scatter.getReduction())) {
+    remark(scatter, "not decomposed: only sum, max or min reductions "
+                    "scattered along dim 0 (the rows of the matmul) are cut");
+    return;
+  }
+  linalg::MatmulOp producer =
+      asPlainMatmul(scatter.getInput().getDefiningOp());
+  if (!producer || !producer->hasOneUse() ||
+      !isa<FloatType>(scatter.getInput().getType().getElementType())) {
+    remark(scatter, "not decomposed: the scattered value is not the "
+                    "floating-point result of a plain matmul used only here");
+    return;
+  }
+  FailureOr<int64_t> size = groupSize(scatter);
+  if (failed(size))
+    return;
+  FailureOr<const LinkProfile *> link = model.linkFor(scatter, tables);
+  if (failed(link))
+    return;
+  SmallVector<linalg::MatmulOp> chain = accumulationChain(producer);
+  int64_t total = scatter.getInput().getType().getDimSize(0);
+  int64_t rows = total / *size;
+  auto accType = scatter.getInput().getType();
+  FloatType wire = wireTypeFor(accType.getElementType());
+  int64_t chunkBytes = staticBytes(accType) / *size;
+  int64_t wireBytes = chunkBytes / byteSize(accType) * wire.getWidth() / 8;
+
+  Verdict verdict;
+  verdict.original = chainGemm(chain, -1, false) +
+                     collective(CollectiveKind::ReduceScatter,
+                                staticBytes(accType), *size, **link);
+  double piece = chainGemm(chain, rows, true) +
+                 model.streamingTime(3 * chunkBytes, chunkBytes).seconds;
+  double permute =
+      collective(CollectiveKind::Permute, wireBytes, *size, **link);
+  verdict.cut =
+      pipeline(*size, chainGemm(chain, rows, false), piece, permute, 0);
+  verdict.detail = llvm::formatv("GEMM and combine step {0}, partial-sum "
+                                 "transfer {1} in {2}",
+                                 formatMicros(piece), formatMicros(permute),
+                                 wire)
+                       .str();
+  std::string what = llvm::formatv("{0} T3 ring steps with {1} matmul{2} "
+                                   "(partial sums reassociated across ranks)",
+                                   *size, chain.size(),
+                                   chain.size() > 1 ? "s" : "")
+                         .str();
+  if (!accept(scatter, verdict, what))
+    return;
+
+  OpBuilder b(scatter);
+  SmallVector<Value> lhsOf;
+  for (linalg::MatmulOp matmul : chain)
+    lhsOf.push_back(matmul.getDpsInputs()[0]);
+  Value reduced = reduceScatterRing(
+      b, scatter.getLoc(), cast<CollectiveOpInterface>(scatter.getOperation()),
+      chain, lhsOf, chain.front().getDpsInits()[0], scatter.getReduction(),
+      *size, rows);
+  scatter.getResult().replaceAllUsesWith(reduced);
+  scatter->erase();
+  for (linalg::MatmulOp matmul : llvm::reverse(chain))
+    matmul->erase();
+}
+
+void Decomposer::decompose(AllReduceOp reduce) {
+  auto type = dyn_cast<RankedTensorType>(reduce.getInput().getType());
+  linalg::MatmulOp producer =
+      asPlainMatmul(reduce.getInput().getDefiningOp());
+  if (!type || type.getRank() != 2 || !producer || !producer->hasOneUse() ||
+      !isa<FloatType>(type.getElementType()) ||
+      !isCombinable(reduce.getReduction())) {
+    remark(reduce, "not decomposed: the all-reduced value is not the "
+                   "floating-point result of a plain matmul used only here, "
+                   "reduced by sum, max or min");
+    return;
+  }
+  FailureOr<int64_t> size = groupSize(reduce);
+  if (failed(size))
+    return;
+  FailureOr<const LinkProfile *> link = model.linkFor(reduce, tables);
+  if (failed(link))
+    return;
+  SmallVector<linalg::MatmulOp> chain = accumulationChain(producer);
+  int64_t total = type.getDimSize(0);
+  int64_t rowBytes = staticBytes(type) / std::max<int64_t>(1, total);
+  double original =
+      chainGemm(chain, -1, false) +
+      collective(CollectiveKind::AllReduce, staticBytes(type), *size,
+                 **link);
+
+  // Ring: reduce-scatter ring over rows padded to a multiple of P, then one
+  // all_gather of the reduced chunks.
+  int64_t rows = (total + *size - 1) / *size;
+  int64_t padded = rows * *size;
+  FloatType wire = wireTypeFor(type.getElementType());
+  Verdict ring;
+  ring.original = original;
+  double ringPiece = chainGemm(chain, rows, true) +
+                     model.streamingTime(3 * rows * rowBytes, rows * rowBytes)
+                         .seconds;
+  double ringPermuteTime =
+      collective(CollectiveKind::Permute,
+                 rows * rowBytes / byteSize(type) * wire.getWidth() / 8,
+                 *size, **link);
+  double gatherTime = collective(CollectiveKind::AllGather,
+                                 padded * rowBytes, *size, **link);
+  ring.cut = pipeline(*size, chainGemm(chain, rows, false), ringPiece,
+                      ringPermuteTime, gatherTime);
+  ring.detail =
+      llvm::formatv("GEMM step {0}, partial-sum transfer {1} in {2}, "
+                    "all_gather {3}{4}",
+                    formatMicros(ringPiece), formatMicros(ringPermuteTime),
+                    wire, formatMicros(gatherTime),
+                    padded != total
+                        ? llvm::formatv(", {0} padding rows", padded - total)
+                              .str()
+                        : std::string())
+          .str();
+
+  // Chunked: C row chunks, each all-reduced as soon as it is computed.
+  auto chunkedVerdict = [&](int64_t count) {
+    int64_t chunkRows = (total + count - 1) / count;
+    Verdict v;
+    v.original = original;
+    double piece = chainGemm(chain, chunkRows, true);
+    double transfer = collective(CollectiveKind::AllReduce,
+                                 chunkRows * rowBytes, *size, **link);
+    v.cut = pipeline(count, chainGemm(chain, chunkRows, false), piece,
+                     transfer, transfer);
+    v.detail = llvm::formatv("GEMM chunk {0}, all_reduce chunk {1}",
+                             formatMicros(piece), formatMicros(transfer))
+                   .str();
+    return v;
+  };
+  int64_t chunks = settings.chunks;
+  if (chunks > total) {
+    remark(reduce, llvm::formatv("not decomposed: {0} chunks of {1} rows "
+                                 "asked for",
+                                 chunks, total));
+    return;
+  }
+  if (chunks <= 0) {
+    chunks = 2;
+    for (int64_t c = 3; c <= std::min(settings.maxSteps, total); ++c)
+      if (chunkedVerdict(c).cut < chunkedVerdict(chunks).cut)
+        chunks = c;
+  }
+  Verdict chunked = chunkedVerdict(chunks);
+
+  bool useRing = settings.allReduce == AllReduceStrategy::Ring ||
+                 (settings.allReduce == AllReduceStrategy::Auto &&
+                  ring.cut < chunked.cut);
+  std::string what =
+      useRing ? llvm::formatv("{0} T3 ring steps and an all_gather (partial "
+                              "sums reassociated across ranks)",
+                              *size)
+                    .str()
+              : llvm::formatv("{0} row chunks, each all-reduced as soon as "
+                              "it is computed (bitwise equal)",
+                              chunks)
+                    .str();
+  if (!accept(reduce, useRing ? ring : chunked, what))
+    return;
+
+  OpBuilder b(reduce);
+  Location loc = reduce.getLoc();
+  auto group = cast<CollectiveOpInterface>(reduce.getOperation());
+  Value baseInit = chain.front().getDpsInits()[0];
+  SmallVector<Value> lhsOf;
+  for (linalg::MatmulOp matmul : chain)
+    lhsOf.push_back(matmul.getDpsInputs()[0]);
+  Value result;
+  if (useRing) {
+    if (padded != total) {
+      // Padded rows of the operands give rows nobody reads: sliced off
+      // after the gather.
+      baseInit = padRows(
+          b, loc, baseInit, padded - total,
+          identityOf(b, reduce.getReduction(),
+                     cast<FloatType>(type.getElementType())));
+      for (Value &lhs : lhsOf) {
+        Type element = getElementTypeOrSelf(lhs.getType());
+        lhs = padRows(b, loc, lhs, padded - total, b.getZeroAttr(element));
+      }
+    }
+    Value mine = reduceScatterRing(b, loc, group, chain, lhsOf, baseInit,
+                                   reduce.getReduction(), *size, rows);
+    Value gathered = AllGatherOp::create(
+        b, loc, cast<RankedTensorType>(baseInit.getType()), mine,
+        group.getGridSymbol(),
+        b.getDenseI16ArrayAttr(group.getGroupAxes()), b.getI64IntegerAttr(0));
+    result = padded == total ? gathered
+                             : sliceAlong(b, loc, gathered, 0,
+                                          b.getIndexAttr(0), total);
+  } else {
+    SmallVector<int64_t> rings = newRings(chain.size());
+    int64_t chunkRows = (total + chunks - 1) / chunks;
+    result = tensor::EmptyOp::create(b, loc, type.getShape(),
+                                     type.getElementType());
+    int64_t step = 0;
+    for (int64_t offset = 0; offset < total; offset += chunkRows, ++step) {
+      int64_t extent = std::min(chunkRows, total - offset);
+      Value part = chainRows(b, loc, chain, lhsOf, baseInit,
+                             b.getIndexAttr(offset), extent, rings, step,
+                             chunks);
+      Value partReduced = AllReduceOp::create(
+          b, loc, part.getType(), part, reduce.getGridAttr(),
+          reduce.getAxesAttr(), reduce.getReductionAttr());
+      result = insertRows(b, loc, partReduced, result, b.getIndexAttr(offset));
+    }
+  }
+  reduce.getResult().replaceAllUsesWith(result);
+  reduce->erase();
+  for (linalg::MatmulOp matmul : llvm::reverse(chain))
+    matmul->erase();
+}
+
+//===----------------------------------------------------------------------===//
+// The pass
+//===----------------------------------------------------------------------===//
+
+FailureOr<Choice> parseChoice(StringRef text) {
+  if (text == "auto")
+    return Choice::Auto;
+  if (text == "always")
+    return Choice::Always;
+  if (text == "never")
+    return Choice::Never;
+  return failure();
+}
 
 struct BraidDecomposeCollectiveMatmulPass
     : braid::impl::BraidDecomposeCollectiveMatmulBase<
           BraidDecomposeCollectiveMatmulPass> {
   using Base::Base;
 
+  LogicalResult parseSettings(Settings &settings) {
+    Operation *anchor = getOperation();
+    settings.maxSteps = maxSteps;
+    settings.force = force;
+    settings.explain = isExplainRequested();
+    settings.chunks = chunks;
+    FailureOr<Choice> choice = parseChoice(bidirectional);
+    if (failed(choice))
+      return anchor->emitError() << "bidirectional must be auto, always or "
+                                    "never, not '"
+                                 << bidirectional << "'";
+    settings.bidirectional = *choice;
+    if (allReduce == "auto")
+      settings.allReduce = AllReduceStrategy::Auto;
+    else if (allReduce == "ring")
+      settings.allReduce = AllReduceStrategy::Ring;
+    else if (allReduce == "chunked")
+      settings.allReduce = AllReduceStrategy::Chunked;
+    else
+      return anchor->emitError() << "all-reduce must be auto, ring or "
+                                    "chunked, not '"
+                                 << allReduce << "'";
+    Builder b(anchor->getContext());
+    if (wireType.empty())
+      settings.wireType = nullptr;
+    else if (wireType == "f32")
+      settings.wireType = b.getF32Type();
+    else if (wireType == "bf16")
+      settings.wireType = b.getBF16Type();
+    else if (wireType == "f16")
+      settings.wireType = b.getF16Type();
+    else
+      return anchor->emitError() << "wire-type must be f32, bf16 or f16, not '"
+                                 << wireType << "'";
+    if (maxSteps < 2)
+      return anchor->emitError() << "max-steps must be at least 2";
+    return success();
+  }
+
   void runOnOperation() override {
+    Settings settings;
+    if (failed(parseSettings(settings)))
+      return signalPassFailure();
+    FailureOr<CostModel> model =
+        loadCostModel(getOperation(), profile, profileDir);
+    if (failed(model))
+      return signalPassFailure();
+
+    // Ring ids continue after those of an earlier run.
+    int64_t nextRing = 0;
+    getOperation().walk([&](linalg::MatmulOp matmul) {
+      if (auto tag = matmul->getAttrOfType<DenseI64ArrayAttr>(
+              BraidDialect::kRingStepAttrName))
+        nextRing = std::max(nextRing, tag[0] + 1);
+    });
+
     SymbolTableCollection tables;
-    Decomposer decomposer{maxSteps, isExplainRequested(), tables};
-    SmallVector<AllGatherOp> gathers;
-    SmallVector<ReduceScatterOp> scatters;
+    Decomposer decomposer(settings, *model, tables, nextRing);
+    SmallVector<Operation *> collectives;
     getOperation().walk([&](Operation *op) {
       if (op->getParentOfType<StartOp>())
         return;
-      if (auto gather = dyn_cast<AllGatherOp>(op))
-        gathers.push_back(gather);
-      if (auto scatter = dyn_cast<ReduceScatterOp>(op))
-        scatters.push_back(scatter);
+      if (isa<AllGatherOp, ReduceScatterOp, AllReduceOp>(op))
+        collectives.push_back(op);
     });
-    for (AllGatherOp gather : gathers)
-      decomposer.gatherThenMatmul(gather);
-    for (ReduceScatterOp scatter : scatters)
-      decomposer.matmulThenScatter(scatter);
+    for (Operation *op : collectives) {
+      if (auto gather = dyn_cast<AllGatherOp>(op))
+        decomposer.decompose(gather);
+      else if (auto scatter = dyn_cast<ReduceScatterOp>(op))
+        decomposer.decompose(scatter);
+      else
+        decomposer.decompose(cast<AllReduceOp>(op));
+    }
   }
 };
 

@@ -6,6 +6,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 
 #include <map>
 
@@ -20,6 +21,17 @@ using namespace mlir;
 using namespace mlir::braid;
 
 namespace {
+
+std::optional<int64_t> evaluateAt(Value value, int64_t position,
+                                  RankOp &rankOp);
+
+/// A static offset, or the value of a dynamic one at `position`.
+std::optional<int64_t> evaluateAt(OpFoldResult offset, int64_t position,
+                                  RankOp &rankOp) {
+  if (auto value = dyn_cast<Value>(offset))
+    return evaluateAt(value, position, rankOp);
+  return getConstantIntValue(offset);
+}
 
 /// Evaluates an index computed from braid.rank and constants with the rank
 /// at `position`; the RankOp it reads is returned in `rankOp`.
@@ -51,14 +63,38 @@ std::optional<int64_t> evaluateAt(Value value, int64_t position,
   return std::nullopt;
 }
 
-/// The first-row offset a ring GEMM works on: the slice its output rows (or,
-/// for reduce_scatter pieces, its left operand rows) come from.
-Value rowOffsetOf(linalg::MatmulOp piece) {
-  for (Value operand : {piece.getDpsInits()[0], piece.getDpsInputs()[0]})
-    if (auto slice = operand.getDefiningOp<tensor::ExtractSliceOp>())
-      if (!slice.getOffsets().empty())
-        return slice.getOffsets().front();
-  return nullptr;
+/// The slice of a cut operand a ring GEMM works on: the first operand (its
+/// accumulator, then its inputs) taken by an extract_slice that cuts exactly
+/// one dimension.
+struct CutSlice {
+  OpFoldResult offset;
+  int64_t size = 0;
+  int64_t extent = 0;
+};
+
+std::optional<CutSlice> cutSliceOf(linalg::MatmulOp piece) {
+  SmallVector<Value> operands{piece.getDpsInits()[0]};
+  llvm::append_range(operands, piece.getDpsInputs());
+  for (Value operand : operands) {
+    auto slice = operand.getDefiningOp<tensor::ExtractSliceOp>();
+    if (!slice || !slice.getSourceType().hasStaticShape() ||
+        !slice.hasUnitStride())
+      continue;
+    std::optional<CutSlice> cut;
+    bool single = true;
+    for (int64_t d = 0; d < slice.getSourceType().getRank(); ++d) {
+      std::optional<int64_t> size = getConstantIntValue(slice.getMixedSizes()[d]);
+      int64_t extent = slice.getSourceType().getDimSize(d);
+      if (!size || *size == extent)
+        continue;
+      if (cut)
+        single = false;
+      cut = CutSlice{slice.getMixedOffsets()[d], *size, extent};
+    }
+    if (cut && single)
+      return cut;
+  }
+  return std::nullopt;
 }
 
 struct BraidVerifyRingCoveragePass
@@ -89,62 +125,96 @@ struct BraidVerifyRingCoveragePass
       }
     });
 
-    // Ring GEMMs grouped by the rank value their offsets read, in order.
-    std::map<Operation *, SmallVector<linalg::MatmulOp>> rings;
-    SmallVector<Operation *> order;
+    // The GEMMs of each ring, in program order.
+    std::map<int64_t, SmallVector<linalg::MatmulOp>> rings;
     getOperation().walk([&](linalg::MatmulOp piece) {
-      if (!piece->hasAttr(BraidDialect::kRingStepAttrName))
-        return;
-      Value offset = rowOffsetOf(piece);
-      RankOp rank;
-      if (!offset || !evaluateAt(offset, 0, rank) || !rank) {
-        piece.emitError() << "cannot evaluate the rows this ring step works on "
-                             "from braid.rank";
-        ok = false;
-        return;
-      }
-      auto [it, inserted] = rings.try_emplace(rank.getOperation());
-      if (inserted)
-        order.push_back(rank.getOperation());
-      it->second.push_back(piece);
+      if (auto tag = piece->getAttrOfType<DenseI64ArrayAttr>(
+              BraidDialect::kRingStepAttrName))
+        rings[tag[0]].push_back(piece);
     });
 
-    for (Operation *rankOp : order) {
-      SmallVector<linalg::MatmulOp> &pieces = rings[rankOp];
-      auto steps = pieces.front()->getAttrOfType<DenseI64ArrayAttr>(
-          BraidDialect::kRingStepAttrName)[1];
+    for (auto &[ring, pieces] : rings) {
+      int64_t steps = pieces.front()->getAttrOfType<DenseI64ArrayAttr>(
+          BraidDialect::kRingStepAttrName)[2];
       if (static_cast<int64_t>(pieces.size()) != steps) {
         pieces.front().emitError()
-            << "ring of " << steps << " steps has " << pieces.size()
-            << " GEMMs";
+            << "ring " << ring << " of " << steps << " steps has "
+            << pieces.size() << " GEMMs";
         ok = false;
         continue;
       }
-      int64_t rows = cast<ShapedType>(pieces.front().getResult(0).getType())
-                         .getDimSize(0);
-      for (int64_t position = 0; position < steps && ok; ++position) {
-        std::map<int64_t, linalg::MatmulOp> seen;
-        for (linalg::MatmulOp piece : pieces) {
-          RankOp rank;
-          int64_t offset = *evaluateAt(rowOffsetOf(piece), position, rank);
-          int64_t chunk = rows ? offset / rows : -1;
-          if (offset % rows != 0 || chunk < 0 || chunk >= steps) {
-            piece.emitError() << "rank " << position << " works on rows "
-                              << offset << ", not a chunk of " << rows
-                              << " rows among " << steps;
+      // Evaluate every piece's slice on every rank position of its group
+      // (once when no offset reads braid.rank).
+      SmallVector<CutSlice> cuts;
+      RankOp rank;
+      for (linalg::MatmulOp piece : pieces) {
+        std::optional<CutSlice> cut = cutSliceOf(piece);
+        if (!cut || !evaluateAt(cut->offset, 0, rank)) {
+          piece.emitError() << "cannot evaluate the slice this ring step "
+                               "works on from braid.rank and constants";
+          ok = false;
+          break;
+        }
+        cuts.push_back(*cut);
+      }
+      if (cuts.size() != pieces.size())
+        continue;
+      int64_t positions = 1;
+      if (rank) {
+        FailureOr<int64_t> size = getGroupSize(
+            rank, rank.getGridAttr(), rank.getAxes(), &tables);
+        if (failed(size)) {
+          rank.emitError() << "the group of this rank is not static";
+          ok = false;
+          continue;
+        }
+        positions = *size;
+      }
+      for (int64_t position = 0; position < positions && ok; ++position) {
+        // Start of each interval -> the piece; they must tile [0, extent).
+        std::map<int64_t, std::pair<int64_t, linalg::MatmulOp>> covered;
+        for (auto [piece, cut] : llvm::zip(pieces, cuts)) {
+          RankOp unused;
+          int64_t begin = *evaluateAt(cut.offset, position, unused);
+          if (begin < 0 || begin + cut.size > cut.extent) {
+            piece.emitError() << "rank " << position << " works on ["
+                              << begin << ", " << begin + cut.size
+                              << ") outside the " << cut.extent
+                              << " it cuts";
             ok = false;
             break;
           }
-          auto [it, fresh] = seen.try_emplace(chunk, piece);
+          auto [it, fresh] =
+              covered.try_emplace(begin, begin + cut.size, piece);
           if (!fresh) {
             InFlightDiagnostic diag = piece.emitError()
                                       << "rank " << position
-                                      << " works on chunk " << chunk
+                                      << " works on the chunk at " << begin
                                       << " twice";
-            diag.attachNote(it->second.getLoc()) << "first here";
+            diag.attachNote(it->second.second.getLoc()) << "first here";
             ok = false;
             break;
           }
+        }
+        int64_t next = 0;
+        for (auto &[begin, end] : covered) {
+          if (!ok)
+            break;
+          if (begin != next) {
+            end.second.emitError()
+                << "rank " << position << " "
+                << (begin < next ? "works on overlapping chunks"
+                                 : "never computes the chunk")
+                << " at " << std::min(begin, next);
+            ok = false;
+          }
+          next = end.first;
+        }
+        if (ok && next != cuts.front().extent) {
+          pieces.back().emitError()
+              << "rank " << position << " never computes the chunk at "
+              << next;
+          ok = false;
         }
       }
     }

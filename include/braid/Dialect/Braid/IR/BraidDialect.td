@@ -53,7 +53,8 @@ def Braid_Dialect : Dialect {
     static constexpr ::llvm::StringLiteral kMeasuredTimeAttrName =
         "braid.measured_time_us";
     /// Discardable attribute on each GEMM of a decomposed collective
-    /// matmul: `array<i64: step, steps>`.
+    /// matmul: `array<i64: ring, step, steps>`; `ring` tells the pieces
+    /// of one cut GEMM apart from those of another sharing its ring.
     static constexpr ::llvm::StringLiteral kRingStepAttrName =
         "braid.ring_step";
   private:

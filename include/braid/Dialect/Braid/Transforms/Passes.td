@@ -128,34 +128,72 @@ def BraidConvertToAsync : Pass<"braid-convert-to-async", "::mlir::ModuleOp"> {
 
 def BraidDecomposeCollectiveMatmul
     : Pass<"braid-decompose-collective-matmul", "::mlir::func::FuncOp"> {
-  let summary = "Cut all_gather->matmul and matmul->reduce_scatter into ring steps";
+  let summary = "Cut collective matmuls into ring steps or chunks, where the cost model says it pays";
   let description = [{
-    Rewrites the two collective matmuls of tensor-parallel layers into P
-    ring steps whose communication can hide behind the next step's GEMM
-    (XLA's windowed einsum, PyTorch async-TP, the software form of T3):
+    Rewrites the collective matmuls of tensor-parallel layers into pieces
+    whose communication can hide behind the next piece's GEMM (XLA's
+    windowed einsum, PyTorch async-TP, TransformerEngine's split pipelines,
+    the software form of T3):
 
-    - `all_gather(x, dim 0) -> matmul`: at step s the rank at group
-      position r multiplies the shard it holds — rank (r - s) mod P's — into
-      rows (r - s) mod P of the result while passing the shard to r + 1.
-      Each output row block is one GEMM over the full K, so the result is
-      bitwise equal to the original.
+    - `all_gather(x, dim 0) -> matmuls`: at step s the rank at group
+      position r multiplies the shard in hand — rank (r - s) mod P's — while
+      passing it on. A matmul using the gathered value as its left operand
+      (forward QKV/FC1, backward dgrad) computes those rows: one full-K GEMM
+      per row block, bitwise equal to the original. A matmul using it as its
+      right operand (backward wgrad, `xᵀ · dY`) accumulates the K chunk into
+      its result: a K cut, within the f64-relative numerics contract.
+      Bidirectional order (`bidirectional`): shards travel both ways and
+      meet half way, ceil((P-1)/2) communication steps instead of P-1; at
+      P = 2 both directions reach the same peer, so one is used.
     - `matmul -> reduce_scatter(dim 0)` (T3 ring order): at step s rank r
-      computes the rows of chunk (r - s - 1) mod P, adds the partial sum
-      received from r - 1 and passes it to r + 1; after P - 1 steps it holds
-      its own chunk, reduced. The sum across ranks is reassociated (each
-      chunk starts at another rank), so the result meets the f64-relative
-      numerics contract rather than bitwise equality. Partial sums travel
-      in the matmul's result type.
+      computes the rows of chunk (r - s - 1) mod P (of every matmul of an
+      accumulating chain, backward dgrad `dX = dG·Wgᵀ + dU·Wuᵀ`), combines
+      the partial received from r - 1 and passes it to r + 1; after P - 1
+      steps it holds its own chunk, reduced. Reassociated: f64 contract.
+    - `matmul -> all_reduce`: either that ring followed by an all_gather of
+      the reduced chunks (`ring`; rows that do not divide by P are padded —
+      the left operand with zeros, the accumulator with the reduction's
+      identity — and sliced off after the gather, the padding charged in the
+      cost), or the matmul cut into C row chunks each all-reduced as soon as
+      it is computed (`chunked`; bitwise equal; C from the cost model or
+      `chunks`). The cost model picks unless `all-reduce` says.
 
-    The chunk a rank works on is computed from `braid.rank` with `arith`,
-    never from per-rank constants; steps are unrolled up to `max-steps`.
-    Declined, with a remark under `-braid-explain`: other users of the
-    intermediate, another gather/scatter dimension, dynamic shapes, rows
-    that do not divide by the group size, groups larger than `max-steps`.
+    Partial sums travel in `wire-type`: by default the accumulator type of
+    the matmul (f32 in the canonical form, as NCCL reduces the original);
+    `bf16` halves the bytes and adds P - 1 roundings; `f16` may overflow.
+
+    The cost model (`profile`) predicts the original (GEMM, then the
+    collective) against the cut (first GEMM piece, then per step the slower
+    of the next piece — on the SMs communication leaves — and the transfer)
+    and declines when cutting does not pay, saying so with both numbers
+    under `-braid-explain`; `force` cuts anyway. The chunk a rank works on
+    is computed from `braid.rank` with `arith`, never from per-rank
+    constants; every GEMM piece carries `braid.ring_step = array<i64: ring,
+    step, steps>` for `braid-verify-ring-coverage`. Steps are unrolled up to
+    `max-steps`. Also declined, with a remark: other users of the
+    intermediate, another gather/scatter dimension, dynamic shapes, groups
+    of one or larger than `max-steps`.
   }];
   let options = [
     Option<"maxSteps", "max-steps", "int64_t", /*default=*/"16",
-           "Largest group the rewrite unrolls">
+           "Largest number of steps or chunks the rewrite unrolls">,
+    Option<"profile", "profile", "std::string", /*default=*/"\"h100-sxm-x8\"",
+           "Hardware profile the cost model predicts on">,
+    Option<"profileDir", "profile-dir", "std::string", /*default=*/"\"\"",
+           "Directory of hardware profiles (default: bench/profiles)">,
+    Option<"force", "force", "bool", /*default=*/"false",
+           "Cut even where the cost model predicts no gain">,
+    Option<"bidirectional", "bidirectional", "std::string",
+           /*default=*/"\"auto\"",
+           "all_gather ring order: auto (cost model), always or never">,
+    Option<"allReduce", "all-reduce", "std::string", /*default=*/"\"auto\"",
+           "matmul -> all_reduce as: auto (cost model), ring (reduce-scatter "
+           "ring + all_gather) or chunked">,
+    Option<"chunks", "chunks", "int64_t", /*default=*/"0",
+           "Chunk count of a chunked all_reduce (0: from the cost model)">,
+    Option<"wireType", "wire-type", "std::string", /*default=*/"\"\"",
+           "Element type partial sums travel in: f32, bf16, f16 (default: "
+           "the matmul's accumulator type)">
   ];
   let dependentDialects = ["::mlir::braid::BraidDialect",
                            "::mlir::arith::ArithDialect",
@@ -166,12 +204,14 @@ def BraidVerifyRingCoverage
     : Pass<"braid-verify-ring-coverage", "::mlir::func::FuncOp"> {
   let summary = "Prove a decomposed collective matmul covers every chunk once on every rank";
   let description = [{
-    For each group of GEMMs tagged `braid.ring_step = array<i64: s, P>` by
-    `braid-decompose-collective-matmul`, evaluates, for every rank position
-    r in [0, P), the row offset each step works on (the `arith` computed from
-    `braid.rank`) and proves that the P steps touch every chunk exactly once.
-    Every ring `collective_permute` must be a bijection of its group, so
-    every send has its receive. Refuses with a located error otherwise.
+    For each ring of GEMMs tagged `braid.ring_step = array<i64: ring, s, P>`
+    by `braid-decompose-collective-matmul`, evaluates, for every rank
+    position of the group, the slice each GEMM works on (the offset
+    computed from `braid.rank` with `arith`, or a constant for chunked
+    all-reduces) and proves that the P pieces tile the cut dimension —
+    every row (or K) chunk computed exactly once, none outside it. Every
+    ring `collective_permute` must be a bijection of its group, so every
+    send has its receive. Refuses with a located error otherwise.
   }];
 }
 
