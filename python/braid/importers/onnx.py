@@ -82,25 +82,7 @@ def main(argv=None) -> int:
     if mpath:
         _atomic_write(mpath, json.dumps(manifest, indent=1) + "\n")
     if args.weights_dir:
-        import numpy as np
-        from onnx import numpy_helper
-        arrays = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
-        for a in manifest["arguments"]:
-            if a["kind"] != "weight":
-                continue
-            arr = arrays[a["name"]]
-            for r in range(args.tp):
-                piece = arr
-                if a["split"] is not None:
-                    ax = a["split"]["axis"]
-                    n = arr.shape[ax] // args.tp
-                    sl = [slice(None)] * arr.ndim
-                    sl[ax] = slice(r * n, (r + 1) * n)
-                    piece = arr[tuple(sl)]
-                d = os.path.join(args.weights_dir, f"rank{r}")
-                os.makedirs(d, exist_ok=True)
-                np.save(os.path.join(d, f"arg{a['index']}.npy"),
-                        np.ascontiguousarray(piece))
+        imp.write_weight_slices(manifest, model, args.weights_dir)
     return 0
 
 

@@ -1391,6 +1391,19 @@ def write_rank_args(manifest, model_path, feeds: dict, out_dir: str):
             np.save(os.path.join(d, f"arg{i}.npy"), arr)
 
 
+def write_weight_slices(manifest, model, out_dir: str):
+    """DIR/rankR/argN.npy for every weight argument (graph inputs are the
+    caller's)."""
+    arrays = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    weights = {"arguments": [a for a in manifest["arguments"] if a["kind"] == "weight"]}
+    per = rank_slices(weights, arrays, manifest["tp"])
+    for r, arrs in per.items():
+        d = os.path.join(out_dir, f"rank{r}")
+        os.makedirs(d, exist_ok=True)
+        for a, arr in zip(weights["arguments"], arrs):
+            np.save(os.path.join(d, f"arg{a['index']}.npy"), arr)
+
+
 def gather_results(manifest, out_dir: str):
     """Per-rank results, and the global result each rank's piece belongs to."""
     res = []

@@ -11,6 +11,10 @@ writes:
                      at opset 13, which the version converter brings to 18
   heads3.onnx        a GPT-2 block with 3 heads (does not divide by --tp 2)
   ffn100.onnx        a GPT-2 block with FFN width 100 (does not divide by 3)
+  lone_linear.onnx   one MatMul + Relu: no row-parallel partner, so it
+                     stays replicated at any --tp
+  gemm_mlp.onnx      nn.Linear-style Gemm(transB=1) -> Relu -> Gemm(transB=1)
+                     on 2-D tokens, alpha/beta != 1 on the second
 """
 import os
 import sys
@@ -65,6 +69,26 @@ def main(out):
           helper.make_node("Mul", ["p0", "p1"], ["y"], name="mul")],
          [xs], [ys], os.path.join(out, "opset13.onnx"), 13,
          inits=[numpy_helper.from_array(np.array([3, 3], np.int64), "sp")])
+    rng = np.random.default_rng(7)
+    xl = helper.make_tensor_value_info("x", F, [8, 32])
+    yl = helper.make_tensor_value_info("y", F, [8, 64])
+    save([helper.make_node("MatMul", ["x", "w"], ["h"], name="proj"),
+          helper.make_node("Relu", ["h"], ["y"], name="relu")], [xl], [yl],
+         os.path.join(out, "lone_linear.onnx"), 18,
+         inits=[numpy_helper.from_array(rng.standard_normal((32, 64)).astype(np.float32), "w")])
+    xg = helper.make_tensor_value_info("x", F, [16, 32])
+    yg = helper.make_tensor_value_info("y", F, [16, 32])
+    save([helper.make_node("Gemm", ["x", "fc1.weight", "fc1.bias"], ["h"], transB=1, name="fc1"),
+          helper.make_node("Relu", ["h"], ["r"], name="relu"),
+          helper.make_node("Gemm", ["r", "fc2.weight", "fc2.bias"], ["y"], transB=1,
+                           alpha=0.5, beta=2.0, name="fc2")],
+         [xg], [yg], os.path.join(out, "gemm_mlp.onnx"), 18,
+         inits=[numpy_helper.from_array(
+                    (rng.standard_normal((96, 32)) / 6).astype(np.float32), "fc1.weight"),
+                numpy_helper.from_array(rng.standard_normal(96).astype(np.float32), "fc1.bias"),
+                numpy_helper.from_array(
+                    (rng.standard_normal((32, 96)) / 10).astype(np.float32), "fc2.weight"),
+                numpy_helper.from_array(rng.standard_normal(32).astype(np.float32), "fc2.bias")])
     blocks.gpt2(os.path.join(out, "heads3.onnx"), E=48, H=3, FF=96)
     blocks.gpt2(os.path.join(out, "ffn100.onnx"), E=48, H=6, FF=100)
 
