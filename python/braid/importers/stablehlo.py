@@ -1073,8 +1073,10 @@ def import_text(text: str, filename: str = "<stdin>") -> str:
             module = ir.Module.parse(text)
         except Exception as ex:  # noqa: BLE001
             msgs = [f"{filename}:{_short_loc(str(d.location))}: error: {d.message}"
-                    for d in diags] or [f"{filename}: error: {ex}"]
-            raise ImportErrors(msgs) from None
+                    for d in diags]
+            for m in re.finditer(r'"[^"]*":(\d+):(\d+): ([^\n]*)', str(ex)):
+                msgs.append(f"{filename}:{m.group(1)}:{m.group(2)}: error: {m.group(3)}")
+            raise ImportErrors(msgs or [f"{filename}: error: {ex}"]) from None
         finally:
             h.detach()
         imp = Importer(module, filename)
