@@ -1,10 +1,653 @@
 //===- RaiseAttention.cpp - linalg.softmax / braid.attention --------------===//
+//
+// softmax:   m = reduce max(x) [max(m, -inf)]; e = exp(x - broadcast m);
+//            y = e / broadcast(reduce add(e))          -> linalg.softmax
+// attention: s = batch_matmul(q, transpose(k)) [* c | / c] [select(causal,
+//            s, -inf)]; p = softmax(s) [truncf]; o = batch_matmul(p, v)
+//                                                       -> braid.attention
+//
+// See docs/Raising.md.
+//
+//===----------------------------------------------------------------------===//
 
 #include "RaiseUtils.h"
 
 #include "braid/Dialect/Braid/IR/BraidDialect.h"
 
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/IR/Matchers.h"
+#include "llvm/ADT/ScopeExit.h"
+
+using namespace mlir;
+using namespace mlir::braid;
+using namespace mlir::braid::raise;
+
+namespace {
+
+void declineWith(RaiseRemarks *remarks, Operation *op, StringRef what,
+                 const std::string &why) {
+  if (!remarks || why.empty())
+    return;
+  if (StringRef(why).starts_with(what))
+    remarks->decline(op, why);
+  else
+    remarks->decline(op, what + " not raised: " + why);
+}
+
+/// Pushes `v` and the unit reshapes under it; returns what they reshape.
+Value peelInto(Value v, SmallVectorImpl<Value> &chain) {
+  chain.push_back(v);
+  Value peeled = peelUnitReshapes(v);
+  for (Value cur = v; cur != peeled; cur = cur.getDefiningOp()->getOperand(0))
+    if (cur != v)
+      chain.push_back(cur);
+  return peeled;
+}
+
+bool isLowest(std::optional<double> c, Value like) {
+  if (!c)
+    return false;
+  if (*c == -INFINITY)
+    return true;
+  auto element = cast<FloatType>(elementOf(like));
+  return *c == APFloat::getLargest(element.getFloatSemantics(), true)
+                   .convertToDouble();
+}
+
+//===----------------------------------------------------------------------===//
+// Softmax
+//===----------------------------------------------------------------------===//
+
+struct SoftmaxMatch {
+  Value input;
+  int64_t dim;
+};
+
+FailureOr<SoftmaxMatch> matchSoftmax(arith::DivFOp div, std::string &why) {
+  why.clear();
+  Value e = div.getLhs();
+  auto exp = def<math::ExpOp>(e);
+  auto sumBroadcast = def<linalg::BroadcastOp>(div.getRhs());
+  if (!exp || !sumBroadcast)
+    return failure();
+  SmallVector<Value> chain{div.getRhs()};
+  Value sum = peelInto(sumBroadcast.getInput(), chain);
+  FailureOr<Reduction> sumReduce = matchReduction(sum, Combiner::Add, why);
+  if (failed(sumReduce) || sumReduce->input != e) {
+    if (succeeded(sumReduce) || !why.empty())
+      why = why.empty() ? "the denominator sums another value" : why;
+    return failure();
+  }
+  auto sub = def<arith::SubFOp>(exp.getOperand());
+  auto maxBroadcast = sub ? def<linalg::BroadcastOp>(sub.getRhs()) : nullptr;
+  if (!maxBroadcast) {
+    why = "the exponent is not x - broadcast(max x)";
+    return failure();
+  }
+  Value x = sub.getLhs();
+  chain.append({exp.getOperand(), sub.getRhs()});
+  Value max = peelInto(maxBroadcast.getInput(), chain);
+  // jnp.max's -inf initial value, as a separate maximum.
+  if (Operation *op = max.getDefiningOp();
+      isa_and_nonnull<arith::MaximumFOp, arith::MaxNumFOp>(op)) {
+    Value inner;
+    eitherOrder(op->getOperand(0), op->getOperand(1), [&](Value m, Value c) {
+      if (!isLowest(splatValue(c), c))
+        return false;
+      inner = m;
+      return true;
+    });
+    if (inner)
+      max = peelInto(inner, chain);
+  }
+  FailureOr<Reduction> maxReduce = matchReduction(max, Combiner::Max, why);
+  if (failed(maxReduce) || maxReduce->input != x) {
+    why = why.empty() ? "the subtracted value is not the maximum of x" : why;
+    return failure();
+  }
+  int64_t rank = rankOf(x);
+  if (maxReduce->dim != sumReduce->dim) {
+    why = "the maximum and the sum reduce different dims";
+    return failure();
+  }
+  if (maxReduce->dim != rank - 1) {
+    why = "softmax over dim " + std::to_string(maxReduce->dim) +
+          " not raised: braid ops normalise the last dim";
+    return failure();
+  }
+  for (linalg::BroadcastOp broadcast : {sumBroadcast, maxBroadcast})
+    if (broadcast.getDimensions() != ArrayRef<int64_t>{rank - 1} ||
+        rankOf(broadcast.getInput()) + 1 != rank) {
+      why = "a statistic is not broadcast along the last dim";
+      return failure();
+    }
+  chain.append({sum, max});
+  if (!allSingleUse(chain) || !llvm::hasNItems(e.getUses(), 2)) {
+    why = "an intermediate has other users";
+    return failure();
+  }
+  if (!cast<RankedTensorType>(x.getType()).hasStaticShape()) {
+    why = "dynamic shape";
+    return failure();
+  }
+  return SoftmaxMatch{x, rank - 1};
+}
+
+struct RaiseSoftmax : OpRewritePattern<arith::DivFOp> {
+  RaiseSoftmax(MLIRContext *context, RaiseRemarks *remarks)
+      : OpRewritePattern(context), remarks(remarks) {}
+
+  LogicalResult matchAndRewrite(arith::DivFOp div,
+                                PatternRewriter &rewriter) const override {
+    std::string why;
+    FailureOr<SoftmaxMatch> match = matchSoftmax(div, why);
+    if (failed(match)) {
+      declineWith(remarks, div, "softmax", why);
+      return failure();
+    }
+    auto type = cast<RankedTensorType>(div.getType());
+    Value init = tensor::EmptyOp::create(rewriter, div.getLoc(),
+                                         type.getShape(),
+                                         type.getElementType());
+    if (remarks && remarks->explain)
+      div->emitRemark() << "raised to linalg.softmax over dim " << match->dim;
+    rewriter.replaceOpWithNewOp<linalg::SoftmaxOp>(
+        div, TypeRange{type}, match->input, init,
+        static_cast<uint64_t>(match->dim));
+    return success();
+  }
+
+  RaiseRemarks *remarks;
+};
+
+//===----------------------------------------------------------------------===//
+// Causal masks: the mask's integer arithmetic evaluated symbolically as
+// linear forms of the score indices.
+//===----------------------------------------------------------------------===//
+
+/// c + sum coef[d] * index[d] over the dims of the scores.
+struct Lin {
+  SmallVector<int64_t> coef;
+  int64_t c = 0;
+  static Lin constant(int64_t rank, int64_t c) {
+    Lin l;
+    l.coef.assign(rank, 0);
+    l.c = c;
+    return l;
+  }
+  Lin operator+(const Lin &o) const {
+    Lin r = *this;
+    for (auto [a, b] : llvm::zip(r.coef, o.coef))
+      a += b;
+    r.c += o.c;
+    return r;
+  }
+  Lin scaled(int64_t k) const {
+    Lin r = *this;
+    for (int64_t &a : r.coef)
+      a *= k;
+    r.c *= k;
+    return r;
+  }
+  Lin operator-(const Lin &o) const { return *this + o.scaled(-1); }
+  bool isConstant() const {
+    return llvm::all_of(coef, [](int64_t a) { return a == 0; });
+  }
+  bool nonNegative() const {
+    return c >= 0 && llvm::all_of(coef, [](int64_t a) { return a >= 0; });
+  }
+  bool operator==(const Lin &o) const { return coef == o.coef && c == o.c; }
+};
+
+/// An integer (`lin`) or a predicate `lin >= 0`.
+struct Sym {
+  bool isPred;
+  Lin lin;
+};
+
+struct MaskEvaluator {
+  int64_t rank;
+  int depth = 0;
+
+  std::optional<Sym> scalarConstant(Attribute attr) {
+    if (auto i = dyn_cast<IntegerAttr>(attr)) {
+      if (i.getType().isInteger(1))
+        return Sym{true, Lin::constant(rank, i.getValue().isZero() ? -1 : 0)};
+      return Sym{false, Lin::constant(rank, i.getValue().getSExtValue())};
+    }
+    if (auto dense = dyn_cast<DenseIntElementsAttr>(attr); dense && dense.isSplat())
+      return scalarConstant(dense.getSplatValue<IntegerAttr>());
+    return std::nullopt;
+  }
+
+  /// Element-wise integer ops shared by tensors and generic bodies.
+  template <typename Eval>
+  std::optional<Sym> elementwise(Operation *op, Eval eval) {
+    auto both = [&]() -> std::optional<std::pair<Sym, Sym>> {
+      std::optional<Sym> a = eval(op->getOperand(0));
+      std::optional<Sym> b = a ? eval(op->getOperand(1)) : std::nullopt;
+      if (!b)
+        return std::nullopt;
+      return std::pair(*a, *b);
+    };
+    if (isa<arith::IndexCastOp, arith::IndexCastUIOp, arith::ExtSIOp,
+            arith::ExtUIOp>(op))
+      return eval(op->getOperand(0));
+    if (isa<arith::AddIOp, arith::SubIOp, arith::MulIOp>(op)) {
+      auto ab = both();
+      if (!ab || ab->first.isPred || ab->second.isPred)
+        return std::nullopt;
+      if (isa<arith::AddIOp>(op))
+        return Sym{false, ab->first.lin + ab->second.lin};
+      if (isa<arith::SubIOp>(op))
+        return Sym{false, ab->first.lin - ab->second.lin};
+      if (ab->first.lin.isConstant())
+        return Sym{false, ab->second.lin.scaled(ab->first.lin.c)};
+      if (ab->second.lin.isConstant())
+        return Sym{false, ab->first.lin.scaled(ab->second.lin.c)};
+      return std::nullopt;
+    }
+    if (auto cmp = dyn_cast<arith::CmpIOp>(op)) {
+      auto ab = both();
+      if (!ab || ab->first.isPred || ab->second.isPred)
+        return std::nullopt;
+      const Lin &a = ab->first.lin, &b = ab->second.lin;
+      bool unsignedOk = a.nonNegative() && b.nonNegative();
+      Lin one = Lin::constant(rank, 1);
+      switch (cmp.getPredicate()) {
+      case arith::CmpIPredicate::uge:
+        if (!unsignedOk) return std::nullopt;
+        [[fallthrough]];
+      case arith::CmpIPredicate::sge:
+        return Sym{true, a - b};
+      case arith::CmpIPredicate::ugt:
+        if (!unsignedOk) return std::nullopt;
+        [[fallthrough]];
+      case arith::CmpIPredicate::sgt:
+        return Sym{true, a - b - one};
+      case arith::CmpIPredicate::ule:
+        if (!unsignedOk) return std::nullopt;
+        [[fallthrough]];
+      case arith::CmpIPredicate::sle:
+        return Sym{true, b - a};
+      case arith::CmpIPredicate::ult:
+        if (!unsignedOk) return std::nullopt;
+        [[fallthrough]];
+      case arith::CmpIPredicate::slt:
+        return Sym{true, b - a - one};
+      default:
+        return std::nullopt;
+      }
+    }
+    if (isa<arith::XOrIOp>(op)) {
+      // p xor true = not p: !(f >= 0) is (-f - 1 >= 0).
+      auto ab = both();
+      if (!ab || !ab->first.isPred || !ab->second.isPred)
+        return std::nullopt;
+      for (auto [p, t] : {std::pair(ab->first, ab->second),
+                          std::pair(ab->second, ab->first)})
+        if (t.lin.isConstant() && t.lin.c >= 0)
+          return Sym{true, p.lin.scaled(-1) - Lin::constant(rank, 1)};
+      return std::nullopt;
+    }
+    return std::nullopt;
+  }
+
+  std::optional<Lin> affine(AffineExpr expr, ArrayRef<Lin> dims) {
+    if (auto d = dyn_cast<AffineDimExpr>(expr))
+      return dims[d.getPosition()];
+    if (auto c = dyn_cast<AffineConstantExpr>(expr))
+      return Lin::constant(rank, c.getValue());
+    if (auto bin = dyn_cast<AffineBinaryOpExpr>(expr)) {
+      std::optional<Lin> l = affine(bin.getLHS(), dims),
+                         r = affine(bin.getRHS(), dims);
+      if (!l || !r)
+        return std::nullopt;
+      if (expr.getKind() == AffineExprKind::Add)
+        return *l + *r;
+      if (expr.getKind() == AffineExprKind::Mul) {
+        if (r->isConstant())
+          return l->scaled(r->c);
+        if (l->isConstant())
+          return r->scaled(l->c);
+      }
+    }
+    return std::nullopt;
+  }
+
+  /// The element of tensor `v` at the index whose dims are `idx`.
+  std::optional<Sym> eval(Value v, ArrayRef<Lin> idx) {
+    if (++depth > 64)
+      return std::nullopt;
+    llvm::scope_exit guard([&] { --depth; });
+    Operation *op = v.getDefiningOp();
+    if (!op)
+      return std::nullopt;
+    Attribute attr;
+    if (matchPattern(v, m_Constant(&attr)))
+      return scalarConstant(attr);
+    if (auto fill = dyn_cast<linalg::FillOp>(op)) {
+      if (!matchPattern(fill.getInputs()[0], m_Constant(&attr)))
+        return std::nullopt;
+      return scalarConstant(attr);
+    }
+    if (auto broadcast = dyn_cast<linalg::BroadcastOp>(op)) {
+      SmallVector<Lin> inner;
+      for (auto [d, l] : llvm::enumerate(idx))
+        if (!llvm::is_contained(broadcast.getDimensions(), int64_t(d)))
+          inner.push_back(l);
+      return eval(broadcast.getInput(), inner);
+    }
+    if (auto transpose = dyn_cast<linalg::TransposeOp>(op)) {
+      SmallVector<Lin> inner(idx.size());
+      for (auto [k, p] : llvm::enumerate(transpose.getPermutation()))
+        inner[p] = idx[k];
+      return eval(transpose.getInput(), inner);
+    }
+    if (isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(op)) {
+      auto src = cast<RankedTensorType>(op->getOperand(0).getType());
+      auto dst = cast<RankedTensorType>(v.getType());
+      if (!sameUpToUnitDims(src, dst))
+        return std::nullopt;
+      SmallVector<Lin> nonUnit;
+      for (auto [d, l] : llvm::enumerate(idx))
+        if (dst.getDimSize(d) != 1)
+          nonUnit.push_back(l);
+      SmallVector<Lin> inner;
+      size_t next = 0;
+      for (int64_t size : src.getShape())
+        inner.push_back(size == 1 ? Lin::constant(rank, 0) : nonUnit[next++]);
+      return eval(op->getOperand(0), inner);
+    }
+    if (auto generic = dyn_cast<linalg::GenericOp>(op))
+      return evalGeneric(generic, idx);
+    return elementwise(op, [&](Value operand) { return eval(operand, idx); });
+  }
+
+  std::optional<Sym> evalGeneric(linalg::GenericOp generic,
+                                 ArrayRef<Lin> idx) {
+    if (generic.getNumDpsInits() != 1 || generic.getNumResults() != 1 ||
+        generic.getNumReductionLoops() != 0)
+      return std::nullopt;
+    AffineMap outMap = generic.getIndexingMapsArray().back();
+    if (!outMap.isPermutation())
+      return std::nullopt;
+    SmallVector<Lin> loops(outMap.getNumDims(), Lin::constant(rank, 0));
+    for (auto [k, expr] : llvm::enumerate(outMap.getResults()))
+      loops[cast<AffineDimExpr>(expr).getPosition()] = idx[k];
+    Block &body = generic.getRegion().front();
+    std::function<std::optional<Sym>(Value)> scalar =
+        [&](Value s) -> std::optional<Sym> {
+      if (auto arg = dyn_cast<BlockArgument>(s)) {
+        if (arg.getOwner() != &body ||
+            arg.getArgNumber() >= generic.getNumDpsInputs())
+          return std::nullopt;
+        OpOperand *input = generic.getDpsInputOperand(arg.getArgNumber());
+        AffineMap map = generic.getMatchingIndexingMap(input);
+        if (!isa<RankedTensorType>(input->get().getType()))
+          return std::nullopt;
+        SmallVector<Lin> inner;
+        for (AffineExpr expr : map.getResults()) {
+          std::optional<Lin> l = affine(expr, loops);
+          if (!l)
+            return std::nullopt;
+          inner.push_back(*l);
+        }
+        return eval(input->get(), inner);
+      }
+      Operation *op = s.getDefiningOp();
+      if (!op || op->getBlock() != &body)
+        return std::nullopt;
+      if (auto index = dyn_cast<linalg::IndexOp>(op))
+        return Sym{false, loops[index.getDim()]};
+      Attribute attr;
+      if (matchPattern(s, m_Constant(&attr)))
+        return scalarConstant(attr);
+      return elementwise(op, scalar);
+    };
+    return scalar(body.getTerminator()->getOperand(0));
+  }
+};
+
+/// Whether `mask` (an i1 tensor shaped like the scores) is true exactly
+/// where key j <= query i + (Skv - Sq), or exactly where it is false when
+/// `negated`.
+bool isCausalMask(Value mask, bool negated) {
+  auto type = cast<RankedTensorType>(mask.getType());
+  int64_t rank = type.getRank();
+  if (rank < 2 || !type.hasStaticShape())
+    return false;
+  MaskEvaluator evaluator{rank};
+  SmallVector<Lin> idx;
+  for (int64_t d = 0; d < rank; ++d) {
+    Lin l = Lin::constant(rank, 0);
+    l.coef[d] = 1;
+    idx.push_back(l);
+  }
+  std::optional<Sym> sym = evaluator.eval(mask, idx);
+  if (!sym || !sym->isPred)
+    return false;
+  Lin f = negated ? sym->lin.scaled(-1) - Lin::constant(rank, 1) : sym->lin;
+  Lin causal = idx[rank - 2] - idx[rank - 1] +
+               Lin::constant(rank, type.getDimSize(rank - 1) -
+                                       type.getDimSize(rank - 2));
+  return f == causal;
+}
+
+//===----------------------------------------------------------------------===//
+// Attention
+//===----------------------------------------------------------------------===//
+
+/// A 3-D operand [B*H, S, D] of the batch matmuls, traced back to the 4-D
+/// tensor it collapses ([B, H, S, D]) or, for grouped KV heads, to the
+/// [B, Hkv, S, D] tensor broadcast to [B, Hkv, G, S, D] first.
+struct Heads {
+  Value source; // 4-D, or the 3-D value itself when `flat`
+  int64_t groups = 1;
+  bool flat = false;
+};
+
+Heads traceHeads(Value v) {
+  auto collapse = def<tensor::CollapseShapeOp>(v);
+  if (collapse) {
+    SmallVector<ReassociationIndices> re = collapse.getReassociationIndices();
+    Value src = collapse.getSrc();
+    if (rankOf(src) == 4 && re.size() == 3 && re[0] == ReassociationIndices{0, 1})
+      return Heads{src, 1, false};
+    if (rankOf(src) == 5 && re.size() == 3 &&
+        re[0] == ReassociationIndices{0, 1, 2}) {
+      auto broadcast = def<linalg::BroadcastOp>(src);
+      if (broadcast && broadcast.getDimensions() == ArrayRef<int64_t>{2})
+        return Heads{broadcast.getInput(),
+                     cast<ShapedType>(src.getType()).getDimSize(2), false};
+    }
+  }
+  return Heads{v, 1, true};
+}
+
+bool isZeroInit(linalg::LinalgOp op) {
+  return isSplat(op.getDpsInits()[0], 0.0);
+}
+
+bool isPlainBatchMatmul(linalg::BatchMatmulOp op) {
+  return op && !op.hasUserDefinedMaps() && op.hasPureTensorSemantics() &&
+         isZeroInit(op) &&
+         cast<RankedTensorType>(op.getResult(0).getType()).hasStaticShape();
+}
+
+struct RaiseAttention : OpRewritePattern<linalg::BatchMatmulOp> {
+  RaiseAttention(MLIRContext *context, RaiseRemarks *remarks)
+      : OpRewritePattern(context), remarks(remarks) {}
+
+  LogicalResult fail(Operation *op, const std::string &why) const {
+    declineWith(remarks, op, "attention", why);
+    return failure();
+  }
+
+  LogicalResult matchAndRewrite(linalg::BatchMatmulOp pv,
+                                PatternRewriter &rewriter) const override {
+    if (!isPlainBatchMatmul(pv))
+      return failure();
+    Value p = pv.getDpsInputs()[0], v3 = pv.getDpsInputs()[1];
+    SmallVector<Value> chain{p};
+    if (auto trunc = def<arith::TruncFOp>(p))
+      p = trunc.getIn(), chain.push_back(p);
+    auto softmax = def<linalg::SoftmaxOp>(p);
+    if (!softmax)
+      return failure();
+    if (softmax.getDimension() != 2)
+      return fail(pv, "the softmax is not over the keys (dim 2)");
+
+    // Peel scale and mask off the scores.
+    Value s = softmax.getInput();
+    double scale = 1.0;
+    bool causal = false;
+    for (int step = 0; step < 4; ++step) {
+      if (auto mul = def<arith::MulFOp>(s)) {
+        Value next;
+        eitherOrder(mul.getLhs(), mul.getRhs(), [&](Value a, Value c) {
+          std::optional<double> k = splatValue(c);
+          if (!k)
+            return false;
+          scale *= *k, next = a;
+          return true;
+        });
+        if (!next)
+          break;
+        chain.push_back(s), s = next;
+        continue;
+      }
+      if (auto div = def<arith::DivFOp>(s)) {
+        std::optional<double> k = splatValue(div.getRhs());
+        if (!k)
+          break;
+        scale /= *k;
+        chain.push_back(s), s = div.getLhs();
+        continue;
+      }
+      if (auto select = def<arith::SelectOp>(s)) {
+        if (causal || !isa<RankedTensorType>(select.getCondition().getType()))
+          return fail(pv, "the scores are selected more than once");
+        bool keepWhenTrue = isLowest(splatValue(select.getFalseValue()), s);
+        bool keepWhenFalse = isLowest(splatValue(select.getTrueValue()), s);
+        if (!keepWhenTrue && !keepWhenFalse)
+          return fail(pv, "the scores are masked with a value other than "
+                          "-inf or the lowest finite value");
+        if (!isCausalMask(select.getCondition(), /*negated=*/keepWhenFalse))
+          return fail(pv, "the mask is not provably causal (key j <= query "
+                          "i + Skv - Sq)");
+        causal = true;
+        chain.push_back(s);
+        s = keepWhenTrue ? select.getTrueValue() : select.getFalseValue();
+        continue;
+      }
+      break;
+    }
+    auto qk = def<linalg::BatchMatmulOp>(s);
+    if (!isPlainBatchMatmul(qk))
+      return fail(pv, "the scores are not a zero-initialised batch_matmul");
+    chain.push_back(s);
+    auto transpose = def<linalg::TransposeOp>(qk.getDpsInputs()[1]);
+    if (!transpose ||
+        transpose.getPermutation() != ArrayRef<int64_t>{0, 2, 1})
+      return fail(pv, "the keys are not transposed by linalg.transpose "
+                      "[0, 2, 1]");
+    chain.push_back(qk.getDpsInputs()[1]);
+    if (!allSingleUse(chain))
+      return fail(pv, "an intermediate (scores, probabilities) has other "
+                      "users");
+    if (!(scale > 0.0) || std::isinf(scale))
+      return fail(pv, "the scale is not positive");
+
+    Heads q = traceHeads(qk.getDpsInputs()[0]);
+    Heads k = traceHeads(transpose.getInput());
+    Heads v = traceHeads(v3);
+    if (q.groups != 1 || q.flat != k.flat || q.flat != v.flat ||
+        k.groups != v.groups)
+      return fail(pv, "query, key and value heads are not laid out alike");
+    auto qType = cast<RankedTensorType>(q.source.getType());
+    auto kType = cast<RankedTensorType>(k.source.getType());
+    auto vType = cast<RankedTensorType>(v.source.getType());
+    if (!qType.hasStaticShape() || !kType.hasStaticShape() ||
+        !vType.hasStaticShape())
+      return fail(pv, "dynamic shape");
+    if (!q.flat && (kType.getDimSize(1) * k.groups != qType.getDimSize(1) ||
+                    kType.getDimSize(0) != qType.getDimSize(0) ||
+                    vType.getDimSize(1) != kType.getDimSize(1)))
+      return fail(pv, "key/value heads do not divide the query heads");
+    Type element = qType.getElementType();
+    if (kType.getElementType() != element || vType.getElementType() != element)
+      return fail(pv, "query, key and value have different element types");
+
+    // The result: the batch matmul, or a truncf of it to the inputs' type.
+    Operation *root = pv;
+    if (pv->hasOneUse())
+      if (auto trunc = dyn_cast<arith::TruncFOp>(*pv->getUsers().begin());
+          trunc && elementOf(trunc.getResult()) == element)
+        root = trunc;
+    auto rootType = cast<RankedTensorType>(root->getResult(0).getType());
+    Type resultElement = rootType.getElementType();
+    if (resultElement != element &&
+        cast<FloatType>(resultElement).getWidth() <
+            cast<FloatType>(element).getWidth())
+      return fail(pv, "the result is narrower than the inputs");
+
+    rewriter.setInsertionPoint(root);
+    Location loc = root->getLoc();
+    auto as4d = [&](Value x) -> Value {
+      if (rankOf(x) == 4)
+        return x;
+      auto t = cast<RankedTensorType>(x.getType());
+      return tensor::ExpandShapeOp::create(
+          rewriter, loc,
+          RankedTensorType::get(
+              {t.getDimSize(0), 1, t.getDimSize(1), t.getDimSize(2)},
+              t.getElementType()),
+          x, SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}});
+    };
+    auto widen = [&](Value x) -> Value {
+      if (resultElement == element)
+        return x;
+      return arith::ExtFOp::create(
+          rewriter, loc,
+          cast<RankedTensorType>(x.getType()).clone(resultElement), x);
+    };
+    Value query = widen(as4d(q.source)), key = widen(as4d(k.source)),
+          value = widen(as4d(v.source));
+    auto q4 = cast<RankedTensorType>(query.getType());
+    auto v4 = cast<RankedTensorType>(value.getType());
+    auto outType = RankedTensorType::get(
+        {q4.getDimSize(0), q4.getDimSize(1), q4.getDimSize(2),
+         v4.getDimSize(3)},
+        resultElement);
+    Value out = AttentionOp::create(
+        rewriter, loc, outType, query, key, value,
+        causal ? rewriter.getUnitAttr() : UnitAttr(),
+        rewriter.getF32FloatAttr(static_cast<float>(scale)));
+    Value flat = tensor::CollapseShapeOp::create(
+        rewriter, loc, rootType, out,
+        SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}});
+    if (remarks && remarks->explain)
+      root->emitRemark() << "raised to braid.attention (" << q4.getDimSize(1)
+                         << " query heads, "
+                         << cast<ShapedType>(key.getType()).getDimSize(1)
+                         << " key/value heads, scale " << scale
+                         << (causal ? ", causal" : "") << ")";
+    rewriter.replaceOp(root, flat);
+    return success();
+  }
+
+  RaiseRemarks *remarks;
+};
+
+} // namespace
+
 void mlir::braid::populateRaiseSoftmaxPatterns(RewritePatternSet &patterns,
-                                               RaiseRemarks *remarks) {}
+                                               RaiseRemarks *remarks) {
+  patterns.add<RaiseSoftmax>(patterns.getContext(), remarks);
+}
+
 void mlir::braid::populateRaiseAttentionPatterns(RewritePatternSet &patterns,
-                                                 RaiseRemarks *remarks) {}
+                                                 RaiseRemarks *remarks) {
+  patterns.add<RaiseAttention>(patterns.getContext(), remarks);
+}
