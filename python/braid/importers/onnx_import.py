@@ -45,6 +45,12 @@ SUPPORTED = {
 }
 
 
+# Ops that take a blocked split (fused QKV) as is.
+BLOCK_OK = {"Add", "Sub", "Mul", "Div", "Pow", "Where", "Equal", "Less", "Greater",
+            "Cast", "Identity", "Neg", "Sqrt", "Exp", "Tanh", "Erf", "Sigmoid",
+            "Relu", "Gelu", "Reciprocal", "Split"}
+
+
 class ImportError_(Exception):
     pass
 
@@ -62,13 +68,37 @@ class Val:
         self.et = et
         self.ssa = ssa
         self.const = const
-        self.state = state          # None | ('S', dim) | ('P',)
+        # None | ('S', dim) | ('S', dim, blocks) | ('P',). With blocks k the
+        # split dim is k equal blocks (a fused QKV projection) and a rank
+        # holds its chunk of every block, concatenated.
+        self.state = state
         self.origins = frozenset(origins)
         self.weight = weight
 
     @property
     def split(self):
         return self.state[1] if self.state and self.state[0] == "S" else None
+
+    @property
+    def blocks(self):
+        return self.state[2] if self.state and len(self.state) > 2 else 1
+
+
+def split_state(d, blocks=1):
+    return ("S", d) if blocks == 1 else ("S", d, blocks)
+
+
+def slice_blocks(arr, axis, parts, blocks, r):
+    """Rank r's piece of arr split along axis into parts, blockwise."""
+    n = arr.shape[axis]
+    bsz = n // blocks
+    c = bsz // parts
+    pieces = []
+    for b in range(blocks):
+        sl = [slice(None)] * arr.ndim
+        sl[axis] = slice(b * bsz + r * c, b * bsz + (r + 1) * c)
+        pieces.append(arr[tuple(sl)])
+    return np.ascontiguousarray(np.concatenate(pieces, axis=axis))
 
 
 def elem_of(onnx_type: int) -> str:
@@ -165,7 +195,46 @@ class Importer:
             raise ImportError_("\n".join(f"{where}: error: {e}" for e in errs))
 
     # ------------------------------------------------------------------ driver
+    def find_fused_blocks(self):
+        """Weights of projections whose output is Split into k equal parts
+        along the last dim (fused QKV, fused gate/up): weight -> k."""
+        producers = {o: n for n in self.graph.node for o in n.output}
+        ranks = {}
+        for vi in list(self.graph.value_info) + list(self.graph.input) + list(self.graph.output):
+            if vi.type.HasField("tensor_type") and vi.type.tensor_type.HasField("shape"):
+                ranks[vi.name] = len(vi.type.tensor_type.shape.dim)
+        out = {}
+        for n in self.graph.node:
+            if n.op_type != "Split" or n.input[0] not in ranks:
+                continue
+            rank = ranks[n.input[0]]
+            axis = next((helper.get_attribute_value(a) for a in n.attribute
+                         if a.name == "axis"), 0) % rank
+            k = len(n.output)
+            sizes = None
+            if len(n.input) > 1 and n.input[1] in self.inits:
+                sizes = self.inits[n.input[1]].tolist()
+            sizes = sizes or next((list(helper.get_attribute_value(a)) for a in n.attribute
+                                   if a.name == "split"), None)
+            if axis != rank - 1 or k < 2 or (sizes and len(set(sizes)) != 1):
+                continue
+            t = n.input[0]
+            while t in producers:
+                p = producers[t]
+                if p.op_type in ("MatMul", "Gemm"):
+                    if len(p.input) > 1 and p.input[1] in self.inits:
+                        out[p.input[1]] = k
+                    break
+                if p.op_type == "Add":
+                    t = next((i for i in p.input if i not in self.inits), None)
+                elif p.op_type in ("Identity", "Cast"):
+                    t = p.input[0]
+                else:
+                    break
+        return out
+
     def precheck(self):
+        self.fused_blocks = self.find_fused_blocks()
         errors = []
         for i, node in enumerate(self.graph.node):
             if node.domain not in ("", "ai.onnx"):
@@ -332,24 +401,26 @@ class Importer:
     def token_dim(self, v):
         return len(v.shape) - 2 if is_float(v.et) else len(v.shape) - 1
 
-    def weight_ssa(self, v: Val, axis=None) -> str:
+    def weight_ssa(self, v: Val, axis=None, blocks=1) -> str:
         """The per-rank argument of a weight initializer, split along axis."""
-        key = (v.weight, axis)
+        key = (v.weight, axis, blocks)
         if key in self.weight_args:
             return self.weight_args[key]
         arr = self.inits[v.weight]
         shape = list(arr.shape)
         if axis is not None:
-            if shape[axis] % self.tp:
+            if shape[axis] % (self.tp * blocks):
                 raise NodeError(f"weight '{v.weight}' dim {axis} ({shape[axis]}) does "
-                                f"not divide by --tp {self.tp}")
-        lv = Val(shape, v.et, state=None if axis is None else ("S", axis))
+                                f"not divide by --tp {self.tp}"
+                                + (f" x {blocks} blocks" if blocks > 1 else ""))
+        lv = Val(shape, v.et, state=None if axis is None else split_state(axis, blocks))
         ssa = f"%arg{len(self.args)}"
         self.args.append((ssa, lv, {
             "index": len(self.args), "name": v.weight, "kind": "weight",
             "dtype": self.np_name(v.et), "shape": shape,
             "local_shape": list(self.local(lv)),
-            "split": None if axis is None else {"axis": axis, "parts": self.tp}}))
+            "split": None if axis is None else dict(
+                {"axis": axis, "parts": self.tp}, **({"blocks": blocks} if blocks > 1 else {}))}))
         self.weight_args[key] = ssa
         return ssa
 
@@ -408,14 +479,49 @@ class Importer:
         d = v.split
         r = self.e.emit(f"braid.all_gather {self.ssa(v)} on @tp axes = [0] dim = {d} : "
                         f"{ttype(self.local(v), v.et)} -> {ttype(v.shape, v.et)}")
+        k = v.blocks
+        if k > 1:
+            # rank-major (rank, block, chunk) -> block-major (block, rank, chunk)
+            c = v.shape[d] // (k * self.tp)
+            pre, post = v.shape[:d], v.shape[d + 1:]
+            five = pre + (self.tp, k, c) + post
+            t = self.e.reshape(r, v.shape, five, v.et)
+            perm = list(range(len(five)))
+            perm[d], perm[d + 1] = perm[d + 1], perm[d]
+            t = self.e.transpose(t, five, perm, v.et)
+            r = self.e.reshape(t, [five[p] for p in perm], v.shape, v.et)
         return Val(v.shape, v.et, ssa=r)
 
-    def local_slice(self, v: Val, dim: int) -> str:
+    def unblock(self, v):
+        return self.to_R(v) if v is not None and v.blocks > 1 else v
+
+    def local_slice(self, v: Val, dim: int, blocks: int = 1) -> str:
         """This rank's chunk of a replicated value along dim (ssa)."""
         assert v.state is None
         if v.weight is not None:
-            return self.weight_ssa(v, dim)
+            return self.weight_ssa(v, dim, blocks)
+        if blocks > 1:
+            return self.memo(("slice", dim, blocks), v,
+                             lambda: self._local_slice_blocks(v, dim, blocks))
         return self.memo(("slice", dim), v, lambda: self._local_slice(v, dim))
+
+    def _local_slice_blocks(self, v: Val, dim: int, k: int) -> str:
+        bsz = v.shape[dim] // k
+        parts, shapes = [], []
+        for b in range(k):
+            st = [0] * len(v.shape)
+            st[dim] = b * bsz
+            sz = list(v.shape)
+            sz[dim] = bsz
+            blk = Val(sz, v.et, ssa=self.e.extract_slice(self.ssa(v), v.shape, st, sz,
+                                                          [1] * len(sz), v.et))
+            parts.append(self._local_slice(blk, dim))
+            ls = list(sz)
+            ls[dim] //= self.tp
+            shapes.append(ls)
+        out = list(v.shape)
+        out[dim] //= self.tp
+        return self.e.concat(parts, shapes, dim, v.et, out)
 
     def _local_slice(self, v: Val, dim: int) -> str:
         n = v.shape[dim]
@@ -438,14 +544,15 @@ class Importer:
         out_rank = len(out_shape)
         vals = [self.no_partial(v) for v in vals]
         out_dim = None
+        out_blocks = 1
         origins = set()
         fixed = []
         for v in vals:
             if v.split is not None:
                 D = v.split + out_rank - len(v.shape)
                 if out_dim is None:
-                    out_dim = D
-                elif D != out_dim:
+                    out_dim, out_blocks = D, v.blocks
+                elif D != out_dim or v.blocks != out_blocks:
                     v = self.to_R(v)
             fixed.append(v)
         vals = fixed
@@ -461,13 +568,13 @@ class Importer:
             else:
                 d = None if out_dim is None else out_dim - off
                 if d is not None and d >= 0 and v.shape[d] != 1:
-                    x = self.local_slice(v, d)
+                    x = self.local_slice(v, d, out_blocks)
                     ls = list(v.shape)
                     ls[d] //= self.tp
                 else:
                     x, ls = self.ssa(v), v.shape
             ssas.append(self.e.broadcast(x, ls, local_out, v.et))
-        state = None if out_dim is None else ("S", out_dim)
+        state = None if out_dim is None else split_state(out_dim, out_blocks)
         return ssas, tuple(local_out), state, frozenset(origins)
 
     # ------------------------------------------------------------- helpers
@@ -522,6 +629,8 @@ class Importer:
         folded = self.try_fold(node, ins)
         if folded is not None:
             return folded
+        if op not in BLOCK_OK:
+            ins = [self.unblock(v) for v in ins]
         for v in ins:
             if v is not None and v.et == "?":
                 raise NodeError("operand element type is not supported")
@@ -877,6 +986,23 @@ class Importer:
             num = self.attr(node, "num_outputs", n)
             size = -(-x.shape[axis] // num)
             split = [min(size, x.shape[axis] - i * size) for i in range(num)]
+        xv = self.no_partial(x) if x.const is None else x
+        if xv.split == axis and xv.blocks == len(split) and len(set(split)) == 1:
+            # a fused projection's blocks: each rank takes its part of each
+            c = xv.shape[axis] // len(split) // self.tp
+            outs = []
+            for b in range(len(split)):
+                st = [0] * rank
+                st[axis] = b * c
+                lx = self.local(xv)
+                sz = list(lx)
+                sz[axis] = c
+                r = self.e.extract_slice(self.ssa(xv), lx, st, sz, [1] * rank, xv.et)
+                gs = list(xv.shape)
+                gs[axis] = split[b]
+                outs.append(Val(gs, xv.et, ssa=r, state=("S", axis), origins=xv.origins))
+            return outs
+        x = self.unblock(xv)
         outs, off = [], 0
         for s in split:
             starts = [0] * rank
@@ -1174,13 +1300,15 @@ class Importer:
         out = x.shape[:-1] + (N,)
         n_axis, k_axis = (0, 1) if trans_b else (1, 0)
         if mode == "column":
-            if N % self.tp:
+            k = self.fused_blocks.get(w.weight, 1)
+            if N % (self.tp * k):
                 raise NodeError(f"column-parallel weight '{w.weight}': {N} output "
-                                f"features do not divide by --tp {self.tp}")
+                                f"features do not divide by --tp {self.tp}"
+                                + (f" x {k} fused blocks" if k > 1 else ""))
             x = self.to_R(x)
-            ws = self.weight_ssa(w, n_axis)
+            ws = self.weight_ssa(w, n_axis, k)
             xs, lx = self.ssa(x), x.shape
-            state, origins = ("S", len(out) - 1), frozenset([w.weight])
+            state, origins = split_state(len(out) - 1, k), frozenset([w.weight])
         elif mode == "row":
             if K % self.tp:
                 raise NodeError(f"row-parallel weight '{w.weight}': {K} input "
@@ -1363,11 +1491,9 @@ def rank_slices(manifest, arrays: dict, tp: int):
             if a["split"] is None:
                 out[r].append(arr)
             else:
-                ax, p = a["split"]["axis"], a["split"]["parts"]
-                n = arr.shape[ax] // p
-                sl = [slice(None)] * arr.ndim
-                sl[ax] = slice(r * n, (r + 1) * n)
-                out[r].append(np.ascontiguousarray(arr[tuple(sl)]))
+                sp = a["split"]
+                out[r].append(slice_blocks(arr, sp["axis"], sp["parts"],
+                                           sp.get("blocks", 1), r))
     return out
 
 

@@ -42,8 +42,9 @@ class G:
         return name
 
 
-def attention(g, x, B, S, E, H, Hkv, D, bias, rope=None, prefix="attn"):
-    """x [B,S,E] -> [B,S,E] (before the out projection's residual)."""
+def attention(g, x, B, S, E, H, Hkv, D, bias, rope=None, prefix="attn", fused=False):
+    """x [B,S,E] -> [B,S,E] (before the out projection's residual). fused:
+    one c_attn projection to 3E split into Q, K, V (as HF GPT-2 exports)."""
     def proj(nm, n_out):
         y = g.op("MatMul", [x, g.weight(f"{prefix}.{nm}.weight", (E, n_out))],
                  name=f"{prefix}/{nm}/MatMul")
@@ -51,7 +52,12 @@ def attention(g, x, B, S, E, H, Hkv, D, bias, rope=None, prefix="attn"):
             y = g.op("Add", [y, g.weight(f"{prefix}.{nm}.bias", (n_out,), 0.1)],
                      name=f"{prefix}/{nm}/Add")
         return y
-    q, k, v = proj("q_proj", H * D), proj("k_proj", Hkv * D), proj("v_proj", Hkv * D)
+    if fused:
+        qkv = proj("c_attn", 3 * H * D)
+        q, k, v = g.op("Split", [qkv, g.const(np.array([H * D] * 3, np.int64))], n_out=3,
+                       axis=-1, name=f"{prefix}/split_qkv")
+    else:
+        q, k, v = proj("q_proj", H * D), proj("k_proj", Hkv * D), proj("v_proj", Hkv * D)
     # the head split shape computed from Shape(x), as exporters write it
     shp = g.op("Shape", [x])
     b_s = g.op("Slice", [shp, g.const(np.array([0], np.int64)),
@@ -103,7 +109,7 @@ def attention(g, x, B, S, E, H, Hkv, D, bias, rope=None, prefix="attn"):
     return o
 
 
-def gpt2(path, E=64, H=4, FF=256):
+def gpt2(path, E=64, H=4, FF=256, fused=False):
     B, S = 2, 16
     D = E // H
     g = G(1)
@@ -111,7 +117,7 @@ def gpt2(path, E=64, H=4, FF=256):
     ln1 = g.op("LayerNormalization", [x, g.weight("ln1.weight", (E,), 0.2),
                                       g.weight("ln1.bias", (E,), 0.1)],
                axis=-1, epsilon=1e-5, name="ln_1")
-    a = attention(g, ln1, B, S, E, H, H, D, bias=True)
+    a = attention(g, ln1, B, S, E, H, H, D, bias=True, fused=fused)
     h = g.op("Add", [x, a], name="residual_1")
     ln2 = g.op("LayerNormalization", [h, g.weight("ln2.weight", (E,), 0.2),
                                       g.weight("ln2.bias", (E,), 0.1)],
@@ -123,7 +129,7 @@ def gpt2(path, E=64, H=4, FF=256):
     f = g.op("Add", [f, g.weight("mlp.c_proj.bias", (E,), 0.1)], name="mlp/c_proj/Add")
     y = g.op("Add", [h, f], name="residual_2")
     graph = helper.make_graph(
-        g.nodes, "gpt2_block", [helper.make_tensor_value_info("x", F, [B, S, E])],
+        g.nodes, "gpt2_fused_block" if fused else "gpt2_block", [helper.make_tensor_value_info("x", F, [B, S, E])],
         [helper.make_tensor_value_info(y, F, [B, S, E])], initializer=g.inits)
     save(graph, path, 20)
 
@@ -191,4 +197,5 @@ def feeds(name, model_path, seed=3):
 
 
 if __name__ == "__main__":
-    {"gpt2": gpt2, "llama": llama}[sys.argv[1]](sys.argv[2])
+    {"gpt2": gpt2, "llama": llama,
+     "gpt2fused": lambda p: gpt2(p, fused=True)}[sys.argv[1]](sys.argv[2])

@@ -15,6 +15,10 @@ writes:
                      stays replicated at any --tp
   gemm_mlp.onnx      nn.Linear-style Gemm(transB=1) -> Relu -> Gemm(transB=1)
                      on 2-D tokens, alpha/beta != 1 on the second
+  fused_gather.onnx  a fused [32, 3x16] projection split into q, k, v whose
+                     output also feeds an op that needs it whole (Softmax over
+                     tokens): forced column-parallel by a plan, the blocked
+                     layout is gathered and reordered for it
 """
 import os
 import sys
@@ -89,6 +93,15 @@ def main(out):
                 numpy_helper.from_array(
                     (rng.standard_normal((32, 96)) / 10).astype(np.float32), "fc2.weight"),
                 numpy_helper.from_array(rng.standard_normal(32).astype(np.float32), "fc2.bias")])
+    xf = helper.make_tensor_value_info("x", F, [8, 32])
+    yf = [helper.make_tensor_value_info(n, F, [8, 16]) for n in ("q", "k", "v")]
+    yf.append(helper.make_tensor_value_info("s", F, [8, 48]))
+    save([helper.make_node("MatMul", ["x", "w"], ["h"], name="qkv"),
+          helper.make_node("Split", ["h", "sizes"], ["q", "k", "v"], axis=1, name="split"),
+          helper.make_node("Softmax", ["h"], ["s"], axis=0, name="softmax")],
+         [xf], yf, os.path.join(out, "fused_gather.onnx"), 18,
+         inits=[numpy_helper.from_array(rng.standard_normal((32, 48)).astype(np.float32), "w"),
+                numpy_helper.from_array(np.array([16, 16, 16], np.int64), "sizes")])
     blocks.gpt2(os.path.join(out, "heads3.onnx"), E=48, H=3, FF=96)
     blocks.gpt2(os.path.join(out, "ffn100.onnx"), E=48, H=6, FF=100)
 
