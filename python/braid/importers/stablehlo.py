@@ -297,6 +297,11 @@ class Importer:
         blocks = list(main.regions[0].blocks)
         ops = [o.operation for o in blocks[0].operations]
         mc = [o for o in ops if o.name == "sdy.manual_computation"]
+        if not mc and not self.meshes and any(
+                o.name == "stablehlo.custom_call"
+                and str(o.attributes["call_target_name"]).strip('"') == "SPMDFullToShardShape"
+                for o in ops):
+            return self._import_gspmd(main, ops)
         if not mc:
             # No manual axes: the whole function is the per-rank program.
             if self.meshes:
@@ -342,6 +347,72 @@ class Importer:
                            "results in order")
         results = self._block(e, region_blk, vmap, "sdy.return")
         return self._func_text("main", args, results, e, public=True)
+
+    # ------------------------------------------------------ legacy GSPMD form
+    def _import_gspmd(self, main, ops):
+        """jax_use_shardy_partitioner=False: Sharding/SPMDFullToShardShape
+        custom_calls around `call @shmap_body`. The mesh is not in the module;
+        it is inferred as the grid with the fewest axes (factors of
+        mhlo.num_partitions) on which every replica group set is an axis set."""
+        calls = [o for o in ops if o.name in ("func.call", "stablehlo.call")]
+        if len(calls) != 1:
+            self.error(main, "legacy GSPMD form: expected one call of the shard_map body")
+            return ""
+        call = calls[0]
+        callee = str(call.attributes["callee"]).lstrip("@").strip('"')
+        main_args = list(list(main.regions[0].blocks)[0].arguments)
+        for i, v in enumerate(call.operands):
+            src = v
+            while (hasattr(src.owner, "name") and src.owner.name == "stablehlo.custom_call"
+                   and str(src.owner.attributes["call_target_name"]).strip('"') in
+                   ("Sharding", "SPMDFullToShardShape")):
+                src = src.owner.operands[0]
+            if src not in main_args or main_args.index(src) != i:
+                self.error(call, f"operand #{i} of the shard_map body is not function "
+                           f"argument #{i}")
+        n = 1
+        if "mhlo.num_partitions" in self.module.operation.attributes:
+            n = _int(self.module.operation.attributes["mhlo.num_partitions"])
+        body = self.funcs.get(callee)
+        if body is None:
+            self.error(call, f"call to unknown function @{callee}")
+            return ""
+        self.mesh = self._infer_mesh(n)
+        self.emitted_funcs[callee] = None  # the body is main, never a callee
+        return self._function_text("main", body, public=True)
+
+    def _infer_mesh(self, n):
+        group_sets = []
+        for f in self.funcs.values():
+            self._walk_groups(f, group_sets)
+
+        def factorizations(m, minf=2):
+            if m == 1:
+                yield []
+                return
+            for f in range(2, m + 1):
+                if m % f == 0:
+                    for rest in factorizations(m // f):
+                        yield [f] + rest
+        cands = sorted({tuple(f) for f in factorizations(n)}, key=len) or [()]
+        for shape in cands:
+            mesh = Mesh("mesh", [(f"a{i}", s) for i, s in enumerate(shape)], None)
+            try:
+                for g in group_sets:
+                    mesh.axes_for_groups(g)
+            except OpError:
+                continue
+            return mesh
+        return Mesh("mesh", [("a0", n)], None)
+
+    def _walk_groups(self, op, out):
+        for r in op.regions:
+            for b in r.blocks:
+                for o in b.operations:
+                    o = o.operation
+                    if "replica_groups" in o.attributes:
+                        out.append(_dense2d(o.attributes["replica_groups"]))
+                    self._walk_groups(o, out)
 
     def _check_manual(self, mc):
         from jax._src.lib.mlir import ir

@@ -229,6 +229,13 @@ def prog_mesh2d_permuted():
     return _mesh2d_prog(True)
 
 
+def prog_mesh2d_gspmd():
+    # The same program lowered in JAX's legacy GSPMD form
+    # (jax_use_shardy_partitioner=False): custom_call @SPMDFullToShardShape
+    # around `call @shmap_body`, no sdy.mesh in the module.
+    return _mesh2d_prog(False)
+
+
 def prog_grad():
     r = _rng(7)
     x, y = _normal(r, (16, 32)), _normal(r, (16, 32))
@@ -270,17 +277,27 @@ PROGRAMS = {
     "moe": prog_moe,
     "mesh2d": prog_mesh2d,
     "mesh2d_permuted": prog_mesh2d_permuted,
+    "mesh2d_gspmd": prog_mesh2d_gspmd,
     "grad": prog_grad,
     "scan_ring": prog_scan_ring,
 }
 
 
-def _save(path, arr):
+def _atomic_write(path, write):
+    """Write through a temporary file and rename: a lit run that reads while
+    another build regenerates sees the old or the new file, never half."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "wb") as fh:
+        write(fh)
+    os.replace(tmp, path)
+
+
+def _save(path, arr):
     a = np.asarray(arr)
     if a.dtype not in (np.float32, np.float64, np.int32, np.int64, np.bool_):
         a = a.astype(np.float32)  # bf16 / f16 -> exact float32
-    np.save(path, a)
+    _atomic_write(path, lambda fh: np.save(fh, a))
 
 
 def _per_rank(mesh, arr):
@@ -295,9 +312,16 @@ def build(name, outdir):
     os.makedirs(d, exist_ok=True)
     placed = [jax.device_put(a, NamedSharding(mesh, s)) for a, s in zip(args, in_specs)]
     g = jax.jit(jax.shard_map(f, mesh=mesh, in_specs=in_specs, out_specs=out_specs))
-    lowered = g.lower(*placed)
-    with open(os.path.join(d, "program.mlir"), "w") as fh:
-        fh.write(lowered.as_text())
+    gspmd = name.endswith("_gspmd")
+    if gspmd:
+        jax.config.update("jax_use_shardy_partitioner", False)
+    try:
+        lowered = g.lower(*placed)
+        text = lowered.as_text()
+        _atomic_write(os.path.join(d, "program.mlir"), lambda fh: fh.write(text.encode()))
+    finally:
+        if gspmd:
+            jax.config.update("jax_use_shardy_partitioner", True)
     outs = g(*placed)
     if not isinstance(outs, (tuple, list)):
         outs = [outs]
@@ -307,10 +331,10 @@ def build(name, outdir):
     for n, o in enumerate(outs):
         for rank, shard in enumerate(_per_rank(mesh, o)):
             _save(os.path.join(d, "expected", f"rank{rank}", f"result{n}.npy"), shard)
-    with open(os.path.join(d, "meta.json"), "w") as fh:
-        json.dump({"dtype": dtype,
-                   "tolerance": BF16_TOL if dtype == "bf16" else F32_TOL,
-                   "ranks": int(mesh.devices.size)}, fh, indent=1)
+    meta = json.dumps({"dtype": dtype,
+                       "tolerance": BF16_TOL if dtype == "bf16" else F32_TOL,
+                       "ranks": int(mesh.devices.size)}, indent=1)
+    _atomic_write(os.path.join(d, "meta.json"), lambda fh: fh.write(meta.encode()))
 
 
 def main(argv):
@@ -322,8 +346,8 @@ def main(argv):
     for n in names:
         build(n, outdir)
     if not argv[2:]:
-        with open(os.path.join(outdir, "programs.stamp"), "w") as fh:
-            fh.write("\n".join(names) + "\n")
+        stamp = "\n".join(names) + "\n"
+        _atomic_write(os.path.join(outdir, "programs.stamp"), lambda fh: fh.write(stamp.encode()))
     return 0
 
 
