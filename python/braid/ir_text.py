@@ -32,12 +32,14 @@ API
     convert(x, elt, unsigned=False)   picks the cast op for any pair of types
     transpose(x, perm)                linalg.transpose (identity skipped)
     reshape(x, shape)                 tensor.collapse_shape then expand_shape
-                                      (each skipped when not needed)
+                                      (each skipped when not needed); a reshape
+                                      of a reshape starts from the first source
     broadcast(x, shape, dims)         operand dim i -> result dim dims[i]
                                       (StableHLO broadcast_in_dim semantics):
                                       linalg.transpose if dims are permuted,
                                       tensor.collapse_shape of expanded unit
-                                      dims, then linalg.broadcast
+                                      dims, then linalg.broadcast (a reshape
+                                      when only unit dims are added)
     matmul(a, b, out_elt)             linalg.matmul / batch_matmul (rank 3)
                                       into a zero-filled accumulator (f32 for
                                       16-bit floats) + arith.truncf if needed
@@ -153,6 +155,8 @@ class Emitter:
         self.prefix = prefix
         self.lines: list[str] = []
         self.counter = 0
+        # value name -> the value a chain of collapse/expand_shape started from
+        self._reshape_src: dict[str, Val] = {}
 
     # ------------------------------------------------------------- basics
     def fresh(self, hint: str | None = None) -> str:
@@ -256,10 +260,22 @@ class Emitter:
             shape, x.elt, x.unsigned)
 
     def reshape(self, x: Val, shape: Sequence[int]) -> Val:
-        src = list(x.shape)
         dst = [int(d) for d in shape]
-        if src == dst:
+        if list(x.shape) == dst:
             return x
+        # reshape of a reshape: start from the chain's source (no collapse of
+        # an expand), and give the source back when the shapes meet again
+        origin = self._reshape_src.get(x.name)
+        if origin is not None:
+            if list(origin.shape) == dst:
+                return origin
+            x = origin
+        r = self._reshape(x, dst)
+        self._reshape_src[r.name] = x
+        return r
+
+    def _reshape(self, x: Val, dst: list) -> Val:
+        src = list(x.shape)
         n = math.prod(src)
         assert n == math.prod(dst), (src, dst)
         if n <= 1:  # only unit dims: go through rank 0
@@ -308,6 +324,8 @@ class Emitter:
         if tuple(x.shape) == shape:
             return x
         added = [d for d in range(len(shape)) if d not in dims]
+        if all(shape[d] == 1 for d in added):  # only unit dims: a reshape
+            return self.reshape(x, shape)
         e = self.empty(shape, x.elt)
         return self.op(f"linalg.broadcast ins({x.name} : {x.type}) outs({e.name} : "
                        f"{tensor_type(shape, x.elt)}) dimensions = {_ilist(added)}",
