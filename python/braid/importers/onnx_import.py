@@ -340,6 +340,7 @@ class Importer:
         if self.tp > 1:
             lines.append(f"shard.grid @tp(shape = {self.tp})")
         lines.append(f"func.func @{self.func_name}({arg_text}) -> ({res_types}) {{")
+        lines.extend(self.e.prologue)
         lines.extend(self.e.lines)
         lines.append(f"    return {', '.join(s for s, _ in results)} : {res_types}")
         lines.append("}")
@@ -436,7 +437,7 @@ class Importer:
 
     def rank(self) -> str:
         if self.rank_ssa is None:
-            self.rank_ssa = self.e.emit("braid.rank on @tp axes = [0] : index")
+            self.rank_ssa = self.e.hoist("braid.rank on @tp axes = [0] : index")
         return self.rank_ssa
 
     def memo(self, kind, v, fn):
@@ -529,7 +530,7 @@ class Importer:
             raise NodeError(f"dim {dim} of size {n} does not divide by --tp {self.tp}")
         chunk = n // self.tp
         x = self.ssa(v)
-        c = self.e.emit(f"arith.constant {chunk} : index")
+        c = self.e.hoist(f"arith.constant {chunk} : index")
         off = self.e.emit(f"arith.muli {self.rank()}, {c} : index")
         offs = ", ".join(off if i == dim else "0" for i in range(len(v.shape)))
         sizes = [chunk if i == dim else s for i, s in enumerate(v.shape)]
@@ -1103,7 +1104,7 @@ class Importer:
         upper = self.attr(node, "upper", 1)
         if x.split is not None and x.split >= len(x.shape) - 2:
             x = self.to_R(x)
-        ks = self.e.emit(f"arith.constant {k} : i64")
+        ks = self.e.hoist(f"arith.constant {k} : i64")
         r = self.e.generic_trilu(self.ssa(x), self.local(x), ks, bool(upper), x.et)
         return [Val(x.shape, x.et, ssa=r, state=x.state, origins=x.origins)]
 
@@ -1305,9 +1306,27 @@ class Importer:
                 raise NodeError(f"column-parallel weight '{w.weight}': {N} output "
                                 f"features do not divide by --tp {self.tp}"
                                 + (f" x {k} fused blocks" if k > 1 else ""))
-            x = self.to_R(x)
+            a2d = None
+            d = len(x.shape) - 2
+            if x.split == d and x.blocks == 1 and d >= 0 and \
+                    all(v == 1 for v in x.shape[:d]):
+                # tokens split (sequence parallel): gather the 2-D rows the
+                # matmul reads, all_gather(dim 0) -> matmul as the
+                # decomposition passes expect
+                xl = x
+                lxl = self.local(xl)
+                rows = (lxl[-2], lxl[-1])
+
+                def gather2d():
+                    x2 = self.e.reshape(self.ssa(xl), lxl, rows, xl.et)
+                    return self.e.emit(
+                        f"braid.all_gather {x2} on @tp axes = [0] dim = 0 : "
+                        f"{ttype(rows, xl.et)} -> {ttype((rows[0] * self.tp, rows[1]), xl.et)}")
+                a2d = self.memo("gather2d", xl, gather2d)
+            else:
+                x = self.to_R(x)
             ws = self.weight_ssa(w, n_axis, k)
-            xs, lx = self.ssa(x), x.shape
+            xs, lx = (a2d, x.shape) if a2d is not None else (self.ssa(x), x.shape)
             state, origins = split_state(len(out) - 1, k), frozenset([w.weight])
         elif mode == "row":
             if K % self.tp:
@@ -1336,7 +1355,10 @@ class Importer:
             ws = self.e.transpose(ws, lw, [1, 0], w.et)
             lw = lw[::-1]
         M = int(np.prod(lx[:-1]))
-        a2 = self.e.reshape(xs, lx, (M, lx[-1]), x.et)
+        if mode == "column" and a2d is not None:
+            a2 = a2d
+        else:
+            a2 = self.e.reshape(xs, lx, (M, lx[-1]), x.et)
         r = self.e.matmul(a2, (M, lx[-1]), ws, tuple(lw), x.et, batch=False)
         lout = tuple(lx[:-1]) + (lw[1],)
         if mode == "row":

@@ -55,6 +55,10 @@ def np_for(et: str):
 class Emitter:
     def __init__(self):
         self.lines: list[str] = []
+        # constants, empty tensors and zero-filled inits: hoisted to the
+        # function's entry so that no operand of a later matmul is computed
+        # after an earlier one (what the decomposition passes look for)
+        self.prologue: list[str] = []
         self.n = 0
         self._cache: dict = {}
 
@@ -67,28 +71,35 @@ class Emitter:
         self.lines.append(f"    {r} = {text}")
         return r
 
+    def hoist(self, text: str) -> str:
+        key = ("hoist", text)
+        if key not in self._cache:
+            r = self.fresh()
+            self.prologue.append(f"    {r} = {text}")
+            self._cache[key] = r
+        return self._cache[key]
+
     def comment(self, text: str):
         self.lines.append(f"    // {text}")
 
     # ---- constants -------------------------------------------------------
     def scalar(self, value, et: str) -> str:
         if et == "i1":
-            return self.emit(f"arith.constant {scalar_literal(value, et)}")
-        r = self.emit(f"arith.constant {scalar_literal(value, et)} : {et}")
-        return r
+            return self.hoist(f"arith.constant {scalar_literal(value, et)}")
+        return self.hoist(f"arith.constant {scalar_literal(value, et)} : {et}")
 
     def const(self, arr: np.ndarray, et: str) -> str:
         arr = np.asarray(arr)
         t = ttype(arr.shape, et)
         if et == "i1":
             i8 = self.const(arr.astype(np.int8), "i8")
-            return self.emit(f"arith.trunci {i8} : {ttype(arr.shape, 'i8')} to {t}")
+            return self.hoist(f"arith.trunci {i8} : {ttype(arr.shape, 'i8')} to {t}")
         flat = arr.reshape(-1)
         if flat.size > 0 and np.all(flat == flat[0]) and not (
                 is_float(et) and np.isnan(flat[0])) and (
                 flat.size == 1 or not is_float(et) or
                 np.signbit(flat).all() == np.signbit(flat[0])):
-            return self.emit(
+            return self.hoist(
                 f"arith.constant dense<{scalar_literal(flat[0], et)}> : {t}")
         if et == "bf16":
             bits = arr.astype(np.float32).view(np.uint32).astype(np.uint64)
@@ -96,14 +107,14 @@ class Emitter:
             data = bits.tobytes()
         else:
             data = arr.astype(np.dtype(np_for(et)).newbyteorder("<")).tobytes()
-        return self.emit(f'arith.constant dense<"0x{data.hex().upper()}"> : {t}')
+        return self.hoist(f'arith.constant dense<"0x{data.hex().upper()}"> : {t}')
 
     def splat(self, value, shape, et: str) -> str:
-        return self.emit(
+        return self.hoist(
             f"arith.constant dense<{scalar_literal(value, et)}> : {ttype(shape, et)}")
 
     def empty(self, shape, et: str) -> str:
-        return self.emit(f"tensor.empty() : {ttype(shape, et)}")
+        return self.hoist(f"tensor.empty() : {ttype(shape, et)}")
 
     def filled(self, value, shape, et: str) -> str:
         key = ("filled", scalar_literal(value, et), tuple(shape), et)
@@ -115,7 +126,7 @@ class Emitter:
         z = self.scalar(value, et)
         e = self.empty(shape, et)
         t = ttype(shape, et)
-        return self.emit(f"linalg.fill ins({z} : {et}) outs({e} : {t}) -> {t}")
+        return self.hoist(f"linalg.fill ins({z} : {et}) outs({e} : {t}) -> {t}")
 
     # ---- shape ops -------------------------------------------------------
     def reshape(self, x: str, shape, new_shape, et: str) -> str:
