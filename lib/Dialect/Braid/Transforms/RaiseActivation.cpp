@@ -257,8 +257,10 @@ struct RaiseActivation : OpRewritePattern<OpTy> {
     if (remarks && remarks->explain)
       op->emitRemark() << "raised to braid.activation "
                        << stringifyActivationKind(match->kind);
+    SmallVector<Value> operands(op->getOperands());
     rewriter.replaceOpWithNewOp<ActivationOp>(op, op.getType(), match->kind,
                                               match->input);
+    eraseDeadProducers(rewriter, operands);
     return success();
   }
 
@@ -337,7 +339,9 @@ struct RaiseSwiGLU : OpRewritePattern<arith::MulFOp> {
       return failure();
     if (remarks && remarks->explain)
       mul->emitRemark("raised to braid.swiglu");
+    SmallVector<Value> operands(mul->getOperands());
     rewriter.replaceOpWithNewOp<SwiGLUOp>(mul, mul.getType(), gate, up);
+    eraseDeadProducers(rewriter, operands);
     return success();
   }
 

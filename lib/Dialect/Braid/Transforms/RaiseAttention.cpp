@@ -151,9 +151,11 @@ struct RaiseSoftmax : OpRewritePattern<arith::DivFOp> {
                                          type.getElementType());
     if (remarks && remarks->explain)
       div->emitRemark() << "raised to linalg.softmax over dim " << match->dim;
+    SmallVector<Value> operands(div->getOperands());
     rewriter.replaceOpWithNewOp<linalg::SoftmaxOp>(
         div, TypeRange{type}, match->input, init,
         static_cast<uint64_t>(match->dim));
+    eraseDeadProducers(rewriter, operands);
     return success();
   }
 
@@ -633,7 +635,18 @@ struct RaiseAttention : OpRewritePattern<linalg::BatchMatmulOp> {
                          << cast<ShapedType>(key.getType()).getDimSize(1)
                          << " key/value heads, scale " << scale
                          << (causal ? ", causal" : "") << ")";
+    // The importer's expand back to [B, H, Sq, Dv] is the op's own result.
+    if (root->hasOneUse())
+      if (auto expand = dyn_cast<tensor::ExpandShapeOp>(*root->getUsers().begin());
+          expand && expand.getType() == outType &&
+          expand.getReassociationIndices() ==
+              SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}})
+        rewriter.replaceOp(expand, out);
+    SmallVector<Value> operands(root->getOperands());
+    if (root != pv)
+      llvm::append_range(operands, pv->getOperands());
     rewriter.replaceOp(root, flat);
+    eraseDeadProducers(rewriter, operands);
     return success();
   }
 

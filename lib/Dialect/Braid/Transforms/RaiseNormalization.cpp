@@ -256,7 +256,11 @@ struct RaiseRMSNorm : OpRewritePattern<arith::MulFOp> {
     if (remarks && remarks->explain)
       root->emitRemark() << "raised to braid.rmsnorm (epsilon "
                          << match->epsilon << ")";
+    SmallVector<Value> operands(root->getOperands());
+    if (root != prod)
+      llvm::append_range(operands, prod->getOperands());
     rewriter.replaceOp(root, result);
+    eraseDeadProducers(rewriter, operands);
     return success();
   }
 

@@ -3,6 +3,8 @@
 #include "RaiseUtils.h"
 
 #include "mlir/IR/Matchers.h"
+#include "mlir/Transforms/RegionUtils.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 using namespace mlir;
 using namespace mlir::braid;
@@ -161,4 +163,22 @@ Value raise::narrowTo(OpBuilder &b, Location loc, Value v, Type element) {
   auto type = cast<RankedTensorType>(v.getType()).clone(element);
   return arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(type, FloatAttr::get(element, value)));
+}
+
+void raise::eraseDeadProducers(RewriterBase &rewriter, ArrayRef<Value> values) {
+  SmallVector<Operation *> work;
+  llvm::DenseSet<Operation *> erased;
+  for (Value v : values)
+    if (Operation *op = v.getDefiningOp())
+      work.push_back(op);
+  while (!work.empty()) {
+    Operation *op = work.pop_back_val();
+    if (erased.contains(op) || !isOpTriviallyDead(op))
+      continue;
+    for (Value operand : op->getOperands())
+      if (Operation *def = operand.getDefiningOp())
+        work.push_back(def);
+    erased.insert(op);
+    rewriter.eraseOp(op);
+  }
 }

@@ -77,6 +77,11 @@ Value splatConstant(OpBuilder &b, Location loc, RankedTensorType type,
 /// `element`, that constant rebuilt in `element`; else null.
 Value narrowTo(OpBuilder &b, Location loc, Value v, Type element);
 
+/// Erases, after a raising replaced its root, the producers of `values`
+/// that are now dead, and theirs, so that the next match does not see the
+/// old chain as other users.
+void eraseDeadProducers(RewriterBase &rewriter, ArrayRef<Value> values);
+
 /// The element type of a shaped value.
 inline Type elementOf(Value v) {
   return cast<ShapedType>(v.getType()).getElementType();

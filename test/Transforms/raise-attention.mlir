@@ -1,0 +1,223 @@
+// RUN: braid-opt %s -braid-raise-layer-ops | FileCheck %s
+// RUN: braid-opt %s -braid-raise-layer-ops -braid-explain --mlir-print-op-on-diagnostic=false -o /dev/null 2>&1 | FileCheck %s --check-prefix=REMARK
+// The raised op normalises after the value product and keeps the
+// probabilities in f32: the f64-relative contract, not bitwise.
+// RUN: braid-opt %s -braid-raise-layer-ops -o %t.mlir
+// RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=mha_f32
+// RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=gqa_causal_bf16
+// RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=causal_in_body
+// RUN: %braid-diff %s --compare=%t.mlir --exact --entry=not_causal
+
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+
+// Multi-head attention in f32: heads merged into the batch by
+// collapse_shape, keys transposed, scores scaled by 1/sqrt(16), softmax in
+// its fine-grained form (raised first), probabilities times values.
+// CHECK-LABEL: func.func @mha_f32
+// CHECK-SAME: (%[[Q:.*]]: tensor<1x2x8x16xf32>, %[[K:.*]]: tensor<1x2x8x16xf32>, %[[V:.*]]: tensor<1x2x8x16xf32>)
+// CHECK: %[[O:.*]] = braid.attention %[[Q]], %[[K]], %[[V]] {scale = 2.500000e-01 : f32} : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x2x8x16xf32>
+// CHECK-NEXT: return %[[O]]
+// CHECK-NOT: linalg.batch_matmul
+// REMARK-DAG: remark: raised to braid.attention (2 query heads, 2 key/value heads, scale 2.500000e-01)
+func.func @mha_f32(%q: tensor<1x2x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor<1x2x8x16xf32>) -> tensor<1x2x8x16xf32> {
+  %q3 = tensor.collapse_shape %q [[0, 1], [2], [3]] : tensor<1x2x8x16xf32> into tensor<2x8x16xf32>
+  %k3 = tensor.collapse_shape %k [[0, 1], [2], [3]] : tensor<1x2x8x16xf32> into tensor<2x8x16xf32>
+  %v3 = tensor.collapse_shape %v [[0, 1], [2], [3]] : tensor<1x2x8x16xf32> into tensor<2x8x16xf32>
+  %et = tensor.empty() : tensor<2x16x8xf32>
+  %kt = linalg.transpose ins(%k3 : tensor<2x8x16xf32>) outs(%et : tensor<2x16x8xf32>) permutation = [0, 2, 1]
+  %zero = arith.constant 0.0 : f32
+  %es = tensor.empty() : tensor<2x8x8xf32>
+  %sinit = linalg.fill ins(%zero : f32) outs(%es : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %s = linalg.batch_matmul ins(%q3, %kt : tensor<2x8x16xf32>, tensor<2x16x8xf32>) outs(%sinit : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %c = arith.constant dense<0.25> : tensor<2x8x8xf32>
+  %ss = arith.mulf %s, %c : tensor<2x8x8xf32>
+  %ninf = arith.constant 0xFF800000 : f32
+  %er = tensor.empty() : tensor<2x8xf32>
+  %minit = linalg.fill ins(%ninf : f32) outs(%er : tensor<2x8xf32>) -> tensor<2x8xf32>
+  %m = linalg.reduce ins(%ss : tensor<2x8x8xf32>) outs(%minit : tensor<2x8xf32>) dimensions = [2]
+    (%in: f32, %acc: f32) {
+      %a = arith.maximumf %in, %acc : f32
+      linalg.yield %a : f32
+    }
+  %mb = linalg.broadcast ins(%m : tensor<2x8xf32>) outs(%es : tensor<2x8x8xf32>) dimensions = [2]
+  %d = arith.subf %ss, %mb : tensor<2x8x8xf32>
+  %ex = math.exp %d : tensor<2x8x8xf32>
+  %zinit = linalg.fill ins(%zero : f32) outs(%er : tensor<2x8xf32>) -> tensor<2x8xf32>
+  %sum = linalg.reduce ins(%ex : tensor<2x8x8xf32>) outs(%zinit : tensor<2x8xf32>) dimensions = [2]
+    (%in: f32, %acc: f32) {
+      %a = arith.addf %in, %acc : f32
+      linalg.yield %a : f32
+    }
+  %sb = linalg.broadcast ins(%sum : tensor<2x8xf32>) outs(%es : tensor<2x8x8xf32>) dimensions = [2]
+  %p = arith.divf %ex, %sb : tensor<2x8x8xf32>
+  %eo = tensor.empty() : tensor<2x8x16xf32>
+  %oinit = linalg.fill ins(%zero : f32) outs(%eo : tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
+  %o = linalg.batch_matmul ins(%p, %v3 : tensor<2x8x8xf32>, tensor<2x8x16xf32>) outs(%oinit : tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
+  %o4 = tensor.expand_shape %o [[0, 1], [2], [3]] output_shape [1, 2, 8, 16] : tensor<2x8x16xf32> into tensor<1x2x8x16xf32>
+  return %o4 : tensor<1x2x8x16xf32>
+}
+
+// Grouped-query attention in bf16: 4 query heads, 2 KV heads repeated by a
+// broadcast (jnp.repeat), f32 scores divided by sqrt(16), the causal mask
+// from two iotas compared (j <= i) and broadcast over the heads, the
+// probabilities truncated to bf16, the output accumulated in f32 and
+// truncated.
+// CHECK-LABEL: func.func @gqa_causal_bf16
+// CHECK-SAME: (%[[Q:.*]]: tensor<1x4x8x16xbf16>, %[[K:.*]]: tensor<1x2x8x16xbf16>, %[[V:.*]]: tensor<1x2x8x16xbf16>)
+// CHECK: %[[O:.*]] = braid.attention %[[Q]], %[[K]], %[[V]] {causal, scale = 2.500000e-01 : f32} : tensor<1x4x8x16xbf16>, tensor<1x2x8x16xbf16>, tensor<1x2x8x16xbf16> -> tensor<1x4x8x16xbf16>
+// CHECK-NEXT: return %[[O]]
+// CHECK-NOT: linalg.batch_matmul
+// REMARK-DAG: remark: raised to braid.attention (4 query heads, 2 key/value heads, scale 2.500000e-01, causal)
+func.func @gqa_causal_bf16(%q: tensor<1x4x8x16xbf16>, %k: tensor<1x2x8x16xbf16>, %v: tensor<1x2x8x16xbf16>) -> tensor<1x4x8x16xbf16> {
+  %q3 = tensor.collapse_shape %q [[0, 1], [2], [3]] : tensor<1x4x8x16xbf16> into tensor<4x8x16xbf16>
+  %ek = tensor.empty() : tensor<1x2x2x8x16xbf16>
+  %kr = linalg.broadcast ins(%k : tensor<1x2x8x16xbf16>) outs(%ek : tensor<1x2x2x8x16xbf16>) dimensions = [2]
+  %k3 = tensor.collapse_shape %kr [[0, 1, 2], [3], [4]] : tensor<1x2x2x8x16xbf16> into tensor<4x8x16xbf16>
+  %vr = linalg.broadcast ins(%v : tensor<1x2x8x16xbf16>) outs(%ek : tensor<1x2x2x8x16xbf16>) dimensions = [2]
+  %v3 = tensor.collapse_shape %vr [[0, 1, 2], [3], [4]] : tensor<1x2x2x8x16xbf16> into tensor<4x8x16xbf16>
+  %et = tensor.empty() : tensor<4x16x8xbf16>
+  %kt = linalg.transpose ins(%k3 : tensor<4x8x16xbf16>) outs(%et : tensor<4x16x8xbf16>) permutation = [0, 2, 1]
+  %zero = arith.constant 0.0 : f32
+  %es = tensor.empty() : tensor<4x8x8xf32>
+  %sinit = linalg.fill ins(%zero : f32) outs(%es : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %s = linalg.batch_matmul ins(%q3, %kt : tensor<4x8x16xbf16>, tensor<4x16x8xbf16>) outs(%sinit : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %c = arith.constant dense<4.0> : tensor<4x8x8xf32>
+  %ss = arith.divf %s, %c : tensor<4x8x8xf32>
+  // The causal mask: iota along rows >= iota along columns.
+  %ei = tensor.empty() : tensor<8x8xi32>
+  %row = linalg.generic {indexing_maps = [#id2], iterator_types = ["parallel", "parallel"]} outs(%ei : tensor<8x8xi32>) {
+  ^bb0(%out: i32):
+    %i = linalg.index 0 : index
+    %ii = arith.index_cast %i : index to i32
+    linalg.yield %ii : i32
+  } -> tensor<8x8xi32>
+  %col = linalg.generic {indexing_maps = [#id2], iterator_types = ["parallel", "parallel"]} outs(%ei : tensor<8x8xi32>) {
+  ^bb0(%out: i32):
+    %j = linalg.index 1 : index
+    %jj = arith.index_cast %j : index to i32
+    linalg.yield %jj : i32
+  } -> tensor<8x8xi32>
+  %mask2 = arith.cmpi sge, %row, %col : tensor<8x8xi32>
+  %em = tensor.empty() : tensor<4x8x8xi1>
+  %mask = linalg.broadcast ins(%mask2 : tensor<8x8xi1>) outs(%em : tensor<4x8x8xi1>) dimensions = [0]
+  %ninfs = arith.constant dense<0xFF800000> : tensor<4x8x8xf32>
+  %sm = arith.select %mask, %ss, %ninfs : tensor<4x8x8xi1>, tensor<4x8x8xf32>
+  %ninf = arith.constant 0xFF800000 : f32
+  %er = tensor.empty() : tensor<4x8xf32>
+  %minit = linalg.fill ins(%ninf : f32) outs(%er : tensor<4x8xf32>) -> tensor<4x8xf32>
+  %m = linalg.reduce ins(%sm : tensor<4x8x8xf32>) outs(%minit : tensor<4x8xf32>) dimensions = [2]
+    (%in: f32, %acc: f32) {
+      %a = arith.maximumf %in, %acc : f32
+      linalg.yield %a : f32
+    }
+  %mb = linalg.broadcast ins(%m : tensor<4x8xf32>) outs(%es : tensor<4x8x8xf32>) dimensions = [2]
+  %d = arith.subf %sm, %mb : tensor<4x8x8xf32>
+  %ex = math.exp %d : tensor<4x8x8xf32>
+  %zinit = linalg.fill ins(%zero : f32) outs(%er : tensor<4x8xf32>) -> tensor<4x8xf32>
+  %sum = linalg.reduce ins(%ex : tensor<4x8x8xf32>) outs(%zinit : tensor<4x8xf32>) dimensions = [2]
+    (%in: f32, %acc: f32) {
+      %a = arith.addf %in, %acc : f32
+      linalg.yield %a : f32
+    }
+  %sb = linalg.broadcast ins(%sum : tensor<4x8xf32>) outs(%es : tensor<4x8x8xf32>) dimensions = [2]
+  %p = arith.divf %ex, %sb : tensor<4x8x8xf32>
+  %pb = arith.truncf %p : tensor<4x8x8xf32> to tensor<4x8x8xbf16>
+  %eo = tensor.empty() : tensor<4x8x16xf32>
+  %oinit = linalg.fill ins(%zero : f32) outs(%eo : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  %o = linalg.batch_matmul ins(%pb, %v3 : tensor<4x8x8xbf16>, tensor<4x8x16xbf16>) outs(%oinit : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  %ob = arith.truncf %o : tensor<4x8x16xf32> to tensor<4x8x16xbf16>
+  %o4 = tensor.expand_shape %ob [[0, 1], [2], [3]] output_shape [1, 4, 8, 16] : tensor<4x8x16xbf16> into tensor<1x4x8x16xbf16>
+  return %o4 : tensor<1x4x8x16xbf16>
+}
+
+// Heads already merged (3-D operands, no collapse to trace), Sq = 4 < Skv
+// = 8 (decoding with a cache), the mask computed inside one generic as
+// i + 4 >= j, applied as select(not mask, -inf, s), softmax already raised.
+// CHECK-LABEL: func.func @causal_in_body
+// CHECK: %[[O:.*]] = braid.attention {{.*}} {causal, scale = 1.000000e+00 : f32} : tensor<3x1x4x16xf32>, tensor<3x1x8x16xf32>, tensor<3x1x8x16xf32> -> tensor<3x1x4x16xf32>
+// CHECK-NEXT: %[[F:.*]] = tensor.collapse_shape %[[O]] {{\[\[}}0, 1], [2], [3]]
+// CHECK-NEXT: return %[[F]]
+func.func @causal_in_body(%q3: tensor<3x4x16xf32>, %k3: tensor<3x8x16xf32>, %v3: tensor<3x8x16xf32>) -> tensor<3x4x16xf32> {
+  %et = tensor.empty() : tensor<3x16x8xf32>
+  %kt = linalg.transpose ins(%k3 : tensor<3x8x16xf32>) outs(%et : tensor<3x16x8xf32>) permutation = [0, 2, 1]
+  %zeros = arith.constant dense<0.0> : tensor<3x4x8xf32>
+  %s = linalg.batch_matmul ins(%q3, %kt : tensor<3x4x16xf32>, tensor<3x16x8xf32>) outs(%zeros : tensor<3x4x8xf32>) -> tensor<3x4x8xf32>
+  %em = tensor.empty() : tensor<3x4x8xi1>
+  %masked_out = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} outs(%em : tensor<3x4x8xi1>) {
+  ^bb0(%out: i1):
+    %i = linalg.index 1 : index
+    %j = linalg.index 2 : index
+    %c4 = arith.constant 4 : index
+    %i4 = arith.addi %i, %c4 : index
+    %lt = arith.cmpi ult, %i4, %j : index
+    linalg.yield %lt : i1
+  } -> tensor<3x4x8xi1>
+  %ninfs = arith.constant dense<0xFF800000> : tensor<3x4x8xf32>
+  %sm = arith.select %masked_out, %ninfs, %s : tensor<3x4x8xi1>, tensor<3x4x8xf32>
+  %ep = tensor.empty() : tensor<3x4x8xf32>
+  %p = linalg.softmax dimension(2) ins(%sm : tensor<3x4x8xf32>) outs(%ep : tensor<3x4x8xf32>) -> tensor<3x4x8xf32>
+  %zo = arith.constant dense<0.0> : tensor<3x4x16xf32>
+  %o = linalg.batch_matmul ins(%p, %v3 : tensor<3x4x8xf32>, tensor<3x8x16xf32>) outs(%zo : tensor<3x4x16xf32>) -> tensor<3x4x16xf32>
+  return %o : tensor<3x4x16xf32>
+}
+
+// Near misses.
+
+// j < i is not j <= i: the diagonal is masked too.
+// CHECK-LABEL: func.func @not_causal
+// CHECK-NOT: braid.attention
+// CHECK: linalg.softmax
+// REMARK-DAG: remark: attention not raised: the mask is not provably causal (key j <= query i + Skv - Sq)
+func.func @not_causal(%q3: tensor<2x8x16xf32>, %k3: tensor<2x8x16xf32>, %v3: tensor<2x8x16xf32>) -> tensor<2x8x16xf32> {
+  %et = tensor.empty() : tensor<2x16x8xf32>
+  %kt = linalg.transpose ins(%k3 : tensor<2x8x16xf32>) outs(%et : tensor<2x16x8xf32>) permutation = [0, 2, 1]
+  %zeros = arith.constant dense<0.0> : tensor<2x8x8xf32>
+  %s = linalg.batch_matmul ins(%q3, %kt : tensor<2x8x16xf32>, tensor<2x16x8xf32>) outs(%zeros : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %em = tensor.empty() : tensor<2x8x8xi1>
+  %mask = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} outs(%em : tensor<2x8x8xi1>) {
+  ^bb0(%out: i1):
+    %i = linalg.index 1 : index
+    %j = linalg.index 2 : index
+    %gt = arith.cmpi sgt, %i, %j : index
+    linalg.yield %gt : i1
+  } -> tensor<2x8x8xi1>
+  %ninfs = arith.constant dense<0xFF800000> : tensor<2x8x8xf32>
+  %sm = arith.select %mask, %s, %ninfs : tensor<2x8x8xi1>, tensor<2x8x8xf32>
+  %ep = tensor.empty() : tensor<2x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%sm : tensor<2x8x8xf32>) outs(%ep : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %zo = arith.constant dense<0.0> : tensor<2x8x16xf32>
+  %o = linalg.batch_matmul ins(%p, %v3 : tensor<2x8x8xf32>, tensor<2x8x16xf32>) outs(%zo : tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
+  return %o : tensor<2x8x16xf32>
+}
+
+// The probabilities are also returned.
+// CHECK-LABEL: func.func @probs_used_twice
+// CHECK-NOT: braid.attention
+// REMARK-DAG: remark: attention not raised: an intermediate (scores, probabilities) has other users
+func.func @probs_used_twice(%q3: tensor<2x8x16xf32>, %k3: tensor<2x8x16xf32>, %v3: tensor<2x8x16xf32>) -> (tensor<2x8x16xf32>, tensor<2x8x8xf32>) {
+  %et = tensor.empty() : tensor<2x16x8xf32>
+  %kt = linalg.transpose ins(%k3 : tensor<2x8x16xf32>) outs(%et : tensor<2x16x8xf32>) permutation = [0, 2, 1]
+  %zeros = arith.constant dense<0.0> : tensor<2x8x8xf32>
+  %s = linalg.batch_matmul ins(%q3, %kt : tensor<2x8x16xf32>, tensor<2x16x8xf32>) outs(%zeros : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %ep = tensor.empty() : tensor<2x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%s : tensor<2x8x8xf32>) outs(%ep : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %zo = arith.constant dense<0.0> : tensor<2x8x16xf32>
+  %o = linalg.batch_matmul ins(%p, %v3 : tensor<2x8x8xf32>, tensor<2x8x16xf32>) outs(%zo : tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
+  return %o, %p : tensor<2x8x16xf32>, tensor<2x8x8xf32>
+}
+
+// Softmax over the queries (dim 1).
+// CHECK-LABEL: func.func @softmax_over_queries
+// CHECK-NOT: braid.attention
+// REMARK-DAG: remark: attention not raised: the softmax is not over the keys (dim 2)
+func.func @softmax_over_queries(%q3: tensor<2x8x16xf32>, %k3: tensor<2x8x16xf32>, %v3: tensor<2x8x16xf32>) -> tensor<2x8x16xf32> {
+  %et = tensor.empty() : tensor<2x16x8xf32>
+  %kt = linalg.transpose ins(%k3 : tensor<2x8x16xf32>) outs(%et : tensor<2x16x8xf32>) permutation = [0, 2, 1]
+  %zeros = arith.constant dense<0.0> : tensor<2x8x8xf32>
+  %s = linalg.batch_matmul ins(%q3, %kt : tensor<2x8x16xf32>, tensor<2x16x8xf32>) outs(%zeros : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %ep = tensor.empty() : tensor<2x8x8xf32>
+  %p = linalg.softmax dimension(1) ins(%s : tensor<2x8x8xf32>) outs(%ep : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %zo = arith.constant dense<0.0> : tensor<2x8x16xf32>
+  %o = linalg.batch_matmul ins(%p, %v3 : tensor<2x8x8xf32>, tensor<2x8x16xf32>) outs(%zo : tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
+  return %o : tensor<2x8x16xf32>
+}
