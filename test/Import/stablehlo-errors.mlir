@@ -13,12 +13,12 @@ module @jit_f attributes {mhlo.num_partitions = 4 : i32, mhlo.num_replicas = 1 :
       %1 = stablehlo.reverse %a, dims = [1] : tensor<4x8xf32>
       // CHECK: [[FILE]]:[[@LINE+1]]:12: error: 'stablehlo.custom_call': custom_call @my_kernel is not supported
       %2 = stablehlo.custom_call @my_kernel(%1) : (tensor<4x8xf32>) -> tensor<4x8xf32>
-      // argmax: a reduce of two operands.
+      // an argmax over two dimensions (one dimension maps onto braid.topk).
       %i = stablehlo.iota dim = 1 : tensor<4x8xi32>
       %ninf = stablehlo.constant dense<0xFF800000> : tensor<f32>
       %z = stablehlo.constant dense<0> : tensor<i32>
-      // CHECK: [[FILE]]:[[@LINE+1]]:{{[0-9]+}}: error: 'stablehlo.reduce': variadic reduce (argmax/argmin) is not supported
-      %3:2 = stablehlo.reduce(%2 init: %ninf), (%i init: %z) across dimensions = [1] : (tensor<4x8xf32>, tensor<4x8xi32>, tensor<f32>, tensor<i32>) -> (tensor<4xf32>, tensor<4xi32>)
+      // CHECK: [[FILE]]:[[@LINE+1]]:{{[0-9]+}}: error: 'stablehlo.reduce': variadic reduce that is not an argmax/argmin (x, iota) over one dimension is not supported
+      %3:2 = stablehlo.reduce(%2 init: %ninf), (%i init: %z) across dimensions = [0, 1] : (tensor<4x8xf32>, tensor<4x8xi32>, tensor<f32>, tensor<i32>) -> (tensor<f32>, tensor<i32>)
        reducer(%p: tensor<f32>, %q: tensor<f32>) (%r: tensor<i32>, %s: tensor<i32>) {
         %c = stablehlo.compare GT, %p, %q, FLOAT : (tensor<f32>, tensor<f32>) -> tensor<i1>
         %m = stablehlo.select %c, %p, %q : tensor<i1>, tensor<f32>

@@ -594,6 +594,8 @@ class Importer:
             return self._reduce(e, op, ins, outs)
         if name == "stablehlo.dot_general":
             return [self._dot(e, op, ins, out)]
+        if name == "stablehlo.reduce_window":
+            return self._reduce_window(e, op, ins, outs)
         if name == "stablehlo.dot":
             a, b = ins
             if a.rank != 2 or b.rank != 2:
@@ -787,8 +789,10 @@ class Importer:
 
     def _reduce(self, e, op, ins, outs):
         n = len(outs)
+        if n == 2:
+            return self._argminmax(e, op, ins, outs)
         if n != 1:
-            raise OpError("variadic reduce (argmax/argmin) is not supported")
+            raise OpError("variadic reduce of more than two operands is not supported")
         x, init = ins
         comb = self._region_combiner(op)
         dims = _ints(op.attributes["dimensions"])
@@ -808,6 +812,118 @@ class Importer:
         if r.shape == ():
             pass
         return [r]
+
+    def _argminmax(self, e, op, ins, outs):
+        """jnp.argmax / argmin: reduce of (x, iota along the reduced dim) whose
+        region keeps the greater (GT) or smaller (LT) value, NaN first, ties to
+        the lower index -> braid.topk with k = 1 (of -x, or ~x, for argmin)."""
+        x, idx = ins[0], ins[1]
+        dims = _ints(op.attributes["dimensions"])
+        src = op.operands[1].owner
+        if (len(dims) != 1 or not hasattr(src, "name") or src.name != "stablehlo.iota"
+                or _int(src.attributes["iota_dimension"]) != dims[0]
+                or idx.elt not in ("i32", "i64")):
+            raise OpError("variadic reduce that is not an argmax/argmin (x, iota) over one "
+                          "dimension is not supported")
+        blk = list(op.regions[0].blocks)[0]
+        args = list(blk.arguments)       # (x_a, idx_a, x_b, idx_b)
+        body = [o.operation for o in blk.operations]
+        ret = body[-1]
+        sel = ret.operands[0].owner
+        direction = None
+        if hasattr(sel, "name") and sel.name == "stablehlo.select":
+            for o in body:
+                if (o.name == "stablehlo.compare" and list(o.operands) == [args[0], args[2]]):
+                    from jax._src.lib.mlir.dialects import hlo
+                    d = hlo.ComparisonDirectionAttr(o.attributes["comparison_direction"]).value
+                    if d in ("GT", "LT"):
+                        direction = d
+        if direction is None:
+            raise OpError("variadic reduce region is not JAX's argmax/argmin comparator")
+        d = dims[0]
+        perm = [i for i in range(x.rank) if i != d] + [d]
+        xt = e.transpose(x, perm)
+        if direction == "LT":
+            if xt.is_float:
+                xt = e.unary("arith.negf", xt)
+            else:
+                xt = e.binary("arith.xori", xt, e.splat("-1", xt.shape, xt.elt))
+        kshape = xt.shape[:-1] + (1,)
+        base = e.fresh()
+        e.emit(f"{base}:2 = braid.topk {xt.name} {{k = 1 : i64}} : {xt.type} -> "
+               f"{tensor_type(kshape, xt.elt)}, {tensor_type(kshape, idx.elt)}")
+        vals = e.reshape(Val(f"{base}#0", kshape, xt.elt), xt.shape[:-1])
+        inds = e.reshape(Val(f"{base}#1", kshape, idx.elt), xt.shape[:-1])
+        if direction == "LT":
+            if vals.is_float:
+                vals = e.unary("arith.negf", vals)
+            else:
+                vals = e.binary("arith.xori", vals, e.splat("-1", vals.shape, vals.elt))
+        return [vals, inds]
+
+    def _reduce_window(self, e, op, ins, outs):
+        """Prefix scans (jnp.cumsum / cummax / cummin, forward or reverse):
+        a window the size of one dimension, padded by size-1 on one side ->
+        linalg.generic with a masked reduction over that dimension."""
+        if len(ins) != 2:
+            raise OpError("variadic reduce_window is not supported")
+        x, init = ins
+        win = _ints(op.attributes["window_dimensions"])
+        rank = x.rank
+
+        def attr_or(name, default):
+            return _ints(op.attributes[name]) if name in op.attributes else default
+        strides = attr_or("window_strides", [1] * rank)
+        bdil = attr_or("base_dilations", [1] * rank)
+        wdil = attr_or("window_dilations", [1] * rank)
+        pad = _dense2d(op.attributes["padding"]) if "padding" in op.attributes else \
+            [[0, 0]] * rank
+        scan = [i for i in range(rank) if win[i] != 1]
+        ok = (len(scan) == 1 and all(v == 1 for v in strides + bdil + wdil))
+        if ok:
+            dd = scan[0]
+            n = x.shape[dd]
+            ok = win[dd] == n and all(pad[i] == [0, 0] for i in range(rank) if i != dd) \
+                and pad[dd] in ([n - 1, 0], [0, n - 1])
+        if not ok:
+            raise OpError("reduce_window other than a prefix scan along one dimension "
+                          "(cumsum/cummax/cummin) is not supported")
+        forward = pad[dd] == [n - 1, 0]
+        comb = self._region_combiner(op)
+        f, si, ui, i1 = ELEMENTWISE_BINARY[comb]
+        opn = f if x.is_float else (i1 if x.elt == "i1" else (ui if x.unsigned else si))
+        iv = self._const_scalar_of(e, op.operands[1], init, x.elt)
+        acc = e.fill(iv, x.shape, x.elt)
+        ds = [f"d{i}" for i in range(rank)] + ["k"]
+        in_idx = [("k" if i == dd else f"d{i}") for i in range(rank)]
+        maps = (f"affine_map<({', '.join(ds)}) -> ({', '.join(in_idx)})>, "
+                f"affine_map<({', '.join(ds)}) -> ({', '.join(ds[:-1])})>")
+        its = ", ".join(['"parallel"'] * rank + ['"reduction"'])
+        a, b, i_, k_, m_, c_, r_ = (e.fresh(h) for h in ("in", "acc", "i", "k", "m", "c", "r"))
+        res = e.fresh()
+        pred = "ule" if forward else "uge"
+        e.emit(f"{res} = linalg.generic {{indexing_maps = [{maps}], iterator_types = [{its}]}} "
+               f"ins({x.name} : {x.type}) outs({acc.name} : {acc.type}) {{\n"
+               f"^bb0({a}: {x.elt}, {b}: {x.elt}):\n"
+               f"  {i_} = linalg.index {dd} : index\n"
+               f"  {k_} = linalg.index {rank} : index\n"
+               f"  {m_} = arith.cmpi {pred}, {k_}, {i_} : index\n"
+               f"  {c_} = {opn} {a}, {b} : {x.elt}\n"
+               f"  {r_} = arith.select {m_}, {c_}, {b} : {x.elt}\n"
+               f"  linalg.yield {r_} : {x.elt}\n"
+               f"}} -> {acc.type}")
+        return [Val(res, x.shape, x.elt, x.unsigned)]
+
+    def _const_scalar_of(self, e, value, val, elt):
+        src = value.owner
+        from jax._src.lib.mlir import ir
+        if hasattr(src, "name") and src.name == "stablehlo.constant":
+            dense = ir.DenseElementsAttr(src.attributes["value"])
+            return e.const_scalar(self._lit(dense.get_splat_value(), elt), elt)
+        if (hasattr(src, "name") and src.name == "stablehlo.broadcast_in_dim"
+                and val.shape == ()):
+            return self._const_scalar_of(e, src.operands[0], val, elt)
+        return self._scalar(e, val)
 
     def _dot(self, e, op, ins, out):
         from jax._src.lib.mlir.dialects import hlo

@@ -207,6 +207,36 @@ def prog_moe():
             P("ep", None), [x, wr, w1, w2], "f32")
 
 
+def prog_moe_capacity():
+    # Switch/GShard-style MoE with expert parallelism: top-1 (argmax)
+    # routing, capacity C per expert from a cumsum of the one-hot, dispatch
+    # and combine einsums, all_to_all there and back.
+    r = _rng(9)
+    T, D, E, F, C = 16, 32, 4, 64, 6
+    x = _normal(r, (4 * T, D))
+    wr = _normal(r, (D, E), 0.5)
+    w1 = _normal(r, (E, D, F), 0.2)
+    w2 = _normal(r, (E, F, D), 0.2)
+
+    def f(x, wr, w1, w2):
+        probs = jax.nn.softmax(x @ wr, axis=-1)              # [T, E]
+        e_idx = jnp.argmax(probs, axis=-1)                   # [T]
+        gate = jnp.max(probs, axis=-1)                       # [T]
+        onehot = (e_idx[:, None] == jnp.arange(E)[None, :]).astype(x.dtype)
+        pos = jnp.cumsum(onehot, axis=0) * onehot - 1.0      # slot in its expert
+        slots = jnp.arange(C, dtype=x.dtype)
+        dispatch = (pos[:, :, None] == slots[None, None, :]).astype(x.dtype)  # [T, E, C]
+        xin = jnp.einsum("tec,td->ecd", dispatch, x)
+        recv = jax.lax.all_to_all(xin, "ep", 0, 0, tiled=True)   # [src, C, D]
+        h = silu(jnp.einsum("scd,df->scf", recv, w1[0]))
+        out = jnp.einsum("scf,fd->scd", h, w2[0])
+        back = jax.lax.all_to_all(out, "ep", 0, 0, tiled=True)   # [E, C, D]
+        return jnp.einsum("tec,ecd->td", dispatch * gate[:, None, None], back)
+    return (jax.make_mesh((4,), ("ep",)), f,
+            (P("ep", None), P(), P("ep", None, None), P("ep", None, None)),
+            P("ep", None), [x, wr, w1, w2], "f32")
+
+
 def _mesh2d_prog(permuted):
     r = _rng(6)
     x = _normal(r, (16, 32))
@@ -275,6 +305,7 @@ PROGRAMS = {
     "attention": prog_attention,
     "llama_block": prog_llama_block,
     "moe": prog_moe,
+    "moe_capacity": prog_moe_capacity,
     "mesh2d": prog_mesh2d,
     "mesh2d_permuted": prog_mesh2d_permuted,
     "mesh2d_gspmd": prog_mesh2d_gspmd,
