@@ -1359,25 +1359,33 @@ class Importer:
             a2 = a2d
         else:
             a2 = self.e.reshape(xs, lx, (M, lx[-1]), x.et)
-        r = self.e.matmul(a2, (M, lx[-1]), ws, tuple(lw), x.et, batch=False)
         lout = tuple(lx[:-1]) + (lw[1],)
         if mode == "row":
             # reduce right after the matmul, on its 2-D result when the
-            # collective allows it (the canonical matmul -> collective pair)
-            t2 = ttype((M, lw[1]), x.et)
+            # collective allows it (the canonical matmul -> collective pair);
+            # partial sums travel in the accumulation type (f32 for f16/bf16)
+            acc = "f32" if x.et in ("f16", "bf16") else x.et
+            r = self.e.matmul(a2, (M, lx[-1]), ws, tuple(lw), x.et, batch=False,
+                              truncate=False)
+            t2 = ttype((M, lw[1]), acc)
+            d = len(out) - 2
             if not self.sp:
                 r = self.e.emit(f"braid.all_reduce {r} on @tp axes = [0] reduction = sum : {t2}")
+                r = self.e.convert(r, (M, lw[1]), acc, x.et)
                 r = self.e.reshape(r, (M, lw[1]), lout, x.et)
                 return Val(out, x.et, ssa=r)
-            d = len(out) - 2
             if d >= 0 and all(v == 1 for v in out[:d]) and out[d] % self.tp == 0:
                 lo = list(out)
                 lo[d] //= self.tp
                 r = self.e.emit(
                     f"braid.reduce_scatter {r} on @tp axes = [0] dim = 0 reduction = sum"
-                    f" : {t2} -> {ttype((M // self.tp, lw[1]), x.et)}")
+                    f" : {t2} -> {ttype((M // self.tp, lw[1]), acc)}")
+                r = self.e.convert(r, (M // self.tp, lw[1]), acc, x.et)
                 r = self.e.reshape(r, (M // self.tp, lw[1]), lo, x.et)
                 return Val(out, x.et, ssa=r, state=("S", d))
+            r = self.e.convert(r, (M, lw[1]), acc, x.et)
+        else:
+            r = self.e.matmul(a2, (M, lx[-1]), ws, tuple(lw), x.et, batch=False)
         r = self.e.reshape(r, (M, lw[1]), lout, x.et)
         return Val(out, x.et, ssa=r, state=state, origins=origins)
 

@@ -273,8 +273,10 @@ class Emitter:
             f"      }}")
         return r
 
-    def matmul(self, a: str, a_shape, b: str, b_shape, et: str, batch: bool) -> str:
-        """2-D [M,K]x[K,N] or 3-D batched; zero init in the accumulation type."""
+    def matmul(self, a: str, a_shape, b: str, b_shape, et: str, batch: bool,
+               truncate: bool = True) -> str:
+        """2-D [M,K]x[K,N] or 3-D batched; zero init in the accumulation type
+        (f32 for f16/bf16), truncated to et unless truncate=False."""
         acc = "f32" if et in ("f16", "bf16") else et
         if batch:
             out = (a_shape[0], a_shape[1], b_shape[2])
@@ -285,7 +287,7 @@ class Emitter:
         init = self.filled(0, out, acc)
         r = self.emit(f"{op} ins({a}, {b} : {ttype(a_shape, et)}, {ttype(b_shape, et)}) "
                       f"outs({init} : {ttype(out, acc)}) -> {ttype(out, acc)}")
-        if acc != et:
+        if acc != et and truncate:
             r = self.convert(r, out, acc, et)
         return r
 

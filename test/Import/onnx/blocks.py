@@ -192,7 +192,8 @@ def feeds(name, model_path, seed=3):
             ang = np.concatenate([ang, ang], axis=-1)
             out[inp.name] = (np.cos(ang) if inp.name == "cos" else np.sin(ang)).astype(np.float32)
         else:
-            out[inp.name] = rng.uniform(-1, 1, shape).astype(np.float32)
+            dt = helper.tensor_dtype_to_np_dtype(inp.type.tensor_type.elem_type)
+            out[inp.name] = rng.uniform(-1, 1, shape).astype(dt)
     return out
 
 

@@ -15,6 +15,7 @@ writes:
                      stays replicated at any --tp
   gemm_mlp.onnx      nn.Linear-style Gemm(transB=1) -> Relu -> Gemm(transB=1)
                      on 2-D tokens, alpha/beta != 1 on the second
+  f16_mlp.onnx       an f16 MatMul -> Relu -> MatMul + bias MLP
   fused_gather.onnx  a fused [32, 3x16] projection split into q, k, v whose
                      output also feeds an op that needs it whole (Softmax over
                      tokens): forced column-parallel by a plan, the blocked
@@ -102,6 +103,17 @@ def main(out):
          [xf], yf, os.path.join(out, "fused_gather.onnx"), 18,
          inits=[numpy_helper.from_array(rng.standard_normal((32, 48)).astype(np.float32), "w"),
                 numpy_helper.from_array(np.array([16, 16, 16], np.int64), "sizes")])
+    H16 = TensorProto.FLOAT16
+    save([helper.make_node("MatMul", ["x", "w1"], ["h"], name="fc1"),
+          helper.make_node("Relu", ["h"], ["r"], name="relu"),
+          helper.make_node("MatMul", ["r", "w2"], ["m"], name="fc2"),
+          helper.make_node("Add", ["m", "b2"], ["y"], name="fc2_bias")],
+         [helper.make_tensor_value_info("x", H16, [16, 32])],
+         [helper.make_tensor_value_info("y", H16, [16, 32])],
+         os.path.join(out, "f16_mlp.onnx"), 18,
+         inits=[numpy_helper.from_array((rng.standard_normal((32, 64)) / 6).astype(np.float16), "w1"),
+                numpy_helper.from_array((rng.standard_normal((64, 32)) / 8).astype(np.float16), "w2"),
+                numpy_helper.from_array(rng.standard_normal(32).astype(np.float16), "b2")])
     blocks.gpt2(os.path.join(out, "heads3.onnx"), E=48, H=3, FF=96)
     blocks.gpt2(os.path.join(out, "ffn100.onnx"), E=48, H=6, FF=100)
 
