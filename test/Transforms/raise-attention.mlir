@@ -209,7 +209,7 @@ func.func @probs_used_twice(%q3: tensor<2x8x16xf32>, %k3: tensor<2x8x16xf32>, %v
 // Softmax over the queries (dim 1).
 // CHECK-LABEL: func.func @softmax_over_queries
 // CHECK-NOT: braid.attention
-// REMARK-DAG: remark: attention not raised: the softmax is not over the keys (dim 2)
+// REMARK-DAG: remark: attention not raised: the softmax is not over the keys (the last dim)
 func.func @softmax_over_queries(%q3: tensor<2x8x16xf32>, %k3: tensor<2x8x16xf32>, %v3: tensor<2x8x16xf32>) -> tensor<2x8x16xf32> {
   %et = tensor.empty() : tensor<2x16x8xf32>
   %kt = linalg.transpose ins(%k3 : tensor<2x8x16xf32>) outs(%et : tensor<2x16x8xf32>) permutation = [0, 2, 1]

@@ -15,6 +15,8 @@
 #include "braid/Dialect/Braid/IR/BraidDialect.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/ScopeExit.h"
 
@@ -440,21 +442,22 @@ bool isCausalMask(Value mask, bool negated) {
 // Attention
 //===----------------------------------------------------------------------===//
 
-/// A 3-D operand [B*H, S, D] of the batch matmuls, traced back to the 4-D
-/// tensor it collapses ([B, H, S, D]) or, for grouped KV heads, to the
-/// [B, Hkv, S, D] tensor broadcast to [B, Hkv, G, S, D] first.
+/// A 3-D operand [B*H, X, Y] of a batch matmul seen as the 4-D [B, H, X, Y]
+/// tensor it collapses; for grouped KV heads, the [B, Hkv, X, Y] tensor
+/// broadcast to [B, Hkv, G, X, Y] first; else (`flat`) the 3-D value itself,
+/// raised as [B*H, 1, X, Y].
 struct Heads {
-  Value source; // 4-D, or the 3-D value itself when `flat`
+  Value source;
   int64_t groups = 1;
   bool flat = false;
 };
 
 Heads traceHeads(Value v) {
-  auto collapse = def<tensor::CollapseShapeOp>(v);
-  if (collapse) {
+  if (auto collapse = def<tensor::CollapseShapeOp>(v)) {
     SmallVector<ReassociationIndices> re = collapse.getReassociationIndices();
     Value src = collapse.getSrc();
-    if (rankOf(src) == 4 && re.size() == 3 && re[0] == ReassociationIndices{0, 1})
+    if (rankOf(src) == 4 && re.size() == 3 &&
+        re[0] == ReassociationIndices{0, 1})
       return Heads{src, 1, false};
     if (rankOf(src) == 5 && re.size() == 3 &&
         re[0] == ReassociationIndices{0, 1, 2}) {
@@ -465,6 +468,89 @@ Heads traceHeads(Value v) {
     }
   }
   return Heads{v, 1, true};
+}
+
+/// The 4-D shape `h` stands for, with its last two dims swapped if `swap`.
+SmallVector<int64_t> shape4(const Heads &h, bool swap) {
+  ArrayRef<int64_t> s = cast<ShapedType>(h.source.getType()).getShape();
+  SmallVector<int64_t> shape =
+      h.flat ? SmallVector<int64_t>{s[0], 1, s[1], s[2]} : llvm::to_vector(s);
+  if (swap)
+    std::swap(shape[2], shape[3]);
+  return shape;
+}
+
+/// `h` as a 4-D value, its last two dims swapped if `swap` (composed with
+/// the transpose that produced it, if any).
+Value materialize(PatternRewriter &rewriter, Location loc, const Heads &h,
+                  bool swap) {
+  Value x = h.source;
+  auto type = cast<RankedTensorType>(x.getType());
+  if (h.flat)
+    x = tensor::ExpandShapeOp::create(
+        rewriter, loc,
+        RankedTensorType::get(shape4(h, false), type.getElementType()), x,
+        SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}});
+  if (!swap)
+    return x;
+  SmallVector<int64_t> perm{0, 1, 3, 2};
+  if (auto transpose = def<linalg::TransposeOp>(x)) {
+    ArrayRef<int64_t> inner = transpose.getPermutation();
+    perm = {inner[0], inner[1], inner[3], inner[2]};
+    x = transpose.getInput();
+  }
+  auto source = cast<RankedTensorType>(x.getType());
+  SmallVector<int64_t> shape;
+  for (int64_t d : perm)
+    shape.push_back(source.getDimSize(d));
+  Value init = tensor::EmptyOp::create(rewriter, loc, shape,
+                                       source.getElementType());
+  return linalg::TransposeOp::create(rewriter, loc, x, init, perm)
+      .getResult()[0];
+}
+
+bool isPermutation(Operation *op, ArrayRef<int64_t> perm) {
+  auto transpose = dyn_cast_or_null<linalg::TransposeOp>(op);
+  return transpose && transpose.getPermutation() == perm;
+}
+
+/// Whether `v` collapses a 4-D value [[0, 1], [2], [3]]; that value.
+Value collapsedFrom4d(Value v) {
+  auto collapse = def<tensor::CollapseShapeOp>(v);
+  if (!collapse || rankOf(collapse.getSrc()) != 4 ||
+      collapse.getReassociationIndices() !=
+          SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}})
+    return {};
+  return collapse.getSrc();
+}
+
+/// The softmax whose probabilities `p` carries (through truncf and the
+/// collapse of 4-D probabilities).
+linalg::SoftmaxOp traceSoftmax(Value p, SmallVectorImpl<Value> &chain) {
+  for (int step = 0; step < 4 && p; ++step) {
+    chain.push_back(p);
+    if (auto softmax = def<linalg::SoftmaxOp>(p))
+      return softmax;
+    if (auto trunc = def<arith::TruncFOp>(p))
+      p = trunc.getIn();
+    else
+      p = collapsedFrom4d(p);
+  }
+  return {};
+}
+
+/// The same for transposed probabilities: transpose [0, 2, 1] of 3-D ones,
+/// or the collapse of a transpose [0, 1, 3, 2] of 4-D ones.
+linalg::SoftmaxOp traceSoftmaxTransposed(Value pt,
+                                         SmallVectorImpl<Value> &chain) {
+  chain.push_back(pt);
+  if (isPermutation(pt.getDefiningOp(), {0, 2, 1}))
+    return traceSoftmax(pt.getDefiningOp()->getOperand(0), chain);
+  Value p4 = collapsedFrom4d(pt);
+  if (!p4 || !isPermutation(p4.getDefiningOp(), {0, 1, 3, 2}))
+    return {};
+  chain.push_back(p4);
+  return traceSoftmax(p4.getDefiningOp()->getOperand(0), chain);
 }
 
 bool isZeroInit(linalg::LinalgOp op) {
@@ -490,21 +576,25 @@ struct RaiseAttention : OpRewritePattern<linalg::BatchMatmulOp> {
                                 PatternRewriter &rewriter) const override {
     if (!isPlainBatchMatmul(pv))
       return failure();
-    Value p = pv.getDpsInputs()[0], v3 = pv.getDpsInputs()[1];
-    SmallVector<Value> chain{p};
-    if (auto trunc = def<arith::TruncFOp>(p))
-      p = trunc.getIn(), chain.push_back(p);
-    auto softmax = def<linalg::SoftmaxOp>(p);
+    // P V, or (P V)ᵀ = Vᵀ Pᵀ as JAX's einsum emits it.
+    SmallVector<Value> chain;
+    bool transposed = false;
+    linalg::SoftmaxOp softmax = traceSoftmax(pv.getDpsInputs()[0], chain);
+    if (!softmax) {
+      chain.clear();
+      softmax = traceSoftmaxTransposed(pv.getDpsInputs()[1], chain);
+      transposed = true;
+    }
     if (!softmax)
       return failure();
-    if (softmax.getDimension() != 2)
-      return fail(pv, "the softmax is not over the keys (dim 2)");
+    if (softmax.getDimension() != rankOf(softmax.getInput()) - 1)
+      return fail(pv, "the softmax is not over the keys (the last dim)");
 
-    // Peel scale and mask off the scores.
+    // Peel scale, mask and head reshapes off the scores.
     Value s = softmax.getInput();
     double scale = 1.0;
     bool causal = false;
-    for (int step = 0; step < 4; ++step) {
+    for (int step = 0; step < 6; ++step) {
       if (auto mul = def<arith::MulFOp>(s)) {
         Value next;
         eitherOrder(mul.getLhs(), mul.getRhs(), [&](Value a, Value c) {
@@ -543,42 +633,61 @@ struct RaiseAttention : OpRewritePattern<linalg::BatchMatmulOp> {
         s = keepWhenTrue ? select.getTrueValue() : select.getFalseValue();
         continue;
       }
+      if (auto expand = def<tensor::ExpandShapeOp>(s);
+          expand && rankOf(expand.getSrc()) == 3 &&
+          expand.getReassociationIndices() ==
+              SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}}) {
+        chain.push_back(s), s = expand.getSrc();
+        continue;
+      }
       break;
     }
     auto qk = def<linalg::BatchMatmulOp>(s);
     if (!isPlainBatchMatmul(qk))
       return fail(pv, "the scores are not a zero-initialised batch_matmul");
     chain.push_back(s);
-    auto transpose = def<linalg::TransposeOp>(qk.getDpsInputs()[1]);
-    if (!transpose ||
-        transpose.getPermutation() != ArrayRef<int64_t>{0, 2, 1})
-      return fail(pv, "the keys are not transposed by linalg.transpose "
-                      "[0, 2, 1]");
-    chain.push_back(qk.getDpsInputs()[1]);
     if (!allSingleUse(chain))
       return fail(pv, "an intermediate (scores, probabilities) has other "
                       "users");
     if (!(scale > 0.0) || std::isinf(scale))
       return fail(pv, "the scale is not positive");
 
+    // Kᵀ: a 3-D transpose of K, or the collapse of [B, H, D, S].
+    Value kt = qk.getDpsInputs()[1];
+    Heads k;
+    bool swapK = false;
+    if (isPermutation(kt.getDefiningOp(), {0, 2, 1}) && kt.hasOneUse()) {
+      k = traceHeads(kt.getDefiningOp()->getOperand(0));
+    } else {
+      k = traceHeads(kt);
+      swapK = true;
+    }
+    // V, or Vᵀ when the product is transposed.
+    Value vOperand = pv.getDpsInputs()[transposed ? 0 : 1];
+    Heads v;
+    bool swapV = false;
+    if (transposed && isPermutation(vOperand.getDefiningOp(), {0, 2, 1}) &&
+        vOperand.hasOneUse()) {
+      v = traceHeads(vOperand.getDefiningOp()->getOperand(0));
+    } else {
+      v = traceHeads(vOperand);
+      swapV = transposed;
+    }
     Heads q = traceHeads(qk.getDpsInputs()[0]);
-    Heads k = traceHeads(transpose.getInput());
-    Heads v = traceHeads(v3);
     if (q.groups != 1 || q.flat != k.flat || q.flat != v.flat ||
-        k.groups != v.groups)
+        k.groups != v.groups || (k.flat && (swapK || swapV)))
       return fail(pv, "query, key and value heads are not laid out alike");
-    auto qType = cast<RankedTensorType>(q.source.getType());
-    auto kType = cast<RankedTensorType>(k.source.getType());
-    auto vType = cast<RankedTensorType>(v.source.getType());
-    if (!qType.hasStaticShape() || !kType.hasStaticShape() ||
-        !vType.hasStaticShape())
-      return fail(pv, "dynamic shape");
-    if (!q.flat && (kType.getDimSize(1) * k.groups != qType.getDimSize(1) ||
-                    kType.getDimSize(0) != qType.getDimSize(0) ||
-                    vType.getDimSize(1) != kType.getDimSize(1)))
-      return fail(pv, "key/value heads do not divide the query heads");
-    Type element = qType.getElementType();
-    if (kType.getElementType() != element || vType.getElementType() != element)
+    for (Value x : {q.source, k.source, v.source})
+      if (!cast<RankedTensorType>(x.getType()).hasStaticShape())
+        return fail(pv, "dynamic shape");
+    SmallVector<int64_t> qs = shape4(q, false), ks = shape4(k, swapK),
+                         vs = shape4(v, swapV);
+    if (ks[0] != qs[0] || vs[0] != qs[0] || ks[1] * k.groups != qs[1] ||
+        vs[1] != ks[1] || ks[3] != qs[3] || vs[2] != ks[2])
+      return fail(pv, "query, key and value shapes do not fit (B, H, S, D "
+                      "with H a multiple of the key/value heads)");
+    Type element = elementOf(q.source);
+    if (elementOf(k.source) != element || elementOf(v.source) != element)
       return fail(pv, "query, key and value have different element types");
 
     // The result: the batch matmul, or a truncf of it to the inputs' type.
@@ -596,17 +705,6 @@ struct RaiseAttention : OpRewritePattern<linalg::BatchMatmulOp> {
 
     rewriter.setInsertionPoint(root);
     Location loc = root->getLoc();
-    auto as4d = [&](Value x) -> Value {
-      if (rankOf(x) == 4)
-        return x;
-      auto t = cast<RankedTensorType>(x.getType());
-      return tensor::ExpandShapeOp::create(
-          rewriter, loc,
-          RankedTensorType::get(
-              {t.getDimSize(0), 1, t.getDimSize(1), t.getDimSize(2)},
-              t.getElementType()),
-          x, SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}});
-    };
     auto widen = [&](Value x) -> Value {
       if (resultElement == element)
         return x;
@@ -614,34 +712,41 @@ struct RaiseAttention : OpRewritePattern<linalg::BatchMatmulOp> {
           rewriter, loc,
           cast<RankedTensorType>(x.getType()).clone(resultElement), x);
     };
-    Value query = widen(as4d(q.source)), key = widen(as4d(k.source)),
-          value = widen(as4d(v.source));
-    auto q4 = cast<RankedTensorType>(query.getType());
-    auto v4 = cast<RankedTensorType>(value.getType());
-    auto outType = RankedTensorType::get(
-        {q4.getDimSize(0), q4.getDimSize(1), q4.getDimSize(2),
-         v4.getDimSize(3)},
-        resultElement);
+    Value query = widen(materialize(rewriter, loc, q, false));
+    Value key = widen(materialize(rewriter, loc, k, swapK));
+    Value value = widen(materialize(rewriter, loc, v, swapV));
+    auto outType = RankedTensorType::get({qs[0], qs[1], qs[2], vs[3]},
+                                         resultElement);
     Value out = AttentionOp::create(
         rewriter, loc, outType, query, key, value,
         causal ? rewriter.getUnitAttr() : UnitAttr(),
         rewriter.getF32FloatAttr(static_cast<float>(scale)));
-    Value flat = tensor::CollapseShapeOp::create(
-        rewriter, loc, rootType, out,
-        SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}});
     if (remarks && remarks->explain)
-      root->emitRemark() << "raised to braid.attention (" << q4.getDimSize(1)
-                         << " query heads, "
-                         << cast<ShapedType>(key.getType()).getDimSize(1)
+      root->emitRemark() << "raised to braid.attention (" << qs[1]
+                         << " query heads, " << ks[1]
                          << " key/value heads, scale " << scale
-                         << (causal ? ", causal" : "") << ")";
-    // The importer's expand back to [B, H, Sq, Dv] is the op's own result.
+                         << (causal ? ", causal" : "")
+                         << (transposed ? ", transposed product" : "") << ")";
+    // (P V)ᵀ: the op's result with its last two dims swapped.
+    Value result4 = out;
+    if (transposed) {
+      SmallVector<int64_t> shape{qs[0], qs[1], vs[3], qs[2]};
+      Value init = tensor::EmptyOp::create(rewriter, loc, shape, resultElement);
+      result4 = linalg::TransposeOp::create(rewriter, loc, out, init,
+                                            ArrayRef<int64_t>{0, 1, 3, 2})
+                    .getResult()[0];
+    }
+    Value flat = tensor::CollapseShapeOp::create(
+        rewriter, loc, rootType, result4,
+        SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}});
+    // The importer's expand back to 4-D is the 4-D result itself.
     if (root->hasOneUse())
-      if (auto expand = dyn_cast<tensor::ExpandShapeOp>(*root->getUsers().begin());
-          expand && expand.getType() == outType &&
+      if (auto expand =
+              dyn_cast<tensor::ExpandShapeOp>(*root->getUsers().begin());
+          expand && expand.getType() == result4.getType() &&
           expand.getReassociationIndices() ==
               SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}})
-        rewriter.replaceOp(expand, out);
+        rewriter.replaceOp(expand, result4);
     SmallVector<Value> operands(root->getOperands());
     if (root != pv)
       llvm::append_range(operands, pv->getOperands());
@@ -651,6 +756,41 @@ struct RaiseAttention : OpRewritePattern<linalg::BatchMatmulOp> {
   }
 
   RaiseRemarks *remarks;
+};
+
+/// call @f(...) to a private helper whose body is pure and ends in an
+/// arith.select (JAX's `@_where`, how jnp.where masks scores): inlined, so
+/// the attention pattern sees the select and its mask.
+struct InlineSelectHelper : OpRewritePattern<func::CallOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(func::CallOp call,
+                                PatternRewriter &rewriter) const override {
+    if (call.getNumResults() != 1)
+      return failure();
+    auto callee = SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(
+        call, call.getCalleeAttr());
+    if (!callee || callee.isExternal() || !callee.isPrivate() ||
+        !llvm::hasSingleElement(callee.getBody()))
+      return failure();
+    Block &body = callee.getBody().front();
+    auto ret = dyn_cast<func::ReturnOp>(body.getTerminator());
+    if (!ret || ret.getNumOperands() != 1 ||
+        !def<arith::SelectOp>(ret.getOperand(0)) ||
+        !isa<RankedTensorType>(ret.getOperand(0).getType()))
+      return failure();
+    for (Operation &op : body.without_terminator())
+      if (!isMemoryEffectFree(&op) || op.getNumRegions() > 1)
+        return failure();
+    IRMapping mapping;
+    for (auto [arg, operand] :
+         llvm::zip(body.getArguments(), call.getOperands()))
+      mapping.map(arg, operand);
+    for (Operation &op : body.without_terminator())
+      rewriter.clone(op, mapping);
+    rewriter.replaceOp(call, mapping.lookup(ret.getOperand(0)));
+    return success();
+  }
 };
 
 } // namespace
@@ -663,4 +803,5 @@ void mlir::braid::populateRaiseSoftmaxPatterns(RewritePatternSet &patterns,
 void mlir::braid::populateRaiseAttentionPatterns(RewritePatternSet &patterns,
                                                  RaiseRemarks *remarks) {
   patterns.add<RaiseAttention>(patterns.getContext(), remarks);
+  patterns.add<InlineSelectHelper>(patterns.getContext());
 }

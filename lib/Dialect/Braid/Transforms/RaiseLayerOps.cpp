@@ -8,6 +8,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir {
@@ -37,6 +38,21 @@ struct BraidRaiseLayerOpsPass
     for (auto fn : module.getOps<func::FuncOp>())
       if (fn.isPrivate() && !SymbolTable::symbolKnownUseEmpty(fn, module))
         called.push_back(fn);
+
+    // Importers leave dead values behind (reshapes nobody reads); they would
+    // count as other users of the intermediates. The rewrite driver erases
+    // them anyway; do it first so matching never sees them.
+    for (bool changed = true; changed;) {
+      SmallVector<Operation *> dead;
+      module.walk([&](Operation *op) {
+        if (op != module && isOpTriviallyDead(op))
+          dead.push_back(op);
+      });
+      for (Operation *op : llvm::reverse(dead))
+        if (op->use_empty())
+          op->erase();
+      changed = !dead.empty();
+    }
 
     RewritePatternSet patterns(&getContext());
     if (normalization)

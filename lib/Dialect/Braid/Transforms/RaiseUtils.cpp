@@ -35,6 +35,11 @@ std::optional<double> raise::splatValue(Value v) {
       v = fill.getInputs()[0];
       continue;
     }
+    // An element of a splat is the splat.
+    if (auto extract = dyn_cast_or_null<tensor::ExtractOp>(op)) {
+      v = extract.getTensor();
+      continue;
+    }
     break;
   }
   Attribute attr;

@@ -1,0 +1,34 @@
+// RUN: braid-opt %S/Inputs/llama-block-imported.mlir -braid-raise-layer-ops | FileCheck %s
+// RUN: braid-opt %S/Inputs/llama-block-imported.mlir -braid-raise-layer-ops -braid-explain --mlir-print-op-on-diagnostic=false -o /dev/null 2>&1 | FileCheck %s --check-prefix=REMARK
+// Same random inputs on the 4 ranks, before and after: the f64 contract.
+// RUN: braid-opt %S/Inputs/llama-block-imported.mlir -braid-raise-layer-ops -o %t.mlir
+// RUN: %braid-diff %S/Inputs/llama-block-imported.mlir --compare=%t.mlir --tolerance-factor=4
+
+// What the StableHLO importer emits for a JAX Llama block (frozen in
+// Inputs/llama-block-imported.mlir) becomes one op per layer.
+
+// CHECK-LABEL: func.func @main
+// CHECK-SAME: (%[[X:[a-z0-9]+]]: tensor<2x16x64xbf16>, %[[W1:[a-z0-9]+]]: tensor<64xbf16>,
+// Pre-attention RMSNorm in bf16 (the importer's extf / f32 statistic /
+// truncf / bf16 weight).
+// CHECK: braid.rmsnorm %[[X]], %[[W1]] {epsilon = 9.99999974E-6 : f32} : tensor<2x16x64xbf16>, tensor<64xbf16> -> tensor<2x16x64xbf16>
+// Attention: JAX's einsum computes (P V)ᵀ = Vᵀ Pᵀ with K arriving as
+// [B, H, D, S]; the causal mask comes from @_where (inlined) over two iotas.
+// CHECK: braid.attention {{.*}} {causal, scale = 0.353553385 : f32} : tensor<2x2x16x8xbf16>, tensor<2x2x16x8xbf16>, tensor<2x2x16x8xbf16> -> tensor<2x2x16x8xbf16>
+// CHECK: braid.all_reduce
+// CHECK: braid.rmsnorm {{.*}} : tensor<2x16x64xbf16>, tensor<64xbf16> -> tensor<2x16x64xbf16>
+// CHECK: braid.swiglu {{.*}} : tensor<2x16x32xbf16>
+// CHECK: braid.all_reduce
+// Nothing fine-grained of those layers is left, and the helpers are gone.
+// CHECK-NOT: linalg.reduce
+// CHECK-NOT: linalg.batch_matmul
+// CHECK-NOT: math.rsqrt
+// CHECK-NOT: math.exp
+// CHECK-NOT: func.call
+// CHECK-NOT: func.func private
+
+// REMARK-DAG: remark: raised to braid.rmsnorm (epsilon 1.000000e-05)
+// REMARK-DAG: remark: raised to linalg.softmax over dim 3
+// REMARK-DAG: remark: raised to braid.attention (2 query heads, 2 key/value heads, scale 3.535534e-01, causal, transposed product)
+// REMARK-DAG: remark: raised to braid.activation silu (body of @silu)
+// REMARK-DAG: remark: raised to braid.swiglu
