@@ -216,6 +216,35 @@ static LogicalResult executeFor(scf::ForOp loop, Frame &frame,
   return success();
 }
 
+// scf.while: the before region computes the condition and the values handed
+// to the after region (or to the results once the condition is false); the
+// after region yields the next iteration's arguments.
+static LogicalResult executeWhile(scf::WhileOp loop, Frame &frame,
+                                  TaskContext &task) {
+  SmallVector<RValue> carried;
+  for (Value init : loop.getInits())
+    carried.push_back(frame.lookup(init));
+  while (true) {
+    FailureOr<SmallVector<RValue>> before =
+        task.run.executeBlock(loop.getBefore().front(), carried, frame, task);
+    if (failed(before))
+      return failure();
+    bool condition =
+        scalarOf(frame, loop.getConditionOp().getCondition()).i != 0;
+    SmallVector<RValue> forwarded(std::next(before->begin()), before->end());
+    if (!condition) {
+      for (auto [result, value] : llvm::zip(loop.getResults(), forwarded))
+        frame[result] = value;
+      return success();
+    }
+    FailureOr<SmallVector<RValue>> after =
+        task.run.executeBlock(loop.getAfter().front(), forwarded, frame, task);
+    if (failed(after))
+      return failure();
+    carried = std::move(*after);
+  }
+}
+
 static LogicalResult executeIf(scf::IfOp branch, Frame &frame,
                                TaskContext &task) {
   bool condition = scalarOf(frame, branch.getCondition()).i != 0;
@@ -269,6 +298,8 @@ LogicalResult RunState::execute(Operation *op, Frame &frame,
     return executeFor(loop, frame, task);
   if (auto branch = dyn_cast<scf::IfOp>(op))
     return executeIf(branch, frame, task);
+  if (auto loop = dyn_cast<scf::WhileOp>(op))
+    return executeWhile(loop, frame, task);
   if (auto call = dyn_cast<func::CallOp>(op))
     return executeCall(call, frame, task);
   if (const OpHandler *handler = handlers.lookup(op))

@@ -18,6 +18,7 @@ API
 
 `Emitter(indent="  ")` collects lines of one function body:
     fresh(hint)                       new SSA name
+    child()                           emitter for a nested region (shared names)
     emit(text)                        one raw line (already named values)
     op(text_after_eq, shape, elt)     "%vN = text", returns Val
     const_scalar(lit, elt)            arith.constant on a scalar
@@ -154,14 +155,22 @@ class Emitter:
         self.indent = indent
         self.prefix = prefix
         self.lines: list[str] = []
-        self.counter = 0
+        self._ctr = [0]  # shared with child emitters: names stay unique
         # value name -> the value a chain of collapse/expand_shape started from
         self._reshape_src: dict[str, Val] = {}
 
     # ------------------------------------------------------------- basics
     def fresh(self, hint: str | None = None) -> str:
-        self.counter += 1
-        return f"%{hint or self.prefix}{self.counter}"
+        self._ctr[0] += 1
+        return f"%{hint or self.prefix}{self._ctr[0]}"
+
+    def child(self, extra_indent: str = "  ") -> "Emitter":
+        """An emitter for a nested region: same name counter, deeper indent;
+        its lines are spliced in by the caller (`text()`, `lines`)."""
+        c = Emitter(self.indent + extra_indent, self.prefix)
+        c._ctr = self._ctr
+        c._reshape_src = dict(self._reshape_src)
+        return c
 
     def emit(self, text: str) -> None:
         for ln in text.split("\n"):

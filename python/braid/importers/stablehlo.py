@@ -219,7 +219,8 @@ ICMP_U = {"EQ": "eq", "NE": "ne", "LT": "ult", "LE": "ule", "GT": "ugt", "GE": "
 
 
 class Importer:
-    def __init__(self, module, filename):
+    def __init__(self, module, filename, unroll_cap=UNROLL_CAP):
+        self.unroll_cap = unroll_cap
         self.module = module
         self.filename = filename
         self.errors: list[str] = []
@@ -1176,45 +1177,23 @@ class Importer:
                      o.shape, o.elt, o.unsigned)]
 
     def _while(self, e, op, ins, outs, vmap):
-        """Unroll a counted loop (lax.scan / fori_loop) of at most UNROLL_CAP trips.
+        """stablehlo.while: a counted loop (lax.scan / fori_loop) of at most
+        `unroll_cap` trips is unrolled (remark on stderr); any other loop is
+        an scf.while.
 
-        The loop must have JAX's counted form: the condition is
-        `compare LT, %counter, constant N`, the counter starts at a constant
-        and the body returns `%counter + 1`. Each trip's counter is a
-        constant, so dynamic slices of the scanned operands get fixed
-        offsets.
+        Counted means JAX's form: the condition is `compare LT, %counter,
+        constant N`, the counter starts at a constant and the body returns
+        `%counter + 1`. Each unrolled trip's counter is a constant, so
+        dynamic slices of the scanned operands get fixed offsets.
         """
-        cond_blk = list(op.regions[0].blocks)[0]
+        trips, k, c0 = self._counted_trips(op)
+        if trips is None or trips > self.unroll_cap:
+            why = ("not a counted loop" if trips is None else
+                   f"{trips} trips exceed the unroll cap of {self.unroll_cap}")
+            self.remark(op, f"emitted as scf.while ({why})")
+            return self._scf_while(e, op, ins, vmap)
         body_blk = list(op.regions[1].blocks)[0]
-        cond_ops = [o.operation for o in cond_blk.operations]
-        cargs = list(cond_blk.arguments)
-        ret = cond_ops[-1]
-        cmp = ret.operands[0].owner
-        from jax._src.lib.mlir.dialects import hlo
-        if (not hasattr(cmp, "name") or cmp.name != "stablehlo.compare"
-                or hlo.ComparisonDirectionAttr(cmp.attributes["comparison_direction"]).value
-                != "LT" or cmp.operands[0] not in cargs
-                or len(cond_ops) > 3):
-            raise OpError("while: only counted loops (counter < constant, as lax.scan and "
-                          "fori_loop emit) are supported; scf.while is not emitted yet")
-        k = cargs.index(cmp.operands[0])
-        n = self._const_int(cmp.operands[1])
-        c0 = self._const_int(op.operands[k])
         bargs = list(body_blk.arguments)
-        bret = [o.operation for o in body_blk.operations][-1]
-        inc = bret.operands[k].owner
-        if (not hasattr(inc, "name") or inc.name != "stablehlo.add"
-                or bargs[k] not in list(inc.operands)):
-            raise OpError("while: the counter is not incremented by the body")
-        other = [x for x in inc.operands if x != bargs[k]] or [bargs[k]]
-        if self._const_int(other[0]) != 1:
-            raise OpError("while: the counter step is not 1")
-        if n is None or c0 is None:
-            raise OpError("while: trip count is not a constant")
-        trips = max(0, n - c0)
-        if trips > UNROLL_CAP:
-            raise OpError(f"while: {trips} trips exceed the unroll cap of {UNROLL_CAP}; "
-                          "scf.while is not emitted yet")
         self.remark(op, f"unrolled a counted loop of {trips} trips")
         cnt = ins[k]
         cur = list(ins)
@@ -1227,6 +1206,70 @@ class Importer:
             cur = self._block(e, body_blk, bm, "stablehlo.return")
         cur[k] = e.splat(str(c0 + trips), (), cnt.elt, cnt.unsigned)
         return cur
+
+    def _counted_trips(self, op):
+        """(trips, counter index, start) of a counted loop, or (None, ...)."""
+        from jax._src.lib.mlir.dialects import hlo
+        cond_blk = list(op.regions[0].blocks)[0]
+        body_blk = list(op.regions[1].blocks)[0]
+        cond_ops = [o.operation for o in cond_blk.operations]
+        cargs = list(cond_blk.arguments)
+        cmp = cond_ops[-1].operands[0].owner
+        if (not hasattr(cmp, "name") or cmp.name != "stablehlo.compare"
+                or hlo.ComparisonDirectionAttr(cmp.attributes["comparison_direction"]).value
+                != "LT" or cmp.operands[0] not in cargs or len(cond_ops) > 3):
+            return None, None, None
+        k = cargs.index(cmp.operands[0])
+        n = self._const_int(cmp.operands[1])
+        c0 = self._const_int(op.operands[k])
+        bargs = list(body_blk.arguments)
+        inc = [o.operation for o in body_blk.operations][-1].operands[k].owner
+        if (not hasattr(inc, "name") or inc.name != "stablehlo.add"
+                or bargs[k] not in list(inc.operands)):
+            return None, None, None
+        other = [x for x in inc.operands if x != bargs[k]] or [bargs[k]]
+        if self._const_int(other[0]) != 1 or n is None or c0 is None:
+            return None, None, None
+        return max(0, n - c0), k, c0
+
+    def _scf_while(self, e, op, ins, vmap):
+        cond_blk = list(op.regions[0].blocks)[0]
+        body_blk = list(op.regions[1].blocks)[0]
+        types = ", ".join(v.type for v in ins)
+        # cond region
+        ce = e.child()
+        cm = dict(vmap)
+        cargs = []
+        for a, v in zip(cond_blk.arguments, ins):
+            cargs.append(Val(e.fresh("b"), v.shape, v.elt, v.unsigned))
+            cm[a] = cargs[-1]
+        (c,) = self._block(ce, cond_blk, cm, "stablehlo.return")
+        cs = ce.op(f"tensor.extract {c.name}[] : {c.type}", None, "i1")
+        fwd = ", ".join(a.name for a in cargs)
+        ce.emit(f"scf.condition({cs.name}) {fwd} : {types}")
+        # body region
+        be = e.child()
+        bm = dict(vmap)
+        bargs = []
+        for a, v in zip(body_blk.arguments, ins):
+            bargs.append(Val(e.fresh("a"), v.shape, v.elt, v.unsigned))
+            bm[a] = bargs[-1]
+        res = self._block(be, body_blk, bm, "stablehlo.return")
+        be.emit(f"scf.yield {', '.join(r.name for r in res)} : {types}")
+        base = e.fresh()
+        sfx = f":{len(ins)}" if len(ins) > 1 else ""
+        # the before block's arguments are named in the header (iter_args
+        # style); the after block gets an explicit ^bb0
+        head = ", ".join(f"{a.name} = {v.name}" for a, v in zip(cargs, ins))
+        e.emit(f"{base}{sfx} = scf.while ({head}) : ({types}) -> ({types}) {{")
+        e.lines.extend(ce.lines)
+        e.emit("} do {")
+        e.emit(f"^bb0({', '.join(f'{a.name}: {a.type}' for a in bargs)}):")
+        e.lines.extend(be.lines)
+        e.emit("}")
+        if len(ins) == 1:
+            return [Val(base, ins[0].shape, ins[0].elt, ins[0].unsigned)]
+        return [Val(f"{base}#{i}", v.shape, v.elt, v.unsigned) for i, v in enumerate(ins)]
 
     def _const_int(self, v):
         o = v.owner
@@ -1244,7 +1287,7 @@ class Importer:
 
 # --------------------------------------------------------------------- CLI
 
-def import_text(text: str, filename: str = "<stdin>") -> str:
+def import_text(text: str, filename: str = "<stdin>", unroll_cap: int = UNROLL_CAP) -> str:
     """StableHLO text -> Braid IR text; raises ImportErrors."""
     from jax._src.interpreters import mlir as jmlir
     from jax._src.lib.mlir import ir
@@ -1266,7 +1309,7 @@ def import_text(text: str, filename: str = "<stdin>") -> str:
             raise ImportErrors(msgs or [f"{filename}: error: {ex}"]) from None
         finally:
             h.detach()
-        imp = Importer(module, filename)
+        imp = Importer(module, filename, unroll_cap)
         out = imp.run()
         for r in imp.remarks:
             print(r, file=sys.stderr)
@@ -1284,6 +1327,9 @@ def main(argv=None) -> int:
         description="Import JAX shard_map StableHLO (Shardy) as Braid IR text")
     p.add_argument("input", help="StableHLO text file, or - for stdin")
     p.add_argument("-o", "--output", default="-", help="output file (default stdout)")
+    p.add_argument("--unroll-cap", type=int, default=UNROLL_CAP,
+                   help="unroll counted while loops (lax.scan, fori_loop) of at most this "
+                        f"many trips (default {UNROLL_CAP}); others become scf.while")
     a = p.parse_args(argv)
     try:
         if a.input == "-":
@@ -1296,7 +1342,7 @@ def main(argv=None) -> int:
         print(f"braid-import-stablehlo: error: {ex}", file=sys.stderr)
         return 1
     try:
-        out = import_text(text, fname)
+        out = import_text(text, fname, a.unroll_cap)
     except ImportErrors as ex:
         for m in ex.errors:
             print(m, file=sys.stderr)

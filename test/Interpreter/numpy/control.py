@@ -1,4 +1,4 @@
-"""scf.for / scf.if, func.call, braid.start/await on several streams (equal
+"""scf.for / scf.if / scf.while, func.call, braid.start/await on several streams (equal
 to the synchronous form) and braid.rank on a 2-D grid."""
 import os
 import sys
@@ -96,6 +96,54 @@ for flag in (True, False):
          [np.array(flag), p, q],
          lambda r, flag=flag: [f32(p + q) if flag else f32(p - q),
                                np.int32(0 + 2 + 4 - 3)])
+
+# scf.while (what the StableHLO importer emits for loops it does not unroll):
+# a tensor<i32> counter compared in the before region, a tensor carried
+# through the after region, and a data-dependent trip count (halve until
+# the sum drops below a bound); zero trips return the inits.
+body = """
+  %r0, %r1 = scf.while (%k = %a1, %t = %a0) : (tensor<i32>, tensor<3xf32>) -> (tensor<i32>, tensor<3xf32>) {
+    %n = arith.constant dense<5> : tensor<i32>
+    %lt = arith.cmpi slt, %k, %n : tensor<i32>
+    %c = tensor.extract %lt[] : tensor<i1>
+    scf.condition(%c) %k, %t : tensor<i32>, tensor<3xf32>
+  } do {
+  ^bb0(%kk: tensor<i32>, %tt: tensor<3xf32>):
+    %one = arith.constant dense<1> : tensor<i32>
+    %k2 = arith.addi %kk, %one : tensor<i32>
+    %kf = arith.sitofp %kk : tensor<i32> to tensor<f32>
+    %s = tensor.extract %kf[] : tensor<f32>
+    %sp = tensor.splat %s : tensor<3xf32>
+    %t2 = arith.mulf %tt, %tt : tensor<3xf32>
+    %t3 = arith.addf %t2, %sp : tensor<3xf32>
+    scf.yield %k2, %t3 : tensor<i32>, tensor<3xf32>
+  }
+  %r2 = scf.while (%v = %a2) : (f32) -> f32 {
+    %b = arith.constant 1.0 : f32
+    %go = arith.cmpf ogt, %v, %b : f32
+    scf.condition(%go) %v : f32
+  } do {
+  ^bb0(%w: f32):
+    %h = arith.constant 0.5 : f32
+    %w2 = arith.mulf %w, %h : f32
+    scf.yield %w2 : f32
+  }
+"""
+wt = f32(rng.uniform(-1, 1, 3))
+for start in (2, 7):
+    def expect(r, start=start):
+        t = wt.copy()
+        k = start
+        while k < 5:
+            t = f32(f32(t * t) + np.float32(k))
+            k += 1
+        v = np.float32(37.0)
+        while v > 1.0:
+            v = np.float32(v * np.float32(0.5))
+        return [np.int32(max(start, 5)), t, f32(v)]
+    case(f"scf_while_from_{start}",
+         program([tt((3,)), tt((), "i32"), "f32"], [tt((), "i32"), tt((3,)), "f32"], body),
+         [wt, np.array(start, np.int32), f32(37.0)], expect)
 
 # func.call of a private function (called twice, two results).
 prelude = """func.func private @affine(%x: tensor<2x3xf32>, %s: f32) -> (tensor<2x3xf32>, f32) {
