@@ -60,7 +60,7 @@ class NodeError(Exception):
 
 
 class Val:
-    __slots__ = ("ssa", "shape", "et", "const", "state", "origins", "weight")
+    __slots__ = ("ssa", "shape", "et", "const", "state", "origins", "weight", "sqrt_of")
 
     def __init__(self, shape, et, ssa=None, const=None, state=None,
                  origins=frozenset(), weight=None):
@@ -74,6 +74,7 @@ class Val:
         self.state = state
         self.origins = frozenset(origins)
         self.weight = weight
+        self.sqrt_of = None   # x when this value is sqrt(x) (for rsqrt)
 
     @property
     def split(self):
@@ -82,6 +83,26 @@ class Val:
     @property
     def blocks(self):
         return self.state[2] if self.state and len(self.state) > 2 else 1
+
+
+def band_of(mask):
+    """(k, lower) when the bool mask is, over its last two dims (i, j) and
+    the same for every leading index, `j - i <= k` (lower) or `j - i >= k`."""
+    n, m = mask.shape[-2:]
+    flat = mask.reshape(-1, n, m)
+    if not np.all(flat == flat[0]):
+        return None
+    M = flat[0].astype(bool)
+    D = np.arange(m)[None, :] - np.arange(n)[:, None]
+    if not M.any() or M.all():
+        return None
+    k = int(D[M].max())
+    if np.array_equal(M, D <= k):
+        return k, True
+    k = int(D[M].min())
+    if np.array_equal(M, D >= k):
+        return k, False
+    return None
 
 
 def split_state(d, blocks=1):
@@ -572,6 +593,21 @@ class Importer:
                     x = self.local_slice(v, d, out_blocks)
                     ls = list(v.shape)
                     ls[d] //= self.tp
+                elif v.const is not None and v.const.size > 0 and \
+                        np.all(v.const == v.const.reshape(-1)[0]):
+                    # a splat constant is materialized at the result shape
+                    ssas.append(self.e.splat(v.const.reshape(-1)[0], local_out, v.et))
+                    continue
+                elif v.const is not None and v.et == "i1" and len(v.shape) >= 2 and \
+                        tuple(v.shape[-2:]) == tuple(local_out[-2:]) and \
+                        (out_dim is None or out_dim < out_rank - 2):
+                    band = band_of(v.const)
+                    if band is not None:
+                        # a triangular/band mask as index arithmetic (what
+                        # the attention raising proves causal)
+                        ssas.append(self.e.band_mask(local_out, *band))
+                        continue
+                    x, ls = self.ssa(v), v.shape
                 else:
                     x, ls = self.ssa(v), v.shape
             ssas.append(self.e.broadcast(x, ls, local_out, v.et))
@@ -690,12 +726,22 @@ class Importer:
         return self.arith2("arith.mulf", "arith.muli", ins)
 
     def op_Div(self, node, ins):
+        a, b = ins
+        if b.sqrt_of is not None and a.const is not None and np.all(a.const == 1) and \
+                bcast_shape(a.shape, b.shape) == b.shape:
+            # 1 / sqrt(x): ONNX has no rsqrt
+            return self.unary([b.sqrt_of], lambda x, sh, et: self.e.unary(
+                "math.rsqrt", x, sh, et))
         return self.arith2("arith.divf", "arith.divsi", ins)
 
     def op_Pow(self, node, ins):
         a, b = ins
         if not is_float(a.et):
             raise NodeError("integer Pow is not supported")
+        if b.const is not None and b.const.size == 1 and float(b.const.reshape(-1)[0]) == 2.0:
+            # x^2 as x * x (exact, the form the normalization raising reads)
+            return [self.elementwise([a, a], lambda s, sh: self.e.binary(
+                "arith.mulf", s[0], s[1], sh, a.et))]
         if b.const is not None:
             b = Val(b.shape, a.et, const=b.const.astype(np_for(a.et)))
         elif b.et != a.et:
@@ -719,7 +765,9 @@ class Importer:
         return self.unary(ins, lambda x, s, et: self.e.unary(op, x, s, et))
 
     def op_Sqrt(self, node, ins):
-        return self.math1("math.sqrt", ins)
+        out = self.math1("math.sqrt", ins)
+        out[0].sqrt_of = self.no_partial(ins[0])
+        return out
 
     def op_Exp(self, node, ins):
         return self.math1("math.exp", ins)
@@ -741,6 +789,10 @@ class Importer:
 
     def op_Reciprocal(self, node, ins):
         self.float_only(ins[0])
+        if ins[0].sqrt_of is not None:
+            # 1 / sqrt(x): ONNX has no rsqrt
+            return self.unary([ins[0].sqrt_of], lambda x, sh, et: self.e.unary(
+                "math.rsqrt", x, sh, et))
 
         def f(x, s, et):
             one = self.e.splat(1.0, s, et)

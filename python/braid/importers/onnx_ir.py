@@ -291,6 +291,32 @@ class Emitter:
             r = self.convert(r, out, acc, et)
         return r
 
+    def band_mask(self, shape, k: int, lower: bool) -> str:
+        """i1 tensor: j - i <= k (lower) / >= k over the last two dims."""
+        key = ("band", tuple(shape), k, lower)
+        if key in self._cache:
+            return self._cache[key]
+        n = len(shape)
+        dims = ", ".join(f"d{i}" for i in range(n))
+        amap = f"affine_map<({dims}) -> ({dims})>"
+        it = ", ".join(['"parallel"'] * n)
+        e = self.empty(shape, "i1")
+        t = ttype(shape, "i1")
+        r = self.fresh()
+        self.lines.append(
+            f"    {r} = linalg.generic {{indexing_maps = [{amap}], "
+            f"iterator_types = [{it}]}} outs({e} : {t}) {{\n"
+            f"      ^bb0(%out: i1):\n"
+            f"        %i = linalg.index {n - 2} : index\n"
+            f"        %j = linalg.index {n - 1} : index\n"
+            f"        %d = arith.subi %j, %i : index\n"
+            f"        %k = arith.constant {k} : index\n"
+            f"        %c = arith.cmpi {'sle' if lower else 'sge'}, %d, %k : index\n"
+            f"        linalg.yield %c : i1\n"
+            f"      }} -> {t}")
+        self._cache[key] = r
+        return r
+
     def generic_trilu(self, x: str, shape, k: str, upper: bool, et: str) -> str:
         """Keep x[..., i, j] where j - i >= k (upper) / j - i <= k (lower), else 0."""
         n = len(shape)

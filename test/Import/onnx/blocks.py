@@ -91,12 +91,13 @@ def attention(g, x, B, S, E, H, Hkv, D, bias, rope=None, prefix="attn", fused=Fa
     kt = g.op("Transpose", [k], perm=[0, 1, 3, 2])
     s = g.op("MatMul", [q, kt], name=f"{prefix}/scores")
     s = g.op("Div", [s, g.const(np.array(np.sqrt(D), np.float32))])
-    # causal mask: Trilu of ones, Equal 0 -> -1e9 (numpy-broadcast [S,S])
+    # causal mask: Trilu of ones == 1, numpy-broadcast [S,S]
     ones = g.op("ConstantOfShape", [g.const(np.array([S, S], np.int64))],
                 value=numpy_helper.from_array(np.array([1.0], np.float32)))
     tri = g.op("Trilu", [ones], upper=0)
     keep = g.op("Equal", [tri, g.const(np.array(1.0, np.float32))])
-    s = g.op("Where", [keep, s, g.const(np.array(-1e9, np.float32))])
+    # masked scores get the lowest finite float (as HF exports write it)
+    s = g.op("Where", [keep, s, g.const(np.array(np.finfo(np.float32).min, np.float32))])
     p = g.op("Softmax", [s], axis=-1)
     o = g.op("MatMul", [p, v], name=f"{prefix}/pv")
     o = g.op("Transpose", [o], perm=[0, 2, 1, 3])
