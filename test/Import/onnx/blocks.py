@@ -193,8 +193,11 @@ def feeds(name, model_path, seed=3):
             ang = np.concatenate([ang, ang], axis=-1)
             out[inp.name] = (np.cos(ang) if inp.name == "cos" else np.sin(ang)).astype(np.float32)
         else:
-            dt = helper.tensor_dtype_to_np_dtype(inp.type.tensor_type.elem_type)
-            out[inp.name] = rng.uniform(-1, 1, shape).astype(dt)
+            dt = np.dtype(helper.tensor_dtype_to_np_dtype(inp.type.tensor_type.elem_type))
+            if dt.kind == "i":   # token ids: in range of any table of >= 64 rows
+                out[inp.name] = rng.integers(0, 64, shape).astype(dt)
+            else:
+                out[inp.name] = rng.uniform(-1, 1, shape).astype(dt)
     return out
 
 

@@ -15,6 +15,8 @@ writes:
                      stays replicated at any --tp
   gemm_mlp.onnx      nn.Linear-style Gemm(transB=1) -> Relu -> Gemm(transB=1)
                      on 2-D tokens, alpha/beta != 1 on the second
+  embed_mlp.onnx     token ids -> embedding Gather + position embedding ->
+                     LayerNorm -> MLP -> residual (int64 ids, [2, 16])
   f16_mlp.onnx       an f16 MatMul -> Relu -> MatMul + bias MLP
   fused_gather.onnx  a fused [32, 3x16] projection split into q, k, v whose
                      output also feeds an op that needs it whole (Softmax over
@@ -103,6 +105,24 @@ def main(out):
          [xf], yf, os.path.join(out, "fused_gather.onnx"), 18,
          inits=[numpy_helper.from_array(rng.standard_normal((32, 48)).astype(np.float32), "w"),
                 numpy_helper.from_array(np.array([16, 16, 16], np.int64), "sizes")])
+    ids = helper.make_tensor_value_info("ids", TensorProto.INT64, [2, 16])
+    ye = helper.make_tensor_value_info("y", F, [2, 16, 32])
+    save([helper.make_node("Gather", ["wte", "ids"], ["te"], axis=0, name="wte"),
+          helper.make_node("Gather", ["wpe", "pos"], ["pe"], axis=0, name="wpe"),
+          helper.make_node("Add", ["te", "pe"], ["h"], name="embed_add"),
+          helper.make_node("LayerNormalization", ["h", "g", "b"], ["n"], axis=-1, name="ln"),
+          helper.make_node("MatMul", ["n", "w1"], ["f"], name="fc1"),
+          helper.make_node("Gelu", ["f"], ["a"], name="gelu"),
+          helper.make_node("MatMul", ["a", "w2"], ["o"], name="fc2"),
+          helper.make_node("Add", ["h", "o"], ["y"], name="residual")],
+         [ids], [ye], os.path.join(out, "embed_mlp.onnx"), 20,
+         inits=[numpy_helper.from_array(rng.standard_normal((64, 32)).astype(np.float32), "wte"),
+                numpy_helper.from_array((rng.standard_normal((16, 32)) / 4).astype(np.float32), "wpe"),
+                numpy_helper.from_array(np.arange(16, dtype=np.int64), "pos"),
+                numpy_helper.from_array(rng.standard_normal(32).astype(np.float32), "g"),
+                numpy_helper.from_array(rng.standard_normal(32).astype(np.float32), "b"),
+                numpy_helper.from_array((rng.standard_normal((32, 128)) / 6).astype(np.float32), "w1"),
+                numpy_helper.from_array((rng.standard_normal((128, 32)) / 11).astype(np.float32), "w2")])
     H16 = TensorProto.FLOAT16
     save([helper.make_node("MatMul", ["x", "w1"], ["h"], name="fc1"),
           helper.make_node("Relu", ["h"], ["r"], name="relu"),
