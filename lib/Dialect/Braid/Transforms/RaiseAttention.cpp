@@ -43,6 +43,8 @@ Value peelInto(Value v, SmallVectorImpl<Value> &chain) {
   for (Value cur = v; cur != peeled; cur = cur.getDefiningOp()->getOperand(0))
     if (cur != v)
       chain.push_back(cur);
+  if (peeled != v)
+    chain.push_back(peeled);
   return peeled;
 }
 

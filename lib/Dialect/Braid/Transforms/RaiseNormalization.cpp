@@ -36,6 +36,8 @@ Value peelInto(Value v, SmallVectorImpl<Value> &chain) {
   for (Value cur = v; cur != peeled; cur = cur.getDefiningOp()->getOperand(0))
     if (cur != v)
       chain.push_back(cur);
+  if (peeled != v)
+    chain.push_back(peeled);
   return peeled;
 }
 
@@ -291,10 +293,301 @@ struct NarrowRMSNorm : OpRewritePattern<arith::TruncFOp> {
   }
 };
 
+//===----------------------------------------------------------------------===//
+// LayerNorm
+//===----------------------------------------------------------------------===//
+
+/// `v` (unit reshapes peeled) = the mean of some value over the last dim
+/// of a rank-`rank` tensor whose last dim has `n` elements: a
+/// `linalg.reduce` add (init 0) divided by n or multiplied by 1/n. Returns
+/// the reduced value; records the intermediates; sets `why` on a near miss.
+Value matchRowMean(Value v, int64_t rank, int64_t n, Type element,
+                   SmallVectorImpl<Value> &chain, std::string &why) {
+  v = peelInto(v, chain);
+  Value sum;
+  std::optional<double> divisor, factor;
+  if (auto div = def<arith::DivFOp>(v)) {
+    if ((divisor = splatValue(div.getRhs())))
+      sum = div.getLhs();
+  } else if (auto mul = def<arith::MulFOp>(v)) {
+    eitherOrder(mul.getLhs(), mul.getRhs(), [&](Value s, Value c) {
+      if (!(factor = splatValue(c)))
+        return false;
+      sum = s;
+      return true;
+    });
+  }
+  if (!sum) {
+    why = "a statistic is not a sum divided by a constant";
+    return {};
+  }
+  chain.push_back(sum);
+  FailureOr<Reduction> reduction = matchReduction(sum, Combiner::Add, why);
+  if (failed(reduction)) {
+    if (why.empty())
+      why = "a statistic is not a linalg.reduce sum";
+    return {};
+  }
+  chain.push_back(reduction->op.getResult(0));
+  if (reduction->dim != rank - 1) {
+    why = "layernorm over dim " + std::to_string(reduction->dim) +
+          " not raised: braid ops normalise the last dim";
+    return {};
+  }
+  if ((divisor && *divisor != static_cast<double>(n)) ||
+      (factor && !isReciprocal(*factor, n, element))) {
+    why = "a mean divides by " +
+          std::to_string(divisor ? *divisor : 1.0 / *factor) +
+          ", not by the row length " + std::to_string(n);
+    return {};
+  }
+  if (elementOf(reduction->op.getResult(0)) != element) {
+    why = "a statistic has another element type than the input";
+    return {};
+  }
+  return reduction->input;
+}
+
+/// `c` = x - broadcast(mean) along the last dim, with `mean` (peeled) the
+/// value given, or any such mean when `mean` is null.
+bool isCentered(Value c, Value x, Value &mean, SmallVectorImpl<Value> &chain) {
+  auto sub = def<arith::SubFOp>(c);
+  if (!sub || sub.getLhs() != x)
+    return false;
+  Value source = lastDimBroadcastSource(sub.getRhs());
+  if (!source || (mean && source != mean))
+    return false;
+  chain.append({sub.getRhs()});
+  for (Value cur = def<linalg::BroadcastOp>(sub.getRhs()).getInput();
+       cur != source; cur = cur.getDefiningOp()->getOperand(0))
+    chain.push_back(cur);
+  mean = source;
+  return true;
+}
+
+struct LayerNormMatch {
+  Value input;
+  double epsilon;
+};
+
+/// `prod = (x - mean) * broadcast(rsqrt(mean((x - mean)^2) + eps))`.
+FailureOr<LayerNormMatch> matchLayerNorm(arith::MulFOp prod, std::string &why,
+                                         SmallVectorImpl<Value> &chain) {
+  why.clear();
+  for (auto [centered, scale] : {std::pair(prod.getLhs(), prod.getRhs()),
+                                 std::pair(prod.getRhs(), prod.getLhs())}) {
+    chain.clear();
+    auto broadcast = def<linalg::BroadcastOp>(scale);
+    auto sub = def<arith::SubFOp>(centered);
+    if (!broadcast || !sub)
+      continue;
+    chain.push_back(scale);
+    auto rsqrt = def<math::RsqrtOp>(peelInto(broadcast.getInput(), chain));
+    if (!rsqrt)
+      continue;
+    Value x = sub.getLhs();
+    auto type = dyn_cast<RankedTensorType>(x.getType());
+    if (!type || !type.hasStaticShape() || type.getRank() == 0)
+      continue;
+    Type element = type.getElementType();
+    int64_t rank = type.getRank(), n = type.getShape().back();
+    Value mean;
+    if (!isCentered(centered, x, mean, chain))
+      continue;
+    chain.push_back(centered);
+    // mean(x) itself.
+    SmallVector<Value> meanChain;
+    if (matchRowMean(mean, rank, n, element, meanChain, why) != x) {
+      why = why.empty() ? "the subtracted value is not the mean of x" : why;
+      return failure();
+    }
+    chain.append(meanChain);
+
+    // var + eps
+    Value varPlusEps = peelInto(rsqrt.getOperand(), chain);
+    auto add = def<arith::AddFOp>(varPlusEps);
+    Value var;
+    std::optional<double> epsilon;
+    if (add)
+      eitherOrder(add.getLhs(), add.getRhs(), [&](Value m, Value e) {
+        if (!(epsilon = splatValue(e)))
+          return false;
+        var = m;
+        return true;
+      });
+    if (!var) {
+      why = "no constant epsilon is added before the rsqrt";
+      return failure();
+    }
+    if (!(*epsilon >= 0.0) || std::isinf(*epsilon) ||
+        static_cast<double>(static_cast<float>(*epsilon)) != *epsilon) {
+      why = "epsilon is negative or not an f32 value";
+      return failure();
+    }
+    Value square = matchRowMean(var, rank, n, element, chain, why);
+    if (!square)
+      return failure();
+    chain.push_back(square);
+    Value base;
+    if (auto mul = def<arith::MulFOp>(square); mul && mul.getLhs() == mul.getRhs())
+      base = mul.getLhs();
+    else if (auto pow = def<math::PowFOp>(square); pow && isSplat(pow.getRhs(), 2.0))
+      base = pow.getLhs();
+    Value sameMean = mean;
+    if (!base || (base != centered &&
+                  !(isCentered(base, x, sameMean, chain) &&
+                    (chain.push_back(base), true)))) {
+      why = "the variance is not the mean square of x - mean";
+      return failure();
+    }
+    if (broadcast.getDimensions() != ArrayRef<int64_t>{rank - 1} ||
+        rankOf(broadcast.getInput()) + 1 != rank) {
+      why = "the statistic is not broadcast along the last dim";
+      return failure();
+    }
+    // Every intermediate is read only by the matched ops.
+    llvm::SmallPtrSet<Operation *, 32> matched{prod};
+    for (Value v : chain)
+      if (Operation *op = v.getDefiningOp())
+        matched.insert(op);
+    for (Value v : chain)
+      for (Operation *user : v.getUsers())
+        if (!matched.contains(user)) {
+          why = "an intermediate of the statistics has other users";
+          return failure();
+        }
+    return LayerNormMatch{x, *epsilon};
+  }
+  return failure();
+}
+
+struct RaiseLayerNorm : OpRewritePattern<arith::MulFOp> {
+  // Before RaiseRMSNorm, which would take (x - mean) for its input.
+  RaiseLayerNorm(MLIRContext *context, RaiseRemarks *remarks)
+      : OpRewritePattern(context, /*benefit=*/3), remarks(remarks) {}
+
+  LogicalResult matchAndRewrite(arith::MulFOp prod,
+                                PatternRewriter &rewriter) const override {
+    std::string why;
+    SmallVector<Value> chain;
+    FailureOr<LayerNormMatch> match = matchLayerNorm(prod, why, chain);
+    if (failed(match)) {
+      if (!why.empty() && remarks)
+        remarks->decline(prod, StringRef(why).starts_with("layernorm")
+                                   ? Twine(why)
+                                   : "layernorm not raised: " + why);
+      return failure();
+    }
+    auto type = cast<RankedTensorType>(match->input.getType());
+    Type element = type.getElementType();
+    int64_t rank = type.getRank(), n = type.getShape().back();
+
+    // [truncf] [* broadcast(gamma)] [+ broadcast(beta)], in the narrow type
+    // after a truncf.
+    Operation *root = prod;
+    Value current = prod.getResult();
+    Type narrowed;
+    Value gamma, beta;
+    auto onlyUser = [](Value v) -> Operation * {
+      return v.hasOneUse() ? *v.getUsers().begin() : nullptr;
+    };
+    Operation *user = onlyUser(current);
+    if (auto trunc = dyn_cast_or_null<arith::TruncFOp>(user)) {
+      narrowed = elementOf(trunc.getResult());
+      current = trunc.getResult();
+      user = onlyUser(current);
+    }
+    Type paramType = narrowed ? narrowed : element;
+    auto operandOther = [&](Operation *op) -> Value {
+      return op->getOperand(0) == current ? op->getOperand(1)
+                                          : op->getOperand(0);
+    };
+    auto isParam = [&](Value v) -> Value {
+      auto broadcast = def<linalg::BroadcastOp>(v);
+      if (!broadcast || rankOf(broadcast.getInput()) != 1 ||
+          elementOf(broadcast.getInput()) != paramType)
+        return Value();
+      for (auto [i, d] : llvm::enumerate(broadcast.getDimensions()))
+        if (d != static_cast<int64_t>(i))
+          return Value();
+      return broadcast.getInput();
+    };
+    if (auto mul = dyn_cast_or_null<arith::MulFOp>(user))
+      if ((gamma = isParam(operandOther(mul)))) {
+        root = mul;
+        current = mul.getResult();
+        user = onlyUser(current);
+      }
+    if (auto addOp = dyn_cast_or_null<arith::AddFOp>(user))
+      if ((beta = isParam(operandOther(addOp)))) {
+        root = addOp;
+        current = addOp.getResult();
+      }
+    if (root == prod || (narrowed && !gamma && !beta))
+      narrowed = Type();
+    (void)rank;
+
+    rewriter.setInsertionPoint(root);
+    Location loc = root->getLoc();
+    auto param = [&](Value v, double fill) -> Value {
+      auto vecType = RankedTensorType::get({n}, element);
+      if (!v)
+        return splatConstant(rewriter, loc, vecType, fill);
+      if (elementOf(v) == element)
+        return v;
+      return arith::ExtFOp::create(rewriter, loc, vecType, v);
+    };
+    Value g = param(gamma, 1.0), b = param(beta, 0.0);
+    Value result = LayerNormOp::create(
+        rewriter, loc, type, match->input, g, b,
+        rewriter.getF32FloatAttr(static_cast<float>(match->epsilon)));
+    if (narrowed)
+      result = arith::TruncFOp::create(rewriter, loc, type.clone(narrowed),
+                                       result);
+    if (remarks && remarks->explain)
+      root->emitRemark() << "raised to braid.layernorm (epsilon "
+                         << match->epsilon << ")";
+    SmallVector<Value> operands(root->getOperands());
+    llvm::append_range(operands, prod->getOperands());
+    rewriter.replaceOp(root, result);
+    eraseDeadProducers(rewriter, operands);
+    return success();
+  }
+
+  RaiseRemarks *remarks;
+};
+
+/// truncf(layernorm(extf x, extf g, extf b)) -> layernorm(x, g, b).
+struct NarrowLayerNorm : OpRewritePattern<arith::TruncFOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(arith::TruncFOp trunc,
+                                PatternRewriter &rewriter) const override {
+    auto norm = def<LayerNormOp>(trunc.getIn());
+    if (!norm || !norm->hasOneUse())
+      return failure();
+    Type element = elementOf(trunc.getResult());
+    auto ext = def<arith::ExtFOp>(norm.getInput());
+    if (!ext || elementOf(ext.getIn()) != element)
+      return failure();
+    Value gamma = narrowTo(rewriter, norm.getLoc(), norm.getGamma(), element);
+    Value beta = gamma ? narrowTo(rewriter, norm.getLoc(), norm.getBeta(), element)
+                       : Value();
+    if (!gamma || !beta)
+      return failure();
+    rewriter.replaceOpWithNewOp<LayerNormOp>(trunc, trunc.getType(),
+                                             ext.getIn(), gamma, beta,
+                                             norm.getEpsilonAttr());
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::braid::populateRaiseNormalizationPatterns(
     RewritePatternSet &patterns, RaiseRemarks *remarks) {
   patterns.add<RaiseRMSNorm>(patterns.getContext(), remarks);
   patterns.add<NarrowRMSNorm>(patterns.getContext());
+  patterns.add<RaiseLayerNorm>(patterns.getContext(), remarks);
+  patterns.add<NarrowLayerNorm>(patterns.getContext());
 }

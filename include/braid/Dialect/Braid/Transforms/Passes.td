@@ -278,7 +278,9 @@ def BraidRaiseLayerOps : Pass<"braid-raise-layer-ops", "::mlir::ModuleOp"> {
     listed in `docs/Raising.md` and replaces each by one op, so that the
     overlap passes and the cost model see one op per layer:
 
-    - normalization: `x * rsqrt(mean(x * x) + eps) [* w]` → `braid.rmsnorm`;
+    - normalization: `x * rsqrt(mean(x * x) + eps) [* w]` → `braid.rmsnorm`,
+      `(x - mean) * rsqrt(mean((x - mean)²) + eps) [* γ] [+ β]` →
+      `braid.layernorm`;
     - activation: `x * sigmoid(x)`, `x / (1 + exp(-x))` (also as the body of
       a called private function) → `braid.activation silu`, the sigmoid
       alone → `braid.activation sigmoid`, the erf and tanh GELU forms →
@@ -301,7 +303,7 @@ def BraidRaiseLayerOps : Pass<"braid-raise-layer-ops", "::mlir::ModuleOp"> {
   }];
   let options = [
     Option<"normalization", "normalization", "bool", /*default=*/"true",
-           "Raise RMSNorm">,
+           "Raise RMSNorm and LayerNorm">,
     Option<"activation", "activation", "bool", /*default=*/"true",
            "Raise SiLU, sigmoid, GELU and SwiGLU">,
     Option<"softmax", "softmax", "bool", /*default=*/"true",

@@ -2,7 +2,8 @@
 //
 // Patterns that recognise the fine-grained forms importers emit (arith/math
 // element-wise ops on tensors, linalg.reduce/broadcast/batch_matmul) and
-// replace them by one layer-level op: braid.rmsnorm, braid.activation,
+// replace them by one layer-level op: braid.rmsnorm, braid.layernorm,
+// braid.activation,
 // braid.swiglu, linalg.softmax, braid.attention. docs/Raising.md says what
 // each pattern matches exactly and why it declines.
 //
@@ -28,7 +29,9 @@ struct RaiseRemarks {
   void decline(Operation *op, const llvm::Twine &why);
 };
 
-/// braid.rmsnorm from x * rsqrt(mean(x * x) + eps) [* weight].
+/// braid.rmsnorm from x * rsqrt(mean(x * x) + eps) [* weight], and
+/// braid.layernorm from (x - mean) * rsqrt(mean((x - mean)^2) + eps)
+/// [* gamma] [+ beta].
 void populateRaiseNormalizationPatterns(RewritePatternSet &patterns,
                                         RaiseRemarks *remarks = nullptr);
 /// braid.activation silu/sigmoid/gelu/gelu_tanh and braid.swiglu.
