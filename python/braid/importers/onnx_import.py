@@ -11,8 +11,6 @@ collective.
 """
 from __future__ import annotations
 
-import json
-import math
 import os
 
 import numpy as np
@@ -343,7 +341,7 @@ class Importer:
             if self.sp and v.split is not None and not v.origins and v.state[1] == self.token_dim(v):
                 pass
             else:
-                v = self.to_R(v, reason=None)
+                v = self.to_R(v)
             ssa = self.ssa(v)
             results.append((ssa, v))
             self.result_manifest.append({
@@ -351,7 +349,7 @@ class Importer:
                 "shape": list(v.shape), "local_shape": list(self.local(v)),
                 "split": None if v.split is None else {"axis": v.split, "parts": self.tp}})
         # header
-        arg_text = ", ".join(f"{a}: {ttype(self.local_shape_of(lv), lv.et)}"
+        arg_text = ", ".join(f"{a}: {ttype(self.local(lv), lv.et)}"
                              for a, lv, _ in self.args)
         res_types = ", ".join(ttype(self.local(v), v.et) for _, v in results)
         lines = []
@@ -374,9 +372,6 @@ class Importer:
     @staticmethod
     def np_name(et):
         return {v: k for k, v in ELEM.items()}[et]
-
-    def local_shape_of(self, v):
-        return self.local(v)
 
     def add_input(self, inp):
         tt = inp.type.tensor_type
@@ -489,7 +484,7 @@ class Importer:
         r = self.e.emit(f"braid.all_reduce {x} on @tp axes = [0] reduction = sum : {t}")
         return Val(v.shape, v.et, ssa=r)
 
-    def to_R(self, v: Val, reason="") -> Val:
+    def to_R(self, v: Val) -> Val:
         v = self.no_partial(v)
         if v.split is None:
             return v
@@ -1610,13 +1605,3 @@ def write_weight_slices(manifest, model, out_dir: str):
         os.makedirs(d, exist_ok=True)
         for a, arr in zip(weights["arguments"], arrs):
             np.save(os.path.join(d, f"arg{a['index']}.npy"), arr)
-
-
-def gather_results(manifest, out_dir: str):
-    """Per-rank results, and the global result each rank's piece belongs to."""
-    res = []
-    for k, m in enumerate(manifest["results"]):
-        per_rank = [np.load(os.path.join(out_dir, f"rank{r}", f"result{k}.npy"))
-                    for r in range(manifest["tp"])]
-        res.append((m, per_rank))
-    return res
