@@ -7,6 +7,7 @@
 // RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=gqa_causal_bf16
 // RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=causal_in_body
 // RUN: %braid-diff %s --compare=%t.mlir --exact --entry=not_causal
+// RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=query_scaled_first
 
 #id2 = affine_map<(d0, d1) -> (d0, d1)>
 
@@ -220,4 +221,35 @@ func.func @softmax_over_queries(%q3: tensor<2x8x16xf32>, %k3: tensor<2x8x16xf32>
   %zo = arith.constant dense<0.0> : tensor<2x8x16xf32>
   %o = linalg.batch_matmul ins(%p, %v3 : tensor<2x8x8xf32>, tensor<2x8x16xf32>) outs(%zo : tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
   return %o : tensor<2x8x16xf32>
+}
+
+// Flax's form: the query divided by sqrt(D) in [B, S, H, D] before the
+// einsum, which transposes it to [B, H, S, D]; bf16 throughout with f32
+// scores. The raised op takes the unscaled query (transposed anew) and
+// the scale.
+// CHECK-LABEL: func.func @query_scaled_first
+// CHECK-SAME: (%[[Q:.*]]: tensor<1x8x2x16xbf16>,
+// CHECK: %[[QT:.*]] = linalg.transpose ins(%[[Q]] : tensor<1x8x2x16xbf16>) {{.*}} permutation = [0, 2, 1, 3]
+// CHECK: braid.attention %[[QT]], {{.*}} {scale = 2.500000e-01 : f32} : tensor<1x2x8x16xbf16>
+// CHECK-NOT: arith.divf
+// REMARK-DAG: remark: raised to braid.attention (2 query heads, 2 key/value heads, scale 2.500000e-01)
+func.func @query_scaled_first(%q: tensor<1x8x2x16xbf16>, %k: tensor<1x2x8x16xbf16>, %v: tensor<1x2x8x16xbf16>) -> tensor<2x8x16xbf16> {
+  %c = arith.constant dense<4.0> : tensor<1x8x2x16xbf16>
+  %qs = arith.divf %q, %c : tensor<1x8x2x16xbf16>
+  %eq = tensor.empty() : tensor<1x2x8x16xbf16>
+  %qt = linalg.transpose ins(%qs : tensor<1x8x2x16xbf16>) outs(%eq : tensor<1x2x8x16xbf16>) permutation = [0, 2, 1, 3]
+  %q3 = tensor.collapse_shape %qt [[0, 1], [2], [3]] : tensor<1x2x8x16xbf16> into tensor<2x8x16xbf16>
+  %k3 = tensor.collapse_shape %k [[0, 1], [2], [3]] : tensor<1x2x8x16xbf16> into tensor<2x8x16xbf16>
+  %v3 = tensor.collapse_shape %v [[0, 1], [2], [3]] : tensor<1x2x8x16xbf16> into tensor<2x8x16xbf16>
+  %et = tensor.empty() : tensor<2x16x8xbf16>
+  %kt = linalg.transpose ins(%k3 : tensor<2x8x16xbf16>) outs(%et : tensor<2x16x8xbf16>) permutation = [0, 2, 1]
+  %zeros = arith.constant dense<0.0> : tensor<2x8x8xf32>
+  %s = linalg.batch_matmul ins(%q3, %kt : tensor<2x8x16xbf16>, tensor<2x16x8xbf16>) outs(%zeros : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %ep = tensor.empty() : tensor<2x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%s : tensor<2x8x8xf32>) outs(%ep : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %pb = arith.truncf %p : tensor<2x8x8xf32> to tensor<2x8x8xbf16>
+  %zo = arith.constant dense<0.0> : tensor<2x8x16xf32>
+  %o = linalg.batch_matmul ins(%pb, %v3 : tensor<2x8x8xbf16>, tensor<2x8x16xbf16>) outs(%zo : tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
+  %ob = arith.truncf %o : tensor<2x8x16xf32> to tensor<2x8x16xbf16>
+  return %ob : tensor<2x8x16xbf16>
 }

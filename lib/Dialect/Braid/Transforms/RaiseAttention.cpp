@@ -452,6 +452,9 @@ struct Heads {
   Value source;
   int64_t groups = 1;
   bool flat = false;
+  /// When set, the 4-D value is `transpose(source, perm)`, to be built (the
+  /// producer's transpose of a scaled query, rebuilt without the scale).
+  SmallVector<int64_t> perm;
 };
 
 Heads traceHeads(Value v) {
@@ -477,6 +480,9 @@ SmallVector<int64_t> shape4(const Heads &h, bool swap) {
   ArrayRef<int64_t> s = cast<ShapedType>(h.source.getType()).getShape();
   SmallVector<int64_t> shape =
       h.flat ? SmallVector<int64_t>{s[0], 1, s[1], s[2]} : llvm::to_vector(s);
+  if (!h.perm.empty())
+    for (auto [i, p] : llvm::enumerate(h.perm))
+      shape[i] = s[p];
   if (swap)
     std::swap(shape[2], shape[3]);
   return shape;
@@ -493,14 +499,19 @@ Value materialize(PatternRewriter &rewriter, Location loc, const Heads &h,
         rewriter, loc,
         RankedTensorType::get(shape4(h, false), type.getElementType()), x,
         SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}});
-  if (!swap)
+  if (!swap && h.perm.empty())
     return x;
-  SmallVector<int64_t> perm{0, 1, 3, 2};
-  if (auto transpose = def<linalg::TransposeOp>(x)) {
-    ArrayRef<int64_t> inner = transpose.getPermutation();
-    perm = {inner[0], inner[1], inner[3], inner[2]};
-    x = transpose.getInput();
-  }
+  SmallVector<int64_t> perm{0, 1, 2, 3};
+  if (swap)
+    perm = {0, 1, 3, 2};
+  SmallVector<int64_t> inner = h.perm;
+  if (inner.empty())
+    if (auto transpose = def<linalg::TransposeOp>(x)) {
+      inner = llvm::to_vector(transpose.getPermutation());
+      x = transpose.getInput();
+    }
+  if (!inner.empty())
+    perm = {inner[perm[0]], inner[perm[1]], inner[perm[2]], inner[perm[3]]};
   auto source = cast<RankedTensorType>(x.getType());
   SmallVector<int64_t> shape;
   for (int64_t d : perm)
@@ -675,7 +686,47 @@ struct RaiseAttention : OpRewritePattern<linalg::BatchMatmulOp> {
       v = traceHeads(vOperand);
       swapV = transposed;
     }
-    Heads q = traceHeads(qk.getDpsInputs()[0]);
+    // A query scaled before the product (Flax: q / sqrt(d)), on the 3-D
+    // operand, on the 4-D tensor it collapses, or under the producer's
+    // transpose of that tensor.
+    auto peelScale = [&](Value x) -> Value {
+      if (!x.hasOneUse())
+        return {};
+      if (auto mul = def<arith::MulFOp>(x)) {
+        Value inner;
+        eitherOrder(mul.getLhs(), mul.getRhs(), [&](Value a, Value c) {
+          std::optional<double> k = splatValue(c);
+          if (!k || !cast<RankedTensorType>(c.getType()).hasStaticShape())
+            return false;
+          scale *= *k, inner = a;
+          return true;
+        });
+        return inner;
+      }
+      if (auto div = def<arith::DivFOp>(x))
+        if (std::optional<double> k = splatValue(div.getRhs())) {
+          scale /= *k;
+          return div.getLhs();
+        }
+      return {};
+    };
+    Value qOperand = qk.getDpsInputs()[0];
+    if (Value unscaled = peelScale(qOperand))
+      qOperand = unscaled;
+    Heads q = traceHeads(qOperand);
+    if (!q.flat) {
+      if (Value unscaled = peelScale(q.source)) {
+        q.source = unscaled;
+      } else if (auto transpose = def<linalg::TransposeOp>(q.source);
+                 transpose && q.source.hasOneUse()) {
+        if (Value unscaledInput = peelScale(transpose.getInput())) {
+          q.perm = llvm::to_vector(transpose.getPermutation());
+          q.source = unscaledInput;
+        }
+      }
+    }
+    if (!(scale > 0.0) || std::isinf(scale))
+      return fail(pv, "the scale is not positive");
     if (q.groups != 1 || q.flat != k.flat || q.flat != v.flat ||
         k.groups != v.groups || (k.flat && (swapK || swapV)))
       return fail(pv, "query, key and value heads are not laid out alike");
