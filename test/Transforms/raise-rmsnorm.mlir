@@ -10,6 +10,7 @@
 // RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=rmsnorm_bf16_weight_f32
 // RUN: %braid-diff %s --compare=%t.mlir --exact --entry=wrong_dim
 // RUN: %braid-diff %s --compare=%t.mlir --exact --entry=intermediate_used
+// RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=rmsnorm_divide_sqrt
 
 // The importer form in f32: square, sum over the last dim, divide by N, add
 // eps, rsqrt, broadcast, scale, broadcast weight.
@@ -269,5 +270,54 @@ func.func @sum_init_one(%x: tensor<4x64xf32>) -> tensor<4x64xf32> {
   %e2 = tensor.empty() : tensor<4x64xf32>
   %b = linalg.broadcast ins(%inv : tensor<4xf32>) outs(%e2 : tensor<4x64xf32>) dimensions = [1]
   %y = arith.mulf %x, %b : tensor<4x64xf32>
+  return %y : tensor<4x64xf32>
+}
+
+// x / sqrt(mean(x^2) + eps) * w: the divide form.
+// CHECK-LABEL: func.func @rmsnorm_divide_sqrt
+// CHECK-SAME: (%[[X:.*]]: tensor<4x64xf32>, %[[W:.*]]: tensor<64xf32>)
+// CHECK-NEXT: %[[Y:.*]] = braid.rmsnorm %[[X]], %[[W]] {epsilon = 9.99999974E-6 : f32}
+// CHECK-NEXT: return %[[Y]]
+func.func @rmsnorm_divide_sqrt(%x: tensor<4x64xf32>, %w: tensor<64xf32>) -> tensor<4x64xf32> {
+  %sq = arith.mulf %x, %x : tensor<4x64xf32>
+  %init = arith.constant dense<0.0> : tensor<4xf32>
+  %sum = linalg.reduce ins(%sq : tensor<4x64xf32>) outs(%init : tensor<4xf32>) dimensions = [1]
+    (%in: f32, %acc: f32) {
+      %a = arith.addf %in, %acc : f32
+      linalg.yield %a : f32
+    }
+  %n = arith.constant dense<64.0> : tensor<4xf32>
+  %mean = arith.divf %sum, %n : tensor<4xf32>
+  %eps = arith.constant dense<1.0e-05> : tensor<4xf32>
+  %v = arith.addf %mean, %eps : tensor<4xf32>
+  %rms = math.sqrt %v : tensor<4xf32>
+  %e2 = tensor.empty() : tensor<4x64xf32>
+  %b = linalg.broadcast ins(%rms : tensor<4xf32>) outs(%e2 : tensor<4x64xf32>) dimensions = [1]
+  %y = arith.divf %x, %b : tensor<4x64xf32>
+  %wb = linalg.broadcast ins(%w : tensor<64xf32>) outs(%e2 : tensor<4x64xf32>) dimensions = [0]
+  %r = arith.mulf %wb, %y : tensor<4x64xf32>
+  return %r : tensor<4x64xf32>
+}
+
+// x / rsqrt(...) is not a normalisation.
+// CHECK-LABEL: func.func @divide_by_rsqrt
+// CHECK-NOT: braid.rmsnorm
+// CHECK: return
+func.func @divide_by_rsqrt(%x: tensor<4x64xf32>) -> tensor<4x64xf32> {
+  %sq = arith.mulf %x, %x : tensor<4x64xf32>
+  %init = arith.constant dense<0.0> : tensor<4xf32>
+  %sum = linalg.reduce ins(%sq : tensor<4x64xf32>) outs(%init : tensor<4xf32>) dimensions = [1]
+    (%in: f32, %acc: f32) {
+      %a = arith.addf %in, %acc : f32
+      linalg.yield %a : f32
+    }
+  %n = arith.constant dense<64.0> : tensor<4xf32>
+  %mean = arith.divf %sum, %n : tensor<4xf32>
+  %eps = arith.constant dense<1.0e-05> : tensor<4xf32>
+  %v = arith.addf %mean, %eps : tensor<4xf32>
+  %inv = math.rsqrt %v : tensor<4xf32>
+  %e2 = tensor.empty() : tensor<4x64xf32>
+  %b = linalg.broadcast ins(%inv : tensor<4xf32>) outs(%e2 : tensor<4x64xf32>) dimensions = [1]
+  %y = arith.divf %x, %b : tensor<4x64xf32>
   return %y : tensor<4x64xf32>
 }

@@ -54,17 +54,25 @@ bool isReciprocal(double c, int64_t n, Type type) {
 /// `prod = x * broadcast(rsqrt(mean(x * x) + eps))`. Fails silently when
 /// `prod` is not a product with a broadcast rsqrt; fails with `why` on a
 /// near miss.
-FailureOr<NormalizedMatch> matchNormalized(arith::MulFOp prod,
-                                           std::string &why) {
+/// `prod` is `x * broadcast(rsqrt(...))` (arith.mulf) or `x /
+/// broadcast(sqrt(...))` (arith.divf).
+template <typename OpTy>
+FailureOr<NormalizedMatch> matchNormalized(OpTy prod, std::string &why) {
   why.clear();
-  for (auto [x, scale] : {std::pair(prod.getLhs(), prod.getRhs()),
-                          std::pair(prod.getRhs(), prod.getLhs())}) {
+  constexpr bool divides = std::is_same_v<OpTy, arith::DivFOp>;
+  SmallVector<std::pair<Value, Value>, 2> orders{
+      {prod.getLhs(), prod.getRhs()}};
+  if (!divides)
+    orders.push_back({prod.getRhs(), prod.getLhs()});
+  for (auto [x, scale] : orders) {
     auto broadcast = def<linalg::BroadcastOp>(scale);
     if (!broadcast)
       continue;
     SmallVector<Value> chain{scale};
-    auto rsqrt = def<math::RsqrtOp>(peelInto(broadcast.getInput(), chain));
-    if (!rsqrt)
+    Operation *rsqrt =
+        peelInto(broadcast.getInput(), chain).getDefiningOp();
+    if (divides ? !isa_and_nonnull<math::SqrtOp>(rsqrt)
+                : !isa_and_nonnull<math::RsqrtOp>(rsqrt))
       continue;
     auto type = dyn_cast<RankedTensorType>(x.getType());
     if (!type || !type.hasStaticShape() || type.getRank() == 0) {
@@ -75,7 +83,7 @@ FailureOr<NormalizedMatch> matchNormalized(arith::MulFOp prod,
     int64_t rank = type.getRank(), n = type.getShape().back();
 
     // mean + eps
-    Value sumPlusEps = peelInto(rsqrt.getOperand(), chain);
+    Value sumPlusEps = peelInto(rsqrt->getOperand(0), chain);
     auto add = def<arith::AddFOp>(sumPlusEps);
     Value mean;
     std::optional<double> epsilon;
@@ -190,17 +198,18 @@ Value weightOf(PatternRewriter &rewriter, Value v, int64_t rank,
       cast<RankedTensorType>(weight.getType()).clone(element), weight);
 }
 
-struct RaiseRMSNorm : OpRewritePattern<arith::MulFOp> {
+template <typename OpTy>
+struct RaiseRMSNorm : OpRewritePattern<OpTy> {
   RaiseRMSNorm(MLIRContext *context, RaiseRemarks *remarks)
-      : OpRewritePattern(context, /*benefit=*/2), remarks(remarks) {}
+      : OpRewritePattern<OpTy>(context, /*benefit=*/2), remarks(remarks) {}
 
-  LogicalResult matchAndRewrite(arith::MulFOp prod,
+  LogicalResult matchAndRewrite(OpTy prod,
                                 PatternRewriter &rewriter) const override {
     std::string why;
     FailureOr<NormalizedMatch> match = matchNormalized(prod, why);
     if (failed(match)) {
       if (!why.empty() && remarks)
-        remarks->decline(prod, StringRef(why).starts_with("rmsnorm")
+        remarks->decline(prod.getOperation(), StringRef(why).starts_with("rmsnorm")
                                    ? Twine(why)
                                    : "rmsnorm not raised: " + why);
       return failure();
@@ -586,7 +595,8 @@ struct NarrowLayerNorm : OpRewritePattern<arith::TruncFOp> {
 
 void mlir::braid::populateRaiseNormalizationPatterns(
     RewritePatternSet &patterns, RaiseRemarks *remarks) {
-  patterns.add<RaiseRMSNorm>(patterns.getContext(), remarks);
+  patterns.add<RaiseRMSNorm<arith::MulFOp>, RaiseRMSNorm<arith::DivFOp>>(
+      patterns.getContext(), remarks);
   patterns.add<NarrowRMSNorm>(patterns.getContext());
   patterns.add<RaiseLayerNorm>(patterns.getContext(), remarks);
   patterns.add<NarrowLayerNorm>(patterns.getContext());
