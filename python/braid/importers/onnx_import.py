@@ -39,7 +39,7 @@ SUPPORTED = {
     "Concat", "Split", "Slice", "Gather", "Unsqueeze", "Squeeze", "Cast",
     "Where", "Equal", "Less", "Greater", "Constant", "ConstantOfShape",
     "Shape", "Expand", "Trilu", "ReduceMean", "ReduceSum", "ReduceMax",
-    "Identity",
+    "Identity", "Attention",
 }
 
 
@@ -1306,6 +1306,87 @@ class Importer:
                 continue
             res.append(Val(gstat, "f32", ssa=t, state=x.state, origins=x.origins))
         return res
+
+    def op_Attention(self, node, ins):
+        """ONNX Attention (opset 23+) without mask, cache or softcap ->
+        braid.attention. 3-D inputs are split into heads first."""
+        q, k, v = ins[0], ins[1], ins[2]
+        names = ["attn_mask", "past_key", "past_value", "nonpad_kv_seqlen"]
+        for i, nm in enumerate(names, start=3):
+            if len(ins) > i and ins[i] is not None:
+                raise NodeError(f"Attention with {nm} is not supported")
+        if any(o for o in node.output[1:]):
+            raise NodeError("Attention's present_key/present_value/qk_matmul_output "
+                            "outputs are not supported")
+        known = {"is_causal", "kv_num_heads", "q_num_heads", "scale", "softcap",
+                 "qk_matmul_output_mode", "softmax_precision"}
+        for a in node.attribute:
+            if a.name not in known:
+                raise NodeError(f"Attention attribute '{a.name}' is not supported")
+        if float(self.attr(node, "softcap", 0.0)) != 0.0:
+            raise NodeError("Attention with softcap is not supported")
+        for t in (q, k, v):
+            self.float_only(t)
+        if not (q.et == k.et == v.et):
+            raise NodeError("Attention operands of different types are not supported")
+        three_d = len(q.shape) == 3
+        if three_d:
+            hq = self.attr(node, "q_num_heads")
+            hkv = self.attr(node, "kv_num_heads")
+            if not hq or not hkv:
+                raise NodeError("3-D Attention needs q_num_heads and kv_num_heads")
+
+            def heads(t, h):
+                B, S, E = t.shape
+                t = self.reshape(t, (B, S, h, E // h))
+                return self.transpose_val(t, [0, 2, 1, 3])
+            q, k, v = heads(q, hq), heads(k, hkv), heads(v, hkv)
+        elif len(q.shape) != 4:
+            raise NodeError("Attention inputs must be 3-D or 4-D")
+        B, H, Sq, D = q.shape
+        Hkv, Skv = k.shape[1], k.shape[2]
+        Dv = v.shape[3]
+        if H % Hkv:
+            raise NodeError(f"{H} query heads are not a multiple of {Hkv} key/value heads")
+        causal = bool(self.attr(node, "is_causal", 0))
+        if causal and Sq != Skv:
+            raise NodeError(f"is_causal with {Sq} queries and {Skv} keys (ONNX aligns "
+                            f"the causal mask top-left, braid.attention bottom-right)")
+        vals = [self.no_partial(t) for t in (q, k, v)]
+        if any(t.split is not None for t in vals) and \
+                all(t.split in (None, 1) and t.blocks == 1 for t in vals):
+            # heads split across ranks
+            ops, origins = [], set()
+            for t in vals:
+                if t.split == 1:
+                    ops.append((self.ssa(t), self.local(t)))
+                    origins |= t.origins
+                else:
+                    ls = list(t.shape)
+                    ls[1] //= self.tp
+                    ops.append((self.local_slice(t, 1), tuple(ls)))
+            state = ("S", 1)
+        else:
+            vals = [self.to_R(t) for t in vals]
+            ops = [(self.ssa(t), t.shape) for t in vals]
+            state, origins = None, set()
+        lq, lk, lv = (o[1] for o in ops)
+        lout = (lq[0], lq[1], lq[2], lv[3])
+        attrs = []
+        if causal:
+            attrs.append("causal")
+        scale = self.attr(node, "scale", None)
+        if scale is not None:
+            attrs.append(f"scale = {scalar_literal(float(scale), 'f32')} : f32")
+        attr_text = (" {" + ", ".join(attrs) + "}") if attrs else ""
+        et = q.et
+        r = self.e.emit(f"braid.attention {ops[0][0]}, {ops[1][0]}, {ops[2][0]}{attr_text} : "
+                        f"{ttype(lq, et)}, {ttype(lk, et)}, {ttype(lv, et)} -> {ttype(lout, et)}")
+        y = Val((B, H, Sq, Dv), et, ssa=r, state=state, origins=frozenset(origins))
+        if three_d:
+            y = self.transpose_val(y, [0, 2, 1, 3])
+            y = self.reshape(y, (B, Sq, H * Dv))
+        return [y]
 
     def op_LayerNormalization(self, node, ins):
         return self.norm(node, ins, rms=False)

@@ -17,6 +17,8 @@ writes:
                      on 2-D tokens, alpha/beta != 1 on the second
   embed_mlp.onnx     token ids -> embedding Gather + position embedding ->
                      LayerNorm -> MLP -> residual (int64 ids, [2, 16])
+  attn_op.onnx       Q/K/V projections -> ONNX Attention (opset 23, 3-D,
+                     4 query / 2 KV heads, causal) -> out projection
   f16_mlp.onnx       an f16 MatMul -> Relu -> MatMul + bias MLP
   fused_gather.onnx  a fused [32, 3x16] projection split into q, k, v whose
                      output also feeds an op that needs it whole (Softmax over
@@ -123,6 +125,19 @@ def main(out):
                 numpy_helper.from_array(rng.standard_normal(32).astype(np.float32), "b"),
                 numpy_helper.from_array((rng.standard_normal((32, 128)) / 6).astype(np.float32), "w1"),
                 numpy_helper.from_array((rng.standard_normal((128, 32)) / 11).astype(np.float32), "w2")])
+    xa = helper.make_tensor_value_info("x", F, [1, 16, 64])
+    ya = helper.make_tensor_value_info("y", F, [1, 16, 64])
+    save([helper.make_node("MatMul", ["x", "wq"], ["q"], name="q_proj"),
+          helper.make_node("MatMul", ["x", "wk"], ["k"], name="k_proj"),
+          helper.make_node("MatMul", ["x", "wv"], ["v"], name="v_proj"),
+          helper.make_node("Attention", ["q", "k", "v"], ["a"], name="attention",
+                           q_num_heads=4, kv_num_heads=2, is_causal=1),
+          helper.make_node("MatMul", ["a", "wo"], ["o"], name="o_proj"),
+          helper.make_node("Add", ["x", "o"], ["y"], name="residual")],
+         [xa], [ya], os.path.join(out, "attn_op.onnx"), 23,
+         inits=[numpy_helper.from_array((rng.standard_normal(sh) / 8).astype(np.float32), n)
+                for n, sh in (("wq", (64, 64)), ("wk", (64, 32)), ("wv", (64, 32)),
+                              ("wo", (64, 64)))])
     H16 = TensorProto.FLOAT16
     save([helper.make_node("MatMul", ["x", "w1"], ["h"], name="fc1"),
           helper.make_node("Relu", ["h"], ["r"], name="relu"),
