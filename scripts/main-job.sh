@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The main job: the bundled example through the pipeline that exists today.
 #   parse + verify -> canonicalize -> per-rank work report
-#   -> overlap pipeline (async collectives, schedule, order verified), with
-#      every decision explained
+#   -> overlap pipeline (collective matmuls cut into ring steps where the
+#      cost model says it pays, async collectives, schedule, ring coverage and
+#      collective order verified), with every decision explained
 #   -> original and overlapped program run on every rank of the grid by the
-#      reference interpreter, bitwise compared under several interleavings
+#      reference interpreter under several interleavings: replicated results
+#      bitwise equal, everything within the f64-relative numerics contract
+#      (bitwise equal outright unless a T3 ring reassociated a sum)
 #   -> predicted step time before and after, and a Perfetto timeline
 # Installs and builds first when needed. PROFILE picks the hardware profile.
 set -euo pipefail
@@ -34,7 +37,7 @@ build/bin/braid-opt "$canonical" $quiet -o "$overlapped" \
 echo "== overlapped IR written to $overlapped"
 
 echo "== run original and overlapped program on every rank, 3 interleavings each"
-build/bin/braid-interp "$EXAMPLE" --compare="$overlapped" --exact --schedules=3 \
+build/bin/braid-interp "$EXAMPLE" --compare="$overlapped" --schedules=3 \
   --output-dir=build/examples/outputs
 echo "== per-rank results in build/examples/outputs/rankR/resultN.npy"
 

@@ -225,6 +225,17 @@ FailureOr<OpTime> CostModel::opTime(Operation *op,
     return time;
   }
 
+  // Index and scalar arithmetic (ring chunk offsets, loop bounds) runs on
+  // the host while kernels are queued: no kernel, no time on a stream.
+  auto isShaped = [](Type type) { return isa<ShapedType>(type); };
+  if (op->getNumRegions() == 0 &&
+      llvm::none_of(op->getOperandTypes(), isShaped) &&
+      llvm::none_of(op->getResultTypes(), isShaped)) {
+    OpTime time;
+    time.explanation = "scalar work on the host";
+    return time;
+  }
+
   auto costed = dyn_cast<CostOpInterface>(op);
   if (!costed) {
     why = "it has no cost interface";

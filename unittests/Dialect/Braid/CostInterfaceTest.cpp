@@ -98,14 +98,22 @@ TEST_F(CostInterfaceTest, ArithOnTensorsAndCasts) {
   EXPECT_EQ(*cast, (OpCost{0, 64, 32}));
 }
 
-TEST_F(CostInterfaceTest, TensorViewsAreFreeSlicesCopy) {
+TEST_F(CostInterfaceTest, TensorViewsAndSlicesAreFreePadsCopy) {
   FailureOr<OpCost> slice = costOf(
       "%a: tensor<16x8xf32>",
       "%r = tensor.extract_slice %a[0, 0] [4, 8] [1, 1] : tensor<16x8xf32> to "
       "tensor<4x8xf32>",
       "tensor.extract_slice");
   ASSERT_TRUE(succeeded(slice));
-  EXPECT_EQ(*slice, (OpCost{0, 128, 128}));
+  EXPECT_EQ(*slice, OpCost{});
+
+  FailureOr<OpCost> pad = costOf(
+      "%a: tensor<4x8xf32>, %z: f32",
+      "%r = tensor.pad %a low[0, 0] high[2, 0] { ^bb0(%i: index, %j: index): "
+      "tensor.yield %z : f32 } : tensor<4x8xf32> to tensor<6x8xf32>",
+      "tensor.pad");
+  ASSERT_TRUE(succeeded(pad));
+  EXPECT_EQ(*pad, (OpCost{0, 192, 192}));
 
   FailureOr<OpCost> reshape = costOf(
       "%a: tensor<16x8xf32>",

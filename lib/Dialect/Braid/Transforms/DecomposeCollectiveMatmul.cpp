@@ -9,11 +9,15 @@
 
 #include "braid/Dialect/Braid/Transforms/Passes.h"
 
+#include "braid/Analysis/DependenceGraph.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <limits>
@@ -162,6 +166,24 @@ Value chainRows(OpBuilder &b, Location loc, ArrayRef<linalg::MatmulOp> chain,
   return acc;
 }
 
+/// Whether `value` is available before `point`, or can be by moving its
+/// side-effect-free producers there (appended to `hoist`, producers first).
+bool collectHoistable(Value value, Operation *point,
+                      SmallVectorImpl<Operation *> &hoist, int depth = 0) {
+  Operation *def = value.getDefiningOp();
+  if (!def || def->getBlock() != point->getBlock() ||
+      def->isBeforeInBlock(point) || llvm::is_contained(hoist, def))
+    return true;
+  if (depth > 4 || (def->getNumRegions() > 0 && !isa<linalg::FillOp>(def)) ||
+      !isMemoryEffectFree(def))
+    return false;
+  for (Value operand : def->getOperands())
+    if (!collectHoistable(operand, point, hoist, depth + 1))
+      return false;
+  hoist.push_back(def);
+  return true;
+}
+
 /// The op that combines two partial results of `kind`.
 Value combine(OpBuilder &b, Location loc, ReductionKind kind, Value lhs,
               Value rhs) {
@@ -188,6 +210,17 @@ TypedAttr identityOf(OpBuilder &b, ReductionKind kind, FloatType type) {
   }
 }
 
+/// Whether `value` is a fill with zero (padded as a larger fill, not a pad).
+bool isZeroFill(Value value) {
+  auto fill = value.getDefiningOp<linalg::FillOp>();
+  if (!fill)
+    return false;
+  Attribute constant;
+  return matchPattern(fill.getInputs()[0], m_Constant(&constant)) &&
+         ((isa<FloatAttr>(constant) && cast<FloatAttr>(constant).getValue().isPosZero()) ||
+          (isa<IntegerAttr>(constant) && cast<IntegerAttr>(constant).getValue().isZero()));
+}
+
 bool isCombinable(ReductionKind kind) {
   return kind == ReductionKind::Sum || kind == ReductionKind::Max ||
          kind == ReductionKind::Min;
@@ -209,6 +242,7 @@ enum class AllReduceStrategy { Auto, Ring, Chunked };
 struct Settings {
   int64_t maxSteps;
   bool force;
+  double minGain;
   bool explain;
   Choice bidirectional;
   AllReduceStrategy allReduce;
@@ -222,7 +256,7 @@ struct Verdict {
   double original = 0;
   double cut = 0;
   std::string detail;
-  bool pays() const { return cut < original; }
+  bool pays(double minGain) const { return cut < original * (1 - minGain); }
 };
 
 class Decomposer {
@@ -276,6 +310,48 @@ private:
                          double transfer, double tail) {
     return first + (steps - 1) * std::max(compute, transfer) + tail;
   }
+  /// A T3 ring: the partial of step s is sent only once the combine of step
+  /// s - 1 (received + own piece) is done, and the combine waits for the
+  /// transfer: each step costs the combine plus the slower of the next
+  /// piece's GEMM and the transfer. (Accumulating into the received partial
+  /// in the GEMM instead would serialise transfer and GEMM: with whole-chunk
+  /// GEMMs the add is what lets them overlap.)
+  static double ringReduceTime(int64_t steps, double first, double compute,
+                               double combine, double transfer) {
+    return first + (steps - 1) * (combine + std::max(compute, transfer));
+  }
+
+  /// The part of `time`, the collective `op` takes uncut, that the
+  /// scheduler cannot hide behind compute independent of it; `hidden` gets
+  /// the rest. (Independent compute may be counted for several collectives:
+  /// an optimistic bound for the program as written, so cuts must beat it.)
+  double exposedUncut(Operation *op, double time, double &hidden) {
+    DependenceGraph::Options options;
+    options.keepCommunicatorOrder = false;
+    options.keepStreamOrder = false;
+    DependenceGraph graph(*op->getBlock(), options);
+    double independent = 0;
+    if (std::optional<unsigned> node = graph.nodeOf(op))
+      for (unsigned other : graph.independentOf(*node)) {
+        if (graph.kind(other) != OpClass::Compute)
+          continue;
+        std::string why;
+        FailureOr<OpTime> t =
+            model.opTime(graph.op(other), tables, computeSMs(), why);
+        if (succeeded(t))
+          independent += t->seconds;
+      }
+    hidden = std::min(time, independent);
+    return time - hidden;
+  }
+  static std::string hiddenNote(double hidden) {
+    if (hidden <= 0)
+      return "";
+    return llvm::formatv("; uncut, {0} of the collective hides behind "
+                         "independent compute",
+                         formatMicros(hidden))
+        .str();
+  }
 
   FloatType wireTypeFor(Type accumulator) const {
     return settings.wireType ? settings.wireType
@@ -314,7 +390,7 @@ FailureOr<int64_t> Decomposer::groupSize(CollectiveOpInterface op) {
 bool Decomposer::accept(Operation *op, const Verdict &verdict,
                         StringRef what) {
   const std::string &profile = model.profile().name;
-  if (verdict.pays()) {
+  if (verdict.pays(settings.minGain)) {
     remark(op, llvm::formatv("cut into {0}: {1} instead of {2} on {3} ({4})",
                              what, formatMicros(verdict.cut),
                              formatMicros(verdict.original), profile,
@@ -331,9 +407,11 @@ bool Decomposer::accept(Operation *op, const Verdict &verdict,
     return true;
   }
   remark(op, llvm::formatv("not decomposed: cutting does not pay on {0}: {1} "
-                           "as {2}, {3} as written ({4})",
+                           "as {2}, {3} as written, less than {5}% saved "
+                           "({4})",
                            profile, formatMicros(verdict.cut), what,
-                           formatMicros(verdict.original), verdict.detail));
+                           formatMicros(verdict.original), verdict.detail,
+                           settings.minGain * 100));
   return false;
 }
 
@@ -415,15 +493,19 @@ void Decomposer::decompose(AllGatherOp gather) {
   for (linalg::MatmulOp matmul : contractionUsers)
     full += gemm(matmul, -1, -1, false);
   Verdict one;
-  one.original = collective(CollectiveKind::AllGather, shardBytes * *size,
-                            *size, **link) +
-                 full;
+  double hidden = 0;
+  one.original =
+      exposedUncut(gather, collective(CollectiveKind::AllGather,
+                                      shardBytes * *size, *size, **link),
+                   hidden) +
+      full;
   double piece = stepGemm(true);
   double permute = collective(CollectiveKind::Permute, shardBytes, *size,
                               **link);
   one.cut = pipeline(*size, stepGemm(false), piece, permute, 0);
-  one.detail = llvm::formatv("GEMM step {0}, shard transfer {1}",
-                             formatMicros(piece), formatMicros(permute));
+  one.detail = llvm::formatv("GEMM step {0}, shard transfer {1}{2}",
+                             formatMicros(piece), formatMicros(permute),
+                             hiddenNote(hidden));
   // Both directions at once: the shards meet half way, each step moves two
   // (one launch, both through this rank's egress) and multiplies two.
   int64_t biSteps = (*size - 1 + 1) / 2 + 1;
@@ -431,9 +513,9 @@ void Decomposer::decompose(AllGatherOp gather) {
   double permutePair =
       collective(CollectiveKind::Permute, 2 * shardBytes, *size, **link);
   both.cut = pipeline(biSteps, stepGemm(false), 2 * piece, permutePair, 0);
-  both.detail = llvm::formatv("GEMM step {0}, transfer of both shards {1}",
+  both.detail = llvm::formatv("GEMM step {0}, transfer of both shards {1}{2}",
                               formatMicros(2 * piece),
-                              formatMicros(permutePair));
+                              formatMicros(permutePair), hiddenNote(hidden));
 
   bool bidirectional = false;
   if (*size == 2) {
@@ -464,16 +546,20 @@ void Decomposer::decompose(AllGatherOp gather) {
   for (linalg::MatmulOp matmul : contractionUsers)
     if (matmul->isBeforeInBlock(first))
       first = matmul;
-  // Every operand of every user must exist where the ring starts.
+  // Every operand of every user must exist where the ring starts: side
+  // effect free producers defined later (accumulator fills) move up.
+  SmallVector<Operation *> toHoist;
   for (Operation *user : gather->getUsers())
     for (Value operand : user->getOperands())
-      if (Operation *def = operand.getDefiningOp())
-        if (def != gather && def->getBlock() == first->getBlock() &&
-            first->isBeforeInBlock(def)) {
-          remark(gather, "not decomposed: an operand of a later matmul is "
-                         "computed after the first one");
-          return;
-        }
+      if (operand != gather.getResult() &&
+          !collectHoistable(operand, first, toHoist)) {
+        remark(gather, "not decomposed: an operand of a later matmul is "
+                       "computed, with side effects or from values not yet "
+                       "available, after the first one");
+        return;
+      }
+  for (Operation *op : toHoist)
+    op->moveBefore(first);
 
   OpBuilder b(first);
   Location loc = gather.getLoc();
@@ -492,8 +578,9 @@ void Decomposer::decompose(AllGatherOp gather) {
   auto multiply = [&](Value shard, int64_t shift) {
     for (auto [i, matmul] : llvm::enumerate(rowUsers)) {
       Value offset = chunkOffset(b, loc, rank, shift, *size, rows);
-      Value init = matmul.getDpsInits()[0];
-      Value part = sliceAlong(b, loc, init, 0, offset, rows);
+      // Rows not yet written still hold the init's: slicing the running
+      // result keeps one buffer, written in place, once bufferized.
+      Value part = sliceAlong(b, loc, rowResults[i], 0, offset, rows);
       Operation *piece =
           mlir::clone(b, matmul, {part.getType()},
                       {shard, matmul.getDpsInputs()[1], part});
@@ -565,10 +652,9 @@ Value Decomposer::reduceScatterRing(OpBuilder &b, Location loc,
   for (int64_t step = 0; step < size; ++step) {
     // Chunk (r - step - 1) mod P: after P - 1 steps, chunk r.
     Value offset = chunkOffset(b, loc, rank, step + 1, size, rows);
-    Value part = chainRows(b, loc, chain, lhsOf, baseInit, offset, rows,
-                           rings, step, size);
     if (!acc) {
-      acc = part;
+      acc = chainRows(b, loc, chain, lhsOf, baseInit, offset, rows, rings,
+                      step, size);
       continue;
     }
     Value sent = acc;
@@ -578,6 +664,8 @@ Value Decomposer::reduceScatterRing(OpBuilder &b, Location loc,
     Value received = ringPermute(b, loc, sent, group, size, 1);
     if (wire != partType.getElementType())
       received = arith::ExtFOp::create(b, loc, partType, received);
+    Value part = chainRows(b, loc, chain, lhsOf, baseInit, offset, rows,
+                           rings, step, size);
     acc = combine(b, loc, kind, received, part);
   }
   return acc;
@@ -612,19 +700,24 @@ void Decomposer::decompose(ReduceScatterOp scatter) {
   int64_t wireBytes = chunkBytes / byteSize(accType) * wire.getWidth() / 8;
 
   Verdict verdict;
-  verdict.original = chainGemm(chain, -1, false) +
-                     collective(CollectiveKind::ReduceScatter,
-                                staticBytes(accType), *size, **link);
-  double piece = chainGemm(chain, rows, true) +
-                 model.streamingTime(3 * chunkBytes, chunkBytes).seconds;
+  double hidden = 0;
+  verdict.original =
+      chainGemm(chain, -1, false) +
+      exposedUncut(scatter,
+                   collective(CollectiveKind::ReduceScatter,
+                              staticBytes(accType), *size, **link),
+                   hidden);
+  double piece = chainGemm(chain, rows, true);
+  double add = model.streamingTime(3 * chunkBytes, chunkBytes).seconds;
   double permute =
       collective(CollectiveKind::Permute, wireBytes, *size, **link);
-  verdict.cut =
-      pipeline(*size, chainGemm(chain, rows, false), piece, permute, 0);
-  verdict.detail = llvm::formatv("GEMM and combine step {0}, partial-sum "
-                                 "transfer {1} in {2}",
-                                 formatMicros(piece), formatMicros(permute),
-                                 wire)
+  verdict.cut = ringReduceTime(*size, chainGemm(chain, rows, false), piece,
+                               add, permute);
+  verdict.detail = llvm::formatv("GEMM step {0}, combine {1}, partial-sum "
+                                 "transfer {2} in {3}{4}",
+                                 formatMicros(piece), formatMicros(add),
+                                 formatMicros(permute), wire,
+                                 hiddenNote(hidden))
                        .str();
   std::string what = llvm::formatv("{0} T3 ring steps with {1} matmul{2} "
                                    "(partial sums reassociated across ranks)",
@@ -669,10 +762,13 @@ void Decomposer::decompose(AllReduceOp reduce) {
   SmallVector<linalg::MatmulOp> chain = accumulationChain(producer);
   int64_t total = type.getDimSize(0);
   int64_t rowBytes = staticBytes(type) / std::max<int64_t>(1, total);
+  double hidden = 0;
   double original =
       chainGemm(chain, -1, false) +
-      collective(CollectiveKind::AllReduce, staticBytes(type), *size,
-                 **link);
+      exposedUncut(reduce,
+                   collective(CollectiveKind::AllReduce, staticBytes(type),
+                              *size, **link),
+                   hidden);
 
   // Ring: reduce-scatter ring over rows padded to a multiple of P, then one
   // all_gather of the reduced chunks.
@@ -681,27 +777,30 @@ void Decomposer::decompose(AllReduceOp reduce) {
   FloatType wire = wireTypeFor(type.getElementType());
   Verdict ring;
   ring.original = original;
-  double ringPiece = chainGemm(chain, rows, true) +
-                     model.streamingTime(3 * rows * rowBytes, rows * rowBytes)
-                         .seconds;
+  double ringPiece = chainGemm(chain, rows, true);
+  double ringAdd =
+      model.streamingTime(3 * rows * rowBytes, rows * rowBytes).seconds;
   double ringPermuteTime =
       collective(CollectiveKind::Permute,
                  rows * rowBytes / byteSize(type) * wire.getWidth() / 8,
                  *size, **link);
   double gatherTime = collective(CollectiveKind::AllGather,
                                  padded * rowBytes, *size, **link);
-  ring.cut = pipeline(*size, chainGemm(chain, rows, false), ringPiece,
-                      ringPermuteTime, gatherTime);
+  ring.cut = ringReduceTime(*size, chainGemm(chain, rows, false), ringPiece,
+                            ringAdd, ringPermuteTime) +
+             gatherTime;
   ring.detail =
-      llvm::formatv("GEMM step {0}, partial-sum transfer {1} in {2}, "
-                    "all_gather {3}{4}",
+      llvm::formatv("GEMM step {0}, combine {5}, partial-sum transfer {1} in "
+                    "{2}, all_gather {3}{4}",
                     formatMicros(ringPiece), formatMicros(ringPermuteTime),
                     wire, formatMicros(gatherTime),
                     padded != total
                         ? llvm::formatv(", {0} padding rows", padded - total)
                               .str()
-                        : std::string())
-          .str();
+                        : std::string(),
+                    formatMicros(ringAdd))
+          .str() +
+      hiddenNote(hidden);
 
   // Chunked: C row chunks, each all-reduced as soon as it is computed.
   auto chunkedVerdict = [&](int64_t count) {
@@ -713,8 +812,9 @@ void Decomposer::decompose(AllReduceOp reduce) {
                                  chunkRows * rowBytes, *size, **link);
     v.cut = pipeline(count, chainGemm(chain, chunkRows, false), piece,
                      transfer, transfer);
-    v.detail = llvm::formatv("GEMM chunk {0}, all_reduce chunk {1}",
-                             formatMicros(piece), formatMicros(transfer))
+    v.detail = llvm::formatv("GEMM chunk {0}, all_reduce chunk {1}{2}",
+                             formatMicros(piece), formatMicros(transfer),
+                             hiddenNote(hidden))
                    .str();
     return v;
   };
@@ -760,10 +860,21 @@ void Decomposer::decompose(AllReduceOp reduce) {
     if (padded != total) {
       // Padded rows of the operands give rows nobody reads: sliced off
       // after the gather.
-      baseInit = padRows(
-          b, loc, baseInit, padded - total,
-          identityOf(b, reduce.getReduction(),
-                     cast<FloatType>(type.getElementType())));
+      if (isZeroFill(baseInit)) {
+        // A larger zero fill keeps the epilogue accumulation.
+        auto fill = baseInit.getDefiningOp<linalg::FillOp>();
+        SmallVector<int64_t> shape(type.getShape());
+        shape[0] = padded;
+        Value empty =
+            tensor::EmptyOp::create(b, loc, shape, type.getElementType());
+        baseInit = linalg::FillOp::create(b, loc, fill.getInputs()[0], empty)
+                       .getResult(0);
+      } else {
+        baseInit = padRows(
+            b, loc, baseInit, padded - total,
+            identityOf(b, reduce.getReduction(),
+                       cast<FloatType>(type.getElementType())));
+      }
       for (Value &lhs : lhsOf) {
         Type element = getElementTypeOrSelf(lhs.getType());
         lhs = padRows(b, loc, lhs, padded - total, b.getZeroAttr(element));
@@ -824,7 +935,11 @@ struct BraidDecomposeCollectiveMatmulPass
     Operation *anchor = getOperation();
     settings.maxSteps = maxSteps;
     settings.force = force;
-    settings.explain = isExplainRequested();
+    settings.minGain = minGain;
+    if (!(minGain >= 0 && minGain < 1))
+      return anchor->emitError() << "min-gain must be in [0, 1), not "
+                                 << minGain;
+    settings.explain = explain || isExplainRequested();
     settings.chunks = chunks;
     FailureOr<Choice> choice = parseChoice(bidirectional);
     if (failed(choice))

@@ -12,6 +12,15 @@ using namespace mlir::braid;
 
 void mlir::braid::buildOverlapPipeline(OpPassManager &pm,
                                        const OverlapPipelineOptions &options) {
+  if (options.decompose) {
+    BraidDecomposeCollectiveMatmulOptions decompose;
+    decompose.profile = options.profile;
+    decompose.force = options.forceDecompose;
+    decompose.explain = options.explain;
+    pm.addNestedPass<func::FuncOp>(
+        createBraidDecomposeCollectiveMatmul(decompose));
+    pm.addNestedPass<func::FuncOp>(createBraidVerifyRingCoverage());
+  }
   pm.addPass(createBraidConvertToAsync());
   BraidScheduleOptions schedule;
   schedule.profile = options.profile;
@@ -24,7 +33,8 @@ void mlir::braid::buildOverlapPipeline(OpPassManager &pm,
 void mlir::braid::registerBraidPipelines() {
   PassPipelineRegistration<OverlapPipelineOptions>(
       "braid-overlap-pipeline",
-      "Make collectives asynchronous, schedule them to hide behind compute "
-      "under a memory budget, and verify the collective order",
+      "Cut collective matmuls into ring steps where they pay, make "
+      "collectives asynchronous, schedule them to hide behind compute under "
+      "a memory budget, and verify ring coverage and the collective order",
       buildOverlapPipeline);
 }

@@ -165,8 +165,10 @@ def BraidDecomposeCollectiveMatmul
     The cost model (`profile`) predicts the original (GEMM, then the
     collective) against the cut (first GEMM piece, then per step the slower
     of the next piece — on the SMs communication leaves — and the transfer)
-    and declines when cutting does not pay, saying so with both numbers
-    under `-braid-explain`; `force` cuts anyway. The chunk a rank works on
+    and declines when cutting does not save at least `min-gain` of the time
+    as written (5% by default: below that the prediction is within the
+    model's error), saying so with both numbers under `-braid-explain`;
+    `force` cuts anyway. The chunk a rank works on
     is computed from `braid.rank` with `arith`, never from per-rank
     constants; every GEMM piece carries `braid.ring_step = array<i64: ring,
     step, steps>` for `braid-verify-ring-coverage`. Steps are unrolled up to
@@ -183,6 +185,9 @@ def BraidDecomposeCollectiveMatmul
            "Directory of hardware profiles (default: bench/profiles)">,
     Option<"force", "force", "bool", /*default=*/"false",
            "Cut even where the cost model predicts no gain">,
+    Option<"minGain", "min-gain", "double", /*default=*/"0.05",
+           "Smallest predicted saving, as a fraction of the time as written, "
+           "worth cutting for (the GEMM model's held-out error is ~8%)">,
     Option<"bidirectional", "bidirectional", "std::string",
            /*default=*/"\"auto\"",
            "all_gather ring order: auto (cost model), always or never">,
@@ -193,7 +198,9 @@ def BraidDecomposeCollectiveMatmul
            "Chunk count of a chunked all_reduce (0: from the cost model)">,
     Option<"wireType", "wire-type", "std::string", /*default=*/"\"\"",
            "Element type partial sums travel in: f32, bf16, f16 (default: "
-           "the matmul's accumulator type)">
+           "the matmul's accumulator type)">,
+    Option<"explain", "explain", "bool", /*default=*/"false",
+           "Report every decision as a remark (as -braid-explain does)">
   ];
   let dependentDialects = ["::mlir::braid::BraidDialect",
                            "::mlir::arith::ArithDialect",

@@ -18,12 +18,23 @@ struct OverlapPipelineOptions
       *this, "memory-budget",
       llvm::cl::desc("Peak live tensor bytes per rank (0: no limit)"),
       llvm::cl::init(0)};
+  PassOptions::Option<bool> decompose{
+      *this, "decompose",
+      llvm::cl::desc("Cut collective matmuls into ring steps where the cost "
+                     "model says it pays"),
+      llvm::cl::init(true)};
+  PassOptions::Option<bool> forceDecompose{
+      *this, "force-decompose",
+      llvm::cl::desc("Cut every collective matmul the rewrite can take, "
+                     "paying or not"),
+      llvm::cl::init(false)};
   PassOptions::Option<bool> explain{
       *this, "explain", llvm::cl::desc("Report every decision as a remark"),
       llvm::cl::init(false)};
 };
 
-/// convert-to-async, schedule, verify-collective-order, canonicalize.
+/// decompose-collective-matmul + verify-ring-coverage (with `decompose`),
+/// convert-to-async, schedule, verify-collective-order.
 void buildOverlapPipeline(OpPassManager &pm,
                           const OverlapPipelineOptions &options);
 /// Registers `braid-overlap-pipeline`.
