@@ -339,6 +339,8 @@ ScalarOpRegistry::ScalarOpRegistry() {
   add<math::RsqrtOp>(floatUnary(rsqrt));
   add<math::TanhOp>(floatUnary(static_cast<FloatUnary>(std::tanh)));
   add<math::ErfOp>(floatUnary(static_cast<FloatUnary>(std::erf)));
+  add<math::ErfcOp>(floatUnary(static_cast<FloatUnary>(std::erfc)));
+  add<math::CbrtOp>(floatUnary(static_cast<FloatUnary>(std::cbrt)));
   add<math::SinOp>(floatUnary(static_cast<FloatUnary>(std::sin)));
   add<math::CosOp>(floatUnary(static_cast<FloatUnary>(std::cos)));
   add<math::TanOp>(floatUnary(static_cast<FloatUnary>(std::tan)));
@@ -349,6 +351,8 @@ ScalarOpRegistry::ScalarOpRegistry() {
   add<math::RoundEvenOp>(floatUnary(roundHalfEven));
   add<math::PowFOp>(
       floatBinary([](double a, double b) { return std::pow(a, b); }));
+  add<math::Atan2Op>(
+      floatBinary([](double a, double b) { return std::atan2(a, b); }));
   add<math::CopySignOp>(
       floatBinary([](double a, double b) { return std::copysign(a, b); }));
   add<math::FmaOp>([](Operation *, ArrayRef<Scalar> in, ElemKind kind,

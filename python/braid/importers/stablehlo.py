@@ -199,6 +199,7 @@ ELEMENTWISE_UNARY = {
     "stablehlo.abs": ("math.absf", "math.absi"),
     "stablehlo.negate": ("arith.negf", None),
     "chlo.erf": ("math.erf", None),
+    "chlo.erfc": ("math.erfc", None),
     "chlo.tan": ("math.tan", None),
 }
 
@@ -319,25 +320,34 @@ class Importer:
         vmap = {}
         args = []
         main_args = list(blocks[0].arguments)
+        # Operands are main's arguments in order, except constants JAX hoists
+        # out of the body (closed-over arrays); those are materialised inside.
+        hoisted = []
         for i, (operand, barg) in enumerate(zip(mc.operands, region_blk.arguments)):
-            v = _val_of_type(f"%arg{i}", barg.type)
-            try:
-                idx = main_args.index(operand)
-            except ValueError:
-                self.error(mc, f"operand #{i} of the manual computation is not an argument "
-                           "of the public function")
-                idx = -1
-            if idx != i:
-                self.error(mc, f"operand #{i} is function argument #{idx}; the importer "
-                           "needs them in order (argN of the per-rank function = argN)")
+            owner = operand.owner
+            if hasattr(owner, "name") and owner.name == "stablehlo.constant":
+                if str(operand.type) != str(barg.type):
+                    self.error(mc, f"hoisted constant operand #{i} is sharded; only "
+                               "replicated constants are supported")
+                hoisted.append((barg, owner))
+                continue
+            v = _val_of_type(f"%arg{len(args)}", barg.type)
+            idx = main_args.index(operand) if operand in main_args else -1
+            if idx != len(args):
+                self.error(mc, f"operand #{i} is {'function argument #' + str(idx) if idx >= 0 else 'not a function argument'}; "
+                           "the importer needs main's arguments in order "
+                           "(argN of the per-rank function = argN)")
             vmap[barg] = v
             args.append(v)
+        for barg, cop in hoisted:
+            out = _val_of_type("", barg.type)
+            vmap[barg] = self._constant(e, cop, out)
         n_extra = len(list(region_blk.arguments)) - len(list(mc.operands))
         if n_extra:
             self.error(mc, f"{n_extra} extra region arguments (tokens/dimension variables)")
         # the other ops of main: only the return of the manual results
         for o in ops:
-            if o.name in ("sdy.manual_computation", "func.return"):
+            if o.name in ("sdy.manual_computation", "func.return", "stablehlo.constant"):
                 continue
             self.error(o, "op outside the manual computation")
         ret = [o for o in ops if o.name == "func.return"][0]

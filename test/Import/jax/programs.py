@@ -118,6 +118,29 @@ def prog_tp_mlp():
             [x, w1, w2], "f32")
 
 
+def prog_gpt_mlp():
+    # GPT-2-style MLP block (f32): LayerNorm with closed-over gamma/beta
+    # (JAX hoists them out of the body as manual_computation operands), fc1
+    # column-parallel with a sharded bias, exact GELU (chlo.erfc) and the
+    # tanh approximation, fc2 row-parallel, psum, bias, residual.
+    r = _rng(10)
+    x = _normal(r, (16, 32))
+    gamma = 1 + _normal(r, (32,), 0.1)
+    beta = _normal(r, (32,), 0.1)
+    w1, b1 = _normal(r, (32, 128), 0.2), _normal(r, (128,), 0.1)
+    w2, b2 = _normal(r, (128, 32), 0.1), _normal(r, (32,), 0.1)
+
+    def f(x, w1, b1, w2, b2):
+        mu = jnp.mean(x, axis=-1, keepdims=True)
+        var = jnp.mean((x - mu) ** 2, axis=-1, keepdims=True)
+        h = (x - mu) * jax.lax.rsqrt(var + 1e-5) * gamma + beta
+        a = h @ w1 + b1
+        g = jax.nn.gelu(a, approximate=False) + 0.5 * jax.nn.gelu(a, approximate=True)
+        return x + jax.lax.psum(g @ w2, "tp") + b2
+    return (mesh_1d(), f, (P(), P(None, "tp"), P("tp"), P("tp", None), P()), P(),
+            [x, w1, b1, w2, b2], "f32")
+
+
 def prog_sp_mlp():
     r = _rng(2)
     bf = jnp.bfloat16
@@ -302,6 +325,7 @@ def prog_scan_ring():
 PROGRAMS = {
     "tp_mlp": prog_tp_mlp,
     "sp_mlp": prog_sp_mlp,
+    "gpt_mlp": prog_gpt_mlp,
     "attention": prog_attention,
     "llama_block": prog_llama_block,
     "moe": prog_moe,

@@ -93,7 +93,8 @@ trans = {
     "log2": np.log2, "log10": np.log10, "log1p": np.log1p,
     "tanh": np.tanh, "sin": np.sin, "cos": np.cos, "tan": np.tan,
     "rsqrt": lambda v: 1.0 / np.sqrt(v),
-    "erf": np.vectorize(math.erf),
+    "erf": np.vectorize(math.erf), "erfc": np.vectorize(math.erfc),
+    "cbrt": np.cbrt,
 }
 for op, fn in trans.items():
     positive = op.startswith("log") or op == "rsqrt"
@@ -103,6 +104,10 @@ for op, fn in trans.items():
 p, q = vals(S, 0.1, 3.0), vals(S, -2.0, 2.0)
 case("powf_tensor", [T, T], [T], f"%r0 = math.powf %a0, %a1 : {T}", [p, q],
      [f32(np.power(p.astype(np.float64), q.astype(np.float64)))],
+     harness.TRANSCENDENTAL)
+
+case("atan2_tensor", [T, T], [T], f"%r0 = math.atan2 %a0, %a1 : {T}", [q, p],
+     [f32(np.arctan2(q.astype(np.float64), p.astype(np.float64)))],
      harness.TRANSCENDENTAL)
 
 # Scalars: f32 arguments and results, constants, transcendental.
