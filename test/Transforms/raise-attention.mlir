@@ -8,6 +8,7 @@
 // RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=causal_in_body
 // RUN: %braid-diff %s --compare=%t.mlir --exact --entry=not_causal
 // RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=query_scaled_first
+// RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=tril_helper_mask
 
 #id2 = affine_map<(d0, d1) -> (d0, d1)>
 
@@ -252,4 +253,48 @@ func.func @query_scaled_first(%q: tensor<1x8x2x16xbf16>, %k: tensor<1x2x8x16xbf1
   %o = linalg.batch_matmul ins(%pb, %v3 : tensor<2x8x8xbf16>, tensor<2x8x16xbf16>) outs(%zo : tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
   %ob = arith.truncf %o : tensor<2x8x16xf32> to tensor<2x8x16xbf16>
   return %ob : tensor<2x8x16xbf16>
+}
+
+// jnp.tril's form: the mask built by a private @tril helper as
+// select(row >= col, ones, zeros), and-ed with an all-true padding mask.
+// CHECK-LABEL: func.func @tril_helper_mask
+// CHECK: braid.attention {{.*}} {causal, scale = 1.000000e+00 : f32}
+// CHECK-NOT: call @tril
+func.func private @tril(%ones: tensor<8x8xi1>) -> tensor<8x8xi1> {
+  %ei = tensor.empty() : tensor<8x8xi32>
+  %row = linalg.generic {indexing_maps = [#id2], iterator_types = ["parallel", "parallel"]} outs(%ei : tensor<8x8xi32>) {
+  ^bb0(%out: i32):
+    %i = linalg.index 0 : index
+    %ii = arith.index_cast %i : index to i32
+    linalg.yield %ii : i32
+  } -> tensor<8x8xi32>
+  %col = linalg.generic {indexing_maps = [#id2], iterator_types = ["parallel", "parallel"]} outs(%ei : tensor<8x8xi32>) {
+  ^bb0(%out: i32):
+    %j = linalg.index 1 : index
+    %jj = arith.index_cast %j : index to i32
+    linalg.yield %jj : i32
+  } -> tensor<8x8xi32>
+  %ge = arith.cmpi sge, %row, %col : tensor<8x8xi32>
+  %zeros = arith.constant dense<false> : tensor<8x8xi1>
+  %m = arith.select %ge, %ones, %zeros : tensor<8x8xi1>, tensor<8x8xi1>
+  return %m : tensor<8x8xi1>
+}
+func.func @tril_helper_mask(%q3: tensor<2x8x16xf32>, %k3: tensor<2x8x16xf32>, %v3: tensor<2x8x16xf32>) -> tensor<2x8x16xf32> {
+  %et = tensor.empty() : tensor<2x16x8xf32>
+  %kt = linalg.transpose ins(%k3 : tensor<2x8x16xf32>) outs(%et : tensor<2x16x8xf32>) permutation = [0, 2, 1]
+  %zeros = arith.constant dense<0.0> : tensor<2x8x8xf32>
+  %s = linalg.batch_matmul ins(%q3, %kt : tensor<2x8x16xf32>, tensor<2x16x8xf32>) outs(%zeros : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %ones = arith.constant dense<true> : tensor<8x8xi1>
+  %tril = func.call @tril(%ones) : (tensor<8x8xi1>) -> tensor<8x8xi1>
+  %em = tensor.empty() : tensor<2x8x8xi1>
+  %tb = linalg.broadcast ins(%tril : tensor<8x8xi1>) outs(%em : tensor<2x8x8xi1>) dimensions = [0]
+  %pad = arith.constant dense<true> : tensor<2x8x8xi1>
+  %mask = arith.andi %pad, %tb : tensor<2x8x8xi1>
+  %ninf = arith.constant dense<0xFF7FFFFF> : tensor<2x8x8xf32>
+  %sm = arith.select %mask, %s, %ninf : tensor<2x8x8xi1>, tensor<2x8x8xf32>
+  %ep = tensor.empty() : tensor<2x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%sm : tensor<2x8x8xf32>) outs(%ep : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %zo = arith.constant dense<0.0> : tensor<2x8x16xf32>
+  %o = linalg.batch_matmul ins(%p, %v3 : tensor<2x8x8xf32>, tensor<2x8x16xf32>) outs(%zo : tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
+  return %o : tensor<2x8x16xf32>
 }

@@ -285,6 +285,34 @@ struct MaskEvaluator {
         return std::nullopt;
       }
     }
+    if (isa<arith::AndIOp, arith::OrIOp>(op)) {
+      // p and true = p; p or false = p.
+      auto ab = both();
+      if (!ab || !ab->first.isPred || !ab->second.isPred)
+        return std::nullopt;
+      bool isAnd = isa<arith::AndIOp>(op);
+      for (auto [p, t] : {std::pair(ab->first, ab->second),
+                          std::pair(ab->second, ab->first)})
+        if (t.lin.isConstant() && (t.lin.c >= 0) == isAnd)
+          return p;
+      return std::nullopt;
+    }
+    if (auto select = dyn_cast<arith::SelectOp>(op)) {
+      // select(c, true, false) = c; select(c, false, true) = not c;
+      // select(c, p, false) = c and p, = c when p is true.
+      std::optional<Sym> c = eval(select.getCondition());
+      std::optional<Sym> t = c ? eval(select.getTrueValue()) : std::nullopt;
+      std::optional<Sym> f = t ? eval(select.getFalseValue()) : std::nullopt;
+      if (!f || !c->isPred || !t->isPred || !f->isPred ||
+          !t->lin.isConstant() || !f->lin.isConstant())
+        return std::nullopt;
+      bool tv = t->lin.c >= 0, fv = f->lin.c >= 0;
+      if (tv && !fv)
+        return c;
+      if (!tv && fv)
+        return Sym{true, c->lin.scaled(-1) - Lin::constant(rank, 1)};
+      return std::nullopt;
+    }
     if (isa<arith::XOrIOp>(op)) {
       // p xor true = not p: !(f >= 0) is (-f - 1 >= 0).
       auto ab = both();
