@@ -10,6 +10,7 @@
 // RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=gelu_erf
 // RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=gelu_tanh
 // RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=sigmoid_used_twice
+// RUN: %braid-diff %s --compare=%t.mlir --exact --entry=relu_call
 
 // JAX's library function: `call @silu` to a private function whose body is
 // negate / exponential / add / divide / multiply. The call becomes the op
@@ -218,5 +219,29 @@ func.func @silu_public(%x: tensor<16xf32>) -> tensor<16xf32> {
 }
 func.func @public_helper(%x: tensor<16xf32>) -> tensor<16xf32> {
   %y = func.call @silu_public(%x) : (tensor<16xf32>) -> tensor<16xf32>
+  return %y : tensor<16xf32>
+}
+
+// jax.nn.relu, through its private helper: max(x, 0).
+// CHECK-LABEL: func.func @relu_call
+// CHECK-SAME: (%[[X:.*]]: tensor<16xf32>)
+// CHECK-NEXT: %[[Y:.*]] = braid.activation relu %[[X]] : tensor<16xf32>
+// CHECK-NEXT: return %[[Y]]
+func.func private @relu(%x: tensor<16xf32>) -> tensor<16xf32> {
+  %zero = arith.constant dense<0.0> : tensor<16xf32>
+  %y = arith.maximumf %x, %zero : tensor<16xf32>
+  return %y : tensor<16xf32>
+}
+func.func @relu_call(%x: tensor<16xf32>) -> tensor<16xf32> {
+  %y = func.call @relu(%x) : (tensor<16xf32>) -> tensor<16xf32>
+  return %y : tensor<16xf32>
+}
+
+// max(x, 1) is no relu.
+// CHECK-LABEL: func.func @max_with_one
+// CHECK: arith.maximumf
+func.func @max_with_one(%x: tensor<16xf32>) -> tensor<16xf32> {
+  %one = arith.constant dense<1.0> : tensor<16xf32>
+  %y = arith.maximumf %x, %one : tensor<16xf32>
   return %y : tensor<16xf32>
 }

@@ -4,6 +4,7 @@
 //   silu(x)    = x * sigmoid(x) | x / (1 + exp(-x)) | call @f(x) with such a body
 //   gelu(x)    = 0.5 * x * (1 + erf(x / sqrt 2))        (any association)
 //   gelu_tanh  = 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))
+//   relu(x)    = max(x, 0)
 //   swiglu     = silu(g) * u
 //
 // See docs/Raising.md.
@@ -209,6 +210,20 @@ std::optional<ActivationMatch> matchActivation(Value v,
                                                SmallVectorImpl<Value> &chain) {
   if (auto act = def<ActivationOp>(v))
     return ActivationMatch{act.getKind(), act.getInput()};
+  // relu: max(x, 0) (jax.nn.relu is `max`; NaN inputs give 0, not NaN).
+  if (Operation *op = v.getDefiningOp();
+      isa_and_nonnull<arith::MaximumFOp, arith::MaxNumFOp>(op)) {
+    Value x;
+    eitherOrder(op->getOperand(0), op->getOperand(1), [&](Value a, Value z) {
+      if (!isSplat(z, 0.0) || def<arith::ConstantOp>(a))
+        return false;
+      x = a;
+      return true;
+    });
+    if (x)
+      return ActivationMatch{ActivationKind::Relu, x};
+    return std::nullopt;
+  }
   if (auto mul = def<arith::MulFOp>(v)) {
     Value x;
     eitherOrder(mul.getLhs(), mul.getRhs(), [&](Value a, Value s) {
@@ -385,6 +400,8 @@ void mlir::braid::populateRaiseActivationPatterns(RewritePatternSet &patterns,
                                                   RaiseRemarks *remarks) {
   MLIRContext *context = patterns.getContext();
   patterns.add<RaiseActivation<arith::MulFOp>, RaiseActivation<arith::DivFOp>,
-               RaiseActivationCall, RaiseSwiGLU>(context, remarks);
+               RaiseActivation<arith::MaximumFOp>,
+               RaiseActivation<arith::MaxNumFOp>, RaiseActivationCall,
+               RaiseSwiGLU>(context, remarks);
   patterns.add<NarrowActivation>(context);
 }

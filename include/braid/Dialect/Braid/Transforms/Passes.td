@@ -291,7 +291,8 @@ def BraidRaiseLayerOps : Pass<"braid-raise-layer-ops", "::mlir::ModuleOp"> {
     - activation: `x * sigmoid(x)`, `x / (1 + exp(-x))` (also as the body of
       a called private function) → `braid.activation silu`, the sigmoid
       alone → `braid.activation sigmoid`, the erf and tanh GELU forms →
-      `gelu` / `gelu_tanh`, `silu(g) * u` → `braid.swiglu`;
+      `gelu` / `gelu_tanh`, `max(x, 0)` → `relu`, `silu(g) * u` →
+      `braid.swiglu`;
     - softmax: max / subtract / exp / sum / divide over the last dim →
       `linalg.softmax`;
     - attention: `batch_matmul(softmax(scale * q kᵀ [causal mask]), v)` →
@@ -312,7 +313,7 @@ def BraidRaiseLayerOps : Pass<"braid-raise-layer-ops", "::mlir::ModuleOp"> {
     Option<"normalization", "normalization", "bool", /*default=*/"true",
            "Raise RMSNorm and LayerNorm">,
     Option<"activation", "activation", "bool", /*default=*/"true",
-           "Raise SiLU, sigmoid, GELU and SwiGLU">,
+           "Raise SiLU, sigmoid, GELU, ReLU and SwiGLU">,
     Option<"softmax", "softmax", "bool", /*default=*/"true",
            "Raise softmax to linalg.softmax">,
     Option<"attention", "attention", "bool", /*default=*/"true",
