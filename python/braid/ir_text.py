@@ -50,12 +50,15 @@ API
     extract_slice(x, offsets, sizes, strides), insert_slice(u, x, offsets)
     concat(vals, dim), pad(x, low, high, scalar)
     iota(shape, dim, elt)             linalg.generic + linalg.index
-    text()                            the body lines
+    text()                            the body (statements joined by newlines)
+    dce(roots)                        drop unused pure statements (not
+                                      collectives or calls); roots = returned names
 """
 
 from __future__ import annotations
 
 import math
+import re
 from typing import Iterable, Sequence
 
 FLOAT_TYPES = ("f16", "bf16", "f32", "f64")
@@ -154,7 +157,7 @@ class Emitter:
     def __init__(self, indent: str = "  ", prefix: str = "v"):
         self.indent = indent
         self.prefix = prefix
-        self.lines: list[str] = []
+        self.stmts: list[str] = []  # one entry per op (regions included)
         self._ctr = [0]  # shared with child emitters: names stay unique
         # value name -> the value a chain of collapse/expand_shape started from
         self._reshape_src: dict[str, Val] = {}
@@ -173,8 +176,16 @@ class Emitter:
         return c
 
     def emit(self, text: str) -> None:
-        for ln in text.split("\n"):
-            self.lines.append(self.indent + ln)
+        """One statement (an op with its regions, or a comment)."""
+        self.stmts.append("\n".join(self.indent + ln for ln in text.split("\n")))
+
+    def emit_raw(self, text: str) -> None:
+        """A statement already indented (e.g. a region assembled by hand)."""
+        self.stmts.append(text)
+
+    @property
+    def lines(self) -> list[str]:
+        return [ln for st in self.stmts for ln in st.split("\n")]
 
     def op(self, text: str, shape, elt: str, unsigned: bool = False) -> Val:
         v = Val(self.fresh(), shape, elt, unsigned)
@@ -182,7 +193,41 @@ class Emitter:
         return v
 
     def text(self) -> str:
-        return "\n".join(self.lines)
+        return "\n".join(self.stmts)
+
+    _DEF = re.compile(r"\s*(%[\w$.-]+)(?::\d+)? = ([\w.]+)")
+    _USE = re.compile(r"%[\w$.-]+")
+    PURE = ("arith.", "math.", "tensor.", "linalg.", "braid.topk", "braid.sort",
+            "braid.gather", "braid.scatter", "braid.rank")
+
+    def dce(self, roots: Iterable[str]) -> int:
+        """Drop statements whose results nothing uses (pure ops only: never a
+        collective or a call). `roots` are the names the function returns.
+        Returns how many statements were removed."""
+        roots = {r.split("#")[0] for r in roots}
+        alive = list(self.stmts)
+        removed = 0
+        while True:
+            uses: dict[str, int] = {}
+            defs = [self._DEF.match(st) for st in alive]
+            for st, d in zip(alive, defs):
+                toks = self._USE.findall(st)
+                if d:
+                    toks = toks[1:]  # the definition itself
+                for t in toks:
+                    uses[t] = uses.get(t, 0) + 1
+            keep = []
+            for st, d in zip(alive, defs):
+                if (d and d.group(1) not in roots and d.group(1) not in uses
+                        and d.group(2).startswith(self.PURE)):
+                    removed += 1
+                    continue
+                keep.append(st)
+            if len(keep) == len(alive):
+                break
+            alive = keep
+        self.stmts = alive
+        return removed
 
     # ---------------------------------------------------------- constants
     def const_scalar(self, lit: str, elt: str) -> Val:

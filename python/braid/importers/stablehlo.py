@@ -461,6 +461,7 @@ class Importer:
         return self._func_text(name, args, results, e, public)
 
     def _func_text(self, name, args, results, e, public):
+        e.dce([r.name for r in results])
         sig = ", ".join(f"{a.name}: {a.type}" for a in args)
         rtypes = ", ".join(r.type for r in results)
         vis = "" if public else "private "
@@ -1271,12 +1272,12 @@ class Importer:
         # the before block's arguments are named in the header (iter_args
         # style); the after block gets an explicit ^bb0
         head = ", ".join(f"{a.name} = {v.name}" for a, v in zip(cargs, ins))
-        e.emit(f"{base}{sfx} = scf.while ({head}) : ({types}) -> ({types}) {{")
-        e.lines.extend(ce.lines)
-        e.emit("} do {")
-        e.emit(f"^bb0({', '.join(f'{a.name}: {a.type}' for a in bargs)}):")
-        e.lines.extend(be.lines)
-        e.emit("}")
+        ind = e.indent
+        e.emit_raw("\n".join(
+            [f"{ind}{base}{sfx} = scf.while ({head}) : ({types}) -> ({types}) {{"]
+            + ce.lines + [f"{ind}}} do {{",
+                          f"{ind}^bb0({', '.join(f'{a.name}: {a.type}' for a in bargs)}):"]
+            + be.lines + [f"{ind}}}"]))
         if len(ins) == 1:
             return [Val(base, ins[0].shape, ins[0].elt, ins[0].unsigned)]
         return [Val(f"{base}#{i}", v.shape, v.elt, v.unsigned) for i, v in enumerate(ins)]
