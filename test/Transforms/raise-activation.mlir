@@ -11,6 +11,7 @@
 // RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=gelu_tanh
 // RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=sigmoid_used_twice
 // RUN: %braid-diff %s --compare=%t.mlir --exact --entry=relu_call
+// RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=gelu_erfc
 
 // JAX's library function: `call @silu` to a private function whose body is
 // negate / exponential / add / divide / multiply. The call becomes the op
@@ -244,4 +245,35 @@ func.func @max_with_one(%x: tensor<16xf32>) -> tensor<16xf32> {
   %one = arith.constant dense<1.0> : tensor<16xf32>
   %y = arith.maximumf %x, %one : tensor<16xf32>
   return %y : tensor<16xf32>
+}
+
+// jax.nn.gelu(approximate=False) as the importer emits it: 0.5 * x *
+// erfc(-x * 1/sqrt(2)).
+// CHECK-LABEL: func.func @gelu_erfc
+// CHECK-SAME: (%[[X:.*]]: tensor<4x64xf32>)
+// CHECK-NEXT: %[[Y:.*]] = braid.activation gelu %[[X]]
+// CHECK-NEXT: return %[[Y]]
+func.func @gelu_erfc(%x: tensor<4x64xf32>) -> tensor<4x64xf32> {
+  %half = arith.constant dense<0.5> : tensor<4x64xf32>
+  %hx = arith.mulf %half, %x : tensor<4x64xf32>
+  %neg = arith.negf %x : tensor<4x64xf32>
+  %c = arith.constant dense<0.7071067690849304> : tensor<4x64xf32>
+  %u = arith.mulf %neg, %c : tensor<4x64xf32>
+  %e = math.erfc %u : tensor<4x64xf32>
+  %y = arith.mulf %hx, %e : tensor<4x64xf32>
+  return %y : tensor<4x64xf32>
+}
+
+// erfc(+x / sqrt 2) is 1 - erf: not a GELU.
+// CHECK-LABEL: func.func @erfc_wrong_sign
+// CHECK-NOT: braid.activation
+// CHECK: math.erfc
+func.func @erfc_wrong_sign(%x: tensor<4x64xf32>) -> tensor<4x64xf32> {
+  %half = arith.constant dense<0.5> : tensor<4x64xf32>
+  %hx = arith.mulf %half, %x : tensor<4x64xf32>
+  %c = arith.constant dense<0.7071067690849304> : tensor<4x64xf32>
+  %u = arith.mulf %x, %c : tensor<4x64xf32>
+  %e = math.erfc %u : tensor<4x64xf32>
+  %y = arith.mulf %hx, %e : tensor<4x64xf32>
+  return %y : tensor<4x64xf32>
 }

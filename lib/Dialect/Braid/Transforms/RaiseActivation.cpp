@@ -2,7 +2,7 @@
 //
 //   sigmoid(x) = 1 / (1 + exp(-x))
 //   silu(x)    = x * sigmoid(x) | x / (1 + exp(-x)) | call @f(x) with such a body
-//   gelu(x)    = 0.5 * x * (1 + erf(x / sqrt 2))        (any association)
+//   gelu(x)    = 0.5 * x * (1 + erf(x / sqrt 2)) | 0.5 * x * erfc(-x / sqrt 2)
 //   gelu_tanh  = 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))
 //   relu(x)    = max(x, 0)
 //   swiglu     = silu(g) * u
@@ -127,6 +127,33 @@ double splitConstants(ArrayRef<Value> leaves, SmallVectorImpl<Value> &rest) {
 /// (x + 0.044715 x^3))` with f = tanh.
 Value geluCdfInput(Value v, ActivationKind kind,
                    SmallVectorImpl<Value> &chain) {
+  // jax.nn.gelu(approximate=False): erfc(-x * 1/sqrt(2)) = 1 + erf(x/sqrt 2).
+  if (auto erfc = def<math::ErfcOp>(v); erfc && kind == ActivationKind::Gelu) {
+    Value w = erfc.getOperand();
+    for (bool outerNegation : {false, true}) {
+      Value product = outerNegation ? negated(w) : w;
+      if (!product)
+        continue;
+      SmallVector<Value> leaves, rest, inner;
+      productLeaves(product, leaves, inner);
+      double c = splitConstants(leaves, rest);
+      if (rest.size() != 1)
+        continue;
+      Value x;
+      if (!outerNegation && isRounded(c, M_SQRT1_2, w))
+        x = negated(rest[0]), inner.push_back(rest[0]);
+      else if (!outerNegation && isRounded(-c, M_SQRT1_2, w))
+        x = rest[0];
+      else if (outerNegation && isRounded(c, M_SQRT1_2, w))
+        x = rest[0], inner.push_back(product);
+      if (!x)
+        continue;
+      chain.append({v, w});
+      chain.append(inner);
+      return x;
+    }
+    return {};
+  }
   auto add = def<arith::AddFOp>(v);
   if (!add)
     return {};
