@@ -4,7 +4,7 @@ shard.grid @tp(shape = 4)
 
 // Straight line: a TP MLP, every op after the previous one.
 // expected-remark @+1 {{critical path: 5 compute/communication ops along [0, 2, 3, 5, 6]}}
-func.func @straight(%x: tensor<16x64xf32>, %w1: tensor<64x32xf32>, %w2: tensor<32x64xf32>) -> tensor<4x64xf32> {
+func.func @straight(%x: tensor<16x64xf32>, %w1: tensor<64x32xf32>, %w2: tensor<32x64xf32>) -> tensor<5x64xf32> {
   // expected-remark @+1 {{#0 communication, after [], independent compute []}}
   %g = braid.all_gather %x on @tp axes = [0] dim = 0 : tensor<16x64xf32> -> tensor<64x64xf32>
   // expected-remark @+1 {{#1 control, after []}}
@@ -19,9 +19,17 @@ func.func @straight(%x: tensor<16x64xf32>, %w1: tensor<64x32xf32>, %w2: tensor<3
   %y = linalg.matmul ins(%a, %w2 : tensor<64x32xf32>, tensor<32x64xf32>) outs(%e2 : tensor<64x64xf32>) -> tensor<64x64xf32>
   // expected-remark @+1 {{#6 communication, after [0, 5], independent compute []}}
   %s = braid.reduce_scatter %y on @tp axes = [0] dim = 0 reduction = sum : tensor<64x64xf32> -> tensor<16x64xf32>
-  // expected-remark @+1 {{#7 memory, after [6]}}
-  %r = tensor.extract_slice %s[0, 0] [4, 64] [1, 1] : tensor<16x64xf32> to tensor<4x64xf32>
-  return %r : tensor<4x64xf32>
+  // expected-remark @+1 {{#7 control, after [6]}}
+  %v = tensor.extract_slice %s[0, 0] [4, 64] [1, 1] : tensor<16x64xf32> to tensor<4x64xf32>
+  // expected-remark @+1 {{#8 control, after []}}
+  %zero = arith.constant 0.0 : f32
+  // A view (the slice) moves nothing; a pad copies.
+  // expected-remark @+1 {{#9 memory, after [7, 8]}}
+  %r = tensor.pad %v low[0, 0] high[1, 0] {
+  ^bb0(%i: index, %j: index):
+    tensor.yield %zero : f32
+  } : tensor<4x64xf32> to tensor<5x64xf32>
+  return %r : tensor<5x64xf32>
 }
 
 // -----

@@ -82,13 +82,23 @@ public:
   }
 
   /// A topological order that issues overlapping starts as soon as they are
-  /// ready (at most `maxInFlight` awaiting at a time), runs other work in
-  /// program order, and awaits only when nothing else can run.
+  /// ready (at most `maxInFlight` awaiting at a time), awaits communication
+  /// as soon as it is predicted to have landed, runs other work in program
+  /// order, and waits for communication in flight only when nothing else
+  /// can run.
   SmallVector<unsigned> order(unsigned maxInFlight) const {
     unsigned n = graph.size();
     SmallVector<bool> done(n, false), landed(n, false);
     SmallVector<unsigned> result;
     unsigned inFlight = 0;
+    // Predicted clocks: the compute stream's, when the communication
+    // stream frees up, and when each issued start's communication lands.
+    double now = 0, commFree = 0;
+    SmallVector<double> finish(n, 0);
+    auto hasLanded = [&](unsigned await) {
+      unsigned start = infos[await].start;
+      return start != ~0u && done[start] && finish[start] <= now;
+    };
     auto ready = [&](unsigned node) {
       if (done[node])
         return false;
@@ -105,25 +115,42 @@ public:
           if (infos[node].isStart && infos[node].overlaps && ready(node) &&
               (!pick || infos[node].consumer < infos[*pick].consumer))
             pick = node;
-      // 2. Anything else in program order: compute, and communication kept
+      // 2. Awaits of communication that has landed by now: they cost no
+      // stall and may unlock more communication (the next step of a ring,
+      // whose send waits for this step's combine).
+      if (!pick)
+        for (unsigned node = 0; node < n; ++node)
+          if (ready(node) && infos[node].isAwait && hasLanded(node) &&
+              (!pick || infos[node].firstUse < infos[*pick].firstUse))
+            pick = node;
+      // 3. Anything else in program order: compute, and communication kept
       // in place together with its await.
       for (unsigned node = 0; !pick && node < n; ++node)
         if (ready(node) && !overlapping(node))
           pick = node;
-      // 3. Awaits of overlapped communication, as late as possible: the one
-      // needed soonest.
+      // 4. Awaits of overlapped communication still in flight, as late as
+      // possible: the one needed soonest.
       if (!pick)
         for (unsigned node = 0; node < n; ++node)
           if (ready(node) && infos[node].isAwait &&
               (!pick || infos[node].firstUse < infos[*pick].firstUse))
             pick = node;
-      // 4. A start held back by the in-flight limit, when nothing else can.
+      // 5. A start held back by the in-flight limit, when nothing else can.
       for (unsigned node = 0; !pick && node < n; ++node)
         if (ready(node))
           pick = node;
       done[*pick] = true;
       result.push_back(*pick);
       const NodeInfo &info = infos[*pick];
+      if (info.isStart && info.overlaps) {
+        finish[*pick] = std::max(now, commFree) + info.seconds;
+        commFree = finish[*pick];
+      } else if (info.isAwait && info.start != ~0u &&
+                 infos[info.start].overlaps) {
+        now = std::max(now, finish[info.start]);
+      } else {
+        now += info.seconds;
+      }
       if (info.isStart && info.overlaps)
         ++inFlight;
       // The first await of a start to run ends its time in flight.
