@@ -26,8 +26,9 @@ MIN_CONVERTIBLE_OPSET = 13
 MIN_NATIVE_OPSET = 18
 MAX_OPSET = onnx.defs.onnx_opset_version()
 
-# Initializers with more elements than this become (per-rank) function
-# arguments -- the weights; smaller ones are folded as constants.
+# Floating-point initializers with more elements than this become
+# (per-rank) function arguments -- the weights; smaller ones and integer
+# initializers (shapes, positions, indices) are constants.
 WEIGHT_MIN_ELEMENTS = 16
 # Folded results larger than this are computed at run time instead.
 FOLD_MAX_ELEMENTS = 4096
@@ -300,7 +301,7 @@ class Importer:
             if et is None:
                 self.env[name] = Val(arr.shape, "?", const=arr)
                 continue
-            if arr.size > WEIGHT_MIN_ELEMENTS:
+            if arr.size > WEIGHT_MIN_ELEMENTS and is_float(et):
                 self.env[name] = Val(arr.shape, et, weight=name)
             else:
                 self.env[name] = Val(arr.shape, et, const=arr)
