@@ -227,7 +227,10 @@ def BraidSchedule : Pass<"braid-schedule", "::mlir::func::FuncOp"> {
   let description = [{
     Reorders the ops of each function so that communication starts as early
     as its operands allow and is awaited as late as its first use, letting
-    independent compute run in between. Decisions come from the cost model:
+    independent compute run in between — unless the cost model predicts it
+    has landed already: such an await is taken at once, because what it
+    unlocks may be more communication (the next send of a ring whose step
+    combines the received partial). Decisions come from the cost model:
     a collective whose predicted time does not pay for a stream switch (an
     event record and wait, the profile's kernel overhead, twice) stays in
     place. Starts are issued in the order their results are consumed, and
