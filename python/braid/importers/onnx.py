@@ -74,15 +74,21 @@ def main(argv=None) -> int:
         print(str(e), file=sys.stderr)
         return 1
     manifest = importer.manifest
-    if args.output:
-        _atomic_write(args.output, text)
-    else:
-        sys.stdout.write(text)
     mpath = args.manifest or (args.output + ".manifest.json" if args.output else None)
-    if mpath:
-        _atomic_write(mpath, json.dumps(manifest, indent=1) + "\n")
-    if args.weights_dir:
-        imp.write_weight_slices(manifest, model, args.weights_dir)
+    try:
+        if args.output:
+            _atomic_write(args.output, text)
+        else:
+            sys.stdout.write(text)
+        if mpath:
+            _atomic_write(mpath, json.dumps(manifest, indent=1) + "\n")
+        if args.weights_dir:
+            imp.write_weight_slices(manifest, model, args.weights_dir)
+    except OSError as e:
+        where = os.path.dirname(str(e.filename)) if e.filename else ""
+        print(f"braid-import-onnx: error: cannot write output: {e.strerror}"
+              + (f" ({where})" if where else ""), file=sys.stderr)
+        return 1
     return 0
 
 
