@@ -5,6 +5,7 @@
 // RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=layernorm_bf16_keepdims
 // RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=layernorm_no_affine
 // RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=mean_returned
+// RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=layernorm_flax
 
 // Two-pass LayerNorm in f32: mean, x - mean (one value, squared and
 // scaled), mean of squares, rsqrt(var + eps), gamma, beta.
@@ -192,6 +193,100 @@ func.func @unbiased_variance(%x: tensor<4x32xf32>) -> tensor<4x32xf32> {
   %v = arith.addf %var, %eps : tensor<4xf32>
   %inv = math.rsqrt %v : tensor<4xf32>
   %ib = linalg.broadcast ins(%inv : tensor<4xf32>) outs(%e2 : tensor<4x32xf32>) dimensions = [1]
+  %y = arith.mulf %xc, %ib : tensor<4x32xf32>
+  return %y : tensor<4x32xf32>
+}
+
+// Flax's nn.LayerNorm as the StableHLO importer emits it: statistics in
+// f32 on the upcast input, the one-pass variance max(0, mean(x^2) -
+// mean^2), gamma multiplied into the inverse before it scales x - mean,
+// beta added, the result truncated. The raised op keeps the f32 params and
+// the truncf.
+// CHECK-LABEL: func.func @layernorm_flax
+// CHECK-SAME: (%[[XB:.*]]: tensor<4x64xbf16>, %[[G:.*]]: tensor<64xf32>, %[[B:.*]]: tensor<64xf32>)
+// CHECK-NEXT: %[[X:.*]] = arith.extf %[[XB]]
+// CHECK-NEXT: %[[Y:.*]] = braid.layernorm %[[X]], %[[G]], %[[B]] {epsilon = 9.99999997E-7 : f32} : tensor<4x64xf32>, tensor<64xf32>, tensor<64xf32> -> tensor<4x64xf32>
+// CHECK-NEXT: %[[YB:.*]] = arith.truncf %[[Y]]
+// CHECK-NEXT: return %[[YB]]
+func.func @layernorm_flax(%arg0: tensor<4x64xbf16>, %arg1: tensor<64xf32>, %arg2: tensor<64xf32>) -> (tensor<4x64xbf16>) {
+  %v1 = arith.extf %arg0 : tensor<4x64xbf16> to tensor<4x64xf32>
+  %v2 = arith.constant 0.0 : f32
+  %v3 = tensor.empty() : tensor<4xf32>
+  %v4 = linalg.fill ins(%v2 : f32) outs(%v3 : tensor<4xf32>) -> tensor<4xf32>
+  %v8 = linalg.reduce ins(%v1 : tensor<4x64xf32>) outs(%v4 : tensor<4xf32>) dimensions = [1]
+    (%in5: f32, %acc6: f32) {
+      %r7 = arith.addf %in5, %acc6 : f32
+      linalg.yield %r7 : f32
+    }
+  %v9 = tensor.expand_shape %v8 [[0, 1]] output_shape [4, 1] : tensor<4xf32> into tensor<4x1xf32>
+  %v10 = arith.constant dense<64.0> : tensor<4x1xf32>
+  %v11 = arith.divf %v9, %v10 : tensor<4x1xf32>
+  %v12 = arith.mulf %v1, %v1 : tensor<4x64xf32>
+  %v13 = arith.constant 0.0 : f32
+  %v14 = tensor.empty() : tensor<4xf32>
+  %v15 = linalg.fill ins(%v13 : f32) outs(%v14 : tensor<4xf32>) -> tensor<4xf32>
+  %v19 = linalg.reduce ins(%v12 : tensor<4x64xf32>) outs(%v15 : tensor<4xf32>) dimensions = [1]
+    (%in16: f32, %acc17: f32) {
+      %r18 = arith.addf %in16, %acc17 : f32
+      linalg.yield %r18 : f32
+    }
+  %v20 = tensor.expand_shape %v19 [[0, 1]] output_shape [4, 1] : tensor<4xf32> into tensor<4x1xf32>
+  %v21 = arith.constant dense<64.0> : tensor<4x1xf32>
+  %v22 = arith.divf %v20, %v21 : tensor<4x1xf32>
+  %v23 = arith.mulf %v11, %v11 : tensor<4x1xf32>
+  %v24 = arith.subf %v22, %v23 : tensor<4x1xf32>
+  %v25 = arith.constant dense<0.0> : tensor<4x1xf32>
+  %v26 = arith.maximumf %v25, %v24 : tensor<4x1xf32>
+  %v27 = tensor.collapse_shape %v11 [[0, 1]] : tensor<4x1xf32> into tensor<4xf32>
+  %v28 = tensor.empty() : tensor<4x64xf32>
+  %v29 = linalg.broadcast ins(%v27 : tensor<4xf32>) outs(%v28 : tensor<4x64xf32>) dimensions = [1]
+  %v30 = arith.subf %v1, %v29 : tensor<4x64xf32>
+  %v31 = arith.constant dense<9.999999974752427e-07> : tensor<4x1xf32>
+  %v32 = arith.addf %v26, %v31 : tensor<4x1xf32>
+  %v33 = math.rsqrt %v32 : tensor<4x1xf32>
+  %v35 = tensor.collapse_shape %v33 [[0, 1]] : tensor<4x1xf32> into tensor<4xf32>
+  %v36 = tensor.empty() : tensor<4x64xf32>
+  %v37 = linalg.broadcast ins(%v35 : tensor<4xf32>) outs(%v36 : tensor<4x64xf32>) dimensions = [1]
+  %v38 = tensor.empty() : tensor<4x64xf32>
+  %v39 = linalg.broadcast ins(%arg1 : tensor<64xf32>) outs(%v38 : tensor<4x64xf32>) dimensions = [0]
+  %v40 = arith.mulf %v37, %v39 : tensor<4x64xf32>
+  %v41 = arith.mulf %v30, %v40 : tensor<4x64xf32>
+  %v43 = tensor.empty() : tensor<4x64xf32>
+  %v44 = linalg.broadcast ins(%arg2 : tensor<64xf32>) outs(%v43 : tensor<4x64xf32>) dimensions = [0]
+  %v45 = arith.addf %v41, %v44 : tensor<4x64xf32>
+  %v46 = arith.truncf %v45 : tensor<4x64xf32> to tensor<4x64xbf16>
+  return %v46 : tensor<4x64xbf16>
+}
+
+// One-pass variance with mean(x^2) - mean (not squared): not a variance.
+// CHECK-LABEL: func.func @one_pass_not_squared
+// CHECK-NOT: braid.layernorm
+// CHECK-NOT: braid.rmsnorm
+// CHECK: math.rsqrt
+func.func @one_pass_not_squared(%x: tensor<4x32xf32>) -> tensor<4x32xf32> {
+  %zero = arith.constant dense<0.0> : tensor<4xf32>
+  %sum = linalg.reduce ins(%x : tensor<4x32xf32>) outs(%zero : tensor<4xf32>) dimensions = [1]
+    (%in: f32, %acc: f32) {
+      %a = arith.addf %in, %acc : f32
+      linalg.yield %a : f32
+    }
+  %n = arith.constant dense<32.0> : tensor<4xf32>
+  %mean = arith.divf %sum, %n : tensor<4xf32>
+  %sq = arith.mulf %x, %x : tensor<4x32xf32>
+  %ssum = linalg.reduce ins(%sq : tensor<4x32xf32>) outs(%zero : tensor<4xf32>) dimensions = [1]
+    (%in: f32, %acc: f32) {
+      %a = arith.addf %in, %acc : f32
+      linalg.yield %a : f32
+    }
+  %m2 = arith.divf %ssum, %n : tensor<4xf32>
+  %var = arith.subf %m2, %mean : tensor<4xf32>
+  %eps = arith.constant dense<1.0e-05> : tensor<4xf32>
+  %v = arith.addf %var, %eps : tensor<4xf32>
+  %inv = math.rsqrt %v : tensor<4xf32>
+  %e2 = tensor.empty() : tensor<4x32xf32>
+  %ib = linalg.broadcast ins(%inv : tensor<4xf32>) outs(%e2 : tensor<4x32xf32>) dimensions = [1]
+  %mb = linalg.broadcast ins(%mean : tensor<4xf32>) outs(%e2 : tensor<4x32xf32>) dimensions = [1]
+  %xc = arith.subf %x, %mb : tensor<4x32xf32>
   %y = arith.mulf %xc, %ib : tensor<4x32xf32>
   return %y : tensor<4x32xf32>
 }

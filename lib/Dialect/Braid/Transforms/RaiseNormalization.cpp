@@ -377,7 +377,20 @@ bool isCentered(Value c, Value x, Value &mean, SmallVectorImpl<Value> &chain) {
 struct LayerNormMatch {
   Value input;
   double epsilon;
+  /// Flax multiplies gamma into the inverse before scaling (x - mean).
+  Value gamma;
 };
+
+/// The 1-D `w` of `linalg.broadcast(w)` along every leading dim.
+Value rowParameter(Value v) {
+  auto broadcast = def<linalg::BroadcastOp>(v);
+  if (!broadcast || rankOf(broadcast.getInput()) != 1)
+    return {};
+  for (auto [i, d] : llvm::enumerate(broadcast.getDimensions()))
+    if (d != static_cast<int64_t>(i))
+      return {};
+  return broadcast.getInput();
+}
 
 /// `prod = (x - mean) * broadcast(rsqrt(mean((x - mean)^2) + eps))`.
 FailureOr<LayerNormMatch> matchLayerNorm(arith::MulFOp prod, std::string &why,
@@ -386,6 +399,23 @@ FailureOr<LayerNormMatch> matchLayerNorm(arith::MulFOp prod, std::string &why,
   for (auto [centered, scale] : {std::pair(prod.getLhs(), prod.getRhs()),
                                  std::pair(prod.getRhs(), prod.getLhs())}) {
     chain.clear();
+    // Flax: (x - mean) * (broadcast(rsqrt(var + eps)) * broadcast(gamma)).
+    Value gammaInside;
+    if (auto inner = def<arith::MulFOp>(scale)) {
+      Value statistic;
+      eitherOrder(inner.getLhs(), inner.getRhs(), [&](Value st, Value g) {
+        Value w = rowParameter(g);
+        if (!def<linalg::BroadcastOp>(st) || !w || elementOf(w) != elementOf(st))
+          return false;
+        gammaInside = w, statistic = st;
+        return true;
+      });
+      if (gammaInside) {
+        chain.append({scale, inner.getLhs() == statistic ? inner.getRhs()
+                                                         : inner.getLhs()});
+        scale = statistic;
+      }
+    }
     auto broadcast = def<linalg::BroadcastOp>(scale);
     auto sub = def<arith::SubFOp>(centered);
     if (!broadcast || !sub)
@@ -433,21 +463,69 @@ FailureOr<LayerNormMatch> matchLayerNorm(arith::MulFOp prod, std::string &why,
       why = "epsilon is negative or not an f32 value";
       return failure();
     }
-    Value square = matchRowMean(var, rank, n, element, chain, why);
-    if (!square)
-      return failure();
-    chain.push_back(square);
-    Value base;
-    if (auto mul = def<arith::MulFOp>(square); mul && mul.getLhs() == mul.getRhs())
-      base = mul.getLhs();
-    else if (auto pow = def<math::PowFOp>(square); pow && isSplat(pow.getRhs(), 2.0))
-      base = pow.getLhs();
-    Value sameMean = mean;
-    if (!base || (base != centered &&
-                  !(isCentered(base, x, sameMean, chain) &&
-                    (chain.push_back(base), true)))) {
-      why = "the variance is not the mean square of x - mean";
-      return failure();
+    // One-pass (Flax's fast variance): [max(0, ] mean(x * x) - mean * mean [)].
+    Value onePass = peelUnitReshapes(var);
+    if (Operation *op = onePass.getDefiningOp()) {
+      Value inner;
+      if (isa<arith::MaximumFOp, arith::MaxNumFOp>(op))
+        eitherOrder(op->getOperand(0), op->getOperand(1), [&](Value d, Value z) {
+          if (!isSplat(z, 0.0))
+            return false;
+          inner = d;
+          return true;
+        });
+      else if (auto relu = dyn_cast<ActivationOp>(op);
+               relu && relu.getKind() == ActivationKind::Relu)
+        inner = relu.getInput();
+      if (inner) {
+        chain.append({var, onePass});
+        onePass = peelInto(inner, chain);
+      }
+    }
+    if (auto diff = def<arith::SubFOp>(onePass)) {
+      auto meanSquared = def<arith::MulFOp>(diff.getRhs());
+      if (meanSquared && meanSquared.getLhs() == meanSquared.getRhs() &&
+          peelUnitReshapes(meanSquared.getLhs()) == mean) {
+        chain.append({onePass, diff.getRhs()});
+        for (Value cur = meanSquared.getLhs(); cur != mean;
+             cur = cur.getDefiningOp()->getOperand(0))
+          chain.push_back(cur);
+        Value square = matchRowMean(diff.getLhs(), rank, n, element, chain, why);
+        if (!square)
+          return failure();
+        chain.push_back(square);
+        bool isSquare = false;
+        if (auto mul = def<arith::MulFOp>(square))
+          isSquare = mul.getLhs() == x && mul.getRhs() == x;
+        else if (auto pow = def<math::PowFOp>(square))
+          isSquare = pow.getLhs() == x && isSplat(pow.getRhs(), 2.0);
+        if (!isSquare) {
+          why = "the variance is not mean(x * x) - mean * mean";
+          return failure();
+        }
+        onePass = Value();
+      }
+    }
+    if (onePass) {
+      // Two-pass: mean((x - mean)^2).
+      Value square = matchRowMean(var, rank, n, element, chain, why);
+      if (!square)
+        return failure();
+      chain.push_back(square);
+      Value base;
+      if (auto mul = def<arith::MulFOp>(square);
+          mul && mul.getLhs() == mul.getRhs())
+        base = mul.getLhs();
+      else if (auto pow = def<math::PowFOp>(square);
+               pow && isSplat(pow.getRhs(), 2.0))
+        base = pow.getLhs();
+      Value sameMean = mean;
+      if (!base || (base != centered &&
+                    !(isCentered(base, x, sameMean, chain) &&
+                      (chain.push_back(base), true)))) {
+        why = "the variance is not the mean square of x - mean";
+        return failure();
+      }
     }
     if (broadcast.getDimensions() != ArrayRef<int64_t>{rank - 1} ||
         rankOf(broadcast.getInput()) + 1 != rank) {
@@ -465,7 +543,7 @@ FailureOr<LayerNormMatch> matchLayerNorm(arith::MulFOp prod, std::string &why,
           why = "an intermediate of the statistics has other users";
           return failure();
         }
-    return LayerNormMatch{x, *epsilon};
+    return LayerNormMatch{x, *epsilon, gammaInside};
   }
   return failure();
 }
@@ -521,7 +599,17 @@ struct RaiseLayerNorm : OpRewritePattern<arith::MulFOp> {
           return Value();
       return broadcast.getInput();
     };
-    if (auto mul = dyn_cast_or_null<arith::MulFOp>(user))
+    if (match->gamma) {
+      // Flax: gamma already applied; only a bias can follow, before any
+      // truncf.
+      gamma = match->gamma;
+      if (narrowed) {
+        narrowed = Type();
+        current = prod.getResult();
+        user = onlyUser(current);
+      }
+      paramType = element;
+    } else if (auto mul = dyn_cast_or_null<arith::MulFOp>(user))
       if ((gamma = isParam(operandOther(mul)))) {
         root = mul;
         current = mul.getResult();
@@ -532,7 +620,7 @@ struct RaiseLayerNorm : OpRewritePattern<arith::MulFOp> {
         root = addOp;
         current = addOp.getResult();
       }
-    if (root == prod || (narrowed && !gamma && !beta))
+    if ((root == prod && !match->gamma) || (narrowed && !gamma && !beta))
       narrowed = Type();
     (void)rank;
 
