@@ -6,8 +6,8 @@ braid-interp and compare each rank's result with onnxruntime.
         [--sequence-parallel] [--tolerance 1e-4]
 
 Prints one line per --tp with the max abs error over all ranks (relative to
-max |reference|); exits non-zero if any exceeds the tolerance or any step
-fails.
+max |reference|); exits non-zero if any exceeds the tolerance, a replicated
+result differs between ranks (bitwise), or any step fails.
 """
 import argparse
 import json
@@ -69,10 +69,20 @@ def main():
         run([a.interp, "--quiet", mlir, f"--inputs={os.path.join(d, 'in')}",
              f"--output-dir={os.path.join(d, 'out')}"])
         worst = 0.0
+        bad = False
         for k, (res, ref) in enumerate(zip(man["results"], refs)):
             scale = max(float(np.max(np.abs(ref))), 1e-30)
+            first = None
             for r in range(tp):
                 got = np.load(os.path.join(d, "out", f"rank{r}", f"result{k}.npy"))
+                if res["split"] is None:
+                    # a replicated result must be bitwise equal on every rank
+                    if first is None:
+                        first = got
+                    elif not np.array_equal(got.view(np.uint8), first.view(np.uint8)):
+                        print(f"{tag}: FAIL result {k} is replicated but rank {r} "
+                              f"differs from rank 0")
+                        bad = True
                 want = ref
                 if res["split"] is not None:
                     ax, n = res["split"]["axis"], ref.shape[res["split"]["axis"]] // tp
@@ -81,12 +91,12 @@ def main():
                     want = ref[tuple(sl)]
                 if got.shape != want.shape:
                     print(f"{tag}: FAIL rank {r} result {k}: shape {got.shape} != {want.shape}")
-                    ok = False
+                    bad = True
                     continue
                 err = float(np.max(np.abs(got.astype(np.float64) - want))) / scale
                 worst = max(worst, err)
-        status = "ok" if worst <= a.tolerance else "FAIL"
-        ok &= worst <= a.tolerance
+        status = "ok" if worst <= a.tolerance and not bad else "FAIL"
+        ok &= status == "ok"
         ncoll = sum(open(mlir).read().count(f"braid.{c} ")
                     for c in ("all_reduce", "all_gather", "reduce_scatter"))
         print(f"{tag}: {status} max error {worst:.2e} (relative to max |ref|, "
