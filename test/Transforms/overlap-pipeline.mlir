@@ -25,6 +25,16 @@
 // RUN: FileCheck %s --check-prefix=CUT < %t.p8.mlir
 // RUN: braid-opt %S/Inputs/collective-matmul-backward.mlir --pass-pipeline='builtin.module(braid-overlap-pipeline{profile=cpu-1gbe force-decompose=1})' -o %t.backward.mlir
 // RUN: %braid-diff %S/Inputs/collective-matmul-backward.mlir --compare=%t.backward.mlir
+// RUN: braid-opt %S/Inputs/collective-matmul-backward-p2.mlir --pass-pipeline='builtin.module(braid-overlap-pipeline{profile=cpu-1gbe force-decompose=1})' -o %t.backward2.mlir
+// RUN: %braid-diff %S/Inputs/collective-matmul-backward-p2.mlir --compare=%t.backward2.mlir
+// RUN: braid-opt %S/Inputs/collective-matmul-backward-p3.mlir --pass-pipeline='builtin.module(braid-overlap-pipeline{profile=cpu-1gbe force-decompose=1})' -o %t.backward3.mlir
+// RUN: %braid-diff %S/Inputs/collective-matmul-backward-p3.mlir --compare=%t.backward3.mlir
+// RUN: braid-opt %S/Inputs/collective-matmul-backward-p8.mlir --pass-pipeline='builtin.module(braid-overlap-pipeline{profile=cpu-1gbe force-decompose=1})' -o %t.backward8.mlir
+// RUN: %braid-diff %S/Inputs/collective-matmul-backward-p8.mlir --compare=%t.backward8.mlir
+// RUN: FileCheck %s --check-prefix=BWD8 < %t.backward8.mlir
+// BWD8-COUNT-32: linalg.matmul {braid.ring_step
+// BWD8-NOT: braid.all_gather
+// BWD8-NOT: braid.reduce_scatter
 // RUN: braid-opt %S/Inputs/collective-matmul-allreduce.mlir --pass-pipeline='builtin.module(braid-overlap-pipeline{profile=cpu-1gbe force-decompose=1})' -o %t.allreduce.mlir
 // RUN: %braid-diff %S/Inputs/collective-matmul-allreduce.mlir --compare=%t.allreduce.mlir
 // Left to the cost model, the slow link makes the all_gather ring pay and
