@@ -277,3 +277,42 @@ func.func @erfc_wrong_sign(%x: tensor<4x64xf32>) -> tensor<4x64xf32> {
   %y = arith.mulf %hx, %e : tensor<4x64xf32>
   return %y : tensor<4x64xf32>
 }
+
+// Invalid inputs for the raising: scalar forms inside a linalg.generic
+// body stay scalar arith (braid ops take tensors), and dynamic shapes are
+// fine for element-wise ops.
+// CHECK-LABEL: func.func @scalar_body
+// CHECK: linalg.generic
+// CHECK: arith.maximumf
+// CHECK: arith.divf
+// CHECK-NOT: braid.activation
+func.func @scalar_body(%x: tensor<16xf32>) -> tensor<16xf32> {
+  %e = tensor.empty() : tensor<16xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} ins(%x : tensor<16xf32>) outs(%e : tensor<16xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %zero = arith.constant 0.0 : f32
+    %r = arith.maximumf %in, %zero : f32
+    %one = arith.constant 1.0 : f32
+    %neg = arith.negf %r : f32
+    %exp = math.exp %neg : f32
+    %den = arith.addf %one, %exp : f32
+    %s = arith.divf %r, %den : f32
+    linalg.yield %s : f32
+  } -> tensor<16xf32>
+  return %y : tensor<16xf32>
+}
+
+// CHECK-LABEL: func.func @silu_dynamic
+// CHECK-NEXT: braid.activation silu %{{.*}} : tensor<?x64xf32>
+func.func @silu_dynamic(%x: tensor<?x64xf32>) -> tensor<?x64xf32> {
+  %neg = arith.negf %x : tensor<?x64xf32>
+  %exp = math.exp %neg : tensor<?x64xf32>
+  %c0 = arith.constant 0 : index
+  %d = tensor.dim %x, %c0 : tensor<?x64xf32>
+  %one = arith.constant 1.0 : f32
+  %e = tensor.empty(%d) : tensor<?x64xf32>
+  %ones = linalg.fill ins(%one : f32) outs(%e : tensor<?x64xf32>) -> tensor<?x64xf32>
+  %den = arith.addf %ones, %exp : tensor<?x64xf32>
+  %y = arith.divf %x, %den : tensor<?x64xf32>
+  return %y : tensor<?x64xf32>
+}

@@ -2,6 +2,9 @@
 // RUN: braid-opt %s -braid-raise-layer-ops -braid-explain --mlir-print-op-on-diagnostic=false -o /dev/null 2>&1 | FileCheck %s --check-prefix=REMARK
 // The raised op normalises after the value product and keeps the
 // probabilities in f32: the f64-relative contract, not bitwise.
+// Families picked by option: without attention, the softmax is still raised.
+// RUN: braid-opt %s -braid-raise-layer-ops='attention=false' | FileCheck %s --check-prefix=NOATTN
+// RUN: braid-opt %s -braid-raise-layer-ops='softmax=false' | FileCheck %s --check-prefix=NOSOFTMAX
 // RUN: braid-opt %s -braid-raise-layer-ops -o %t.mlir
 // RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=mha_f32
 // RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=gqa_causal_bf16
@@ -21,6 +24,15 @@
 // CHECK-NEXT: return %[[O]]
 // CHECK-NOT: linalg.batch_matmul
 // REMARK-DAG: remark: raised to braid.attention (2 query heads, 2 key/value heads, scale 2.500000e-01)
+// NOATTN-LABEL: func.func @mha_f32
+// NOATTN: linalg.softmax
+// NOATTN: linalg.batch_matmul
+// NOATTN-NOT: braid.attention
+// NOSOFTMAX-LABEL: func.func @mha_f32
+// NOSOFTMAX-NOT: linalg.softmax
+// NOSOFTMAX: math.exp
+// NOSOFTMAX-NOT: braid.attention
+// NOSOFTMAX-LABEL: func.func @gqa_causal_bf16
 func.func @mha_f32(%q: tensor<1x2x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor<1x2x8x16xf32>) -> tensor<1x2x8x16xf32> {
   %q3 = tensor.collapse_shape %q [[0, 1], [2], [3]] : tensor<1x2x8x16xf32> into tensor<2x8x16xf32>
   %k3 = tensor.collapse_shape %k [[0, 1], [2], [3]] : tensor<1x2x8x16xf32> into tensor<2x8x16xf32>

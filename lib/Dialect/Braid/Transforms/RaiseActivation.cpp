@@ -285,6 +285,9 @@ struct RaiseActivation : OpRewritePattern<OpTy> {
 
   LogicalResult matchAndRewrite(OpTy op,
                                 PatternRewriter &rewriter) const override {
+    // Tensors only: the same forms on scalars (a linalg.generic body) stay.
+    if (!isa<RankedTensorType>(op.getType()))
+      return failure();
     SmallVector<Value> chain;
     std::optional<ActivationMatch> match =
         matchActivation(op.getResult(), chain);
@@ -362,6 +365,8 @@ struct RaiseSwiGLU : OpRewritePattern<arith::MulFOp> {
 
   LogicalResult matchAndRewrite(arith::MulFOp mul,
                                 PatternRewriter &rewriter) const override {
+    if (!isa<RankedTensorType>(mul.getType()))
+      return failure();
     Value gate, up;
     eitherOrder(mul.getLhs(), mul.getRhs(), [&](Value s, Value u) {
       auto act = def<ActivationOp>(s);
