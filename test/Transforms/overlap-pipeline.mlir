@@ -35,6 +35,16 @@
 // BWD8-COUNT-32: linalg.matmul {braid.ring_step
 // BWD8-NOT: braid.all_gather
 // BWD8-NOT: braid.reduce_scatter
+// The attention block (QKV ring, causal GQA attention, out-projection T3
+// ring) for P = 2, 3, 4, 8.
+// RUN: braid-opt %S/Inputs/attention-block-p2.mlir --pass-pipeline='builtin.module(braid-overlap-pipeline{profile=cpu-1gbe force-decompose=1})' -o %t.attention2.mlir
+// RUN: %braid-diff %S/Inputs/attention-block-p2.mlir --compare=%t.attention2.mlir
+// RUN: braid-opt %S/Inputs/attention-block-p3.mlir --pass-pipeline='builtin.module(braid-overlap-pipeline{profile=cpu-1gbe force-decompose=1})' -o %t.attention3.mlir
+// RUN: %braid-diff %S/Inputs/attention-block-p3.mlir --compare=%t.attention3.mlir
+// RUN: braid-opt %S/Inputs/attention-block-p4.mlir --pass-pipeline='builtin.module(braid-overlap-pipeline{profile=cpu-1gbe force-decompose=1})' -o %t.attention4.mlir
+// RUN: %braid-diff %S/Inputs/attention-block-p4.mlir --compare=%t.attention4.mlir
+// RUN: braid-opt %S/Inputs/attention-block-p8.mlir --pass-pipeline='builtin.module(braid-overlap-pipeline{profile=cpu-1gbe force-decompose=1})' -o %t.attention8.mlir
+// RUN: %braid-diff %S/Inputs/attention-block-p8.mlir --compare=%t.attention8.mlir
 // RUN: braid-opt %S/Inputs/collective-matmul-allreduce.mlir --pass-pipeline='builtin.module(braid-overlap-pipeline{profile=cpu-1gbe force-decompose=1})' -o %t.allreduce.mlir
 // RUN: %braid-diff %S/Inputs/collective-matmul-allreduce.mlir --compare=%t.allreduce.mlir
 // Left to the cost model, the slow link makes the all_gather ring pay and
