@@ -50,6 +50,7 @@ API
     extract_slice(x, offsets, sizes, strides), insert_slice(u, x, offsets)
     concat(vals, dim), pad(x, low, high, scalar)
     iota(shape, dim, elt)             linalg.generic + linalg.index
+    reverse(x, dims)                  linalg.generic reading (size-1-d) on dims
     text()                            the body (statements joined by newlines)
     dce(roots)                        drop unused pure statements (not
                                       collectives or calls); roots = returned names
@@ -451,6 +452,22 @@ class Emitter:
                   f"  tensor.yield {scalar.name} : {x.elt}\n"
                   f"}} : {x.type} to {tensor_type(shape, x.elt)}")
         return Val(res, shape, x.elt, x.unsigned)
+
+    def reverse(self, x: Val, dims: Sequence[int]) -> Val:
+        """Reverse `dims`: linalg.generic reading d -> (size - 1 - d)."""
+        rank = x.rank
+        ds = [f"d{i}" for i in range(rank)]
+        src = [f"{x.shape[i] - 1} - d{i}" if i in dims else f"d{i}" for i in range(rank)]
+        e = self.empty(x.shape, x.elt)
+        a, b, res = self.fresh("in"), self.fresh("out"), self.fresh()
+        par = ", ".join(['"parallel"'] * rank)
+        self.emit(f"{res} = linalg.generic {{indexing_maps = [affine_map<({', '.join(ds)}) -> "
+                  f"({', '.join(src)})>, {_affine_identity(rank)}], iterator_types = [{par}]}} "
+                  f"ins({x.name} : {x.type}) outs({e.name} : {x.type}) {{\n"
+                  f"^bb0({a}: {x.elt}, {b}: {x.elt}):\n"
+                  f"  linalg.yield {a} : {x.elt}\n"
+                  f"}} -> {x.type}")
+        return Val(res, x.shape, x.elt, x.unsigned)
 
     def iota(self, shape, dim: int, elt: str, unsigned=False) -> Val:
         e = self.empty(shape, elt)

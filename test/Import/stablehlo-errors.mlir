@@ -9,10 +9,10 @@ module @jit_f attributes {mhlo.num_partitions = 4 : i32, mhlo.num_replicas = 1 :
   sdy.mesh @mesh = <["x"=4]>
   func.func public @main(%arg0: tensor<4x8xf32>) -> (tensor<4x8xf32>) {
     %0 = sdy.manual_computation(%arg0) in_shardings=[<@mesh, [{}, {}]>] out_shardings=[<@mesh, [{}, {}]>] manual_axes={"x"} (%a: tensor<4x8xf32>) {
-      // CHECK: [[FILE]]:[[@LINE+1]]:12: error: 'stablehlo.reverse': unsupported op
-      %1 = stablehlo.reverse %a, dims = [1] : tensor<4x8xf32>
+      // CHECK: [[FILE]]:[[@LINE+1]]:12: error: 'stablehlo.is_finite': unsupported op
+      %1 = stablehlo.is_finite %a : (tensor<4x8xf32>) -> tensor<4x8xi1>
       // CHECK: [[FILE]]:[[@LINE+1]]:12: error: 'stablehlo.custom_call': custom_call @my_kernel is not supported
-      %2 = stablehlo.custom_call @my_kernel(%1) : (tensor<4x8xf32>) -> tensor<4x8xf32>
+      %2 = stablehlo.custom_call @my_kernel(%1) : (tensor<4x8xi1>) -> tensor<4x8xf32>
       // an argmax over two dimensions (one dimension maps onto braid.topk).
       %i = stablehlo.iota dim = 1 : tensor<4x8xi32>
       %ninf = stablehlo.constant dense<0xFF800000> : tensor<f32>

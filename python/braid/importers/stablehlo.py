@@ -542,11 +542,19 @@ class Importer:
             return [e.binary("arith.mulf" if a.is_float else "arith.muli", a, a)]
         if name == "stablehlo.sign":
             (a,) = ins
-            if not a.is_float:
-                raise OpError("integer sign is not supported")
-            z, one, m1 = (e.splat(x, a.shape, a.elt) for x in ("0.0", "1.0", "-1.0"))
-            pos = e.select(e.cmp("arith.cmpf", "ogt", a, z), one, a)
-            return [e.select(e.cmp("arith.cmpf", "olt", a, z), m1, pos)]
+            if a.is_float:
+                z, one, m1 = (e.splat(x, a.shape, a.elt) for x in ("0.0", "1.0", "-1.0"))
+                pos = e.select(e.cmp("arith.cmpf", "ogt", a, z), one, a)
+                return [e.select(e.cmp("arith.cmpf", "olt", a, z), m1, pos)]
+            z, one, m1 = (e.splat(x, a.shape, a.elt) for x in ("0", "1", "-1"))
+            pos = e.select(e.cmp("arith.cmpi", "sgt", a, z), one, z)
+            return [e.select(e.cmp("arith.cmpi", "slt", a, z), m1, pos)]
+        if name == "stablehlo.reverse":
+            (a,) = ins
+            dims = _ints(op.attributes["dimensions"])
+            if not dims:
+                return [a]
+            return [e.reverse(a, dims)]
         if name == "stablehlo.convert":
             (a,) = ins
             if a.elt == out.elt:

@@ -260,6 +260,46 @@ def prog_moe_capacity():
             P("ep", None), [x, wr, w1, w2], "f32")
 
 
+def prog_ops_misc():
+    # A grab bag of the mappings the blocks above do not reach, each checked
+    # against JAX's numbers: broadcasts of unit dims, einsums in odd layouts,
+    # integer and unsigned arithmetic, clamp/pad/dynamic slices at a
+    # rank-dependent offset, reverse cumsum, argmin, sorts, math functions.
+    r = _rng(11)
+    x = _normal(r, (4, 8))
+    y = _normal(r, (2, 4, 8))
+    n = r.integers(-50, 50, size=(4, 8)).astype(np.int32)
+
+    def f(x, y, n):
+        rk = jax.lax.axis_index("tp")
+        out = []
+        out.append(jnp.broadcast_to(x[:1, :1], (4, 8)) + x.T.reshape(4, 8))
+        out.append(jnp.einsum("ij,kj->ik", x, x))
+        out.append(jnp.einsum("bij,bkj->bik", y, y))
+        out.append(jnp.einsum("bij,bij->j", y, y))
+        out.append(jnp.einsum("bij,jk->bik", y, x.T))
+        q = n // 7 + n % 5 - (n >> 2) + (n << 1) + jnp.abs(n) + jnp.maximum(n, 3)
+        u = n.astype(jnp.uint32)
+        out.append(q + (u // 3 + u % 7).astype(jnp.int32) + (u > 20).astype(jnp.int32))
+        out.append(jnp.clip(x, -0.5, 0.5) + jnp.pad(x[:, 2:], ((0, 0), (1, 1))))
+        start = rk * 2
+        ds = jax.lax.dynamic_slice(x, (start, 0), (2, 8))
+        out.append(jax.lax.dynamic_update_slice(jnp.zeros((4, 8)), ds, (rk % 3, 0)))
+        out.append(jnp.cumsum(x[:, ::-1], axis=1)[:, ::-1] + jnp.cumsum(x, axis=0)
+                   + jax.lax.cummax(x, axis=1))
+        out.append(jnp.argmin(x, axis=0) + jnp.argmax(n, axis=1).sum())
+        out.append(jnp.sort(x, axis=-1)[:, ::-1] + jnp.sort(-x, axis=-1))
+        out.append(jnp.sign(x) + jnp.floor(3 * x) + jnp.round(3 * x) + jnp.expm1(x)
+                   + jnp.log1p(x * x) + jax.nn.sigmoid(x) + jax.lax.erf(x) + x ** 3
+                   + jnp.power(jnp.abs(x) + 1, 0.7) + jnp.arctan2(x, 1 + x * x))
+        out.append(jnp.where(x > 0, x, 0.1 * x).mean(axis=(0, 1)) + rk.astype(jnp.float32))
+        out.append(jnp.concatenate([x, jnp.arange(8, dtype=jnp.float32)[None]], axis=0))
+        # every result gets a leading rank axis: rank-dependent ones differ
+        return tuple(jnp.asarray(o)[None] for o in out)
+    return (mesh_1d(), f, (P(), P(), P()), tuple(P("tp") for _ in range(14)),
+            [x, y, n], "f32")
+
+
 def _mesh2d_prog(permuted):
     r = _rng(6)
     x = _normal(r, (16, 32))
@@ -330,6 +370,7 @@ PROGRAMS = {
     "llama_block": prog_llama_block,
     "moe": prog_moe,
     "moe_capacity": prog_moe_capacity,
+    "ops_misc": prog_ops_misc,
     "mesh2d": prog_mesh2d,
     "mesh2d_permuted": prog_mesh2d_permuted,
     "mesh2d_gspmd": prog_mesh2d_gspmd,
