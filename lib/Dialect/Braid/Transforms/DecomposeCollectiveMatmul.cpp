@@ -280,7 +280,13 @@ private:
       op->emitRemark(message);
   }
 
-  FailureOr<int64_t> groupSize(CollectiveOpInterface op);
+  /// The group of `op` when the rewrite takes it: its size and the link
+  /// its members ride.
+  struct Group {
+    int64_t size;
+    const LinkProfile *link;
+  };
+  FailureOr<Group> groupOf(CollectiveOpInterface op);
   /// Whether to cut; says why not (or that it is forced) in a remark.
   bool accept(Operation *op, const Verdict &verdict, StringRef what);
 
@@ -373,7 +379,8 @@ private:
                           ReductionKind kind, int64_t size, int64_t rows);
 };
 
-FailureOr<int64_t> Decomposer::groupSize(CollectiveOpInterface op) {
+FailureOr<Decomposer::Group>
+Decomposer::groupOf(CollectiveOpInterface op) {
   FailureOr<int64_t> size = op.getGroupSize(&tables);
   if (failed(size) || *size < 2 || *size > settings.maxSteps) {
     remark(op, llvm::formatv(
@@ -384,7 +391,22 @@ FailureOr<int64_t> Decomposer::groupSize(CollectiveOpInterface op) {
                    settings.maxSteps));
     return failure();
   }
-  return size;
+  FailureOr<const LinkProfile *> link = model.linkFor(op, tables);
+  if (failed(link)) {
+    remark(op, "not decomposed: the link its group rides is unknown");
+    return failure();
+  }
+  return Group{*size, *link};
+}
+
+/// The plain matmul producing `value` (floating point, used only by the
+/// collective), or null.
+linalg::MatmulOp soleMatmulProducer(Value value) {
+  linalg::MatmulOp producer = asPlainMatmul(value.getDefiningOp());
+  if (!producer || !producer->hasOneUse() ||
+      !isa<FloatType>(getElementTypeOrSelf(value.getType())))
+    return nullptr;
+  return producer;
 }
 
 bool Decomposer::accept(Operation *op, const Verdict &verdict,
@@ -469,12 +491,11 @@ void Decomposer::decompose(AllGatherOp gather) {
     remark(gather, "not decomposed: the gathered shard has a dynamic shape");
     return;
   }
-  FailureOr<int64_t> size = groupSize(gather);
-  if (failed(size))
+  FailureOr<Group> members = groupOf(gather);
+  if (failed(members))
     return;
-  FailureOr<const LinkProfile *> link = model.linkFor(gather, tables);
-  if (failed(link))
-    return;
+  int64_t size = members->size;
+  const LinkProfile &link = *members->link;
   int64_t rows = gather.getInput().getType().getDimSize(0);
   int64_t shardBytes = staticBytes(gather.getInput().getType());
 
@@ -496,29 +517,29 @@ void Decomposer::decompose(AllGatherOp gather) {
   double hidden = 0;
   one.original =
       exposedUncut(gather, collective(CollectiveKind::AllGather,
-                                      shardBytes * *size, *size, **link),
+                                      shardBytes * size, size, link),
                    hidden) +
       full;
   double piece = stepGemm(true);
-  double permute = collective(CollectiveKind::Permute, shardBytes, *size,
-                              **link);
-  one.cut = pipeline(*size, stepGemm(false), piece, permute, 0);
+  double permute = collective(CollectiveKind::Permute, shardBytes, size,
+                              link);
+  one.cut = pipeline(size, stepGemm(false), piece, permute, 0);
   one.detail = llvm::formatv("GEMM step {0}, shard transfer {1}{2}",
                              formatMicros(piece), formatMicros(permute),
                              hiddenNote(hidden));
   // Both directions at once: the shards meet half way, each step moves two
   // (one launch, both through this rank's egress) and multiplies two.
-  int64_t biSteps = (*size - 1 + 1) / 2 + 1;
+  int64_t biSteps = (size - 1 + 1) / 2 + 1;
   Verdict both = one;
   double permutePair =
-      collective(CollectiveKind::Permute, 2 * shardBytes, *size, **link);
+      collective(CollectiveKind::Permute, 2 * shardBytes, size, link);
   both.cut = pipeline(biSteps, stepGemm(false), 2 * piece, permutePair, 0);
   both.detail = llvm::formatv("GEMM step {0}, transfer of both shards {1}{2}",
                               formatMicros(2 * piece),
                               formatMicros(permutePair), hiddenNote(hidden));
 
   bool bidirectional = false;
-  if (*size == 2) {
+  if (size == 2) {
     if (settings.bidirectional == Choice::Always)
       remark(gather, "one direction only: at P = 2 both directions reach "
                      "the same peer");
@@ -529,7 +550,7 @@ void Decomposer::decompose(AllGatherOp gather) {
   }
   const Verdict &verdict = bidirectional ? both : one;
   std::string what =
-      llvm::formatv("{0} {1} ring steps with the all_gather ({2})", *size,
+      llvm::formatv("{0} {1} ring steps with the all_gather ({2})", size,
                     bidirectional ? "bidirectional" : "unidirectional",
                     contractionUsers.empty()
                         ? "bitwise equal: every row block is one full-K GEMM"
@@ -577,7 +598,7 @@ void Decomposer::decompose(AllGatherOp gather) {
   int64_t step = 0;
   auto multiply = [&](Value shard, int64_t shift) {
     for (auto [i, matmul] : llvm::enumerate(rowUsers)) {
-      Value offset = chunkOffset(b, loc, rank, shift, *size, rows);
+      Value offset = chunkOffset(b, loc, rank, shift, size, rows);
       // Rows not yet written still hold the init's: slicing the running
       // result keeps one buffer, written in place, once bufferized.
       Value part = sliceAlong(b, loc, rowResults[i], 0, offset, rows);
@@ -585,17 +606,17 @@ void Decomposer::decompose(AllGatherOp gather) {
           mlir::clone(b, matmul, {part.getType()},
                       {shard, matmul.getDpsInputs()[1], part});
       piece->setAttr(BraidDialect::kRingStepAttrName,
-                     b.getDenseI64ArrayAttr({rowRings[i], step, *size}));
+                     b.getDenseI64ArrayAttr({rowRings[i], step, size}));
       rowResults[i] =
           insertRows(b, loc, piece->getResult(0), rowResults[i], offset);
     }
     for (auto [i, matmul] : llvm::enumerate(contractionUsers)) {
-      Value offset = chunkOffset(b, loc, rank, shift, *size, rows);
+      Value offset = chunkOffset(b, loc, rank, shift, size, rows);
       Value lhs = sliceAlong(b, loc, matmul.getDpsInputs()[0], 1, offset, rows);
       Operation *piece = mlir::clone(b, matmul, {sums[i].getType()},
                                      {lhs, shard, sums[i]});
       piece->setAttr(BraidDialect::kRingStepAttrName,
-                     b.getDenseI64ArrayAttr({contractionRings[i], step, *size}));
+                     b.getDenseI64ArrayAttr({contractionRings[i], step, size}));
       sums[i] = piece->getResult(0);
     }
     ++step;
@@ -604,20 +625,20 @@ void Decomposer::decompose(AllGatherOp gather) {
   Value forward = gather.getInput(), backward = gather.getInput();
   multiply(forward, 0);
   if (!bidirectional) {
-    for (int64_t s = 1; s < *size; ++s) {
-      forward = ringPermute(b, loc, forward, group, *size, 1);
+    for (int64_t s = 1; s < size; ++s) {
+      forward = ringPermute(b, loc, forward, group, size, 1);
       multiply(forward, s);
     }
   } else {
     // Step s brings chunk r - s from behind and r + s from ahead; for even
     // P the last chunk, r + P/2, comes from one side only.
-    for (int64_t s = 1; 2 * s <= *size; ++s) {
-      forward = ringPermute(b, loc, forward, group, *size, 1);
-      if (2 * s == *size) {
+    for (int64_t s = 1; 2 * s <= size; ++s) {
+      forward = ringPermute(b, loc, forward, group, size, 1);
+      if (2 * s == size) {
         multiply(forward, s);
         break;
       }
-      backward = ringPermute(b, loc, backward, group, *size, -1);
+      backward = ringPermute(b, loc, backward, group, size, -1);
       multiply(forward, s);
       multiply(backward, -s);
     }
@@ -677,26 +698,23 @@ void Decomposer::decompose(ReduceScatterOp scatter) {
                     "scattered along dim 0 (the rows of the matmul) are cut");
     return;
   }
-  linalg::MatmulOp producer =
-      asPlainMatmul(scatter.getInput().getDefiningOp());
-  if (!producer || !producer->hasOneUse() ||
-      !isa<FloatType>(scatter.getInput().getType().getElementType())) {
+  linalg::MatmulOp producer = soleMatmulProducer(scatter.getInput());
+  if (!producer) {
     remark(scatter, "not decomposed: the scattered value is not the "
                     "floating-point result of a plain matmul used only here");
     return;
   }
-  FailureOr<int64_t> size = groupSize(scatter);
-  if (failed(size))
+  FailureOr<Group> members = groupOf(scatter);
+  if (failed(members))
     return;
-  FailureOr<const LinkProfile *> link = model.linkFor(scatter, tables);
-  if (failed(link))
-    return;
+  int64_t size = members->size;
+  const LinkProfile &link = *members->link;
   SmallVector<linalg::MatmulOp> chain = accumulationChain(producer);
   int64_t total = scatter.getInput().getType().getDimSize(0);
-  int64_t rows = total / *size;
+  int64_t rows = total / size;
   auto accType = scatter.getInput().getType();
   FloatType wire = wireTypeFor(accType.getElementType());
-  int64_t chunkBytes = staticBytes(accType) / *size;
+  int64_t chunkBytes = staticBytes(accType) / size;
   int64_t wireBytes = chunkBytes / byteSize(accType) * wire.getWidth() / 8;
 
   Verdict verdict;
@@ -705,13 +723,13 @@ void Decomposer::decompose(ReduceScatterOp scatter) {
       chainGemm(chain, -1, false) +
       exposedUncut(scatter,
                    collective(CollectiveKind::ReduceScatter,
-                              staticBytes(accType), *size, **link),
+                              staticBytes(accType), size, link),
                    hidden);
   double piece = chainGemm(chain, rows, true);
   double add = model.streamingTime(3 * chunkBytes, chunkBytes).seconds;
   double permute =
-      collective(CollectiveKind::Permute, wireBytes, *size, **link);
-  verdict.cut = ringReduceTime(*size, chainGemm(chain, rows, false), piece,
+      collective(CollectiveKind::Permute, wireBytes, size, link);
+  verdict.cut = ringReduceTime(size, chainGemm(chain, rows, false), piece,
                                add, permute);
   verdict.detail = llvm::formatv("GEMM step {0}, combine {1}, partial-sum "
                                  "transfer {2} in {3}{4}",
@@ -721,7 +739,7 @@ void Decomposer::decompose(ReduceScatterOp scatter) {
                        .str();
   std::string what = llvm::formatv("{0} T3 ring steps with {1} matmul{2} "
                                    "(partial sums reassociated across ranks)",
-                                   *size, chain.size(),
+                                   size, chain.size(),
                                    chain.size() > 1 ? "s" : "")
                          .str();
   if (!accept(scatter, verdict, what))
@@ -734,7 +752,7 @@ void Decomposer::decompose(ReduceScatterOp scatter) {
   Value reduced = reduceScatterRing(
       b, scatter.getLoc(), cast<CollectiveOpInterface>(scatter.getOperation()),
       chain, lhsOf, chain.front().getDpsInits()[0], scatter.getReduction(),
-      *size, rows);
+      size, rows);
   scatter.getResult().replaceAllUsesWith(reduced);
   scatter->erase();
   for (linalg::MatmulOp matmul : llvm::reverse(chain))
@@ -743,22 +761,19 @@ void Decomposer::decompose(ReduceScatterOp scatter) {
 
 void Decomposer::decompose(AllReduceOp reduce) {
   auto type = dyn_cast<RankedTensorType>(reduce.getInput().getType());
-  linalg::MatmulOp producer =
-      asPlainMatmul(reduce.getInput().getDefiningOp());
-  if (!type || type.getRank() != 2 || !producer || !producer->hasOneUse() ||
-      !isa<FloatType>(type.getElementType()) ||
+  linalg::MatmulOp producer = soleMatmulProducer(reduce.getInput());
+  if (!type || type.getRank() != 2 || !producer ||
       !isCombinable(reduce.getReduction())) {
     remark(reduce, "not decomposed: the all-reduced value is not the "
                    "floating-point result of a plain matmul used only here, "
                    "reduced by sum, max or min");
     return;
   }
-  FailureOr<int64_t> size = groupSize(reduce);
-  if (failed(size))
+  FailureOr<Group> members = groupOf(reduce);
+  if (failed(members))
     return;
-  FailureOr<const LinkProfile *> link = model.linkFor(reduce, tables);
-  if (failed(link))
-    return;
+  int64_t size = members->size;
+  const LinkProfile &link = *members->link;
   SmallVector<linalg::MatmulOp> chain = accumulationChain(producer);
   int64_t total = type.getDimSize(0);
   int64_t rowBytes = staticBytes(type) / std::max<int64_t>(1, total);
@@ -767,13 +782,13 @@ void Decomposer::decompose(AllReduceOp reduce) {
       chainGemm(chain, -1, false) +
       exposedUncut(reduce,
                    collective(CollectiveKind::AllReduce, staticBytes(type),
-                              *size, **link),
+                              size, link),
                    hidden);
 
   // Ring: reduce-scatter ring over rows padded to a multiple of P, then one
   // all_gather of the reduced chunks.
-  int64_t rows = (total + *size - 1) / *size;
-  int64_t padded = rows * *size;
+  int64_t rows = (total + size - 1) / size;
+  int64_t padded = rows * size;
   FloatType wire = wireTypeFor(type.getElementType());
   Verdict ring;
   ring.original = original;
@@ -783,10 +798,10 @@ void Decomposer::decompose(AllReduceOp reduce) {
   double ringPermuteTime =
       collective(CollectiveKind::Permute,
                  rows * rowBytes / byteSize(type) * wire.getWidth() / 8,
-                 *size, **link);
+                 size, link);
   double gatherTime = collective(CollectiveKind::AllGather,
-                                 padded * rowBytes, *size, **link);
-  ring.cut = ringReduceTime(*size, chainGemm(chain, rows, false), ringPiece,
+                                 padded * rowBytes, size, link);
+  ring.cut = ringReduceTime(size, chainGemm(chain, rows, false), ringPiece,
                             ringAdd, ringPermuteTime) +
              gatherTime;
   ring.detail =
@@ -809,7 +824,7 @@ void Decomposer::decompose(AllReduceOp reduce) {
     v.original = original;
     double piece = chainGemm(chain, chunkRows, true);
     double transfer = collective(CollectiveKind::AllReduce,
-                                 chunkRows * rowBytes, *size, **link);
+                                 chunkRows * rowBytes, size, link);
     v.cut = pipeline(count, chainGemm(chain, chunkRows, false), piece,
                      transfer, transfer);
     v.detail = llvm::formatv("GEMM chunk {0}, all_reduce chunk {1}{2}",
@@ -839,7 +854,7 @@ void Decomposer::decompose(AllReduceOp reduce) {
   std::string what =
       useRing ? llvm::formatv("{0} T3 ring steps and an all_gather (partial "
                               "sums reassociated across ranks)",
-                              *size)
+                              size)
                     .str()
               : llvm::formatv("{0} row chunks, each all-reduced as soon as "
                               "it is computed (bitwise equal)",
@@ -881,7 +896,7 @@ void Decomposer::decompose(AllReduceOp reduce) {
       }
     }
     Value mine = reduceScatterRing(b, loc, group, chain, lhsOf, baseInit,
-                                   reduce.getReduction(), *size, rows);
+                                   reduce.getReduction(), size, rows);
     Value gathered = AllGatherOp::create(
         b, loc, cast<RankedTensorType>(baseInit.getType()), mine,
         group.getGridSymbol(),
