@@ -300,6 +300,48 @@ def prog_ops_misc():
             [x, y, n], "f32")
 
 
+def prog_ulysses():
+    # Ulysses-style sequence-parallel attention (f32): tokens sharded, an
+    # all_to_all trades the sequence split for a head split (split_dim !=
+    # concat_dim) before attention and back after it.
+    r = _rng(12)
+    S, H, hd = 32, 8, 8
+    q, k, v = (_normal(r, (S, H, hd)) for _ in range(3))
+
+    def f(q, k, v):
+        def seq_to_heads(t):   # [S/4, H, hd] -> [S, H/4, hd]
+            return jax.lax.all_to_all(t, "sp", 1, 0, tiled=True)
+
+        def heads_to_seq(t):   # [S, H/4, hd] -> [S/4, H, hd]
+            return jax.lax.all_to_all(t, "sp", 0, 1, tiled=True)
+        q, k, v = seq_to_heads(q), seq_to_heads(k), seq_to_heads(v)
+        s = jnp.einsum("qhd,khd->hqk", q, k) / np.sqrt(hd)
+        o = jnp.einsum("hqk,khd->qhd", jax.nn.softmax(s, axis=-1), v)
+        return heads_to_seq(o)
+    spec = P("sp", None, None)
+    return jax.make_mesh((4,), ("sp",)), f, (spec, spec, spec), spec, [q, k, v], "f32"
+
+
+def prog_pipeline_2d():
+    # Two pipeline stages x 2-way TP on a 2x2 mesh (f32): stage 0's TP MLP
+    # output goes to stage 1 with a one-way ppermute along pp (stage 0
+    # receives zeros), then stage 1 applies its own layer.
+    r = _rng(13)
+    x = _normal(r, (8, 32))
+    w1, w2 = _normal(r, (2, 32, 64), 0.2), _normal(r, (2, 64, 32), 0.2)
+
+    def f(x, w1, w2):
+        h = jax.lax.psum(jnp.tanh(x @ w1[0]) @ w2[0], "tp")
+        recv = jax.lax.ppermute(h, "pp", [(0, 1)])
+        stage = jax.lax.axis_index("pp")
+        inp = jnp.where(stage == 0, x, recv)
+        out = jax.lax.psum(jnp.tanh(inp @ w1[0]) @ w2[0], "tp")
+        return out[None, None]
+    mesh = mesh_2d(("pp", "tp"))
+    return (mesh, f, (P(), P("pp", None, "tp"), P("pp", "tp", None)),
+            P("pp", "tp"), [x, w1, w2], "f32")
+
+
 def _mesh2d_prog(permuted):
     r = _rng(6)
     x = _normal(r, (16, 32))
@@ -371,6 +413,8 @@ PROGRAMS = {
     "moe": prog_moe,
     "moe_capacity": prog_moe_capacity,
     "ops_misc": prog_ops_misc,
+    "ulysses": prog_ulysses,
+    "pipeline_2d": prog_pipeline_2d,
     "mesh2d": prog_mesh2d,
     "mesh2d_permuted": prog_mesh2d_permuted,
     "mesh2d_gspmd": prog_mesh2d_gspmd,
