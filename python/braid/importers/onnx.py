@@ -2,7 +2,7 @@
 
     braid-import-onnx model.onnx [-o out.mlir] [--tp N] [--sequence-parallel]
                       [--plan plan.json] [--manifest out.json]
-                      [--weights-dir DIR]
+                      [--weights-dir DIR] [--dim NAME=N ...]
 
 See docs/Import-ONNX.md.
 """
@@ -43,6 +43,8 @@ def main(argv=None) -> int:
     p.add_argument("--weights-dir", help="write every weight argument's per-rank "
                    "slice as DIR/rankR/argN.npy")
     p.add_argument("--func-name", default="main", help="name of the emitted function")
+    p.add_argument("--dim", action="append", default=[], metavar="NAME=N",
+                   help="size of a symbolic input dimension (repeatable)")
     args = p.parse_args(argv)
 
     from . import onnx_import as imp  # heavy imports after argument parsing
@@ -63,8 +65,16 @@ def main(argv=None) -> int:
     if not os.path.exists(args.model):
         print(f"{args.model}: error: no such file", file=sys.stderr)
         return 1
+    dims = {}
+    for spec in args.dim:
+        name, _, val = spec.partition("=")
+        if not name or not val.isdigit() or int(val) < 1:
+            print(f"braid-import-onnx: error: --dim wants NAME=N with N >= 1, not "
+                  f"'{spec}'", file=sys.stderr)
+            return 1
+        dims[name] = int(val)
     try:
-        model = imp.load_model(args.model)
+        model = imp.load_model(args.model, dims)
         importer = imp.Importer(model, args.model, tp=args.tp,
                                 sequence_parallel=args.sequence_parallel,
                                 plan=plan, func_name=args.func_name,

@@ -135,11 +135,28 @@ def bcast_shape(*shapes):
         raise NodeError(f"shapes {list(map(list, shapes))} do not broadcast") from e
 
 
-def load_model(path: str) -> onnx.ModelProto:
+def load_model(path: str, dims: dict | None = None) -> onnx.ModelProto:
+    """Load, check the opset, convert 13-17 to 18, give symbolic input dims
+    the sizes in `dims` (name -> size), infer shapes."""
     try:
         model = onnx.load(path)
     except Exception as e:  # noqa: BLE001 - any parse failure
         raise ImportError_(f"{path}: error: cannot parse ONNX model: {e}") from e
+    if dims:
+        used = set()
+        for vi in list(model.graph.input) + list(model.graph.output):
+            if not vi.type.HasField("tensor_type"):
+                continue
+            for d in vi.type.tensor_type.shape.dim:
+                if d.HasField("dim_param") and d.dim_param in dims:
+                    used.add(d.dim_param)
+                    d.dim_value = int(dims[d.dim_param])
+        unknown = sorted(set(dims) - used)
+        if unknown:
+            raise ImportError_(f"{path}: error: --dim {', '.join(unknown)}: no graph "
+                               f"input or output has such a symbolic dimension")
+        # intermediate shapes are inferred again from the static inputs
+        del model.graph.value_info[:]
     if not model.graph.node and not model.graph.output:
         raise ImportError_(f"{path}: error: not an ONNX model (empty graph)")
     opset = None
@@ -385,8 +402,10 @@ class Importer:
         shape = []
         for d in tt.shape.dim:
             if not d.HasField("dim_value"):
+                what = f"'{d.dim_param}'" if d.dim_param else "(unnamed)"
                 raise ImportError_(f"{self.path}: error: input '{inp.name}' has a "
-                                   f"dynamic dimension '{d.dim_param}'; give static shapes")
+                                   f"dynamic dimension {what}; give its size with "
+                                   f"--dim {d.dim_param or 'NAME'}=N")
             shape.append(d.dim_value)
         ssa = f"%arg{len(self.args)}"
         state = None

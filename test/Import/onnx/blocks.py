@@ -179,13 +179,16 @@ def save(graph, path, opset):
     onnx.save(model, path)
 
 
-def feeds(name, model_path, seed=3):
-    """Inputs for a block: x uniform in [-1, 1); RoPE tables for llama."""
+def feeds(name, model_path, seed=3, dims=None):
+    """Inputs for a block: x uniform in [-1, 1); RoPE tables for llama;
+    symbolic dims sized from dims (name -> size)."""
     m = onnx.load(model_path)
     rng = np.random.default_rng(seed)
     out = {}
+    dims = dims or {}
     for inp in m.graph.input:
-        shape = [d.dim_value for d in inp.type.tensor_type.shape.dim]
+        shape = [d.dim_value if d.HasField("dim_value") else dims[d.dim_param]
+                 for d in inp.type.tensor_type.shape.dim]
         if inp.name in ("cos", "sin"):
             S, D = shape
             inv = 1.0 / (10000 ** (np.arange(0, D, 2) / D))

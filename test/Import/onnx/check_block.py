@@ -43,9 +43,12 @@ def main():
     ap.add_argument("--sequence-parallel", action="store_true")
     ap.add_argument("--plan")
     ap.add_argument("--tolerance", type=float, default=1e-4)
+    ap.add_argument("--dim", action="append", default=[],
+                    help="NAME=N for symbolic input dims (importer and inputs)")
     a = ap.parse_args()
     name = os.path.splitext(os.path.basename(a.model))[0]
-    feeds = blocks.feeds(name, a.model)
+    dims = dict((d.split("=")[0], int(d.split("=")[1])) for d in a.dim)
+    feeds = blocks.feeds(name, a.model, dims=dims)
     so = ort.SessionOptions()
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     sess = ort.InferenceSession(a.model, so, providers=["CPUExecutionProvider"])
@@ -61,6 +64,8 @@ def main():
             cmd.append("--sequence-parallel")
         if a.plan:
             cmd += ["--plan", a.plan]
+        for d in a.dim:
+            cmd += ["--dim", d]
         run(cmd)
         run([a.opt, mlir, "-o", os.devnull])
         with open(mlir + ".manifest.json") as f:

@@ -19,6 +19,8 @@ writes:
                      LayerNorm -> MLP -> residual (int64 ids, [2, 16])
   attn_op.onnx       Q/K/V projections -> ONNX Attention (opset 23, 3-D,
                      4 query / 2 KV heads, causal) -> out projection
+  dynamic.onnx       the GPT-2 block with symbolic batch and sequence dims
+                     (as exporters write dynamic axes)
   f16_mlp.onnx       an f16 MatMul -> Relu -> MatMul + bias MLP
   fused_gather.onnx  a fused [32, 3x16] projection split into q, k, v whose
                      output also feeds an op that needs it whole (Softmax over
@@ -138,6 +140,12 @@ def main(out):
          inits=[numpy_helper.from_array((rng.standard_normal(sh) / 8).astype(np.float32), n)
                 for n, sh in (("wq", (64, 64)), ("wk", (64, 32)), ("wv", (64, 32)),
                               ("wo", (64, 64)))])
+    blocks.gpt2(os.path.join(out, "dynamic.onnx"))
+    m = onnx.load(os.path.join(out, "dynamic.onnx"))
+    for vi in list(m.graph.input) + list(m.graph.output):
+        dims = vi.type.tensor_type.shape.dim
+        dims[0].dim_param, dims[1].dim_param = "batch", "sequence"
+    onnx.save(m, os.path.join(out, "dynamic.onnx"))
     H16 = TensorProto.FLOAT16
     save([helper.make_node("MatMul", ["x", "w1"], ["h"], name="fc1"),
           helper.make_node("Relu", ["h"], ["r"], name="relu"),
