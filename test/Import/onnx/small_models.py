@@ -7,6 +7,7 @@ writes:
                      between supported ones
   bad.onnx           not a protobuf
   opset11.onnx       a valid model at opset 11 (older than the importer takes)
+  opset99.onnx       a model claiming an opset newer than the onnx package knows
   opset13.onnx       Softmax / ReduceMean(axes attribute) / Split / Unsqueeze
                      at opset 13, which the version converter brings to 18
   heads3.onnx        a GPT-2 block with 3 heads (does not divide by --tp 2)
@@ -70,6 +71,8 @@ def main(out):
         f.write(b"this is not an ONNX model\x00\xff\x13")
     save([helper.make_node("Relu", ["x"], ["y"], name="relu")], [x], [y],
          os.path.join(out, "opset11.onnx"), 11)
+    save([helper.make_node("Relu", ["x"], ["y"], name="relu")], [x], [y],
+         os.path.join(out, "opset99.onnx"), 99, check=False)
     # opset 13: ReduceMean takes axes as an attribute there
     xs = helper.make_tensor_value_info("x", F, [2, 6, 8])
     ys = helper.make_tensor_value_info("y", F, [2, 3, 8])
