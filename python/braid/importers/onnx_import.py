@@ -270,13 +270,31 @@ class Importer:
                     break
         return out
 
+    def constant_nodes(self):
+        """Nodes whose operands are all known at import time (constants,
+        small or integer initializers, bound inputs, Shape of anything):
+        any default-domain op among them is folded, supported or not."""
+        known = {n for n, a in self.inits.items()
+                 if a.size <= WEIGHT_MIN_ELEMENTS or a.dtype.kind != "f"}
+        known |= set(self.bind)
+        out = set()
+        for i, node in enumerate(self.graph.node):
+            if node.domain not in ("", "ai.onnx"):
+                continue
+            if node.op_type in ("Constant", "Shape", "Size") or \
+                    all(not n or n in known for n in node.input):
+                out.add(i)
+                known.update(node.output)
+        return out
+
     def precheck(self):
         self.fused_blocks = self.find_fused_blocks()
+        self.foldable = self.constant_nodes()
         errors = []
         for i, node in enumerate(self.graph.node):
             if node.domain not in ("", "ai.onnx"):
                 errors.append(self.node_msg(i, node, f"op domain '{node.domain}' is not supported"))
-            elif node.op_type not in SUPPORTED:
+            elif node.op_type not in SUPPORTED and i not in self.foldable:
                 errors.append(self.node_msg(i, node, f"unsupported op '{node.op_type}'"))
         if errors:
             raise ImportError_("\n".join(errors))
@@ -681,6 +699,10 @@ class Importer:
         folded = self.try_fold(node, ins)
         if folded is not None:
             return folded
+        if op not in SUPPORTED:
+            raise NodeError(f"unsupported op '{op}' (its operands are known at import "
+                            f"time, but folding it failed or gives more than "
+                            f"{FOLD_MAX_ELEMENTS} elements)")
         if op not in BLOCK_OK:
             ins = [self.unblock(v) for v in ins]
         for v in ins:

@@ -22,6 +22,8 @@ writes:
                      4 query / 2 KV heads, causal) -> out projection
   dynamic.onnx       the GPT-2 block with symbolic batch and sequence dims
                      (as exporters write dynamic axes)
+  const_subgraph.onnx  ops the importer does not lower (Range, Tile) on
+                     constants only: folded at import time
   f16_mlp.onnx       an f16 MatMul -> Relu -> MatMul + bias MLP
   fused_gather.onnx  a fused [32, 3x16] projection split into q, k, v whose
                      output also feeds an op that needs it whole (Softmax over
@@ -149,6 +151,21 @@ def main(out):
         dims = vi.type.tensor_type.shape.dim
         dims[0].dim_param, dims[1].dim_param = "batch", "sequence"
     onnx.save(m, os.path.join(out, "dynamic.onnx"))
+    xc = helper.make_tensor_value_info("x", F, [4, 8])
+    yc = helper.make_tensor_value_info("y", F, [4, 8])
+    save([helper.make_node("Shape", ["x"], ["s"], name="shape"),
+          helper.make_node("Gather", ["s", "one"], ["n"], axis=0, name="cols"),
+          helper.make_node("Range", ["zero", "n", "step"], ["r"], name="range"),
+          helper.make_node("Cast", ["r"], ["rf"], to=TensorProto.FLOAT, name="cast"),
+          helper.make_node("Tile", ["rf", "reps"], ["t"], name="tile"),
+          helper.make_node("Reshape", ["t", "shp"], ["t2"], name="reshape"),
+          helper.make_node("Mul", ["x", "t2"], ["y"], name="scale")],
+         [xc], [yc], os.path.join(out, "const_subgraph.onnx"), 18,
+         inits=[numpy_helper.from_array(np.array(1, np.int64), "one"),
+                numpy_helper.from_array(np.array(0, np.int64), "zero"),
+                numpy_helper.from_array(np.array(1, np.int64), "step"),
+                numpy_helper.from_array(np.array([4], np.int64), "reps"),
+                numpy_helper.from_array(np.array([4, 8], np.int64), "shp")])
     H16 = TensorProto.FLOAT16
     save([helper.make_node("MatMul", ["x", "w1"], ["h"], name="fc1"),
           helper.make_node("Relu", ["h"], ["r"], name="relu"),
