@@ -428,10 +428,16 @@ class Importer:
     def _check_manual(self, mc):
         from jax._src.lib.mlir import ir
         from jax._src.lib.mlir.dialects import sdy
-        shardings = ir.ArrayAttr(mc.attributes["in_shardings"]) if False else None
-        # mesh: from the first in/out sharding
-        txt = str(mc.attributes["in_shardings"]) + str(mc.attributes["out_shardings"])
-        names = set(re.findall(r"<@([A-Za-z0-9_$.]+)", txt))
+        # the mesh: the one every in/out sharding refers to
+        names = set()
+        for key in ("in_shardings", "out_shardings"):
+            per_value = sdy.TensorShardingPerValueAttr(mc.attributes[key])
+            for t in per_value.shardings:
+                ref = sdy.TensorShardingAttr(t).mesh_or_ref
+                if isinstance(ref, ir.FlatSymbolRefAttr):
+                    names.add(ref.value)
+                else:
+                    self.error(mc, "inline meshes in shardings are not supported")
         if len(names) > 1:
             self.error(mc, f"shardings over several meshes {sorted(names)}")
         name = next(iter(names)) if names else next(iter(self.meshes), None)
@@ -440,9 +446,8 @@ class Importer:
             self.mesh = Mesh(name or "mesh", [], None)
             return
         self.mesh = self.meshes[name]
-        manual = sdy.ManualAxesAttr(mc.attributes["manual_axes"]) if False else None
-        mtxt = str(mc.attributes["manual_axes"])
-        manual_names = set(re.findall(r'"([^"]+)"', mtxt))
+        manual = sdy.ManualAxesAttr(mc.attributes["manual_axes"])
+        manual_names = {str(manual[i]) for i in range(len(manual))}
         missing = [n for n, s in self.mesh.axes if s > 1 and n not in manual_names]
         if missing:
             self.error(mc, f"axes {missing} of mesh @{name} are not manual; only fully "
@@ -828,10 +833,7 @@ class Importer:
             s = e.const_scalar(self._lit(dense.get_splat_value(), x.elt), x.elt)
         else:
             s = self._scalar(e, init)
-        r = e.reduce(x, dims, s, opn)
-        if r.shape == ():
-            pass
-        return [r]
+        return [e.reduce(x, dims, s, opn)]
 
     def _argminmax(self, e, op, ins, outs):
         """jnp.argmax / argmin: reduce of (x, iota along the reduced dim) whose
