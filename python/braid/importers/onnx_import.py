@@ -40,14 +40,15 @@ SUPPORTED = {
     "Concat", "Split", "Slice", "Gather", "Unsqueeze", "Squeeze", "Cast",
     "Where", "Equal", "Less", "Greater", "Constant", "ConstantOfShape",
     "Shape", "Expand", "Trilu", "ReduceMean", "ReduceSum", "ReduceMax",
-    "Identity", "Attention",
+    "Identity", "Attention", "Sin", "Cos", "Abs", "Log", "Max", "Min",
 }
 
 
 # Ops that take a blocked split (fused QKV) as is.
 BLOCK_OK = {"Add", "Sub", "Mul", "Div", "Pow", "Where", "Equal", "Less", "Greater",
             "Cast", "Identity", "Neg", "Sqrt", "Exp", "Tanh", "Erf", "Sigmoid",
-            "Relu", "Gelu", "Reciprocal", "Split"}
+            "Relu", "Gelu", "Reciprocal", "Split", "Sin", "Cos", "Abs", "Log",
+            "Max", "Min"}
 
 
 class ImportError_(Exception):
@@ -814,6 +815,35 @@ class Importer:
 
     def op_Erf(self, node, ins):
         return self.math1("math.erf", ins)
+
+    def op_Sin(self, node, ins):
+        return self.math1("math.sin", ins)
+
+    def op_Cos(self, node, ins):
+        return self.math1("math.cos", ins)
+
+    def op_Log(self, node, ins):
+        return self.math1("math.log", ins)
+
+    def op_Abs(self, node, ins):
+        if is_float(ins[0].et):
+            return self.math1("math.absf", ins)
+        return self.unary(ins, lambda x, s, et: self.e.unary("math.absi", x, s, et))
+
+    def minmax(self, ins, fop, iop):
+        vals = [v for v in ins if v is not None]
+        acc = vals[0]
+        if len(vals) == 1:
+            return [self.elementwise([acc], lambda s, sh: s[0])]
+        for v in vals[1:]:
+            acc = self.arith2(fop, iop, [acc, v])[0]
+        return [acc]
+
+    def op_Max(self, node, ins):
+        return self.minmax(ins, "arith.maximumf", "arith.maxsi")
+
+    def op_Min(self, node, ins):
+        return self.minmax(ins, "arith.minimumf", "arith.minsi")
 
     def op_Neg(self, node, ins):
         if is_float(ins[0].et):
