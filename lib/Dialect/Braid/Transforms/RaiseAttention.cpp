@@ -36,18 +36,6 @@ void declineWith(RaiseRemarks *remarks, Operation *op, StringRef what,
     remarks->decline(op, what + " not raised: " + why);
 }
 
-/// Pushes `v` and the unit reshapes under it; returns what they reshape.
-Value peelInto(Value v, SmallVectorImpl<Value> &chain) {
-  chain.push_back(v);
-  Value peeled = peelUnitReshapes(v);
-  for (Value cur = v; cur != peeled; cur = cur.getDefiningOp()->getOperand(0))
-    if (cur != v)
-      chain.push_back(cur);
-  if (peeled != v)
-    chain.push_back(peeled);
-  return peeled;
-}
-
 bool isLowest(std::optional<double> c, Value like) {
   if (!c)
     return false;

@@ -28,18 +28,6 @@ struct NormalizedMatch {
   double epsilon;
 };
 
-/// Pushes `v` and every unit reshape it is defined by; returns the value
-/// under them.
-Value peelInto(Value v, SmallVectorImpl<Value> &chain) {
-  chain.push_back(v);
-  Value peeled = peelUnitReshapes(v);
-  for (Value cur = v; cur != peeled; cur = cur.getDefiningOp()->getOperand(0))
-    if (cur != v)
-      chain.push_back(cur);
-  if (peeled != v)
-    chain.push_back(peeled);
-  return peeled;
-}
 
 /// Whether `c` (a constant of element type `type`) is 1/n as `type` rounds
 /// it.

@@ -78,6 +78,17 @@ Value raise::peelUnitReshapes(Value v) {
   return v;
 }
 
+Value raise::peelInto(Value v, SmallVectorImpl<Value> &chain) {
+  chain.push_back(v);
+  Value peeled = peelUnitReshapes(v);
+  for (Value cur = v; cur != peeled; cur = cur.getDefiningOp()->getOperand(0))
+    if (cur != v)
+      chain.push_back(cur);
+  if (peeled != v)
+    chain.push_back(peeled);
+  return peeled;
+}
+
 std::optional<ArrayRef<int64_t>> raise::broadcastDims(Value v) {
   if (auto broadcast = def<linalg::BroadcastOp>(v))
     return broadcast.getDimensions();

@@ -41,6 +41,9 @@ inline bool isSplat(Value v, double x) {
 /// `v` with `tensor.expand_shape` / `tensor.collapse_shape` that only add
 /// or drop unit dimensions peeled off.
 Value peelUnitReshapes(Value v);
+/// `peelUnitReshapes(v)`, recording `v`, the reshapes and the peeled value
+/// in `chain` (the intermediates a match must own).
+Value peelInto(Value v, SmallVectorImpl<Value> &chain);
 /// Whether the two shaped types have the same element type and the same
 /// dimensions once unit dimensions are dropped.
 bool sameUpToUnitDims(Type a, Type b);
