@@ -61,6 +61,16 @@ def _int(attr):
     return int(ir.IntegerAttr(attr).value)
 
 
+def _str(attr):
+    from jax._src.lib.mlir import ir
+    return ir.StringAttr(attr).value
+
+
+def _sym(attr):
+    from jax._src.lib.mlir import ir
+    return ir.FlatSymbolRefAttr(attr).value
+
+
 def _dense2d(attr):
     import numpy as np
     from jax._src.lib.mlir import ir
@@ -258,10 +268,10 @@ class Importer:
             if op.name == "sdy.mesh":
                 self._read_mesh(op)
             elif op.name == "func.func":
-                name = str(op.attributes["sym_name"]).strip('"')
+                name = _str(op.attributes["sym_name"])
                 self.funcs[name] = op
                 vis = op.attributes["sym_visibility"] if "sym_visibility" in op.attributes else None
-                if vis is None or str(vis).strip('"') == "public":
+                if vis is None or _str(vis) == "public":
                     if main is None or name == "main":
                         main = op
             else:
@@ -287,7 +297,7 @@ class Importer:
 
     def _read_mesh(self, op):
         from jax._src.lib.mlir.dialects import sdy
-        name = str(op.attributes["sym_name"]).strip('"')
+        name = _str(op.attributes["sym_name"])
         m = sdy.MeshAttr(op.attributes["mesh"])
         axes = [(sdy.MeshAxisAttr(a).name, sdy.MeshAxisAttr(a).size) for a in m.axes]
         ids = list(m.device_ids) if len(m.device_ids) else None
@@ -301,7 +311,7 @@ class Importer:
         mc = [o for o in ops if o.name == "sdy.manual_computation"]
         if not mc and not self.meshes and any(
                 o.name == "stablehlo.custom_call"
-                and str(o.attributes["call_target_name"]).strip('"') == "SPMDFullToShardShape"
+                and _str(o.attributes["call_target_name"]) == "SPMDFullToShardShape"
                 for o in ops):
             return self._import_gspmd(main, ops)
         if not mc:
@@ -370,12 +380,12 @@ class Importer:
             self.error(main, "legacy GSPMD form: expected one call of the shard_map body")
             return ""
         call = calls[0]
-        callee = str(call.attributes["callee"]).lstrip("@").strip('"')
+        callee = _sym(call.attributes["callee"])
         main_args = list(list(main.regions[0].blocks)[0].arguments)
         for i, v in enumerate(call.operands):
             src = v
             while (hasattr(src.owner, "name") and src.owner.name == "stablehlo.custom_call"
-                   and str(src.owner.attributes["call_target_name"]).strip('"') in
+                   and _str(src.owner.attributes["call_target_name"]) in
                    ("Sharding", "SPMDFullToShardShape")):
                 src = src.owner.operands[0]
             if src not in main_args or main_args.index(src) != i:
@@ -635,7 +645,7 @@ class Importer:
         if name == "stablehlo.replica_id":
             return [e.splat("0", (), out.elt, out.unsigned)]
         if name in ("func.call", "stablehlo.call"):
-            callee = str(op.attributes["callee"]).lstrip("@").strip('"')
+            callee = _sym(op.attributes["callee"])
             self._callee(callee, op)
             names = ", ".join(v.name for v in ins)
             types = ", ".join(v.type for v in ins)
@@ -652,7 +662,7 @@ class Importer:
         if name == "stablehlo.optimization_barrier":
             return ins
         if name == "stablehlo.custom_call":
-            tgt = str(op.attributes["call_target_name"]).strip('"')
+            tgt = _str(op.attributes["call_target_name"])
             if tgt in IDENTITY_CUSTOM_CALLS and len(ins) == len(outs):
                 return [e.reshape(a, o.shape) if a.shape != o.shape else a
                         for a, o in zip(ins, outs)] if tgt not in (
