@@ -12,6 +12,7 @@
 // RUN: %braid-diff %s --compare=%t.mlir --exact --entry=not_causal
 // RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=query_scaled_first
 // RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=tril_helper_mask
+// RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=additive_mask
 
 #id2 = affine_map<(d0, d1) -> (d0, d1)>
 
@@ -304,6 +305,66 @@ func.func @tril_helper_mask(%q3: tensor<2x8x16xf32>, %k3: tensor<2x8x16xf32>, %v
   %mask = arith.andi %pad, %tb : tensor<2x8x8xi1>
   %ninf = arith.constant dense<0xFF7FFFFF> : tensor<2x8x8xf32>
   %sm = arith.select %mask, %s, %ninf : tensor<2x8x8xi1>, tensor<2x8x8xf32>
+  %ep = tensor.empty() : tensor<2x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%sm : tensor<2x8x8xf32>) outs(%ep : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %zo = arith.constant dense<0.0> : tensor<2x8x16xf32>
+  %o = linalg.batch_matmul ins(%p, %v3 : tensor<2x8x8xf32>, tensor<2x8x16xf32>) outs(%zo : tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
+  return %o : tensor<2x8x16xf32>
+}
+
+// An additive causal mask: scores + broadcast(select(i >= j, 0, -inf)).
+// CHECK-LABEL: func.func @additive_mask
+// CHECK: braid.attention {{.*}} {causal, scale = 1.000000e+00 : f32}
+// CHECK-NOT: arith.addf
+func.func @additive_mask(%q3: tensor<2x8x16xf32>, %k3: tensor<2x8x16xf32>, %v3: tensor<2x8x16xf32>) -> tensor<2x8x16xf32> {
+  %et = tensor.empty() : tensor<2x16x8xf32>
+  %kt = linalg.transpose ins(%k3 : tensor<2x8x16xf32>) outs(%et : tensor<2x16x8xf32>) permutation = [0, 2, 1]
+  %zeros = arith.constant dense<0.0> : tensor<2x8x8xf32>
+  %s = linalg.batch_matmul ins(%q3, %kt : tensor<2x8x16xf32>, tensor<2x16x8xf32>) outs(%zeros : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %ei = tensor.empty() : tensor<8x8xi1>
+  %visible = linalg.generic {indexing_maps = [#id2], iterator_types = ["parallel", "parallel"]} outs(%ei : tensor<8x8xi1>) {
+  ^bb0(%out: i1):
+    %i = linalg.index 0 : index
+    %j = linalg.index 1 : index
+    %c = arith.cmpi sge, %i, %j : index
+    linalg.yield %c : i1
+  } -> tensor<8x8xi1>
+  %z = arith.constant dense<0.0> : tensor<8x8xf32>
+  %ninf = arith.constant dense<0xFF800000> : tensor<8x8xf32>
+  %bias2 = arith.select %visible, %z, %ninf : tensor<8x8xi1>, tensor<8x8xf32>
+  %eb = tensor.empty() : tensor<2x8x8xf32>
+  %bias = linalg.broadcast ins(%bias2 : tensor<8x8xf32>) outs(%eb : tensor<2x8x8xf32>) dimensions = [0]
+  %sm = arith.addf %s, %bias : tensor<2x8x8xf32>
+  %ep = tensor.empty() : tensor<2x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%sm : tensor<2x8x8xf32>) outs(%ep : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %zo = arith.constant dense<0.0> : tensor<2x8x16xf32>
+  %o = linalg.batch_matmul ins(%p, %v3 : tensor<2x8x8xf32>, tensor<2x8x16xf32>) outs(%zo : tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
+  return %o : tensor<2x8x16xf32>
+}
+
+// The same with a strictly lower mask (the diagonal hidden): not causal.
+// CHECK-LABEL: func.func @additive_mask_strict
+// CHECK-NOT: braid.attention
+// REMARK-DAG: remark: attention not raised: the additive mask is not provably causal (0 where key j <= query i + Skv - Sq, -inf elsewhere)
+func.func @additive_mask_strict(%q3: tensor<2x8x16xf32>, %k3: tensor<2x8x16xf32>, %v3: tensor<2x8x16xf32>) -> tensor<2x8x16xf32> {
+  %et = tensor.empty() : tensor<2x16x8xf32>
+  %kt = linalg.transpose ins(%k3 : tensor<2x8x16xf32>) outs(%et : tensor<2x16x8xf32>) permutation = [0, 2, 1]
+  %zeros = arith.constant dense<0.0> : tensor<2x8x8xf32>
+  %s = linalg.batch_matmul ins(%q3, %kt : tensor<2x8x16xf32>, tensor<2x16x8xf32>) outs(%zeros : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %ei = tensor.empty() : tensor<8x8xi1>
+  %visible = linalg.generic {indexing_maps = [#id2], iterator_types = ["parallel", "parallel"]} outs(%ei : tensor<8x8xi1>) {
+  ^bb0(%out: i1):
+    %i = linalg.index 0 : index
+    %j = linalg.index 1 : index
+    %c = arith.cmpi sgt, %i, %j : index
+    linalg.yield %c : i1
+  } -> tensor<8x8xi1>
+  %z = arith.constant dense<0.0> : tensor<8x8xf32>
+  %ninf = arith.constant dense<0xFF800000> : tensor<8x8xf32>
+  %bias2 = arith.select %visible, %z, %ninf : tensor<8x8xi1>, tensor<8x8xf32>
+  %eb = tensor.empty() : tensor<2x8x8xf32>
+  %bias = linalg.broadcast ins(%bias2 : tensor<8x8xf32>) outs(%eb : tensor<2x8x8xf32>) dimensions = [0]
+  %sm = arith.addf %s, %bias : tensor<2x8x8xf32>
   %ep = tensor.empty() : tensor<2x8x8xf32>
   %p = linalg.softmax dimension(2) ins(%sm : tensor<2x8x8xf32>) outs(%ep : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
   %zo = arith.constant dense<0.0> : tensor<2x8x16xf32>

@@ -41,8 +41,9 @@ bool isLowest(std::optional<double> c, Value like) {
     return false;
   if (*c == -INFINITY)
     return true;
-  auto element = cast<FloatType>(elementOf(like));
-  return *c == APFloat::getLargest(element.getFloatSemantics(), true)
+  auto element = dyn_cast<FloatType>(getElementTypeOrSelf(like.getType()));
+  return element &&
+         *c == APFloat::getLargest(element.getFloatSemantics(), true)
                    .convertToDouble();
 }
 
@@ -286,6 +287,20 @@ struct MaskEvaluator {
       return std::nullopt;
     }
     if (auto select = dyn_cast<arith::SelectOp>(op)) {
+      // An additive mask: select(c, 0, -inf) is "visible where c".
+      if (isa<FloatType>(getElementTypeOrSelf(select.getType()))) {
+        Value t = select.getTrueValue(), f = select.getFalseValue();
+        bool visibleWhenTrue = isSplat(t, 0.0) && isLowest(splatValue(f), f);
+        bool visibleWhenFalse = isSplat(f, 0.0) && isLowest(splatValue(t), t);
+        if (!visibleWhenTrue && !visibleWhenFalse)
+          return std::nullopt;
+        std::optional<Sym> c = eval(select.getCondition());
+        if (!c || !c->isPred)
+          return std::nullopt;
+        if (visibleWhenTrue)
+          return c;
+        return Sym{true, c->lin.scaled(-1) - Lin::constant(rank, 1)};
+      }
       // select(c, true, false) = c; select(c, false, true) = not c;
       // select(c, p, false) = c and p, = c when p is true.
       std::optional<Sym> c = eval(select.getCondition());
@@ -644,6 +659,31 @@ struct RaiseAttention : OpRewritePattern<linalg::BatchMatmulOp> {
           break;
         scale /= *k;
         chain.push_back(s), s = div.getLhs();
+        continue;
+      }
+      // s + bias with bias = select(causal, 0, -inf) (broadcast or not).
+      if (auto add = def<arith::AddFOp>(s)) {
+        Value rest, bias;
+        eitherOrder(add.getLhs(), add.getRhs(), [&](Value a, Value b) {
+          Operation *producer = peelUnitReshapes(b).getDefiningOp();
+          while (isa_and_nonnull<linalg::BroadcastOp, linalg::TransposeOp>(
+              producer))
+            producer = producer->getOperand(0).getDefiningOp();
+          if (!isa_and_nonnull<arith::SelectOp>(producer))
+            return false;
+          rest = a, bias = b;
+          return true;
+        });
+        if (!bias)
+          break;
+        if (causal)
+          return fail(pv, "the scores are masked more than once");
+        if (!isCausalMask(bias, /*negated=*/false))
+          return fail(pv, "the additive mask is not provably causal (0 where "
+                          "key j <= query i + Skv - Sq, -inf elsewhere)");
+        causal = true;
+        chain.push_back(s);
+        s = rest;
         continue;
       }
       if (auto select = def<arith::SelectOp>(s)) {
