@@ -4,6 +4,11 @@
 // RUN: not %braid-import-stablehlo %s -o %t.mlir 2>&1 | FileCheck %s -DFILE=%s
 // RUN: not test -e %t.mlir
 // RUN: not %braid-import-stablehlo - < %s 2>&1 | FileCheck %s -DFILE="<stdin>"
+// Non-tensor values (effect tokens) are reported where they appear.
+// RUN: not %braid-import-stablehlo %S/Inputs/stablehlo-token.mlir 2>&1 | FileCheck %s --check-prefix=TOKEN
+// TOKEN: stablehlo-token.mlir:2:3: error: 'func.func': argument %arg0: type !stablehlo.token is not a ranked tensor
+// TOKEN: stablehlo-token.mlir:4:10: error: 'stablehlo.after_all': type !stablehlo.token is not a ranked tensor
+// TOKEN: 2 error(s); nothing written
 
 module @jit_f attributes {mhlo.num_partitions = 4 : i32, mhlo.num_replicas = 1 : i32} {
   sdy.mesh @mesh = <["x"=4]>

@@ -92,9 +92,22 @@ def _elt(t):
 
 def _val_of_type(name, t):
     from jax._src.lib.mlir import ir
-    rt = ir.RankedTensorType(t)
-    elt, uns = _elt(rt.element_type)
-    return Val(name, tuple(rt.shape), elt, uns)
+    if not isinstance(t, ir.RankedTensorType):
+        try:
+            t = ir.RankedTensorType(t)
+        except Exception:  # noqa: BLE001
+            raise OpError(f"type {t} is not a ranked tensor") from None
+    if not t.has_static_shape:
+        raise OpError(f"type {t} has a dynamic shape")
+    elt, uns = _elt(t.element_type)
+    return Val(name, tuple(t.shape), elt, uns)
+
+
+def _placeholder(t):
+    try:
+        return _val_of_type("%error", t)
+    except OpError:
+        return Val("%error", (), "f32")
 
 
 _LOC_RE = re.compile(r'"([^"]*)":(\d+):(\d+)')
@@ -341,7 +354,7 @@ class Importer:
                                "replicated constants are supported")
                 hoisted.append((barg, owner))
                 continue
-            v = _val_of_type(f"%arg{len(args)}", barg.type)
+            v = self._arg_val(mc, f"%arg{len(args)}", barg.type)
             idx = main_args.index(operand) if operand in main_args else -1
             if idx != len(args):
                 self.error(mc, f"operand #{i} is {'function argument #' + str(idx) if idx >= 0 else 'not a function argument'}; "
@@ -469,11 +482,18 @@ class Importer:
         blk = list(fop.regions[0].blocks)[0]
         vmap, args = {}, []
         for i, a in enumerate(blk.arguments):
-            v = _val_of_type(f"%arg{i}", a.type)
+            v = self._arg_val(fop, f"%arg{i}", a.type)
             vmap[a] = v
             args.append(v)
         results = self._block(e, blk, vmap, "func.return")
         return self._func_text(name, args, results, e, public)
+
+    def _arg_val(self, op, name, t):
+        try:
+            return _val_of_type(name, t)
+        except OpError as ex:
+            self.error(op, f"argument {name}: {ex}")
+            return Val(name, (), "f32")
 
     def _func_text(self, name, args, results, e, public):
         e.dce([r.name for r in results])
@@ -506,8 +526,11 @@ class Importer:
             except OpError as ex:
                 self.error(o, str(ex))
                 outs = None
+            except Exception as ex:  # noqa: BLE001 - report, keep going
+                self.error(o, f"cannot import ({type(ex).__name__}: {ex})")
+                outs = None
             if outs is None:
-                outs = [_val_of_type("%error", r.type) for r in o.results]
+                outs = [_placeholder(r.type) for r in o.results]
             for r, v in zip(o.results, outs):
                 # keep the producer's signedness on values that came through as signless
                 vmap[r] = v
@@ -1374,6 +1397,10 @@ def main(argv=None) -> int:
         return 1
     try:
         out = import_text(text, fname, a.unroll_cap)
+    except (OpError, KeyError, ValueError, TypeError, AttributeError, IndexError) as ex:
+        print(f"{fname}: error: cannot import ({type(ex).__name__}: {ex})", file=sys.stderr)
+        print("braid-import-stablehlo: 1 error(s); nothing written", file=sys.stderr)
+        return 1
     except ImportErrors as ex:
         for m in ex.errors:
             print(m, file=sys.stderr)
