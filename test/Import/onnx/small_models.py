@@ -1,6 +1,8 @@
 """Small ONNX models for the importer's error and conversion tests.
 
-    python small_models.py OUTDIR
+    python small_models.py OUTDIR [--no-blocks]
+
+(--no-blocks: skip the three GPT-2-block models dynamic/heads3/ffn100.)
 
 writes:
   unsupported.onnx   two unsupported ops (TopK, Conv) and a custom-domain op
@@ -55,7 +57,7 @@ def save(nodes, inputs, outputs, path, opset, inits=(), check=True, domains=()):
     onnx.save(m, path)
 
 
-def main(out):
+def main(out, with_blocks=True):
     x = helper.make_tensor_value_info("x", F, [4, 8])
     y = helper.make_tensor_value_info("y", F, [4, 8])
     k = numpy_helper.from_array(np.array([2], np.int64), "k")
@@ -145,12 +147,13 @@ def main(out):
          inits=[numpy_helper.from_array((rng.standard_normal(sh) / 8).astype(np.float32), n)
                 for n, sh in (("wq", (64, 64)), ("wk", (64, 32)), ("wv", (64, 32)),
                               ("wo", (64, 64)))])
-    blocks.gpt2(os.path.join(out, "dynamic.onnx"))
-    m = onnx.load(os.path.join(out, "dynamic.onnx"))
-    for vi in list(m.graph.input) + list(m.graph.output):
-        dims = vi.type.tensor_type.shape.dim
-        dims[0].dim_param, dims[1].dim_param = "batch", "sequence"
-    onnx.save(m, os.path.join(out, "dynamic.onnx"))
+    if with_blocks:
+        blocks.gpt2(os.path.join(out, "dynamic.onnx"))
+        m = onnx.load(os.path.join(out, "dynamic.onnx"))
+        for vi in list(m.graph.input) + list(m.graph.output):
+            dims = vi.type.tensor_type.shape.dim
+            dims[0].dim_param, dims[1].dim_param = "batch", "sequence"
+        onnx.save(m, os.path.join(out, "dynamic.onnx"))
     xc = helper.make_tensor_value_info("x", F, [4, 8])
     yc = helper.make_tensor_value_info("y", F, [4, 8])
     save([helper.make_node("Shape", ["x"], ["s"], name="shape"),
@@ -177,9 +180,10 @@ def main(out):
          inits=[numpy_helper.from_array((rng.standard_normal((32, 64)) / 6).astype(np.float16), "w1"),
                 numpy_helper.from_array((rng.standard_normal((64, 32)) / 8).astype(np.float16), "w2"),
                 numpy_helper.from_array(rng.standard_normal(32).astype(np.float16), "b2")])
-    blocks.gpt2(os.path.join(out, "heads3.onnx"), E=48, H=3, FF=96)
-    blocks.gpt2(os.path.join(out, "ffn100.onnx"), E=48, H=6, FF=100)
+    if with_blocks:
+        blocks.gpt2(os.path.join(out, "heads3.onnx"), E=48, H=3, FF=96)
+        blocks.gpt2(os.path.join(out, "ffn100.onnx"), E=48, H=6, FF=100)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], with_blocks="--no-blocks" not in sys.argv[2:])
