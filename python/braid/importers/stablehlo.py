@@ -234,7 +234,7 @@ REDUCTION_KINDS = {
 
 IDENTITY_CUSTOM_CALLS = {
     "Sharding", "SPMDFullToShardShape", "SPMDShardToFullShape",
-    "xla.sdy.GlobalToLocalShape", "xla.sdy.LocalToGlobalShape", "X64Combine",
+    "xla.sdy.GlobalToLocalShape", "xla.sdy.LocalToGlobalShape",
 }
 
 FCMP = {"EQ": "oeq", "NE": "une", "LT": "olt", "LE": "ole", "GT": "ogt", "GE": "oge"}
@@ -687,11 +687,7 @@ class Importer:
         if name == "stablehlo.custom_call":
             tgt = _str(op.attributes["call_target_name"])
             if tgt in IDENTITY_CUSTOM_CALLS and len(ins) == len(outs):
-                return [e.reshape(a, o.shape) if a.shape != o.shape else a
-                        for a, o in zip(ins, outs)] if tgt not in (
-                    "SPMDFullToShardShape", "SPMDShardToFullShape",
-                    "xla.sdy.GlobalToLocalShape", "xla.sdy.LocalToGlobalShape") else \
-                    self._shape_identity(ins, outs)
+                return self._shape_identity(ins, outs)
             raise OpError(f"custom_call @{tgt} is not supported")
         if name == "sdy.sharding_constraint" or name == "sdy.reshard":
             return ins
@@ -718,8 +714,8 @@ class Importer:
     def _shape_identity(self, ins, outs):
         for a, o in zip(ins, outs):
             if a.shape != o.shape:
-                raise OpError("shape-changing sharding custom_call outside a manual body; "
-                              "only the Shardy manual_computation form is supported")
+                raise OpError("a shape-changing sharding custom_call inside the per-rank "
+                              "program (jax.export's xla.sdy.* form is not supported)")
         return ins
 
     # ------------------------------------------------------------ pieces
