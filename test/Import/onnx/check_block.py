@@ -16,6 +16,7 @@ import subprocess
 import sys
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 
 sys.dont_write_bytecode = True
@@ -43,6 +44,9 @@ def main():
     ap.add_argument("--sequence-parallel", action="store_true")
     ap.add_argument("--plan")
     ap.add_argument("--tolerance", type=float, default=1e-4)
+    ap.add_argument("--reference",
+                    help="run onnxruntime on this model instead (e.g. the f32 twin "
+                    "of a bf16 model); inputs are cast to its types")
     ap.add_argument("--dim", action="append", default=[],
                     help="NAME=N for symbolic input dims (importer and inputs)")
     a = ap.parse_args()
@@ -51,8 +55,13 @@ def main():
     feeds = blocks.feeds(name, a.model, dims=dims)
     so = ort.SessionOptions()
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    sess = ort.InferenceSession(a.model, so, providers=["CPUExecutionProvider"])
-    refs = sess.run(None, feeds)
+    ref_model = a.reference or a.model
+    sess = ort.InferenceSession(ref_model, so, providers=["CPUExecutionProvider"])
+    ref_feeds = {i.name: np.asarray(feeds[i.name]).astype(
+                     onnx.helper.tensor_dtype_to_np_dtype(i.type.tensor_type.elem_type))
+                 for i in onnx.load(ref_model).graph.input}
+    refs = [np.asarray(r, np.float64) if r.dtype.kind == "f" else r
+            for r in sess.run(None, ref_feeds)]
     ok = True
     for tp in [int(t) for t in a.tp.split(",")]:
         tag = f"{name} tp={tp}{' sp' if a.sequence_parallel else ''}"

@@ -27,6 +27,9 @@ writes:
   const_subgraph.onnx  ops the importer does not lower (Range, Tile) on
                      constants only: folded at import time
   f16_mlp.onnx       an f16 MatMul -> Relu -> MatMul + bias MLP
+  bf16_mlp.onnx      the same MLP in bf16, and bf16_mlp_f32.onnx: its f32
+                     twin (the same bf16-representable weights) that
+                     onnxruntime, which has no bf16 MatMul on CPU, runs
   fused_gather.onnx  a fused [32, 3x16] projection split into q, k, v whose
                      output also feeds an op that needs it whole (Softmax over
                      tokens): forced column-parallel by a plan, the blocked
@@ -180,6 +183,23 @@ def main(out, with_blocks=True):
          inits=[numpy_helper.from_array((rng.standard_normal((32, 64)) / 6).astype(np.float16), "w1"),
                 numpy_helper.from_array((rng.standard_normal((64, 32)) / 8).astype(np.float16), "w2"),
                 numpy_helper.from_array(rng.standard_normal(32).astype(np.float16), "b2")])
+    import ml_dtypes
+    w1 = (rng.standard_normal((32, 64)) / 6).astype(ml_dtypes.bfloat16)
+    w2 = (rng.standard_normal((64, 32)) / 8).astype(ml_dtypes.bfloat16)
+    b2 = rng.standard_normal(32).astype(ml_dtypes.bfloat16)
+    for name, et, cast in (("bf16_mlp", TensorProto.BFLOAT16, lambda a: a),
+                           ("bf16_mlp_f32", F, lambda a: a.astype(np.float32))):
+        inits = []
+        for nm, arr in (("w1", w1), ("w2", w2), ("b2", b2)):
+            t = numpy_helper.from_array(np.asarray(cast(arr)), nm)
+            inits.append(t)
+        save([helper.make_node("MatMul", ["x", "w1"], ["h"], name="fc1"),
+              helper.make_node("Relu", ["h"], ["r"], name="relu"),
+              helper.make_node("MatMul", ["r", "w2"], ["m"], name="fc2"),
+              helper.make_node("Add", ["m", "b2"], ["y"], name="fc2_bias")],
+             [helper.make_tensor_value_info("x", et, [16, 32])],
+             [helper.make_tensor_value_info("y", et, [16, 32])],
+             os.path.join(out, name + ".onnx"), 18, inits=inits)
     if with_blocks:
         blocks.gpt2(os.path.join(out, "heads3.onnx"), E=48, H=3, FF=96)
         blocks.gpt2(os.path.join(out, "ffn100.onnx"), E=48, H=6, FF=100)
