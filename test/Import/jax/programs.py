@@ -264,7 +264,8 @@ def prog_ops_misc():
     # A grab bag of the mappings the blocks above do not reach, each checked
     # against JAX's numbers: broadcasts of unit dims, einsums in odd layouts,
     # integer and unsigned arithmetic, clamp/pad/dynamic slices at a
-    # rank-dependent offset, reverse cumsum, argmin, sorts, math functions.
+    # rank-dependent offset, reverse cumsum, argmin, sorts, math functions,
+    # and a data-dependent while_loop (scf.while).
     r = _rng(11)
     x = _normal(r, (4, 8))
     y = _normal(r, (2, 4, 8))
@@ -294,9 +295,14 @@ def prog_ops_misc():
                    + jnp.power(jnp.abs(x) + 1, 0.7) + jnp.arctan2(x, 1 + x * x))
         out.append(jnp.where(x > 0, x, 0.1 * x).mean(axis=(0, 1)) + rk.astype(jnp.float32))
         out.append(jnp.concatenate([x, jnp.arange(8, dtype=jnp.float32)[None]], axis=0))
+        # a data-dependent while_loop (not a counted loop): an scf.while
+        halve = jax.lax.while_loop(lambda c: c[0] > 0.01,
+                                   lambda c: (c[0] * 0.5, c[1] + 1),
+                                   (jnp.sum(x * x) * (1.0 + rk), jnp.int32(0)))
+        out.append(halve[0] + halve[1].astype(jnp.float32))
         # every result gets a leading rank axis: rank-dependent ones differ
         return tuple(jnp.asarray(o)[None] for o in out)
-    return (mesh_1d(), f, (P(), P(), P()), tuple(P("tp") for _ in range(14)),
+    return (mesh_1d(), f, (P(), P(), P()), tuple(P("tp") for _ in range(15)),
             [x, y, n], "f32")
 
 
