@@ -13,6 +13,7 @@
 // RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=query_scaled_first
 // RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=tril_helper_mask
 // RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=additive_mask
+// RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=bf16_scores_upcast
 
 #id2 = affine_map<(d0, d1) -> (d0, d1)>
 
@@ -370,4 +371,22 @@ func.func @additive_mask_strict(%q3: tensor<2x8x16xf32>, %k3: tensor<2x8x16xf32>
   %zo = arith.constant dense<0.0> : tensor<2x8x16xf32>
   %o = linalg.batch_matmul ins(%p, %v3 : tensor<2x8x8xf32>, tensor<2x8x16xf32>) outs(%zo : tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
   return %o : tensor<2x8x16xf32>
+}
+
+// bf16 scores (bf16 accumulator) upcast for an f32 softmax, probabilities
+// truncated back: the op keeps scores in f32, which is only more accurate.
+// CHECK-LABEL: func.func @bf16_scores_upcast
+// CHECK: braid.attention {{.*}} : tensor<2x1x8x16xbf16>, tensor<2x1x8x16xbf16>, tensor<2x1x8x16xbf16> -> tensor<2x1x8x16xbf16>
+func.func @bf16_scores_upcast(%q3: tensor<2x8x16xbf16>, %k3: tensor<2x8x16xbf16>, %v3: tensor<2x8x16xbf16>) -> tensor<2x8x16xbf16> {
+  %et = tensor.empty() : tensor<2x16x8xbf16>
+  %kt = linalg.transpose ins(%k3 : tensor<2x8x16xbf16>) outs(%et : tensor<2x16x8xbf16>) permutation = [0, 2, 1]
+  %zeros = arith.constant dense<0.0> : tensor<2x8x8xbf16>
+  %s = linalg.batch_matmul ins(%q3, %kt : tensor<2x8x16xbf16>, tensor<2x16x8xbf16>) outs(%zeros : tensor<2x8x8xbf16>) -> tensor<2x8x8xbf16>
+  %sf = arith.extf %s : tensor<2x8x8xbf16> to tensor<2x8x8xf32>
+  %ep = tensor.empty() : tensor<2x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%sf : tensor<2x8x8xf32>) outs(%ep : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %pb = arith.truncf %p : tensor<2x8x8xf32> to tensor<2x8x8xbf16>
+  %zo = arith.constant dense<0.0> : tensor<2x8x16xbf16>
+  %o = linalg.batch_matmul ins(%pb, %v3 : tensor<2x8x8xbf16>, tensor<2x8x16xbf16>) outs(%zo : tensor<2x8x16xbf16>) -> tensor<2x8x16xbf16>
+  return %o : tensor<2x8x16xbf16>
 }

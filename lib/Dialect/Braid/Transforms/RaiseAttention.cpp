@@ -638,7 +638,7 @@ struct RaiseAttention : OpRewritePattern<linalg::BatchMatmulOp> {
     Value s = softmax.getInput();
     double scale = 1.0;
     bool causal = false;
-    for (int step = 0; step < 6; ++step) {
+    for (int step = 0; step < 8; ++step) {
       if (auto mul = def<arith::MulFOp>(s)) {
         Value next;
         eitherOrder(mul.getLhs(), mul.getRhs(), [&](Value a, Value c) {
@@ -700,6 +700,12 @@ struct RaiseAttention : OpRewritePattern<linalg::BatchMatmulOp> {
         causal = true;
         chain.push_back(s);
         s = keepWhenTrue ? select.getTrueValue() : select.getFalseValue();
+        continue;
+      }
+      // Scores computed narrow and upcast for the softmax: the op keeps
+      // them in f32 anyway.
+      if (auto ext = def<arith::ExtFOp>(s)) {
+        chain.push_back(s), s = ext.getIn();
         continue;
       }
       if (auto expand = def<tensor::ExpandShapeOp>(s);
