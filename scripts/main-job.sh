@@ -1,45 +1,76 @@
 #!/usr/bin/env bash
 # The main job: the bundled example through the pipeline that exists today.
-#   parse + verify -> canonicalize -> per-rank work report
+#
+# Default: a Llama-style transformer block written in JAX with shard_map
+# (4-way tensor parallelism; test/Import/jax/programs.py, "llama_block"):
+#   JAX lowers it to StableHLO and runs it on 4 host devices
+#   -> braid-import-stablehlo (jaxlib's own parser, its own process)
+#   -> braid-interp runs the import on the 4 ranks with JAX's inputs and
+#      compares every rank's result with JAX's
+#   -> inline, raise layer ops (RMSNorm, attention, SwiGLU...), canonicalize,
+#      report the work per rank
 #   -> overlap pipeline (collective matmuls cut into ring steps where the
 #      cost model says it pays, async collectives, schedule, ring coverage and
 #      collective order verified), with every decision explained
-#   -> original and overlapped program run on every rank of the grid by the
-#      reference interpreter under several interleavings: replicated results
-#      bitwise equal, everything within the f64-relative numerics contract
-#      (bitwise equal outright unless a T3 ring reassociated a sum)
-#   -> predicted step time before and after, and a Perfetto timeline
-# Installs and builds first when needed. PROFILE picks the hardware profile.
+#   -> the import and the overlapped program run on every rank under several
+#      interleavings: replicated results bitwise equal, everything within the
+#      f64-relative numerics contract
+#   -> predicted step time before and after, and a Perfetto timeline.
+#
+# scripts/main-job.sh examples/tp_mlp.mlir runs a Braid IR file instead (no
+# import step). Installs and builds first when needed. PROFILE picks the
+# hardware profile (h100-sxm-x8, cpu-1gbe, ... in bench/profiles).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-EXAMPLE=${1:-examples/tp_mlp.mlir}
+EXAMPLE=${1:-jax:llama_block}
 PROFILE=${PROFILE:-h100-sxm-x8}
 
 scripts/install-deps.sh >/dev/null
 if [ ! -x build/bin/braid-opt ] || [ ! -x build/bin/braid-interp ]; then
   scripts/build.sh
 fi
-mkdir -p build/examples
-name=$(basename "$EXAMPLE" .mlir)
-canonical="build/examples/$name.canonical.mlir"
-overlapped="build/examples/$name.overlapped.mlir"
-trace="build/examples/$name.trace.json"
+out=build/examples
+mkdir -p "$out"
 quiet=--mlir-print-op-on-diagnostic=false
 
-echo "== $EXAMPLE: verify, canonicalize, report work per rank"
-build/bin/braid-opt "$EXAMPLE" $quiet -o "$canonical" \
-  --pass-pipeline='builtin.module(canonicalize,braid-work-summary{per-op=true})'
+if [[ "$EXAMPLE" == jax:* ]]; then
+  name=${EXAMPLE#jax:}
+  jaxdir="$out/jax/$name"
+  echo "== $name: lower with jax.jit(shard_map(...)).lower on 4 host devices, run it in JAX"
+  .venv/bin/python test/Import/jax/programs.py "$out/jax" "$name" >/dev/null
+  echo "== import the StableHLO ($jaxdir/program.mlir)"
+  source="$out/$name.mlir"
+  .venv/bin/braid-import-stablehlo "$jaxdir/program.mlir" -o "$source"
+  echo "== run the import on every rank with JAX's inputs; compare with JAX's outputs"
+  rm -rf "$out/$name.imported-outputs"
+  build/bin/braid-interp --quiet "$source" --inputs="$jaxdir/inputs" \
+    --output-dir="$out/$name.imported-outputs"
+  .venv/bin/python test/Import/jax/compare.py "$jaxdir" "$out/$name.imported-outputs" | tail -1
+  inputs=(--inputs="$jaxdir/inputs")
+else
+  source=$EXAMPLE
+  name=$(basename "$EXAMPLE" .mlir)
+  inputs=()
+fi
+canonical="$out/$name.canonical.mlir"
+overlapped="$out/$name.overlapped.mlir"
+trace="$out/$name.trace.json"
+
+echo "== inline, raise layer ops, canonicalize, report work per rank"
+build/bin/braid-opt "$source" $quiet -o "$canonical" -braid-explain \
+  --pass-pipeline='builtin.module(inline,symbol-dce,braid-raise-layer-ops,canonicalize,braid-work-summary)' \
+  2>&1 | grep -E "remark: (raised|work per rank)" || true
 
 echo "== overlap pipeline on $PROFILE (decisions explained)"
 build/bin/braid-opt "$canonical" $quiet -o "$overlapped" \
   --pass-pipeline="builtin.module(braid-overlap-pipeline{profile=$PROFILE explain=1})"
 echo "== overlapped IR written to $overlapped"
 
-echo "== run original and overlapped program on every rank, 3 interleavings each"
-build/bin/braid-interp "$EXAMPLE" --compare="$overlapped" --schedules=3 \
-  --output-dir=build/examples/outputs
-echo "== per-rank results in build/examples/outputs/rankR/resultN.npy"
+echo "== run the original and the overlapped program on every rank, 3 interleavings each"
+build/bin/braid-interp "$source" --compare="$overlapped" --schedules=3 --quiet \
+  "${inputs[@]}" --output-dir="$out/$name.outputs"
+echo "== per-rank results in $out/$name.outputs/rankR/resultN.npy"
 
 echo "== predicted step time on $PROFILE, as written and overlapped"
 build/bin/braid-opt "$canonical" $quiet -o /dev/null --braid-estimate="profile=$PROFILE"

@@ -45,6 +45,19 @@
 // RUN: %braid-diff %S/Inputs/collective-matmul-allreduce.mlir --compare=%t.ar.chunked.mlir --exact
 // RUN: braid-opt %S/Inputs/collective-matmul-allreduce.mlir -braid-decompose-collective-matmul="force=true all-reduce=chunked chunks=3" -braid-verify-ring-coverage -o %t.ar.chunks3.mlir
 // RUN: %braid-diff %S/Inputs/collective-matmul-allreduce.mlir --compare=%t.ar.chunks3.mlir --exact
+// A truncated, reshaped psum (JAX's bf16 form) is cut into row chunks that
+// keep the truncation before their all_reduce: bitwise equal; the ring,
+// which would sum the f32 partials instead, is refused.
+// RUN: braid-opt %S/Inputs/collective-matmul-psum-bf16.mlir -braid-decompose-collective-matmul="force=true chunks=3" -braid-verify-ring-coverage -o %t.psum.mlir
+// RUN: FileCheck %s --check-prefix=PSUM < %t.psum.mlir
+// RUN: %braid-diff %S/Inputs/collective-matmul-psum-bf16.mlir --compare=%t.psum.mlir --exact
+// RUN: braid-opt %S/Inputs/collective-matmul-psum-bf16.mlir -braid-decompose-collective-matmul="force=true all-reduce=ring" -braid-explain --mlir-print-op-on-diagnostic=false -o /dev/null 2>&1 | FileCheck %s --check-prefix=PSUM-RING
+// PSUM-COUNT-2: linalg.matmul {braid.ring_step = array<i64: 0, {{[0-9]}}, 3>} {{.*}} -> tensor<4x8xf32>
+// PSUM: arith.truncf %{{.*}} : tensor<2x8xf32> to tensor<2x8xbf16>
+// PSUM: braid.all_reduce %{{.*}} : tensor<2x8xbf16>
+// PSUM: tensor.expand_shape %{{.*}} {{\[}}[0, 1], [2]] output_shape [2, 5, 8] : tensor<10x8xbf16> into tensor<2x5x8xbf16>
+// PSUM-NOT: braid.all_reduce
+// PSUM-RING: remark: not decomposed: the ring reduces the matmul's own partial sums, but this all_reduce sums them after a truncation (the chunked form keeps it)
 // Partial sums on a bf16 wire lose P - 1 roundings: the numerics contract
 // refuses it, which is why the default wire type is the accumulator's.
 // RUN: braid-opt %S/Inputs/collective-matmul-p8.mlir -braid-decompose-collective-matmul="force=true wire-type=bf16" -o %t.p8.bf16.mlir
@@ -234,7 +247,7 @@ shard.grid @tp(shape = 4)
 // Integer results and values used elsewhere are left alone.
 // CHECK-LABEL: func.func @not_a_float_matmul
 func.func @not_a_float_matmul(%a: tensor<8x8xi32>, %w: tensor<8x16xi32>, %init: tensor<8x16xi32>) -> tensor<8x16xi32> {
-  // REMARK: remark: not decomposed: the all-reduced value is not the floating-point result of a plain matmul used only here, reduced by sum, max or min
+  // REMARK: remark: not decomposed: the all-reduced value is not the floating-point result of a plain matmul used only here (possibly truncated and its rows reshaped), reduced by sum, max or min
   // CHECK: braid.all_reduce
   %p = linalg.matmul ins(%a, %w : tensor<8x8xi32>, tensor<8x16xi32>) outs(%init : tensor<8x16xi32>) -> tensor<8x16xi32>
   %r = braid.all_reduce %p on @tp axes = [0] reduction = sum : tensor<8x16xi32>

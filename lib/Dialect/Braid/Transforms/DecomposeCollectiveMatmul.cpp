@@ -759,14 +759,51 @@ void Decomposer::decompose(ReduceScatterOp scatter) {
     matmul->erase();
 }
 
+/// What JAX puts between a matmul and its psum: a truncation of the f32
+/// accumulator to the program's type, then an expand_shape that splits the
+/// rows back into (batch, sequence). Both act row by row, so a chunk of rows
+/// can go through them alone.
+struct RowEpilogue {
+  arith::TruncFOp trunc;
+  tensor::ExpandShapeOp expand;
+  explicit operator bool() const { return trunc || expand; }
+};
+
+/// The epilogue between `value` and the matmul producing it, and that
+/// matmul's result (or `value` itself when there is none).
+std::pair<RowEpilogue, Value> peelRowEpilogue(Value value) {
+  RowEpilogue epilogue;
+  if (auto expand = value.getDefiningOp<tensor::ExpandShapeOp>()) {
+    ArrayRef<ReassociationIndices> groups = expand.getReassociationIndices();
+    bool rowsOnly = expand.getSrcType().getRank() == 2 &&
+                    groups.size() == 2 && groups[1].size() == 1 &&
+                    expand.getSrc().hasOneUse();
+    if (rowsOnly) {
+      epilogue.expand = expand;
+      value = expand.getSrc();
+    }
+  }
+  if (auto trunc = value.getDefiningOp<arith::TruncFOp>())
+    if (trunc.getIn().hasOneUse() && trunc->hasOneUse()) {
+      epilogue.trunc = trunc;
+      value = trunc.getIn();
+    }
+  return {epilogue, value};
+}
+
 void Decomposer::decompose(AllReduceOp reduce) {
-  auto type = dyn_cast<RankedTensorType>(reduce.getInput().getType());
-  linalg::MatmulOp producer = soleMatmulProducer(reduce.getInput());
+  auto [epilogue, matmulResult] = peelRowEpilogue(reduce.getInput());
+  // Rows of the reduced tensor in its 2-D (matmul) form, in the reduced
+  // element type.
+  auto type = dyn_cast<RankedTensorType>(
+      epilogue.expand ? epilogue.expand.getSrcType() : reduce.getInput().getType());
+  linalg::MatmulOp producer = soleMatmulProducer(matmulResult);
   if (!type || type.getRank() != 2 || !producer ||
       !isCombinable(reduce.getReduction())) {
     remark(reduce, "not decomposed: the all-reduced value is not the "
-                   "floating-point result of a plain matmul used only here, "
-                   "reduced by sum, max or min");
+                   "floating-point result of a plain matmul used only here "
+                   "(possibly truncated and its rows reshaped), reduced by "
+                   "sum, max or min");
     return;
   }
   FailureOr<Group> members = groupOf(reduce);
@@ -848,9 +885,16 @@ void Decomposer::decompose(AllReduceOp reduce) {
   }
   Verdict chunked = chunkedVerdict(chunks);
 
-  bool useRing = settings.allReduce == AllReduceStrategy::Ring ||
-                 (settings.allReduce == AllReduceStrategy::Auto &&
-                  ring.cut < chunked.cut);
+  if (epilogue && settings.allReduce == AllReduceStrategy::Ring) {
+    remark(reduce, "not decomposed: the ring reduces the matmul's own "
+                   "partial sums, but this all_reduce sums them after a "
+                   "truncation (the chunked form keeps it)");
+    return;
+  }
+  bool useRing = !epilogue &&
+                 (settings.allReduce == AllReduceStrategy::Ring ||
+                  (settings.allReduce == AllReduceStrategy::Auto &&
+                   ring.cut < chunked.cut));
   std::string what =
       useRing ? llvm::formatv("{0} T3 ring steps and an all_gather (partial "
                               "sums reassociated across ranks)",
@@ -915,14 +959,27 @@ void Decomposer::decompose(AllReduceOp reduce) {
       Value part = chainRows(b, loc, chain, lhsOf, baseInit,
                              b.getIndexAttr(offset), extent, rings, step,
                              chunks);
+      if (epilogue.trunc)
+        part = arith::TruncFOp::create(
+            b, loc, cast<RankedTensorType>(part.getType()).clone(
+                        type.getElementType()),
+            part);
       Value partReduced = AllReduceOp::create(
           b, loc, part.getType(), part, reduce.getGridAttr(),
           reduce.getAxesAttr(), reduce.getReductionAttr());
       result = insertRows(b, loc, partReduced, result, b.getIndexAttr(offset));
     }
+    if (epilogue.expand)
+      result = mlir::clone(b, epilogue.expand, {epilogue.expand.getType()},
+                           {result})
+                   ->getResult(0);
   }
   reduce.getResult().replaceAllUsesWith(result);
   reduce->erase();
+  if (epilogue.expand)
+    epilogue.expand->erase();
+  if (epilogue.trunc)
+    epilogue.trunc->erase();
   for (linalg::MatmulOp matmul : llvm::reverse(chain))
     matmul->erase();
 }
