@@ -156,7 +156,10 @@ def BraidDecomposeCollectiveMatmul
       identity — and sliced off after the gather, the padding charged in the
       cost), or the matmul cut into C row chunks each all-reduced as soon as
       it is computed (`chunked`; bitwise equal; C from the cost model or
-      `chunks`). The cost model picks unless `all-reduce` says.
+      `chunks`). The cost model picks unless `all-reduce` says. JAX's bf16
+      `psum(x @ w)` — the accumulator truncated and its rows reshaped
+      before the all_reduce — is taken in the chunked form, each chunk
+      truncated before its all_reduce (bitwise equal).
 
     Partial sums travel in `wire-type`: by default the accumulator type of
     the matmul (f32 in the canonical form, as NCCL reduces the original);
