@@ -525,11 +525,30 @@ Value materialize(PatternRewriter &rewriter, Location loc, const Heads &h,
                   bool swap) {
   Value x = h.source;
   auto type = cast<RankedTensorType>(x.getType());
-  if (h.flat)
-    x = tensor::ExpandShapeOp::create(
+  if (h.flat) {
+    // [B*H, X, Y] (transposed to [B*H, Y, X] when `swap`, composed with
+    // the producer's 3-D transpose) -> [B*H, 1, ., .].
+    if (swap) {
+      SmallVector<int64_t> perm{0, 2, 1};
+      if (auto transpose = def<linalg::TransposeOp>(x)) {
+        ArrayRef<int64_t> inner = transpose.getPermutation();
+        perm = {inner[0], inner[2], inner[1]};
+        x = transpose.getInput();
+      }
+      auto source = cast<RankedTensorType>(x.getType());
+      SmallVector<int64_t> shape;
+      for (int64_t d : perm)
+        shape.push_back(source.getDimSize(d));
+      Value init = tensor::EmptyOp::create(rewriter, loc, shape,
+                                           source.getElementType());
+      x = linalg::TransposeOp::create(rewriter, loc, x, init, perm)
+              .getResult()[0];
+    }
+    return tensor::ExpandShapeOp::create(
         rewriter, loc,
-        RankedTensorType::get(shape4(h, false), type.getElementType()), x,
+        RankedTensorType::get(shape4(h, swap), type.getElementType()), x,
         SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}});
+  }
   if (!swap && h.perm.empty())
     return x;
   SmallVector<int64_t> perm{0, 1, 2, 3};
@@ -790,7 +809,7 @@ struct RaiseAttention : OpRewritePattern<linalg::BatchMatmulOp> {
     if (!(scale > 0.0) || std::isinf(scale))
       return fail(pv, "the scale is not positive");
     if (q.groups != 1 || q.flat != k.flat || q.flat != v.flat ||
-        k.groups != v.groups || (k.flat && (swapK || swapV)))
+        k.groups != v.groups)
       return fail(pv, "query, key and value heads are not laid out alike");
     for (Value x : {q.source, k.source, v.source})
       if (!cast<RankedTensorType>(x.getType()).hasStaticShape())
