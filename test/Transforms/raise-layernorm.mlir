@@ -6,6 +6,7 @@
 // RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=layernorm_no_affine
 // RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=mean_returned
 // RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=layernorm_flax
+// RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=layernorm_divide_sqrt
 
 // Two-pass LayerNorm in f32: mean, x - mean (one value, squared and
 // scaled), mean of squares, rsqrt(var + eps), gamma, beta.
@@ -289,4 +290,41 @@ func.func @one_pass_not_squared(%x: tensor<4x32xf32>) -> tensor<4x32xf32> {
   %xc = arith.subf %x, %mb : tensor<4x32xf32>
   %y = arith.mulf %xc, %ib : tensor<4x32xf32>
   return %y : tensor<4x32xf32>
+}
+
+// The decomposition of ONNX exports before opset 17 (ReduceMean, Sub, Pow,
+// ReduceMean, Add, Sqrt, Div, Mul, Add): divided by the standard deviation.
+// CHECK-LABEL: func.func @layernorm_divide_sqrt
+// CHECK-SAME: (%[[X:.*]]: tensor<4x32xf32>, %[[G:.*]]: tensor<32xf32>, %[[B:.*]]: tensor<32xf32>)
+// CHECK-NEXT: %[[Y:.*]] = braid.layernorm %[[X]], %[[G]], %[[B]] : tensor<4x32xf32>, tensor<32xf32>, tensor<32xf32> -> tensor<4x32xf32>
+// CHECK-NEXT: return %[[Y]]
+func.func @layernorm_divide_sqrt(%x: tensor<4x32xf32>, %g: tensor<32xf32>, %b: tensor<32xf32>) -> tensor<4x32xf32> {
+  %zero = arith.constant dense<0.0> : tensor<4xf32>
+  %sum = linalg.reduce ins(%x : tensor<4x32xf32>) outs(%zero : tensor<4xf32>) dimensions = [1]
+    (%in: f32, %acc: f32) {
+      %a = arith.addf %in, %acc : f32
+      linalg.yield %a : f32
+    }
+  %n = arith.constant dense<32.0> : tensor<4xf32>
+  %mean = arith.divf %sum, %n : tensor<4xf32>
+  %e2 = tensor.empty() : tensor<4x32xf32>
+  %mb = linalg.broadcast ins(%mean : tensor<4xf32>) outs(%e2 : tensor<4x32xf32>) dimensions = [1]
+  %xc = arith.subf %x, %mb : tensor<4x32xf32>
+  %sq = arith.mulf %xc, %xc : tensor<4x32xf32>
+  %ssum = linalg.reduce ins(%sq : tensor<4x32xf32>) outs(%zero : tensor<4xf32>) dimensions = [1]
+    (%in: f32, %acc: f32) {
+      %a = arith.addf %in, %acc : f32
+      linalg.yield %a : f32
+    }
+  %var = arith.divf %ssum, %n : tensor<4xf32>
+  %eps = arith.constant dense<1.0e-05> : tensor<4xf32>
+  %v = arith.addf %var, %eps : tensor<4xf32>
+  %std = math.sqrt %v : tensor<4xf32>
+  %sb = linalg.broadcast ins(%std : tensor<4xf32>) outs(%e2 : tensor<4x32xf32>) dimensions = [1]
+  %y = arith.divf %xc, %sb : tensor<4x32xf32>
+  %gb = linalg.broadcast ins(%g : tensor<32xf32>) outs(%e2 : tensor<4x32xf32>) dimensions = [0]
+  %yg = arith.mulf %y, %gb : tensor<4x32xf32>
+  %bb = linalg.broadcast ins(%b : tensor<32xf32>) outs(%e2 : tensor<4x32xf32>) dimensions = [0]
+  %r = arith.addf %yg, %bb : tensor<4x32xf32>
+  return %r : tensor<4x32xf32>
 }

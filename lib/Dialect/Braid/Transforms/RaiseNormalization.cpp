@@ -381,15 +381,22 @@ Value rowParameter(Value v) {
 }
 
 /// `prod = (x - mean) * broadcast(rsqrt(mean((x - mean)^2) + eps))`.
-FailureOr<LayerNormMatch> matchLayerNorm(arith::MulFOp prod, std::string &why,
+/// With `OpTy` = arith.divf: `(x - mean) / broadcast(sqrt(var + eps))`
+/// (the decomposition of ONNX exports before LayerNormalization).
+template <typename OpTy>
+FailureOr<LayerNormMatch> matchLayerNorm(OpTy prod, std::string &why,
                                          SmallVectorImpl<Value> &chain) {
   why.clear();
-  for (auto [centered, scale] : {std::pair(prod.getLhs(), prod.getRhs()),
-                                 std::pair(prod.getRhs(), prod.getLhs())}) {
+  constexpr bool divides = std::is_same_v<OpTy, arith::DivFOp>;
+  SmallVector<std::pair<Value, Value>, 2> orders{
+      {prod.getLhs(), prod.getRhs()}};
+  if (!divides)
+    orders.push_back({prod.getRhs(), prod.getLhs()});
+  for (auto [centered, scale] : orders) {
     chain.clear();
     // Flax: (x - mean) * (broadcast(rsqrt(var + eps)) * broadcast(gamma)).
     Value gammaInside;
-    if (auto inner = def<arith::MulFOp>(scale)) {
+    if (auto inner = def<arith::MulFOp>(scale); inner && !divides) {
       Value statistic;
       eitherOrder(inner.getLhs(), inner.getRhs(), [&](Value st, Value g) {
         Value w = rowParameter(g);
@@ -409,8 +416,9 @@ FailureOr<LayerNormMatch> matchLayerNorm(arith::MulFOp prod, std::string &why,
     if (!broadcast || !sub)
       continue;
     chain.push_back(scale);
-    auto rsqrt = def<math::RsqrtOp>(peelInto(broadcast.getInput(), chain));
-    if (!rsqrt)
+    Operation *rsqrt = peelInto(broadcast.getInput(), chain).getDefiningOp();
+    if (divides ? !isa_and_nonnull<math::SqrtOp>(rsqrt)
+                : !isa_and_nonnull<math::RsqrtOp>(rsqrt))
       continue;
     Value x = sub.getLhs();
     auto type = dyn_cast<RankedTensorType>(x.getType());
@@ -431,7 +439,7 @@ FailureOr<LayerNormMatch> matchLayerNorm(arith::MulFOp prod, std::string &why,
     chain.append(meanChain);
 
     // var + eps
-    Value varPlusEps = peelInto(rsqrt.getOperand(), chain);
+    Value varPlusEps = peelInto(rsqrt->getOperand(0), chain);
     auto add = def<arith::AddFOp>(varPlusEps);
     Value var;
     std::optional<double> epsilon;
@@ -536,19 +544,21 @@ FailureOr<LayerNormMatch> matchLayerNorm(arith::MulFOp prod, std::string &why,
   return failure();
 }
 
-struct RaiseLayerNorm : OpRewritePattern<arith::MulFOp> {
+template <typename OpTy>
+struct RaiseLayerNorm : OpRewritePattern<OpTy> {
   // Before RaiseRMSNorm, which would take (x - mean) for its input.
   RaiseLayerNorm(MLIRContext *context, RaiseRemarks *remarks)
-      : OpRewritePattern(context, /*benefit=*/3), remarks(remarks) {}
+      : OpRewritePattern<OpTy>(context, /*benefit=*/3), remarks(remarks) {}
 
-  LogicalResult matchAndRewrite(arith::MulFOp prod,
+  LogicalResult matchAndRewrite(OpTy prod,
                                 PatternRewriter &rewriter) const override {
     std::string why;
     SmallVector<Value> chain;
     FailureOr<LayerNormMatch> match = matchLayerNorm(prod, why, chain);
     if (failed(match)) {
       if (!why.empty() && remarks)
-        remarks->decline(prod, StringRef(why).starts_with("layernorm")
+        remarks->decline(prod.getOperation(),
+                         StringRef(why).starts_with("layernorm")
                                    ? Twine(why)
                                    : "layernorm not raised: " + why);
       return failure();
@@ -674,6 +684,7 @@ void mlir::braid::populateRaiseNormalizationPatterns(
   patterns.add<RaiseRMSNorm<arith::MulFOp>, RaiseRMSNorm<arith::DivFOp>>(
       patterns.getContext(), remarks);
   patterns.add<NarrowRMSNorm>(patterns.getContext());
-  patterns.add<RaiseLayerNorm>(patterns.getContext(), remarks);
+  patterns.add<RaiseLayerNorm<arith::MulFOp>, RaiseLayerNorm<arith::DivFOp>>(
+      patterns.getContext(), remarks);
   patterns.add<NarrowLayerNorm>(patterns.getContext());
 }
