@@ -300,6 +300,14 @@ class Importer:
         if errors:
             raise ImportError_("\n".join(errors))
 
+    def node_loc(self, i, node):
+        """` loc("name"("model.onnx":i:0))`: remarks and errors about the
+        ops of node i point at it (line = position in graph.node)."""
+        def q(t):
+            return t.replace("\\", "\\\\").replace('"', '\\"')
+        name = q(node.name or node.op_type)
+        return f' loc("{name}"("{q(os.path.basename(self.path))}":{i}:0))'
+
     def node_msg(self, i, node, msg):
         return (f"{self.path}: node {i} ('{node.name or '<unnamed>'}', "
                 f"{node.op_type}): error: {msg}")
@@ -355,6 +363,7 @@ class Importer:
                     else:
                         ins.append(self.env[n])
                 self.e.comment(f"node {i}: {node.op_type} '{node.name}'")
+                self.e.loc = self.node_loc(i, node)
                 outs = self.lower(node, ins)
                 for name, v in zip(node.output, outs):
                     if name:
@@ -369,6 +378,7 @@ class Importer:
                 poisoned.update(node.output)
         if errors:
             raise ImportError_("\n".join(errors))
+        self.e.loc = ""
         results = []
         self.result_manifest = []
         for k, out in enumerate(self.graph.output):

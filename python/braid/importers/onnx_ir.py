@@ -59,6 +59,8 @@ class Emitter:
         # function's entry so that no operand of a later matmul is computed
         # after an earlier one (what the decomposition passes look for)
         self.prologue: list[str] = []
+        # location of the ops emitted now: the ONNX node they come from
+        self.loc = ""
         self.n = 0
         self._cache: dict = {}
 
@@ -68,7 +70,7 @@ class Emitter:
 
     def emit(self, text: str) -> str:
         r = self.fresh()
-        self.lines.append(f"    {r} = {text}")
+        self.lines.append(f"    {r} = {text}{self.loc}")
         return r
 
     def hoist(self, text: str) -> str:
@@ -270,7 +272,7 @@ class Emitter:
             f"      (%in: {et}, %acc: {et}) {{\n"
             f"        %s = {op} %in, %acc : {et}\n"
             f"        linalg.yield %s : {et}\n"
-            f"      }}")
+            f"      }}{self.loc}")
         return r
 
     def matmul(self, a: str, a_shape, b: str, b_shape, et: str, batch: bool,
@@ -313,7 +315,7 @@ class Emitter:
             f"        %k = arith.constant {k} : index\n"
             f"        %c = arith.cmpi {'sle' if lower else 'sge'}, %d, %k : index\n"
             f"        linalg.yield %c : i1\n"
-            f"      }} -> {t}")
+            f"      }} -> {t}{self.loc}")
         self._cache[key] = r
         return r
 
@@ -340,7 +342,7 @@ class Emitter:
             f"        %z = arith.constant {zero} : {et}\n"
             f"        %s = arith.select %c, %in, %z : {et}\n"
             f"        linalg.yield %s : {et}\n"
-            f"      }} -> {t}")
+            f"      }} -> {t}{self.loc}")
         return r
 
 
