@@ -63,6 +63,8 @@ struct BraidRaiseLayerOpsPass
       populateRaiseSoftmaxPatterns(patterns, &remarks);
     if (attention)
       populateRaiseAttentionPatterns(patterns, &remarks);
+    if (moe)
+      populateRaiseMoEPatterns(patterns, &remarks);
     // Leave everything the patterns do not raise as it was: no folding, no
     // constant deduplication, no region simplification.
     GreedyRewriteConfig config;

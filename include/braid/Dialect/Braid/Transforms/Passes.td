@@ -323,7 +323,9 @@ def BraidRaiseLayerOps : Pass<"braid-raise-layer-ops", "::mlir::ModuleOp"> {
     Option<"softmax", "softmax", "bool", /*default=*/"true",
            "Raise softmax to linalg.softmax">,
     Option<"attention", "attention", "bool", /*default=*/"true",
-           "Raise attention (needs softmax raised first, or this run's softmax)">
+           "Raise attention (needs softmax raised first, or this run's softmax)">,
+    Option<"moe", "moe", "bool", /*default=*/"true",
+           "Raise MoE routers (top-k and softmax) to braid.moe_gate">
   ];
   let dependentDialects = ["::mlir::braid::BraidDialect",
                            "::mlir::arith::ArithDialect",

@@ -4,7 +4,8 @@
 // element-wise ops on tensors, linalg.reduce/broadcast/batch_matmul) and
 // replace them by one layer-level op: braid.rmsnorm, braid.layernorm,
 // braid.activation,
-// braid.swiglu, linalg.softmax, braid.attention. docs/Raising.md says what
+// braid.swiglu, linalg.softmax, braid.attention, braid.moe_gate.
+// docs/Raising.md says what
 // each pattern matches exactly and why it declines.
 //
 //===----------------------------------------------------------------------===//
@@ -43,6 +44,10 @@ void populateRaiseSoftmaxPatterns(RewritePatternSet &patterns,
 /// braid.attention from batch_matmul(softmax(scale * q kᵀ [masked]), v).
 void populateRaiseAttentionPatterns(RewritePatternSet &patterns,
                                     RaiseRemarks *remarks = nullptr);
+/// braid.moe_gate from softmax(topk(logits)) (normalized) and
+/// topk(softmax(logits)); needs the softmax raised.
+void populateRaiseMoEPatterns(RewritePatternSet &patterns,
+                              RaiseRemarks *remarks = nullptr);
 
 } // namespace braid
 } // namespace mlir
