@@ -277,11 +277,29 @@ std::optional<ActivationMatch> matchActivation(Value v,
   return std::nullopt;
 }
 
+/// Replaces `root` (one result, of the activation's type) by
+/// braid.activation `kind` of `input`; `via` names the outlined function
+/// the activation came from, for the remark, or is empty.
+void replaceByActivation(PatternRewriter &rewriter, RaiseRemarks *remarks,
+                         Operation *root, ActivationKind kind, Value input,
+                         StringRef via) {
+  rewriter.setInsertionPoint(root);
+  Value activation = ActivationOp::create(
+      rewriter, root->getLoc(), root->getResult(0).getType(), kind, input);
+  finishRaise(rewriter, remarks, root, activation, /*alsoMatched=*/nullptr,
+              [&](InFlightDiagnostic &remark) {
+                remark << "raised to braid.activation "
+                       << stringifyActivationKind(kind);
+                if (!via.empty())
+                  remark << " (body of @" << via << ")";
+              });
+}
+
 /// Raises the activation computed by an arith.mulf or arith.divf.
 template <typename OpTy>
-struct RaiseActivation : OpRewritePattern<OpTy> {
-  RaiseActivation(MLIRContext *context, RaiseRemarks *remarks)
-      : OpRewritePattern<OpTy>(context), remarks(remarks) {}
+struct RaiseActivation : RaisePattern<OpTy> {
+  using RaisePattern<OpTy>::RaisePattern;
+  using RaisePattern<OpTy>::remarks;
 
   LogicalResult matchAndRewrite(OpTy op,
                                 PatternRewriter &rewriter) const override {
@@ -299,24 +317,16 @@ struct RaiseActivation : OpRewritePattern<OpTy> {
                                  " not raised: an intermediate has other users");
       return failure();
     }
-    if (remarks && remarks->explain)
-      op->emitRemark() << "raised to braid.activation "
-                       << stringifyActivationKind(match->kind);
-    SmallVector<Value> operands(op->getOperands());
-    rewriter.replaceOpWithNewOp<ActivationOp>(op, op.getType(), match->kind,
-                                              match->input);
-    eraseDeadProducers(rewriter, operands);
+    replaceByActivation(rewriter, remarks, op, match->kind, match->input,
+                        /*via=*/"");
     return success();
   }
-
-  RaiseRemarks *remarks;
 };
 
 /// call @f(x) where @f is a private function whose body is one activation
 /// of its argument (JAX's `@silu`).
-struct RaiseActivationCall : OpRewritePattern<func::CallOp> {
-  RaiseActivationCall(MLIRContext *context, RaiseRemarks *remarks)
-      : OpRewritePattern(context), remarks(remarks) {}
+struct RaiseActivationCall : RaisePattern<func::CallOp> {
+  using RaisePattern::RaisePattern;
 
   LogicalResult matchAndRewrite(func::CallOp call,
                                 PatternRewriter &rewriter) const override {
@@ -324,44 +334,32 @@ struct RaiseActivationCall : OpRewritePattern<func::CallOp> {
         call.getOperand(0).getType() != call.getResult(0).getType() ||
         !isa<RankedTensorType>(call.getResult(0).getType()))
       return failure();
-    auto callee = SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(
-        call, call.getCalleeAttr());
-    if (!callee || callee.isExternal() || !callee.isPrivate() ||
-        !llvm::hasSingleElement(callee.getBody()))
+    std::optional<OutlinedHelper> helper = matchOutlinedHelper(call);
+    if (!helper)
       return failure();
-    Block &body = callee.getBody().front();
-    auto ret = dyn_cast<func::ReturnOp>(body.getTerminator());
-    if (!ret || ret.getNumOperands() != 1)
-      return failure();
+    func::FuncOp callee = helper->callee;
     SmallVector<Value> chain;
     std::optional<ActivationMatch> match =
-        matchActivation(ret.getOperand(0), chain);
-    if (!match || match->input != body.getArgument(0))
+        matchActivation(helper->returned, chain);
+    if (!match || match->input != helper->body->getArgument(0))
       return failure();
     // Nothing else may happen in the body.
-    for (Operation &op : body.without_terminator())
+    for (Operation &op : helper->body->without_terminator())
       if (!isMemoryEffectFree(&op) || op.getNumRegions() != 0) {
         if (remarks)
           remarks->decline(call, "call not raised: @" + callee.getSymName() +
                                      " does more than the activation");
         return failure();
       }
-    if (remarks && remarks->explain)
-      call->emitRemark() << "raised to braid.activation "
-                         << stringifyActivationKind(match->kind) << " (body of @"
-                         << callee.getSymName() << ")";
-    rewriter.replaceOpWithNewOp<ActivationOp>(
-        call, call.getResult(0).getType(), match->kind, call.getOperand(0));
+    replaceByActivation(rewriter, remarks, call, match->kind,
+                        call.getOperand(0), /*via=*/callee.getSymName());
     return success();
   }
-
-  RaiseRemarks *remarks;
 };
 
 /// silu(g) * u -> braid.swiglu g, u.
-struct RaiseSwiGLU : OpRewritePattern<arith::MulFOp> {
-  RaiseSwiGLU(MLIRContext *context, RaiseRemarks *remarks)
-      : OpRewritePattern(context), remarks(remarks) {}
+struct RaiseSwiGLU : RaisePattern<arith::MulFOp> {
+  using RaisePattern::RaisePattern;
 
   LogicalResult matchAndRewrite(arith::MulFOp mul,
                                 PatternRewriter &rewriter) const override {
@@ -384,15 +382,14 @@ struct RaiseSwiGLU : OpRewritePattern<arith::MulFOp> {
     });
     if (!gate)
       return failure();
-    if (remarks && remarks->explain)
-      mul->emitRemark("raised to braid.swiglu");
-    SmallVector<Value> operands(mul->getOperands());
-    rewriter.replaceOpWithNewOp<SwiGLUOp>(mul, mul.getType(), gate, up);
-    eraseDeadProducers(rewriter, operands);
+    rewriter.setInsertionPoint(mul);
+    Value swiglu = SwiGLUOp::create(rewriter, mul.getLoc(), mul.getType(), gate, up);
+    finishRaise(rewriter, remarks, mul, swiglu, /*alsoMatched=*/nullptr,
+                [](InFlightDiagnostic &remark) {
+                  remark << "raised to braid.swiglu";
+                });
     return success();
   }
-
-  RaiseRemarks *remarks;
 };
 
 /// truncf(activation(extf x)) -> activation(x) and truncf(swiglu(extf g,

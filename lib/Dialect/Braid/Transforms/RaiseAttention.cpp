@@ -26,14 +26,22 @@ using namespace mlir::braid::raise;
 
 namespace {
 
-void declineWith(RaiseRemarks *remarks, Operation *op, StringRef what,
-                 const std::string &why) {
-  if (!remarks || why.empty())
-    return;
-  if (StringRef(why).starts_with(what))
-    remarks->decline(op, why);
-  else
-    remarks->decline(op, what + " not raised: " + why);
+/// The signed predicate an unsigned ordering predicate becomes on
+/// non-negative operands; nullopt for every other predicate.
+std::optional<arith::CmpIPredicate>
+signedCounterpart(arith::CmpIPredicate predicate) {
+  switch (predicate) {
+  case arith::CmpIPredicate::uge:
+    return arith::CmpIPredicate::sge;
+  case arith::CmpIPredicate::ugt:
+    return arith::CmpIPredicate::sgt;
+  case arith::CmpIPredicate::ule:
+    return arith::CmpIPredicate::sle;
+  case arith::CmpIPredicate::ult:
+    return arith::CmpIPredicate::slt;
+  default:
+    return std::nullopt;
+  }
 }
 
 bool isLowest(std::optional<double> c, Value like) {
@@ -126,9 +134,8 @@ FailureOr<SoftmaxMatch> matchSoftmax(arith::DivFOp div, std::string &why) {
   return SoftmaxMatch{x, rank - 1};
 }
 
-struct RaiseSoftmax : OpRewritePattern<arith::DivFOp> {
-  RaiseSoftmax(MLIRContext *context, RaiseRemarks *remarks)
-      : OpRewritePattern(context), remarks(remarks) {}
+struct RaiseSoftmax : RaisePattern<arith::DivFOp> {
+  using RaisePattern::RaisePattern;
 
   LogicalResult matchAndRewrite(arith::DivFOp div,
                                 PatternRewriter &rewriter) const override {
@@ -142,17 +149,17 @@ struct RaiseSoftmax : OpRewritePattern<arith::DivFOp> {
     Value init = tensor::EmptyOp::create(rewriter, div.getLoc(),
                                          type.getShape(),
                                          type.getElementType());
-    if (remarks && remarks->explain)
-      div->emitRemark() << "raised to linalg.softmax over dim " << match->dim;
-    SmallVector<Value> operands(div->getOperands());
-    rewriter.replaceOpWithNewOp<linalg::SoftmaxOp>(
-        div, TypeRange{type}, match->input, init,
-        static_cast<uint64_t>(match->dim));
-    eraseDeadProducers(rewriter, operands);
+    rewriter.setInsertionPoint(div);
+    Value softmax = linalg::SoftmaxOp::create(
+                        rewriter, div.getLoc(), TypeRange{type}, match->input,
+                        init, static_cast<uint64_t>(match->dim))
+                        ->getResult(0);
+    finishRaise(rewriter, remarks, div, softmax, /*alsoMatched=*/nullptr,
+                [&](InFlightDiagnostic &remark) {
+                  remark << "raised to linalg.softmax over dim " << match->dim;
+                });
     return success();
   }
-
-  RaiseRemarks *remarks;
 };
 
 //===----------------------------------------------------------------------===//
@@ -249,25 +256,22 @@ struct MaskEvaluator {
       const Lin &a = ab->first.lin, &b = ab->second.lin;
       bool unsignedOk = a.nonNegative() && b.nonNegative();
       Lin one = Lin::constant(rank, 1);
-      switch (cmp.getPredicate()) {
-      case arith::CmpIPredicate::uge:
-        if (!unsignedOk) return std::nullopt;
-        [[fallthrough]];
+      arith::CmpIPredicate predicate = cmp.getPredicate();
+      // An unsigned comparison of two values known non-negative is the
+      // signed one; of anything else it is not affine in the indices.
+      if (std::optional<arith::CmpIPredicate> asSigned =
+              signedCounterpart(predicate)) {
+        if (!unsignedOk)
+          return std::nullopt;
+        predicate = *asSigned;
+      }
+      switch (predicate) {
       case arith::CmpIPredicate::sge:
         return Sym{true, a - b};
-      case arith::CmpIPredicate::ugt:
-        if (!unsignedOk) return std::nullopt;
-        [[fallthrough]];
       case arith::CmpIPredicate::sgt:
         return Sym{true, a - b - one};
-      case arith::CmpIPredicate::ule:
-        if (!unsignedOk) return std::nullopt;
-        [[fallthrough]];
       case arith::CmpIPredicate::sle:
         return Sym{true, b - a};
-      case arith::CmpIPredicate::ult:
-        if (!unsignedOk) return std::nullopt;
-        [[fallthrough]];
       case arith::CmpIPredicate::slt:
         return Sym{true, b - a - one};
       default:
@@ -519,6 +523,20 @@ SmallVector<int64_t> shape4(const Heads &h, bool swap) {
   return shape;
 }
 
+/// `x` transposed by `perm` (dim i of the result is dim `perm[i]` of `x`)
+/// into a fresh tensor.empty.
+Value transposeBy(PatternRewriter &rewriter, Location loc, Value x,
+                  ArrayRef<int64_t> perm) {
+  auto source = cast<RankedTensorType>(x.getType());
+  SmallVector<int64_t> shape;
+  for (int64_t d : perm)
+    shape.push_back(source.getDimSize(d));
+  Value init = tensor::EmptyOp::create(rewriter, loc, shape,
+                                       source.getElementType());
+  return linalg::TransposeOp::create(rewriter, loc, x, init, perm)
+      .getResult()[0];
+}
+
 /// `h` as a 4-D value, its last two dims swapped if `swap` (composed with
 /// the transpose that produced it, if any).
 Value materialize(PatternRewriter &rewriter, Location loc, const Heads &h,
@@ -535,14 +553,7 @@ Value materialize(PatternRewriter &rewriter, Location loc, const Heads &h,
         perm = {inner[0], inner[2], inner[1]};
         x = transpose.getInput();
       }
-      auto source = cast<RankedTensorType>(x.getType());
-      SmallVector<int64_t> shape;
-      for (int64_t d : perm)
-        shape.push_back(source.getDimSize(d));
-      Value init = tensor::EmptyOp::create(rewriter, loc, shape,
-                                           source.getElementType());
-      x = linalg::TransposeOp::create(rewriter, loc, x, init, perm)
-              .getResult()[0];
+      x = transposeBy(rewriter, loc, x, perm);
     }
     return tensor::ExpandShapeOp::create(
         rewriter, loc,
@@ -562,14 +573,7 @@ Value materialize(PatternRewriter &rewriter, Location loc, const Heads &h,
     }
   if (!inner.empty())
     perm = {inner[perm[0]], inner[perm[1]], inner[perm[2]], inner[perm[3]]};
-  auto source = cast<RankedTensorType>(x.getType());
-  SmallVector<int64_t> shape;
-  for (int64_t d : perm)
-    shape.push_back(source.getDimSize(d));
-  Value init = tensor::EmptyOp::create(rewriter, loc, shape,
-                                       source.getElementType());
-  return linalg::TransposeOp::create(rewriter, loc, x, init, perm)
-      .getResult()[0];
+  return transposeBy(rewriter, loc, x, perm);
 }
 
 bool isPermutation(Operation *op, ArrayRef<int64_t> perm) {
@@ -626,9 +630,8 @@ bool isPlainBatchMatmul(linalg::BatchMatmulOp op) {
          cast<RankedTensorType>(op.getResult(0).getType()).hasStaticShape();
 }
 
-struct RaiseAttention : OpRewritePattern<linalg::BatchMatmulOp> {
-  RaiseAttention(MLIRContext *context, RaiseRemarks *remarks)
-      : OpRewritePattern(context), remarks(remarks) {}
+struct RaiseAttention : RaisePattern<linalg::BatchMatmulOp> {
+  using RaisePattern::RaisePattern;
 
   LogicalResult fail(Operation *op, const std::string &why) const {
     declineWith(remarks, op, "attention", why);
@@ -855,21 +858,10 @@ struct RaiseAttention : OpRewritePattern<linalg::BatchMatmulOp> {
         rewriter, loc, outType, query, key, value,
         causal ? rewriter.getUnitAttr() : UnitAttr(),
         rewriter.getF32FloatAttr(static_cast<float>(scale)));
-    if (remarks && remarks->explain)
-      root->emitRemark() << "raised to braid.attention (" << qs[1]
-                         << " query heads, " << ks[1]
-                         << " key/value heads, scale " << scale
-                         << (causal ? ", causal" : "")
-                         << (transposed ? ", transposed product" : "") << ")";
     // (P V)ᵀ: the op's result with its last two dims swapped.
     Value result4 = out;
-    if (transposed) {
-      SmallVector<int64_t> shape{qs[0], qs[1], vs[3], qs[2]};
-      Value init = tensor::EmptyOp::create(rewriter, loc, shape, resultElement);
-      result4 = linalg::TransposeOp::create(rewriter, loc, out, init,
-                                            ArrayRef<int64_t>{0, 1, 3, 2})
-                    .getResult()[0];
-    }
+    if (transposed)
+      result4 = transposeBy(rewriter, loc, out, {0, 1, 3, 2});
     Value flat = tensor::CollapseShapeOp::create(
         rewriter, loc, rootType, result4,
         SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}});
@@ -881,15 +873,16 @@ struct RaiseAttention : OpRewritePattern<linalg::BatchMatmulOp> {
           expand.getReassociationIndices() ==
               SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}})
         rewriter.replaceOp(expand, result4);
-    SmallVector<Value> operands(root->getOperands());
-    if (root != pv)
-      llvm::append_range(operands, pv->getOperands());
-    rewriter.replaceOp(root, flat);
-    eraseDeadProducers(rewriter, operands);
+    finishRaise(rewriter, remarks, root, flat, /*alsoMatched=*/pv,
+                [&](InFlightDiagnostic &remark) {
+                  remark << "raised to braid.attention (" << qs[1]
+                         << " query heads, " << ks[1]
+                         << " key/value heads, scale " << scale
+                         << (causal ? ", causal" : "")
+                         << (transposed ? ", transposed product" : "") << ")";
+                });
     return success();
   }
-
-  RaiseRemarks *remarks;
 };
 
 /// call @f(...) to a private helper whose body is pure and ends in an
@@ -902,17 +895,11 @@ struct InlineSelectHelper : OpRewritePattern<func::CallOp> {
                                 PatternRewriter &rewriter) const override {
     if (call.getNumResults() != 1)
       return failure();
-    auto callee = SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(
-        call, call.getCalleeAttr());
-    if (!callee || callee.isExternal() || !callee.isPrivate() ||
-        !llvm::hasSingleElement(callee.getBody()))
+    std::optional<OutlinedHelper> helper = matchOutlinedHelper(call);
+    if (!helper || !def<arith::SelectOp>(helper->returned) ||
+        !isa<RankedTensorType>(helper->returned.getType()))
       return failure();
-    Block &body = callee.getBody().front();
-    auto ret = dyn_cast<func::ReturnOp>(body.getTerminator());
-    if (!ret || ret.getNumOperands() != 1 ||
-        !def<arith::SelectOp>(ret.getOperand(0)) ||
-        !isa<RankedTensorType>(ret.getOperand(0).getType()))
-      return failure();
+    Block &body = *helper->body;
     for (Operation &op : body.without_terminator())
       if (!isMemoryEffectFree(&op) || op.getNumRegions() > 1)
         return failure();
@@ -922,7 +909,7 @@ struct InlineSelectHelper : OpRewritePattern<func::CallOp> {
       mapping.map(arg, operand);
     for (Operation &op : body.without_terminator())
       rewriter.clone(op, mapping);
-    rewriter.replaceOp(call, mapping.lookup(ret.getOperand(0)));
+    rewriter.replaceOp(call, mapping.lookup(helper->returned));
     return success();
   }
 };

@@ -39,6 +39,124 @@ bool isReciprocal(double c, int64_t n, Type type) {
   return reciprocal.convertToDouble() == c;
 }
 
+/// The (value, scale) operand orders to try on `prod`: both for a product,
+/// only (numerator, denominator) for a quotient.
+template <typename OpTy>
+SmallVector<std::pair<Value, Value>, 2> valueScaleOrders(OpTy prod) {
+  SmallVector<std::pair<Value, Value>, 2> orders{
+      {prod.getLhs(), prod.getRhs()}};
+  if (!std::is_same_v<OpTy, arith::DivFOp>)
+    orders.push_back({prod.getRhs(), prod.getLhs()});
+  return orders;
+}
+
+/// Whether `op` is the root that scales by the statistic: rsqrt when the
+/// value is multiplied (`OpTy` = arith.mulf), sqrt when divided.
+template <typename OpTy>
+bool isStatisticRoot(Operation *op) {
+  if (std::is_same_v<OpTy, arith::DivFOp>)
+    return isa_and_nonnull<math::SqrtOp>(op);
+  return isa_and_nonnull<math::RsqrtOp>(op);
+}
+
+/// `v` (unit reshapes peeled into `chain`) = `statistic + eps` with `eps`
+/// a splat constant, in either order: the statistic, with `eps` in
+/// `epsilon`; else null.
+Value splitEpsilon(Value v, SmallVectorImpl<Value> &chain,
+                   std::optional<double> &epsilon) {
+  auto add = def<arith::AddFOp>(peelInto(v, chain));
+  Value statistic;
+  if (add)
+    eitherOrder(add.getLhs(), add.getRhs(), [&](Value m, Value e) {
+      if (!(epsilon = splatValue(e)))
+        return false;
+      statistic = m;
+      return true;
+    });
+  return statistic;
+}
+
+/// Whether `epsilon` is one the braid norm ops can carry: non-negative,
+/// finite and exact in their f32 attribute.
+bool isValidEpsilon(double epsilon) {
+  return epsilon >= 0.0 && !std::isinf(epsilon) &&
+         static_cast<double>(static_cast<float>(epsilon)) == epsilon;
+}
+
+/// `v` = `sum / c`, or `sum * c` in either order, for a splat constant `c`:
+/// the sum, with `c` in `divisor` or `factor` respectively; else null.
+Value splitConstantDivision(Value v, std::optional<double> &divisor,
+                            std::optional<double> &factor) {
+  Value sum;
+  if (auto div = def<arith::DivFOp>(v)) {
+    if ((divisor = splatValue(div.getRhs())))
+      sum = div.getLhs();
+  } else if (auto mul = def<arith::MulFOp>(v)) {
+    eitherOrder(mul.getLhs(), mul.getRhs(), [&](Value s, Value c) {
+      if (!(factor = splatValue(c)))
+        return false;
+      sum = s;
+      return true;
+    });
+  }
+  return sum;
+}
+
+/// Whether a sum divided by `divisor` (or multiplied by `factor`), as
+/// `splitConstantDivision` found it, is the mean over a row of `n`
+/// elements of type `element`.
+bool dividesByRowLength(std::optional<double> divisor,
+                        std::optional<double> factor, int64_t n,
+                        Type element) {
+  return !((divisor && *divisor != static_cast<double>(n)) ||
+           (factor && !isReciprocal(*factor, n, element)));
+}
+
+/// The row length a mean with `divisor` or `factor` actually divides by,
+/// for the remark.
+std::string meanDivisorText(std::optional<double> divisor,
+                            std::optional<double> factor) {
+  return std::to_string(divisor ? *divisor : 1.0 / *factor);
+}
+
+/// The value `square` squares: `b * b` or `math.powf b, 2`; else null.
+Value squaredBase(Value square) {
+  if (auto mul = def<arith::MulFOp>(square); mul && mul.getLhs() == mul.getRhs())
+    return mul.getLhs();
+  if (auto pow = def<math::PowFOp>(square); pow && isSplat(pow.getRhs(), 2.0))
+    return pow.getLhs();
+  return {};
+}
+
+/// The tail of both norm raisings: `norm` (built at `root`), rounded to
+/// `narrowed` when the matched chain ended in a truncf to it, replaces
+/// `root`; `prod` is the op that scaled by the statistic.
+void finishNormRaise(PatternRewriter &rewriter, RaiseRemarks *remarks,
+                     Operation *root, Operation *prod, Value norm,
+                     Type narrowed, StringRef opName, double epsilon) {
+  Value result = norm;
+  if (narrowed)
+    result = arith::TruncFOp::create(
+        rewriter, root->getLoc(),
+        cast<RankedTensorType>(norm.getType()).clone(narrowed), norm);
+  finishRaise(rewriter, remarks, root, result, /*alsoMatched=*/prod,
+              [&](InFlightDiagnostic &remark) {
+                remark << "raised to braid." << opName << " (epsilon "
+                       << epsilon << ")";
+              });
+}
+
+/// The 1-D `w` of `linalg.broadcast(w)` along every leading dim.
+Value rowParameter(Value v) {
+  auto broadcast = def<linalg::BroadcastOp>(v);
+  if (!broadcast || rankOf(broadcast.getInput()) != 1)
+    return {};
+  for (auto [i, d] : llvm::enumerate(broadcast.getDimensions()))
+    if (d != static_cast<int64_t>(i))
+      return {};
+  return broadcast.getInput();
+}
+
 /// `prod = x * broadcast(rsqrt(mean(x * x) + eps))`. Fails silently when
 /// `prod` is not a product with a broadcast rsqrt; fails with `why` on a
 /// near miss.
@@ -47,20 +165,14 @@ bool isReciprocal(double c, int64_t n, Type type) {
 template <typename OpTy>
 FailureOr<NormalizedMatch> matchNormalized(OpTy prod, std::string &why) {
   why.clear();
-  constexpr bool divides = std::is_same_v<OpTy, arith::DivFOp>;
-  SmallVector<std::pair<Value, Value>, 2> orders{
-      {prod.getLhs(), prod.getRhs()}};
-  if (!divides)
-    orders.push_back({prod.getRhs(), prod.getLhs()});
-  for (auto [x, scale] : orders) {
+  for (auto [x, scale] : valueScaleOrders(prod)) {
     auto broadcast = def<linalg::BroadcastOp>(scale);
     if (!broadcast)
       continue;
     SmallVector<Value> chain{scale};
     Operation *rsqrt =
         peelInto(broadcast.getInput(), chain).getDefiningOp();
-    if (divides ? !isa_and_nonnull<math::SqrtOp>(rsqrt)
-                : !isa_and_nonnull<math::RsqrtOp>(rsqrt))
+    if (!isStatisticRoot<OpTy>(rsqrt))
       continue;
     auto type = dyn_cast<RankedTensorType>(x.getType());
     if (!type || !type.hasStaticShape() || type.getRank() == 0) {
@@ -71,43 +183,21 @@ FailureOr<NormalizedMatch> matchNormalized(OpTy prod, std::string &why) {
     int64_t rank = type.getRank(), n = type.getShape().back();
 
     // mean + eps
-    Value sumPlusEps = peelInto(rsqrt->getOperand(0), chain);
-    auto add = def<arith::AddFOp>(sumPlusEps);
-    Value mean;
     std::optional<double> epsilon;
-    if (add)
-      eitherOrder(add.getLhs(), add.getRhs(), [&](Value m, Value e) {
-        if (!(epsilon = splatValue(e)))
-          return false;
-        mean = m;
-        return true;
-      });
+    Value mean = splitEpsilon(rsqrt->getOperand(0), chain, epsilon);
     if (!mean) {
       why = "no constant epsilon is added before the rsqrt";
       return failure();
     }
-    if (!(*epsilon >= 0.0) || std::isinf(*epsilon) ||
-        static_cast<double>(static_cast<float>(*epsilon)) != *epsilon) {
+    if (!isValidEpsilon(*epsilon)) {
       why = "epsilon " + std::to_string(*epsilon) +
             " is negative or not an f32 value";
       return failure();
     }
 
     // sum / N or sum * (1/N)
-    Value sum;
     std::optional<double> divisor, factor;
-    mean = peelInto(mean, chain);
-    if (auto div = def<arith::DivFOp>(mean)) {
-      if ((divisor = splatValue(div.getRhs())))
-        sum = div.getLhs();
-    } else if (auto mul = def<arith::MulFOp>(mean)) {
-      eitherOrder(mul.getLhs(), mul.getRhs(), [&](Value s, Value c) {
-        if (!(factor = splatValue(c)))
-          return false;
-        sum = s;
-        return true;
-      });
-    }
+    Value sum = splitConstantDivision(peelInto(mean, chain), divisor, factor);
     if (!sum) {
       why = "the sum of squares is not divided by a constant";
       return failure();
@@ -124,10 +214,8 @@ FailureOr<NormalizedMatch> matchNormalized(OpTy prod, std::string &why) {
             " not raised: braid ops normalise the last dim";
       return failure();
     }
-    if ((divisor && *divisor != static_cast<double>(n)) ||
-        (factor && !isReciprocal(*factor, n, element))) {
-      why = "the mean divides by " +
-            std::to_string(divisor ? *divisor : 1.0 / *factor) +
+    if (!dividesByRowLength(divisor, factor, n, element)) {
+      why = "the mean divides by " + meanDivisorText(divisor, factor) +
             ", not by the row length " + std::to_string(n);
       return failure();
     }
@@ -140,12 +228,7 @@ FailureOr<NormalizedMatch> matchNormalized(OpTy prod, std::string &why) {
     // x * x or x ** 2
     Value square = reduction->input;
     chain.push_back(square);
-    bool isSquare = false;
-    if (auto mul = def<arith::MulFOp>(square))
-      isSquare = mul.getLhs() == x && mul.getRhs() == x;
-    else if (auto pow = def<math::PowFOp>(square))
-      isSquare = pow.getLhs() == x && isSplat(pow.getRhs(), 2.0);
-    if (!isSquare) {
+    if (squaredBase(square) != x) {
       why = "the reduced value is not the square of the value it scales";
       return failure();
     }
@@ -167,14 +250,9 @@ FailureOr<NormalizedMatch> matchNormalized(OpTy prod, std::string &why) {
 Value weightOf(PatternRewriter &rewriter, Value v, int64_t rank,
                Type element) {
   auto ext = def<arith::ExtFOp>(v);
-  auto broadcast = def<linalg::BroadcastOp>(ext ? ext.getIn() : v);
-  if (!broadcast || rankOf(broadcast.getInput()) != 1 ||
-      (ext && !ext->hasOneUse()))
+  Value weight = rowParameter(ext ? ext.getIn() : v);
+  if (!weight || (ext && !ext->hasOneUse()))
     return {};
-  for (auto [i, d] : llvm::enumerate(broadcast.getDimensions()))
-    if (d != static_cast<int64_t>(i))
-      return {};
-  Value weight = broadcast.getInput();
   if (elementOf(weight) == element)
     return weight;
   if (!isa<FloatType>(elementOf(weight)) ||
@@ -187,19 +265,17 @@ Value weightOf(PatternRewriter &rewriter, Value v, int64_t rank,
 }
 
 template <typename OpTy>
-struct RaiseRMSNorm : OpRewritePattern<OpTy> {
+struct RaiseRMSNorm : RaisePattern<OpTy> {
   RaiseRMSNorm(MLIRContext *context, RaiseRemarks *remarks)
-      : OpRewritePattern<OpTy>(context, /*benefit=*/2), remarks(remarks) {}
+      : RaisePattern<OpTy>(context, remarks, /*benefit=*/2) {}
+  using RaisePattern<OpTy>::remarks;
 
   LogicalResult matchAndRewrite(OpTy prod,
                                 PatternRewriter &rewriter) const override {
     std::string why;
     FailureOr<NormalizedMatch> match = matchNormalized(prod, why);
     if (failed(match)) {
-      if (!why.empty() && remarks)
-        remarks->decline(prod.getOperation(), StringRef(why).starts_with("rmsnorm")
-                                   ? Twine(why)
-                                   : "rmsnorm not raised: " + why);
+      declineWith(remarks, prod, "rmsnorm", why);
       return failure();
     }
     auto type = cast<RankedTensorType>(match->input.getType());
@@ -246,46 +322,62 @@ struct RaiseRMSNorm : OpRewritePattern<OpTy> {
       weight = splatConstant(
           rewriter, loc,
           RankedTensorType::get({type.getShape().back()}, element), 1.0);
-    Value result = RMSNormOp::create(
+    Value norm = RMSNormOp::create(
         rewriter, loc, type, match->input, weight,
         rewriter.getF32FloatAttr(static_cast<float>(match->epsilon)));
-    if (narrowed)
-      result = arith::TruncFOp::create(
-          rewriter, loc, type.clone(narrowed), result);
-    if (remarks && remarks->explain)
-      root->emitRemark() << "raised to braid.rmsnorm (epsilon "
-                         << match->epsilon << ")";
-    SmallVector<Value> operands(root->getOperands());
-    if (root != prod)
-      llvm::append_range(operands, prod->getOperands());
-    rewriter.replaceOp(root, result);
-    eraseDeadProducers(rewriter, operands);
+    finishNormRaise(rewriter, remarks, root, prod, norm, narrowed, "rmsnorm",
+                    match->epsilon);
     return success();
   }
-
-  RaiseRemarks *remarks;
 };
 
-/// truncf(rmsnorm(extf x, extf w)) -> rmsnorm(x, w): the op keeps its
-/// statistics in f32 whatever the element type, so only the final rounding
-/// moves (f32 then bf16 becomes one rounding to bf16).
-struct NarrowRMSNorm : OpRewritePattern<arith::TruncFOp> {
+/// The per-row parameters of a norm op, after its input, and how to
+/// rebuild it with others: what lets `NarrowNorm` serve both norms.
+SmallVector<Value, 2> rowParametersOf(RMSNormOp norm) {
+  return {norm.getWeight()};
+}
+SmallVector<Value, 2> rowParametersOf(LayerNormOp norm) {
+  return {norm.getGamma(), norm.getBeta()};
+}
+void replaceByNorm(PatternRewriter &rewriter, Operation *root, RMSNormOp like,
+                   Value input, ArrayRef<Value> parameters) {
+  rewriter.replaceOpWithNewOp<RMSNormOp>(root, root->getResult(0).getType(),
+                                         input, parameters[0],
+                                         like.getEpsilonAttr());
+}
+void replaceByNorm(PatternRewriter &rewriter, Operation *root,
+                   LayerNormOp like, Value input, ArrayRef<Value> parameters) {
+  rewriter.replaceOpWithNewOp<LayerNormOp>(root, root->getResult(0).getType(),
+                                           input, parameters[0], parameters[1],
+                                           like.getEpsilonAttr());
+}
+
+/// truncf(norm(extf x, extf params...)) -> norm(x, params...) for
+/// braid.rmsnorm and braid.layernorm: the ops keep their statistics in f32
+/// whatever the element type, so only the final rounding moves (f32 then
+/// bf16 becomes one rounding to bf16). Declines unless every parameter
+/// narrows exactly (an extf of the narrow type, or a representable splat).
+template <typename NormOp>
+struct NarrowNorm : OpRewritePattern<arith::TruncFOp> {
   using OpRewritePattern::OpRewritePattern;
 
   LogicalResult matchAndRewrite(arith::TruncFOp trunc,
                                 PatternRewriter &rewriter) const override {
-    auto norm = def<RMSNormOp>(trunc.getIn());
+    auto norm = def<NormOp>(trunc.getIn());
     if (!norm || !norm->hasOneUse())
       return failure();
     Type element = elementOf(trunc.getResult());
     auto ext = def<arith::ExtFOp>(norm.getInput());
     if (!ext || elementOf(ext.getIn()) != element)
       return failure();
-    Value weight = narrowTo(rewriter, norm.getLoc(), norm.getWeight(), element);
-    if (!weight)
-      return failure();
-    rewriter.replaceOpWithNewOp<RMSNormOp>(trunc, trunc.getType(), ext.getIn(),
-                                           weight, norm.getEpsilonAttr());
+    SmallVector<Value, 2> narrowed;
+    for (Value parameter : rowParametersOf(norm)) {
+      Value narrow = narrowTo(rewriter, norm.getLoc(), parameter, element);
+      if (!narrow)
+        return failure();
+      narrowed.push_back(narrow);
+    }
+    replaceByNorm(rewriter, trunc, norm, ext.getIn(), narrowed);
     return success();
   }
 };
@@ -300,20 +392,8 @@ struct NarrowRMSNorm : OpRewritePattern<arith::TruncFOp> {
 /// the reduced value; records the intermediates; sets `why` on a near miss.
 Value matchRowMean(Value v, int64_t rank, int64_t n, Type element,
                    SmallVectorImpl<Value> &chain, std::string &why) {
-  v = peelInto(v, chain);
-  Value sum;
   std::optional<double> divisor, factor;
-  if (auto div = def<arith::DivFOp>(v)) {
-    if ((divisor = splatValue(div.getRhs())))
-      sum = div.getLhs();
-  } else if (auto mul = def<arith::MulFOp>(v)) {
-    eitherOrder(mul.getLhs(), mul.getRhs(), [&](Value s, Value c) {
-      if (!(factor = splatValue(c)))
-        return false;
-      sum = s;
-      return true;
-    });
-  }
+  Value sum = splitConstantDivision(peelInto(v, chain), divisor, factor);
   if (!sum) {
     why = "a statistic is not a sum divided by a constant";
     return {};
@@ -331,10 +411,8 @@ Value matchRowMean(Value v, int64_t rank, int64_t n, Type element,
           " not raised: braid ops normalise the last dim";
     return {};
   }
-  if ((divisor && *divisor != static_cast<double>(n)) ||
-      (factor && !isReciprocal(*factor, n, element))) {
-    why = "a mean divides by " +
-          std::to_string(divisor ? *divisor : 1.0 / *factor) +
+  if (!dividesByRowLength(divisor, factor, n, element)) {
+    why = "a mean divides by " + meanDivisorText(divisor, factor) +
           ", not by the row length " + std::to_string(n);
     return {};
   }
@@ -369,17 +447,6 @@ struct LayerNormMatch {
   Value gamma;
 };
 
-/// The 1-D `w` of `linalg.broadcast(w)` along every leading dim.
-Value rowParameter(Value v) {
-  auto broadcast = def<linalg::BroadcastOp>(v);
-  if (!broadcast || rankOf(broadcast.getInput()) != 1)
-    return {};
-  for (auto [i, d] : llvm::enumerate(broadcast.getDimensions()))
-    if (d != static_cast<int64_t>(i))
-      return {};
-  return broadcast.getInput();
-}
-
 /// `prod = (x - mean) * broadcast(rsqrt(mean((x - mean)^2) + eps))`.
 /// With `OpTy` = arith.divf: `(x - mean) / broadcast(sqrt(var + eps))`
 /// (the decomposition of ONNX exports before LayerNormalization).
@@ -388,11 +455,7 @@ FailureOr<LayerNormMatch> matchLayerNorm(OpTy prod, std::string &why,
                                          SmallVectorImpl<Value> &chain) {
   why.clear();
   constexpr bool divides = std::is_same_v<OpTy, arith::DivFOp>;
-  SmallVector<std::pair<Value, Value>, 2> orders{
-      {prod.getLhs(), prod.getRhs()}};
-  if (!divides)
-    orders.push_back({prod.getRhs(), prod.getLhs()});
-  for (auto [centered, scale] : orders) {
+  for (auto [centered, scale] : valueScaleOrders(prod)) {
     chain.clear();
     // Flax: (x - mean) * (broadcast(rsqrt(var + eps)) * broadcast(gamma)).
     Value gammaInside;
@@ -417,8 +480,7 @@ FailureOr<LayerNormMatch> matchLayerNorm(OpTy prod, std::string &why,
       continue;
     chain.push_back(scale);
     Operation *rsqrt = peelInto(broadcast.getInput(), chain).getDefiningOp();
-    if (divides ? !isa_and_nonnull<math::SqrtOp>(rsqrt)
-                : !isa_and_nonnull<math::RsqrtOp>(rsqrt))
+    if (!isStatisticRoot<OpTy>(rsqrt))
       continue;
     Value x = sub.getLhs();
     auto type = dyn_cast<RankedTensorType>(x.getType());
@@ -439,23 +501,13 @@ FailureOr<LayerNormMatch> matchLayerNorm(OpTy prod, std::string &why,
     chain.append(meanChain);
 
     // var + eps
-    Value varPlusEps = peelInto(rsqrt->getOperand(0), chain);
-    auto add = def<arith::AddFOp>(varPlusEps);
-    Value var;
     std::optional<double> epsilon;
-    if (add)
-      eitherOrder(add.getLhs(), add.getRhs(), [&](Value m, Value e) {
-        if (!(epsilon = splatValue(e)))
-          return false;
-        var = m;
-        return true;
-      });
+    Value var = splitEpsilon(rsqrt->getOperand(0), chain, epsilon);
     if (!var) {
       why = "no constant epsilon is added before the rsqrt";
       return failure();
     }
-    if (!(*epsilon >= 0.0) || std::isinf(*epsilon) ||
-        static_cast<double>(static_cast<float>(*epsilon)) != *epsilon) {
+    if (!isValidEpsilon(*epsilon)) {
       why = "epsilon is negative or not an f32 value";
       return failure();
     }
@@ -490,12 +542,7 @@ FailureOr<LayerNormMatch> matchLayerNorm(OpTy prod, std::string &why,
         if (!square)
           return failure();
         chain.push_back(square);
-        bool isSquare = false;
-        if (auto mul = def<arith::MulFOp>(square))
-          isSquare = mul.getLhs() == x && mul.getRhs() == x;
-        else if (auto pow = def<math::PowFOp>(square))
-          isSquare = pow.getLhs() == x && isSplat(pow.getRhs(), 2.0);
-        if (!isSquare) {
+        if (squaredBase(square) != x) {
           why = "the variance is not mean(x * x) - mean * mean";
           return failure();
         }
@@ -508,13 +555,7 @@ FailureOr<LayerNormMatch> matchLayerNorm(OpTy prod, std::string &why,
       if (!square)
         return failure();
       chain.push_back(square);
-      Value base;
-      if (auto mul = def<arith::MulFOp>(square);
-          mul && mul.getLhs() == mul.getRhs())
-        base = mul.getLhs();
-      else if (auto pow = def<math::PowFOp>(square);
-               pow && isSplat(pow.getRhs(), 2.0))
-        base = pow.getLhs();
+      Value base = squaredBase(square);
       Value sameMean = mean;
       if (!base || (base != centered &&
                     !(isCentered(base, x, sameMean, chain) &&
@@ -545,10 +586,11 @@ FailureOr<LayerNormMatch> matchLayerNorm(OpTy prod, std::string &why,
 }
 
 template <typename OpTy>
-struct RaiseLayerNorm : OpRewritePattern<OpTy> {
+struct RaiseLayerNorm : RaisePattern<OpTy> {
   // Before RaiseRMSNorm, which would take (x - mean) for its input.
   RaiseLayerNorm(MLIRContext *context, RaiseRemarks *remarks)
-      : OpRewritePattern<OpTy>(context, /*benefit=*/3), remarks(remarks) {}
+      : RaisePattern<OpTy>(context, remarks, /*benefit=*/3) {}
+  using RaisePattern<OpTy>::remarks;
 
   LogicalResult matchAndRewrite(OpTy prod,
                                 PatternRewriter &rewriter) const override {
@@ -556,11 +598,7 @@ struct RaiseLayerNorm : OpRewritePattern<OpTy> {
     SmallVector<Value> chain;
     FailureOr<LayerNormMatch> match = matchLayerNorm(prod, why, chain);
     if (failed(match)) {
-      if (!why.empty() && remarks)
-        remarks->decline(prod.getOperation(),
-                         StringRef(why).starts_with("layernorm")
-                                   ? Twine(why)
-                                   : "layernorm not raised: " + why);
+      declineWith(remarks, prod, "layernorm", why);
       return failure();
     }
     auto type = cast<RankedTensorType>(match->input.getType());
@@ -588,14 +626,8 @@ struct RaiseLayerNorm : OpRewritePattern<OpTy> {
                                           : op->getOperand(0);
     };
     auto isParam = [&](Value v) -> Value {
-      auto broadcast = def<linalg::BroadcastOp>(v);
-      if (!broadcast || rankOf(broadcast.getInput()) != 1 ||
-          elementOf(broadcast.getInput()) != paramType)
-        return Value();
-      for (auto [i, d] : llvm::enumerate(broadcast.getDimensions()))
-        if (d != static_cast<int64_t>(i))
-          return Value();
-      return broadcast.getInput();
+      Value param = rowParameter(v);
+      return param && elementOf(param) == paramType ? param : Value();
     };
     if (match->gamma) {
       // Flax: gamma already applied; only a bias can follow, before any
@@ -633,46 +665,11 @@ struct RaiseLayerNorm : OpRewritePattern<OpTy> {
       return arith::ExtFOp::create(rewriter, loc, vecType, v);
     };
     Value g = param(gamma, 1.0), b = param(beta, 0.0);
-    Value result = LayerNormOp::create(
+    Value norm = LayerNormOp::create(
         rewriter, loc, type, match->input, g, b,
         rewriter.getF32FloatAttr(static_cast<float>(match->epsilon)));
-    if (narrowed)
-      result = arith::TruncFOp::create(rewriter, loc, type.clone(narrowed),
-                                       result);
-    if (remarks && remarks->explain)
-      root->emitRemark() << "raised to braid.layernorm (epsilon "
-                         << match->epsilon << ")";
-    SmallVector<Value> operands(root->getOperands());
-    llvm::append_range(operands, prod->getOperands());
-    rewriter.replaceOp(root, result);
-    eraseDeadProducers(rewriter, operands);
-    return success();
-  }
-
-  RaiseRemarks *remarks;
-};
-
-/// truncf(layernorm(extf x, extf g, extf b)) -> layernorm(x, g, b).
-struct NarrowLayerNorm : OpRewritePattern<arith::TruncFOp> {
-  using OpRewritePattern::OpRewritePattern;
-
-  LogicalResult matchAndRewrite(arith::TruncFOp trunc,
-                                PatternRewriter &rewriter) const override {
-    auto norm = def<LayerNormOp>(trunc.getIn());
-    if (!norm || !norm->hasOneUse())
-      return failure();
-    Type element = elementOf(trunc.getResult());
-    auto ext = def<arith::ExtFOp>(norm.getInput());
-    if (!ext || elementOf(ext.getIn()) != element)
-      return failure();
-    Value gamma = narrowTo(rewriter, norm.getLoc(), norm.getGamma(), element);
-    Value beta = gamma ? narrowTo(rewriter, norm.getLoc(), norm.getBeta(), element)
-                       : Value();
-    if (!gamma || !beta)
-      return failure();
-    rewriter.replaceOpWithNewOp<LayerNormOp>(trunc, trunc.getType(),
-                                             ext.getIn(), gamma, beta,
-                                             norm.getEpsilonAttr());
+    finishNormRaise(rewriter, remarks, root, prod, norm, narrowed, "layernorm",
+                    match->epsilon);
     return success();
   }
 };
@@ -683,8 +680,8 @@ void mlir::braid::populateRaiseNormalizationPatterns(
     RewritePatternSet &patterns, RaiseRemarks *remarks) {
   patterns.add<RaiseRMSNorm<arith::MulFOp>, RaiseRMSNorm<arith::DivFOp>>(
       patterns.getContext(), remarks);
-  patterns.add<NarrowRMSNorm>(patterns.getContext());
+  patterns.add<NarrowNorm<RMSNormOp>>(patterns.getContext());
   patterns.add<RaiseLayerNorm<arith::MulFOp>, RaiseLayerNorm<arith::DivFOp>>(
       patterns.getContext(), remarks);
-  patterns.add<NarrowLayerNorm>(patterns.getContext());
+  patterns.add<NarrowNorm<LayerNormOp>>(patterns.getContext());
 }

@@ -198,3 +198,41 @@ void raise::eraseDeadProducers(RewriterBase &rewriter, ArrayRef<Value> values) {
     rewriter.eraseOp(op);
   }
 }
+
+void raise::finishRaise(RewriterBase &rewriter, RaiseRemarks *remarks,
+                        Operation *root, Value replacement,
+                        Operation *alsoMatched,
+                        function_ref<void(InFlightDiagnostic &)> describe) {
+  if (describe && remarks && remarks->explain) {
+    InFlightDiagnostic remark = root->emitRemark();
+    describe(remark);
+  }
+  SmallVector<Value> operands(root->getOperands());
+  if (alsoMatched && alsoMatched != root)
+    llvm::append_range(operands, alsoMatched->getOperands());
+  rewriter.replaceOp(root, replacement);
+  eraseDeadProducers(rewriter, operands);
+}
+
+void raise::declineWith(RaiseRemarks *remarks, Operation *op, StringRef what,
+                        const std::string &why) {
+  if (!remarks || why.empty())
+    return;
+  if (StringRef(why).starts_with(what))
+    remarks->decline(op, why);
+  else
+    remarks->decline(op, what + " not raised: " + why);
+}
+
+std::optional<OutlinedHelper> raise::matchOutlinedHelper(func::CallOp call) {
+  auto callee = SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(
+      call, call.getCalleeAttr());
+  if (!callee || callee.isExternal() || !callee.isPrivate() ||
+      !llvm::hasSingleElement(callee.getBody()))
+    return std::nullopt;
+  Block &body = callee.getBody().front();
+  auto ret = dyn_cast<func::ReturnOp>(body.getTerminator());
+  if (!ret || ret.getNumOperands() != 1)
+    return std::nullopt;
+  return OutlinedHelper{callee, &body, ret.getOperand(0)};
+}

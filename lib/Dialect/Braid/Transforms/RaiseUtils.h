@@ -6,6 +6,7 @@
 #include "braid/Dialect/Braid/Transforms/Raise.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
@@ -16,6 +17,17 @@
 namespace mlir {
 namespace braid {
 namespace raise {
+
+/// Base of the raising patterns: an OpRewritePattern that reports near
+/// misses and what it raised to `remarks` (null: silent).
+template <typename OpTy>
+struct RaisePattern : OpRewritePattern<OpTy> {
+  RaisePattern(MLIRContext *context, RaiseRemarks *remarks,
+               PatternBenefit benefit = 1)
+      : OpRewritePattern<OpTy>(context, benefit), remarks(remarks) {}
+
+  RaiseRemarks *remarks;
+};
 
 /// The op defining `v` if it is an `OpTy`, else null.
 template <typename OpTy>
@@ -84,6 +96,34 @@ Value narrowTo(OpBuilder &b, Location loc, Value v, Type element);
 /// that are now dead, and theirs, so that the next match does not see the
 /// old chain as other users.
 void eraseDeadProducers(RewriterBase &rewriter, ArrayRef<Value> values);
+
+/// The tail every raising pattern shares, in this order: say what `root`
+/// became (only under --explain, and only when `describe` is given, which
+/// streams the text after "raised to"-style remarks into the diagnostic),
+/// replace `root` by `replacement`, then erase the producers of `root`'s
+/// operands, and of `alsoMatched`'s when it is another op the match
+/// consumed, that are now dead. The operands are taken before the replace,
+/// which drops them.
+void finishRaise(RewriterBase &rewriter, RaiseRemarks *remarks,
+                 Operation *root, Value replacement,
+                 Operation *alsoMatched = nullptr,
+                 llvm::function_ref<void(InFlightDiagnostic &)> describe = {});
+
+/// Reports a near miss of the `what` pattern ("softmax", "rmsnorm", ...) on
+/// `op`: `why` as is when it already names the pattern, else prefixed with
+/// "<what> not raised: ". Nothing when `why` is empty (not a near miss).
+void declineWith(RaiseRemarks *remarks, Operation *op, StringRef what,
+                 const std::string &why);
+
+/// A call of a private function whose body is one block that returns one
+/// value: how JAX outlines helpers such as `@silu` and `@_where`, which the
+/// patterns see through.
+struct OutlinedHelper {
+  func::FuncOp callee;
+  Block *body;
+  Value returned;
+};
+std::optional<OutlinedHelper> matchOutlinedHelper(func::CallOp call);
 
 /// The element type of a shaped value.
 inline Type elementOf(Value v) {
