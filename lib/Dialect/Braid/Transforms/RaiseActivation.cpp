@@ -383,7 +383,8 @@ struct RaiseSwiGLU : RaisePattern<arith::MulFOp> {
     if (!gate)
       return failure();
     rewriter.setInsertionPoint(mul);
-    Value swiglu = SwiGLUOp::create(rewriter, mul.getLoc(), mul.getType(), gate, up);
+    Value swiglu =
+        SwiGLUOp::create(rewriter, mul.getLoc(), mul.getType(), gate, up);
     finishRaise(rewriter, remarks, mul, swiglu, /*alsoMatched=*/nullptr,
                 [](InFlightDiagnostic &remark) {
                   remark << "raised to braid.swiglu";

@@ -121,7 +121,8 @@ std::string meanDivisorText(std::optional<double> divisor,
 
 /// The value `square` squares: `b * b` or `math.powf b, 2`; else null.
 Value squaredBase(Value square) {
-  if (auto mul = def<arith::MulFOp>(square); mul && mul.getLhs() == mul.getRhs())
+  if (auto mul = def<arith::MulFOp>(square);
+      mul && mul.getLhs() == mul.getRhs())
     return mul.getLhs();
   if (auto pow = def<math::PowFOp>(square); pow && isSplat(pow.getRhs(), 2.0))
     return pow.getLhs();
