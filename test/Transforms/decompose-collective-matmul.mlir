@@ -18,6 +18,19 @@
 // RUN: %braid-diff %S/Inputs/collective-matmul-gather.mlir --compare=%t.gather.mlir --exact
 // RUN: braid-opt %S/Inputs/collective-matmul-gather.mlir -braid-decompose-collective-matmul="force=true bidirectional=always" -braid-verify-ring-coverage -o %t.gather.bi.mlir
 // RUN: %braid-diff %S/Inputs/collective-matmul-gather.mlir --compare=%t.gather.bi.mlir --exact
+// Two bf16 matmuls sharing the gathered tokens (gate and up), P = 2, 4, 8:
+// RUN: braid-opt %S/Inputs/collective-matmul-gather-p2.mlir -braid-decompose-collective-matmul="force=true bidirectional=never" -braid-verify-ring-coverage -o %t.gather2.mlir
+// RUN: %braid-diff %S/Inputs/collective-matmul-gather-p2.mlir --compare=%t.gather2.mlir --exact
+// RUN: braid-opt %S/Inputs/collective-matmul-gather-p2.mlir -braid-decompose-collective-matmul="force=true bidirectional=always" -braid-verify-ring-coverage -o %t.gather2.bi.mlir
+// RUN: %braid-diff %S/Inputs/collective-matmul-gather-p2.mlir --compare=%t.gather2.bi.mlir --exact
+// RUN: braid-opt %S/Inputs/collective-matmul-gather-p4.mlir -braid-decompose-collective-matmul="force=true bidirectional=never" -braid-verify-ring-coverage -o %t.gather4.mlir
+// RUN: %braid-diff %S/Inputs/collective-matmul-gather-p4.mlir --compare=%t.gather4.mlir --exact
+// RUN: braid-opt %S/Inputs/collective-matmul-gather-p4.mlir -braid-decompose-collective-matmul="force=true bidirectional=always" -braid-verify-ring-coverage -o %t.gather4.bi.mlir
+// RUN: %braid-diff %S/Inputs/collective-matmul-gather-p4.mlir --compare=%t.gather4.bi.mlir --exact
+// RUN: braid-opt %S/Inputs/collective-matmul-gather-p8.mlir -braid-decompose-collective-matmul="force=true bidirectional=never" -braid-verify-ring-coverage -o %t.gather8.mlir
+// RUN: %braid-diff %S/Inputs/collective-matmul-gather-p8.mlir --compare=%t.gather8.mlir --exact
+// RUN: braid-opt %S/Inputs/collective-matmul-gather-p8.mlir -braid-decompose-collective-matmul="force=true bidirectional=always" -braid-verify-ring-coverage -o %t.gather8.bi.mlir
+// RUN: %braid-diff %S/Inputs/collective-matmul-gather-p8.mlir --compare=%t.gather8.bi.mlir --exact
 // ...and the whole MLP (AG -> matmul -> gelu -> matmul -> RS), with the T3
 // reduce_scatter reassociating the sum across ranks, meets the numerics
 // contract for P = 2, 3, 4, 8, in both all_gather orders.
