@@ -200,16 +200,21 @@ def prog_llama_block():
     return mesh_1d(), f, specs, P(), [x, n1] + ws + [n2, wg, wu, wd], "bf16"
 
 
-def prog_moe():
-    # Mixtral-style block with expert parallelism: 4 experts, one per rank,
-    # top-2 routing; one-hot dispatch through all_to_all, expert MLP, and a
-    # gather/scatter-add combine of each token's two expert outputs.
-    r = _rng(5)
-    T, D, E, F, K = 16, 32, 4, 64, 2
+def _moe_inputs(r, T, D, E, F):
+    """Tokens of 4 ranks, router and per-expert MLP weights (in draw order)."""
     x = _normal(r, (4 * T, D))
     wr = _normal(r, (D, E), 0.5)
     w1 = _normal(r, (E, D, F), 0.2)
     w2 = _normal(r, (E, F, D), 0.2)
+    return x, wr, w1, w2
+
+
+def prog_moe():
+    # Mixtral-style block with expert parallelism: 4 experts, one per rank,
+    # top-2 routing; one-hot dispatch through all_to_all, expert MLP, and a
+    # gather/scatter-add combine of each token's two expert outputs.
+    T, D, E, F, K = 16, 32, 4, 64, 2
+    x, wr, w1, w2 = _moe_inputs(_rng(5), T, D, E, F)
 
     def f(x, wr, w1, w2):
         logits = x @ wr                                       # [T, E]
@@ -237,12 +242,8 @@ def prog_moe_capacity():
     # Switch/GShard-style MoE with expert parallelism: top-1 (argmax)
     # routing, capacity C per expert from a cumsum of the one-hot, dispatch
     # and combine einsums, all_to_all there and back.
-    r = _rng(9)
     T, D, E, F, C = 16, 32, 4, 64, 6
-    x = _normal(r, (4 * T, D))
-    wr = _normal(r, (D, E), 0.5)
-    w1 = _normal(r, (E, D, F), 0.2)
-    w2 = _normal(r, (E, F, D), 0.2)
+    x, wr, w1, w2 = _moe_inputs(_rng(9), T, D, E, F)
 
     def f(x, wr, w1, w2):
         probs = jax.nn.softmax(x @ wr, axis=-1)              # [T, E]

@@ -359,6 +359,27 @@ private:
         .str();
   }
 
+  /// The T3 ring over `rows`-row chunks of `chain` (rows of `rowBytes` in
+  /// the accumulator type `accumulator`): its predicted time, and the step
+  /// times for the remark.
+  double t3RingTime(ArrayRef<linalg::MatmulOp> chain, int64_t rows,
+                    int64_t rowBytes, Type accumulator, int64_t size,
+                    const LinkProfile &link, std::string &detail) const {
+    FloatType wire = wireTypeFor(accumulator);
+    int64_t chunkBytes = rows * rowBytes;
+    int64_t wireBytes = chunkBytes / byteSize(accumulator) * wire.getWidth() / 8;
+    double piece = chainGemm(chain, rows, true);
+    double add = model.streamingTime(3 * chunkBytes, chunkBytes).seconds;
+    double permute = collective(CollectiveKind::Permute, wireBytes, size, link);
+    detail = llvm::formatv("GEMM step {0}, combine {1}, partial-sum transfer "
+                           "{2} in {3}",
+                           formatMicros(piece), formatMicros(add),
+                           formatMicros(permute), wire)
+                 .str();
+    return ringReduceTime(size, chainGemm(chain, rows, false), piece, add,
+                          permute);
+  }
+
   FloatType wireTypeFor(Type accumulator) const {
     return settings.wireType ? settings.wireType
                              : cast<FloatType>(accumulator);
@@ -713,10 +734,6 @@ void Decomposer::decompose(ReduceScatterOp scatter) {
   int64_t total = scatter.getInput().getType().getDimSize(0);
   int64_t rows = total / size;
   auto accType = scatter.getInput().getType();
-  FloatType wire = wireTypeFor(accType.getElementType());
-  int64_t chunkBytes = staticBytes(accType) / size;
-  int64_t wireBytes = chunkBytes / byteSize(accType) * wire.getWidth() / 8;
-
   Verdict verdict;
   double hidden = 0;
   verdict.original =
@@ -725,18 +742,10 @@ void Decomposer::decompose(ReduceScatterOp scatter) {
                    collective(CollectiveKind::ReduceScatter,
                               staticBytes(accType), size, link),
                    hidden);
-  double piece = chainGemm(chain, rows, true);
-  double add = model.streamingTime(3 * chunkBytes, chunkBytes).seconds;
-  double permute =
-      collective(CollectiveKind::Permute, wireBytes, size, link);
-  verdict.cut = ringReduceTime(size, chainGemm(chain, rows, false), piece,
-                               add, permute);
-  verdict.detail = llvm::formatv("GEMM step {0}, combine {1}, partial-sum "
-                                 "transfer {2} in {3}{4}",
-                                 formatMicros(piece), formatMicros(add),
-                                 formatMicros(permute), wire,
-                                 hiddenNote(hidden))
-                       .str();
+  verdict.cut = t3RingTime(chain, rows, staticBytes(accType) / total,
+                           accType.getElementType(), size, link,
+                           verdict.detail);
+  verdict.detail += hiddenNote(hidden);
   std::string what = llvm::formatv("{0} T3 ring steps with {1} matmul{2} "
                                    "(partial sums reassociated across ranks)",
                                    size, chain.size(),
@@ -826,33 +835,21 @@ void Decomposer::decompose(AllReduceOp reduce) {
   // all_gather of the reduced chunks.
   int64_t rows = (total + size - 1) / size;
   int64_t padded = rows * size;
-  FloatType wire = wireTypeFor(type.getElementType());
   Verdict ring;
   ring.original = original;
-  double ringPiece = chainGemm(chain, rows, true);
-  double ringAdd =
-      model.streamingTime(3 * rows * rowBytes, rows * rowBytes).seconds;
-  double ringPermuteTime =
-      collective(CollectiveKind::Permute,
-                 rows * rowBytes / byteSize(type) * wire.getWidth() / 8,
-                 size, link);
   double gatherTime = collective(CollectiveKind::AllGather,
                                  padded * rowBytes, size, link);
-  ring.cut = ringReduceTime(size, chainGemm(chain, rows, false), ringPiece,
-                            ringAdd, ringPermuteTime) +
+  ring.cut = t3RingTime(chain, rows, rowBytes, type.getElementType(), size,
+                        link, ring.detail) +
              gatherTime;
-  ring.detail =
-      llvm::formatv("GEMM step {0}, combine {5}, partial-sum transfer {1} in "
-                    "{2}, all_gather {3}{4}",
-                    formatMicros(ringPiece), formatMicros(ringPermuteTime),
-                    wire, formatMicros(gatherTime),
-                    padded != total
-                        ? llvm::formatv(", {0} padding rows", padded - total)
-                              .str()
-                        : std::string(),
-                    formatMicros(ringAdd))
-          .str() +
-      hiddenNote(hidden);
+  ring.detail += llvm::formatv(", all_gather {0}{1}", formatMicros(gatherTime),
+                               padded != total
+                                   ? llvm::formatv(", {0} padding rows",
+                                                   padded - total)
+                                         .str()
+                                   : std::string())
+                     .str() +
+                 hiddenNote(hidden);
 
   // Chunked: C row chunks, each all-reduced as soon as it is computed.
   auto chunkedVerdict = [&](int64_t count) {
@@ -877,13 +874,18 @@ void Decomposer::decompose(AllReduceOp reduce) {
                                  chunks, total));
     return;
   }
-  if (chunks <= 0) {
+  Verdict chunked;
+  if (chunks > 0) {
+    chunked = chunkedVerdict(chunks);
+  } else {
     chunks = 2;
+    chunked = chunkedVerdict(chunks);
     for (int64_t c = 3; c <= std::min(settings.maxSteps, total); ++c)
-      if (chunkedVerdict(c).cut < chunkedVerdict(chunks).cut)
+      if (Verdict candidate = chunkedVerdict(c); candidate.cut < chunked.cut) {
         chunks = c;
+        chunked = candidate;
+      }
   }
-  Verdict chunked = chunkedVerdict(chunks);
 
   if (epilogue && settings.allReduce == AllReduceStrategy::Ring) {
     remark(reduce, "not decomposed: the ring reduces the matmul's own "
