@@ -73,7 +73,8 @@ build/bin/braid-interp "$source" --compare="$overlapped" --schedules=3 --quiet \
 echo "== per-rank results in $out/$name.outputs/rankR/resultN.npy"
 
 echo "== predicted step time on $PROFILE, as written and overlapped"
-build/bin/braid-opt "$canonical" $quiet -o /dev/null --braid-estimate="profile=$PROFILE"
-build/bin/braid-opt "$overlapped" $quiet -o /dev/null \
-  --braid-estimate="profile=$PROFILE trace=$trace"
+build/bin/braid-opt "$canonical" $quiet --braid-set-target="profile=$PROFILE" \
+  --braid-estimate > /dev/null
+# The overlapped program carries its target (#braid.target) already.
+build/bin/braid-opt "$overlapped" $quiet --braid-estimate="trace=$trace" > /dev/null
 echo "== timeline for Perfetto (ui.perfetto.dev): $trace"

@@ -108,8 +108,8 @@ int main(int argc, char **argv) {
     // NVLS (NVLink SHARP) is not modelled: the model predicts ring.
     if (!map || !value || algo == "NVLS")
       continue;
-    llvm::Expected<HardwareProfile> profile =
-        HardwareProfile::find(map->profile, dir);
+    llvm::Expected<HardwareProfile> profile = HardwareProfile::load(
+        (dir + "/" + map->profile + ".json").str());
     if (!profile) {
       llvm::errs() << llvm::toString(profile.takeError()) << "\n";
       return 1;

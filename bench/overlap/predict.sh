@@ -13,9 +13,8 @@ PROGRAMS=(examples/llama70b_tp8_layer.mlir examples/llama70b_tp8_mlp_backward.ml
           examples/gpt3_175b_tp8_mlp.mlir examples/gpt3_175b_tp16_mlp.mlir)
 
 estimate() { # program pipeline-or-empty profile -> "scheduled exposed"
-  local spec="braid-estimate{profile=$3}"
-  [ -n "$2" ] && spec="$2,$spec"
-  "$OPT" "$1" --pass-pipeline="builtin.module($spec)" -o /dev/null 2>&1 |
+  local spec="braid-set-target{profile=$3},${2:+$2,}braid-estimate"
+  "$OPT" "$1" --pass-pipeline="builtin.module($spec)" 2>&1 >/dev/null |
     sed -n 's/.*scheduled \([0-9.]*\) us;.*exposed \([0-9.]*\) us,.*/\1 \2/p'
 }
 

@@ -8,6 +8,8 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cstdlib>
+
 using namespace mlir;
 using namespace mlir::braid;
 double HardwareProfile::peakFor(Type elementType) const {
@@ -97,7 +99,8 @@ llvm::Error readLink(Reader &reader, const llvm::json::Object &links,
 
 } // namespace
 
-llvm::Expected<HardwareProfile> HardwareProfile::load(StringRef path) {
+llvm::Expected<llvm::json::Object>
+HardwareProfile::readFile(StringRef path) {
   auto buffer = llvm::MemoryBuffer::getFile(path);
   if (!buffer)
     return llvm::createStringError(buffer.getError(),
@@ -108,11 +111,25 @@ llvm::Expected<HardwareProfile> HardwareProfile::load(StringRef path) {
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    path + ": " +
                                        llvm::toString(json.takeError()));
-  Reader reader(path);
-  const llvm::json::Object *root = json->getAsObject();
+  llvm::json::Object *root = json->getAsObject();
   if (!root)
-    return reader.error("the profile must be a JSON object");
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   path + ": the profile must be a JSON object");
+  return std::move(*root);
+}
 
+llvm::Expected<HardwareProfile> HardwareProfile::load(StringRef path) {
+  llvm::Expected<llvm::json::Object> root = readFile(path);
+  if (!root)
+    return root.takeError();
+  return fromJSON(*root, path);
+}
+
+llvm::Expected<HardwareProfile>
+HardwareProfile::fromJSON(const llvm::json::Object &rootObject,
+                          StringRef origin) {
+  Reader reader(origin);
+  const llvm::json::Object *root = &rootObject;
   HardwareProfile profile;
   if (std::optional<StringRef> name = root->getString("name"))
     profile.name = name->str();
@@ -188,19 +205,64 @@ llvm::Expected<HardwareProfile> HardwareProfile::load(StringRef path) {
   profile.commSMs = static_cast<int64_t>(*commSMs);
   if (profile.intraNode.busBandwidth <= 0 || profile.interNode.busBandwidth <= 0)
     return reader.error("link bandwidths must be positive");
+
+  if (const llvm::json::Object *policies = root->getObject("policies")) {
+    for (Field field : {Field{"min_gain", &profile.minGain},
+                        Field{"stream_switch_cost", &profile.streamSwitchCost}}) {
+      if (!policies->getObject(field.key))
+        continue;
+      auto value = reader.number(*policies, field.key, "policies");
+      if (!value)
+        return value.takeError();
+      *field.target = *value;
+    }
+    if (!(profile.minGain >= 0 && profile.minGain < 1))
+      return reader.error("'policies.min_gain' must be in [0, 1)");
+    if (policies->getObject("stream_switch_cost") &&
+        !(profile.streamSwitchCost >= 0))
+      return reader.error("'policies.stream_switch_cost' must be >= 0");
+  }
   return profile;
 }
 
-llvm::Expected<HardwareProfile>
-HardwareProfile::find(StringRef nameOrPath, StringRef directory) {
+SmallVector<std::string> HardwareProfile::searchPath() {
+  SmallVector<std::string> directories;
+  if (const char *env = std::getenv("BRAID_PROFILE_PATH")) {
+    SmallVector<StringRef> parts;
+    StringRef(env).split(parts, ':', /*MaxSplit=*/-1, /*KeepEmpty=*/false);
+    for (StringRef part : parts)
+      directories.push_back(part.str());
+  }
+  // Installed tools and the build tree keep profiles in
+  // <prefix>/share/braid/profiles beside <prefix>/bin.
+  static int anchor;
+  std::string executable =
+      llvm::sys::fs::getMainExecutable(nullptr, (void *)&anchor);
+  if (!executable.empty()) {
+    SmallString<256> shared(llvm::sys::path::parent_path(
+        llvm::sys::path::parent_path(executable)));
+    llvm::sys::path::append(shared, "share", "braid", "profiles");
+    directories.push_back(std::string(shared));
+  }
+  directories.push_back(BRAID_SOURCE_PROFILE_DIR);
+  return directories;
+}
+
+llvm::Expected<std::string> HardwareProfile::locate(StringRef nameOrPath) {
   if (nameOrPath.ends_with(".json") || llvm::sys::fs::exists(nameOrPath))
-    return load(nameOrPath);
-  SmallString<256> path(directory);
-  llvm::sys::path::append(path, nameOrPath + ".json");
-  if (!llvm::sys::fs::exists(path))
-    return llvm::createStringError(
-        llvm::inconvertibleErrorCode(),
-        "no hardware profile named '" + nameOrPath + "' in " + directory +
-            " (pass a name from there or a path to a .json file)");
-  return load(path);
+    return nameOrPath.str();
+  SmallVector<std::string> directories = searchPath();
+  for (const std::string &directory : directories) {
+    SmallString<256> path(directory);
+    llvm::sys::path::append(path, nameOrPath + ".json");
+    if (llvm::sys::fs::exists(path))
+      return std::string(path);
+  }
+  std::string where;
+  for (const std::string &directory : directories)
+    where += (where.empty() ? "" : ", ") + directory;
+  return llvm::createStringError(
+      llvm::inconvertibleErrorCode(),
+      "no hardware profile named '" + nameOrPath + "' in " + where +
+          " (use a name from there or a path to a .json file)");
 }

@@ -1,70 +1,70 @@
 // Structure of each rewrite (forced: these shapes are far too small to pay).
-// RUN: braid-opt %s -braid-decompose-collective-matmul=force=true -split-input-file | FileCheck %s
-// RUN: braid-opt %s -braid-decompose-collective-matmul=force=true -braid-explain --mlir-print-op-on-diagnostic=false -split-input-file -o /dev/null 2>&1 | FileCheck %s --check-prefix=REMARK
+// RUN: braid-opt %s --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul{force=true}))' -split-input-file | FileCheck %s
+// RUN: braid-opt %s --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul{force=true}))' -braid-explain --mlir-print-op-on-diagnostic=false -split-input-file -o /dev/null 2>&1 | FileCheck %s --check-prefix=REMARK
 // The other ring order and all-reduce strategy.
-// RUN: braid-opt %s -braid-decompose-collective-matmul="force=true bidirectional=always all-reduce=ring" -split-input-file | FileCheck %s --check-prefix=OPT
+// RUN: braid-opt %s --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul{force=true bidirectional=always all-reduce=ring}))' -split-input-file | FileCheck %s --check-prefix=OPT
 // Without force the cost model declines them, with both predictions.
-// RUN: braid-opt %s -braid-decompose-collective-matmul -braid-explain --mlir-print-op-on-diagnostic=false -split-input-file -o /dev/null 2>&1 | FileCheck %s --check-prefix=COST
+// RUN: braid-opt %s --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul))' -braid-explain --mlir-print-op-on-diagnostic=false -split-input-file -o /dev/null 2>&1 | FileCheck %s --check-prefix=COST
 // Bad options are errors.
-// RUN: not braid-opt %s -braid-decompose-collective-matmul=bidirectional=sometimes -split-input-file -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADOPT
-// RUN: not braid-opt %s -braid-decompose-collective-matmul=wire-type=f8 -split-input-file -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADWIRE
-// BADOPT: error: bidirectional must be auto, always or never, not 'sometimes'
-// BADWIRE: error: wire-type must be f32, bf16 or f16, not 'f8'
+// RUN: not braid-opt %s --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul{bidirectional=sometimes}))' -split-input-file -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADOPT
+// RUN: not braid-opt %s --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul{wire-type=f8}))' -split-input-file -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADWIRE
+// BADOPT: for the --bidirectional option: Cannot find option named 'sometimes'
+// BADWIRE: for the --wire-type option: Cannot find option named 'f8'
 //
 // Differential runs against the original on every rank, several
 // interleavings. The all_gather side alone is bitwise exact (M cuts), in
 // both ring orders...
-// RUN: braid-opt %S/Inputs/collective-matmul-gather.mlir -braid-decompose-collective-matmul=force=true -braid-verify-ring-coverage -o %t.gather.mlir
+// RUN: braid-opt %S/Inputs/collective-matmul-gather.mlir --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul{force=true},braid-verify-ring-coverage))' -o %t.gather.mlir
 // RUN: %braid-diff %S/Inputs/collective-matmul-gather.mlir --compare=%t.gather.mlir --exact
-// RUN: braid-opt %S/Inputs/collective-matmul-gather.mlir -braid-decompose-collective-matmul="force=true bidirectional=always" -braid-verify-ring-coverage -o %t.gather.bi.mlir
+// RUN: braid-opt %S/Inputs/collective-matmul-gather.mlir --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul{force=true bidirectional=always},braid-verify-ring-coverage))' -o %t.gather.bi.mlir
 // RUN: %braid-diff %S/Inputs/collective-matmul-gather.mlir --compare=%t.gather.bi.mlir --exact
 // Two bf16 matmuls sharing the gathered tokens (gate and up), P = 2, 4, 8:
-// RUN: braid-opt %S/Inputs/collective-matmul-gather-p2.mlir -braid-decompose-collective-matmul="force=true bidirectional=never" -braid-verify-ring-coverage -o %t.gather2.mlir
+// RUN: braid-opt %S/Inputs/collective-matmul-gather-p2.mlir --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul{force=true bidirectional=never},braid-verify-ring-coverage))' -o %t.gather2.mlir
 // RUN: %braid-diff %S/Inputs/collective-matmul-gather-p2.mlir --compare=%t.gather2.mlir --exact
-// RUN: braid-opt %S/Inputs/collective-matmul-gather-p2.mlir -braid-decompose-collective-matmul="force=true bidirectional=always" -braid-verify-ring-coverage -o %t.gather2.bi.mlir
+// RUN: braid-opt %S/Inputs/collective-matmul-gather-p2.mlir --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul{force=true bidirectional=always},braid-verify-ring-coverage))' -o %t.gather2.bi.mlir
 // RUN: %braid-diff %S/Inputs/collective-matmul-gather-p2.mlir --compare=%t.gather2.bi.mlir --exact
-// RUN: braid-opt %S/Inputs/collective-matmul-gather-p4.mlir -braid-decompose-collective-matmul="force=true bidirectional=never" -braid-verify-ring-coverage -o %t.gather4.mlir
+// RUN: braid-opt %S/Inputs/collective-matmul-gather-p4.mlir --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul{force=true bidirectional=never},braid-verify-ring-coverage))' -o %t.gather4.mlir
 // RUN: %braid-diff %S/Inputs/collective-matmul-gather-p4.mlir --compare=%t.gather4.mlir --exact
-// RUN: braid-opt %S/Inputs/collective-matmul-gather-p4.mlir -braid-decompose-collective-matmul="force=true bidirectional=always" -braid-verify-ring-coverage -o %t.gather4.bi.mlir
+// RUN: braid-opt %S/Inputs/collective-matmul-gather-p4.mlir --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul{force=true bidirectional=always},braid-verify-ring-coverage))' -o %t.gather4.bi.mlir
 // RUN: %braid-diff %S/Inputs/collective-matmul-gather-p4.mlir --compare=%t.gather4.bi.mlir --exact
-// RUN: braid-opt %S/Inputs/collective-matmul-gather-p8.mlir -braid-decompose-collective-matmul="force=true bidirectional=never" -braid-verify-ring-coverage -o %t.gather8.mlir
+// RUN: braid-opt %S/Inputs/collective-matmul-gather-p8.mlir --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul{force=true bidirectional=never},braid-verify-ring-coverage))' -o %t.gather8.mlir
 // RUN: %braid-diff %S/Inputs/collective-matmul-gather-p8.mlir --compare=%t.gather8.mlir --exact
-// RUN: braid-opt %S/Inputs/collective-matmul-gather-p8.mlir -braid-decompose-collective-matmul="force=true bidirectional=always" -braid-verify-ring-coverage -o %t.gather8.bi.mlir
+// RUN: braid-opt %S/Inputs/collective-matmul-gather-p8.mlir --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul{force=true bidirectional=always},braid-verify-ring-coverage))' -o %t.gather8.bi.mlir
 // RUN: %braid-diff %S/Inputs/collective-matmul-gather-p8.mlir --compare=%t.gather8.bi.mlir --exact
 // ...and the whole MLP (AG -> matmul -> gelu -> matmul -> RS), with the T3
 // reduce_scatter reassociating the sum across ranks, meets the numerics
 // contract for P = 2, 3, 4, 8, in both all_gather orders.
-// RUN: braid-opt %S/Inputs/collective-matmul-p2.mlir -braid-decompose-collective-matmul=force=true -braid-verify-ring-coverage -o %t.p2.mlir
+// RUN: braid-opt %S/Inputs/collective-matmul-p2.mlir --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul{force=true},braid-verify-ring-coverage))' -o %t.p2.mlir
 // RUN: %braid-diff %S/Inputs/collective-matmul-p2.mlir --compare=%t.p2.mlir
-// RUN: braid-opt %S/Inputs/collective-matmul-p3.mlir -braid-decompose-collective-matmul=force=true -braid-verify-ring-coverage -o %t.p3.mlir
+// RUN: braid-opt %S/Inputs/collective-matmul-p3.mlir --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul{force=true},braid-verify-ring-coverage))' -o %t.p3.mlir
 // RUN: %braid-diff %S/Inputs/collective-matmul-p3.mlir --compare=%t.p3.mlir
-// RUN: braid-opt %S/Inputs/collective-matmul-p4.mlir -braid-decompose-collective-matmul=force=true -braid-verify-ring-coverage -o %t.p4.mlir
+// RUN: braid-opt %S/Inputs/collective-matmul-p4.mlir --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul{force=true},braid-verify-ring-coverage))' -o %t.p4.mlir
 // RUN: %braid-diff %S/Inputs/collective-matmul-p4.mlir --compare=%t.p4.mlir
-// RUN: braid-opt %S/Inputs/collective-matmul-p8.mlir -braid-decompose-collective-matmul=force=true -braid-verify-ring-coverage -o %t.p8.mlir
+// RUN: braid-opt %S/Inputs/collective-matmul-p8.mlir --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul{force=true},braid-verify-ring-coverage))' -o %t.p8.mlir
 // RUN: %braid-diff %S/Inputs/collective-matmul-p8.mlir --compare=%t.p8.mlir
-// RUN: braid-opt %S/Inputs/collective-matmul-p3.mlir -braid-decompose-collective-matmul="force=true bidirectional=always" -braid-verify-ring-coverage -o %t.p3.bi.mlir
+// RUN: braid-opt %S/Inputs/collective-matmul-p3.mlir --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul{force=true bidirectional=always},braid-verify-ring-coverage))' -o %t.p3.bi.mlir
 // RUN: %braid-diff %S/Inputs/collective-matmul-p3.mlir --compare=%t.p3.bi.mlir
-// RUN: braid-opt %S/Inputs/collective-matmul-p8.mlir -braid-decompose-collective-matmul="force=true bidirectional=always" -braid-verify-ring-coverage -o %t.p8.bi.mlir
+// RUN: braid-opt %S/Inputs/collective-matmul-p8.mlir --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul{force=true bidirectional=always},braid-verify-ring-coverage))' -o %t.p8.bi.mlir
 // RUN: %braid-diff %S/Inputs/collective-matmul-p8.mlir --compare=%t.p8.bi.mlir
 // Backward: dgrad (rows) and wgrad (K) share one gather ring; dX's two
 // accumulating matmuls are cut together before the T3 reduce_scatter.
-// RUN: braid-opt %S/Inputs/collective-matmul-backward.mlir -braid-decompose-collective-matmul=force=true -braid-verify-ring-coverage -o %t.backward.mlir
+// RUN: braid-opt %S/Inputs/collective-matmul-backward.mlir --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul{force=true},braid-verify-ring-coverage))' -o %t.backward.mlir
 // RUN: %braid-diff %S/Inputs/collective-matmul-backward.mlir --compare=%t.backward.mlir
 // matmul -> all_reduce over 10 rows on 4 ranks: the ring pads to 12 rows
 // (contract), row chunks (2 by the cost model, or 3 uneven ones) are exact.
-// RUN: braid-opt %S/Inputs/collective-matmul-allreduce.mlir -braid-decompose-collective-matmul="force=true all-reduce=ring" -braid-verify-ring-coverage -o %t.ar.ring.mlir
+// RUN: braid-opt %S/Inputs/collective-matmul-allreduce.mlir --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul{force=true all-reduce=ring},braid-verify-ring-coverage))' -o %t.ar.ring.mlir
 // RUN: %braid-diff %S/Inputs/collective-matmul-allreduce.mlir --compare=%t.ar.ring.mlir
-// RUN: braid-opt %S/Inputs/collective-matmul-allreduce.mlir -braid-decompose-collective-matmul="force=true all-reduce=chunked" -braid-verify-ring-coverage -o %t.ar.chunked.mlir
+// RUN: braid-opt %S/Inputs/collective-matmul-allreduce.mlir --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul{force=true all-reduce=chunked},braid-verify-ring-coverage))' -o %t.ar.chunked.mlir
 // RUN: %braid-diff %S/Inputs/collective-matmul-allreduce.mlir --compare=%t.ar.chunked.mlir --exact
-// RUN: braid-opt %S/Inputs/collective-matmul-allreduce.mlir -braid-decompose-collective-matmul="force=true all-reduce=chunked chunks=3" -braid-verify-ring-coverage -o %t.ar.chunks3.mlir
+// RUN: braid-opt %S/Inputs/collective-matmul-allreduce.mlir --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul{force=true all-reduce=chunked chunks=3},braid-verify-ring-coverage))' -o %t.ar.chunks3.mlir
 // RUN: %braid-diff %S/Inputs/collective-matmul-allreduce.mlir --compare=%t.ar.chunks3.mlir --exact
 // A truncated, reshaped psum (JAX's bf16 form) is cut into row chunks that
 // keep the truncation before their all_reduce: bitwise equal; the ring,
 // which would sum the f32 partials instead, is refused.
-// RUN: braid-opt %S/Inputs/collective-matmul-psum-bf16.mlir -braid-decompose-collective-matmul="force=true chunks=3" -braid-verify-ring-coverage -o %t.psum.mlir
+// RUN: braid-opt %S/Inputs/collective-matmul-psum-bf16.mlir --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul{force=true chunks=3},braid-verify-ring-coverage))' -o %t.psum.mlir
 // RUN: FileCheck %s --check-prefix=PSUM < %t.psum.mlir
 // RUN: %braid-diff %S/Inputs/collective-matmul-psum-bf16.mlir --compare=%t.psum.mlir --exact
-// RUN: braid-opt %S/Inputs/collective-matmul-psum-bf16.mlir -braid-decompose-collective-matmul="force=true all-reduce=ring" -braid-explain --mlir-print-op-on-diagnostic=false -o /dev/null 2>&1 | FileCheck %s --check-prefix=PSUM-RING
+// RUN: braid-opt %S/Inputs/collective-matmul-psum-bf16.mlir --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul{force=true all-reduce=ring}))' -braid-explain --mlir-print-op-on-diagnostic=false -o /dev/null 2>&1 | FileCheck %s --check-prefix=PSUM-RING
 // PSUM-COUNT-2: linalg.matmul {braid.ring_step = array<i64: 0, {{[0-9]}}, 3>} {{.*}} -> tensor<4x8xf32>
 // PSUM: arith.truncf %{{.*}} : tensor<2x8xf32> to tensor<2x8xbf16>
 // PSUM: braid.all_reduce %{{.*}} : tensor<2x8xbf16>
@@ -73,7 +73,7 @@
 // PSUM-RING: remark: not decomposed: the ring reduces the matmul's own partial sums, but this all_reduce sums them after a truncation (the chunked form keeps it)
 // Partial sums on a bf16 wire lose P - 1 roundings: the numerics contract
 // refuses it, which is why the default wire type is the accumulator's.
-// RUN: braid-opt %S/Inputs/collective-matmul-p8.mlir -braid-decompose-collective-matmul="force=true wire-type=bf16" -o %t.p8.bf16.mlir
+// RUN: braid-opt %S/Inputs/collective-matmul-p8.mlir --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul{force=true wire-type=bf16}))' -o %t.p8.bf16.mlir
 // RUN: not %braid-diff %S/Inputs/collective-matmul-p8.mlir --compare=%t.p8.bf16.mlir 2>&1 | FileCheck %s --check-prefix=WIRE
 // WIRE: the rewritten program is less accurate than the numerics contract allows
 // Then the overlap pipeline makes the ring's permutes asynchronous; still exact.

@@ -1,30 +1,30 @@
 // Two micro-batches of a sequence-parallel linear layer on 4 ranks.
 // On CPU ranks over 1 GbE every collective is worth overlapping: the second
 // all_gather is issued first thing and hides behind the first matmul.
-// RUN: braid-opt %s --pass-pipeline='builtin.module(braid-convert-to-async,func.func(braid-schedule{profile=cpu-1gbe explain=1}))' --mlir-print-op-on-diagnostic=false -o %t.cpu.mlir 2>&1 | FileCheck %s --check-prefix=CPU-EXPLAIN
+// RUN: braid-opt %s --pass-pipeline='builtin.module(braid-set-target{profile=cpu-1gbe},braid-convert-to-async,func.func(braid-schedule{explain=1}))' --mlir-print-op-on-diagnostic=false -o %t.cpu.mlir 2>&1 | FileCheck %s --check-prefix=CPU-EXPLAIN
 // RUN: FileCheck %s --check-prefix=CPU < %t.cpu.mlir
 // RUN: %braid-diff %s --compare=%t.cpu.mlir --exact --schedules=6
 // -braid-explain turns on every pass's explanations.
 // RUN: braid-opt %s --pass-pipeline='builtin.module(braid-overlap-pipeline{profile=cpu-1gbe})' -braid-explain --mlir-print-op-on-diagnostic=false -o /dev/null 2>&1 | FileCheck %s --check-prefix=CPU-EXPLAIN
 // The estimate confirms the step shrinks to the communication bound.
-// RUN: braid-opt %t.cpu.mlir --braid-estimate=profile=cpu-1gbe -o /dev/null 2>&1 | FileCheck %s --check-prefix=CPU-ESTIMATE
+// RUN: braid-opt %t.cpu.mlir --braid-set-target=profile=cpu-1gbe --braid-estimate -o /dev/null 2>&1 | FileCheck %s --check-prefix=CPU-ESTIMATE
 //
 // Only the profile changes: on 8 H100s these 16 KiB collectives take less
 // than a stream switch, so nothing moves.
-// RUN: braid-opt %s --pass-pipeline='builtin.module(braid-convert-to-async,func.func(braid-schedule{profile=h100-sxm-x8 explain=1}))' --mlir-print-op-on-diagnostic=false -o %t.h100.mlir 2>&1 | FileCheck %s --check-prefix=H100-EXPLAIN
+// RUN: braid-opt %s --pass-pipeline='builtin.module(braid-set-target{profile=h100-sxm-x8},braid-convert-to-async,func.func(braid-schedule{explain=1}))' --mlir-print-op-on-diagnostic=false -o %t.h100.mlir 2>&1 | FileCheck %s --check-prefix=H100-EXPLAIN
 // RUN: FileCheck %s --check-prefix=H100 < %t.h100.mlir
 // RUN: %braid-diff %s --compare=%t.h100.mlir --exact
 //
 // Only the memory budget changes: prefetching the second all_gather raises
 // the peak from 77824 B to 94208 B (the liveness analysis); under 85000 B it
 // is not issued ahead.
-// RUN: braid-opt %s --pass-pipeline='builtin.module(braid-convert-to-async,func.func(braid-schedule{profile=cpu-1gbe memory-budget=85000 explain=1}))' --mlir-print-op-on-diagnostic=false -o %t.budget.mlir 2>&1 | FileCheck %s --check-prefix=BUDGET-EXPLAIN
+// RUN: braid-opt %s --pass-pipeline='builtin.module(braid-set-target{profile=cpu-1gbe},braid-convert-to-async,func.func(braid-schedule{memory-budget=85000 explain=1}))' --mlir-print-op-on-diagnostic=false -o %t.budget.mlir 2>&1 | FileCheck %s --check-prefix=BUDGET-EXPLAIN
 // RUN: FileCheck %s --check-prefix=BUDGET < %t.budget.mlir
 // RUN: braid-opt %t.budget.mlir -test-braid-memory-profile -o /dev/null 2>&1 | FileCheck %s --check-prefix=BUDGET-PEAK
 // RUN: braid-opt %t.cpu.mlir -test-braid-memory-profile -o /dev/null 2>&1 | FileCheck %s --check-prefix=CPU-PEAK
 // RUN: %braid-diff %s --compare=%t.budget.mlir --exact
 // A budget below what any order needs is reported, not silently exceeded.
-// RUN: braid-opt %s --pass-pipeline='builtin.module(braid-convert-to-async,func.func(braid-schedule{profile=cpu-1gbe memory-budget=10000}))' -o /dev/null 2>&1 | FileCheck %s --check-prefix=TOO-SMALL
+// RUN: braid-opt %s --pass-pipeline='builtin.module(braid-set-target{profile=cpu-1gbe},braid-convert-to-async,func.func(braid-schedule{memory-budget=10000}))' -o /dev/null 2>&1 | FileCheck %s --check-prefix=TOO-SMALL
 
 // CPU-EXPLAIN-DAG: schedule.mlir:{{[0-9]+}}:9: remark: moved earlier by 3 ops; hides 3.170 us of 264.401 us behind compute, 261.231 us exposed
 // CPU-EXPLAIN-DAG: schedule.mlir:{{[0-9]+}}:9: remark: moved earlier by 7 ops; hides 48.123 us of 264.401 us behind compute

@@ -14,6 +14,7 @@
 #include "mlir/IR/Types.h"
 
 #include "llvm/Support/Error.h"
+#include "llvm/Support/JSON.h"
 
 #include <map>
 #include <string>
@@ -64,15 +65,38 @@ struct HardwareProfile {
   /// SMs NCCL kernels occupy while a collective runs.
   int64_t commSMs = 0;
 
+  /// Decision thresholds (the profile's optional `policies`).
+  /// Smallest predicted saving, as a fraction of the time as written, a
+  /// decomposition must reach (below it the prediction is within the
+  /// model's error).
+  double minGain = 0.05;
+  /// Time an op must take on another stream to pay for the event record
+  /// and wait that moving it there costs. Negative: twice the kernel
+  /// overhead.
+  double streamSwitchCost = -1;
+  double getStreamSwitchCost() const {
+    return streamSwitchCost >= 0 ? streamSwitchCost : 2 * kernelOverhead;
+  }
+
   /// Peak FLOP/s for operands of `elementType` (f32's when absent).
   double peakFor(Type elementType) const;
 
-  /// Parses a profile file; errors name the file and the missing field.
-  static llvm::Expected<HardwareProfile> load(llvm::StringRef path);
-  /// Loads `nameOrPath`: a path to a .json file, or the name of a profile
-  /// in `directory` (`<directory>/<name>.json`).
+  /// Parses a profile in the file format (every number as `{"value": x,
+  /// "source": "..."}`); errors name `origin` and the missing field.
   static llvm::Expected<HardwareProfile>
-  find(llvm::StringRef nameOrPath, llvm::StringRef directory);
+  fromJSON(const llvm::json::Object &root, llvm::StringRef origin);
+  /// Reads a profile file as JSON, unparsed.
+  static llvm::Expected<llvm::json::Object> readFile(llvm::StringRef path);
+  /// Parses a profile file.
+  static llvm::Expected<HardwareProfile> load(llvm::StringRef path);
+  /// The file of profile `nameOrPath`: itself when it ends in `.json` or
+  /// exists, else `<dir>/<name>.json` for the first directory of
+  /// `searchPath()` that has it.
+  static llvm::Expected<std::string> locate(llvm::StringRef nameOrPath);
+  /// Where profiles are looked up by name: `$BRAID_PROFILE_PATH`
+  /// (`:`-separated), `share/braid/profiles` next to the running tool,
+  /// then the source tree's `bench/profiles`.
+  static SmallVector<std::string> searchPath();
 };
 
 } // namespace braid

@@ -2,6 +2,7 @@
 
 #include "braid/Dialect/Braid/IR/BraidDialect.h"
 
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
 #include "llvm/ADT/STLExtras.h"
@@ -86,6 +87,39 @@ LogicalResult BraidDialect::verifyOperationAttribute(Operation *op,
                                 "with 0 <= ring and 0 <= step < steps";
     return success();
   }
+  if (attr.getName() == kDecompositionAttrName) {
+    auto plan = dyn_cast<DecompositionPlanAttr>(attr.getValue());
+    if (!plan)
+      return op->emitError() << "'" << kDecompositionAttrName
+                             << "' must be a #braid.decomposition attribute";
+    if (!isa<AllGatherOp, ReduceScatterOp, AllReduceOp>(op))
+      return op->emitError() << "'" << kDecompositionAttrName
+                             << "' belongs on braid.all_gather, "
+                                "braid.reduce_scatter or braid.all_reduce, "
+                                "not on '"
+                             << op->getName() << "'";
+    if (plan.getForm() == DecompositionForm::Chunks && !isa<AllReduceOp>(op))
+      return op->emitError() << "a chunked decomposition applies to "
+                                "braid.all_reduce only";
+    if (plan.getForm() == DecompositionForm::BidirectionalRing &&
+        !isa<AllGatherOp>(op))
+      return op->emitError() << "a bidirectional ring applies to "
+                                "braid.all_gather only";
+    if (plan.getWire() && isa<AllGatherOp>(op))
+      return op->emitError() << "an all_gather ring moves shards, not "
+                                "partial sums: it takes no wire type";
+    return success();
+  }
+  if (attr.getName() == kTargetAttrName) {
+    if (!isa<TargetAttr>(attr.getValue()))
+      return op->emitError() << "'" << kTargetAttrName
+                             << "' must be a #braid.target attribute";
+    if (!isa<ModuleOp>(op))
+      return op->emitError() << "'" << kTargetAttrName
+                             << "' belongs on a module, not on '"
+                             << op->getName() << "'";
+    return success();
+  }
   if (attr.getName() != kDeviceOrderAttrName)
     return op->emitError() << "unknown braid attribute '"
                            << attr.getName().getValue() << "'";
@@ -112,6 +146,20 @@ LogicalResult BraidDialect::verifyOperationAttribute(Operation *op,
     return op->emitError() << "device order lists "
                            << order.getDevices().size()
                            << " devices but the grid has " << numDevices;
+  return success();
+}
+
+LogicalResult
+DecompositionPlanAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                              DecompositionForm form, int64_t count,
+                              Type wire) {
+  if (count < 2)
+    return emitError() << "a decomposition needs at least 2 steps or chunks, "
+                          "not "
+                       << count;
+  if (wire && !llvm::isa<Float32Type, BFloat16Type, Float16Type>(wire))
+    return emitError() << "partial sums travel as f32, bf16 or f16, not "
+                       << wire;
   return success();
 }
 

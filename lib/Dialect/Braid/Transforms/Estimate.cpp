@@ -1,6 +1,7 @@
 //===- Estimate.cpp - predicted step time on a hardware profile -----------===//
 
-#include "braid/Analysis/Timeline.h"
+#include "braid/Analysis/Target.h"
+#include "braid/Analysis/TimingModel.h"
 #include "braid/Dialect/Braid/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -26,7 +27,7 @@ struct BraidEstimatePass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    FailureOr<CostModel> loaded = loadCostModel(module, profile, profileDir);
+    FailureOr<CostModel> loaded = getTargetCostModel(module);
     if (failed(loaded))
       return signalPassFailure();
     const CostModel &model = *loaded;

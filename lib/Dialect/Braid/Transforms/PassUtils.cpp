@@ -8,17 +8,6 @@
 using namespace mlir;
 using namespace mlir::braid;
 
-FailureOr<CostModel> mlir::braid::loadCostModel(Operation *anchor,
-                                                StringRef profile,
-                                                StringRef profileDir) {
-  llvm::Expected<HardwareProfile> hardware = HardwareProfile::find(
-      profile, profileDir.empty() ? StringRef(BRAID_DEFAULT_PROFILE_DIR)
-                                  : profileDir);
-  if (!hardware)
-    return anchor->emitError() << llvm::toString(hardware.takeError());
-  return CostModel(std::move(*hardware));
-}
-
 static llvm::cl::opt<bool>
     clExplain("braid-explain",
               llvm::cl::desc("Report every decision Braid's passes make or "

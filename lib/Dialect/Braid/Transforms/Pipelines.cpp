@@ -12,9 +12,14 @@ using namespace mlir::braid;
 
 void mlir::braid::buildOverlapPipeline(OpPassManager &pm,
                                        const OverlapPipelineOptions &options) {
+  // The target is set once, on the module; every pass reads it there.
+  if (!options.profile.empty()) {
+    BraidSetTargetOptions target;
+    target.profile = options.profile;
+    pm.addPass(createBraidSetTarget(target));
+  }
   if (options.decompose) {
     BraidDecomposeCollectiveMatmulOptions decompose;
-    decompose.profile = options.profile;
     decompose.force = options.forceDecompose;
     decompose.explain = options.explain;
     pm.addNestedPass<func::FuncOp>(
@@ -23,7 +28,6 @@ void mlir::braid::buildOverlapPipeline(OpPassManager &pm,
   }
   pm.addPass(createBraidConvertToAsync());
   BraidScheduleOptions schedule;
-  schedule.profile = options.profile;
   schedule.memoryBudget = options.memoryBudget;
   schedule.explain = options.explain;
   pm.addNestedPass<func::FuncOp>(createBraidSchedule(schedule));

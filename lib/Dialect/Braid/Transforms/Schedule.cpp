@@ -1,12 +1,22 @@
 //===- Schedule.cpp - latency-hiding list scheduling under a memory budget ===//
+//
+// The plan (an issue order and start priorities) is made by a list
+// scheduler that plays every choice through the one timing model
+// (StreamSimulator), so "has this collective landed yet?" is answered by the
+// same clock the estimate uses; applySchedule then moves the ops.
+//
+//===----------------------------------------------------------------------===//
 
-#include "braid/Analysis/CostModel.h"
 #include "braid/Analysis/DependenceGraph.h"
 #include "braid/Analysis/Liveness.h"
+#include "braid/Analysis/Target.h"
+#include "braid/Analysis/TimingModel.h"
 #include "braid/Dialect/Braid/Transforms/Passes.h"
+#include "braid/Dialect/Braid/Transforms/Transforms.h"
 
-#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/Support/FormatVariadic.h"
+
+#include <set>
 
 namespace mlir {
 namespace braid {
@@ -18,7 +28,24 @@ namespace braid {
 using namespace mlir;
 using namespace mlir::braid;
 
+LogicalResult mlir::braid::applySchedule(RewriterBase &rewriter, Block &block,
+                                         const SchedulePlan &plan) {
+  if (plan.order.size() != block.getOperations().size() - 1)
+    return failure();
+  Operation *terminator = block.getTerminator();
+  for (Operation *op : plan.order) {
+    if (op->getBlock() != &block || op == terminator)
+      return failure();
+    rewriter.moveOpBefore(op, terminator);
+  }
+  for (auto [start, priority] : plan.priorities)
+    rewriter.modifyOpInPlace(start, [&] { start.setPriority(priority); });
+  return success();
+}
+
 namespace {
+
+constexpr int64_t kComputeStream = 0;
 
 /// What the scheduler knows about one op of the block.
 struct NodeInfo {
@@ -42,18 +69,22 @@ public:
             SymbolTableCollection &tables)
       : graph(block, DependenceGraph::Options{/*keepCommunicatorOrder=*/false,
                                               /*keepStreamOrder=*/false}),
-        block(block) {
-    infos.resize(graph.size());
-    double switchCost = 2 * model.profile().kernelOverhead;
-    for (unsigned node = 0; node < graph.size(); ++node) {
+        block(block), model(model), tables(tables),
+        switchCost(model.profile().getStreamSwitchCost()) {
+    unsigned n = graph.size();
+    infos.resize(n);
+    successors.resize(n);
+    for (unsigned node = 0; node < n; ++node)
+      for (unsigned pred : graph.predecessors(node))
+        successors[pred].push_back(node);
+    for (unsigned node = 0; node < n; ++node) {
       Operation *op = graph.op(node);
       NodeInfo &info = infos[node];
       std::string why;
       if (auto start = dyn_cast<StartOp>(op)) {
         info.isStart = true;
         for (Operation &nested : start.getBody().front().without_terminator())
-          if (FailureOr<OpTime> time =
-                  model.opTime(&nested, tables, -1, why);
+          if (FailureOr<OpTime> time = model.opTime(&nested, tables, -1, why);
               succeeded(time))
             info.seconds += time->seconds;
         info.overlaps = graph.kind(node) == OpClass::Communication &&
@@ -68,7 +99,7 @@ public:
         if (std::optional<unsigned> at =
                 graph.nodeOf(await.getFuture().getDefiningOp()))
           info.start = *at;
-        info.firstUse = graph.size();
+        info.firstUse = n;
         for (Operation *user : await->getUsers())
           if (std::optional<unsigned> at = graph.nodeOf(user))
             info.firstUse = std::min(info.firstUse, *at);
@@ -78,79 +109,76 @@ public:
           succeeded(time) && !time->communication)
         info.seconds = time->seconds;
     }
-    this->switchCost = switchCost;
   }
 
   /// A topological order that issues overlapping starts as soon as they are
   /// ready (at most `maxInFlight` awaiting at a time), awaits communication
-  /// as soon as it is predicted to have landed, runs other work in program
-  /// order, and waits for communication in flight only when nothing else
-  /// can run.
+  /// as soon as the timing model says it has landed, runs other work in
+  /// program order, and waits for communication in flight only when
+  /// nothing else can run.
   SmallVector<unsigned> order(unsigned maxInFlight) const {
     unsigned n = graph.size();
-    SmallVector<bool> done(n, false), landed(n, false);
+    SmallVector<unsigned> waitingFor(n);
+    SmallVector<double> end(n, 0);
+    SmallVector<bool> landed(n, false);
+    StreamSimulator sim(model);
+    // Ready nodes by the key each rule picks by.
+    std::set<std::pair<unsigned, unsigned>> startsByConsumer, awaitsByUse;
+    std::set<unsigned> startsInOrder, others;
+    auto makeReady = [&](unsigned node) {
+      const NodeInfo &info = infos[node];
+      if (info.isStart && info.overlaps) {
+        startsByConsumer.insert({info.consumer, node});
+        startsInOrder.insert(node);
+      } else if (overlapping(node)) {
+        awaitsByUse.insert({info.firstUse, node});
+      } else {
+        others.insert(node);
+      }
+    };
+    for (unsigned node = 0; node < n; ++node) {
+      waitingFor[node] = graph.predecessors(node).size();
+      if (waitingFor[node] == 0)
+        makeReady(node);
+    }
+
     SmallVector<unsigned> result;
     unsigned inFlight = 0;
-    // Predicted clocks: the compute stream's, when the communication
-    // stream frees up, and when each issued start's communication lands.
-    double now = 0, commFree = 0;
-    SmallVector<double> finish(n, 0);
-    auto hasLanded = [&](unsigned await) {
-      unsigned start = infos[await].start;
-      return start != ~0u && done[start] && finish[start] <= now;
-    };
-    auto ready = [&](unsigned node) {
-      if (done[node])
-        return false;
-      for (unsigned pred : graph.predecessors(node))
-        if (!done[pred])
-          return false;
-      return true;
-    };
     while (result.size() < n) {
+      double now = sim.streamFree(kComputeStream);
       std::optional<unsigned> pick;
       // 1. Communication worth overlapping, earliest consumer first.
-      if (inFlight < maxInFlight)
-        for (unsigned node = 0; node < n; ++node)
-          if (infos[node].isStart && infos[node].overlaps && ready(node) &&
-              (!pick || infos[node].consumer < infos[*pick].consumer))
-            pick = node;
+      if (inFlight < maxInFlight && !startsByConsumer.empty())
+        pick = startsByConsumer.begin()->second;
       // 2. Awaits of communication that has landed by now: they cost no
       // stall and may unlock more communication (the next step of a ring,
       // whose send waits for this step's combine).
       if (!pick)
-        for (unsigned node = 0; node < n; ++node)
-          if (ready(node) && infos[node].isAwait && hasLanded(node) &&
-              (!pick || infos[node].firstUse < infos[*pick].firstUse))
+        for (auto [use, node] : awaitsByUse)
+          if (end[infos[node].start] <= now) {
             pick = node;
+            break;
+          }
       // 3. Anything else in program order: compute, and communication kept
       // in place together with its await.
-      for (unsigned node = 0; !pick && node < n; ++node)
-        if (ready(node) && !overlapping(node))
-          pick = node;
+      if (!pick && !others.empty())
+        pick = *others.begin();
       // 4. Awaits of overlapped communication still in flight, as late as
       // possible: the one needed soonest.
-      if (!pick)
-        for (unsigned node = 0; node < n; ++node)
-          if (ready(node) && infos[node].isAwait &&
-              (!pick || infos[node].firstUse < infos[*pick].firstUse))
-            pick = node;
+      if (!pick && !awaitsByUse.empty())
+        pick = awaitsByUse.begin()->second;
       // 5. A start held back by the in-flight limit, when nothing else can.
-      for (unsigned node = 0; !pick && node < n; ++node)
-        if (ready(node))
-          pick = node;
-      done[*pick] = true;
-      result.push_back(*pick);
-      const NodeInfo &info = infos[*pick];
-      if (info.isStart && info.overlaps) {
-        finish[*pick] = std::max(now, commFree) + info.seconds;
-        commFree = finish[*pick];
-      } else if (info.isAwait && info.start != ~0u &&
-                 infos[info.start].overlaps) {
-        now = std::max(now, finish[info.start]);
-      } else {
-        now += info.seconds;
-      }
+      if (!pick)
+        pick = *startsInOrder.begin();
+
+      unsigned node = *pick;
+      const NodeInfo &info = infos[node];
+      startsByConsumer.erase({info.consumer, node});
+      startsInOrder.erase(node);
+      awaitsByUse.erase({info.firstUse, node});
+      others.erase(node);
+      result.push_back(node);
+      end[node] = simulate(sim, node, end);
       if (info.isStart && info.overlaps)
         ++inFlight;
       // The first await of a start to run ends its time in flight.
@@ -159,6 +187,9 @@ public:
         landed[info.start] = true;
         --inFlight;
       }
+      for (unsigned successor : successors[node])
+        if (--waitingFor[successor] == 0)
+          makeReady(successor);
     }
     return result;
   }
@@ -170,23 +201,16 @@ public:
   }
 
   FailureOr<int64_t> peakOf(ArrayRef<unsigned> order) const {
-    SmallVector<Operation *> ops;
-    for (unsigned node : order)
-      ops.push_back(graph.op(node));
-    FailureOr<MemoryProfile> profile = computeMemoryProfile(block, ops);
+    FailureOr<MemoryProfile> profile = computeMemoryProfile(block, ops(order));
     if (failed(profile))
       return failure();
     return profile->peakBytes;
   }
 
-  void apply(ArrayRef<unsigned> order) const {
-    Operation *terminator = block.getTerminator();
-    for (unsigned node : order)
-      graph.op(node)->moveBefore(terminator);
-  }
-
-  /// Priorities follow consumer order: the first-needed start runs first.
-  void assignPriorities(ArrayRef<unsigned> order) const {
+  SchedulePlan plan(ArrayRef<unsigned> order) const {
+    SchedulePlan result;
+    result.order = ops(order);
+    // Priorities follow consumer order: the first-needed start runs first.
     SmallVector<unsigned> starts;
     for (unsigned node : order)
       if (infos[node].isStart && infos[node].overlaps)
@@ -195,14 +219,21 @@ public:
       return infos[a].consumer < infos[b].consumer;
     });
     for (auto [rank, node] : llvm::enumerate(starts))
-      cast<StartOp>(graph.op(node))
-          .setPriority(static_cast<int64_t>(starts.size() - rank));
+      result.priorities.push_back({cast<StartOp>(graph.op(node)),
+                                   static_cast<int64_t>(starts.size() - rank)});
+    return result;
   }
 
   void explain(ArrayRef<unsigned> order) const {
     SmallVector<unsigned> position(graph.size());
     for (auto [at, node] : llvm::enumerate(order))
       position[node] = at;
+    // Compute issued before each position: what runs between a start and
+    // its await.
+    SmallVector<double> computeBefore(order.size() + 1, 0);
+    for (auto [at, node] : llvm::enumerate(order))
+      computeBefore[at + 1] =
+          computeBefore[at] + (infos[node].isStart ? 0 : infos[node].seconds);
     for (unsigned node = 0; node < graph.size(); ++node) {
       const NodeInfo &info = infos[node];
       if (!info.isStart || graph.kind(node) != OpClass::Communication)
@@ -215,12 +246,12 @@ public:
                          << formatMicros(switchCost) << ")";
         continue;
       }
-      // Compute scheduled between the start and its first await.
-      double hidden = 0;
       unsigned awaitAt = info.consumer == ~0u ? order.size()
                                               : position[info.consumer];
-      for (unsigned at = position[node] + 1; at < awaitAt; ++at)
-        hidden += infos[order[at]].isStart ? 0 : infos[order[at]].seconds;
+      double hidden = awaitAt > position[node]
+                          ? computeBefore[awaitAt] -
+                                computeBefore[position[node] + 1]
+                          : 0;
       hidden = std::min(hidden, info.seconds);
       int moved = static_cast<int>(node) - static_cast<int>(position[node]);
       InFlightDiagnostic diag = op->emitRemark();
@@ -228,8 +259,8 @@ public:
         diag << "moved earlier by " << moved << " ops; ";
       else
         diag << "issued where written; ";
-      diag << "hides " << formatMicros(hidden) << " of " << formatMicros(info.seconds)
-           << " behind compute";
+      diag << "hides " << formatMicros(hidden) << " of "
+           << formatMicros(info.seconds) << " behind compute";
       if (hidden < info.seconds)
         diag << ", " << formatMicros(info.seconds - hidden) << " exposed";
     }
@@ -244,65 +275,148 @@ private:
     return info.isAwait && info.start != ~0u && infos[info.start].overlaps;
   }
 
+  SmallVector<Operation *> ops(ArrayRef<unsigned> order) const {
+    SmallVector<Operation *> result;
+    for (unsigned node : order)
+      result.push_back(graph.op(node));
+    return result;
+  }
+
+  /// Issues `op` into the simulator, ready at `ready`, on `stream`.
+  double issue(StreamSimulator &sim, Operation *op, int64_t stream,
+               double ready) const {
+    std::string why;
+    if (auto collective = dyn_cast<CollectiveOpInterface>(op)) {
+      FailureOr<OpTime> time = model.opTime(op, tables, -1, why);
+      FailureOr<const LinkProfile *> link = model.linkFor(collective, tables);
+      return sim
+          .communicate(stream, ready, succeeded(time) ? *time : OpTime(),
+                       succeeded(link) ? *link : nullptr, op)
+          .end;
+    }
+    return sim
+        .compute(
+            stream, ready,
+            [&](int64_t sms) {
+              FailureOr<OpTime> time = model.opTime(op, tables, sms, why);
+              return succeeded(time) ? *time : OpTime();
+            },
+            op)
+        .end;
+  }
+
+  /// Plays `node` through the timing model; returns when its results (a
+  /// start's: its future's values) are ready.
+  double simulate(StreamSimulator &sim, unsigned node,
+                  ArrayRef<double> end) const {
+    const NodeInfo &info = infos[node];
+    double ready = 0;
+    for (unsigned pred : graph.predecessors(node))
+      ready = std::max(ready, end[pred]);
+    Operation *op = graph.op(node);
+    if (auto start = dyn_cast<StartOp>(op)) {
+      // Kept in place, the body runs on the compute stream.
+      int64_t stream = info.overlaps ? start.getStream() : kComputeStream;
+      double done = ready;
+      for (Operation &nested : start.getBody().front().without_terminator())
+        done = std::max(done, issue(sim, &nested, stream, ready));
+      return done;
+    }
+    if (info.isAwait) {
+      sim.waitUntil(kComputeStream, ready);
+      return ready;
+    }
+    return issue(sim, op, kComputeStream, ready);
+  }
+
   DependenceGraph graph;
   Block &block;
+  const CostModel &model;
+  SymbolTableCollection &tables;
+  double switchCost;
   SmallVector<NodeInfo> infos;
-  double switchCost = 0;
+  SmallVector<SmallVector<unsigned, 4>> successors;
 };
 
 struct BraidSchedulePass : braid::impl::BraidScheduleBase<BraidSchedulePass> {
   using Base::Base;
 
   void runOnOperation() override {
-    func::FuncOp function = getOperation();
+    FunctionOpInterface function = getOperation();
     if (function.isExternal())
       return;
-    FailureOr<CostModel> loaded = loadCostModel(function, profile, profileDir);
+    FailureOr<CostModel> loaded = getTargetCostModel(function);
     if (failed(loaded))
       return signalPassFailure();
     const CostModel &model = *loaded;
     SymbolTableCollection tables;
-    Block &body = function.getBody().front();
+    Block &body = function.getFunctionBody().front();
     Scheduler scheduler(body, model, tables);
 
     unsigned limit = scheduler.numOverlapping();
     SmallVector<unsigned> chosen = scheduler.order(limit);
-    if (memoryBudget > 0) {
-      // Fewer collectives in flight until the peak fits the budget.
-      std::optional<std::pair<int64_t, SmallVector<unsigned>>> leanest;
-      bool fits = false;
-      for (unsigned inFlight = limit + 1; inFlight-- > 0;) {
-        SmallVector<unsigned> candidate = scheduler.order(inFlight);
-        FailureOr<int64_t> peak = scheduler.peakOf(candidate);
-        if (failed(peak)) {
-          function.emitRemark("memory budget ignored: live sizes are dynamic");
-          break;
-        }
-        if (!leanest || *peak < leanest->first)
-          leanest = {*peak, candidate};
-        if (*peak <= memoryBudget) {
-          chosen = candidate;
-          fits = true;
-          if (explain || isExplainRequested())
-            function.emitRemark()
-                << "memory budget " << (int64_t)memoryBudget
-                << " B: at most " << inFlight
-                << " collectives issued ahead of need, peak " << *peak << " B";
-          break;
-        }
-      }
-      if (!fits && leanest) {
-        chosen = leanest->second;
+    if (memoryBudget > 0 && failed(fitBudget(function, scheduler, limit,
+                                             chosen)))
+      return;
+    IRRewriter rewriter(function.getContext());
+    if (failed(applySchedule(rewriter, body, scheduler.plan(chosen)))) {
+      function.emitError() << "internal error: the schedule is not a "
+                              "permutation of the function's ops";
+      return signalPassFailure();
+    }
+    if (explain || isExplainRequested())
+      scheduler.explain(chosen);
+  }
+
+  /// Fewer collectives in flight until the peak fits the budget: the most
+  /// that fit, found by bisection (more in flight never lowers the peak).
+  LogicalResult fitBudget(FunctionOpInterface function,
+                          const Scheduler &scheduler, unsigned limit,
+                          SmallVector<unsigned> &chosen) {
+    FailureOr<int64_t> peak = scheduler.peakOf(chosen);
+    if (failed(peak)) {
+      function.emitRemark("memory budget ignored: live sizes are dynamic");
+      return success();
+    }
+    unsigned inFlight = limit;
+    if (*peak > memoryBudget) {
+      SmallVector<unsigned> leanest = scheduler.order(0);
+      FailureOr<int64_t> leanestPeak = scheduler.peakOf(leanest);
+      if (failed(leanestPeak) || *leanestPeak > memoryBudget) {
+        chosen = leanest;
         function.emitWarning()
             << "memory budget " << (int64_t)memoryBudget
             << " B is below the leanest schedule's peak of "
-            << leanest->first << " B; kept that schedule";
+            << (succeeded(leanestPeak) ? *leanestPeak : *peak)
+            << " B; kept that schedule";
+        return success();
       }
+      // peak(lo) fits, peak(hi) does not.
+      unsigned lo = 0, hi = limit;
+      SmallVector<unsigned> best = leanest;
+      int64_t bestPeak = *leanestPeak;
+      while (hi - lo > 1) {
+        unsigned mid = lo + (hi - lo) / 2;
+        SmallVector<unsigned> candidate = scheduler.order(mid);
+        FailureOr<int64_t> candidatePeak = scheduler.peakOf(candidate);
+        if (succeeded(candidatePeak) && *candidatePeak <= memoryBudget) {
+          lo = mid;
+          best = std::move(candidate);
+          bestPeak = *candidatePeak;
+        } else {
+          hi = mid;
+        }
+      }
+      chosen = std::move(best);
+      inFlight = lo;
+      *peak = bestPeak;
     }
-    scheduler.apply(chosen);
-    scheduler.assignPriorities(chosen);
     if (explain || isExplainRequested())
-      scheduler.explain(chosen);
+      function.emitRemark() << "memory budget " << (int64_t)memoryBudget
+                            << " B: at most " << inFlight
+                            << " collectives issued ahead of need, peak "
+                            << *peak << " B";
+    return success();
   }
 };
 

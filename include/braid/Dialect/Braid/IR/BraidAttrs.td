@@ -39,6 +39,16 @@ def Braid_ScatterKind : I32EnumAttr<"ScatterKind",
   let cppNamespace = "::mlir::braid";
 }
 
+def Braid_DecompositionForm : I32EnumAttr<"DecompositionForm",
+    "how a collective matmul is cut", [
+      I32EnumAttrCase<"Ring", 0, "ring">,
+      I32EnumAttrCase<"BidirectionalRing", 1, "bidirectional_ring">,
+      I32EnumAttrCase<"Chunks", 2, "chunks">
+    ]> {
+  let cppNamespace = "::mlir::braid";
+  let genSpecializedAttr = 0;
+}
+
 class Braid_Attr<string name, string attrMnemonic, list<Trait> traits = []>
     : AttrDef<Braid_Dialect, name, traits> {
   let mnemonic = attrMnemonic;
@@ -60,6 +70,77 @@ def Braid_DeviceOrderAttr : Braid_Attr<"DeviceOrder", "device_order"> {
   }];
   let parameters = (ins ArrayRefParameter<"int64_t">:$devices);
   let assemblyFormat = "`<` `[` $devices `]` `>`";
+  let genVerifyDecl = 1;
+}
+
+def Braid_TargetAttr : Braid_Attr<"Target", "target"> {
+  let summary = "the machine a module is compiled for, set once";
+  let description = [{
+    The hardware target of a module: a hardware profile by name, optionally
+    with parameters that override the named profile's (or, for a name that
+    is no known profile, define all of it). Written as the discardable
+    module attribute `braid.target`, by hand or by `braid-set-target`, and
+    read by every pass that decides (decomposition, scheduling), by
+    `braid-estimate`, and by the lowering and the runtime; no pass takes a
+    profile option of its own.
+
+    Parameters mirror the profile file (`bench/profiles/*.json`) without the
+    `{value, source}` wrapping: `compute`, `links` and `policies`
+    dictionaries of numbers (and `algorithms` arrays of strings). The
+    policies are the decisions' thresholds: `min_gain` (smallest predicted
+    saving, as a fraction of the time as written, that a cut must reach;
+    0.05 by default) and `stream_switch_cost` (seconds an op must take on
+    another stream to be worth the event record and wait; twice the
+    kernel overhead by default).
+
+    ```mlir
+    module attributes {braid.target = #braid.target<"h100-sxm-x8">} {}
+    module attributes {braid.target = #braid.target<"cpu-1gbe",
+        {policies = {min_gain = 0.0}, links = {comm_sms = 1}}>} {}
+    ```
+
+    Profile names are looked up in `$BRAID_PROFILE_PATH` (directories
+    separated by `:`), then in `share/braid/profiles` next to the tools,
+    then in the source tree's `bench/profiles`; a name ending in `.json` is
+    a file path.
+  }];
+  let parameters = (ins "::mlir::StringAttr":$profile,
+                        OptionalParameter<"::mlir::DictionaryAttr">:$parameters);
+  let assemblyFormat = "`<` $profile (`,` $parameters^)? `>`";
+}
+
+def Braid_DecompositionPlanAttr
+    : Braid_Attr<"DecompositionPlan", "decomposition"> {
+  let summary = "how a collective matmul is to be cut";
+  let description = [{
+    The decision of `braid-decompose-collective-matmul`, recorded on the
+    collective (`all_gather`, `reduce_scatter` or `all_reduce`) as the
+    discardable attribute `braid.decomposition` before the rewrite applies
+    it. A plan written by hand is applied as written, without asking the
+    cost model, so tests and users can pin a decision.
+
+    - `form = ring`: the collective's own ring, one step per group member
+      (`count` = group size): the all_gather ring, or the T3 reduce-scatter
+      ring (followed by an all_gather for an all_reduce).
+    - `form = bidirectional_ring` (all_gather, P > 2): shards travel both
+      ways and meet half way (`count` = group size).
+    - `form = chunks` (all_reduce): the matmul cut into `count` row chunks,
+      each all-reduced as soon as it is computed.
+    - `wire`: the element type partial sums travel in (reduce-scatter and
+      all-reduce rings); absent: the matmul's accumulator type.
+
+    ```mlir
+    %r = braid.reduce_scatter %y on @tp axes = [0] dim = 0 reduction = sum
+           {braid.decomposition = #braid.decomposition<form = ring, count = 4,
+                                                       wire = bf16>}
+           : tensor<64x32xf32> -> tensor<16x32xf32>
+    ```
+  }];
+  let parameters = (ins
+    EnumParameter<Braid_DecompositionForm>:$form,
+    "int64_t":$count,
+    OptionalParameter<"::mlir::Type">:$wire);
+  let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
 }
 

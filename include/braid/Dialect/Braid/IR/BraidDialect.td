@@ -57,6 +57,11 @@ def Braid_Dialect : Dialect {
     /// of one cut GEMM apart from those of another sharing its ring.
     static constexpr ::llvm::StringLiteral kRingStepAttrName =
         "braid.ring_step";
+    /// Discardable attribute on a collective: its `#braid.decomposition`.
+    static constexpr ::llvm::StringLiteral kDecompositionAttrName =
+        "braid.decomposition";
+    /// Discardable attribute on a module: its `#braid.target`.
+    static constexpr ::llvm::StringLiteral kTargetAttrName = "braid.target";
   private:
     void registerTypes();
     void registerAttributes();

@@ -5,6 +5,8 @@
 
 #include "braid/Analysis/CostModel.h"
 #include "braid/Dialect/Braid/IR/BraidDialect.h"
+#include "braid/Dialect/Braid/Transforms/Transforms.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Pass/Pass.h"
 
 namespace mlir {
@@ -13,12 +15,6 @@ namespace braid {
 
 #define GEN_PASS_DECL
 #include "braid/Dialect/Braid/Transforms/Passes.h.inc"
-
-/// The cost model on `profile` (a name in `profileDir`, or in the
-/// repository's bench/profiles when empty, or a .json path); emits the
-/// error on `anchor` and fails when the profile cannot be loaded.
-FailureOr<CostModel> loadCostModel(Operation *anchor, StringRef profile,
-                                   StringRef profileDir);
 
 /// "12.345 us".
 std::string formatMicros(double seconds);

@@ -31,6 +31,29 @@ def BraidInlineAsync : Pass<"braid-inline-async"> {
   let dependentDialects = ["::mlir::braid::BraidDialect"];
 }
 
+def BraidSetTarget : Pass<"braid-set-target", "::mlir::ModuleOp"> {
+  let summary = "Record the machine the module is compiled for as its #braid.target";
+  let description = [{
+    Sets the module attribute `braid.target` that every deciding pass,
+    `braid-estimate` and the lowering read (see `#braid.target`). `profile`
+    is a profile name (looked up in `$BRAID_PROFILE_PATH`, then
+    `share/braid/profiles` beside the tools, then the source tree's
+    `bench/profiles`; the name is recorded) or a path to a `.json` profile
+    (its numbers are recorded inline, so the IR alone says the machine).
+    A target already on the module is replaced.
+
+    ```mlir
+    // braid-opt -braid-set-target=profile=cpu-1gbe
+    module attributes {braid.target = #braid.target<"cpu-1gbe">} { ... }
+    ```
+  }];
+  let options = [
+    Option<"profile", "profile", "std::string", /*default=*/"\"h100-sxm-x8\"",
+           "Hardware profile: a name or a path to a .json file">
+  ];
+  let dependentDialects = ["::mlir::braid::BraidDialect"];
+}
+
 def BraidWorkSummary : Pass<"braid-work-summary"> {
   let summary = "Report each function's per-rank FLOPs, bytes and communication";
   let description = [{
@@ -69,19 +92,14 @@ def BraidEstimate : Pass<"braid-estimate", "::mlir::ModuleOp"> {
     compute 402.1 us, communication 110.2 us, exposed 28.9 us, ideal 402.1 us
     ```
 
-    `profile` names a file in `profile-dir` (default: the repository's
-    `bench/profiles`) or is a path to one. With `per-op`, every op gets a
+    The machine is the module's `#braid.target` (`braid-set-target`; the
+    default profile, h100-sxm-x8, when there is none). With `per-op`, every op gets a
     remark with its prediction and how it was made. With `trace`, the
     scheduled timeline is written as Chrome trace JSON (one track per stream
     per rank) that Perfetto opens. Ops the model cannot cost (dynamic shapes)
     are named in a remark and counted as free.
   }];
   let options = [
-    Option<"profile", "profile", "std::string", /*default=*/"\"h100-sxm-x8\"",
-           "Hardware profile: a name in profile-dir or a .json path">,
-    Option<"profileDir", "profile-dir", "std::string",
-           /*default=*/"\"\"",
-           "Directory of hardware profiles (default: the repository's bench/profiles)">,
     Option<"trace", "trace", "std::string", /*default=*/"\"\"",
            "Write the scheduled timeline as Chrome trace JSON to this file">,
     Option<"perOp", "per-op", "bool", /*default=*/"false",
@@ -127,7 +145,8 @@ def BraidConvertToAsync : Pass<"braid-convert-to-async", "::mlir::ModuleOp"> {
 }
 
 def BraidDecomposeCollectiveMatmul
-    : Pass<"braid-decompose-collective-matmul", "::mlir::func::FuncOp"> {
+    : InterfacePass<"braid-decompose-collective-matmul",
+                    "::mlir::FunctionOpInterface"> {
   let summary = "Cut collective matmuls into ring steps or chunks, where the cost model says it pays";
   let description = [{
     Rewrites the collective matmuls of tensor-parallel layers into pieces
@@ -182,26 +201,41 @@ def BraidDecomposeCollectiveMatmul
   let options = [
     Option<"maxSteps", "max-steps", "int64_t", /*default=*/"16",
            "Largest number of steps or chunks the rewrite unrolls">,
-    Option<"profile", "profile", "std::string", /*default=*/"\"h100-sxm-x8\"",
-           "Hardware profile the cost model predicts on">,
-    Option<"profileDir", "profile-dir", "std::string", /*default=*/"\"\"",
-           "Directory of hardware profiles (default: bench/profiles)">,
     Option<"force", "force", "bool", /*default=*/"false",
            "Cut even where the cost model predicts no gain">,
-    Option<"minGain", "min-gain", "double", /*default=*/"0.05",
-           "Smallest predicted saving, as a fraction of the time as written, "
-           "worth cutting for (the GEMM model's held-out error is ~8%)">,
-    Option<"bidirectional", "bidirectional", "std::string",
-           /*default=*/"\"auto\"",
-           "all_gather ring order: auto (cost model), always or never">,
-    Option<"allReduce", "all-reduce", "std::string", /*default=*/"\"auto\"",
-           "matmul -> all_reduce as: auto (cost model), ring (reduce-scatter "
-           "ring + all_gather) or chunked">,
+    Option<"bidirectional", "bidirectional", "::mlir::braid::Choice",
+           /*default=*/"::mlir::braid::Choice::Auto",
+           "all_gather ring order", [{::llvm::cl::values(
+             clEnumValN(::mlir::braid::Choice::Auto, "auto",
+                        "as the cost model predicts faster"),
+             clEnumValN(::mlir::braid::Choice::Always, "always",
+                        "both directions (P > 2)"),
+             clEnumValN(::mlir::braid::Choice::Never, "never",
+                        "one direction"))}]>,
+    Option<"allReduce", "all-reduce", "::mlir::braid::AllReduceStrategy",
+           /*default=*/"::mlir::braid::AllReduceStrategy::Auto",
+           "matmul -> all_reduce as", [{::llvm::cl::values(
+             clEnumValN(::mlir::braid::AllReduceStrategy::Auto, "auto",
+                        "as the cost model predicts faster"),
+             clEnumValN(::mlir::braid::AllReduceStrategy::Ring, "ring",
+                        "reduce-scatter ring + all_gather"),
+             clEnumValN(::mlir::braid::AllReduceStrategy::Chunked, "chunked",
+                        "row chunks, each all-reduced"))}]>,
     Option<"chunks", "chunks", "int64_t", /*default=*/"0",
            "Chunk count of a chunked all_reduce (0: from the cost model)">,
-    Option<"wireType", "wire-type", "std::string", /*default=*/"\"\"",
-           "Element type partial sums travel in: f32, bf16, f16 (default: "
-           "the matmul's accumulator type)">,
+    Option<"wireType", "wire-type", "::mlir::braid::WireType",
+           /*default=*/"::mlir::braid::WireType::Accumulator",
+           "Element type partial sums travel in", [{::llvm::cl::values(
+             clEnumValN(::mlir::braid::WireType::Accumulator, "accumulator",
+                        "the matmul's accumulator type"),
+             clEnumValN(::mlir::braid::WireType::F32, "f32", "f32"),
+             clEnumValN(::mlir::braid::WireType::BF16, "bf16",
+                        "bf16: half the bytes, P - 1 more roundings"),
+             clEnumValN(::mlir::braid::WireType::F16, "f16",
+                        "f16: half the bytes, may overflow"))}]>,
+    Option<"planOnly", "plan-only", "bool", /*default=*/"false",
+           "Record each decision as a braid.decomposition attribute and stop "
+           "(no rewrite)">,
     Option<"explain", "explain", "bool", /*default=*/"false",
            "Report every decision as a remark (as -braid-explain does)">
   ];
@@ -211,7 +245,7 @@ def BraidDecomposeCollectiveMatmul
 }
 
 def BraidVerifyRingCoverage
-    : Pass<"braid-verify-ring-coverage", "::mlir::func::FuncOp"> {
+    : InterfacePass<"braid-verify-ring-coverage", "::mlir::FunctionOpInterface"> {
   let summary = "Prove a decomposed collective matmul covers every chunk once on every rank";
   let description = [{
     For each ring of GEMMs tagged `braid.ring_step = array<i64: ring, s, P>`
@@ -225,7 +259,8 @@ def BraidVerifyRingCoverage
   }];
 }
 
-def BraidSchedule : Pass<"braid-schedule", "::mlir::func::FuncOp"> {
+def BraidSchedule
+    : InterfacePass<"braid-schedule", "::mlir::FunctionOpInterface"> {
   let summary = "Latency-hiding list scheduling of starts and awaits under a memory budget";
   let description = [{
     Reorders the ops of each function so that communication starts as early
@@ -247,10 +282,6 @@ def BraidSchedule : Pass<"braid-schedule", "::mlir::func::FuncOp"> {
     budget. The output is deterministic.
   }];
   let options = [
-    Option<"profile", "profile", "std::string", /*default=*/"\"h100-sxm-x8\"",
-           "Hardware profile: a name in profile-dir or a .json path">,
-    Option<"profileDir", "profile-dir", "std::string", /*default=*/"\"\"",
-           "Directory of hardware profiles (default: the repository's bench/profiles)">,
     Option<"memoryBudget", "memory-budget", "int64_t", /*default=*/"0",
            "Peak live tensor bytes per rank the schedule may use (0: no limit)">,
     Option<"explain", "explain", "bool", /*default=*/"false",

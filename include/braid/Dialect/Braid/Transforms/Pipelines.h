@@ -12,8 +12,11 @@ namespace braid {
 struct OverlapPipelineOptions
     : public PassPipelineOptions<OverlapPipelineOptions> {
   PassOptions::Option<std::string> profile{
-      *this, "profile", llvm::cl::desc("Hardware profile (name or .json)"),
-      llvm::cl::init("h100-sxm-x8")};
+      *this, "profile",
+      llvm::cl::desc("Set the module's #braid.target to this profile (name "
+                     "or .json) first; empty: keep the module's target (or "
+                     "the default, h100-sxm-x8)"),
+      llvm::cl::init("")};
   PassOptions::Option<int64_t> memoryBudget{
       *this, "memory-budget",
       llvm::cl::desc("Peak live tensor bytes per rank (0: no limit)"),
@@ -33,7 +36,8 @@ struct OverlapPipelineOptions
       llvm::cl::init(false)};
 };
 
-/// decompose-collective-matmul + verify-ring-coverage (with `decompose`),
+/// set-target (with `profile`), decompose-collective-matmul +
+/// verify-ring-coverage (with `decompose`),
 /// convert-to-async, schedule, verify-collective-order.
 void buildOverlapPipeline(OpPassManager &pm,
                           const OverlapPipelineOptions &options);

@@ -1,0 +1,157 @@
+//===- Transforms.h - braid rewrites, callable on their own -----*- C++ -*-===//
+//
+// Rewrites are public functions driven by a plan, as upstream's
+// linalg::splitReduction is: a pass decides (with the timing model) and
+// records its plan as an attribute, then calls these; tests and later
+// levels (the buffer level) call them with plans of their own.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef BRAID_DIALECT_BRAID_TRANSFORMS_TRANSFORMS_H
+#define BRAID_DIALECT_BRAID_TRANSFORMS_TRANSFORMS_H
+
+#include "braid/Analysis/CostModel.h"
+#include "braid/Dialect/Braid/IR/BraidDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir {
+namespace braid {
+
+//===----------------------------------------------------------------------===//
+// Collective-matmul decomposition
+//===----------------------------------------------------------------------===//
+
+/// Option values of `braid-decompose-collective-matmul`.
+enum class Choice { Auto, Always, Never };
+enum class AllReduceStrategy { Auto, Ring, Chunked };
+enum class WireType { Accumulator, F32, BF16, F16 };
+
+/// What JAX puts between a matmul and its psum: a truncation of the f32
+/// accumulator to the program's type, then an expand_shape that splits the
+/// rows back into (batch, sequence). Both act row by row, so a chunk of
+/// rows can go through them alone.
+struct RowEpilogue {
+  arith::TruncFOp trunc;
+  tensor::ExpandShapeOp expand;
+  explicit operator bool() const { return trunc || expand; }
+};
+
+/// The matmuls around a collective that a decomposition cuts.
+struct CollectiveMatmulMatch {
+  Operation *collective = nullptr;
+  int64_t groupSize = 0;
+  /// all_gather: matmuls using the gathered value as their left operand
+  /// (row cut, exact) and as their right operand (K cut, wgrad).
+  SmallVector<linalg::MatmulOp> rowUsers, contractionUsers;
+  /// reduce_scatter / all_reduce: the matmuls accumulating into one
+  /// another that produce the reduced value, innermost first.
+  SmallVector<linalg::MatmulOp> chain;
+  /// all_reduce: what sits between the chain and the collective.
+  RowEpilogue epilogue;
+  /// reduce_scatter / all_reduce: the reduced value as a 2-D matrix (the
+  /// epilogue's input type when there is one).
+  RankedTensorType reducedType;
+};
+
+/// Matches the matmuls a decomposition of `collective` cuts; on failure
+/// `whyNot` says why, as the remark a user reads ("not decomposed: ...").
+FailureOr<CollectiveMatmulMatch>
+matchCollectiveMatmul(Operation *collective, SymbolTableCollection &tables,
+                      int64_t maxSteps, std::string &whyNot);
+
+/// Whether `plan` can cut `match` (a ring's count is the group size, a
+/// chunked form only for all_reduce, ...); `whyNot` says why not.
+LogicalResult checkPlanFits(const CollectiveMatmulMatch &match,
+                            DecompositionPlanAttr plan, std::string &whyNot);
+
+/// Numbers the rings GEMM pieces are tagged with (`braid.ring_step`):
+/// after every ring already in `scope`.
+class RingNumbering {
+public:
+  explicit RingNumbering(Operation *scope);
+  int64_t next() { return nextRing++; }
+
+private:
+  int64_t nextRing = 0;
+};
+
+/// What a decomposition made.
+struct CollectiveMatmulDecomposition {
+  /// The GEMM pieces, each tagged `braid.ring_step`.
+  SmallVector<Operation *> pieces;
+  /// The collectives that carry the data (ring permutes, chunk
+  /// all-reduces, the all_gather after a reduce-scatter ring).
+  SmallVector<Operation *> transfers;
+};
+
+/// Cuts the collective of `match` as `plan` says; the collective and the
+/// matched matmuls are replaced. Fails (and changes nothing) when the plan
+/// does not fit the match: a ring whose count is not the group size, a
+/// ring over a truncating epilogue, more chunks than rows.
+FailureOr<CollectiveMatmulDecomposition>
+decomposeCollectiveMatmul(RewriterBase &rewriter,
+                          const CollectiveMatmulMatch &match,
+                          DecompositionPlanAttr plan, RingNumbering &rings);
+
+/// What the planner may choose among (the pass's options).
+struct DecompositionOptions {
+  int64_t maxSteps = 16;
+  Choice bidirectional = Choice::Auto;
+  AllReduceStrategy allReduce = AllReduceStrategy::Auto;
+  /// Chunks of a chunked all_reduce (0: the fastest by the timing model).
+  int64_t chunks = 0;
+  WireType wireType = WireType::Accumulator;
+};
+
+/// The planner's verdict for one collective.
+struct DecompositionDecision {
+  /// The fastest plan allowed (null when no plan fits the options).
+  DecompositionPlanAttr plan;
+  /// Predicted time of the collective with its matmuls, as written and
+  /// cut as `plan` says.
+  double original = 0;
+  double cut = 0;
+  /// What the cut is ("4 T3 ring steps with 1 matmul ...") and how its
+  /// time was made ("GEMM step ..., transfer ...").
+  std::string what, detail;
+  /// Why no plan fits, when `plan` is null.
+  std::string whyNot;
+  /// Whether the predicted saving reaches the target's `min_gain`.
+  bool pays(double minGain) const { return cut < original * (1 - minGain); }
+};
+
+/// Chooses how to cut `match` with the timing model: every allowed plan is
+/// simulated and the fastest kept; the collective as written is simulated
+/// beside `hideableCompute` seconds of compute that does not depend on it
+/// (ComputeWindows), which the cut pieces do not get.
+DecompositionDecision planCollectiveMatmul(const CollectiveMatmulMatch &match,
+                                           const CostModel &model,
+                                           SymbolTableCollection &tables,
+                                           const DecompositionOptions &options,
+                                           double hideableCompute);
+
+//===----------------------------------------------------------------------===//
+// Scheduling
+//===----------------------------------------------------------------------===//
+
+/// The scheduler's plan for one block: the order ops are issued in, and a
+/// priority for each overlapped start (streams are the starts' own).
+struct SchedulePlan {
+  SmallVector<Operation *> order;
+  SmallVector<std::pair<StartOp, int64_t>> priorities;
+};
+
+/// Issues the ops of `block` in `plan.order` (which must be a topological
+/// order of its dependences and list every op but the terminator) and
+/// sets the priorities.
+LogicalResult applySchedule(RewriterBase &rewriter, Block &block,
+                            const SchedulePlan &plan);
+
+} // namespace braid
+} // namespace mlir
+
+#endif // BRAID_DIALECT_BRAID_TRANSFORMS_TRANSFORMS_H
