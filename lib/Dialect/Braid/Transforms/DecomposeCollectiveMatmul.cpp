@@ -802,7 +802,9 @@ struct BraidDecomposeCollectiveMatmulPass
     FailureOr<CostModel> model = getTargetCostModel(function);
     if (failed(model))
       return signalPassFailure();
-    bool report = explain || isExplainRequested();
+    // A forced run that cuts nothing must still say why, collective by
+    // collective.
+    bool report = explain || isExplainRequested() || force;
     auto remark = [&](Operation *op, const Twine &message) {
       if (report)
         op->emitRemark(message);
@@ -817,11 +819,19 @@ struct BraidDecomposeCollectiveMatmulPass
     double minGain = model->profile().minGain;
 
     SmallVector<Operation *> collectives;
-    function->walk([&](Operation *op) {
+    function->walk([&](CollectiveOpInterface collective) {
+      Operation *op = collective;
       if (op->getParentOfType<StartOp>())
-        return;
-      if (isa<AllGatherOp, ReduceScatterOp, AllReduceOp>(op))
+        remark(op, "not decomposed: it is asynchronous already (inside "
+                   "braid.start); decomposition runs before "
+                   "braid-convert-to-async");
+      else if (isa<AllGatherOp, ReduceScatterOp, AllReduceOp>(op))
         collectives.push_back(op);
+      else
+        remark(op, llvm::formatv("not decomposed: {0} has no "
+                                 "collective-matmul form (all_gather, "
+                                 "reduce_scatter and all_reduce do)",
+                                 op->getName()));
     });
 
     // Plan every collective on the program as written, then apply: a plan

@@ -184,19 +184,31 @@ def BraidDecomposeCollectiveMatmul
     the matmul (f32 in the canonical form, as NCCL reduces the original);
     `bf16` halves the bytes and adds P - 1 roundings; `f16` may overflow.
 
-    The cost model (`profile`) predicts the original (GEMM, then the
-    collective) against the cut (first GEMM piece, then per step the slower
-    of the next piece — on the SMs communication leaves — and the transfer)
-    and declines when cutting does not save at least `min-gain` of the time
-    as written (5% by default: below that the prediction is within the
-    model's error), saying so with both numbers under `-braid-explain`;
-    `force` cuts anyway. The chunk a rank works on
+    The pass plans, then rewrites. Planning plays every allowed cut
+    through the timing model on the module's `#braid.target` (GEMM pieces
+    on the compute stream, transfers on a communication stream over the
+    group's link, each piece on the SMs communication leaves while it
+    runs) against the program as written (the collective beside the
+    compute between its operands and its first use, which the scheduler
+    can hide it behind), keeps the fastest, and declines when it does not
+    save at least the target's `min_gain` (5% by default: below that the
+    prediction is within the model's error), saying so with both numbers
+    under `-braid-explain`; `force` cuts anyway and reports every
+    collective, cut or not. The decision is recorded on the collective as
+    `braid.decomposition = #braid.decomposition<form = ring | chunks |
+    bidirectional_ring, count = N[, wire = T]>` and then applied by the
+    public rewrite `decomposeCollectiveMatmul` (Transforms.h). A plan
+    written by hand is applied as written, without the cost model, and is
+    an error when it does not fit (a ring whose count is not the group
+    size, more chunks than rows); `plan-only` stops after recording. The
+    chunk a rank works on
     is computed from `braid.rank` with `arith`, never from per-rank
     constants; every GEMM piece carries `braid.ring_step = array<i64: ring,
     step, steps>` for `braid-verify-ring-coverage`. Steps are unrolled up to
     `max-steps`. Also declined, with a remark: other users of the
     intermediate, another gather/scatter dimension, dynamic shapes, groups
-    of one or larger than `max-steps`.
+    of one or larger than `max-steps`, collectives already inside a
+    `braid.start`, and collectives with no collective-matmul form.
   }];
   let options = [
     Option<"maxSteps", "max-steps", "int64_t", /*default=*/"16",
@@ -265,17 +277,21 @@ def BraidSchedule
   let description = [{
     Reorders the ops of each function so that communication starts as early
     as its operands allow and is awaited as late as its first use, letting
-    independent compute run in between — unless the cost model predicts it
+    independent compute run in between — unless the timing model says it
     has landed already: such an await is taken at once, because what it
     unlocks may be more communication (the next send of a ring whose step
-    combines the received partial). Decisions come from the cost model:
-    a collective whose predicted time does not pay for a stream switch (an
-    event record and wait, the profile's kernel overhead, twice) stays in
-    place. Starts are issued in the order their results are consumed, and
-    get priorities in that order. With a memory budget (bytes per rank), the
-    number of collectives in flight is lowered until the peak of live tensor
-    bytes (the liveness analysis) fits; if even the original order does not
-    fit, the pass says so and keeps it.
+    combines the received partial). Every choice is played through the one
+    timing model on the module's `#braid.target` (the clock `braid-estimate`
+    uses): a collective whose predicted time does not pay for a stream
+    switch (the target's `stream_switch_cost` policy; by default twice its
+    kernel overhead, an event record and wait) stays in place. Starts are
+    issued in the order their results are consumed, and get priorities in
+    that order. With a memory budget (bytes per rank), the number of
+    collectives in flight is lowered until the peak of live tensor bytes
+    (the liveness analysis) fits — the most that fit, by bisection; if even
+    none in flight does not fit, the pass says so and keeps that order.
+    The plan (order and priorities) is applied by the public
+    `applySchedule` (Transforms.h).
 
     With `explain`, every decision is a remark on the op: moved earlier by N
     ops and what it hides, kept synchronous and why, held back by the
