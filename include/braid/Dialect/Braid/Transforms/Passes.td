@@ -269,7 +269,11 @@ def BraidVerifyCollectiveOrder
     - every rank of every group issues the same collectives in the same
       order on each communicator (the interpreter's `CollectiveMatcher`,
       fed per rank in host issue order); collectives under control flow that
-      depends on the rank cannot be proven and are refused;
+      depends on the rank cannot be proven and are refused, with a note
+      where the rank is read: an `scf.if` condition, loop bounds and
+      initial values, an `scf.while` condition, followed through
+      loop-carried values. A loop whose trip count is the same on every
+      rank is proven by one pass over its body, whatever data it carries;
     - one stream per communicator, and one communicator per stream.
 
     What needs no check at this level: a ring step's send and receive are
