@@ -359,10 +359,9 @@ LogicalResult executeAttention(Operation *op, Frame &frame,
       attention.getMask() ? &tensorOf(frame, attention.getMask()) : nullptr;
   auto maskAt = [&](int64_t b, int64_t h, int64_t i, int64_t j) {
     ArrayRef<int64_t> shape = mask->shape();
-    return mask->getFloat(mask->linearize({shape[0] == 1 ? 0 : b,
-                                           shape[1] == 1 ? 0 : h,
-                                           shape[2] == 1 ? 0 : i,
-                                           shape[3] == 1 ? 0 : j}));
+    return mask->getFloat(
+        mask->linearize({shape[0] == 1 ? 0 : b, shape[1] == 1 ? 0 : h,
+                         shape[2] == 1 ? 0 : i, shape[3] == 1 ? 0 : j}));
   };
   Tensor out(elemKindOf(attention.getType()), {batch, heads, sq, dv});
   std::vector<double> scores(skv);

@@ -251,8 +251,7 @@ struct AttentionTilingModel
     auto queryShape = cast<RankedTensorType>(query.getType()).getShape();
     shape[0] = queryShape[0];
     shape[1] = queryShape[1];
-    Operation *tiled =
-        mlir::clone(b, op, {resultType.clone(shape)}, operands);
+    Operation *tiled = mlir::clone(b, op, {resultType.clone(shape)}, operands);
     return TilingResult{
         {tiled}, SmallVector<Value>(tiled->getResults()), slices};
   }

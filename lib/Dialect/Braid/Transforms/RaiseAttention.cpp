@@ -15,9 +15,9 @@
 
 #include "braid/Dialect/Braid/IR/BraidDialect.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
-#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/ScopeExit.h"
@@ -696,15 +696,14 @@ Value materializeMask(PatternRewriter &rewriter, Location loc, Value mask,
     covers = {{0, 1}, {2}, {3}};
   else if (type.getShape().take_front(2) == target.take_front(2))
     covers = {{0}, {1}, {2}, {3}};
-  if (auto broadcast = def<linalg::BroadcastOp>(mask); broadcast &&
-                                                       !covers.empty()) {
+  if (auto broadcast = def<linalg::BroadcastOp>(mask);
+      broadcast && !covers.empty()) {
     SmallVector<int64_t> compact(target);
     for (int64_t dim : broadcast.getDimensions())
       for (int64_t covered : covers[dim])
         compact[covered] = 1;
-    if (Value source = reshapeTo(rewriter, loc,
-                                 peelUnitReshapes(broadcast.getInput()),
-                                 compact))
+    if (Value source = reshapeTo(
+            rewriter, loc, peelUnitReshapes(broadcast.getInput()), compact))
       return source;
   }
   return reshapeTo(rewriter, loc, mask, target);
@@ -830,10 +829,9 @@ struct RaiseAttention : RaisePattern<linalg::BatchMatmulOp> {
                       "initialised, static shape, no user maps)");
     if (!qk) {
       Operation *producer = s.getDefiningOp();
-      std::string what = producer ? "'" +
-                                        producer->getName().getStringRef().str() +
-                                        "'"
-                                  : std::string("a block argument");
+      std::string what =
+          producer ? "'" + producer->getName().getStringRef().str() + "'"
+                   : std::string("a block argument");
       return fail(pv, "the scores come from " + what +
                           ", not from a batch_matmul of the query and the "
                           "transposed keys (through scales, additive masks, "
@@ -953,8 +951,8 @@ struct RaiseAttention : RaisePattern<linalg::BatchMatmulOp> {
                                          resultElement);
     Value maskOperand;
     if (mask)
-      maskOperand = materializeMask(rewriter, loc, mask,
-                                    {qs[0], qs[1], qs[2], ks[2]});
+      maskOperand =
+          materializeMask(rewriter, loc, mask, {qs[0], qs[1], qs[2], ks[2]});
     Value out = AttentionOp::create(
         rewriter, loc, outType, query, key, value, maskOperand,
         causal ? rewriter.getUnitAttr() : UnitAttr(),
