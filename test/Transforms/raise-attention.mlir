@@ -9,7 +9,8 @@
 // RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=mha_f32
 // RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=gqa_causal_bf16
 // RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=causal_in_body
-// RUN: %braid-diff %s --compare=%t.mlir --exact --entry=not_causal
+// RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=not_causal
+// RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=flax_padding_mask --int-max=2
 // RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=query_scaled_first
 // RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=tril_helper_mask
 // RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=additive_mask
@@ -184,11 +185,17 @@ func.func @causal_in_body(%q3: tensor<3x4x16xf32>, %k3: tensor<3x8x16xf32>, %v3:
 
 // Near misses.
 
-// j < i is not j <= i: the diagonal is masked too.
+// j < i is not j <= i: the diagonal is masked too. Not causal, so the
+// select becomes the op's additive mask select(mask, 0, -inf). Query 0
+// sees no key: NaN in that row, in both programs.
 // CHECK-LABEL: func.func @not_causal
-// CHECK-NOT: braid.attention
-// CHECK: linalg.softmax
-// REMARK-DAG: remark: attention not raised: the mask is not provably causal (key j <= query i + Skv - Sq)
+// CHECK: %[[COND:.*]] = tensor.expand_shape %{{.*}} {{\[\[}}0, 1], [2], [3]] output_shape [2, 1, 8, 8] : tensor<2x8x8xi1> into tensor<2x1x8x8xi1>
+// CHECK: %[[ZERO:.*]] = arith.constant dense<0.000000e+00> : tensor<2x1x8x8xf32>
+// CHECK: %[[NINF:.*]] = arith.constant dense<0xFF800000> : tensor<2x1x8x8xf32>
+// CHECK: %[[MASK:.*]] = arith.select %[[COND]], %[[ZERO]], %[[NINF]]
+// CHECK: braid.attention {{.*}} mask %[[MASK]] {scale = 1.000000e+00 : f32}
+// CHECK-NOT: linalg.softmax
+// REMARK-DAG: remark: raised to braid.attention (heads folded into a batch of 2, scale 1.000000e+00, mask from a select)
 func.func @not_causal(%q3: tensor<2x8x16xf32>, %k3: tensor<2x8x16xf32>, %v3: tensor<2x8x16xf32>) -> tensor<2x8x16xf32> {
   %et = tensor.empty() : tensor<2x16x8xf32>
   %kt = linalg.transpose ins(%k3 : tensor<2x8x16xf32>) outs(%et : tensor<2x16x8xf32>) permutation = [0, 2, 1]
@@ -511,4 +518,41 @@ func.func @scores_minus_bias(%q3: tensor<2x8x16xf32>, %k3: tensor<2x8x16xf32>, %
   %zo = arith.constant dense<0.0> : tensor<2x8x16xf32>
   %o = linalg.batch_matmul ins(%p, %v3 : tensor<2x8x8xf32>, tensor<2x8x16xf32>) outs(%zo : tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
   return %o : tensor<2x8x16xf32>
+}
+
+// Flax's padding mask: jnp.where(mask, scores, lowest) with the [B, 1, 1, S]
+// boolean token mask broadcast over heads and queries (here on the 3-D
+// scores, as the JAX importer collapses heads into the batch). It becomes
+// the additive select(mask, 0, lowest) on the compact [B, 1, 1, S] mask.
+// CHECK-LABEL: func.func @flax_padding_mask
+// CHECK: %[[KEEP:.*]] = arith.cmpi ne, %{{.*}} : tensor<2x1x1x8xi32>
+// CHECK: %[[ZERO:.*]] = arith.constant dense<0.000000e+00> : tensor<2x1x1x8xf32>
+// CHECK: %[[LOW:.*]] = arith.constant dense<-3.40282347E+38> : tensor<2x1x1x8xf32>
+// CHECK: %[[MASK:.*]] = arith.select %[[KEEP]], %[[ZERO]], %[[LOW]]
+// CHECK: braid.attention {{.*}} mask %[[MASK]] {scale = 2.500000e-01 : f32} : tensor<2x2x8x16xf32>, tensor<2x2x8x16xf32>, tensor<2x2x8x16xf32>, tensor<2x1x1x8xf32> -> tensor<2x2x8x16xf32>
+// REMARK-DAG: remark: raised to braid.attention (2 query heads, 2 key/value heads, scale 2.500000e-01, mask from a select)
+func.func @flax_padding_mask(%q: tensor<2x2x8x16xf32>, %k: tensor<2x2x8x16xf32>, %v: tensor<2x2x8x16xf32>, %tokens: tensor<2x1x1x8xi32>) -> tensor<2x2x8x16xf32> {
+  %q3 = tensor.collapse_shape %q [[0, 1], [2], [3]] : tensor<2x2x8x16xf32> into tensor<4x8x16xf32>
+  %k3 = tensor.collapse_shape %k [[0, 1], [2], [3]] : tensor<2x2x8x16xf32> into tensor<4x8x16xf32>
+  %v3 = tensor.collapse_shape %v [[0, 1], [2], [3]] : tensor<2x2x8x16xf32> into tensor<4x8x16xf32>
+  %et = tensor.empty() : tensor<4x16x8xf32>
+  %kt = linalg.transpose ins(%k3 : tensor<4x8x16xf32>) outs(%et : tensor<4x16x8xf32>) permutation = [0, 2, 1]
+  %zeros = arith.constant dense<0.0> : tensor<4x8x8xf32>
+  %s = linalg.batch_matmul ins(%q3, %kt : tensor<4x8x16xf32>, tensor<4x16x8xf32>) outs(%zeros : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %c = arith.constant dense<0.25> : tensor<4x8x8xf32>
+  %ss = arith.mulf %s, %c : tensor<4x8x8xf32>
+  %zi = arith.constant dense<0> : tensor<2x1x1x8xi32>
+  %keep = arith.cmpi ne, %tokens, %zi : tensor<2x1x1x8xi32>
+  %keep2 = tensor.collapse_shape %keep [[0], [1, 2, 3]] : tensor<2x1x1x8xi1> into tensor<2x8xi1>
+  %em = tensor.empty() : tensor<2x2x8x8xi1>
+  %keep4 = linalg.broadcast ins(%keep2 : tensor<2x8xi1>) outs(%em : tensor<2x2x8x8xi1>) dimensions = [1, 2]
+  %keep3 = tensor.collapse_shape %keep4 [[0, 1], [2], [3]] : tensor<2x2x8x8xi1> into tensor<4x8x8xi1>
+  %low = arith.constant dense<0xFF7FFFFF> : tensor<4x8x8xf32>
+  %sm = arith.select %keep3, %ss, %low : tensor<4x8x8xi1>, tensor<4x8x8xf32>
+  %ep = tensor.empty() : tensor<4x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%sm : tensor<4x8x8xf32>) outs(%ep : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %zo = arith.constant dense<0.0> : tensor<4x8x16xf32>
+  %o = linalg.batch_matmul ins(%p, %v3 : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%zo : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  %o4 = tensor.expand_shape %o [[0, 1], [2], [3]] output_shape [2, 2, 8, 16] : tensor<4x8x16xf32> into tensor<2x2x8x16xf32>
+  return %o4 : tensor<2x2x8x16xf32>
 }

@@ -632,6 +632,38 @@ bool isPlainBatchMatmul(linalg::BatchMatmulOp op) {
          cast<RankedTensorType>(op.getResult(0).getType()).hasStaticShape();
 }
 
+/// A call that InlineSelectHelper inlines: of a private helper whose body
+/// is pure and returns an arith.select of a tensor.
+std::optional<OutlinedHelper> matchSelectHelper(func::CallOp call) {
+  if (call.getNumResults() != 1)
+    return std::nullopt;
+  std::optional<OutlinedHelper> helper = matchOutlinedHelper(call);
+  if (!helper || !def<arith::SelectOp>(helper->returned) ||
+      !isa<RankedTensorType>(helper->returned.getType()))
+    return std::nullopt;
+  for (Operation &op : helper->body->without_terminator())
+    if (!isMemoryEffectFree(&op) || op.getNumRegions() > 1)
+      return std::nullopt;
+  return helper;
+}
+
+/// Whether `mask` is computed through a call InlineSelectHelper has yet to
+/// inline (JAX's `@tril`, `@_where`): whether the mask is causal can only be
+/// told once it is, so the attention pattern waits for it.
+bool awaitsHelperInlining(Value mask) {
+  SmallVector<Value> worklist{mask};
+  llvm::SmallPtrSet<Operation *, 16> seen;
+  while (!worklist.empty() && seen.size() < 64) {
+    Operation *op = worklist.pop_back_val().getDefiningOp();
+    if (!op || !seen.insert(op).second)
+      continue;
+    if (auto call = dyn_cast<func::CallOp>(op); call && matchSelectHelper(call))
+      return true;
+    llvm::append_range(worklist, op->getOperands());
+  }
+  return false;
+}
+
 /// Whether `v` is computed from a plain batch_matmul through the ops the
 /// attention pattern peels off the scores (scales, additions, selects,
 /// casts, the expand to 4-D): which term of `scores + mask` is the scores.
@@ -688,6 +720,12 @@ Value reshapeTo(PatternRewriter &rewriter, Location loc, Value x,
 /// [B, 1, 1, Skv]).
 Value materializeMask(PatternRewriter &rewriter, Location loc, Value mask,
                       ArrayRef<int64_t> target) {
+  // A 3-D mask collapsed from one in the op's 4-D layout is that one.
+  if (auto collapse = def<tensor::CollapseShapeOp>(mask);
+      collapse && collapse.getSrcType().getShape() == target &&
+      collapse.getReassociationIndices() ==
+          SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}})
+    mask = collapse.getSrc();
   auto type = cast<RankedTensorType>(mask.getType());
   // The target dims each mask dim stands for; none when a 4-D mask splits
   // batch and heads otherwise than the op (heads folded into the batch).
@@ -741,6 +779,12 @@ struct RaiseAttention : RaisePattern<linalg::BatchMatmulOp> {
     bool causal = false;
     // An additive mask other than a provably causal one: the op's operand.
     Value mask;
+    // A select mask other than a provably causal one, made additive.
+    struct {
+      Value condition;
+      bool keepWhenTrue = true;
+      double maskedValue = 0;
+    } selectMask;
     bool scaledAbove = false;
     for (int step = 0; step < 8; ++step) {
       if (auto mul = def<arith::MulFOp>(s)) {
@@ -783,29 +827,42 @@ struct RaiseAttention : RaisePattern<linalg::BatchMatmulOp> {
           causal = true;
           continue;
         }
-        if (mask)
-          return fail(pv, "the scores have two additive masks that are not "
-                          "provably causal (braid.attention takes one)");
+        if (awaitsHelperInlining(bias))
+          return failure();
+        if (mask || selectMask.condition)
+          return fail(pv, "the scores have two masks that are not provably "
+                          "causal (braid.attention takes one)");
         if (scaledAbove)
           return fail(pv, "the mask is added before the scores are scaled "
                           "(braid.attention adds it to the scaled scores)");
         mask = bias;
         continue;
       }
+      // select(mask, s, -inf): a causal mask becomes the flag; any other
+      // the additive mask select(mask, 0, -inf).
       if (auto select = def<arith::SelectOp>(s)) {
-        if (causal || !isa<RankedTensorType>(select.getCondition().getType()))
-          return fail(pv, "the scores are selected more than once");
+        if (!isa<RankedTensorType>(select.getCondition().getType()))
+          return fail(pv, "the scores are selected by a scalar condition");
         bool keepWhenTrue = isLowest(splatValue(select.getFalseValue()), s);
         bool keepWhenFalse = isLowest(splatValue(select.getTrueValue()), s);
         if (!keepWhenTrue && !keepWhenFalse)
           return fail(pv, "the scores are masked with a value other than "
                           "-inf or the lowest finite value");
-        if (!isCausalMask(select.getCondition(), /*negated=*/keepWhenFalse))
-          return fail(pv, "the mask is not provably causal (key j <= query "
-                          "i + Skv - Sq)");
-        causal = true;
+        Value condition = select.getCondition();
+        Value masked =
+            keepWhenTrue ? select.getFalseValue() : select.getTrueValue();
         chain.push_back(s);
         s = keepWhenTrue ? select.getTrueValue() : select.getFalseValue();
+        if (!causal && isCausalMask(condition, /*negated=*/keepWhenFalse)) {
+          causal = true;
+          continue;
+        }
+        if (awaitsHelperInlining(condition))
+          return failure();
+        if (mask || selectMask.condition)
+          return fail(pv, "the scores have two masks that are not provably "
+                          "causal (braid.attention takes one)");
+        selectMask = {condition, keepWhenTrue, *splatValue(masked)};
         continue;
       }
       // Scores computed narrow and upcast for the softmax: the op keeps
@@ -949,10 +1006,22 @@ struct RaiseAttention : RaisePattern<linalg::BatchMatmulOp> {
     Value value = widen(materialize(rewriter, loc, v, swapV));
     auto outType = RankedTensorType::get({qs[0], qs[1], qs[2], vs[3]},
                                          resultElement);
+    SmallVector<int64_t> scoresShape{qs[0], qs[1], qs[2], ks[2]};
     Value maskOperand;
     if (mask)
-      maskOperand =
-          materializeMask(rewriter, loc, mask, {qs[0], qs[1], qs[2], ks[2]});
+      maskOperand = materializeMask(rewriter, loc, mask, scoresShape);
+    if (selectMask.condition) {
+      // select(c, s, low) = s + select(c, 0, low), on the compact condition.
+      Value condition =
+          materializeMask(rewriter, loc, selectMask.condition, scoresShape);
+      auto type = cast<RankedTensorType>(condition.getType())
+                      .clone(elementOf(softmax.getInput()));
+      Value zero = splatConstant(rewriter, loc, type, 0.0);
+      Value low = splatConstant(rewriter, loc, type, selectMask.maskedValue);
+      maskOperand = arith::SelectOp::create(
+          rewriter, loc, condition, selectMask.keepWhenTrue ? zero : low,
+          selectMask.keepWhenTrue ? low : zero);
+    }
     Value out = AttentionOp::create(
         rewriter, loc, outType, query, key, value, maskOperand,
         causal ? rewriter.getUnitAttr() : UnitAttr(),
@@ -983,6 +1052,7 @@ struct RaiseAttention : RaisePattern<linalg::BatchMatmulOp> {
                            << " key/value heads";
                   remark << ", scale " << scale << (causal ? ", causal" : "")
                          << (mask ? ", additive mask" : "")
+                         << (selectMask.condition ? ", mask from a select" : "")
                          << (transposed ? ", transposed product" : "") << ")";
                 });
     return success();
@@ -997,16 +1067,10 @@ struct InlineSelectHelper : OpRewritePattern<func::CallOp> {
 
   LogicalResult matchAndRewrite(func::CallOp call,
                                 PatternRewriter &rewriter) const override {
-    if (call.getNumResults() != 1)
-      return failure();
-    std::optional<OutlinedHelper> helper = matchOutlinedHelper(call);
-    if (!helper || !def<arith::SelectOp>(helper->returned) ||
-        !isa<RankedTensorType>(helper->returned.getType()))
+    std::optional<OutlinedHelper> helper = matchSelectHelper(call);
+    if (!helper)
       return failure();
     Block &body = *helper->body;
-    for (Operation &op : body.without_terminator())
-      if (!isMemoryEffectFree(&op) || op.getNumRegions() > 1)
-        return failure();
     IRMapping mapping;
     for (auto [arg, operand] :
          llvm::zip(body.getArguments(), call.getOperands()))

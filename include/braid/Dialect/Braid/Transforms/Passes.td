@@ -305,9 +305,11 @@ def BraidRaiseLayerOps : Pass<"braid-raise-layer-ops", "::mlir::ModuleOp"> {
       `braid.swiglu`;
     - softmax: max / subtract / exp / sum / divide over the last dim →
       `linalg.softmax`;
-    - attention: `batch_matmul(softmax(scale * q kᵀ [causal mask]), v)` →
+    - attention: `batch_matmul(softmax(scale * q kᵀ [+ mask]), v)` →
       `braid.attention` (grouped KV heads through the broadcast that
-      repeats them, causal flag proven from the mask's index arithmetic).
+      repeats them, causal flag proven from the mask's index arithmetic,
+      any other mask — BERT's additive padding mask, a select — as the
+      op's additive `mask`).
 
     A raised op computes its statistics in f32 and rounds once, so results
     differ from the fine-grained program by reassociation only: within the
@@ -315,7 +317,7 @@ def BraidRaiseLayerOps : Pass<"braid-raise-layer-ops", "::mlir::ModuleOp"> {
     inserted so every replaced value keeps its type; a `truncf` of a raised
     op whose operands are `extf`s of the narrow type is folded into the op.
     Near misses (another dim, another N, no epsilon, intermediates with
-    other users, a mask that is not causal) are left alone, with a remark
+    other users, a mask added before the scale) are left alone, with a remark
     under `-braid-explain`. Private functions whose every call was raised
     are erased.
   }];
