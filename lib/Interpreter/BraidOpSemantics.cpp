@@ -354,6 +354,15 @@ LogicalResult executeAttention(Operation *op, Frame &frame,
           dv = v.shape()[3];
   int64_t group = heads / kvHeads;
   double scale = attention.getEffectiveScale();
+  // The additive mask, read with its broadcast (size-1) dims pinned to 0.
+  const Tensor *mask =
+      attention.getMask() ? &tensorOf(frame, attention.getMask()) : nullptr;
+  auto maskAt = [&](int64_t b, int64_t h, int64_t i, int64_t j) {
+    ArrayRef<int64_t> shape = mask->shape();
+    return mask->getFloat(
+        mask->linearize({shape[0] == 1 ? 0 : b, shape[1] == 1 ? 0 : h,
+                         shape[2] == 1 ? 0 : i, shape[3] == 1 ? 0 : j}));
+  };
   Tensor out(elemKindOf(attention.getType()), {batch, heads, sq, dv});
   std::vector<double> scores(skv);
   for (int64_t b = 0; b < batch; ++b)
@@ -370,6 +379,8 @@ LogicalResult executeAttention(Operation *op, Frame &frame,
             dot = n.acc(dot + n.acc(q.getFloat(q.linearize({b, h, i, c})) *
                                     k.getFloat(k.linearize({b, hk, j, c}))));
           scores[j] = n.acc(dot * scale);
+          if (mask)
+            scores[j] = n.acc(scores[j] + maskAt(b, h, i, j));
           maximum = std::fmax(maximum, scores[j]);
         }
         double sum = 0;

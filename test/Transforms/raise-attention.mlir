@@ -9,11 +9,15 @@
 // RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=mha_f32
 // RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=gqa_causal_bf16
 // RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=causal_in_body
-// RUN: %braid-diff %s --compare=%t.mlir --exact --entry=not_causal
+// RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=not_causal
+// RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=flax_padding_mask --int-max=2
 // RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=query_scaled_first
 // RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=tril_helper_mask
 // RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=additive_mask
 // RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=bf16_scores_upcast
+// RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=additive_mask_strict
+// RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=bert_padding_mask --int-max=2
+// RUN: %braid-diff %s --compare=%t.mlir --tolerance-factor=4 --entry=causal_and_padding
 
 #id2 = affine_map<(d0, d1) -> (d0, d1)>
 
@@ -153,6 +157,8 @@ func.func @gqa_causal_bf16(%q: tensor<1x4x8x16xbf16>, %k: tensor<1x2x8x16xbf16>,
 // CHECK: %[[O:.*]] = braid.attention {{.*}} {causal, scale = 1.000000e+00 : f32} : tensor<3x1x4x16xf32>, tensor<3x1x8x16xf32>, tensor<3x1x8x16xf32> -> tensor<3x1x4x16xf32>
 // CHECK-NEXT: %[[F:.*]] = tensor.collapse_shape %[[O]] {{\[\[}}0, 1], [2], [3]]
 // CHECK-NEXT: return %[[F]]
+// Heads folded into the batch are not counted as one head.
+// REMARK-DAG: remark: raised to braid.attention (heads folded into a batch of 3, scale 1.000000e+00, causal)
 func.func @causal_in_body(%q3: tensor<3x4x16xf32>, %k3: tensor<3x8x16xf32>, %v3: tensor<3x8x16xf32>) -> tensor<3x4x16xf32> {
   %et = tensor.empty() : tensor<3x16x8xf32>
   %kt = linalg.transpose ins(%k3 : tensor<3x8x16xf32>) outs(%et : tensor<3x16x8xf32>) permutation = [0, 2, 1]
@@ -179,11 +185,17 @@ func.func @causal_in_body(%q3: tensor<3x4x16xf32>, %k3: tensor<3x8x16xf32>, %v3:
 
 // Near misses.
 
-// j < i is not j <= i: the diagonal is masked too.
+// j < i is not j <= i: the diagonal is masked too. Not causal, so the
+// select becomes the op's additive mask select(mask, 0, -inf). Query 0
+// sees no key: NaN in that row, in both programs.
 // CHECK-LABEL: func.func @not_causal
-// CHECK-NOT: braid.attention
-// CHECK: linalg.softmax
-// REMARK-DAG: remark: attention not raised: the mask is not provably causal (key j <= query i + Skv - Sq)
+// CHECK: %[[COND:.*]] = tensor.expand_shape %{{.*}} {{\[\[}}0, 1], [2], [3]] output_shape [2, 1, 8, 8] : tensor<2x8x8xi1> into tensor<2x1x8x8xi1>
+// CHECK: %[[ZERO:.*]] = arith.constant dense<0.000000e+00> : tensor<2x1x8x8xf32>
+// CHECK: %[[NINF:.*]] = arith.constant dense<0xFF800000> : tensor<2x1x8x8xf32>
+// CHECK: %[[MASK:.*]] = arith.select %[[COND]], %[[ZERO]], %[[NINF]]
+// CHECK: braid.attention {{.*}} mask %[[MASK]] {scale = 1.000000e+00 : f32}
+// CHECK-NOT: linalg.softmax
+// REMARK-DAG: remark: raised to braid.attention (heads folded into a batch of 2, scale 1.000000e+00, mask from a select)
 func.func @not_causal(%q3: tensor<2x8x16xf32>, %k3: tensor<2x8x16xf32>, %v3: tensor<2x8x16xf32>) -> tensor<2x8x16xf32> {
   %et = tensor.empty() : tensor<2x16x8xf32>
   %kt = linalg.transpose ins(%k3 : tensor<2x8x16xf32>) outs(%et : tensor<2x16x8xf32>) permutation = [0, 2, 1]
@@ -343,10 +355,14 @@ func.func @additive_mask(%q3: tensor<2x8x16xf32>, %k3: tensor<2x8x16xf32>, %v3: 
   return %o : tensor<2x8x16xf32>
 }
 
-// The same with a strictly lower mask (the diagonal hidden): not causal.
+// The same with a strictly lower mask (the diagonal hidden): not causal, so
+// the bias becomes the op's additive mask, compacted to the [8, 8] it
+// broadcasts. Query 0 sees no key: NaN in that row, in both programs.
 // CHECK-LABEL: func.func @additive_mask_strict
-// CHECK-NOT: braid.attention
-// REMARK-DAG: remark: attention not raised: the additive mask is not provably causal (0 where key j <= query i + Skv - Sq, -inf elsewhere)
+// CHECK: %[[BIAS:.*]] = arith.select %{{.*}} : tensor<8x8xi1>, tensor<8x8xf32>
+// CHECK: %[[MASK:.*]] = tensor.expand_shape %[[BIAS]] {{.*}} into tensor<1x1x8x8xf32>
+// CHECK: braid.attention {{.*}} mask %[[MASK]] {scale = 1.000000e+00 : f32} : tensor<2x1x8x16xf32>, tensor<2x1x8x16xf32>, tensor<2x1x8x16xf32>, tensor<1x1x8x8xf32> -> tensor<2x1x8x16xf32>
+// REMARK-DAG: remark: raised to braid.attention (heads folded into a batch of 2, scale 1.000000e+00, additive mask)
 func.func @additive_mask_strict(%q3: tensor<2x8x16xf32>, %k3: tensor<2x8x16xf32>, %v3: tensor<2x8x16xf32>) -> tensor<2x8x16xf32> {
   %et = tensor.empty() : tensor<2x16x8xf32>
   %kt = linalg.transpose ins(%k3 : tensor<2x8x16xf32>) outs(%et : tensor<2x16x8xf32>) permutation = [0, 2, 1]
@@ -389,4 +405,154 @@ func.func @bf16_scores_upcast(%q3: tensor<2x8x16xbf16>, %k3: tensor<2x8x16xbf16>
   %zo = arith.constant dense<0.0> : tensor<2x8x16xbf16>
   %o = linalg.batch_matmul ins(%pb, %v3 : tensor<2x8x8xbf16>, tensor<2x8x16xbf16>) outs(%zo : tensor<2x8x16xbf16>) -> tensor<2x8x16xbf16>
   return %o : tensor<2x8x16xbf16>
+}
+
+// BERT's padding mask as the ONNX importer writes it: the [B, S] token mask
+// (1 keep, 0 pad) turned into (1 - mask) * -10000 of shape [B, 1, 1, S],
+// broadcast over heads and queries and added to the scaled 4-D scores.
+// The op takes the [B, 1, 1, S] mask itself.
+// CHECK-LABEL: func.func @bert_padding_mask
+// CHECK: %[[PAD:.*]] = arith.mulf %{{.*}} : tensor<2x1x1x8xf32>
+// CHECK: braid.attention %{{.*}}, %{{.*}}, %{{.*}} mask %[[PAD]] {scale = 5.000000e-01 : f32} : tensor<2x2x8x4xf32>, tensor<2x2x8x4xf32>, tensor<2x2x8x4xf32>, tensor<2x1x1x8xf32> -> tensor<2x2x8x4xf32>
+// CHECK-NOT: linalg.batch_matmul
+// CHECK-NOT: linalg.broadcast
+// REMARK-DAG: remark: raised to braid.attention (2 query heads, 2 key/value heads, scale 5.000000e-01, additive mask)
+func.func @bert_padding_mask(%q: tensor<2x2x8x4xf32>, %k: tensor<2x2x8x4xf32>, %v: tensor<2x2x8x4xf32>, %tokens: tensor<2x8xi64>) -> tensor<2x2x8x4xf32> {
+  %ekt = tensor.empty() : tensor<2x2x4x8xf32>
+  %zero = arith.constant 0.0 : f32
+  %es = tensor.empty() : tensor<4x8x8xf32>
+  %sinit = linalg.fill ins(%zero : f32) outs(%es : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %kt = linalg.transpose ins(%k : tensor<2x2x8x4xf32>) outs(%ekt : tensor<2x2x4x8xf32>) permutation = [0, 1, 3, 2]
+  %q3 = tensor.collapse_shape %q [[0, 1], [2], [3]] : tensor<2x2x8x4xf32> into tensor<4x8x4xf32>
+  %kt3 = tensor.collapse_shape %kt [[0, 1], [2], [3]] : tensor<2x2x4x8xf32> into tensor<4x4x8xf32>
+  %s3 = linalg.batch_matmul ins(%q3, %kt3 : tensor<4x8x4xf32>, tensor<4x4x8xf32>) outs(%sinit : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %s = tensor.expand_shape %s3 [[0, 1], [2], [3]] output_shape [2, 2, 8, 8] : tensor<4x8x8xf32> into tensor<2x2x8x8xf32>
+  %sqrtd = arith.constant dense<2.0> : tensor<2x2x8x8xf32>
+  %ss = arith.divf %s, %sqrtd : tensor<2x2x8x8xf32>
+  %t4 = tensor.expand_shape %tokens [[0], [1, 2, 3]] output_shape [2, 1, 1, 8] : tensor<2x8xi64> into tensor<2x1x1x8xi64>
+  %tf = arith.sitofp %t4 : tensor<2x1x1x8xi64> to tensor<2x1x1x8xf32>
+  %one = arith.constant dense<1.0> : tensor<2x1x1x8xf32>
+  %pad = arith.subf %one, %tf : tensor<2x1x1x8xf32>
+  %big = arith.constant dense<-10000.0> : tensor<2x1x1x8xf32>
+  %bias = arith.mulf %pad, %big : tensor<2x1x1x8xf32>
+  %bias2 = tensor.collapse_shape %bias [[0], [1, 2, 3]] : tensor<2x1x1x8xf32> into tensor<2x8xf32>
+  %eb = tensor.empty() : tensor<2x2x8x8xf32>
+  %biasb = linalg.broadcast ins(%bias2 : tensor<2x8xf32>) outs(%eb : tensor<2x2x8x8xf32>) dimensions = [1, 2]
+  %sm = arith.addf %ss, %biasb : tensor<2x2x8x8xf32>
+  %p = linalg.softmax dimension(3) ins(%sm : tensor<2x2x8x8xf32>) outs(%eb : tensor<2x2x8x8xf32>) -> tensor<2x2x8x8xf32>
+  %p3 = tensor.collapse_shape %p [[0, 1], [2], [3]] : tensor<2x2x8x8xf32> into tensor<4x8x8xf32>
+  %v3 = tensor.collapse_shape %v [[0, 1], [2], [3]] : tensor<2x2x8x4xf32> into tensor<4x8x4xf32>
+  %eo = tensor.empty() : tensor<4x8x4xf32>
+  %oinit = linalg.fill ins(%zero : f32) outs(%eo : tensor<4x8x4xf32>) -> tensor<4x8x4xf32>
+  %o3 = linalg.batch_matmul ins(%p3, %v3 : tensor<4x8x8xf32>, tensor<4x8x4xf32>) outs(%oinit : tensor<4x8x4xf32>) -> tensor<4x8x4xf32>
+  %o = tensor.expand_shape %o3 [[0, 1], [2], [3]] output_shape [2, 2, 8, 4] : tensor<4x8x4xf32> into tensor<2x2x8x4xf32>
+  return %o : tensor<2x2x8x4xf32>
+}
+
+// A causal select and a full [B·H, Sq, Skv] float bias on 3-D scores:
+// the causal flag and the bias as the mask, reshaped to the op's
+// [B·H, 1, Sq, Skv].
+// CHECK-LABEL: func.func @causal_and_padding
+// CHECK-SAME: %[[BIAS:[a-z0-9]+]]: tensor<2x8x8xf32>)
+// CHECK: %[[MASK:.*]] = tensor.expand_shape %[[BIAS]] {{\[\[}}0, 1], [2], [3]] output_shape [2, 1, 8, 8]
+// CHECK: braid.attention {{.*}} mask %[[MASK]] {causal, scale = 2.500000e-01 : f32}
+// REMARK-DAG: remark: raised to braid.attention (heads folded into a batch of 2, scale 2.500000e-01, causal, additive mask)
+func.func @causal_and_padding(%q3: tensor<2x8x16xf32>, %k3: tensor<2x8x16xf32>, %v3: tensor<2x8x16xf32>, %bias: tensor<2x8x8xf32>) -> tensor<2x8x16xf32> {
+  %et = tensor.empty() : tensor<2x16x8xf32>
+  %kt = linalg.transpose ins(%k3 : tensor<2x8x16xf32>) outs(%et : tensor<2x16x8xf32>) permutation = [0, 2, 1]
+  %zeros = arith.constant dense<0.0> : tensor<2x8x8xf32>
+  %s = linalg.batch_matmul ins(%q3, %kt : tensor<2x8x16xf32>, tensor<2x16x8xf32>) outs(%zeros : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %c = arith.constant dense<0.25> : tensor<2x8x8xf32>
+  %ss = arith.mulf %s, %c : tensor<2x8x8xf32>
+  %em = tensor.empty() : tensor<2x8x8xi1>
+  %visible = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} outs(%em : tensor<2x8x8xi1>) {
+  ^bb0(%out: i1):
+    %i = linalg.index 1 : index
+    %j = linalg.index 2 : index
+    %ge = arith.cmpi sge, %i, %j : index
+    linalg.yield %ge : i1
+  } -> tensor<2x8x8xi1>
+  %ninfs = arith.constant dense<0xFF800000> : tensor<2x8x8xf32>
+  %sc = arith.select %visible, %ss, %ninfs : tensor<2x8x8xi1>, tensor<2x8x8xf32>
+  %sm = arith.addf %bias, %sc : tensor<2x8x8xf32>
+  %ep = tensor.empty() : tensor<2x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%sm : tensor<2x8x8xf32>) outs(%ep : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %zo = arith.constant dense<0.0> : tensor<2x8x16xf32>
+  %o = linalg.batch_matmul ins(%p, %v3 : tensor<2x8x8xf32>, tensor<2x8x16xf32>) outs(%zo : tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
+  return %o : tensor<2x8x16xf32>
+}
+
+// Near misses with their true reason.
+
+// The mask added before the scale: (q kᵀ + mask) * c scales the mask too.
+// CHECK-LABEL: func.func @mask_before_scale
+// CHECK-NOT: braid.attention
+// REMARK-DAG: remark: attention not raised: the mask is added before the scores are scaled (braid.attention adds it to the scaled scores)
+func.func @mask_before_scale(%q3: tensor<2x8x16xf32>, %k3: tensor<2x8x16xf32>, %v3: tensor<2x8x16xf32>, %bias: tensor<2x8x8xf32>) -> tensor<2x8x16xf32> {
+  %et = tensor.empty() : tensor<2x16x8xf32>
+  %kt = linalg.transpose ins(%k3 : tensor<2x8x16xf32>) outs(%et : tensor<2x16x8xf32>) permutation = [0, 2, 1]
+  %zeros = arith.constant dense<0.0> : tensor<2x8x8xf32>
+  %s = linalg.batch_matmul ins(%q3, %kt : tensor<2x8x16xf32>, tensor<2x16x8xf32>) outs(%zeros : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %sb = arith.addf %s, %bias : tensor<2x8x8xf32>
+  %c = arith.constant dense<0.25> : tensor<2x8x8xf32>
+  %ss = arith.mulf %sb, %c : tensor<2x8x8xf32>
+  %ep = tensor.empty() : tensor<2x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%ss : tensor<2x8x8xf32>) outs(%ep : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %zo = arith.constant dense<0.0> : tensor<2x8x16xf32>
+  %o = linalg.batch_matmul ins(%p, %v3 : tensor<2x8x8xf32>, tensor<2x8x16xf32>) outs(%zo : tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
+  return %o : tensor<2x8x16xf32>
+}
+
+// Scores minus a bias: the remark names the op the scores come from.
+// CHECK-LABEL: func.func @scores_minus_bias
+// CHECK-NOT: braid.attention
+// REMARK-DAG: remark: attention not raised: the scores come from 'arith.subf', not from a batch_matmul of the query and the transposed keys (through scales, additive masks, causal selects and casts)
+func.func @scores_minus_bias(%q3: tensor<2x8x16xf32>, %k3: tensor<2x8x16xf32>, %v3: tensor<2x8x16xf32>, %bias: tensor<2x8x8xf32>) -> tensor<2x8x16xf32> {
+  %et = tensor.empty() : tensor<2x16x8xf32>
+  %kt = linalg.transpose ins(%k3 : tensor<2x8x16xf32>) outs(%et : tensor<2x16x8xf32>) permutation = [0, 2, 1]
+  %zeros = arith.constant dense<0.0> : tensor<2x8x8xf32>
+  %s = linalg.batch_matmul ins(%q3, %kt : tensor<2x8x16xf32>, tensor<2x16x8xf32>) outs(%zeros : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %sb = arith.subf %s, %bias : tensor<2x8x8xf32>
+  %ep = tensor.empty() : tensor<2x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%sb : tensor<2x8x8xf32>) outs(%ep : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %zo = arith.constant dense<0.0> : tensor<2x8x16xf32>
+  %o = linalg.batch_matmul ins(%p, %v3 : tensor<2x8x8xf32>, tensor<2x8x16xf32>) outs(%zo : tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
+  return %o : tensor<2x8x16xf32>
+}
+
+// Flax's padding mask: jnp.where(mask, scores, lowest) with the [B, 1, 1, S]
+// boolean token mask broadcast over heads and queries (here on the 3-D
+// scores, as the JAX importer collapses heads into the batch). It becomes
+// the additive select(mask, 0, lowest) on the compact [B, 1, 1, S] mask.
+// CHECK-LABEL: func.func @flax_padding_mask
+// CHECK: %[[KEEP:.*]] = arith.cmpi ne, %{{.*}} : tensor<2x1x1x8xi32>
+// CHECK: %[[ZERO:.*]] = arith.constant dense<0.000000e+00> : tensor<2x1x1x8xf32>
+// CHECK: %[[LOW:.*]] = arith.constant dense<-3.40282347E+38> : tensor<2x1x1x8xf32>
+// CHECK: %[[MASK:.*]] = arith.select %[[KEEP]], %[[ZERO]], %[[LOW]]
+// CHECK: braid.attention {{.*}} mask %[[MASK]] {scale = 2.500000e-01 : f32} : tensor<2x2x8x16xf32>, tensor<2x2x8x16xf32>, tensor<2x2x8x16xf32>, tensor<2x1x1x8xf32> -> tensor<2x2x8x16xf32>
+// REMARK-DAG: remark: raised to braid.attention (2 query heads, 2 key/value heads, scale 2.500000e-01, mask from a select)
+func.func @flax_padding_mask(%q: tensor<2x2x8x16xf32>, %k: tensor<2x2x8x16xf32>, %v: tensor<2x2x8x16xf32>, %tokens: tensor<2x1x1x8xi32>) -> tensor<2x2x8x16xf32> {
+  %q3 = tensor.collapse_shape %q [[0, 1], [2], [3]] : tensor<2x2x8x16xf32> into tensor<4x8x16xf32>
+  %k3 = tensor.collapse_shape %k [[0, 1], [2], [3]] : tensor<2x2x8x16xf32> into tensor<4x8x16xf32>
+  %v3 = tensor.collapse_shape %v [[0, 1], [2], [3]] : tensor<2x2x8x16xf32> into tensor<4x8x16xf32>
+  %et = tensor.empty() : tensor<4x16x8xf32>
+  %kt = linalg.transpose ins(%k3 : tensor<4x8x16xf32>) outs(%et : tensor<4x16x8xf32>) permutation = [0, 2, 1]
+  %zeros = arith.constant dense<0.0> : tensor<4x8x8xf32>
+  %s = linalg.batch_matmul ins(%q3, %kt : tensor<4x8x16xf32>, tensor<4x16x8xf32>) outs(%zeros : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %c = arith.constant dense<0.25> : tensor<4x8x8xf32>
+  %ss = arith.mulf %s, %c : tensor<4x8x8xf32>
+  %zi = arith.constant dense<0> : tensor<2x1x1x8xi32>
+  %keep = arith.cmpi ne, %tokens, %zi : tensor<2x1x1x8xi32>
+  %keep2 = tensor.collapse_shape %keep [[0], [1, 2, 3]] : tensor<2x1x1x8xi1> into tensor<2x8xi1>
+  %em = tensor.empty() : tensor<2x2x8x8xi1>
+  %keep4 = linalg.broadcast ins(%keep2 : tensor<2x8xi1>) outs(%em : tensor<2x2x8x8xi1>) dimensions = [1, 2]
+  %keep3 = tensor.collapse_shape %keep4 [[0, 1], [2], [3]] : tensor<2x2x8x8xi1> into tensor<4x8x8xi1>
+  %low = arith.constant dense<0xFF7FFFFF> : tensor<4x8x8xf32>
+  %sm = arith.select %keep3, %ss, %low : tensor<4x8x8xi1>, tensor<4x8x8xf32>
+  %ep = tensor.empty() : tensor<4x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%sm : tensor<4x8x8xf32>) outs(%ep : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %zo = arith.constant dense<0.0> : tensor<4x8x16xf32>
+  %o = linalg.batch_matmul ins(%p, %v3 : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%zo : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  %o4 = tensor.expand_shape %o [[0, 1], [2], [3]] output_shape [2, 2, 8, 16] : tensor<4x8x16xf32> into tensor<2x2x8x16xf32>
+  return %o4 : tensor<2x2x8x16xf32>
 }

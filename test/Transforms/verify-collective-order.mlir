@@ -58,6 +58,7 @@ func.func @shared_stream(%x: tensor<8xf32>) -> (tensor<8xf32>, tensor<16xf32>) {
 
 shard.grid @tp(shape = 4)
 func.func @rank_dependent(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-note @+1 {{the rank is read here}}
   %rank = braid.rank on @tp axes = [0] : index
   %c0 = arith.constant 0 : index
   %first = arith.cmpi eq, %rank, %c0 : index
@@ -159,6 +160,7 @@ func.func @caller(%x: tensor<8xf32>) -> tensor<8xf32> {
 // Rank dependence that flows through an scf.if's result into a loop bound.
 shard.grid @tp(shape = 4)
 func.func @rank_through_region(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-note @+1 {{the rank is read here}}
   %rank = braid.rank on @tp axes = [0] : index
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
@@ -172,6 +174,109 @@ func.func @rank_through_region(%x: tensor<4xf32>) -> tensor<4xf32> {
   %r = scf.for %i = %c0 to %n step %c1 iter_args(%acc = %x) -> tensor<4xf32> {
     %s = braid.all_reduce %acc on @tp axes = [0] reduction = sum : tensor<4xf32>
     scf.yield %s : tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+// An scf.while whose trip count depends on the rank (rank r runs r + 1
+// iterations): refused like the scf.for and scf.if forms, though neither
+// its operands nor anything above it reads the rank.
+shard.grid @tp(shape = 4)
+func.func @while_rank_trip_count(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  // expected-error @+1 {{collectives under control flow that depends on braid.rank: the ranks of a group may issue different collectives, which would hang}}
+  %n, %r = scf.while (%i = %c0, %acc = %x) : (index, tensor<4xf32>) -> (index, tensor<4xf32>) {
+    // expected-note @+1 {{the rank is read here}}
+    %rank = braid.rank on @tp axes = [0] : index
+    %more = arith.cmpi ule, %i, %rank : index
+    scf.condition(%more) %i, %acc : index, tensor<4xf32>
+  } do {
+  ^bb0(%i: index, %acc: tensor<4xf32>):
+    %s = braid.all_reduce %acc on @tp axes = [0] reduction = sum : tensor<4xf32>
+    %next = arith.addi %i, %c1 : index
+    scf.yield %next, %s : index, tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+// The same with the rank entering through the loop-carried counter: the
+// condition reads only the iteration argument, whose back edge adds the
+// rank.
+shard.grid @tp(shape = 4)
+func.func @while_rank_through_back_edge(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-note @+1 {{the rank is read here}}
+  %rank = braid.rank on @tp axes = [0] : index
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  // expected-error @+1 {{collectives under control flow that depends on braid.rank}}
+  %n, %r = scf.while (%i = %c0, %acc = %x) : (index, tensor<4xf32>) -> (index, tensor<4xf32>) {
+    %more = arith.cmpi ult, %i, %c8 : index
+    scf.condition(%more) %i, %acc : index, tensor<4xf32>
+  } do {
+  ^bb0(%i: index, %acc: tensor<4xf32>):
+    %s = braid.all_reduce %acc on @tp axes = [0] reduction = sum : tensor<4xf32>
+    %step = arith.addi %c1, %rank : index
+    %next = arith.addi %i, %step : index
+    scf.yield %next, %s : index, tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+// A trip count the same on every rank is proven like scf.for's with
+// rank-independent bounds (@nested above): every rank issues the body's
+// collectives the same number of times, even when the data they carry
+// depends on the rank.
+shard.grid @tp(shape = 4)
+func.func @while_rank_independent(%x: tensor<4xf32>, %n: index) -> tensor<4xf32> {
+  %rank = braid.rank on @tp axes = [0] : index
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %i0, %r = scf.while (%i = %c0, %acc = %x) : (index, tensor<4xf32>) -> (index, tensor<4xf32>) {
+    %more = arith.cmpi ult, %i, %n : index
+    scf.condition(%more) %i, %acc : index, tensor<4xf32>
+  } do {
+  ^bb0(%i: index, %acc: tensor<4xf32>):
+    %rf = arith.index_cast %rank : index to i32
+    %rs = arith.sitofp %rf : i32 to f32
+    %b = tensor.splat %rs : tensor<4xf32>
+    %mine = arith.addf %acc, %b : tensor<4xf32>
+    %s = braid.all_reduce %mine on @tp axes = [0] reduction = sum : tensor<4xf32>
+    %next = arith.addi %i, %c1 : index
+    scf.yield %next, %s : index, tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+// Loop bounds the same on every rank, but an scf.if in the body decides on
+// a loop-carried flag that the back edge computes from the rank.
+shard.grid @tp(shape = 4)
+func.func @if_on_rank_carried_flag(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-note @+1 {{the rank is read here}}
+  %rank = braid.rank on @tp axes = [0] : index
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %false = arith.constant false
+  %r, %f = scf.for %i = %c0 to %c4 step %c1 iter_args(%acc = %x, %flag = %false) -> (tensor<4xf32>, i1) {
+    // expected-error @+1 {{collectives under control flow that depends on braid.rank}}
+    %y = scf.if %flag -> tensor<4xf32> {
+      %s = braid.all_reduce %acc on @tp axes = [0] reduction = sum : tensor<4xf32>
+      scf.yield %s : tensor<4xf32>
+    } else {
+      scf.yield %acc : tensor<4xf32>
+    }
+    %first = arith.cmpi eq, %rank, %c0 : index
+    scf.yield %y, %first : tensor<4xf32>, i1
   }
   return %r : tensor<4xf32>
 }

@@ -433,6 +433,22 @@ func.func @f(%q: tensor<1x8x16x64xf32>, %k: tensor<1x2x16x64xbf16>) {
 
 // -----
 
+func.func @f(%q: tensor<1x8x16x64xf32>, %k: tensor<1x2x12x64xf32>, %m: tensor<1x1x16x16xf32>) {
+  // expected-error @+1 {{mask dimension 3 is 16; it must be 1 (broadcast) or the scores' 12 (scores are [B, H, Sq, Skv] = 1x8x16x12)}}
+  %0 = braid.attention %q, %k, %k mask %m : tensor<1x8x16x64xf32>, tensor<1x2x12x64xf32>, tensor<1x2x12x64xf32>, tensor<1x1x16x16xf32> -> tensor<1x8x16x64xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<1x8x16x64xf32>, %k: tensor<1x2x16x64xf32>, %m: tensor<1x16xf32>) {
+  // expected-error @+1 {{expected mask of rank 4, got rank 2}}
+  %0 = braid.attention %q, %k, %k mask %m : tensor<1x8x16x64xf32>, tensor<1x2x16x64xf32>, tensor<1x2x16x64xf32>, tensor<1x16xf32> -> tensor<1x8x16x64xf32>
+  return
+}
+
+// -----
+
 func.func @f(%x: tensor<32x16xf32>, %w: tensor<4x8x8xf32>, %s: tensor<4xi64>) {
   // expected-error @+1 {{expected rhs of shape 4x16x8, got 4x8x8}}
   %0 = braid.grouped_matmul %x, %w, %s : tensor<32x16xf32>, tensor<4x8x8xf32>, tensor<4xi64> -> tensor<32x8xf32>

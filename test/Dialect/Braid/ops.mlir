@@ -118,3 +118,12 @@ func.func @dynamic(%x: tensor<?x128xf32>, %w: tensor<128xf32>) -> tensor<?x128xf
   %1 = braid.all_gather %0 on @tp axes = [0] dim = 0 : tensor<?x128xf32> -> tensor<?x128xf32>
   return %1 : tensor<?x128xf32>
 }
+
+// An additive mask, here BERT's padding mask broadcast over heads and
+// queries, with an element type of its own.
+// CHECK-LABEL: func.func @masked_attention
+func.func @masked_attention(%q: tensor<2x8x16x64xbf16>, %kv: tensor<2x2x16x64xbf16>, %pad: tensor<2x1x1x16xf32>) -> tensor<2x8x16x64xbf16> {
+  // CHECK: braid.attention %{{.*}}, %{{.*}}, %{{.*}} mask %{{.*}} {causal} : tensor<2x8x16x64xbf16>, tensor<2x2x16x64xbf16>, tensor<2x2x16x64xbf16>, tensor<2x1x1x16xf32> -> tensor<2x8x16x64xbf16>
+  %0 = braid.attention %q, %kv, %kv mask %pad {causal} : tensor<2x8x16x64xbf16>, tensor<2x2x16x64xbf16>, tensor<2x2x16x64xbf16>, tensor<2x1x1x16xf32> -> tensor<2x8x16x64xbf16>
+  return %0 : tensor<2x8x16x64xbf16>
+}

@@ -89,6 +89,29 @@ module attributes {transform.with_named_sequence} {
 
 // -----
 
+// The mask follows the tile in batch and query heads where it has them and
+// is read whole along the dims it broadcasts.
+// CHECK-LABEL: func.func @tile_masked_attention
+// CHECK-SAME: %[[M:[a-z0-9]+]]: tensor<2x1x16x16xf32>)
+func.func @tile_masked_attention(%q: tensor<2x8x16x32xf32>, %k: tensor<2x2x16x32xf32>, %v: tensor<2x2x16x32xf32>, %m: tensor<2x1x16x16xf32>) -> tensor<2x8x16x32xf32> {
+  // CHECK: scf.for %[[B:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(
+  // CHECK: scf.for %[[H:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(
+  // CHECK:   %[[MT:.*]] = tensor.extract_slice %[[M]][%[[B]], 0, 0, 0] [1, 1, 16, 16] [1, 1, 1, 1]
+  // CHECK:   braid.attention %{{.*}}, %{{.*}}, %{{.*}} mask %[[MT]] : tensor<1x4x16x32xf32>, tensor<1x1x16x32xf32>, tensor<1x1x16x32xf32>, tensor<1x1x16x16xf32> -> tensor<1x4x16x32xf32>
+  %0 = braid.attention %q, %k, %v mask %m : tensor<2x8x16x32xf32>, tensor<2x2x16x32xf32>, tensor<2x2x16x32xf32>, tensor<2x1x16x16xf32> -> tensor<2x8x16x32xf32>
+  return %0 : tensor<2x8x16x32xf32>
+}
+
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %op = transform.structured.match ops{["braid.attention"]} in %root : (!transform.any_op) -> !transform.any_op
+    %tiled, %loops:2 = transform.structured.tile_using_for %op tile_sizes [1, 1] : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}
+
+// -----
+
 // A grouped matmul tiles over output columns.
 // CHECK-LABEL: func.func @tile_grouped_matmul
 func.func @tile_grouped_matmul(%x: tensor<32x16xf32>, %w: tensor<4x16x64xf32>, %s: tensor<4xi64>) -> tensor<32x64xf32> {

@@ -95,7 +95,7 @@ case("swiglu", [tt((3, 8)), tt((3, 8))], [tt((3, 8))],
      [gate, up], [f32(ACT["silu"](d(gate)) * d(up))])
 
 
-def attention(q, k, v, causal=False, scale=None):
+def attention(q, k, v, causal=False, scale=None, mask=None):
     q, k, v = d(q), d(k), d(v)
     B, H, Sq, D = q.shape
     Hkv, Skv = k.shape[1], k.shape[2]
@@ -105,6 +105,10 @@ def attention(q, k, v, causal=False, scale=None):
         for h in range(H):
             hk = h // (H // Hkv)
             s = q[bb, h] @ k[bb, hk].T * scale
+            if mask is not None:
+                # numpy broadcasting of the mask's size-1 dims
+                s = s + d(mask)[min(bb, mask.shape[0] - 1),
+                                min(h, mask.shape[1] - 1)]
             if causal:
                 i = np.arange(Sq)[:, None]
                 j = np.arange(Skv)[None, :]
@@ -115,7 +119,8 @@ def attention(q, k, v, causal=False, scale=None):
     return f32(out)
 
 
-def attn_case(name, B, H, Hkv, Sq, Skv, D, Dv, causal=False, scale=None):
+def attn_case(name, B, H, Hkv, Sq, Skv, D, Dv, causal=False, scale=None,
+              mask=None):
     q, k, v = vals((B, H, Sq, D)), vals((B, Hkv, Skv, D)), vals(
         (B, Hkv, Skv, Dv))
     tq, tk, tv = tt((B, H, Sq, D)), tt((B, Hkv, Skv, D)), tt((B, Hkv, Skv, Dv))
@@ -126,11 +131,26 @@ def attn_case(name, B, H, Hkv, Sq, Skv, D, Dv, causal=False, scale=None):
     if scale is not None:
         attrs.append(f"scale = {scale!r} : f32")
     attr = " {" + ", ".join(attrs) + "}" if attrs else ""
-    body = (f"%r0 = braid.attention %a0, %a1, %a2{attr} : {tq}, {tk}, {tv} "
-            f"-> {to}")
+    args, inputs = [tq, tk, tv], [q, k, v]
+    masked, mask_type = "", ""
+    if mask is not None:
+        args.append(tt(mask.shape))
+        inputs.append(mask)
+        masked, mask_type = " mask %a3", f", {args[3]}"
+    body = (f"%r0 = braid.attention %a0, %a1, %a2{masked}{attr} : {tq}, {tk}, "
+            f"{tv}{mask_type} -> {to}")
     sc = None if scale is None else float(np.float32(scale))
-    case(name, [tq, tk, tv], [to], body, [q, k, v],
-         [attention(q, k, v, causal, sc)])
+    case(name, args, [to], body, inputs,
+         [attention(q, k, v, causal, sc, mask)])
+
+
+def padding_mask(B, Skv, pad):
+    """BERT's additive padding mask [B, 1, 1, Skv]: 0 for the first
+    Skv - pad[b] keys of batch b, -10000 for the padding after them."""
+    mask = np.zeros((B, 1, 1, Skv), np.float32)
+    for bb, n in enumerate(pad):
+        mask[bb, 0, 0, Skv - n:] = -10000.0
+    return mask
 
 
 attn_case("attention_mha", 1, 2, 2, 4, 4, 8, 8)
@@ -142,6 +162,16 @@ attn_case("attention_causal_gqa_cache", 2, 4, 2, 3, 6, 4, 5, causal=True)
 attn_case("attention_causal_decode", 1, 4, 2, 1, 6, 8, 8, causal=True)
 attn_case("attention_causal_gqa_scale", 1, 6, 3, 4, 8, 4, 4, causal=True,
           scale=0.7)
+# Additive masks: BERT's padding mask broadcast over heads and queries, a
+# full per-head bias, and a padding mask on top of the causal one.
+attn_case("attention_padding_mask", 2, 2, 2, 5, 5, 4, 4,
+          mask=padding_mask(2, 5, [0, 2]))
+attn_case("attention_full_bias_gqa", 2, 4, 2, 3, 6, 4, 5,
+          mask=vals((2, 4, 3, 6)))
+attn_case("attention_causal_padding", 2, 2, 1, 4, 4, 8, 8, causal=True,
+          mask=padding_mask(2, 4, [1, 0]))
+attn_case("attention_query_bias", 1, 2, 2, 3, 4, 4, 4,
+          mask=vals((1, 1, 3, 1)))
 
 if __name__ == "__main__":
     harness.main(cases)

@@ -5,6 +5,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
+#include "mlir/Transforms/InliningUtils.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallBitVector.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -25,6 +26,27 @@ using namespace mlir::braid;
 #define GET_TYPEDEF_CLASSES
 #include "braid/Dialect/Braid/IR/BraidTypes.cpp.inc"
 
+namespace {
+/// Every braid op is what one rank runs (SPMD): a collective names its grid
+/// by symbol, which resolves the same from the caller, and a start captures
+/// values from above, which inlining remaps. So every braid op may move into
+/// a caller, and a call inside a `braid.start` body may be inlined there as
+/// long as the callee is one block (the body stays a single block).
+struct BraidInlinerInterface : DialectInlinerInterface {
+  using DialectInlinerInterface::DialectInlinerInterface;
+
+  bool isLegalToInline(Operation *, Operation *, bool) const final {
+    return true;
+  }
+  bool isLegalToInline(Region *, Region *src, bool, IRMapping &) const final {
+    return src->hasOneBlock();
+  }
+  bool isLegalToInline(Operation *, Region *, bool, IRMapping &) const final {
+    return true;
+  }
+};
+} // namespace
+
 void BraidDialect::initialize() {
   registerTypes();
   registerAttributes();
@@ -32,6 +54,7 @@ void BraidDialect::initialize() {
 #define GET_OP_LIST
 #include "braid/Dialect/Braid/IR/BraidOps.cpp.inc"
       >();
+  addInterfaces<BraidInlinerInterface>();
 }
 
 void BraidDialect::registerTypes() {

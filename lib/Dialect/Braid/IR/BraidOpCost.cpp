@@ -95,15 +95,17 @@ FailureOr<OpCost> SwiGLUOp::getCost() {
 }
 
 // Per attended (query, key) pair and head: 2*D for the score, 5 for the
-// online softmax, 2*Dv for the weighted sum of values.
+// online softmax, 2*Dv for the weighted sum of values, 1 to add the mask.
 FailureOr<OpCost> AttentionOp::getCost() {
   if (!getQuery().getType().hasStaticShape() ||
       !getKey().getType().hasStaticShape() ||
-      !getValue().getType().hasStaticShape())
+      !getValue().getType().hasStaticShape() ||
+      (getMask() &&
+       !cast<RankedTensorType>(getMask().getType()).hasStaticShape()))
     return failure();
   ArrayRef<int64_t> q = getQuery().getType().getShape();
   int64_t dv = getValue().getType().getShape()[3];
-  int64_t perPair = 2 * q[3] + 5 + 2 * dv;
+  int64_t perPair = 2 * q[3] + 5 + 2 * dv + (getMask() ? 1 : 0);
   FailureOr<int64_t> pairs = getNumAttendedPairs();
   if (failed(pairs))
     return failure();

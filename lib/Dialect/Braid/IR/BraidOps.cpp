@@ -572,6 +572,20 @@ LogicalResult AttentionOp::verify() {
                          << k[1] << ")";
   if (getScale() && !(getScale()->convertToFloat() > 0.0f))
     return emitOpError() << "scale must be positive";
+  if (Value mask = getMask()) {
+    if (failed(verifyRank(*this, "mask", mask.getType(), 4)))
+      return failure();
+    ArrayRef<int64_t> m = cast<RankedTensorType>(mask.getType()).getShape();
+    SmallVector<int64_t> scores{q[0], q[1], q[2], k[2]};
+    for (auto [dim, size, full] : llvm::enumerate(m, scores))
+      if (size != 1 && !ShapedType::isDynamic(size) &&
+          !ShapedType::isDynamic(full) && size != full)
+        return emitOpError()
+               << "mask dimension " << dim << " is " << size
+               << "; it must be 1 (broadcast) or the scores' " << full
+               << " (scores are [B, H, Sq, Skv] = " << formatShape(scores)
+               << ")";
+  }
   if (failed(verifyElementType(*this, "key", getKey().getType(),
                                getQuery().getType().getElementType())) ||
       failed(verifyElementType(*this, "value", getValue().getType(),

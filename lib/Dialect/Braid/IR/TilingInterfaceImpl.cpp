@@ -172,7 +172,8 @@ OpFoldResult scaleIndex(OpBuilder &b, Location loc, OpFoldResult value,
 }
 
 /// Attention tiles over batch and KV heads; a tile of `t` KV heads carries
-/// the `t * (H / Hkv)` query heads that read them.
+/// the `t * (H / Hkv)` query heads that read them, and the mask rows of
+/// those batches and query heads.
 struct AttentionTilingModel
     : TilingInterface::ExternalModel<AttentionTilingModel, AttentionOp> {
   SmallVector<utils::IteratorType> getLoopIteratorTypes(Operation *) const {
@@ -226,18 +227,33 @@ struct AttentionTilingModel
     tileLeadingDims(b, attention.getValue(), offsets, sizes, tileOffsets,
                     tileSizes);
     Value value = extractTile(b, loc, attention.getValue(), tileOffsets, tileSizes);
+    SmallVector<Value> operands{query, key, value};
+    SmallVector<Operation *> slices{query.getDefiningOp(), key.getDefiningOp(),
+                                    value.getDefiningOp()};
+    if (Value mask = attention.getMask()) {
+      // The mask's batch and head dims follow the query's tile, except
+      // where it broadcasts (size 1): every tile reads that one slice.
+      SmallVector<OpFoldResult> maskOffsets(qHeadOffsets),
+          maskSizes(qHeadSizes);
+      auto maskType = cast<RankedTensorType>(mask.getType());
+      for (int64_t dim : {0, 1})
+        if (maskType.getDimSize(dim) == 1) {
+          maskOffsets[dim] = b.getIndexAttr(0);
+          maskSizes[dim] = b.getIndexAttr(1);
+        }
+      tileLeadingDims(b, mask, maskOffsets, maskSizes, tileOffsets, tileSizes);
+      operands.push_back(extractTile(b, loc, mask, tileOffsets, tileSizes));
+      slices.push_back(operands.back().getDefiningOp());
+    }
 
     auto resultType = attention.getType();
     SmallVector<int64_t> shape(resultType.getShape());
     auto queryShape = cast<RankedTensorType>(query.getType()).getShape();
     shape[0] = queryShape[0];
     shape[1] = queryShape[1];
-    Operation *tiled = mlir::clone(b, op, {resultType.clone(shape)},
-                                   {query, key, value});
+    Operation *tiled = mlir::clone(b, op, {resultType.clone(shape)}, operands);
     return TilingResult{
-        {tiled},
-        SmallVector<Value>(tiled->getResults()),
-        {query.getDefiningOp(), key.getDefiningOp(), value.getDefiningOp()}};
+        {tiled}, SmallVector<Value>(tiled->getResults()), slices};
   }
 
   LogicalResult

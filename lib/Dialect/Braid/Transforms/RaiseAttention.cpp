@@ -3,7 +3,8 @@
 // softmax:   m = reduce max(x) [max(m, -inf)]; e = exp(x - broadcast m);
 //            y = e / broadcast(reduce add(e))          -> linalg.softmax
 // attention: s = batch_matmul(q, transpose(k)) [* c | / c] [select(causal,
-//            s, -inf)]; p = softmax(s) [truncf]; o = batch_matmul(p, v)
+//            s, -inf)] [+ mask]; p = softmax(s) [truncf];
+//            o = batch_matmul(p, v)
 //                                                       -> braid.attention
 //
 // See docs/Raising.md.
@@ -14,8 +15,9 @@
 
 #include "braid/Dialect/Braid/IR/BraidDialect.h"
 
-#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/ScopeExit.h"
@@ -630,6 +632,121 @@ bool isPlainBatchMatmul(linalg::BatchMatmulOp op) {
          cast<RankedTensorType>(op.getResult(0).getType()).hasStaticShape();
 }
 
+/// A call that InlineSelectHelper inlines: of a private helper whose body
+/// is pure and returns an arith.select of a tensor.
+std::optional<OutlinedHelper> matchSelectHelper(func::CallOp call) {
+  if (call.getNumResults() != 1)
+    return std::nullopt;
+  std::optional<OutlinedHelper> helper = matchOutlinedHelper(call);
+  if (!helper || !def<arith::SelectOp>(helper->returned) ||
+      !isa<RankedTensorType>(helper->returned.getType()))
+    return std::nullopt;
+  for (Operation &op : helper->body->without_terminator())
+    if (!isMemoryEffectFree(&op) || op.getNumRegions() > 1)
+      return std::nullopt;
+  return helper;
+}
+
+/// Whether `mask` is computed through a call InlineSelectHelper has yet to
+/// inline (JAX's `@tril`, `@_where`): whether the mask is causal can only be
+/// told once it is, so the attention pattern waits for it.
+bool awaitsHelperInlining(Value mask) {
+  SmallVector<Value> worklist{mask};
+  llvm::SmallPtrSet<Operation *, 16> seen;
+  while (!worklist.empty() && seen.size() < 64) {
+    Operation *op = worklist.pop_back_val().getDefiningOp();
+    if (!op || !seen.insert(op).second)
+      continue;
+    if (auto call = dyn_cast<func::CallOp>(op); call && matchSelectHelper(call))
+      return true;
+    llvm::append_range(worklist, op->getOperands());
+  }
+  return false;
+}
+
+/// Whether `v` is computed from a plain batch_matmul through the ops the
+/// attention pattern peels off the scores (scales, additions, selects,
+/// casts, the expand to 4-D): which term of `scores + mask` is the scores.
+bool reachesScoreProduct(Value v, int depth = 0) {
+  if (depth > 8)
+    return false;
+  Operation *op = v.getDefiningOp();
+  if (auto product = dyn_cast_or_null<linalg::BatchMatmulOp>(op))
+    return isPlainBatchMatmul(product);
+  if (auto select = dyn_cast_or_null<arith::SelectOp>(op))
+    return reachesScoreProduct(select.getTrueValue(), depth + 1) ||
+           reachesScoreProduct(select.getFalseValue(), depth + 1);
+  if (!isa_and_nonnull<arith::MulFOp, arith::DivFOp, arith::AddFOp,
+                       arith::ExtFOp, tensor::ExpandShapeOp>(op))
+    return false;
+  return llvm::any_of(op->getOperands(), [&](Value operand) {
+    return reachesScoreProduct(operand, depth + 1);
+  });
+}
+
+/// `x` reshaped (row-major, as expand_shape and collapse_shape do) to
+/// `shape`, through the 3-D [B·H, Sq, Skv] form when no single reshape
+/// does it; null when the element counts differ.
+Value reshapeTo(PatternRewriter &rewriter, Location loc, Value x,
+                ArrayRef<int64_t> shape) {
+  auto from = cast<RankedTensorType>(x.getType());
+  auto to = RankedTensorType::get(shape, from.getElementType());
+  if (from == to)
+    return x;
+  // [B·H, Sq, Skv] -> [B, H, Sq, Skv] as the importers write it.
+  SmallVector<ReassociationIndices> headSplit{{0, 1}, {2}, {3}};
+  if (from.getRank() == 3 && to.getRank() == 4 &&
+      from.getShape().drop_front() == to.getShape().drop_front(2) &&
+      from.getDimSize(0) == to.getDimSize(0) * to.getDimSize(1))
+    return tensor::ExpandShapeOp::create(rewriter, loc, to, x, headSplit);
+  if (from.getRank() != to.getRank())
+    if (std::optional<SmallVector<ReassociationIndices>> groups =
+            getReassociationIndicesForReshape(from, to)) {
+      if (from.getRank() < to.getRank())
+        return tensor::ExpandShapeOp::create(rewriter, loc, to, x, *groups);
+      return tensor::CollapseShapeOp::create(rewriter, loc, to, x, *groups);
+    }
+  if (from.getRank() != 4 || to.getRank() != 4 ||
+      from.getNumElements() != to.getNumElements())
+    return {};
+  Value flat = tensor::CollapseShapeOp::create(rewriter, loc, x, headSplit);
+  return tensor::ExpandShapeOp::create(rewriter, loc, to, flat, headSplit);
+}
+
+/// `mask`, added to the scores in their 3-D [B·H, Sq, Skv] or 4-D layout,
+/// as the op's mask operand for scores `target` = [B, H, Sq, Skv] (both
+/// layouts order batch and heads alike). A broadcast along whole dims is
+/// undone, those dims becoming 1, so the op reads the compact mask (BERT's
+/// [B, 1, 1, Skv]).
+Value materializeMask(PatternRewriter &rewriter, Location loc, Value mask,
+                      ArrayRef<int64_t> target) {
+  // A 3-D mask collapsed from one in the op's 4-D layout is that one.
+  if (auto collapse = def<tensor::CollapseShapeOp>(mask);
+      collapse && collapse.getSrcType().getShape() == target &&
+      collapse.getReassociationIndices() ==
+          SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}})
+    mask = collapse.getSrc();
+  auto type = cast<RankedTensorType>(mask.getType());
+  // The target dims each mask dim stands for; none when a 4-D mask splits
+  // batch and heads otherwise than the op (heads folded into the batch).
+  SmallVector<SmallVector<int64_t>> covers;
+  if (type.getRank() == 3)
+    covers = {{0, 1}, {2}, {3}};
+  else if (type.getShape().take_front(2) == target.take_front(2))
+    covers = {{0}, {1}, {2}, {3}};
+  if (auto broadcast = def<linalg::BroadcastOp>(mask);
+      broadcast && !covers.empty()) {
+    SmallVector<int64_t> compact(target);
+    for (int64_t dim : broadcast.getDimensions())
+      for (int64_t covered : covers[dim])
+        compact[covered] = 1;
+    if (Value source = reshapeTo(
+            rewriter, loc, peelUnitReshapes(broadcast.getInput()), compact))
+      return source;
+  }
+  return reshapeTo(rewriter, loc, mask, target);
+}
+
 struct RaiseAttention : RaisePattern<linalg::BatchMatmulOp> {
   using RaisePattern::RaisePattern;
 
@@ -660,6 +777,15 @@ struct RaiseAttention : RaisePattern<linalg::BatchMatmulOp> {
     Value s = softmax.getInput();
     double scale = 1.0;
     bool causal = false;
+    // An additive mask other than a provably causal one: the op's operand.
+    Value mask;
+    // A select mask other than a provably causal one, made additive.
+    struct {
+      Value condition;
+      bool keepWhenTrue = true;
+      double maskedValue = 0;
+    } selectMask;
+    bool scaledAbove = false;
     for (int step = 0; step < 8; ++step) {
       if (auto mul = def<arith::MulFOp>(s)) {
         Value next;
@@ -672,7 +798,7 @@ struct RaiseAttention : RaisePattern<linalg::BatchMatmulOp> {
         });
         if (!next)
           break;
-        chain.push_back(s), s = next;
+        chain.push_back(s), s = next, scaledAbove = true;
         continue;
       }
       if (auto div = def<arith::DivFOp>(s)) {
@@ -680,48 +806,63 @@ struct RaiseAttention : RaisePattern<linalg::BatchMatmulOp> {
         if (!k)
           break;
         scale /= *k;
-        chain.push_back(s), s = div.getLhs();
+        chain.push_back(s), s = div.getLhs(), scaledAbove = true;
         continue;
       }
-      // s + bias with bias = select(causal, 0, -inf) (broadcast or not).
+      // s + bias: a causal bias select(causal, 0, -inf) (broadcast or not)
+      // becomes the causal flag, any other the op's additive mask.
       if (auto add = def<arith::AddFOp>(s)) {
-        Value rest, bias;
-        eitherOrder(add.getLhs(), add.getRhs(), [&](Value a, Value b) {
-          Operation *producer = peelUnitReshapes(b).getDefiningOp();
-          while (isa_and_nonnull<linalg::BroadcastOp, linalg::TransposeOp>(
-              producer))
-            producer = producer->getOperand(0).getDefiningOp();
-          if (!isa_and_nonnull<arith::SelectOp>(producer))
-            return false;
-          rest = a, bias = b;
-          return true;
-        });
-        if (!bias)
+        bool lhsIsScores = reachesScoreProduct(add.getLhs());
+        bool rhsIsScores = reachesScoreProduct(add.getRhs());
+        if (lhsIsScores && rhsIsScores)
+          return fail(pv, "both terms added to the scores are computed from "
+                          "a batch_matmul; neither is a mask");
+        if (!lhsIsScores && !rhsIsScores)
           break;
-        if (causal)
-          return fail(pv, "the scores are masked more than once");
-        if (!isCausalMask(bias, /*negated=*/false))
-          return fail(pv, "the additive mask is not provably causal (0 where "
-                          "key j <= query i + Skv - Sq, -inf elsewhere)");
-        causal = true;
+        Value rest = lhsIsScores ? add.getLhs() : add.getRhs();
+        Value bias = lhsIsScores ? add.getRhs() : add.getLhs();
         chain.push_back(s);
         s = rest;
+        if (!causal && isCausalMask(bias, /*negated=*/false)) {
+          causal = true;
+          continue;
+        }
+        if (awaitsHelperInlining(bias))
+          return failure();
+        if (mask || selectMask.condition)
+          return fail(pv, "the scores have two masks that are not provably "
+                          "causal (braid.attention takes one)");
+        if (scaledAbove)
+          return fail(pv, "the mask is added before the scores are scaled "
+                          "(braid.attention adds it to the scaled scores)");
+        mask = bias;
         continue;
       }
+      // select(mask, s, -inf): a causal mask becomes the flag; any other
+      // the additive mask select(mask, 0, -inf).
       if (auto select = def<arith::SelectOp>(s)) {
-        if (causal || !isa<RankedTensorType>(select.getCondition().getType()))
-          return fail(pv, "the scores are selected more than once");
+        if (!isa<RankedTensorType>(select.getCondition().getType()))
+          return fail(pv, "the scores are selected by a scalar condition");
         bool keepWhenTrue = isLowest(splatValue(select.getFalseValue()), s);
         bool keepWhenFalse = isLowest(splatValue(select.getTrueValue()), s);
         if (!keepWhenTrue && !keepWhenFalse)
           return fail(pv, "the scores are masked with a value other than "
                           "-inf or the lowest finite value");
-        if (!isCausalMask(select.getCondition(), /*negated=*/keepWhenFalse))
-          return fail(pv, "the mask is not provably causal (key j <= query "
-                          "i + Skv - Sq)");
-        causal = true;
+        Value condition = select.getCondition();
+        Value masked =
+            keepWhenTrue ? select.getFalseValue() : select.getTrueValue();
         chain.push_back(s);
         s = keepWhenTrue ? select.getTrueValue() : select.getFalseValue();
+        if (!causal && isCausalMask(condition, /*negated=*/keepWhenFalse)) {
+          causal = true;
+          continue;
+        }
+        if (awaitsHelperInlining(condition))
+          return failure();
+        if (mask || selectMask.condition)
+          return fail(pv, "the scores have two masks that are not provably "
+                          "causal (braid.attention takes one)");
+        selectMask = {condition, keepWhenTrue, *splatValue(masked)};
         continue;
       }
       // Scores computed narrow and upcast for the softmax: the op keeps
@@ -740,8 +881,19 @@ struct RaiseAttention : RaisePattern<linalg::BatchMatmulOp> {
       break;
     }
     auto qk = def<linalg::BatchMatmulOp>(s);
-    if (!isPlainBatchMatmul(qk))
-      return fail(pv, "the scores are not a zero-initialised batch_matmul");
+    if (qk && !isPlainBatchMatmul(qk))
+      return fail(pv, "the scores' batch_matmul is not plain (zero "
+                      "initialised, static shape, no user maps)");
+    if (!qk) {
+      Operation *producer = s.getDefiningOp();
+      std::string what =
+          producer ? "'" + producer->getName().getStringRef().str() + "'"
+                   : std::string("a block argument");
+      return fail(pv, "the scores come from " + what +
+                          ", not from a batch_matmul of the query and the "
+                          "transposed keys (through scales, additive masks, "
+                          "causal selects and casts)");
+    }
     chain.push_back(s);
     if (!allSingleUse(chain))
       return fail(pv, "an intermediate (scores, probabilities) has other "
@@ -854,8 +1006,24 @@ struct RaiseAttention : RaisePattern<linalg::BatchMatmulOp> {
     Value value = widen(materialize(rewriter, loc, v, swapV));
     auto outType = RankedTensorType::get({qs[0], qs[1], qs[2], vs[3]},
                                          resultElement);
+    SmallVector<int64_t> scoresShape{qs[0], qs[1], qs[2], ks[2]};
+    Value maskOperand;
+    if (mask)
+      maskOperand = materializeMask(rewriter, loc, mask, scoresShape);
+    if (selectMask.condition) {
+      // select(c, s, low) = s + select(c, 0, low), on the compact condition.
+      Value condition =
+          materializeMask(rewriter, loc, selectMask.condition, scoresShape);
+      auto type = cast<RankedTensorType>(condition.getType())
+                      .clone(elementOf(softmax.getInput()));
+      Value zero = splatConstant(rewriter, loc, type, 0.0);
+      Value low = splatConstant(rewriter, loc, type, selectMask.maskedValue);
+      maskOperand = arith::SelectOp::create(
+          rewriter, loc, condition, selectMask.keepWhenTrue ? zero : low,
+          selectMask.keepWhenTrue ? low : zero);
+    }
     Value out = AttentionOp::create(
-        rewriter, loc, outType, query, key, value,
+        rewriter, loc, outType, query, key, value, maskOperand,
         causal ? rewriter.getUnitAttr() : UnitAttr(),
         rewriter.getF32FloatAttr(static_cast<float>(scale)));
     // (P V)ᵀ: the op's result with its last two dims swapped.
@@ -875,10 +1043,16 @@ struct RaiseAttention : RaisePattern<linalg::BatchMatmulOp> {
         rewriter.replaceOp(expand, result4);
     finishRaise(rewriter, remarks, root, flat, /*alsoMatched=*/pv,
                 [&](InFlightDiagnostic &remark) {
-                  remark << "raised to braid.attention (" << qs[1]
-                         << " query heads, " << ks[1]
-                         << " key/value heads, scale " << scale
-                         << (causal ? ", causal" : "")
+                  remark << "raised to braid.attention (";
+                  // Heads folded into the batch are not told apart.
+                  if (q.flat)
+                    remark << "heads folded into a batch of " << qs[0];
+                  else
+                    remark << qs[1] << " query heads, " << ks[1]
+                           << " key/value heads";
+                  remark << ", scale " << scale << (causal ? ", causal" : "")
+                         << (mask ? ", additive mask" : "")
+                         << (selectMask.condition ? ", mask from a select" : "")
                          << (transposed ? ", transposed product" : "") << ")";
                 });
     return success();
@@ -893,16 +1067,10 @@ struct InlineSelectHelper : OpRewritePattern<func::CallOp> {
 
   LogicalResult matchAndRewrite(func::CallOp call,
                                 PatternRewriter &rewriter) const override {
-    if (call.getNumResults() != 1)
-      return failure();
-    std::optional<OutlinedHelper> helper = matchOutlinedHelper(call);
-    if (!helper || !def<arith::SelectOp>(helper->returned) ||
-        !isa<RankedTensorType>(helper->returned.getType()))
+    std::optional<OutlinedHelper> helper = matchSelectHelper(call);
+    if (!helper)
       return failure();
     Block &body = *helper->body;
-    for (Operation &op : body.without_terminator())
-      if (!isMemoryEffectFree(&op) || op.getNumRegions() > 1)
-        return failure();
     IRMapping mapping;
     for (auto [arg, operand] :
          llvm::zip(body.getArguments(), call.getOperands()))

@@ -4,7 +4,10 @@
 #include "braid/Dialect/Braid/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
+#include "mlir/Interfaces/LoopLikeInterface.h"
 #include "llvm/ADT/DenseMap.h"
 
 #include <map>
@@ -21,26 +24,76 @@ using namespace mlir::braid;
 
 namespace {
 
-/// Whether `value` may differ between ranks of a group: it is computed from
-/// braid.rank.
-bool dependsOnRank(Value value) {
+/// Appends the values a region argument takes: on entry and on every back
+/// edge of a loop. Function arguments are the program's inputs, the same
+/// on every rank as far as this verifier is concerned.
+void appendIncomingValues(BlockArgument arg, SmallVectorImpl<Value> &values) {
+  Operation *owner = arg.getOwner()->getParentOp();
+  if (!owner || isa<FunctionOpInterface>(owner))
+    return;
+  if (auto loop = dyn_cast<LoopLikeOpInterface>(owner)) {
+    if (OpOperand *init = loop.getTiedLoopInit(arg)) {
+      values.push_back(init->get());
+      if (OpOperand *yielded = loop.getTiedLoopYieldedValue(arg))
+        values.push_back(yielded->get());
+      return;
+    }
+    std::optional<SmallVector<Value>> inductionVars =
+        loop.getLoopInductionVars();
+    if (inductionVars && llvm::is_contained(*inductionVars, arg)) {
+      for (auto bounds : {loop.getLoopLowerBounds(), loop.getLoopUpperBounds(),
+                          loop.getLoopSteps()})
+        if (bounds)
+          for (OpFoldResult bound : *bounds)
+            if (auto value = dyn_cast<Value>(bound))
+              values.push_back(value);
+      return;
+    }
+  }
+  // The after region of an scf.while receives what its condition forwards.
+  if (auto loop = dyn_cast<scf::WhileOp>(owner);
+      loop && arg.getOwner() == loop.getAfterBody()) {
+    values.push_back(loop.getConditionOp().getArgs()[arg.getArgNumber()]);
+    return;
+  }
+  // Anything else: whatever the op reads or computes inside.
+  owner->walk([&](Operation *nested) {
+    llvm::append_range(values, nested->getOperands());
+  });
+}
+
+/// The braid.rank `value` is computed from, if any: a value that may differ
+/// between the ranks of a group. Null when `value` is the same on every rank.
+RankOp findRankSource(Value value) {
   SmallVector<Value> worklist{value};
   llvm::DenseSet<Value> seen;
   while (!worklist.empty()) {
     Value current = worklist.pop_back_val();
     if (!seen.insert(current).second)
       continue;
-    Operation *def = current.getDefiningOp();
-    if (!def)
+    if (auto arg = dyn_cast<BlockArgument>(current)) {
+      appendIncomingValues(arg, worklist);
       continue;
-    if (isa<RankOp>(def))
-      return true;
+    }
+    Operation *def = current.getDefiningOp();
+    if (auto rank = dyn_cast<RankOp>(def))
+      return rank;
     // Through regions too: a value an scf.if yields may come from the rank.
     def->walk([&](Operation *nested) {
       llvm::append_range(worklist, nested->getOperands());
     });
   }
-  return false;
+  return nullptr;
+}
+
+/// The values that decide whether, or how often, the regions of `op` run:
+/// its operands (an scf.if's condition, a loop's bounds and initial values)
+/// and, for an scf.while, the condition it computes on every iteration.
+SmallVector<Value> getControlValues(Operation *op) {
+  SmallVector<Value> values(op->getOperands());
+  if (auto loop = dyn_cast<scf::WhileOp>(op))
+    values.push_back(loop.getConditionOp().getCondition());
+  return values;
 }
 
 struct BraidVerifyCollectiveOrderPass
@@ -70,17 +123,22 @@ struct BraidVerifyCollectiveOrderPass
       }
       // Collectives under rank-dependent control flow cannot be proven to
       // match: each rank may take another path.
-      if (op->getNumRegions() && !isa<StartOp, func::FuncOp>(op) &&
-          llvm::any_of(op->getOperands(), dependsOnRank)) {
-        bool communicates = false;
-        op->walk([&](CollectiveOpInterface) { communicates = true; });
-        if (communicates) {
-          op->emitError() << "collectives under control flow that depends on "
-                             "braid.rank: the ranks of a group may issue "
-                             "different collectives, which would hang";
+      if (!op->getNumRegions() || isa<StartOp, func::FuncOp>(op))
+        return WalkResult::advance();
+      bool communicates = false;
+      op->walk([&](CollectiveOpInterface) { communicates = true; });
+      if (!communicates)
+        return WalkResult::advance();
+      for (Value control : getControlValues(op))
+        if (RankOp rank = findRankSource(control)) {
+          InFlightDiagnostic diag =
+              op->emitError() << "collectives under control flow that depends "
+                                 "on braid.rank: the ranks of a group may "
+                                 "issue different collectives, which would "
+                                 "hang";
+          diag.attachNote(rank.getLoc()) << "the rank is read here";
           return WalkResult::interrupt();
         }
-      }
       return WalkResult::advance();
     });
     if (walk.wasInterrupted())

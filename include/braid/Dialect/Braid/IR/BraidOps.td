@@ -369,25 +369,40 @@ def Braid_AttentionOp : Braid_ComputeOp<"attention"> {
   let description = [{
     `query: [B, H, Sq, D]`, `key: [B, Hkv, Skv, D]`, `value: [B, Hkv, Skv, Dv]`
     → `[B, H, Sq, Dv]`, `H` a multiple of `Hkv` (query head `h` reads KV
-    head `h / (H / Hkv)`). `result = softmax(scale * Q Kᵀ) V` with `scale`
-    defaulting to `1/sqrt(D)`, scores and softmax in f32. With `causal`,
-    query `i` attends key `j` iff `j <= i + (Skv - Sq)` (bottom-right
-    aligned, so decoding with a cache and training share one rule).
+    head `h / (H / Hkv)`). `result = softmax(scale * Q Kᵀ + mask) V` with
+    `scale` defaulting to `1/sqrt(D)`, scores and softmax in f32. With
+    `causal`, query `i` attends key `j` iff `j <= i + (Skv - Sq)`
+    (bottom-right aligned, so decoding with a cache and training share one
+    rule).
+
+    The optional `mask` is added to the scaled scores before the softmax
+    (PyTorch's float `attn_mask`, ONNX's additive `attn_mask`, BERT's
+    padding mask of 0 and -10000 or -inf). It is rank 4 and broadcasts:
+    each dimension is 1 or the matching one of `[B, H, Sq, Skv]`, so a
+    padding mask is `[B, 1, 1, Skv]`. Its element type is any float; the
+    addition is done in f32. A row whose every score is -inf has no
+    maximum to subtract, and its output is NaN, as the fine-grained softmax
+    computes it.
 
     ```mlir
     %o = braid.attention %q, %k, %v {causal}
         : tensor<1x32x128x128xbf16>, tensor<1x8x128x128xbf16>,
           tensor<1x8x128x128xbf16> -> tensor<1x32x128x128xbf16>
+    %p = braid.attention %q, %k, %v mask %pad
+        : tensor<2x12x128x64xf32>, tensor<2x12x128x64xf32>,
+          tensor<2x12x128x64xf32>, tensor<2x1x1x128xf32>
+        -> tensor<2x12x128x64xf32>
     ```
   }];
   let arguments = (ins RankedTensorOf<[AnyFloat]>:$query,
                        RankedTensorOf<[AnyFloat]>:$key,
                        RankedTensorOf<[AnyFloat]>:$value,
+                       Optional<RankedTensorOf<[AnyFloat]>>:$mask,
                        UnitAttr:$causal, OptionalAttr<F32Attr>:$scale);
   let results = (outs RankedTensorOf<[AnyFloat]>:$result);
   let assemblyFormat = [{
-    $query `,` $key `,` $value attr-dict `:` type($query) `,` type($key) `,`
-    type($value) `->` type($result)
+    $query `,` $key `,` $value (`mask` $mask^)? attr-dict `:` type($query)
+    `,` type($key) `,` type($value) (`,` type($mask)^)? `->` type($result)
   }];
   let extraClassDeclaration = [{
     /// The softmax scale: the attribute or 1/sqrt(head dim).

@@ -316,7 +316,11 @@ def BraidVerifyCollectiveOrder
     - every rank of every group issues the same collectives in the same
       order on each communicator (the interpreter's `CollectiveMatcher`,
       fed per rank in host issue order); collectives under control flow that
-      depends on the rank cannot be proven and are refused;
+      depends on the rank cannot be proven and are refused, with a note
+      where the rank is read: an `scf.if` condition, loop bounds and
+      initial values, an `scf.while` condition, followed through
+      loop-carried values. A loop whose trip count is the same on every
+      rank is proven by one pass over its body, whatever data it carries;
     - one stream per communicator, and one communicator per stream.
 
     What needs no check at this level: a ring step's send and receive are
@@ -348,9 +352,11 @@ def BraidRaiseLayerOps : Pass<"braid-raise-layer-ops", "::mlir::ModuleOp"> {
       `braid.swiglu`;
     - softmax: max / subtract / exp / sum / divide over the last dim →
       `linalg.softmax`;
-    - attention: `batch_matmul(softmax(scale * q kᵀ [causal mask]), v)` →
+    - attention: `batch_matmul(softmax(scale * q kᵀ [+ mask]), v)` →
       `braid.attention` (grouped KV heads through the broadcast that
-      repeats them, causal flag proven from the mask's index arithmetic).
+      repeats them, causal flag proven from the mask's index arithmetic,
+      any other mask — BERT's additive padding mask, a select — as the
+      op's additive `mask`).
 
     A raised op computes its statistics in f32 and rounds once, so results
     differ from the fine-grained program by reassociation only: within the
@@ -358,7 +364,7 @@ def BraidRaiseLayerOps : Pass<"braid-raise-layer-ops", "::mlir::ModuleOp"> {
     inserted so every replaced value keeps its type; a `truncf` of a raised
     op whose operands are `extf`s of the narrow type is folded into the op.
     Near misses (another dim, another N, no epsilon, intermediates with
-    other users, a mask that is not causal) are left alone, with a remark
+    other users, a mask added before the scale) are left alone, with a remark
     under `-braid-explain`. Private functions whose every call was raised
     are erased.
   }];
