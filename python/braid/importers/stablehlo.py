@@ -18,13 +18,12 @@ from __future__ import annotations
 import argparse
 import itertools
 import math
-import os
 import re
 import sys
-import tempfile
 
 from braid.ir_text import (FLOAT_TYPES, Emitter, Val, float_literal, tensor_type,
                            zero_literal)
+from braid.outfile import OutputError, write_text
 
 UNROLL_CAP = 64
 
@@ -1406,16 +1405,11 @@ def main(argv=None) -> int:
     if a.output == "-":
         sys.stdout.write(out)
         return 0
-    d = os.path.dirname(os.path.abspath(a.output))
-    fd, tmp = tempfile.mkstemp(dir=d, prefix=".braid-import-", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(out)
-        os.replace(tmp, a.output)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        write_text(a.output, out)
+    except OutputError as ex:
+        print(f"braid-import-stablehlo: error: {ex}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -76,7 +76,7 @@ def main():
         for d in a.dim:
             cmd += ["--dim", d]
         run(cmd)
-        run([a.opt, mlir, "-o", os.devnull])
+        run([a.opt, mlir])  # parses and verifies; the printed IR is not needed
         with open(mlir + ".manifest.json") as f:
             man = json.load(f)
         write_rank_args(man, a.model, feeds, os.path.join(d, "in"))
