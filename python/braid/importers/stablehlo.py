@@ -1365,6 +1365,19 @@ def import_text(text: str, filename: str = "<stdin>", unroll_cap: int = UNROLL_C
         return out
 
 
+def decode_utf8(data: bytes, filename: str) -> str:
+    """The input as text; StableHLO text is UTF-8, and anything else is
+    reported at its first bad byte instead of reaching the MLIR parser."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as ex:
+        line = data.count(b"\n", 0, ex.start) + 1
+        col = ex.start - (data.rfind(b"\n", 0, ex.start) + 1) + 1
+        raise ImportErrors([f"{filename}:{line}:{col}: error: not UTF-8 text "
+                            f"(byte 0x{data[ex.start]:02X}); StableHLO text must "
+                            f"be UTF-8"]) from None
+
+
 def _short_loc(s):
     m = _LOC_RE.search(s)
     return f"{m.group(2)}:{m.group(3)}" if m else s
@@ -1380,15 +1393,21 @@ def main(argv=None) -> int:
                    help="unroll counted while loops (lax.scan, fori_loop) of at most this "
                         f"many trips (default {UNROLL_CAP}); others become scf.while")
     a = p.parse_args(argv)
+    fname = "<stdin>" if a.input == "-" else a.input
     try:
         if a.input == "-":
-            text, fname = sys.stdin.read(), "<stdin>"
+            data = sys.stdin.buffer.read()
         else:
-            with open(a.input) as fh:
-                text = fh.read()
-            fname = a.input
+            with open(a.input, "rb") as fh:
+                data = fh.read()
     except OSError as ex:
         print(f"braid-import-stablehlo: error: {ex}", file=sys.stderr)
+        return 1
+    try:
+        text = decode_utf8(data, fname)
+    except ImportErrors as ex:
+        print(ex.errors[0], file=sys.stderr)
+        print("braid-import-stablehlo: 1 error(s); nothing written", file=sys.stderr)
         return 1
     try:
         out = import_text(text, fname, a.unroll_cap)
