@@ -11,11 +11,12 @@ collective.
 """
 from __future__ import annotations
 
+import math
 import os
 
 import numpy as np
 import onnx
-from onnx import helper, numpy_helper, shape_inference, version_converter
+from onnx import TensorProto, helper, numpy_helper, shape_inference, version_converter
 
 from .onnx_ir import ELEM, Emitter, is_float, np_for, scalar_literal, ttype
 
@@ -122,11 +123,64 @@ def slice_blocks(arr, axis, parts, blocks, r):
     return np.ascontiguousarray(np.concatenate(pieces, axis=axis))
 
 
+def onnx_type_name(onnx_type: int) -> str:
+    """FLOAT, INT64, ...; NodeError for a number that is no ONNX type."""
+    if onnx_type == TensorProto.UNDEFINED or \
+            onnx_type not in TensorProto.DataType.values():
+        raise NodeError(f"element type {onnx_type} is not an ONNX element type")
+    return TensorProto.DataType.Name(onnx_type)
+
+
+def onnx_itemsize(onnx_type: int) -> int:
+    """Bytes per element (1 for the types numpy cannot hold, e.g. STRING)."""
+    try:
+        return np.dtype(helper.tensor_dtype_to_np_dtype(onnx_type)).itemsize
+    except (KeyError, TypeError, ValueError):
+        return 1
+
+
 def elem_of(onnx_type: int) -> str:
-    name = np.dtype(helper.tensor_dtype_to_np_dtype(onnx_type)).name
+    type_name = onnx_type_name(onnx_type)
+    try:
+        name = np.dtype(helper.tensor_dtype_to_np_dtype(onnx_type)).name
+    except (KeyError, TypeError, ValueError):
+        name = type_name
     if name not in ELEM:
         raise NodeError(f"element type {name} is not supported")
     return ELEM[name]
+
+
+# The largest tensor accepted: its bytes must be addressable with a signed
+# 64-bit offset, as MLIR's shapes and braid-interp count them.
+MAX_TENSOR_BYTES = 2 ** 63 - 1
+
+
+def check_shape(dims, onnx_type: int, what: str):
+    """Raises NodeError unless `dims` are valid sizes (>= 0) of a tensor
+    whose bytes fit in MAX_TENSOR_BYTES."""
+    for i, d in enumerate(dims):
+        if d < 0:
+            raise NodeError(f"{what}: dimension {i} is {d}; a size cannot be negative")
+    nbytes = math.prod(dims) * onnx_itemsize(onnx_type)
+    if nbytes > MAX_TENSOR_BYTES:
+        raise NodeError(f"{what}: shape {list(dims)} of {onnx_type_name(onnx_type)} is "
+                        f"{nbytes} bytes, more than the limit of 2^63 - 1")
+
+
+def initializer_array(t: onnx.TensorProto) -> np.ndarray:
+    """The initializer's data; NodeError when its type, dims and data
+    disagree (to_array's ValueError/KeyError would be a traceback)."""
+    what = f"initializer '{t.name}'"
+    try:
+        type_name = onnx_type_name(t.data_type)
+    except NodeError as e:
+        raise NodeError(f"{what}: {e}") from None
+    check_shape(list(t.dims), t.data_type, what)
+    try:
+        return numpy_helper.to_array(t)
+    except (ValueError, TypeError, KeyError, IndexError) as e:
+        raise NodeError(f"{what}: its data does not match its dims {list(t.dims)} and "
+                        f"type {type_name} ({e})") from None
 
 
 def bcast_shape(*shapes):
@@ -201,7 +255,21 @@ class Importer:
         self.opset = next(i.version for i in model.opset_import
                           if i.domain in ("", "ai.onnx"))
         self.func_name = func_name or "main"
-        self.inits = {t.name: numpy_helper.to_array(t) for t in self.graph.initializer}
+        # element counts of the values shape inference gave a static shape
+        self.inferred_sizes = {}
+        for vi in list(self.graph.value_info) + list(self.graph.output):
+            dims = vi.type.tensor_type.shape.dim
+            if vi.type.HasField("tensor_type") and all(d.HasField("dim_value") for d in dims):
+                self.inferred_sizes[vi.name] = math.prod(d.dim_value for d in dims)
+        self.inits = {}
+        errors = []
+        for t in self.graph.initializer:
+            try:
+                self.inits[t.name] = initializer_array(t)
+            except NodeError as e:
+                errors.append(f"{path}: error: {e}")
+        if errors:
+            raise ImportError_("\n".join(errors))
         self.demoted: set[str] = set()
         self.check_plan(plan_path)
 
@@ -292,6 +360,12 @@ class Importer:
         self.fused_blocks = self.find_fused_blocks()
         self.foldable = self.constant_nodes()
         errors = []
+        defined = {i.name for i in self.graph.input} | set(self.inits) | \
+            {o for n in self.graph.node for o in n.output if o}
+        for out in self.graph.output:
+            if out.name not in defined:
+                errors.append(f"{self.path}: error: graph output '{out.name}' is not produced "
+                              f"by any node, nor a graph input or initializer")
         for i, node in enumerate(self.graph.node):
             if node.domain not in ("", "ai.onnx"):
                 errors.append(self.node_msg(i, node, f"op domain '{node.domain}' is not supported"))
@@ -436,6 +510,10 @@ class Importer:
                                    f"dynamic dimension {what}; give its size with "
                                    f"--dim {d.dim_param or 'NAME'}=N")
             shape.append(d.dim_value)
+        try:
+            check_shape(shape, tt.elem_type, f"input '{inp.name}'")
+        except NodeError as e:
+            raise ImportError_(f"{self.path}: error: {e}") from None
         ssa = f"%arg{len(self.args)}"
         state = None
         split = None
@@ -677,6 +755,8 @@ class Importer:
             return None
         if node.op_type in ("Constant",):
             return None
+        if any(self.inferred_sizes.get(o, 0) > FOLD_MAX_ELEMENTS for o in node.output):
+            return None  # never build a huge result (ConstantOfShape, Expand, Tile)
         try:
             from onnx.reference import ReferenceEvaluator
             names = [f"i{k}" if v is not None else "" for k, v in enumerate(ins)]
@@ -942,9 +1022,9 @@ class Importer:
             else:
                 out.append(d)
         if -1 in out:
-            known = int(np.prod([d for d in out if d != -1]))
-            out[out.index(-1)] = int(np.prod(x.shape)) // max(known, 1)
-        if int(np.prod(out)) != int(np.prod(x.shape)):
+            known = int(math.prod([d for d in out if d != -1]))
+            out[out.index(-1)] = int(math.prod(x.shape)) // max(known, 1)
+        if int(math.prod(out)) != int(math.prod(x.shape)):
             raise NodeError(f"cannot reshape {list(x.shape)} to {out}")
         return [self.reshape(x, out)]
 
@@ -1220,10 +1300,15 @@ class Importer:
         shape = [int(d) for d in self.const_of(ins[0], "ConstantOfShape's shape")]
         t = self.attr(node, "value", None)
         val = numpy_helper.to_array(t).reshape(-1)[0] if t is not None else np.float32(0)
-        arr = np.full(shape, val, dtype=np.asarray(val).dtype)
-        if arr.dtype.name not in ELEM:
-            raise NodeError(f"element type {arr.dtype.name} is not supported")
-        return [Val(arr.shape, ELEM[arr.dtype.name], const=arr)]
+        dtype = np.asarray(val).dtype
+        if dtype.name not in ELEM:
+            raise NodeError(f"element type {dtype.name} is not supported")
+        et = ELEM[dtype.name]
+        check_shape(shape, helper.np_dtype_to_tensor_dtype(dtype), f"result '{node.output[0]}'")
+        if math.prod(shape) > FOLD_MAX_ELEMENTS:
+            # too large to hold at import time: a splat the program builds
+            return [Val(shape, et, ssa=self.e.splat(val, shape, et))]
+        return [Val(shape, et, const=np.full(shape, val, dtype=dtype))]
 
     def op_Trilu(self, node, ins):
         x = self.no_partial(ins[0])
@@ -1257,7 +1342,7 @@ class Importer:
         if kind == "mean":
             if not is_float(et):
                 raise NodeError("integer ReduceMean is not supported")
-            cnt = int(np.prod([x.shape[a] for a in axes]))
+            cnt = int(math.prod([x.shape[a] for a in axes]))
             c = self.e.splat(float(cnt), lred, et)
             r = self.e.binary("arith.divf", r, c, lred, et)
         out = [1 if i in axes else d for i, d in enumerate(x.shape)] if keep else \
@@ -1308,7 +1393,7 @@ class Importer:
         if extra or x.et != "f32":
             return self.norm_decomposed(node, x, ins, axis, eps, rms)
         norm_shape = x.shape[axis:]
-        n = int(np.prod(norm_shape))
+        n = int(math.prod(norm_shape))
         params = []
         for v in ins[1:3 if not rms else 2]:
             if v is None:
@@ -1349,7 +1434,7 @@ class Importer:
         lx = self.local(x)
         rank = len(lx)
         axes = list(range(axis, rank))
-        n = int(np.prod(x.shape[axis:]))
+        n = int(math.prod(x.shape[axis:]))
         xs = self.e.convert(self.ssa(x), lx, et, "f32")
         stat = [1 if i in axes else d for i, d in enumerate(lx)]
         red = [d for i, d in enumerate(lx) if i not in axes]
@@ -1564,7 +1649,7 @@ class Importer:
         if trans_b:
             ws = self.e.transpose(ws, lw, [1, 0], w.et)
             lw = lw[::-1]
-        M = int(np.prod(lx[:-1]))
+        M = int(math.prod(lx[:-1]))
         if mode == "column" and a2d is not None:
             a2 = a2d
         else:
@@ -1656,7 +1741,7 @@ class Importer:
         lM, lK, lN = la[-2], la[-1], lb[-1]
         et = a.et
         if len(lb) == 2 and nb == len(la) - 2:
-            Mt = int(np.prod(la[:-1]))
+            Mt = int(math.prod(la[:-1]))
             a2 = self.e.reshape(xa, la, (Mt, lK), et)
             r = self.e.matmul(a2, (Mt, lK), xb, tuple(lb), et, batch=False)
             lout = tuple(la[:-1]) + (lN,)
@@ -1666,7 +1751,7 @@ class Importer:
             fb = tuple(lbatch) + (lb[-2], lN)
             a3 = self.e.broadcast(xa, la, fa, et)
             b3 = self.e.broadcast(xb, lb, fb, et)
-            Bt = int(np.prod(lbatch)) if lbatch else 1
+            Bt = int(math.prod(lbatch)) if lbatch else 1
             a3 = self.e.reshape(a3, fa, (Bt, lM, lK), et)
             b3 = self.e.reshape(b3, fb, (Bt, lb[-2], lN), et)
             r = self.e.matmul(a3, (Bt, lM, lK), b3, (Bt, lb[-2], lN), et, batch=True)
