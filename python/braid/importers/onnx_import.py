@@ -23,7 +23,7 @@ from .onnx_ir import ELEM, Emitter, is_float, np_for, scalar_literal, ttype
 # Default-domain opsets the lowering implements natively; older models from
 # MIN_CONVERTIBLE_OPSET up are brought to MIN_NATIVE_OPSET with onnx's
 # version converter.
-MIN_CONVERTIBLE_OPSET = 13
+MIN_CONVERTIBLE_OPSET = 7
 MIN_NATIVE_OPSET = 18
 MAX_OPSET = onnx.defs.onnx_opset_version()
 
@@ -41,7 +41,8 @@ SUPPORTED = {
     "Concat", "Split", "Slice", "Gather", "Unsqueeze", "Squeeze", "Cast",
     "Where", "Equal", "Less", "Greater", "Constant", "ConstantOfShape",
     "Shape", "Expand", "Trilu", "ReduceMean", "ReduceSum", "ReduceMax",
-    "Identity", "Attention", "Sin", "Cos", "Abs", "Log", "Max", "Min",
+    "Identity", "Attention", "Sin", "Cos", "Abs", "Log", "Max", "Min", "Clip",
+    "Flatten",
 }
 
 
@@ -49,7 +50,7 @@ SUPPORTED = {
 BLOCK_OK = {"Add", "Sub", "Mul", "Div", "Pow", "Where", "Equal", "Less", "Greater",
             "Cast", "Identity", "Neg", "Sqrt", "Exp", "Tanh", "Erf", "Sigmoid",
             "Relu", "Gelu", "Reciprocal", "Split", "Sin", "Cos", "Abs", "Log",
-            "Max", "Min"}
+            "Max", "Min", "Clip"}
 
 
 class ImportError_(Exception):
@@ -191,7 +192,7 @@ def bcast_shape(*shapes):
 
 
 def load_model(path: str, dims: dict | None = None) -> onnx.ModelProto:
-    """Load, check the opset, convert 13-17 to 18, give symbolic input dims
+    """Load, check the opset, convert 7-17 to 18, give symbolic input dims
     the sizes in `dims` (name -> size), infer shapes."""
     try:
         model = onnx.load(path)
@@ -935,6 +936,24 @@ class Importer:
     def op_Min(self, node, ins):
         return self.minmax(ins, "arith.minimumf", "arith.minsi")
 
+    def op_Clip(self, node, ins):
+        """min(max(x, lo), hi); either bound may be missing (PyTorch's
+        clamp(min=...) exports Clip(x, lo, '')). The bounds are inputs from
+        opset 11 on; the version converter turns opset 6-10's min/max
+        attributes into inputs."""
+        x = ins[0]
+        lo = ins[1] if len(ins) > 1 else None
+        hi = ins[2] if len(ins) > 2 else None
+        for b, name in ((lo, "min"), (hi, "max")):
+            if b is not None and math.prod(b.shape) != 1:
+                raise NodeError(f"Clip's {name} must be a scalar, not shape {list(b.shape)}")
+        y = x
+        if lo is not None:
+            y = self.arith2("arith.maximumf", "arith.maxsi", [y, lo])[0]
+        if hi is not None:
+            y = self.arith2("arith.minimumf", "arith.minsi", [y, hi])[0]
+        return [y]
+
     def op_Neg(self, node, ins):
         if is_float(ins[0].et):
             return self.math1("arith.negf", ins)
@@ -1110,6 +1129,16 @@ class Importer:
         for a in sorted(axes):
             out.insert(a, 1)
         return [self.reshape(x, out)]
+
+    def op_Flatten(self, node, ins):
+        x = ins[0]
+        rank = len(x.shape)
+        axis = int(self.attr(node, "axis", 1))
+        if not -rank <= axis <= rank:
+            raise NodeError(f"Flatten axis {axis} is out of range for rank {rank}")
+        if axis < 0:
+            axis += rank
+        return [self.reshape(x, (math.prod(x.shape[:axis]), math.prod(x.shape[axis:])))]
 
     def op_Squeeze(self, node, ins):
         x = ins[0]

@@ -32,7 +32,7 @@ MODULES = [
     "split", "slice", "gather", "unsqueeze", "squeeze", "cast", "where",
     "equal", "less", "greater", "constant", "constantofshape", "shape",
     "expand", "trilu", "reducemean", "reducesum", "reducemax", "identity",
-    "attention", "sin", "cos", "abs", "log", "max", "min",
+    "attention", "sin", "cos", "abs", "log", "max", "min", "clip", "flatten",
 ]
 
 # Cases that are expected not to import: (case-name regex, substring the
