@@ -21,8 +21,7 @@ import math
 import re
 import sys
 
-from braid.ir_text import (FLOAT_TYPES, Emitter, Val, float_literal, tensor_type,
-                           zero_literal)
+from braid.ir_text import Emitter, Val, scalar_literal, tensor_type
 from braid.outfile import OutputError, write_text
 
 UNROLL_CAP = 64
@@ -769,7 +768,7 @@ class Importer:
     def _lit(self, sv, elt):
         from jax._src.lib.mlir import ir
         if isinstance(sv, ir.FloatAttr):
-            return float_literal(ir.FloatAttr(sv).value, elt)
+            return scalar_literal(ir.FloatAttr(sv).value, elt)
         if isinstance(sv, ir.BoolAttr):
             return "true" if ir.BoolAttr(sv).value else "false"
         if isinstance(sv, ir.IntegerAttr):
