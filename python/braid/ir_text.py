@@ -90,7 +90,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -273,7 +273,7 @@ class Emitter:
         self._ctr[0] += 1
         return f"%{hint or self.prefix}{self._ctr[0]}"
 
-    def child(self, extra_indent: str = "  ") -> "Emitter":
+    def child(self, extra_indent: str = "  ") -> Emitter:
         """An emitter for a nested region: same name counter, deeper indent;
         its lines are spliced in by the caller (`text()`, `lines`)."""
         c = Emitter(self.indent + extra_indent, self.prefix, self.hoist, self.reshape_chains)

@@ -406,7 +406,7 @@ class Importer:
         self.memo_table = {}
         errors = []
         poisoned: set[str] = set()
-        for idx, inp in enumerate(self.graph.input):
+        for inp in self.graph.input:
             if inp.name in self.inits:
                 continue
             if inp.name in self.bind:
@@ -460,10 +460,11 @@ class Importer:
         for k, out in enumerate(self.graph.output):
             v = self.env[out.name]
             if v.et == "?":
-                raise ImportError_(f"{self.path}: error: output '{out.name}' has an unsupported type")
-            if self.sp and v.split is not None and not v.origins and v.state[1] == self.token_dim(v):
-                pass
-            else:
+                raise ImportError_(
+                    f"{self.path}: error: output '{out.name}' has an unsupported type")
+            # a token-split result of sequence parallelism is returned split
+            if not (self.sp and v.split is not None and not v.origins
+                    and v.state[1] == self.token_dim(v)):
                 v = self.to_R(v)
             ssa = self.ssa(v)
             results.append((ssa, v))
@@ -1237,10 +1238,10 @@ class Importer:
         rank = len(x.shape)
         starts = self.const_of(ins[1], "Slice's starts").tolist()
         ends = self.const_of(ins[2], "Slice's ends").tolist()
-        axes = self.const_of(ins[3], "Slice's axes").tolist() if len(ins) > 3 and ins[3] is not None \
-            else list(range(len(starts)))
-        steps = self.const_of(ins[4], "Slice's steps").tolist() if len(ins) > 4 and ins[4] is not None \
-            else [1] * len(starts)
+        axes = self.const_of(ins[3], "Slice's axes").tolist() \
+            if len(ins) > 3 and ins[3] is not None else list(range(len(starts)))
+        steps = self.const_of(ins[4], "Slice's steps").tolist() \
+            if len(ins) > 4 and ins[4] is not None else [1] * len(starts)
         st, sz, sp = [0] * rank, list(x.shape), [1] * rank
         for s, e_, a, k in zip(starts, ends, axes, steps):
             a = int(a) % rank
@@ -1469,7 +1470,7 @@ class Importer:
                 "arith.addf", s_[0], s_[1]))
         gstat = [1 if i in axes else d for i, d in enumerate(x.shape)]
         res = [out]
-        for k, o in enumerate(node.output[1:]):
+        for k in range(len(node.output) - 1):
             t = mean_stat if (k == 0 and not rms) else inv
             if t is None:
                 res.append(None)

@@ -16,6 +16,7 @@ non-zero; no output file is written then. See docs/Import.md.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import itertools
 import math
 import re
@@ -272,7 +273,6 @@ class Importer:
 
     # ------------------------------------------------------------- driver
     def run(self) -> str:
-        from jax._src.lib.mlir.dialects import sdy
         main = None
         for op in self.module.body.operations:
             op = op.operation
@@ -355,7 +355,8 @@ class Importer:
             v = self._arg_val(mc, f"%arg{len(args)}", barg.type)
             idx = main_args.index(operand) if operand in main_args else -1
             if idx != len(args):
-                self.error(mc, f"operand #{i} is {'function argument #' + str(idx) if idx >= 0 else 'not a function argument'}; "
+                what = f"function argument #{idx}" if idx >= 0 else "not a function argument"
+                self.error(mc, f"operand #{i} is {what}; "
                            "the importer needs main's arguments in order "
                            "(argN of the per-rank function = argN)")
             vmap[barg] = v
@@ -627,7 +628,6 @@ class Importer:
             return [e.transpose(ins[0], _ints(op.attributes["permutation"]))]
         if name == "stablehlo.slice":
             start = _ints(op.attributes["start_indices"])
-            limit = _ints(op.attributes["limit_indices"])
             strides = _ints(op.attributes["strides"])
             return [e.extract_slice(ins[0], start, out.shape, strides)]
         if name == "stablehlo.dynamic_slice":
@@ -1392,6 +1392,10 @@ def main(argv=None) -> int:
                    help="unroll counted while loops (lax.scan, fori_loop) of at most this "
                         f"many trips (default {UNROLL_CAP}); others become scf.while")
     a = p.parse_args(argv)
+    if importlib.util.find_spec("jax") is None or importlib.util.find_spec("jaxlib") is None:
+        print("braid-import-stablehlo: error: JAX is not installed; install the importers "
+              "with their 'jax' extra (pip install './python[jax]')", file=sys.stderr)
+        return 1
     fname = "<stdin>" if a.input == "-" else a.input
     try:
         if a.input == "-":

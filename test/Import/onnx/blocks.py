@@ -130,7 +130,8 @@ def gpt2(path, E=64, H=4, FF=256, fused=False):
     f = g.op("Add", [f, g.weight("mlp.c_proj.bias", (E,), 0.1)], name="mlp/c_proj/Add")
     y = g.op("Add", [h, f], name="residual_2")
     graph = helper.make_graph(
-        g.nodes, "gpt2_fused_block" if fused else "gpt2_block", [helper.make_tensor_value_info("x", F, [B, S, E])],
+        g.nodes, "gpt2_fused_block" if fused else "gpt2_block",
+        [helper.make_tensor_value_info("x", F, [B, S, E])],
         [helper.make_tensor_value_info(y, F, [B, S, E])], initializer=g.inits)
     save(graph, path, 20)
 

@@ -22,6 +22,7 @@ import onnxruntime as ort
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import blocks  # noqa: E402
+
 from braid.importers.onnx_import import write_rank_args  # noqa: E402
 
 

@@ -136,12 +136,15 @@ def main(out, with_blocks=True):
           helper.make_node("Add", ["h", "o"], ["y"], name="residual")],
          [ids], [ye], os.path.join(out, "embed_mlp.onnx"), 20,
          inits=[numpy_helper.from_array(rng.standard_normal((64, 32)).astype(np.float32), "wte"),
-                numpy_helper.from_array((rng.standard_normal((16, 32)) / 4).astype(np.float32), "wpe"),
+                numpy_helper.from_array(
+                    (rng.standard_normal((16, 32)) / 4).astype(np.float32), "wpe"),
                 numpy_helper.from_array(np.arange(16, dtype=np.int64), "pos"),
                 numpy_helper.from_array(rng.standard_normal(32).astype(np.float32), "g"),
                 numpy_helper.from_array(rng.standard_normal(32).astype(np.float32), "b"),
-                numpy_helper.from_array((rng.standard_normal((32, 128)) / 6).astype(np.float32), "w1"),
-                numpy_helper.from_array((rng.standard_normal((128, 32)) / 11).astype(np.float32), "w2")])
+                numpy_helper.from_array(
+                    (rng.standard_normal((32, 128)) / 6).astype(np.float32), "w1"),
+                numpy_helper.from_array(
+                    (rng.standard_normal((128, 32)) / 11).astype(np.float32), "w2")])
     xa = helper.make_tensor_value_info("x", F, [1, 16, 64])
     ya = helper.make_tensor_value_info("y", F, [1, 16, 64])
     save([helper.make_node("MatMul", ["x", "wq"], ["q"], name="q_proj"),
@@ -185,8 +188,10 @@ def main(out, with_blocks=True):
          [helper.make_tensor_value_info("x", H16, [16, 32])],
          [helper.make_tensor_value_info("y", H16, [16, 32])],
          os.path.join(out, "f16_mlp.onnx"), 18,
-         inits=[numpy_helper.from_array((rng.standard_normal((32, 64)) / 6).astype(np.float16), "w1"),
-                numpy_helper.from_array((rng.standard_normal((64, 32)) / 8).astype(np.float16), "w2"),
+         inits=[numpy_helper.from_array(
+                    (rng.standard_normal((32, 64)) / 6).astype(np.float16), "w1"),
+                numpy_helper.from_array(
+                    (rng.standard_normal((64, 32)) / 8).astype(np.float16), "w2"),
                 numpy_helper.from_array(rng.standard_normal(32).astype(np.float16), "b2")])
     import ml_dtypes
     w1 = (rng.standard_normal((32, 64)) / 6).astype(ml_dtypes.bfloat16)
