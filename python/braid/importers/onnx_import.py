@@ -722,10 +722,10 @@ class Importer:
                 elif v.const is not None and v.et == "i1" and len(v.shape) >= 2 and \
                         tuple(v.shape[-2:]) == tuple(local_out[-2:]) and \
                         (out_dim is None or out_dim < out_rank - 2) and \
-                        band_of(v.const) is not None:
+                        (band := band_of(v.const)) is not None:
                     # a triangular/band mask as index arithmetic (what the
                     # attention raising proves causal)
-                    locs.append(self.e.band_mask(local_out, *band_of(v.const)))
+                    locs.append(self.e.band_mask(local_out, *band))
                     continue
                 else:
                     x = self.local_val(v)
