@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The one test command: installs what is missing, builds, and runs every
-# test (lit + GoogleTest via check-braid, then the runtime's own tests).
+# The one test command: installs what is missing, lints the Python, builds,
+# and runs every test (lit + GoogleTest via check-braid, then the runtime's
+# own tests).
 # Prints minutes per phase.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,11 @@ phase() {
 
 scripts/install-deps.sh
 phase "install"
+
+# Python lint (rules and ruff's pinned version: python/pyproject.toml,
+# python/requirements.txt); the importers and their tests.
+.venv/bin/ruff check --config python/pyproject.toml python test/Import
+phase "lint"
 
 scripts/build.sh
 phase "configure + build"

@@ -16,14 +16,34 @@ API
 
 `tensor_type(shape, elt)` -> "tensor<4x8xf32>" ("tensor<f32>" for shape ()).
 
-`Emitter(indent="  ")` collects lines of one function body:
+`scalar_literal(value, elt)` -> the literal of a number as `elt` holds it:
+    "true"/"false", "42", "0.10000000149011612" (a float rounded to `elt`
+    first, printed exactly), hex bits for NaN and infinities.
+`NUMPY_ELT` numpy dtype name -> element type; `numpy_type(elt)` the numpy
+    scalar type holding `elt` (float32 for bf16); `is_float(elt)`.
+
+`Emitter(indent="  ", hoist=False, reshape_chains=True)` collects lines of
+one function body.
+With `hoist=True` (the ONNX importer) constants, empty tensors, fills of
+constants and `entry_op`s go to a prologue at the function's entry, each
+distinct one once: no operand of a later matmul is then computed after an
+earlier one (what the decomposition passes look for). `loc` (e.g.
+` loc("node"("model.onnx":3:0))`) is appended to every statement emitted
+while it is set.
     fresh(hint)                       new SSA name
     child()                           emitter for a nested region (shared names)
     emit(text)                        one raw line (already named values)
+    comment(text)                     "// text"
     op(text_after_eq, shape, elt)     "%vN = text", returns Val
+    entry_op(text_after_eq, shape, elt)  an op that depends on nothing in the
+                                      body (braid.rank, index constants): in
+                                      the prologue when hoisting
     const_scalar(lit, elt)            arith.constant on a scalar
-    splat(lit, shape, elt)            arith.constant dense<lit> : tensor
+    splat(lit, shape, elt)            arith.constant dense<lit> : tensor (lit:
+                                      literal text or a number)
     dense(attr_text, shape, elt)      arith.constant <attr_text> (no type suffix)
+    const_array(ndarray, elt)         a numpy array as a splat or a hex
+                                      dense<"0x..."> constant (i1 via i8)
     empty(shape, elt), fill(scalar, shape, elt), zeros(shape, elt)
     unary(opname, x)                  e.g. "math.exp", "arith.negf"
     binary(opname, a, b)              same shape operands, result like a
@@ -35,6 +55,11 @@ API
     reshape(x, shape)                 tensor.collapse_shape then expand_shape
                                       (each skipped when not needed); a reshape
                                       of a reshape starts from the first source
+                                      (unless reshape_chains=False: the ONNX
+                                      importer keeps each step, the forms the
+                                      raising reads); the same reshape of a
+                                      value is made once
+    broadcast_to(x, shape)            numpy broadcasting (trailing dims align)
     broadcast(x, shape, dims)         operand dim i -> result dim dims[i]
                                       (StableHLO broadcast_in_dim semantics):
                                       linalg.transpose if dims are permuted,
@@ -47,23 +72,45 @@ API
     reduce(x, dims, init_scalar, combiner)  linalg.reduce over `dims`,
                                       init from linalg.fill; combiner is the
                                       arith op name ("arith.addf", ...)
-    extract_slice(x, offsets, sizes, strides), insert_slice(u, x, offsets)
+    extract_slice(x, offsets, sizes, strides) (offsets may be SSA names; the
+                                      whole of x is x), insert_slice(u, x, offsets)
     concat(vals, dim), pad(x, low, high, scalar)
     iota(shape, dim, elt)             linalg.generic + linalg.index
     reverse(x, dims)                  linalg.generic reading (size-1-d) on dims
-    text()                            the body (statements joined by newlines)
+    band_mask(shape, k, lower)        i1: j - i <= k (lower) / >= k over the
+                                      last two dims (linalg.generic + index)
+    trilu(x, k, upper)                x where j - i >= k (upper) / <= k, else 0
+    text()                            the body: prologue, then statements
     dce(roots)                        drop unused pure statements (not
-                                      collectives or calls); roots = returned names
+                                      collectives or calls; not the prologue);
+                                      roots = returned names
 """
 
 from __future__ import annotations
 
 import math
 import re
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
+
+import numpy as np
 
 FLOAT_TYPES = ("f16", "bf16", "f32", "f64")
 FLOAT_BITS = {"f16": 16, "bf16": 16, "f32": 32, "f64": 64}
+NUMPY_ELT = {
+    "float32": "f32", "float16": "f16", "float64": "f64", "bfloat16": "bf16",
+    "int64": "i64", "int32": "i32", "int16": "i16", "int8": "i8", "bool": "i1",
+}
+
+
+def is_float(elt: str) -> bool:
+    return elt in FLOAT_TYPES
+
+
+def numpy_type(elt: str):
+    """The numpy scalar type that holds values of `elt` (bf16 in float32)."""
+    return {"f32": np.float32, "f16": np.float16, "f64": np.float64, "bf16": np.float32,
+            "i64": np.int64, "i32": np.int32, "i16": np.int16, "i8": np.int8,
+            "i1": np.bool_}[elt]
 
 
 def int_bits(elt: str) -> int:
@@ -98,7 +145,7 @@ class Val:
 
     @property
     def is_float(self) -> bool:
-        return self.elt in FLOAT_TYPES
+        return is_float(self.elt)
 
     @property
     def is_int(self) -> bool:
@@ -117,25 +164,74 @@ def _affine_identity(rank: int) -> str:
     return f"affine_map<({ds}) -> ({ds})>"
 
 
-def float_literal(x: float, elt: str) -> str:
-    if math.isnan(x):
-        return {"f32": "0x7FC00000", "bf16": "0x7FC0", "f16": "0x7E00",
-                "f64": "0x7FF8000000000000"}[elt]
-    if math.isinf(x):
-        pos = {"f32": "0x7F800000", "bf16": "0x7F80", "f16": "0x7C00",
-               "f64": "0x7FF0000000000000"}[elt]
-        neg = {"f32": "0xFF800000", "bf16": "0xFF80", "f16": "0xFC00",
-               "f64": "0xFFF0000000000000"}[elt]
-        return pos if x > 0 else neg
-    return repr(float(x))
+_NAN_BITS = {"f32": "0x7FC00000", "bf16": "0x7FC0", "f16": "0x7E00",
+             "f64": "0x7FF8000000000000"}
+_INF_BITS = {"f32": "0x7F800000", "bf16": "0x7F80", "f16": "0x7C00",
+             "f64": "0x7FF0000000000000"}
+_NEG_INF_BITS = {"f32": "0xFF800000", "bf16": "0xFF80", "f16": "0xFC00",
+                 "f64": "0xFFF0000000000000"}
 
 
-def zero_literal(elt: str) -> str:
-    if elt in FLOAT_TYPES:
-        return "0.0"
+def _bf16_bits(values) -> np.ndarray:
+    """bf16 bits of finite or infinite values, rounded to nearest even."""
+    bits = np.asarray(values, np.float32).view(np.uint32).astype(np.uint64)
+    return (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16
+
+
+def _round_to(value, elt: str) -> float:
+    if elt == "f64":
+        return float(value)
+    if elt == "bf16":
+        return float(np.array(int(_bf16_bits(value)) << 16, np.uint32).view(np.float32))
+    with np.errstate(over="ignore"):  # too large for elt: infinity, as a cast
+        return float(numpy_type(elt)(value))
+
+
+def scalar_literal(value, elt: str) -> str:
+    """The literal of `value` as an `elt` holds it. A float is rounded to
+    `elt` and printed exactly (its double's repr), so it parses back to the
+    same bits; NaN and infinities, which have no decimal form, are hex."""
     if elt == "i1":
-        return "false"
-    return "0"
+        return "true" if bool(value) else "false"
+    if elt not in FLOAT_TYPES:
+        return str(int(value))
+    x = _round_to(value, elt)
+    if math.isnan(x):
+        return _NAN_BITS[elt]
+    if math.isinf(x):
+        return _INF_BITS[elt] if x > 0 else _NEG_INF_BITS[elt]
+    text = repr(x)
+    if "." not in text:  # MLIR's float literals need a '.': 1e-09 -> 1.0e-09
+        mantissa, _, exponent = text.partition("e")
+        text = f"{mantissa}.0e{exponent}"
+    return text
+
+
+def _literal(lit, elt: str) -> str:
+    return lit if isinstance(lit, str) else scalar_literal(lit, elt)
+
+
+def _grouping(big: Sequence[int], small: Sequence[int]):
+    """Groups of consecutive dims of `big` whose products are the dims of
+    `small` (unit dims join the group before them, leading ones the first),
+    or None when there are none."""
+    if not small:
+        return [] if all(d == 1 for d in big) else None
+    groups, i = [], 0
+    for d in small:
+        group, prod = [], 1
+        while i < len(big) and not (group and prod == d) and \
+                (not group or prod * big[i] <= d):
+            group.append(i)
+            prod *= big[i]
+            i += 1
+        if prod != d or not group:
+            return None
+        groups.append(group)
+    while i < len(big) and big[i] == 1:  # trailing unit dims
+        groups[-1].append(i)
+        i += 1
+    return groups if i == len(big) else None
 
 
 def _segments(shape: Sequence[int], breaks: Sequence[int]):
@@ -155,30 +251,43 @@ def _segments(shape: Sequence[int], breaks: Sequence[int]):
 
 
 class Emitter:
-    def __init__(self, indent: str = "  ", prefix: str = "v"):
+    def __init__(self, indent: str = "  ", prefix: str = "v", hoist: bool = False,
+                 reshape_chains: bool = True):
         self.indent = indent
         self.prefix = prefix
+        self.hoist = hoist
+        self.reshape_chains = reshape_chains
         self.stmts: list[str] = []  # one entry per op (regions included)
+        self.prologue: list[str] = []  # hoisted statements (hoist=True)
+        self._entry: dict[str, Val] = {}  # hoisted op text -> its value
+        self._entry_names: set[str] = set()
+        self.loc = ""  # appended to every statement emitted while set
         self._ctr = [0]  # shared with child emitters: names stay unique
         # value name -> the value a chain of collapse/expand_shape started from
         self._reshape_src: dict[str, Val] = {}
+        # (kind, key) -> value made once per emitter: reshapes, band masks
+        self._made: dict = {}
 
     # ------------------------------------------------------------- basics
     def fresh(self, hint: str | None = None) -> str:
         self._ctr[0] += 1
         return f"%{hint or self.prefix}{self._ctr[0]}"
 
-    def child(self, extra_indent: str = "  ") -> "Emitter":
+    def child(self, extra_indent: str = "  ") -> Emitter:
         """An emitter for a nested region: same name counter, deeper indent;
         its lines are spliced in by the caller (`text()`, `lines`)."""
-        c = Emitter(self.indent + extra_indent, self.prefix)
+        c = Emitter(self.indent + extra_indent, self.prefix, self.hoist, self.reshape_chains)
         c._ctr = self._ctr
         c._reshape_src = dict(self._reshape_src)
+        c._made = dict(self._made)
         return c
 
     def emit(self, text: str) -> None:
-        """One statement (an op with its regions, or a comment)."""
-        self.stmts.append("\n".join(self.indent + ln for ln in text.split("\n")))
+        """One statement (an op with its regions), followed by `loc`."""
+        self.stmts.append("\n".join(self.indent + ln for ln in text.split("\n")) + self.loc)
+
+    def comment(self, text: str) -> None:
+        self.stmts.append(f"{self.indent}// {text}")
 
     def emit_raw(self, text: str) -> None:
         """A statement already indented (e.g. a region assembled by hand)."""
@@ -193,8 +302,27 @@ class Emitter:
         self.emit(f"{v.name} = {text}")
         return v
 
+    def entry_op(self, text: str, shape, elt: str, unsigned: bool = False) -> Val:
+        """An op whose operands are all defined at the function's entry: with
+        hoisting, placed there once (the same text gives the same value)."""
+        if not self.hoist:
+            return self.op(text, shape, elt, unsigned)
+        v = self._entry.get(text)
+        if v is None:
+            v = Val(self.fresh(), shape, elt, unsigned)
+            self.prologue.append(f"{self.indent}{v.name} = {text}")
+            self._entry[text] = v
+            self._entry_names.add(v.name)
+        return v
+
+    def _op_of(self, text: str, shape, elt: str, operands, unsigned: bool = False) -> Val:
+        """`entry_op` when every operand is hoisted, else `op`."""
+        if self.hoist and all(v.name in self._entry_names for v in operands):
+            return self.entry_op(text, shape, elt, unsigned)
+        return self.op(text, shape, elt, unsigned)
+
     def text(self) -> str:
-        return "\n".join(self.stmts)
+        return "\n".join(self.prologue + self.stmts)
 
     _DEF = re.compile(r"\s*(%[\w$.-]+)(?::\d+)? = ([\w.]+)")
     _USE = re.compile(r"%[\w$.-]+")
@@ -231,30 +359,57 @@ class Emitter:
         return removed
 
     # ---------------------------------------------------------- constants
-    def const_scalar(self, lit: str, elt: str) -> Val:
-        return self.op(f"arith.constant {lit} : {elt}", None, elt)
+    # Literals are text, or numbers printed with scalar_literal.
+    def const_scalar(self, lit, elt: str) -> Val:
+        # true/false are typed i1 already: no ": i1" after them
+        suffix = "" if elt == "i1" else f" : {elt}"
+        return self.entry_op(f"arith.constant {_literal(lit, elt)}{suffix}", None, elt)
 
-    def splat(self, lit: str, shape, elt: str, unsigned=False) -> Val:
+    def splat(self, lit, shape, elt: str, unsigned=False) -> Val:
         if shape is None:
             return self.const_scalar(lit, elt)
         t = tensor_type(shape, elt)
-        return self.op(f"arith.constant dense<{lit}> : {t}", shape, elt, unsigned)
+        return self.entry_op(f"arith.constant dense<{_literal(lit, elt)}> : {t}", shape, elt,
+                             unsigned)
 
     def dense(self, attr_text: str, shape, elt: str, unsigned=False) -> Val:
         t = tensor_type(shape, elt)
-        return self.op(f"arith.constant {attr_text} : {t}", shape, elt, unsigned)
+        return self.entry_op(f"arith.constant {attr_text} : {t}", shape, elt, unsigned)
+
+    def const_array(self, arr, elt: str) -> Val:
+        """A numpy array as a constant: a splat when every element is the same
+        (and, for floats, of the same sign: -0.0 is not 0.0), else the
+        little-endian bytes in hex (bf16 rounded to nearest even); i1 goes
+        through i8, whose hex form is plain bytes."""
+        arr = np.asarray(arr)
+        if elt == "i1":
+            i8 = self.const_array(arr.astype(np.int8), "i8")
+            return self._op_of(f"arith.trunci {i8.name} : {i8.type} to "
+                               f"{tensor_type(arr.shape, 'i1')}", arr.shape, "i1", [i8])
+        flat = arr.reshape(-1)
+        floats = is_float(elt)
+        if flat.size > 0 and np.all(flat == flat[0]) and not (
+                floats and np.isnan(flat[0])) and (
+                flat.size == 1 or not floats or
+                np.signbit(flat).all() == np.signbit(flat[0])):
+            return self.splat(flat[0], arr.shape, elt)
+        if elt == "bf16":
+            data = _bf16_bits(arr).astype("<u2").tobytes()
+        else:
+            data = arr.astype(np.dtype(numpy_type(elt)).newbyteorder("<")).tobytes()
+        return self.dense(f'dense<"0x{data.hex().upper()}">', arr.shape, elt)
 
     def empty(self, shape, elt: str) -> Val:
-        return self.op(f"tensor.empty() : {tensor_type(shape, elt)}", shape, elt)
+        return self.entry_op(f"tensor.empty() : {tensor_type(shape, elt)}", shape, elt)
 
     def fill(self, scalar: Val, shape, elt: str) -> Val:
         e = self.empty(shape, elt)
         t = tensor_type(shape, elt)
-        return self.op(f"linalg.fill ins({scalar.name} : {elt}) outs({e.name} : {t}) -> {t}",
-                       shape, elt)
+        return self._op_of(f"linalg.fill ins({scalar.name} : {elt}) outs({e.name} : {t}) -> {t}",
+                           shape, elt, [scalar, e])
 
     def zeros(self, shape, elt: str) -> Val:
-        return self.fill(self.const_scalar(zero_literal(elt), elt), shape, elt)
+        return self.fill(self.const_scalar(0, elt), shape, elt)
 
     # ------------------------------------------------------- element-wise
     def unary(self, opname: str, x: Val) -> Val:
@@ -279,7 +434,7 @@ class Emitter:
         if src == elt:
             return Val(x.name, x.shape, elt, unsigned)
         if elt == "i1":  # x != 0
-            z = self.splat(zero_literal(src), x.shape, src)
+            z = self.splat(scalar_literal(0, src), x.shape, src)
             if src in FLOAT_TYPES:
                 return self.cmp("arith.cmpf", "une", x, z)
             return self.cmp("arith.cmpi", "ne", x, z)
@@ -320,19 +475,33 @@ class Emitter:
             return x
         # reshape of a reshape: start from the chain's source (no collapse of
         # an expand), and give the source back when the shapes meet again
-        origin = self._reshape_src.get(x.name)
+        origin = self._reshape_src.get(x.name) if self.reshape_chains else None
         if origin is not None:
             if list(origin.shape) == dst:
                 return origin
             x = origin
-        r = self._reshape(x, dst)
-        self._reshape_src[r.name] = x
-        return r
+        key = ("reshape", x.name, tuple(dst))
+        if key not in self._made:
+            r = self._reshape(x, dst)
+            self._reshape_src[r.name] = x
+            self._made[key] = r
+        return self._made[key]
 
     def _reshape(self, x: Val, dst: list) -> Val:
         src = list(x.shape)
         n = math.prod(src)
         assert n == math.prod(dst), (src, dst)
+        if n == 0:
+            raise ValueError("zero-size tensors are not supported")
+        # one shape groups the other's dims: a single collapse or expand
+        if len(src) > len(dst) and (groups := _grouping(src, dst)) is not None:
+            return self.op(f"tensor.collapse_shape {x.name} {self._reassoc(groups)} : "
+                           f"{x.type} into {tensor_type(dst, x.elt)}", dst, x.elt, x.unsigned)
+        if len(src) < len(dst) and (groups := _grouping(dst, src)) is not None:
+            return self.op(f"tensor.expand_shape {x.name} {self._reassoc(groups)} output_shape "
+                           f"{_ilist(dst)} : {x.type} into {tensor_type(dst, x.elt)}",
+                           dst, x.elt, x.unsigned)
+        # else through the dims both shapes break at
         if n <= 1:  # only unit dims: go through rank 0
             mid: list[int] = []
             gs_src: list[list[int]] = []
@@ -360,6 +529,10 @@ class Emitter:
     @staticmethod
     def _reassoc(groups) -> str:
         return "[" + ", ".join(_ilist(g) for g in groups) + "]"
+
+    def broadcast_to(self, x: Val, shape: Sequence[int]) -> Val:
+        """numpy broadcasting: x's dims align with the trailing dims of shape."""
+        return self.broadcast(x, shape, range(len(shape) - x.rank, len(shape)))
 
     def broadcast(self, x: Val, shape: Sequence[int], dims: Sequence[int]) -> Val:
         shape = tuple(int(d) for d in shape)
@@ -421,6 +594,8 @@ class Emitter:
     def extract_slice(self, x: Val, offsets, sizes, strides=None) -> Val:
         strides = strides or [1] * len(sizes)
         shape = tuple(int(s) for s in sizes)
+        if shape == x.shape and all(o == 0 for o in offsets) and all(s == 1 for s in strides):
+            return x
         offs = ", ".join(str(o) for o in offsets)
         return self.op(f"tensor.extract_slice {x.name}[{offs}] {_ilist(sizes)} "
                        f"{_ilist(strides)} : {x.type} to {tensor_type(shape, x.elt)}",
@@ -492,3 +667,32 @@ class Emitter:
                   f"  linalg.yield {c} : {elt}\n"
                   f"}} -> {t}")
         return Val(res, tuple(shape), elt, unsigned)
+
+    def band_mask(self, shape, k: int, lower: bool) -> Val:
+        """i1 tensor: j - i <= k (lower) / j - i >= k over the last two dims
+        (i, j), from linalg.index: a causal or band attention mask."""
+        key = ("band", tuple(shape), k, lower)
+        if key not in self._made:
+            rank = len(shape)
+            e = self.empty(shape, "i1")
+            t = tensor_type(shape, "i1")
+            out, i, j, d, c, kk = (self.fresh(h) for h in ("out", "i", "j", "d", "c", "k"))
+            res = self.fresh()
+            par = ", ".join(['"parallel"'] * rank)
+            self.emit(f"{res} = linalg.generic {{indexing_maps = [{_affine_identity(rank)}], "
+                      f"iterator_types = [{par}]}} outs({e.name} : {t}) {{\n"
+                      f"^bb0({out}: i1):\n"
+                      f"  {i} = linalg.index {rank - 2} : index\n"
+                      f"  {j} = linalg.index {rank - 1} : index\n"
+                      f"  {d} = arith.subi {j}, {i} : index\n"
+                      f"  {kk} = arith.constant {k} : index\n"
+                      f"  {c} = arith.cmpi {'sle' if lower else 'sge'}, {d}, {kk} : index\n"
+                      f"  linalg.yield {c} : i1\n"
+                      f"}} -> {t}")
+            self._made[key] = Val(res, tuple(shape), "i1")
+        return self._made[key]
+
+    def trilu(self, x: Val, k: int, upper: bool) -> Val:
+        """x[..., i, j] where j - i >= k (upper) / j - i <= k (lower), else 0."""
+        keep = self.band_mask(x.shape, k, lower=not upper)
+        return self.select(keep, x, self.splat(0, x.shape, x.elt))

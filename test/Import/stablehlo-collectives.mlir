@@ -4,7 +4,7 @@
 // collective_permute become group positions; partition_id becomes
 // braid.rank over every axis.
 // RUN: %braid-import-stablehlo %s -o %t.mlir
-// RUN: braid-opt %t.mlir -o /dev/null
+// RUN: braid-opt %t.mlir > /dev/null
 // RUN: FileCheck %s < %t.mlir
 // RUN: braid-interp --quiet %t.mlir --output-dir=%t.out
 

@@ -4,7 +4,7 @@
 // runs it: rank R of braid-interp writes R / 2.
 // RUN: %braid-import-stablehlo %s -o %t.mlir
 // RUN: FileCheck %s < %t.mlir
-// RUN: braid-opt %t.mlir -o /dev/null
+// RUN: braid-opt %t.mlir > /dev/null
 // RUN: rm -rf %t.out
 // RUN: braid-interp --quiet %t.mlir --output-dir=%t.out
 // RUN: %venv-python -c "import numpy as n; print([int(n.load('%t.out/rank%%d/result0.npy' %% r)) for r in range(4)])" | FileCheck %s --check-prefix=RANKS

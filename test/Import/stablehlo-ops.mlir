@@ -2,7 +2,7 @@
 // (docs/Rationale.md "Canonical forms importers must produce", docs/Import.md).
 // Shardings are replicated, so local and global shapes agree.
 // RUN: %braid-import-stablehlo %s -o %t.mlir
-// RUN: braid-opt %t.mlir -o /dev/null
+// RUN: braid-opt %t.mlir > /dev/null
 // RUN: FileCheck %s < %t.mlir
 // RUN: %braid-import-stablehlo - < %s | FileCheck %s
 

@@ -12,20 +12,8 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 
-
-def _atomic_write(path: str, text: str) -> None:
-    d = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".braid-import-", dir=d)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+from braid.outfile import OutputError, is_regular_or_new, write_text
 
 
 def main(argv=None) -> int:
@@ -84,16 +72,23 @@ def main(argv=None) -> int:
         print(str(e), file=sys.stderr)
         return 1
     manifest = importer.manifest
-    mpath = args.manifest or (args.output + ".manifest.json" if args.output else None)
     try:
+        # The default manifest sits next to a regular output file only: never
+        # beside a device or a pipe (/dev/stdout.manifest.json).
+        mpath = args.manifest or (args.output + ".manifest.json"
+                                  if args.output and is_regular_or_new(args.output)
+                                  else None)
         if args.output:
-            _atomic_write(args.output, text)
+            write_text(args.output, text)
         else:
             sys.stdout.write(text)
         if mpath:
-            _atomic_write(mpath, json.dumps(manifest, indent=1) + "\n")
+            write_text(mpath, json.dumps(manifest, indent=1) + "\n")
         if args.weights_dir:
             imp.write_weight_slices(manifest, model, args.weights_dir)
+    except OutputError as e:
+        print(f"braid-import-onnx: error: {e}", file=sys.stderr)
+        return 1
     except OSError as e:
         where = os.path.dirname(str(e.filename)) if e.filename else ""
         print(f"braid-import-onnx: error: cannot write output: {e.strerror}"

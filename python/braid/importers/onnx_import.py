@@ -11,18 +11,20 @@ collective.
 """
 from __future__ import annotations
 
+import math
 import os
 
 import numpy as np
 import onnx
-from onnx import helper, numpy_helper, shape_inference, version_converter
+from onnx import TensorProto, helper, numpy_helper, shape_inference, version_converter
 
-from .onnx_ir import ELEM, Emitter, is_float, np_for, scalar_literal, ttype
+from braid.ir_text import NUMPY_ELT, Emitter, is_float, numpy_type, scalar_literal, tensor_type
+from braid.ir_text import Val as IRVal
 
 # Default-domain opsets the lowering implements natively; older models from
 # MIN_CONVERTIBLE_OPSET up are brought to MIN_NATIVE_OPSET with onnx's
 # version converter.
-MIN_CONVERTIBLE_OPSET = 13
+MIN_CONVERTIBLE_OPSET = 7
 MIN_NATIVE_OPSET = 18
 MAX_OPSET = onnx.defs.onnx_opset_version()
 
@@ -40,7 +42,8 @@ SUPPORTED = {
     "Concat", "Split", "Slice", "Gather", "Unsqueeze", "Squeeze", "Cast",
     "Where", "Equal", "Less", "Greater", "Constant", "ConstantOfShape",
     "Shape", "Expand", "Trilu", "ReduceMean", "ReduceSum", "ReduceMax",
-    "Identity", "Attention", "Sin", "Cos", "Abs", "Log", "Max", "Min",
+    "Identity", "Attention", "Sin", "Cos", "Abs", "Log", "Max", "Min", "Clip",
+    "Flatten",
 }
 
 
@@ -48,7 +51,7 @@ SUPPORTED = {
 BLOCK_OK = {"Add", "Sub", "Mul", "Div", "Pow", "Where", "Equal", "Less", "Greater",
             "Cast", "Identity", "Neg", "Sqrt", "Exp", "Tanh", "Erf", "Sigmoid",
             "Relu", "Gelu", "Reciprocal", "Split", "Sin", "Cos", "Abs", "Log",
-            "Max", "Min"}
+            "Max", "Min", "Clip"}
 
 
 class ImportError_(Exception):
@@ -122,11 +125,64 @@ def slice_blocks(arr, axis, parts, blocks, r):
     return np.ascontiguousarray(np.concatenate(pieces, axis=axis))
 
 
+def onnx_type_name(onnx_type: int) -> str:
+    """FLOAT, INT64, ...; NodeError for a number that is no ONNX type."""
+    if onnx_type == TensorProto.UNDEFINED or \
+            onnx_type not in TensorProto.DataType.values():
+        raise NodeError(f"element type {onnx_type} is not an ONNX element type")
+    return TensorProto.DataType.Name(onnx_type)
+
+
+def onnx_itemsize(onnx_type: int) -> int:
+    """Bytes per element (1 for the types numpy cannot hold, e.g. STRING)."""
+    try:
+        return np.dtype(helper.tensor_dtype_to_np_dtype(onnx_type)).itemsize
+    except (KeyError, TypeError, ValueError):
+        return 1
+
+
 def elem_of(onnx_type: int) -> str:
-    name = np.dtype(helper.tensor_dtype_to_np_dtype(onnx_type)).name
-    if name not in ELEM:
+    type_name = onnx_type_name(onnx_type)
+    try:
+        name = np.dtype(helper.tensor_dtype_to_np_dtype(onnx_type)).name
+    except (KeyError, TypeError, ValueError):
+        name = type_name
+    if name not in NUMPY_ELT:
         raise NodeError(f"element type {name} is not supported")
-    return ELEM[name]
+    return NUMPY_ELT[name]
+
+
+# The largest tensor accepted: its bytes must be addressable with a signed
+# 64-bit offset, as MLIR's shapes and braid-interp count them.
+MAX_TENSOR_BYTES = 2 ** 63 - 1
+
+
+def check_shape(dims, onnx_type: int, what: str):
+    """Raises NodeError unless `dims` are valid sizes (>= 0) of a tensor
+    whose bytes fit in MAX_TENSOR_BYTES."""
+    for i, d in enumerate(dims):
+        if d < 0:
+            raise NodeError(f"{what}: dimension {i} is {d}; a size cannot be negative")
+    nbytes = math.prod(dims) * onnx_itemsize(onnx_type)
+    if nbytes > MAX_TENSOR_BYTES:
+        raise NodeError(f"{what}: shape {list(dims)} of {onnx_type_name(onnx_type)} is "
+                        f"{nbytes} bytes, more than the limit of 2^63 - 1")
+
+
+def initializer_array(t: onnx.TensorProto) -> np.ndarray:
+    """The initializer's data; NodeError when its type, dims and data
+    disagree (to_array's ValueError/KeyError would be a traceback)."""
+    what = f"initializer '{t.name}'"
+    try:
+        type_name = onnx_type_name(t.data_type)
+    except NodeError as e:
+        raise NodeError(f"{what}: {e}") from None
+    check_shape(list(t.dims), t.data_type, what)
+    try:
+        return numpy_helper.to_array(t)
+    except (ValueError, TypeError, KeyError, IndexError) as e:
+        raise NodeError(f"{what}: its data does not match its dims {list(t.dims)} and "
+                        f"type {type_name} ({e})") from None
 
 
 def bcast_shape(*shapes):
@@ -137,7 +193,7 @@ def bcast_shape(*shapes):
 
 
 def load_model(path: str, dims: dict | None = None) -> onnx.ModelProto:
-    """Load, check the opset, convert 13-17 to 18, give symbolic input dims
+    """Load, check the opset, convert 7-17 to 18, give symbolic input dims
     the sizes in `dims` (name -> size), infer shapes."""
     try:
         model = onnx.load(path)
@@ -201,7 +257,21 @@ class Importer:
         self.opset = next(i.version for i in model.opset_import
                           if i.domain in ("", "ai.onnx"))
         self.func_name = func_name or "main"
-        self.inits = {t.name: numpy_helper.to_array(t) for t in self.graph.initializer}
+        # element counts of the values shape inference gave a static shape
+        self.inferred_sizes = {}
+        for vi in list(self.graph.value_info) + list(self.graph.output):
+            dims = vi.type.tensor_type.shape.dim
+            if vi.type.HasField("tensor_type") and all(d.HasField("dim_value") for d in dims):
+                self.inferred_sizes[vi.name] = math.prod(d.dim_value for d in dims)
+        self.inits = {}
+        errors = []
+        for t in self.graph.initializer:
+            try:
+                self.inits[t.name] = initializer_array(t)
+            except NodeError as e:
+                errors.append(f"{path}: error: {e}")
+        if errors:
+            raise ImportError_("\n".join(errors))
         self.demoted: set[str] = set()
         self.check_plan(plan_path)
 
@@ -292,6 +362,12 @@ class Importer:
         self.fused_blocks = self.find_fused_blocks()
         self.foldable = self.constant_nodes()
         errors = []
+        defined = {i.name for i in self.graph.input} | set(self.inits) | \
+            {o for n in self.graph.node for o in n.output if o}
+        for out in self.graph.output:
+            if out.name not in defined:
+                errors.append(f"{self.path}: error: graph output '{out.name}' is not produced "
+                              f"by any node, nor a graph input or initializer")
         for i, node in enumerate(self.graph.node):
             if node.domain not in ("", "ai.onnx"):
                 errors.append(self.node_msg(i, node, f"op domain '{node.domain}' is not supported"))
@@ -322,7 +398,7 @@ class Importer:
         return text
 
     def emit_all(self) -> str:
-        self.e = Emitter()
+        self.e = Emitter(indent="    ", hoist=True, reshape_chains=False)
         self.env: dict[str, Val] = {}
         self.args: list[tuple[str, Val, dict]] = []   # (ssa, local val, manifest entry)
         self.weight_args: dict = {}
@@ -330,18 +406,18 @@ class Importer:
         self.memo_table = {}
         errors = []
         poisoned: set[str] = set()
-        for idx, inp in enumerate(self.graph.input):
+        for inp in self.graph.input:
             if inp.name in self.inits:
                 continue
             if inp.name in self.bind:
                 arr = np.asarray(self.bind[inp.name])
-                self.env[inp.name] = Val(arr.shape, ELEM.get(arr.dtype.name, "?"), const=arr)
+                self.env[inp.name] = Val(arr.shape, NUMPY_ELT.get(arr.dtype.name, "?"), const=arr)
                 continue
             self.add_input(inp)
         for name, arr in self.inits.items():
             if name in self.env:
                 continue
-            et = ELEM.get(arr.dtype.name)
+            et = NUMPY_ELT.get(arr.dtype.name)
             if et is None:
                 self.env[name] = Val(arr.shape, "?", const=arr)
                 continue
@@ -384,10 +460,11 @@ class Importer:
         for k, out in enumerate(self.graph.output):
             v = self.env[out.name]
             if v.et == "?":
-                raise ImportError_(f"{self.path}: error: output '{out.name}' has an unsupported type")
-            if self.sp and v.split is not None and not v.origins and v.state[1] == self.token_dim(v):
-                pass
-            else:
+                raise ImportError_(
+                    f"{self.path}: error: output '{out.name}' has an unsupported type")
+            # a token-split result of sequence parallelism is returned split
+            if not (self.sp and v.split is not None and not v.origins
+                    and v.state[1] == self.token_dim(v)):
                 v = self.to_R(v)
             ssa = self.ssa(v)
             results.append((ssa, v))
@@ -396,9 +473,9 @@ class Importer:
                 "shape": list(v.shape), "local_shape": list(self.local(v)),
                 "split": None if v.split is None else {"axis": v.split, "parts": self.tp}})
         # header
-        arg_text = ", ".join(f"{a}: {ttype(self.local(lv), lv.et)}"
+        arg_text = ", ".join(f"{a}: {tensor_type(self.local(lv), lv.et)}"
                              for a, lv, _ in self.args)
-        res_types = ", ".join(ttype(self.local(v), v.et) for _, v in results)
+        res_types = ", ".join(tensor_type(self.local(v), v.et) for _, v in results)
         lines = []
         lines.append(f"// Imported from {os.path.basename(self.path)} by braid-import-onnx"
                      f" (opset {self.opset}, tp {self.tp}"
@@ -406,8 +483,9 @@ class Importer:
         if self.tp > 1:
             lines.append(f"shard.grid @tp(shape = {self.tp})")
         lines.append(f"func.func @{self.func_name}({arg_text}) -> ({res_types}) {{")
-        lines.extend(self.e.prologue)
-        lines.extend(self.e.lines)
+        body = self.e.text()
+        if body:
+            lines.append(body)
         lines.append(f"    return {', '.join(s for s, _ in results)} : {res_types}")
         lines.append("}")
         self.manifest = {
@@ -418,7 +496,7 @@ class Importer:
 
     @staticmethod
     def np_name(et):
-        return {v: k for k, v in ELEM.items()}[et]
+        return {v: k for k, v in NUMPY_ELT.items()}[et]
 
     def add_input(self, inp):
         tt = inp.type.tensor_type
@@ -436,6 +514,10 @@ class Importer:
                                    f"dynamic dimension {what}; give its size with "
                                    f"--dim {d.dim_param or 'NAME'}=N")
             shape.append(d.dim_value)
+        try:
+            check_shape(shape, tt.elem_type, f"input '{inp.name}'")
+        except NodeError as e:
+            raise ImportError_(f"{self.path}: error: {e}") from None
         ssa = f"%arg{len(self.args)}"
         state = None
         split = None
@@ -495,14 +577,19 @@ class Importer:
             if v.weight is not None:
                 v.ssa = self.weight_ssa(v)
             elif v.const is not None:
-                v.ssa = self.e.const(v.const, v.et)
+                v.ssa = self.e.const_array(v.const, v.et).name
             else:
                 raise NodeError("value without definition")
         return v.ssa
 
+    def local_val(self, v: Val) -> IRVal:
+        """This rank's part of v as an IR value (its local shape)."""
+        return IRVal(self.ssa(v), self.local(v), v.et)
+
     def rank(self) -> str:
         if self.rank_ssa is None:
-            self.rank_ssa = self.e.hoist("braid.rank on @tp axes = [0] : index")
+            self.rank_ssa = self.e.entry_op("braid.rank on @tp axes = [0] : index",
+                                            None, "index").name
         return self.rank_ssa
 
     def memo(self, kind, v, fn):
@@ -519,19 +606,19 @@ class Importer:
         return self.memo("reduce", v, lambda: self._no_partial(v))
 
     def _no_partial(self, v: Val) -> Val:
-        t = ttype(v.shape, v.et)
-        x = self.ssa(v)
+        x = self.local_val(v)
         if self.sp:
             d = self.token_dim(v)
             if d >= 0 and v.shape[d] % self.tp == 0:
                 out = list(v.shape)
                 out[d] //= self.tp
-                r = self.e.emit(
-                    f"braid.reduce_scatter {x} on @tp axes = [0] dim = {d} reduction = sum"
-                    f" : {t} -> {ttype(out, v.et)}")
-                return Val(v.shape, v.et, ssa=r, state=("S", d))
-        r = self.e.emit(f"braid.all_reduce {x} on @tp axes = [0] reduction = sum : {t}")
-        return Val(v.shape, v.et, ssa=r)
+                r = self.e.op(
+                    f"braid.reduce_scatter {x.name} on @tp axes = [0] dim = {d} reduction = sum"
+                    f" : {x.type} -> {tensor_type(out, v.et)}", out, v.et)
+                return Val(v.shape, v.et, ssa=r.name, state=("S", d))
+        r = self.e.op(f"braid.all_reduce {x.name} on @tp axes = [0] reduction = sum : {x.type}",
+                      x.shape, v.et)
+        return Val(v.shape, v.et, ssa=r.name)
 
     def to_R(self, v: Val) -> Val:
         v = self.no_partial(v)
@@ -543,70 +630,62 @@ class Importer:
 
     def _gather(self, v: Val) -> Val:
         d = v.split
-        r = self.e.emit(f"braid.all_gather {self.ssa(v)} on @tp axes = [0] dim = {d} : "
-                        f"{ttype(self.local(v), v.et)} -> {ttype(v.shape, v.et)}")
+        x = self.local_val(v)
+        r = self.e.op(f"braid.all_gather {x.name} on @tp axes = [0] dim = {d} : "
+                      f"{x.type} -> {tensor_type(v.shape, v.et)}", v.shape, v.et)
         k = v.blocks
         if k > 1:
             # rank-major (rank, block, chunk) -> block-major (block, rank, chunk)
             c = v.shape[d] // (k * self.tp)
             pre, post = v.shape[:d], v.shape[d + 1:]
             five = pre + (self.tp, k, c) + post
-            t = self.e.reshape(r, v.shape, five, v.et)
             perm = list(range(len(five)))
             perm[d], perm[d + 1] = perm[d + 1], perm[d]
-            t = self.e.transpose(t, five, perm, v.et)
-            r = self.e.reshape(t, [five[p] for p in perm], v.shape, v.et)
-        return Val(v.shape, v.et, ssa=r)
+            t = self.e.transpose(self.e.reshape(r, five), perm)
+            r = self.e.reshape(t, v.shape)
+        return Val(v.shape, v.et, ssa=r.name)
 
     def unblock(self, v):
         return self.to_R(v) if v is not None and v.blocks > 1 else v
 
-    def local_slice(self, v: Val, dim: int, blocks: int = 1) -> str:
-        """This rank's chunk of a replicated value along dim (ssa)."""
+    def local_slice(self, v: Val, dim: int, blocks: int = 1) -> IRVal:
+        """This rank's chunk of a replicated value along dim."""
         assert v.state is None
         if v.weight is not None:
-            return self.weight_ssa(v, dim, blocks)
+            shape = list(v.shape)
+            shape[dim] //= self.tp
+            return IRVal(self.weight_ssa(v, dim, blocks), shape, v.et)
         if blocks > 1:
             return self.memo(("slice", dim, blocks), v,
                              lambda: self._local_slice_blocks(v, dim, blocks))
         return self.memo(("slice", dim), v, lambda: self._local_slice(v, dim))
 
-    def _local_slice_blocks(self, v: Val, dim: int, k: int) -> str:
+    def _local_slice_blocks(self, v: Val, dim: int, k: int) -> IRVal:
         bsz = v.shape[dim] // k
-        parts, shapes = [], []
+        parts = []
         for b in range(k):
             st = [0] * len(v.shape)
             st[dim] = b * bsz
             sz = list(v.shape)
             sz[dim] = bsz
-            blk = Val(sz, v.et, ssa=self.e.extract_slice(self.ssa(v), v.shape, st, sz,
-                                                          [1] * len(sz), v.et))
-            parts.append(self._local_slice(blk, dim))
-            ls = list(sz)
-            ls[dim] //= self.tp
-            shapes.append(ls)
-        out = list(v.shape)
-        out[dim] //= self.tp
-        return self.e.concat(parts, shapes, dim, v.et, out)
+            blk = self.e.extract_slice(self.local_val(v), st, sz)
+            parts.append(self._local_slice(Val(sz, v.et, ssa=blk.name), dim))
+        return self.e.concat(parts, dim)
 
-    def _local_slice(self, v: Val, dim: int) -> str:
+    def _local_slice(self, v: Val, dim: int) -> IRVal:
         n = v.shape[dim]
         if n % self.tp:
             raise NodeError(f"dim {dim} of size {n} does not divide by --tp {self.tp}")
         chunk = n // self.tp
-        x = self.ssa(v)
-        c = self.e.hoist(f"arith.constant {chunk} : index")
-        off = self.e.emit(f"arith.muli {self.rank()}, {c} : index")
-        offs = ", ".join(off if i == dim else "0" for i in range(len(v.shape)))
+        c = self.e.entry_op(f"arith.constant {chunk} : index", None, "index")
+        off = self.e.op(f"arith.muli {self.rank()}, {c.name} : index", None, "index")
+        offsets = [off.name if i == dim else 0 for i in range(len(v.shape))]
         sizes = [chunk if i == dim else s for i, s in enumerate(v.shape)]
-        ones = ", ".join("1" for _ in v.shape)
-        return self.e.emit(
-            f"tensor.extract_slice {x}[{offs}] [{', '.join(map(str, sizes))}] [{ones}] : "
-            f"{ttype(v.shape, v.et)} to {ttype(sizes, v.et)}")
+        return self.e.extract_slice(self.local_val(v), offsets, sizes)
 
     def align(self, vals, out_shape):
-        """Operands of an element-wise op: (local ssa broadcast to local out
-        shape, out state, origins)."""
+        """Operands of an element-wise op: (local values broadcast to the
+        local out shape, that shape, out state, origins)."""
         out_rank = len(out_shape)
         vals = [self.no_partial(v) for v in vals]
         out_dim = None
@@ -625,38 +704,34 @@ class Importer:
         local_out = list(out_shape)
         if out_dim is not None:
             local_out[out_dim] //= self.tp
-        ssas = []
+        locs = []
         for v in vals:
             off = out_rank - len(v.shape)
             if v.split is not None:
                 origins |= v.origins
-                x, ls = self.ssa(v), self.local(v)
+                x = self.local_val(v)
             else:
                 d = None if out_dim is None else out_dim - off
                 if d is not None and d >= 0 and v.shape[d] != 1:
                     x = self.local_slice(v, d, out_blocks)
-                    ls = list(v.shape)
-                    ls[d] //= self.tp
                 elif v.const is not None and v.const.size > 0 and \
                         np.all(v.const == v.const.reshape(-1)[0]):
                     # a splat constant is materialized at the result shape
-                    ssas.append(self.e.splat(v.const.reshape(-1)[0], local_out, v.et))
+                    locs.append(self.e.splat(v.const.reshape(-1)[0], local_out, v.et))
                     continue
                 elif v.const is not None and v.et == "i1" and len(v.shape) >= 2 and \
                         tuple(v.shape[-2:]) == tuple(local_out[-2:]) and \
-                        (out_dim is None or out_dim < out_rank - 2):
-                    band = band_of(v.const)
-                    if band is not None:
-                        # a triangular/band mask as index arithmetic (what
-                        # the attention raising proves causal)
-                        ssas.append(self.e.band_mask(local_out, *band))
-                        continue
-                    x, ls = self.ssa(v), v.shape
+                        (out_dim is None or out_dim < out_rank - 2) and \
+                        (band := band_of(v.const)) is not None:
+                    # a triangular/band mask as index arithmetic (what the
+                    # attention raising proves causal)
+                    locs.append(self.e.band_mask(local_out, *band))
+                    continue
                 else:
-                    x, ls = self.ssa(v), v.shape
-            ssas.append(self.e.broadcast(x, ls, local_out, v.et))
+                    x = self.local_val(v)
+            locs.append(self.e.broadcast_to(x, local_out))
         state = None if out_dim is None else split_state(out_dim, out_blocks)
-        return ssas, tuple(local_out), state, frozenset(origins)
+        return locs, tuple(local_out), state, frozenset(origins)
 
     # ------------------------------------------------------------- helpers
     def attr(self, node, name, default=None):
@@ -677,6 +752,8 @@ class Importer:
             return None
         if node.op_type in ("Constant",):
             return None
+        if any(self.inferred_sizes.get(o, 0) > FOLD_MAX_ELEMENTS for o in node.output):
+            return None  # never build a huge result (ConstantOfShape, Expand, Tile)
         try:
             from onnx.reference import ReferenceEvaluator
             names = [f"i{k}" if v is not None else "" for k, v in enumerate(ins)]
@@ -695,9 +772,9 @@ class Importer:
         outs = []
         for r in res:
             r = np.asarray(r)
-            if r.size > FOLD_MAX_ELEMENTS or r.dtype.name not in ELEM:
+            if r.size > FOLD_MAX_ELEMENTS or r.dtype.name not in NUMPY_ELT:
                 return None
-            outs.append(Val(r.shape, ELEM[r.dtype.name], const=r))
+            outs.append(Val(r.shape, NUMPY_ELT[r.dtype.name], const=r))
         return outs
 
     # ------------------------------------------------------------ lowering
@@ -733,9 +810,9 @@ class Importer:
                            np.float32 if a.name == "value_floats" else np.int64)
         else:
             raise NodeError(f"Constant attribute '{a.name}' is not supported")
-        if arr.dtype.name not in ELEM:
+        if arr.dtype.name not in NUMPY_ELT:
             raise NodeError(f"element type {arr.dtype.name} is not supported")
-        return Val(arr.shape, ELEM[arr.dtype.name], const=arr)
+        return Val(arr.shape, NUMPY_ELT[arr.dtype.name], const=arr)
 
     def op_shape(self, node, ins):
         s = np.array(ins[0].shape, np.int64)
@@ -749,10 +826,11 @@ class Importer:
 
     # element-wise ----------------------------------------------------------
     def elementwise(self, ins, fn, out_et=None):
+        """fn(local operands, broadcast to the local result shape) -> IRVal."""
         out_shape = bcast_shape(*[v.shape for v in ins])
-        ssas, lshape, state, origins = self.align(ins, out_shape)
-        r = fn(ssas, lshape)
-        return Val(out_shape, out_et or ins[-1].et, ssa=r, state=state, origins=origins)
+        locs, _, state, origins = self.align(ins, out_shape)
+        r = fn(locs)
+        return Val(out_shape, out_et or ins[-1].et, ssa=r.name, state=state, origins=origins)
 
     def arith2(self, fop, iop, ins):
         a, b = ins
@@ -762,7 +840,7 @@ class Importer:
         op = fop if is_float(et) else iop
         if op is None:
             raise NodeError(f"element type {et} is not supported")
-        return [self.elementwise(ins, lambda s, sh: self.e.binary(op, s[0], s[1], sh, et))]
+        return [self.elementwise(ins, lambda s: self.e.binary(op, s[0], s[1]))]
 
     def op_Add(self, node, ins):
         return self.arith2("arith.addf", "arith.addi", ins)
@@ -778,8 +856,7 @@ class Importer:
         if b.sqrt_of is not None and a.const is not None and np.all(a.const == 1) and \
                 bcast_shape(a.shape, b.shape) == b.shape:
             # 1 / sqrt(x): ONNX has no rsqrt
-            return self.unary([b.sqrt_of], lambda x, sh, et: self.e.unary(
-                "math.rsqrt", x, sh, et))
+            return self.unary([b.sqrt_of], lambda x: self.e.unary("math.rsqrt", x))
         return self.arith2("arith.divf", "arith.divsi", ins)
 
     def op_Pow(self, node, ins):
@@ -788,21 +865,20 @@ class Importer:
             raise NodeError("integer Pow is not supported")
         if b.const is not None and b.const.size == 1 and float(b.const.reshape(-1)[0]) == 2.0:
             # x^2 as x * x (exact, the form the normalization raising reads)
-            return [self.elementwise([a, a], lambda s, sh: self.e.binary(
-                "arith.mulf", s[0], s[1], sh, a.et))]
+            return [self.elementwise([a, a], lambda s: self.e.binary("arith.mulf", s[0], s[1]))]
         if b.const is not None:
-            b = Val(b.shape, a.et, const=b.const.astype(np_for(a.et)))
+            b = Val(b.shape, a.et, const=b.const.astype(numpy_type(a.et)))
         elif b.et != a.et:
             bb = self.no_partial(b)
-            r = self.e.convert(self.ssa(bb), self.local(bb), bb.et, a.et)
-            b = Val(bb.shape, a.et, ssa=r, state=bb.state, origins=bb.origins)
-        return [self.elementwise([a, b], lambda s, sh: self.e.binary(
-            "math.powf", s[0], s[1], sh, a.et))]
+            r = self.e.convert(self.local_val(bb), a.et)
+            b = Val(bb.shape, a.et, ssa=r.name, state=bb.state, origins=bb.origins)
+        return [self.elementwise([a, b], lambda s: self.e.binary("math.powf", s[0], s[1]))]
 
     def unary(self, ins, fn):
+        """fn(local operand) -> IRVal of the same shape and type."""
         x = self.no_partial(ins[0])
-        r = fn(self.ssa(x), self.local(x), x.et)
-        return [Val(x.shape, x.et, ssa=r, state=x.state, origins=x.origins)]
+        r = fn(self.local_val(x))
+        return [Val(x.shape, x.et, ssa=r.name, state=x.state, origins=x.origins)]
 
     def float_only(self, v):
         if not is_float(v.et):
@@ -810,7 +886,7 @@ class Importer:
 
     def math1(self, op, ins):
         self.float_only(ins[0])
-        return self.unary(ins, lambda x, s, et: self.e.unary(op, x, s, et))
+        return self.unary(ins, lambda x: self.e.unary(op, x))
 
     def op_Sqrt(self, node, ins):
         out = self.math1("math.sqrt", ins)
@@ -838,13 +914,13 @@ class Importer:
     def op_Abs(self, node, ins):
         if is_float(ins[0].et):
             return self.math1("math.absf", ins)
-        return self.unary(ins, lambda x, s, et: self.e.unary("math.absi", x, s, et))
+        return self.unary(ins, lambda x: self.e.unary("math.absi", x))
 
     def minmax(self, ins, fop, iop):
         vals = [v for v in ins if v is not None]
         acc = vals[0]
         if len(vals) == 1:
-            return [self.elementwise([acc], lambda s, sh: s[0])]
+            return [self.elementwise([acc], lambda s: s[0])]
         for v in vals[1:]:
             acc = self.arith2(fop, iop, [acc, v])[0]
         return [acc]
@@ -855,41 +931,51 @@ class Importer:
     def op_Min(self, node, ins):
         return self.minmax(ins, "arith.minimumf", "arith.minsi")
 
+    def op_Clip(self, node, ins):
+        """min(max(x, lo), hi); either bound may be missing (PyTorch's
+        clamp(min=...) exports Clip(x, lo, '')). The bounds are inputs from
+        opset 11 on; the version converter turns opset 6-10's min/max
+        attributes into inputs."""
+        x = ins[0]
+        lo = ins[1] if len(ins) > 1 else None
+        hi = ins[2] if len(ins) > 2 else None
+        for b, name in ((lo, "min"), (hi, "max")):
+            if b is not None and math.prod(b.shape) != 1:
+                raise NodeError(f"Clip's {name} must be a scalar, not shape {list(b.shape)}")
+        y = x
+        if lo is not None:
+            y = self.arith2("arith.maximumf", "arith.maxsi", [y, lo])[0]
+        if hi is not None:
+            y = self.arith2("arith.minimumf", "arith.minsi", [y, hi])[0]
+        return [y]
+
     def op_Neg(self, node, ins):
         if is_float(ins[0].et):
             return self.math1("arith.negf", ins)
 
-        def f(x, s, et):
-            z = self.e.splat(0, s, et)
-            return self.e.binary("arith.subi", z, x, s, et)
-        return self.unary(ins, f)
+        return self.unary(ins, lambda x: self.e.binary(
+            "arith.subi", self.e.splat(0, x.shape, x.elt), x))
 
     def op_Reciprocal(self, node, ins):
         self.float_only(ins[0])
         if ins[0].sqrt_of is not None:
             # 1 / sqrt(x): ONNX has no rsqrt
-            return self.unary([ins[0].sqrt_of], lambda x, sh, et: self.e.unary(
-                "math.rsqrt", x, sh, et))
-
-        def f(x, s, et):
-            one = self.e.splat(1.0, s, et)
-            return self.e.binary("arith.divf", one, x, s, et)
-        return self.unary(ins, f)
+            return self.unary([ins[0].sqrt_of], lambda x: self.e.unary("math.rsqrt", x))
+        return self.unary(ins, lambda x: self.e.binary(
+            "arith.divf", self.e.splat(1.0, x.shape, x.elt), x))
 
     def activation(self, kind, ins):
         self.float_only(ins[0])
-        return self.unary(ins, lambda x, s, et: self.e.emit(
-            f"braid.activation {kind} {x} : {ttype(s, et)}"))
+        return self.unary(ins, lambda x: self.e.op(
+            f"braid.activation {kind} {x.name} : {x.type}", x.shape, x.elt))
 
     def op_Sigmoid(self, node, ins):
         return self.activation("sigmoid", ins)
 
     def op_Relu(self, node, ins):
         if not is_float(ins[0].et):
-            def f(x, s, et):
-                z = self.e.splat(0, s, et)
-                return self.e.binary("arith.maxsi", x, z, s, et)
-            return self.unary(ins, f)
+            return self.unary(ins, lambda x: self.e.binary(
+                "arith.maxsi", x, self.e.splat(0, x.shape, x.elt)))
         return self.activation("relu", ins)
 
     def op_Gelu(self, node, ins):
@@ -904,8 +990,8 @@ class Importer:
         if a.et != b.et:
             raise NodeError(f"operand types {a.et} and {b.et} differ")
         et = a.et
-        kind, pred = ("cmpf", fpred) if is_float(et) else ("cmpi", ipred)
-        return [self.elementwise(ins, lambda s, sh: self.e.cmp(kind, pred, s[0], s[1], sh, et),
+        kind, pred = ("arith.cmpf", fpred) if is_float(et) else ("arith.cmpi", ipred)
+        return [self.elementwise(ins, lambda s: self.e.cmp(kind, pred, s[0], s[1]),
                                  out_et="i1")]
 
     def op_Equal(self, node, ins):
@@ -921,14 +1007,14 @@ class Importer:
         c, a, b = ins
         if a.et != b.et or c.et != "i1":
             raise NodeError("Where wants a bool condition and equal branch types")
-        return [self.elementwise([c, a, b], lambda s, sh: self.e.select(
-            s[0], s[1], s[2], sh, a.et), out_et=a.et)]
+        return [self.elementwise([c, a, b], lambda s: self.e.select(s[0], s[1], s[2]),
+                                 out_et=a.et)]
 
     def op_Cast(self, node, ins):
         to = elem_of(self.attr(node, "to"))
         x = self.no_partial(ins[0])
-        r = self.e.convert(self.ssa(x), self.local(x), x.et, to)
-        return [Val(x.shape, to, ssa=r, state=x.state, origins=x.origins)]
+        r = self.e.convert(self.local_val(x), to)
+        return [Val(x.shape, to, ssa=r.name, state=x.state, origins=x.origins)]
 
     # shape ops -------------------------------------------------------------
     def op_Reshape(self, node, ins):
@@ -942,9 +1028,9 @@ class Importer:
             else:
                 out.append(d)
         if -1 in out:
-            known = int(np.prod([d for d in out if d != -1]))
-            out[out.index(-1)] = int(np.prod(x.shape)) // max(known, 1)
-        if int(np.prod(out)) != int(np.prod(x.shape)):
+            known = int(math.prod([d for d in out if d != -1]))
+            out[out.index(-1)] = int(math.prod(x.shape)) // max(known, 1)
+        if int(math.prod(out)) != int(math.prod(x.shape)):
             raise NodeError(f"cannot reshape {list(x.shape)} to {out}")
         return [self.reshape(x, out)]
 
@@ -961,8 +1047,8 @@ class Importer:
         lout = list(out)
         if nd is not None:
             lout[nd] //= self.tp
-        r = self.e.reshape(self.ssa(x), self.local(x), lout, x.et)
-        return Val(out, x.et, ssa=r, state=None if nd is None else ("S", nd),
+        r = self.e.reshape(self.local_val(x), lout)
+        return Val(out, x.et, ssa=r.name, state=None if nd is None else ("S", nd),
                    origins=x.origins if nd is not None else frozenset())
 
     def map_split_through_reshape(self, shape, out, d):
@@ -1010,9 +1096,9 @@ class Importer:
             perm = list(range(len(x.shape)))[::-1]
         perm = [int(p) for p in perm]
         out = [x.shape[p] for p in perm]
-        r = self.e.transpose(self.ssa(x), self.local(x), perm, x.et)
+        r = self.e.transpose(self.local_val(x), perm)
         state = None if x.split is None else ("S", perm.index(x.split))
-        return [Val(out, x.et, ssa=r, state=state, origins=x.origins)]
+        return [Val(out, x.et, ssa=r.name, state=state, origins=x.origins)]
 
     def axes_of(self, node, ins, k, rank, attr="axes"):
         a = self.attr(node, attr, None)
@@ -1030,6 +1116,16 @@ class Importer:
         for a in sorted(axes):
             out.insert(a, 1)
         return [self.reshape(x, out)]
+
+    def op_Flatten(self, node, ins):
+        x = ins[0]
+        rank = len(x.shape)
+        axis = int(self.attr(node, "axis", 1))
+        if not -rank <= axis <= rank:
+            raise NodeError(f"Flatten axis {axis} is out of range for rank {rank}")
+        if axis < 0:
+            axis += rank
+        return [self.reshape(x, (math.prod(x.shape[:axis]), math.prod(x.shape[axis:])))]
 
     def op_Squeeze(self, node, ins):
         x = ins[0]
@@ -1049,8 +1145,8 @@ class Importer:
         return [self.expand(x, out)]
 
     def expand(self, x, out):
-        ssas, lshape, state, origins = self.align([x], out)
-        return Val(out, x.et, ssa=ssas[0], state=state, origins=origins)
+        locs, _, state, origins = self.align([x], out)
+        return Val(out, x.et, ssa=locs[0].name, state=state, origins=origins)
 
     def op_Concat(self, node, ins):
         vals = [v for v in ins if v is not None]
@@ -1068,24 +1164,14 @@ class Importer:
         for v in vals:
             if split is None or v.split == axis:
                 v = self.to_R(v)
-            if split is not None:
-                if v.split == split:
-                    origins |= v.origins
-                    fixed.append((self.ssa(v), self.local(v)))
-                else:
-                    v = self.to_R(v)
-                    ls = list(v.shape)
-                    ls[split] //= self.tp
-                    fixed.append((self.local_slice(v, split), tuple(ls)))
+            if split is not None and v.split != split:
+                fixed.append(self.local_slice(self.to_R(v), split))
             else:
-                fixed.append((self.ssa(v), v.shape))
-        fixed = [(s, sh) for s, sh in fixed if sh[axis] > 0]
-        lout = list(out)
-        if split is not None:
-            lout[split] //= self.tp
-        et = vals[0].et
-        r = self.e.concat([s for s, _ in fixed], [sh for _, sh in fixed], axis, et, lout)
-        return [Val(out, et, ssa=r, state=None if split is None else ("S", split),
+                if split is not None:
+                    origins |= v.origins
+                fixed.append(self.local_val(v))
+        r = self.e.concat([f for f in fixed if f.shape[axis] > 0], axis)
+        return [Val(out, vals[0].et, ssa=r.name, state=None if split is None else ("S", split),
                     origins=origins)]
 
     def slice_val(self, x: Val, starts, sizes, steps) -> Val:
@@ -1098,9 +1184,8 @@ class Importer:
         ls = list(sizes)
         if d is not None:
             ls[d] //= self.tp
-        lx = self.local(x)
-        r = self.e.extract_slice(self.ssa(x), lx, starts, ls, steps, x.et)
-        return Val(sizes, x.et, ssa=r, state=x.state, origins=x.origins)
+        r = self.e.extract_slice(self.local_val(x), starts, ls, steps)
+        return Val(sizes, x.et, ssa=r.name, state=x.state, origins=x.origins)
 
     def op_Split(self, node, ins):
         x = ins[0]
@@ -1124,13 +1209,12 @@ class Importer:
             for b in range(len(split)):
                 st = [0] * rank
                 st[axis] = b * c
-                lx = self.local(xv)
-                sz = list(lx)
+                sz = list(self.local(xv))
                 sz[axis] = c
-                r = self.e.extract_slice(self.ssa(xv), lx, st, sz, [1] * rank, xv.et)
+                r = self.e.extract_slice(self.local_val(xv), st, sz)
                 gs = list(xv.shape)
                 gs[axis] = split[b]
-                outs.append(Val(gs, xv.et, ssa=r, state=("S", axis), origins=xv.origins))
+                outs.append(Val(gs, xv.et, ssa=r.name, state=("S", axis), origins=xv.origins))
             return outs
         x = self.unblock(xv)
         outs, off = [], 0
@@ -1154,10 +1238,10 @@ class Importer:
         rank = len(x.shape)
         starts = self.const_of(ins[1], "Slice's starts").tolist()
         ends = self.const_of(ins[2], "Slice's ends").tolist()
-        axes = self.const_of(ins[3], "Slice's axes").tolist() if len(ins) > 3 and ins[3] is not None \
-            else list(range(len(starts)))
-        steps = self.const_of(ins[4], "Slice's steps").tolist() if len(ins) > 4 and ins[4] is not None \
-            else [1] * len(starts)
+        axes = self.const_of(ins[3], "Slice's axes").tolist() \
+            if len(ins) > 3 and ins[3] is not None else list(range(len(starts)))
+        steps = self.const_of(ins[4], "Slice's steps").tolist() \
+            if len(ins) > 4 and ins[4] is not None else [1] * len(starts)
         st, sz, sp = [0] * rank, list(x.shape), [1] * rank
         for s, e_, a, k in zip(starts, ends, axes, steps):
             a = int(a) % rank
@@ -1192,38 +1276,39 @@ class Importer:
                 s = self.slice_val(data, st, sz, [1] * len(data.shape))
                 return [self.reshape(s, out)]
             idx = Val(idx.shape, idx.et, const=c)
-            ix, lidx, istate, iorig = self.ssa(idx), idx.shape, None, frozenset()
+            ix, istate, iorig = self.local_val(idx), None, frozenset()
         else:
             idx = self.no_partial(idx)
-            ix = self.ssa(idx)
-            lidx = self.local(idx)
+            ix = self.local_val(idx)
             # negative indices wrap
-            zero = self.e.splat(0, lidx, idx.et)
-            nn = self.e.splat(n, lidx, idx.et)
-            neg = self.e.cmp("cmpi", "slt", ix, zero, lidx, idx.et)
-            wrapped = self.e.binary("arith.addi", ix, nn, lidx, idx.et)
-            ix = self.e.select(neg, wrapped, ix, lidx, idx.et)
+            neg = self.e.cmp("arith.cmpi", "slt", ix, self.e.splat(0, ix.shape, ix.elt))
+            wrapped = self.e.binary("arith.addi", ix, self.e.splat(n, ix.shape, ix.elt))
+            ix = self.e.select(neg, wrapped, ix)
             istate, iorig = idx.state, idx.origins
         if len(idx.shape) == 0:
-            ix = self.e.reshape(ix, (), (1,), idx.et)
-            lidx = (1,)
-        lout = data.shape[:axis] + tuple(lidx) + data.shape[axis + 1:]
-        r = self.e.emit(f"braid.gather {self.ssa(data)}[{ix}] axis = {axis} : "
-                        f"{ttype(data.shape, data.et)}, {ttype(lidx, idx.et)} -> "
-                        f"{ttype(lout, data.et)}")
+            ix = self.e.reshape(ix, (1,))
+        lout = data.shape[:axis] + ix.shape + data.shape[axis + 1:]
+        r = self.e.op(f"braid.gather {self.ssa(data)}[{ix.name}] axis = {axis} : "
+                      f"{tensor_type(data.shape, data.et)}, {ix.type} -> "
+                      f"{tensor_type(lout, data.et)}", lout, data.et)
         if len(idx.shape) == 0:
-            r = self.e.reshape(r, lout, out, data.et)
+            r = self.e.reshape(r, out)
         state = None if istate is None else ("S", istate[1] + axis)
-        return [Val(out, data.et, ssa=r, state=state, origins=iorig)]
+        return [Val(out, data.et, ssa=r.name, state=state, origins=iorig)]
 
     def op_ConstantOfShape(self, node, ins):
         shape = [int(d) for d in self.const_of(ins[0], "ConstantOfShape's shape")]
         t = self.attr(node, "value", None)
         val = numpy_helper.to_array(t).reshape(-1)[0] if t is not None else np.float32(0)
-        arr = np.full(shape, val, dtype=np.asarray(val).dtype)
-        if arr.dtype.name not in ELEM:
-            raise NodeError(f"element type {arr.dtype.name} is not supported")
-        return [Val(arr.shape, ELEM[arr.dtype.name], const=arr)]
+        dtype = np.asarray(val).dtype
+        if dtype.name not in NUMPY_ELT:
+            raise NodeError(f"element type {dtype.name} is not supported")
+        et = NUMPY_ELT[dtype.name]
+        check_shape(shape, helper.np_dtype_to_tensor_dtype(dtype), f"result '{node.output[0]}'")
+        if math.prod(shape) > FOLD_MAX_ELEMENTS:
+            # too large to hold at import time: a splat the program builds
+            return [Val(shape, et, ssa=self.e.splat(val, shape, et).name)]
+        return [Val(shape, et, const=np.full(shape, val, dtype=dtype))]
 
     def op_Trilu(self, node, ins):
         x = self.no_partial(ins[0])
@@ -1233,9 +1318,8 @@ class Importer:
         upper = self.attr(node, "upper", 1)
         if x.split is not None and x.split >= len(x.shape) - 2:
             x = self.to_R(x)
-        ks = self.e.hoist(f"arith.constant {k} : i64")
-        r = self.e.generic_trilu(self.ssa(x), self.local(x), ks, bool(upper), x.et)
-        return [Val(x.shape, x.et, ssa=r, state=x.state, origins=x.origins)]
+        r = self.e.trilu(self.local_val(x), k, bool(upper))
+        return [Val(x.shape, x.et, ssa=r.name, state=x.state, origins=x.origins)]
 
     # reductions ------------------------------------------------------------
     def reduce(self, node, ins, kind):
@@ -1252,23 +1336,36 @@ class Importer:
             x = self.to_R(x)
         et = x.et
         lx = self.local(x)
-        r = self.e.reduce(self.ssa(x), lx, axes, "max" if kind == "max" else "sum", et)
-        lred = [d for i, d in enumerate(lx) if i not in axes]
+        if kind == "mean" and not is_float(et):
+            raise NodeError("integer ReduceMean is not supported")
+        r = self.reduce_val(self.local_val(x), axes, "max" if kind == "max" else "sum")
         if kind == "mean":
-            if not is_float(et):
-                raise NodeError("integer ReduceMean is not supported")
-            cnt = int(np.prod([x.shape[a] for a in axes]))
-            c = self.e.splat(float(cnt), lred, et)
-            r = self.e.binary("arith.divf", r, c, lred, et)
+            cnt = int(math.prod([x.shape[a] for a in axes]))
+            r = self.e.binary("arith.divf", r, self.e.splat(float(cnt), r.shape, et))
         out = [1 if i in axes else d for i, d in enumerate(x.shape)] if keep else \
             [d for i, d in enumerate(x.shape) if i not in axes]
-        lout = [1 if i in axes else d for i, d in enumerate(lx)] if keep else lred
-        r = self.e.reshape(r, lred, lout, et)
+        lout = [1 if i in axes else d for i, d in enumerate(lx)] if keep else r.shape
+        r = self.e.reshape(r, lout)
         state = None
         if x.split is not None:
             nd = x.split if keep else x.split - sum(1 for a in axes if a < x.split)
             state = ("S", nd)
-        return [Val(out, et, ssa=r, state=state, origins=x.origins)]
+        return [Val(out, et, ssa=r.name, state=state, origins=x.origins)]
+
+    def reduce_val(self, x: IRVal, axes, kind: str) -> IRVal:
+        """linalg.reduce of x over axes: kind "sum" or "max"."""
+        if kind == "sum":
+            init = 0
+            combiner = {True: "arith.addf", False: "arith.addi"}[x.is_float]
+            if x.elt == "i1":
+                combiner = "arith.xori"
+        else:
+            init = -np.inf if x.is_float else (
+                0 if x.elt == "i1" else np.iinfo(numpy_type(x.elt)).min)
+            combiner = {True: "arith.maximumf", False: "arith.maxsi"}[x.is_float]
+            if x.elt == "i1":
+                combiner = "arith.ori"
+        return self.e.reduce(x, axes, self.e.const_scalar(init, x.elt), combiner)
 
     def op_ReduceMean(self, node, ins):
         return self.reduce(node, ins, "mean")
@@ -1285,12 +1382,11 @@ class Importer:
         axis = int(self.attr(node, "axis", -1)) % len(x.shape)
         if x.split == axis:
             x = self.to_R(x)
-        lx = self.local(x)
-        e = self.e.empty(lx, x.et)
-        t = ttype(lx, x.et)
-        r = self.e.emit(f"linalg.softmax dimension({axis}) ins({self.ssa(x)} : {t}) "
-                        f"outs({e} : {t}) -> {t}")
-        return [Val(x.shape, x.et, ssa=r, state=x.state, origins=x.origins)]
+        lx = self.local_val(x)
+        e = self.e.empty(lx.shape, x.et)
+        r = self.e.op(f"linalg.softmax dimension({axis}) ins({lx.name} : {lx.type}) "
+                      f"outs({e.name} : {lx.type}) -> {lx.type}", lx.shape, x.et)
+        return [Val(x.shape, x.et, ssa=r.name, state=x.state, origins=x.origins)]
 
     # normalisation ---------------------------------------------------------
     def norm(self, node, ins, rms):
@@ -1308,7 +1404,7 @@ class Importer:
         if extra or x.et != "f32":
             return self.norm_decomposed(node, x, ins, axis, eps, rms)
         norm_shape = x.shape[axis:]
-        n = int(np.prod(norm_shape))
+        n = int(math.prod(norm_shape))
         params = []
         for v in ins[1:3 if not rms else 2]:
             if v is None:
@@ -1318,29 +1414,25 @@ class Importer:
             if tuple(bcast_shape(v.shape, norm_shape)) != tuple(norm_shape) or \
                     len(v.shape) > len(norm_shape):
                 raise NodeError("scale/bias that broadcast over leading dims are not supported")
-            full = self.e.broadcast(self.ssa(v), v.shape, norm_shape, v.et)
-            params.append(self.e.reshape(full, norm_shape, (n,), v.et))
-        lx = self.local(x)
-        lead = lx[:axis]
-        x2 = self.e.reshape(self.ssa(x), lx, tuple(lead) + (n,), x.et)
-        t2 = ttype(tuple(lead) + (n,), x.et)
-        if lead == ():
-            x2 = self.e.reshape(x2, (n,), (1, n), x.et)
-            t2 = ttype((1, n), x.et)
+            full = self.e.broadcast_to(self.local_val(v), norm_shape)
+            params.append(self.e.reshape(full, (n,)))
+        lx = self.local_val(x)
+        lead = lx.shape[:axis]
+        # rows x the normalised features (one row for an unbatched input)
+        x2 = self.e.reshape(lx, (tuple(lead) or (1,)) + (n,))
         et = x.et
-        pt = ttype((n,), et)
+        eps_attr = f"{{epsilon = {scalar_literal(eps, 'f32')} : f32}}"
         if rms:
-            r = self.e.emit(f"braid.rmsnorm {x2}, {params[0]} {{epsilon = "
-                            f"{scalar_literal(eps, 'f32')} : f32}} : {t2}, {pt} -> {t2}")
+            r = self.e.op(f"braid.rmsnorm {x2.name}, {params[0].name} {eps_attr} : "
+                          f"{x2.type}, {params[0].type} -> {x2.type}", x2.shape, et)
         else:
             g = params[0]
             b = params[1] if len(params) > 1 and params[1] is not None else \
                 self.e.splat(0.0, (n,), et)
-            r = self.e.emit(f"braid.layernorm {x2}, {g}, {b} {{epsilon = "
-                            f"{scalar_literal(eps, 'f32')} : f32}} : {t2}, {pt}, {pt} -> {t2}")
-        shp = tuple(lead) + (n,) if lead != () else (1, n)
-        r = self.e.reshape(r, shp, lx, et)
-        return [Val(x.shape, et, ssa=r, state=x.state, origins=x.origins)]
+            r = self.e.op(f"braid.layernorm {x2.name}, {g.name}, {b.name} {eps_attr} : "
+                          f"{x2.type}, {g.type}, {b.type} -> {x2.type}", x2.shape, et)
+        r = self.e.reshape(r, lx.shape)
+        return [Val(x.shape, et, ssa=r.name, state=x.state, origins=x.origins)]
 
     def norm_decomposed(self, node, x, ins, axis, eps, rms):
         """(x - mean) * rsqrt(var + eps) * scale + bias with the statistics in
@@ -1349,44 +1441,41 @@ class Importer:
         lx = self.local(x)
         rank = len(lx)
         axes = list(range(axis, rank))
-        n = int(np.prod(x.shape[axis:]))
-        xs = self.e.convert(self.ssa(x), lx, et, "f32")
+        n = int(math.prod(x.shape[axis:]))
+        xs = self.e.convert(self.local_val(x), "f32")
         stat = [1 if i in axes else d for i, d in enumerate(lx)]
-        red = [d for i, d in enumerate(lx) if i not in axes]
 
         def mean_of(t):
-            r = self.e.reduce(t, lx, axes, "sum", "f32")
-            c = self.e.splat(float(n), red, "f32")
-            r = self.e.binary("arith.divf", r, c, red, "f32")
-            r = self.e.reshape(r, red, stat, "f32")
-            return self.e.broadcast(r, stat, lx, "f32"), r
+            r = self.reduce_val(t, axes, "sum")
+            r = self.e.binary("arith.divf", r, self.e.splat(float(n), r.shape, "f32"))
+            r = self.e.reshape(r, stat)
+            return self.e.broadcast_to(r, lx), r
         if rms:
             d = xs
             mean_stat = None
         else:
             mean_b, mean_stat = mean_of(xs)
-            d = self.e.binary("arith.subf", xs, mean_b, lx, "f32")
-        sq = self.e.binary("arith.mulf", d, d, lx, "f32")
+            d = self.e.binary("arith.subf", xs, mean_b)
+        sq = self.e.binary("arith.mulf", d, d)
         _, var = mean_of(sq)
-        ve = self.e.binary("arith.addf", var, self.e.splat(eps, stat, "f32"), stat, "f32")
-        inv = self.e.unary("math.rsqrt", ve, stat, "f32")
-        y = self.e.binary("arith.mulf", d, self.e.broadcast(inv, stat, lx, "f32"), lx, "f32")
-        y = self.e.convert(y, lx, "f32", et)
-        out = Val(x.shape, et, ssa=y, state=x.state, origins=x.origins)
+        ve = self.e.binary("arith.addf", var, self.e.splat(eps, stat, "f32"))
+        inv = self.e.unary("math.rsqrt", ve)
+        y = self.e.binary("arith.mulf", d, self.e.broadcast_to(inv, lx))
+        y = self.e.convert(y, et)
+        out = Val(x.shape, et, ssa=y.name, state=x.state, origins=x.origins)
         scale = ins[1]
-        out = self.elementwise([out, scale], lambda s_, sh: self.e.binary(
-            "arith.mulf", s_[0], s_[1], sh, et))
+        out = self.elementwise([out, scale], lambda s_: self.e.binary("arith.mulf", s_[0], s_[1]))
         if not rms and len(ins) > 2 and ins[2] is not None:
-            out = self.elementwise([out, ins[2]], lambda s_, sh: self.e.binary(
-                "arith.addf", s_[0], s_[1], sh, et))
+            out = self.elementwise([out, ins[2]], lambda s_: self.e.binary(
+                "arith.addf", s_[0], s_[1]))
         gstat = [1 if i in axes else d for i, d in enumerate(x.shape)]
         res = [out]
-        for k, o in enumerate(node.output[1:]):
+        for k in range(len(node.output) - 1):
             t = mean_stat if (k == 0 and not rms) else inv
             if t is None:
                 res.append(None)
                 continue
-            res.append(Val(gstat, "f32", ssa=t, state=x.state, origins=x.origins))
+            res.append(Val(gstat, "f32", ssa=t.name, state=x.state, origins=x.origins))
         return res
 
     def op_Attention(self, node, ins):
@@ -1441,19 +1530,16 @@ class Importer:
             ops, origins = [], set()
             for t in vals:
                 if t.split == 1:
-                    ops.append((self.ssa(t), self.local(t)))
+                    ops.append(self.local_val(t))
                     origins |= t.origins
                 else:
-                    ls = list(t.shape)
-                    ls[1] //= self.tp
-                    ops.append((self.local_slice(t, 1), tuple(ls)))
+                    ops.append(self.local_slice(t, 1))
             state = ("S", 1)
         else:
-            vals = [self.to_R(t) for t in vals]
-            ops = [(self.ssa(t), t.shape) for t in vals]
+            ops = [self.local_val(self.to_R(t)) for t in vals]
             state, origins = None, set()
-        lq, lk, lv = (o[1] for o in ops)
-        lout = (lq[0], lq[1], lq[2], lv[3])
+        lq, lk, lv = ops
+        lout = (lq.shape[0], lq.shape[1], lq.shape[2], lv.shape[3])
         attrs = []
         if causal:
             attrs.append("causal")
@@ -1462,9 +1548,9 @@ class Importer:
             attrs.append(f"scale = {scalar_literal(float(scale), 'f32')} : f32")
         attr_text = (" {" + ", ".join(attrs) + "}") if attrs else ""
         et = q.et
-        r = self.e.emit(f"braid.attention {ops[0][0]}, {ops[1][0]}, {ops[2][0]}{attr_text} : "
-                        f"{ttype(lq, et)}, {ttype(lk, et)}, {ttype(lv, et)} -> {ttype(lout, et)}")
-        y = Val((B, H, Sq, Dv), et, ssa=r, state=state, origins=frozenset(origins))
+        r = self.e.op(f"braid.attention {lq.name}, {lk.name}, {lv.name}{attr_text} : "
+                      f"{lq.type}, {lk.type}, {lv.type} -> {tensor_type(lout, et)}", lout, et)
+        y = Val((B, H, Sq, Dv), et, ssa=r.name, state=state, origins=frozenset(origins))
         if three_d:
             y = self.transpose_val(y, [0, 2, 1, 3])
             y = self.reshape(y, (B, Sq, H * Dv))
@@ -1524,80 +1610,75 @@ class Importer:
                 # matmul reads, all_gather(dim 0) -> matmul as the
                 # decomposition passes expect
                 xl = x
-                lxl = self.local(xl)
-                rows = (lxl[-2], lxl[-1])
 
                 def gather2d():
-                    x2 = self.e.reshape(self.ssa(xl), lxl, rows, xl.et)
-                    return self.e.emit(
-                        f"braid.all_gather {x2} on @tp axes = [0] dim = 0 : "
-                        f"{ttype(rows, xl.et)} -> {ttype((rows[0] * self.tp, rows[1]), xl.et)}")
+                    lxl = self.local_val(xl)
+                    x2 = self.e.reshape(lxl, lxl.shape[-2:])
+                    rows = (x2.shape[0] * self.tp, x2.shape[1])
+                    return self.e.op(f"braid.all_gather {x2.name} on @tp axes = [0] dim = 0 : "
+                                     f"{x2.type} -> {tensor_type(rows, xl.et)}", rows, xl.et)
                 a2d = self.memo("gather2d", xl, gather2d)
             else:
                 x = self.to_R(x)
             ws = self.weight_ssa(w, n_axis, k)
-            xs, lx = (a2d, x.shape) if a2d is not None else (self.ssa(x), x.shape)
+            xs = self.local_val(x) if a2d is None else None
             state, origins = split_state(len(out) - 1, k), frozenset([w.weight])
         elif mode == "row":
             if K % self.tp:
                 raise NodeError(f"row-parallel weight '{w.weight}': {K} input "
                                 f"features do not divide by --tp {self.tp}")
             if x.split == len(x.shape) - 1:
-                xs, lx = self.ssa(x), self.local(x)
+                xs = self.local_val(x)
             else:
                 x = self.to_R(x)
                 xs = self.local_slice(x, len(x.shape) - 1)
-                lx = x.shape[:-1] + (K // self.tp,)
             ws = self.weight_ssa(w, k_axis)
             state, origins = ("P",), frozenset()
         else:
             if x.split is not None and x.split == len(x.shape) - 1:
                 x = self.to_R(x)
             ws = self.weight_ssa(w, None)
-            xs, lx = self.ssa(x), self.local(x)
+            xs = self.local_val(x)
             state, origins = x.state, x.origins
         lw = list(w.shape)
         if mode == "column":
             lw[n_axis] //= self.tp
         elif mode == "row":
             lw[k_axis] //= self.tp
+        wv = IRVal(ws, lw, w.et)
         if trans_b:
-            ws = self.e.transpose(ws, lw, [1, 0], w.et)
-            lw = lw[::-1]
-        M = int(np.prod(lx[:-1]))
-        if mode == "column" and a2d is not None:
-            a2 = a2d
-        else:
-            a2 = self.e.reshape(xs, lx, (M, lx[-1]), x.et)
-        lout = tuple(lx[:-1]) + (lw[1],)
+            wv = self.e.transpose(wv, [1, 0])
+        # the gathered rows (a2d) are every rank's tokens: x's global shape
+        lx = x.shape if xs is None else xs.shape
+        M = int(math.prod(lx[:-1]))
+        a2 = a2d if xs is None else self.e.reshape(xs, (M, lx[-1]))
+        lout = tuple(lx[:-1]) + (wv.shape[1],)
         if mode == "row":
             # reduce right after the matmul, on its 2-D result when the
             # collective allows it (the canonical matmul -> collective pair);
             # partial sums travel in the accumulation type (f32 for f16/bf16)
             acc = "f32" if x.et in ("f16", "bf16") else x.et
-            r = self.e.matmul(a2, (M, lx[-1]), ws, tuple(lw), x.et, batch=False,
-                              truncate=False)
-            t2 = ttype((M, lw[1]), acc)
+            r = self.e.matmul(a2, wv, acc)
             d = len(out) - 2
             if not self.sp:
-                r = self.e.emit(f"braid.all_reduce {r} on @tp axes = [0] reduction = sum : {t2}")
-                r = self.e.convert(r, (M, lw[1]), acc, x.et)
-                r = self.e.reshape(r, (M, lw[1]), lout, x.et)
-                return Val(out, x.et, ssa=r)
+                r = self.e.op(f"braid.all_reduce {r.name} on @tp axes = [0] reduction = sum : "
+                              f"{r.type}", r.shape, acc)
+                r = self.e.reshape(self.e.convert(r, x.et), lout)
+                return Val(out, x.et, ssa=r.name)
             if d >= 0 and all(v == 1 for v in out[:d]) and out[d] % self.tp == 0:
                 lo = list(out)
                 lo[d] //= self.tp
-                r = self.e.emit(
-                    f"braid.reduce_scatter {r} on @tp axes = [0] dim = 0 reduction = sum"
-                    f" : {t2} -> {ttype((M // self.tp, lw[1]), acc)}")
-                r = self.e.convert(r, (M // self.tp, lw[1]), acc, x.et)
-                r = self.e.reshape(r, (M // self.tp, lw[1]), lo, x.et)
-                return Val(out, x.et, ssa=r, state=("S", d))
-            r = self.e.convert(r, (M, lw[1]), acc, x.et)
+                rows = (M // self.tp, wv.shape[1])
+                r = self.e.op(
+                    f"braid.reduce_scatter {r.name} on @tp axes = [0] dim = 0 reduction = sum"
+                    f" : {r.type} -> {tensor_type(rows, acc)}", rows, acc)
+                r = self.e.reshape(self.e.convert(r, x.et), lo)
+                return Val(out, x.et, ssa=r.name, state=("S", d))
+            r = self.e.convert(r, x.et)
         else:
-            r = self.e.matmul(a2, (M, lx[-1]), ws, tuple(lw), x.et, batch=False)
-        r = self.e.reshape(r, (M, lw[1]), lout, x.et)
-        return Val(out, x.et, ssa=r, state=state, origins=origins)
+            r = self.e.matmul(a2, wv, x.et)
+        r = self.e.reshape(r, lout)
+        return Val(out, x.et, ssa=r.name, state=state, origins=origins)
 
     def matmul_act(self, a: Val, b: Val) -> Val:
         a, b = self.no_partial(a), self.no_partial(b)
@@ -1639,40 +1720,30 @@ class Importer:
         origins = a.origins | b.origins
         # local operands
         def local_operand(v):
-            if v.split is not None or state is None:
-                return self.ssa(v), self.local(v)
-            if state[0] == "S" and state[1] < nb:
+            if v.split is None and state is not None and state[0] == "S" and state[1] < nb:
                 d = state[1] - (nb - (len(v.shape) - 2))
                 if d >= 0 and v.shape[d] != 1:
-                    ls = list(v.shape)
-                    ls[d] //= self.tp
-                    return self.local_slice(v, d), tuple(ls)
-            return self.ssa(v), v.shape
-        xa, la = local_operand(a)
-        xb, lb = local_operand(b)
+                    return self.local_slice(v, d)
+            return self.local_val(v)
+        xa, xb = local_operand(a), local_operand(b)
+        la, lb = xa.shape, xb.shape
         lbatch = list(batch)
         if state is not None and state[0] == "S" and state[1] < nb:
             lbatch[state[1]] //= self.tp
         lM, lK, lN = la[-2], la[-1], lb[-1]
         et = a.et
         if len(lb) == 2 and nb == len(la) - 2:
-            Mt = int(np.prod(la[:-1]))
-            a2 = self.e.reshape(xa, la, (Mt, lK), et)
-            r = self.e.matmul(a2, (Mt, lK), xb, tuple(lb), et, batch=False)
-            lout = tuple(la[:-1]) + (lN,)
-            r = self.e.reshape(r, (Mt, lN), lout, et)
+            Mt = int(math.prod(la[:-1]))
+            r = self.e.matmul(self.e.reshape(xa, (Mt, lK)), xb, et)
+            r = self.e.reshape(r, tuple(la[:-1]) + (lN,))
         else:
-            fa = tuple(lbatch) + (lM, lK)
-            fb = tuple(lbatch) + (lb[-2], lN)
-            a3 = self.e.broadcast(xa, la, fa, et)
-            b3 = self.e.broadcast(xb, lb, fb, et)
-            Bt = int(np.prod(lbatch)) if lbatch else 1
-            a3 = self.e.reshape(a3, fa, (Bt, lM, lK), et)
-            b3 = self.e.reshape(b3, fb, (Bt, lb[-2], lN), et)
-            r = self.e.matmul(a3, (Bt, lM, lK), b3, (Bt, lb[-2], lN), et, batch=True)
-            lout = tuple(lbatch) + (lM, lN)
-            r = self.e.reshape(r, (Bt, lM, lN), lout, et)
-        v = Val(out, et, ssa=r, state=state, origins=origins)
+            Bt = int(math.prod(lbatch)) if lbatch else 1
+            a3 = self.e.broadcast_to(xa, tuple(lbatch) + (lM, lK))
+            b3 = self.e.broadcast_to(xb, tuple(lbatch) + (lb[-2], lN))
+            r = self.e.matmul(self.e.reshape(a3, (Bt, lM, lK)),
+                              self.e.reshape(b3, (Bt, lb[-2], lN)), et)
+            r = self.e.reshape(r, tuple(lbatch) + (lM, lN))
+        v = Val(out, et, ssa=r.name, state=state, origins=origins)
         if sq_a:
             v = self.reshape(v, out[:-2] + (N,))
         if sq_b:
@@ -1696,17 +1767,16 @@ class Importer:
             y = self.matmul_act(a, b)
         et = a.et
         if alpha != 1.0:
-            s = Val((), et, const=np.array(alpha, np_for(et)))
-            y = self.elementwise([y, s], lambda x, sh: self.e.binary("arith.mulf", x[0], x[1], sh, et))
+            s = Val((), et, const=np.array(alpha, numpy_type(et)))
+            y = self.elementwise([y, s], lambda x: self.e.binary("arith.mulf", x[0], x[1]))
         if c is not None:
             if beta != 1.0:
                 if c.const is not None:
-                    c = Val(c.shape, et, const=(c.const * beta).astype(np_for(et)))
+                    c = Val(c.shape, et, const=(c.const * beta).astype(numpy_type(et)))
                 else:
-                    s = Val((), et, const=np.array(beta, np_for(et)))
-                    c = self.elementwise([c, s], lambda x, sh: self.e.binary(
-                        "arith.mulf", x[0], x[1], sh, et))
-            y = self.elementwise([y, c], lambda x, sh: self.e.binary("arith.addf", x[0], x[1], sh, et))
+                    s = Val((), et, const=np.array(beta, numpy_type(et)))
+                    c = self.elementwise([c, s], lambda x: self.e.binary("arith.mulf", x[0], x[1]))
+            y = self.elementwise([y, c], lambda x: self.e.binary("arith.addf", x[0], x[1]))
         return [y]
 
     def transpose_val(self, x, perm):

@@ -16,15 +16,14 @@ non-zero; no output file is written then. See docs/Import.md.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import itertools
 import math
-import os
 import re
 import sys
-import tempfile
 
-from braid.ir_text import (FLOAT_TYPES, Emitter, Val, float_literal, tensor_type,
-                           zero_literal)
+from braid.ir_text import Emitter, Val, scalar_literal, tensor_type
+from braid.outfile import OutputError, write_text
 
 UNROLL_CAP = 64
 
@@ -274,7 +273,6 @@ class Importer:
 
     # ------------------------------------------------------------- driver
     def run(self) -> str:
-        from jax._src.lib.mlir.dialects import sdy
         main = None
         for op in self.module.body.operations:
             op = op.operation
@@ -357,7 +355,8 @@ class Importer:
             v = self._arg_val(mc, f"%arg{len(args)}", barg.type)
             idx = main_args.index(operand) if operand in main_args else -1
             if idx != len(args):
-                self.error(mc, f"operand #{i} is {'function argument #' + str(idx) if idx >= 0 else 'not a function argument'}; "
+                what = f"function argument #{idx}" if idx >= 0 else "not a function argument"
+                self.error(mc, f"operand #{i} is {what}; "
                            "the importer needs main's arguments in order "
                            "(argN of the per-rank function = argN)")
             vmap[barg] = v
@@ -629,7 +628,6 @@ class Importer:
             return [e.transpose(ins[0], _ints(op.attributes["permutation"]))]
         if name == "stablehlo.slice":
             start = _ints(op.attributes["start_indices"])
-            limit = _ints(op.attributes["limit_indices"])
             strides = _ints(op.attributes["strides"])
             return [e.extract_slice(ins[0], start, out.shape, strides)]
         if name == "stablehlo.dynamic_slice":
@@ -770,7 +768,7 @@ class Importer:
     def _lit(self, sv, elt):
         from jax._src.lib.mlir import ir
         if isinstance(sv, ir.FloatAttr):
-            return float_literal(ir.FloatAttr(sv).value, elt)
+            return scalar_literal(ir.FloatAttr(sv).value, elt)
         if isinstance(sv, ir.BoolAttr):
             return "true" if ir.BoolAttr(sv).value else "false"
         if isinstance(sv, ir.IntegerAttr):
@@ -1366,6 +1364,19 @@ def import_text(text: str, filename: str = "<stdin>", unroll_cap: int = UNROLL_C
         return out
 
 
+def decode_utf8(data: bytes, filename: str) -> str:
+    """The input as text; StableHLO text is UTF-8, and anything else is
+    reported at its first bad byte instead of reaching the MLIR parser."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as ex:
+        line = data.count(b"\n", 0, ex.start) + 1
+        col = ex.start - (data.rfind(b"\n", 0, ex.start) + 1) + 1
+        raise ImportErrors([f"{filename}:{line}:{col}: error: not UTF-8 text "
+                            f"(byte 0x{data[ex.start]:02X}); StableHLO text must "
+                            f"be UTF-8"]) from None
+
+
 def _short_loc(s):
     m = _LOC_RE.search(s)
     return f"{m.group(2)}:{m.group(3)}" if m else s
@@ -1381,15 +1392,25 @@ def main(argv=None) -> int:
                    help="unroll counted while loops (lax.scan, fori_loop) of at most this "
                         f"many trips (default {UNROLL_CAP}); others become scf.while")
     a = p.parse_args(argv)
+    if importlib.util.find_spec("jax") is None or importlib.util.find_spec("jaxlib") is None:
+        print("braid-import-stablehlo: error: JAX is not installed; install the importers "
+              "with their 'jax' extra (pip install './python[jax]')", file=sys.stderr)
+        return 1
+    fname = "<stdin>" if a.input == "-" else a.input
     try:
         if a.input == "-":
-            text, fname = sys.stdin.read(), "<stdin>"
+            data = sys.stdin.buffer.read()
         else:
-            with open(a.input) as fh:
-                text = fh.read()
-            fname = a.input
+            with open(a.input, "rb") as fh:
+                data = fh.read()
     except OSError as ex:
         print(f"braid-import-stablehlo: error: {ex}", file=sys.stderr)
+        return 1
+    try:
+        text = decode_utf8(data, fname)
+    except ImportErrors as ex:
+        print(ex.errors[0], file=sys.stderr)
+        print("braid-import-stablehlo: 1 error(s); nothing written", file=sys.stderr)
         return 1
     try:
         out = import_text(text, fname, a.unroll_cap)
@@ -1406,16 +1427,11 @@ def main(argv=None) -> int:
     if a.output == "-":
         sys.stdout.write(out)
         return 0
-    d = os.path.dirname(os.path.abspath(a.output))
-    fd, tmp = tempfile.mkstemp(dir=d, prefix=".braid-import-", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(out)
-        os.replace(tmp, a.output)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        write_text(a.output, out)
+    except OutputError as ex:
+        print(f"braid-import-stablehlo: error: {ex}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -39,10 +39,11 @@ os.environ.setdefault("XLA_FLAGS", "")
 os.environ["XLA_FLAGS"] += " --xla_force_host_platform_device_count=4"
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
-import numpy as np  # noqa: E402
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
-from jax.sharding import Mesh, NamedSharding, PartitionSpec as P  # noqa: E402
+import numpy as np  # noqa: E402
+from jax.sharding import Mesh, NamedSharding  # noqa: E402
+from jax.sharding import PartitionSpec as P
 
 F32_TOL = 4e-6
 BF16_TOL = 2.0 ** -6
@@ -148,7 +149,8 @@ def prog_sp_mlp():
     r = _rng(2)
     bf = jnp.bfloat16
     x = _normal(r, (64, 64))
-    wg, wu, wd = _normal(r, (64, 128), 0.15), _normal(r, (64, 128), 0.15), _normal(r, (128, 64), 0.1)
+    wg, wu = _normal(r, (64, 128), 0.15), _normal(r, (64, 128), 0.15)
+    wd = _normal(r, (128, 64), 0.1)
 
     def f(x, wg, wu, wd):
         t = jax.lax.all_gather(x, "tp", axis=0, tiled=True)
@@ -390,8 +392,8 @@ def prog_grad():
         def loss(w1, w2):
             out = jax.lax.psum(silu(x @ w1) @ w2, "tp")
             return jnp.mean((out - y) ** 2)
-        l, (g1, g2) = jax.value_and_grad(loss, argnums=(0, 1))(w1, w2)
-        return l, w1 - 0.1 * g1, w2 - 0.1 * g2
+        value, (g1, g2) = jax.value_and_grad(loss, argnums=(0, 1))(w1, w2)
+        return value, w1 - 0.1 * g1, w2 - 0.1 * g2
     return (mesh_1d(), f, (P(), P(), P(None, "tp"), P("tp", None)),
             (P(), P(None, "tp"), P("tp", None)), [x, y, w1, w2], "f32")
 

@@ -32,7 +32,7 @@ MODULES = [
     "split", "slice", "gather", "unsqueeze", "squeeze", "cast", "where",
     "equal", "less", "greater", "constant", "constantofshape", "shape",
     "expand", "trilu", "reducemean", "reducesum", "reducemax", "identity",
-    "attention", "sin", "cos", "abs", "log", "max", "min",
+    "attention", "sin", "cos", "abs", "log", "max", "min", "clip", "flatten",
 ]
 
 # Cases that are expected not to import: (case-name regex, substring the
@@ -47,7 +47,8 @@ EXPECTED_SKIPS = [
     (r"_string", "element type object"),
     (r"^test_identity_(opt|sequence)$", "is not a tensor"),
     (r"^test_pow_types_int", "integer Pow is not supported"),
-    (r"^test_(reduce_sum_empty_set_non_reduced_axis_zero|reshape_allowzero_reordered)$", "zero-size tensors are not supported"),
+    (r"^test_(reduce_sum_empty_set_non_reduced_axis_zero|reshape_allowzero_reordered)$",
+     "zero-size tensors are not supported"),
     (r"^test_slice_neg_steps$", "Slice step -1 is not supported"),
     (r"^test_slice_start_out_of_bounds$", "Slice with an empty result is not supported"),
 ]
@@ -201,7 +202,7 @@ def compare(got, want):
         g = got.astype(np.float64)
         same_nan = np.isnan(w) == np.isnan(g)
         fin = ~np.isnan(w)
-        inf_ok = np.all((w[np.isinf(w)] == g[np.isinf(w)]))
+        inf_ok = np.all(w[np.isinf(w)] == g[np.isinf(w)])
         tol = 1e-5 + 1e-4 * np.abs(w)
         if want.dtype == np.float16:
             tol = 1e-3 + 1e-3 * np.abs(w)
@@ -270,6 +271,7 @@ def main():
     ap.add_argument("--only", help="comma-separated case names")
     a = ap.parse_args()
     import importlib
+
     from onnx.backend.test.case import node
     # Importing a case module generates its cases; only the claimed ops'.
     for mod in MODULES:

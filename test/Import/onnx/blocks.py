@@ -1,6 +1,6 @@
 """GPT-2-style and Llama-style decoder blocks built with onnx.helper.
 
-    python blocks.py gpt2|llama OUT.onnx
+    python blocks.py gpt2|gpt2fused|llama|bert|bert18 OUT.onnx
 
 Small shapes (every dim <= 256); weights are initializers drawn from a fixed
 seed, so the block is the same on every run.
@@ -130,7 +130,8 @@ def gpt2(path, E=64, H=4, FF=256, fused=False):
     f = g.op("Add", [f, g.weight("mlp.c_proj.bias", (E,), 0.1)], name="mlp/c_proj/Add")
     y = g.op("Add", [h, f], name="residual_2")
     graph = helper.make_graph(
-        g.nodes, "gpt2_fused_block" if fused else "gpt2_block", [helper.make_tensor_value_info("x", F, [B, S, E])],
+        g.nodes, "gpt2_fused_block" if fused else "gpt2_block",
+        [helper.make_tensor_value_info("x", F, [B, S, E])],
         [helper.make_tensor_value_info(y, F, [B, S, E])], initializer=g.inits)
     save(graph, path, 20)
 
@@ -171,6 +172,104 @@ def llama(path):
     save(graph, path, 23)
 
 
+def bert(path, opset=17):
+    """A BERT-style encoder as PyTorch's exporter writes one (HF BertModel,
+    SDPA attention, then sentence-transformers mean pooling) at opset 17/18:
+    token + token-type + position embeddings (Gather) and LayerNormalization;
+    the padding mask made additive (Unsqueeze, Expand, Cast, Sub, Cast to
+    bool, Where with the lowest float); one encoder layer whose attention
+    scales q and k by Sqrt(1/Sqrt(D)) computed from Shape, GELU as the erf
+    form (Div, Erf, Add, Mul, Mul); the pooler (Gather of token 0, Tanh); and
+    mean pooling over the real tokens with the token count clamped by
+    Clip(min=1e-9)."""
+    B, S, E, H, FF, V, P = 2, 16, 64, 4, 128, 64, 32
+    D = E // H
+    g = G(4)
+    i64 = lambda v: g.const(np.array(v, np.int64))  # noqa: E731
+    f32 = lambda v: g.const(np.array(v, np.float32))  # noqa: E731
+    ids, mask, types = "input_ids", "attention_mask", "token_type_ids"
+    # embeddings: the position ids are a buffer sliced to the sequence length
+    pos_buf = g.const(np.arange(P, dtype=np.int64).reshape(1, P), "position_ids")
+    seq = g.op("Gather", [g.op("Shape", [ids]), i64(1)], axis=0)
+    seq1 = g.op("Unsqueeze", [seq, i64([0])])
+    pos = g.op("Slice", [pos_buf, i64([0]), seq1, i64([1])])
+    emb = g.op("Gather", [g.weight("embeddings.word_embeddings.weight", (V, E), 0.5), ids],
+               name="embeddings/word_embeddings/Gather")
+    emb = g.op("Add", [emb, g.op("Gather", [g.weight(
+        "embeddings.token_type_embeddings.weight", (2, E), 0.5), types])])
+    emb = g.op("Add", [emb, g.op("Gather", [g.weight(
+        "embeddings.position_embeddings.weight", (P, E), 0.5), pos])])
+    x = g.op("LayerNormalization", [emb, g.weight("embeddings.LayerNorm.weight", (E,), 0.2),
+                                    g.weight("embeddings.LayerNorm.bias", (E,), 0.1)],
+             axis=-1, epsilon=1e-12, name="embeddings/LayerNorm")
+    # the additive mask: mask[:, None, None, :].expand(B, 1, S, S), inverted,
+    # masked_fill(inverted.bool(), finfo.min)
+    m4 = g.op("Unsqueeze", [mask, i64([1, 2])])
+    shp = g.op("Concat", [g.op("Slice", [g.op("Shape", [ids]), i64([0]), i64([1])]),
+                          i64([1]), seq1, seq1], axis=0)
+    m4 = g.op("Cast", [g.op("Expand", [m4, shp])], to=F)
+    inv = g.op("Sub", [f32(1.0), m4])
+    add_mask = g.op("Where", [g.op("Cast", [inv], to=TensorProto.BOOL),
+                              f32(np.finfo(np.float32).min), inv], name="mask/masked_fill")
+
+    def linear(t, name, n_in, n_out):
+        y = g.op("MatMul", [t, g.weight(f"{name}.weight", (n_in, n_out))],
+                 name=f"{name}/MatMul")
+        return g.op("Add", [y, g.weight(f"{name}.bias", (n_out,), 0.1)], name=f"{name}/Add")
+
+    def heads(t):
+        bs = g.op("Slice", [g.op("Shape", [t]), i64([0]), i64([2])])
+        t = g.op("Reshape", [t, g.op("Concat", [bs, i64([H, D])], axis=0)])
+        return g.op("Transpose", [t], perm=[0, 2, 1, 3])
+    pre = "encoder.layer.0.attention"
+    q = heads(linear(x, f"{pre}.self.query", E, E))
+    k = heads(linear(x, f"{pre}.self.key", E, E))
+    v = heads(linear(x, f"{pre}.self.value", E, E))
+    # scaled_dot_product_attention: scale = 1 / sqrt(D) from q's shape,
+    # applied as sqrt(scale) to q and to k^T
+    d = g.op("Cast", [g.op("Slice", [g.op("Shape", [q]), i64([-1]), i64([2 ** 62])])], to=F)
+    scale = g.op("Div", [f32(1.0), g.op("Sqrt", [d])])
+    sq = g.op("Sqrt", [scale])
+    kt = g.op("Transpose", [k], perm=[0, 1, 3, 2])
+    s = g.op("MatMul", [g.op("Mul", [q, sq]), g.op("Mul", [kt, sq])], name=f"{pre}/scores")
+    p = g.op("Softmax", [g.op("Add", [s, add_mask])], axis=-1)
+    o = g.op("Transpose", [g.op("MatMul", [p, v], name=f"{pre}/pv")], perm=[0, 2, 1, 3])
+    o = g.op("Reshape", [o, i64([B, S, E])])
+    o = linear(o, f"{pre}.output.dense", E, E)
+    x = g.op("LayerNormalization", [g.op("Add", [o, x]),
+                                    g.weight(f"{pre}.output.LayerNorm.weight", (E,), 0.2),
+                                    g.weight(f"{pre}.output.LayerNorm.bias", (E,), 0.1)],
+             axis=-1, epsilon=1e-12, name=f"{pre}/output/LayerNorm")
+    f = linear(x, "encoder.layer.0.intermediate.dense", E, FF)
+    erf = g.op("Erf", [g.op("Div", [f, f32(1.4142135)])])
+    f = g.op("Mul", [g.op("Mul", [f, g.op("Add", [erf, f32(1.0)])]), f32(0.5)])
+    f = linear(f, "encoder.layer.0.output.dense", FF, E)
+    hidden = g.op("LayerNormalization", [g.op("Add", [f, x]),
+                                         g.weight("encoder.layer.0.output.LayerNorm.weight",
+                                                  (E,), 0.2),
+                                         g.weight("encoder.layer.0.output.LayerNorm.bias",
+                                                  (E,), 0.1)],
+                  axis=-1, epsilon=1e-12, name="encoder/layer.0/output/LayerNorm")
+    # pooler: tanh(dense(hidden[:, 0]))
+    first = g.op("Gather", [hidden, i64(0)], axis=1)
+    pooled = g.op("Tanh", [linear(first, "pooler.dense", E, E)], name="pooler_output")
+    # mean pooling: sum(hidden * mask) / clamp(sum(mask), min=1e-9)
+    me = g.op("Cast", [g.op("Expand", [g.op("Unsqueeze", [mask, i64([-1])]),
+                                       g.op("Shape", [hidden])])], to=F)
+    total = g.op("ReduceSum", [g.op("Mul", [hidden, me]), i64([1])], keepdims=0)
+    count = g.op("ReduceSum", [me, i64([1])], keepdims=0)
+    count = g.op("Clip", [count, f32(1e-9), ""], name="pooling/clamp")
+    emb_out = g.op("Div", [total, count], name="sentence_embedding")
+    graph = helper.make_graph(
+        g.nodes, "bert_encoder",
+        [helper.make_tensor_value_info(n, TensorProto.INT64, [B, S]) for n in (ids, mask, types)],
+        [helper.make_tensor_value_info(emb_out, F, [B, E]),
+         helper.make_tensor_value_info(pooled, F, [B, E]),
+         helper.make_tensor_value_info(hidden, F, [B, S, E])],
+        initializer=g.inits)
+    save(graph, path, opset)
+
+
 def save(graph, path, opset):
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
                               producer_name="braid-test")
@@ -197,7 +296,14 @@ def feeds(name, model_path, seed=3, dims=None):
             out[inp.name] = (np.cos(ang) if inp.name == "cos" else np.sin(ang)).astype(np.float32)
         else:
             dt = np.dtype(helper.tensor_dtype_to_np_dtype(inp.type.tensor_type.elem_type))
-            if dt.kind == "i":   # token ids: in range of any table of >= 64 rows
+            if inp.name == "attention_mask":   # row b: its last 3b tokens are padding
+                B, S = shape
+                out[inp.name] = (np.arange(S)[None, :] < S - 3 * np.arange(B)[:, None]
+                                 ).astype(dt)
+            elif inp.name == "token_type_ids":   # segment A, then segment B
+                out[inp.name] = (np.arange(shape[-1]) >= shape[-1] // 2).astype(dt) * \
+                    np.ones(shape, dt)
+            elif dt.kind == "i":   # token ids: in range of any table of >= 64 rows
                 out[inp.name] = rng.integers(0, 64, shape).astype(dt)
             else:
                 out[inp.name] = rng.uniform(-1, 1, shape).astype(dt)
@@ -205,5 +311,5 @@ def feeds(name, model_path, seed=3, dims=None):
 
 
 if __name__ == "__main__":
-    {"gpt2": gpt2, "llama": llama,
+    {"gpt2": gpt2, "llama": llama, "bert": bert, "bert18": lambda p: bert(p, 18),
      "gpt2fused": lambda p: gpt2(p, fused=True)}[sys.argv[1]](sys.argv[2])

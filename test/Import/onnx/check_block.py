@@ -22,6 +22,7 @@ import onnxruntime as ort
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import blocks  # noqa: E402
+
 from braid.importers.onnx_import import write_rank_args  # noqa: E402
 
 
@@ -76,7 +77,7 @@ def main():
         for d in a.dim:
             cmd += ["--dim", d]
         run(cmd)
-        run([a.opt, mlir, "-o", os.devnull])
+        run([a.opt, mlir])  # parses and verifies; the printed IR is not needed
         with open(mlir + ".manifest.json") as f:
             man = json.load(f)
         write_rank_args(man, a.model, feeds, os.path.join(d, "in"))

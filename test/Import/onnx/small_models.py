@@ -8,7 +8,7 @@ writes:
   unsupported.onnx   two unsupported ops (TopK, Conv) and a custom-domain op
                      between supported ones
   bad.onnx           not a protobuf
-  opset11.onnx       a valid model at opset 11 (older than the importer takes)
+  opset6.onnx        a valid model at opset 6 (older than the importer takes)
   opset99.onnx       a model claiming an opset newer than the onnx package knows
   opset13.onnx       Softmax / ReduceMean(axes attribute) / Split / Unsqueeze
                      at opset 13, which the version converter brings to 18
@@ -30,6 +30,11 @@ writes:
   bf16_mlp.onnx      the same MLP in bf16, and bf16_mlp_f32.onnx: its f32
                      twin (the same bf16-representable weights) that
                      onnxruntime, which has no bf16 MatMul on CPU, runs
+  clip.onnx          Clip with min only, max only and both (opset 17), and
+  clip_opset10.onnx  the same with opset 10's min/max attributes
+  clip_int.onnx      an int64 Clip
+  softmax_opset11.onnx  Softmax over axis 1 at opset 11 (the converter adds
+                     Flatten / Reshape for the old 2-D semantics)
   fused_gather.onnx  a fused [32, 3x16] projection split into q, k, v whose
                      output also feeds an op that needs it whole (Softmax over
                      tokens): forced column-parallel by a plan, the blocked
@@ -77,7 +82,7 @@ def main(out, with_blocks=True):
     with open(os.path.join(out, "bad.onnx"), "wb") as f:
         f.write(b"this is not an ONNX model\x00\xff\x13")
     save([helper.make_node("Relu", ["x"], ["y"], name="relu")], [x], [y],
-         os.path.join(out, "opset11.onnx"), 11)
+         os.path.join(out, "opset6.onnx"), 6)
     save([helper.make_node("Relu", ["x"], ["y"], name="relu")], [x], [y],
          os.path.join(out, "opset99.onnx"), 99, check=False)
     # opset 13: ReduceMean takes axes as an attribute there
@@ -131,12 +136,15 @@ def main(out, with_blocks=True):
           helper.make_node("Add", ["h", "o"], ["y"], name="residual")],
          [ids], [ye], os.path.join(out, "embed_mlp.onnx"), 20,
          inits=[numpy_helper.from_array(rng.standard_normal((64, 32)).astype(np.float32), "wte"),
-                numpy_helper.from_array((rng.standard_normal((16, 32)) / 4).astype(np.float32), "wpe"),
+                numpy_helper.from_array(
+                    (rng.standard_normal((16, 32)) / 4).astype(np.float32), "wpe"),
                 numpy_helper.from_array(np.arange(16, dtype=np.int64), "pos"),
                 numpy_helper.from_array(rng.standard_normal(32).astype(np.float32), "g"),
                 numpy_helper.from_array(rng.standard_normal(32).astype(np.float32), "b"),
-                numpy_helper.from_array((rng.standard_normal((32, 128)) / 6).astype(np.float32), "w1"),
-                numpy_helper.from_array((rng.standard_normal((128, 32)) / 11).astype(np.float32), "w2")])
+                numpy_helper.from_array(
+                    (rng.standard_normal((32, 128)) / 6).astype(np.float32), "w1"),
+                numpy_helper.from_array(
+                    (rng.standard_normal((128, 32)) / 11).astype(np.float32), "w2")])
     xa = helper.make_tensor_value_info("x", F, [1, 16, 64])
     ya = helper.make_tensor_value_info("y", F, [1, 16, 64])
     save([helper.make_node("MatMul", ["x", "wq"], ["q"], name="q_proj"),
@@ -180,8 +188,10 @@ def main(out, with_blocks=True):
          [helper.make_tensor_value_info("x", H16, [16, 32])],
          [helper.make_tensor_value_info("y", H16, [16, 32])],
          os.path.join(out, "f16_mlp.onnx"), 18,
-         inits=[numpy_helper.from_array((rng.standard_normal((32, 64)) / 6).astype(np.float16), "w1"),
-                numpy_helper.from_array((rng.standard_normal((64, 32)) / 8).astype(np.float16), "w2"),
+         inits=[numpy_helper.from_array(
+                    (rng.standard_normal((32, 64)) / 6).astype(np.float16), "w1"),
+                numpy_helper.from_array(
+                    (rng.standard_normal((64, 32)) / 8).astype(np.float16), "w2"),
                 numpy_helper.from_array(rng.standard_normal(32).astype(np.float16), "b2")])
     import ml_dtypes
     w1 = (rng.standard_normal((32, 64)) / 6).astype(ml_dtypes.bfloat16)
@@ -200,6 +210,33 @@ def main(out, with_blocks=True):
              [helper.make_tensor_value_info("x", et, [16, 32])],
              [helper.make_tensor_value_info("y", et, [16, 32])],
              os.path.join(out, name + ".onnx"), 18, inits=inits)
+    # Clip as PyTorch exports clamp: min only (max input empty), max only
+    # (min input empty), both; at opset 17, and at opset 10 where the bounds
+    # are attributes (brought to inputs by the version converter)
+    xk = helper.make_tensor_value_info("x", F, [4, 8])
+    yk = [helper.make_tensor_value_info(n, F, [4, 8]) for n in ("lo", "hi", "both")]
+    save([helper.make_node("Clip", ["x", "min", ""], ["lo"], name="clamp_min"),
+          helper.make_node("Clip", ["x", "", "max"], ["hi"], name="clamp_max"),
+          helper.make_node("Clip", ["x", "min", "max"], ["both"], name="clamp")],
+         [xk], yk, os.path.join(out, "clip.onnx"), 17,
+         inits=[numpy_helper.from_array(np.array(-0.25, np.float32), "min"),
+                numpy_helper.from_array(np.array(0.5, np.float32), "max")])
+    save([helper.make_node("Clip", ["x"], ["lo"], name="clamp_min", min=-0.25),
+          helper.make_node("Clip", ["x"], ["hi"], name="clamp_max", max=0.5),
+          helper.make_node("Clip", ["x"], ["both"], name="clamp", min=-0.25, max=0.5)],
+         [xk], yk, os.path.join(out, "clip_opset10.onnx"), 10)
+    # integer Clip (exact), and Flatten, which the version converter puts
+    # around an old Softmax over a non-last axis
+    xi = helper.make_tensor_value_info("x", TensorProto.INT64, [4, 8])
+    save([helper.make_node("Clip", ["x", "imin", "imax"], ["y"], name="clamp")],
+         [xi], [helper.make_tensor_value_info("y", TensorProto.INT64, [4, 8])],
+         os.path.join(out, "clip_int.onnx"), 17,
+         inits=[numpy_helper.from_array(np.array(10, np.int64), "imin"),
+                numpy_helper.from_array(np.array(40, np.int64), "imax")])
+    save([helper.make_node("Softmax", ["x"], ["y"], axis=1, name="softmax")],
+         [helper.make_tensor_value_info("x", F, [2, 6, 8])],
+         [helper.make_tensor_value_info("y", F, [2, 6, 8])],
+         os.path.join(out, "softmax_opset11.onnx"), 11)
     if with_blocks:
         blocks.gpt2(os.path.join(out, "heads3.onnx"), E=48, H=3, FF=96)
         blocks.gpt2(os.path.join(out, "ffn100.onnx"), E=48, H=6, FF=100)
