@@ -1,4 +1,4 @@
-// RUN: braid-opt %s -test-braid-memory-profile -split-input-file -verify-diagnostics -o /dev/null
+// RUN: braid-opt %s -test-braid-memory-profile -split-input-file -verify-diagnostics -o %t.ignored
 
 // Arguments (2 x 1 KiB) stay live; %a (4 KiB) lives from its definition to
 // its last use in %s; %b and %s (1 KiB each) until %c.

@@ -6,9 +6,9 @@
 // RUN: %braid-diff %s --compare=%t.mlir --exact --schedules=6
 // The whole pipeline on CPU ranks: the estimate shrinks by what the dense
 // branch hides.
-// RUN: braid-opt %s --braid-set-target=profile=cpu-1gbe --braid-estimate -o /dev/null 2>&1 | FileCheck %s --check-prefix=BEFORE
-// RUN: braid-opt %s --pass-pipeline='builtin.module(braid-overlap-pipeline{profile=cpu-1gbe},braid-estimate)' -o /dev/null 2>&1 | FileCheck %s --check-prefix=AFTER
-// RUN: braid-opt %s --pass-pipeline='builtin.module(braid-convert-to-async)' -braid-explain --mlir-print-op-on-diagnostic=false -o /dev/null 2>&1 | FileCheck %s --check-prefix=EXPLAIN
+// RUN: braid-opt %s --braid-set-target=profile=cpu-1gbe --braid-estimate -o %t.ignored 2>&1 | FileCheck %s --check-prefix=BEFORE
+// RUN: braid-opt %s --pass-pipeline='builtin.module(braid-overlap-pipeline{profile=cpu-1gbe},braid-estimate)' -o %t.ignored 2>&1 | FileCheck %s --check-prefix=AFTER
+// RUN: braid-opt %s --pass-pipeline='builtin.module(braid-convert-to-async)' -braid-explain --mlir-print-op-on-diagnostic=false -o %t.ignored 2>&1 | FileCheck %s --check-prefix=EXPLAIN
 // EXPLAIN: remark: moved a branch of 6 ops communicating on @ep axes [0] to stream 1, beside the compute of the join's other operands
 // With branches=false only the collectives become asynchronous.
 // RUN: braid-opt %s --pass-pipeline='builtin.module(braid-convert-to-async{branches=false})' | FileCheck %s --check-prefix=NO-BRANCHES

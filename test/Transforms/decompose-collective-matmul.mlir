@@ -1,13 +1,13 @@
 // Structure of each rewrite (forced: these shapes are far too small to pay).
 // RUN: braid-opt %s --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul{force=true}))' -split-input-file | FileCheck %s
-// RUN: braid-opt %s --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul{force=true}))' -braid-explain --mlir-print-op-on-diagnostic=false -split-input-file -o /dev/null 2>&1 | FileCheck %s --check-prefix=REMARK
+// RUN: braid-opt %s --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul{force=true}))' -braid-explain --mlir-print-op-on-diagnostic=false -split-input-file -o %t.ignored 2>&1 | FileCheck %s --check-prefix=REMARK
 // The other ring order and all-reduce strategy.
 // RUN: braid-opt %s --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul{force=true bidirectional=always all-reduce=ring}))' -split-input-file | FileCheck %s --check-prefix=OPT
 // Without force the cost model declines them, with both predictions.
-// RUN: braid-opt %s --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul))' -braid-explain --mlir-print-op-on-diagnostic=false -split-input-file -o /dev/null 2>&1 | FileCheck %s --check-prefix=COST
+// RUN: braid-opt %s --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul))' -braid-explain --mlir-print-op-on-diagnostic=false -split-input-file -o %t.ignored 2>&1 | FileCheck %s --check-prefix=COST
 // Bad options are errors.
-// RUN: not braid-opt %s --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul{bidirectional=sometimes}))' -split-input-file -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADOPT
-// RUN: not braid-opt %s --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul{wire-type=f8}))' -split-input-file -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADWIRE
+// RUN: not braid-opt %s --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul{bidirectional=sometimes}))' -split-input-file -o %t.ignored 2>&1 | FileCheck %s --check-prefix=BADOPT
+// RUN: not braid-opt %s --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul{wire-type=f8}))' -split-input-file -o %t.ignored 2>&1 | FileCheck %s --check-prefix=BADWIRE
 // BADOPT: for the --bidirectional option: Cannot find option named 'sometimes'
 // BADWIRE: for the --wire-type option: Cannot find option named 'f8'
 //
@@ -64,7 +64,7 @@
 // RUN: braid-opt %S/Inputs/collective-matmul-psum-bf16.mlir --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul{force=true chunks=3},braid-verify-ring-coverage))' -o %t.psum.mlir
 // RUN: FileCheck %s --check-prefix=PSUM < %t.psum.mlir
 // RUN: %braid-diff %S/Inputs/collective-matmul-psum-bf16.mlir --compare=%t.psum.mlir --exact
-// RUN: braid-opt %S/Inputs/collective-matmul-psum-bf16.mlir --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul{force=true all-reduce=ring}))' -braid-explain --mlir-print-op-on-diagnostic=false -o /dev/null 2>&1 | FileCheck %s --check-prefix=PSUM-RING
+// RUN: braid-opt %S/Inputs/collective-matmul-psum-bf16.mlir --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul{force=true all-reduce=ring}))' -braid-explain --mlir-print-op-on-diagnostic=false -o %t.ignored 2>&1 | FileCheck %s --check-prefix=PSUM-RING
 // PSUM-COUNT-2: linalg.matmul {braid.ring_step = array<i64: 0, {{[0-9]}}, 3>} {{.*}} -> tensor<4x8xf32>
 // PSUM: arith.truncf %{{.*}} : tensor<2x8xf32> to tensor<2x8xbf16>
 // PSUM: braid.all_reduce %{{.*}} : tensor<2x8xbf16>

@@ -1,13 +1,13 @@
-// RUN: braid-opt %s -braid-estimate=per-op=true -split-input-file -verify-diagnostics -o /dev/null
+// RUN: braid-opt %s -braid-estimate=per-op=true -split-input-file -verify-diagnostics -o %t.ignored
 // The same program costs differently on another machine.
-// RUN: braid-opt %s -braid-set-target=profile=a100-sxm-x8 -braid-estimate -split-input-file -o /dev/null 2>&1 | FileCheck %s --check-prefix=A100
+// RUN: braid-opt %s -braid-set-target=profile=a100-sxm-x8 -braid-estimate -split-input-file -o %t.ignored 2>&1 | FileCheck %s --check-prefix=A100
 // A timeline for Perfetto: valid Chrome trace JSON, a track per stream per rank.
-// RUN: rm -f %t.json && braid-opt %S/Inputs/estimate-overlap.mlir -braid-estimate="trace=%t.json" -o /dev/null
+// RUN: rm -f %t.json && braid-opt %S/Inputs/estimate-overlap.mlir -braid-estimate="trace=%t.json" -o %t.ignored
 // RUN: %python %S/Inputs/check_trace.py %t.json
 // Bad profiles are clear errors.
-// RUN: not braid-opt %s -split-input-file -braid-set-target=profile=tpu-v9 -braid-estimate -o /dev/null 2>&1 | FileCheck %s --check-prefix=MISSING
+// RUN: not braid-opt %s -split-input-file -braid-set-target=profile=tpu-v9 -braid-estimate -o %t.ignored 2>&1 | FileCheck %s --check-prefix=MISSING
 // RUN: %python -c "open('%t.bad.json','w').write('{\"name\": \"x\", \"devices_per_node\": 8, \"compute\": {\"peak_flops\": {\"bf16\": {\"value\": 1}}}}')"
-// RUN: not braid-opt %s -split-input-file -braid-set-target="profile=%t.bad.json" -braid-estimate -o /dev/null 2>&1 | FileCheck %s --check-prefix=NOSOURCE
+// RUN: not braid-opt %s -split-input-file -braid-set-target="profile=%t.bad.json" -braid-estimate -o %t.ignored 2>&1 | FileCheck %s --check-prefix=NOSOURCE
 
 // A100: remark: estimate on a100-sxm-x8: sequential
 // MISSING: error: no hardware profile named 'tpu-v9' in {{.*}}share/braid/profiles, {{.*}}bench/profiles (use a name from there or a path to a .json file)

@@ -1,5 +1,5 @@
 // RUN: braid-opt %S/Inputs/llama-block-imported.mlir -braid-raise-layer-ops | FileCheck %s
-// RUN: braid-opt %S/Inputs/llama-block-imported.mlir -braid-raise-layer-ops -braid-explain --mlir-print-op-on-diagnostic=false -o /dev/null 2>&1 | FileCheck %s --check-prefix=REMARK
+// RUN: braid-opt %S/Inputs/llama-block-imported.mlir -braid-raise-layer-ops -braid-explain --mlir-print-op-on-diagnostic=false -o %t.ignored 2>&1 | FileCheck %s --check-prefix=REMARK
 // Same random inputs on the 4 ranks, before and after: the f64 contract.
 // RUN: braid-opt %S/Inputs/llama-block-imported.mlir -braid-raise-layer-ops -o %t.mlir
 // RUN: %braid-diff %S/Inputs/llama-block-imported.mlir --compare=%t.mlir --tolerance-factor=4
@@ -8,8 +8,8 @@
 // RUN: %braid-diff %t.mlir --compare=%t.async.mlir --exact
 // One op per layer: fewer ops for the cost model to charge (and about half
 // the bytes read and written).
-// RUN: braid-opt %S/Inputs/llama-block-imported.mlir --braid-work-summary -o /dev/null 2>&1 | FileCheck %s --check-prefix=WORK-BEFORE
-// RUN: braid-opt %t.mlir --braid-work-summary -o /dev/null 2>&1 | FileCheck %s --check-prefix=WORK-AFTER
+// RUN: braid-opt %S/Inputs/llama-block-imported.mlir --braid-work-summary -o %t.ignored 2>&1 | FileCheck %s --check-prefix=WORK-BEFORE
+// RUN: braid-opt %t.mlir --braid-work-summary -o %t.ignored 2>&1 | FileCheck %s --check-prefix=WORK-AFTER
 // WORK-BEFORE: written in 126 compute ops
 // WORK-AFTER: written in 85 compute ops
 

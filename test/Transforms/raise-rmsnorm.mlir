@@ -1,5 +1,5 @@
 // RUN: braid-opt %s -braid-raise-layer-ops | FileCheck %s
-// RUN: braid-opt %s -braid-raise-layer-ops -braid-explain --mlir-print-op-on-diagnostic=false -o /dev/null 2>&1 | FileCheck %s --check-prefix=REMARK
+// RUN: braid-opt %s -braid-raise-layer-ops -braid-explain --mlir-print-op-on-diagnostic=false -o %t.ignored 2>&1 | FileCheck %s --check-prefix=REMARK
 // The epsilon 1e-6 is the op's default and is not printed.
 // The raised op sums the squares in the same order but rounds once: within
 // the f64-relative numerics contract, not bitwise.

@@ -1,9 +1,9 @@
 // What the decomposition produces covers every chunk once on every rank.
-// RUN: braid-opt %S/Inputs/collective-matmul-p8.mlir --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul{force=true},braid-verify-ring-coverage))' -o /dev/null
-// RUN: braid-opt %S/Inputs/collective-matmul-p3.mlir --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul{force=true},braid-verify-ring-coverage))' -o /dev/null
+// RUN: braid-opt %S/Inputs/collective-matmul-p8.mlir --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul{force=true},braid-verify-ring-coverage))' -o %t.ignored
+// RUN: braid-opt %S/Inputs/collective-matmul-p3.mlir --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul{force=true},braid-verify-ring-coverage))' -o %t.ignored
 // (decompose-collective-matmul.mlir runs it after every other rewrite too.)
 // Broken rings are refused.
-// RUN: braid-opt %s --pass-pipeline='builtin.module(func.func(braid-verify-ring-coverage))' -split-input-file -verify-diagnostics -o /dev/null
+// RUN: braid-opt %s --pass-pipeline='builtin.module(func.func(braid-verify-ring-coverage))' -split-input-file -verify-diagnostics -o %t.ignored
 
 shard.grid @tp(shape = 2)
 
