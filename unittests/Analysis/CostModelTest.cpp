@@ -1,6 +1,7 @@
 //===- CostModelTest.cpp - the cost model against hand-computed values ----===//
 
 #include "braid/Analysis/CostModel.h"
+#include "RoundMachine.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/MLIRContext.h"
@@ -14,30 +15,6 @@ using namespace mlir;
 using namespace mlir::braid;
 
 namespace {
-
-/// A machine with round numbers so every expectation is easy to redo by hand.
-HardwareProfile roundMachine() {
-  HardwareProfile hw;
-  hw.name = "round";
-  hw.devicesPerNode = 4;
-  hw.peakFlops["bf16"] = 100e12;
-  hw.vectorFlops = 10e12;
-  hw.memoryBandwidth = 1e12;
-  hw.memoryEfficiency = 0.5;
-  hw.numSMs = 100;
-  hw.gemmTileM = 100;
-  hw.gemmTileN = 100;
-  hw.gemmEfficiency = 0.5;
-  hw.gemmOverhead = 2e-6;
-  hw.kernelOverhead = 1e-6;
-  hw.intraNode = {100e9, 1e-6, {CollectiveAlgorithm::Ring}};
-  hw.interNode = {10e9, 10e-6,
-                  {CollectiveAlgorithm::Ring, CollectiveAlgorithm::Tree,
-                   CollectiveAlgorithm::Star}};
-  hw.collectiveLaunch = 5e-6;
-  hw.commSMs = 20;
-  return hw;
-}
 
 class CostModelTest : public ::testing::Test {
 protected:

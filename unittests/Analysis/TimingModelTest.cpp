@@ -1,6 +1,7 @@
 //===- TimingModelTest.cpp - the one timing model, by hand ----------------===//
 
 #include "braid/Analysis/TimingModel.h"
+#include "RoundMachine.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/MLIRContext.h"
@@ -12,26 +13,9 @@ using namespace mlir::braid;
 
 namespace {
 
-/// 100 SMs, 20 of them held while communication runs; a GEMM of 100 tiles
-/// takes one wave on 100 SMs (20 us + 2 us) and two on 80 (42 us).
-HardwareProfile roundMachine() {
-  HardwareProfile hw;
-  hw.name = "round";
-  hw.peakFlops["bf16"] = 100e12;
-  hw.vectorFlops = 10e12;
-  hw.memoryBandwidth = 1e12;
-  hw.numSMs = 100;
-  hw.gemmTileM = 100;
-  hw.gemmTileN = 100;
-  hw.gemmEfficiency = 0.5;
-  hw.gemmOverhead = 2e-6;
-  hw.kernelOverhead = 1e-6;
-  hw.intraNode = {100e9, 1e-6, {CollectiveAlgorithm::Ring}};
-  hw.interNode = hw.intraNode;
-  hw.commSMs = 20;
-  return hw;
-}
-
+// roundMachine(): 100 SMs, 20 of them held while communication runs; a
+// GEMM of 100 tiles takes one wave on 100 SMs (20 us + 2 us) and two on 80
+// (42 us).
 class TimingModelTest : public ::testing::Test {
 protected:
   OpTime transfer(double seconds) {
