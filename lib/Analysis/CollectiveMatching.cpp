@@ -12,13 +12,15 @@ FailureOr<GroupInstance> mlir::braid::resolveGroup(shard::GridOp grid,
                                                    ArrayRef<int16_t> axes,
                                                    int64_t rank) {
   ArrayRef<int64_t> shape = grid.getShape();
-  int64_t numRanks = 1;
-  for (int64_t size : shape) {
-    if (ShapedType::isDynamic(size))
-      return failure();
-    numRanks *= size;
-  }
-  if (rank < 0 || rank >= numRanks)
+  if (llvm::any_of(shape, ShapedType::isDynamic))
+    return failure();
+  // Callers walk every rank; the op verifiers refuse larger grids.
+  int64_t numRanks = getStaticDeviceCount(grid);
+  if (numRanks > kMaxGridDevices || rank < 0 || rank >= numRanks)
+    return failure();
+  if (llvm::any_of(axes, [&](int16_t axis) {
+        return axis < 0 || axis >= static_cast<int64_t>(shape.size());
+      }))
     return failure();
 
   SmallVector<int64_t> coords(shape.size());

@@ -58,6 +58,10 @@ struct TaskContext {
 
   /// An error located at `op` that names this rank; aborts the run.
   InFlightDiagnostic emitError(Operation *op);
+  /// Checks that `op` may allocate a tensor of `shape` (see
+  /// checkTensorSize); emits an error otherwise.
+  LogicalResult checkAllocation(Operation *op, ArrayRef<int64_t> shape,
+                                ElemKind kind);
 };
 
 using OpHandler = std::function<LogicalResult(Operation *, Frame &,

@@ -46,7 +46,18 @@ InFlightDiagnostic TaskContext::emitError(Operation *op) {
   return diag;
 }
 
-/// Checks that every type an op touches is one the interpreter runs.
+LogicalResult TaskContext::checkAllocation(Operation *op,
+                                           ArrayRef<int64_t> shape,
+                                           ElemKind kind) {
+  llvm::Error error = checkTensorSize(shape, kind, run.options.maxTensorBytes);
+  if (!error)
+    return success();
+  emitError(op) << llvm::toString(std::move(error));
+  return failure();
+}
+
+/// Checks that every type an op touches is one the interpreter runs, and
+/// that it can allocate the static results.
 static LogicalResult checkTypes(Operation *op, TaskContext &task) {
   auto supported = [](Type type) {
     if (isa<FutureType>(type))
@@ -62,6 +73,11 @@ static LogicalResult checkTypes(Operation *op, TaskContext &task) {
                          << type;
       return failure();
     }
+  for (Type type : op->getResultTypes())
+    if (auto tensor = dyn_cast<RankedTensorType>(type);
+        tensor && tensor.hasStaticShape() &&
+        failed(task.checkAllocation(op, tensor.getShape(), elemKindOf(tensor))))
+      return failure();
   return success();
 }
 
@@ -322,13 +338,23 @@ FailureOr<int64_t> mlir::braid::interp::getNumRanks(func::FuncOp function) {
   std::optional<int64_t> numRanks;
   shard::GridOp first;
   WalkResult walk = module.walk([&](shard::GridOp grid) {
-    int64_t size = 1;
-    for (int64_t dim : grid.getShape()) {
-      if (ShapedType::isDynamic(dim)) {
-        grid.emitError("the interpreter needs grids of static shape");
-        return WalkResult::interrupt();
-      }
-      size *= dim;
+    if (llvm::any_of(grid.getShape(), ShapedType::isDynamic)) {
+      grid.emitError("the interpreter needs grids of static shape");
+      return WalkResult::interrupt();
+    }
+    if (failed(verifyGridDeviceCount(grid, grid)))
+      return WalkResult::interrupt();
+    int64_t size = getStaticDeviceCount(grid);
+    if (size == 0) {
+      grid.emitError() << "grid @" << grid.getSymName()
+                       << " has no device to run on";
+      return WalkResult::interrupt();
+    }
+    if (size > kMaxInterpreterRanks) {
+      grid.emitError() << "grid @" << grid.getSymName() << " has " << size
+                       << " devices; the interpreter runs at most "
+                       << kMaxInterpreterRanks << " ranks (one thread each)";
+      return WalkResult::interrupt();
     }
     if (numRanks && *numRanks != size) {
       InFlightDiagnostic diag = grid.emitError()

@@ -5,6 +5,7 @@
 #include "llvm/ADT/APFloat.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/CheckedArithmetic.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
@@ -54,9 +55,8 @@ int64_t itemSize(StringRef descr) {
       .Default(0);
 }
 
-llvm::Error fail(StringRef path, const Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                 path + ": " + message);
+llvm::Error fail(const Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
 
 /// Value of `key` in the header dict: the text after "'key':" up to the
@@ -84,6 +84,19 @@ std::optional<StringRef> headerField(StringRef header, StringRef key) {
   return rest.take_front(end).trim();
 }
 
+/// `text` quoted for a message: non-printable bytes escaped, long text cut.
+std::string quote(StringRef text) {
+  constexpr size_t kMaxShown = 120;
+  std::string result;
+  llvm::raw_string_ostream os(result);
+  os << "'";
+  llvm::printEscapedString(text.take_front(kMaxShown), os);
+  if (text.size() > kMaxShown)
+    os << "...";
+  os << "'";
+  return result;
+}
+
 double halfToDouble(uint16_t bits) {
   llvm::APFloat value(llvm::APFloat::IEEEhalf(), llvm::APInt(16, bits));
   return value.convertToDouble();
@@ -99,16 +112,39 @@ uint16_t doubleToHalf(double value) {
 
 } // namespace
 
+/// The dims of a header's shape tuple: "(2, 4)", "(3,)" or "()".
+static FailureOr<SmallVector<int64_t>> parseShape(StringRef text) {
+  StringRef inner = text;
+  if (!inner.consume_front("(") || !inner.consume_back(")"))
+    return failure();
+  SmallVector<StringRef> parts;
+  inner.split(parts, ',');
+  // A one-element tuple ends with a comma: "(3,)".
+  if (parts.size() > 1 && parts.back().trim().empty())
+    parts.pop_back();
+  SmallVector<int64_t> shape;
+  if (parts.size() == 1 && parts.front().trim().empty())
+    return shape;
+  for (StringRef part : parts) {
+    int64_t dim;
+    if (part.trim().getAsInteger(10, dim) || dim < 0)
+      return failure();
+    shape.push_back(dim);
+  }
+  return shape;
+}
+
 llvm::Expected<Tensor> mlir::braid::interp::readNpy(StringRef path,
-                                                    ElemKind kind) {
+                                                    ElemKind kind,
+                                                    uint64_t maxTensorBytes) {
   auto buffer = llvm::MemoryBuffer::getFile(path);
   if (!buffer)
-    return fail(path, "cannot read: " + buffer.getError().message());
+    return fail("cannot read: " + buffer.getError().message());
   StringRef data = (*buffer)->getBuffer();
   if (!data.consume_front("\x93NUMPY"))
-    return fail(path, "not a .npy file (bad magic)");
+    return fail("not a .npy file (bad magic)");
   if (data.size() < 4)
-    return fail(path, "truncated header");
+    return fail("truncated header");
   uint8_t major = data[0];
   data = data.drop_front(2);
   size_t headerLength;
@@ -117,77 +153,87 @@ llvm::Expected<Tensor> mlir::braid::interp::readNpy(StringRef path,
     data = data.drop_front(2);
   } else if (major == 2 || major == 3) {
     if (data.size() < 4)
-      return fail(path, "truncated header");
+      return fail("truncated header");
     headerLength = 0;
     for (int i = 3; i >= 0; --i)
       headerLength = (headerLength << 8) | uint8_t(data[i]);
     data = data.drop_front(4);
   } else {
-    return fail(path, "unsupported .npy version " + Twine(int(major)));
+    return fail("unsupported .npy version " + Twine(int(major)));
   }
   if (data.size() < headerLength)
-    return fail(path, "truncated header");
-  StringRef header = data.take_front(headerLength);
+    return fail("truncated header: it claims " + Twine(headerLength) +
+                " bytes, the file holds " + Twine(data.size()) + " more");
+  StringRef header = data.take_front(headerLength).rtrim(" \n");
   data = data.drop_front(headerLength);
 
-  std::optional<StringRef> descr = headerField(header, "descr");
-  std::optional<StringRef> fortran = headerField(header, "fortran_order");
-  std::optional<StringRef> shapeText = headerField(header, "shape");
+  // The header is a Python dict literal: "{'descr': ..., 'shape': (...), }".
+  StringRef dict = header;
+  if (!dict.consume_front("{") || !dict.consume_back("}"))
+    return fail("malformed header " + quote(header) + ": not a {...} dict");
+  std::optional<StringRef> descr = headerField(dict, "descr");
+  std::optional<StringRef> fortran = headerField(dict, "fortran_order");
+  std::optional<StringRef> shapeText = headerField(dict, "shape");
   if (!descr || !fortran || !shapeText)
-    return fail(path, "malformed header '" + header.trim() + "'");
+    return fail("malformed header " + quote(header) +
+                ": needs 'descr', 'fortran_order' and 'shape'");
   StringRef dtype = descr->trim("'\"");
+  if (*fortran == "True")
+    return fail("Fortran-order arrays are not supported");
   if (*fortran != "False")
-    return fail(path, "Fortran-order arrays are not supported");
+    return fail("malformed header: fortran_order is " + quote(*fortran));
   if (dtype != descrOf(kind))
-    return fail(path, "dtype '" + dtype + "' does not match the expected " +
-                          kindName(kind) + " (stored as '" + descrOf(kind) +
-                          "')");
-  SmallVector<int64_t> shape;
-  StringRef dims = shapeText->trim("() ");
-  SmallVector<StringRef> parts;
-  dims.split(parts, ',', -1, /*KeepEmpty=*/false);
-  for (StringRef part : parts) {
-    int64_t dim;
-    if (part.trim().getAsInteger(10, dim) || dim < 0)
-      return fail(path, "malformed shape '" + *shapeText + "'");
-    shape.push_back(dim);
-  }
-  Tensor tensor(kind, shape);
+    return fail("dtype " + quote(dtype) + " does not match the expected " +
+                kindName(kind) + " (stored as '" + descrOf(kind) + "')");
+  FailureOr<SmallVector<int64_t>> shape = parseShape(*shapeText);
+  if (failed(shape))
+    return fail("malformed shape " + quote(*shapeText));
+
+  // Check the claimed size against the file before allocating anything.
   int64_t size = itemSize(dtype);
-  if (static_cast<int64_t>(data.size()) != tensor.numElements() * size)
-    return fail(path, "holds " + Twine(data.size()) + " data bytes but shape " +
-                          *shapeText + " of '" + dtype + "' needs " +
-                          Twine(tensor.numElements() * size));
-  const char *bytes = data.data();
-  for (int64_t i = 0; i < tensor.numElements(); ++i, bytes += size) {
+  FailureOr<int64_t> numElements = getNumElements(*shape);
+  std::optional<int64_t> bytes = succeeded(numElements)
+                                     ? llvm::checkedMul(*numElements, size)
+                                     : std::nullopt;
+  if (!bytes)
+    return fail("shape " + quote(*shapeText) +
+                " has more elements than int64 can count");
+  if (static_cast<uint64_t>(data.size()) != static_cast<uint64_t>(*bytes))
+    return fail("holds " + Twine(data.size()) + " data bytes but shape " +
+                *shapeText + " of '" + dtype + "' needs " + Twine(*bytes));
+  if (llvm::Error error = checkTensorSize(*shape, kind, maxTensorBytes))
+    return std::move(error);
+  Tensor tensor(kind, *shape);
+  const char *bytesAt = data.data();
+  for (int64_t i = 0; i < tensor.numElements(); ++i, bytesAt += size) {
     if (dtype == "<f8") {
       double v;
-      std::memcpy(&v, bytes, 8);
+      std::memcpy(&v, bytesAt, 8);
       tensor.setFloat(i, v);
     } else if (dtype == "<f4") {
       float v;
-      std::memcpy(&v, bytes, 4);
+      std::memcpy(&v, bytesAt, 4);
       tensor.setFloat(i, roundFloat(v, kind, /*f64Mode=*/false));
     } else if (dtype == "<f2") {
       uint16_t v;
-      std::memcpy(&v, bytes, 2);
+      std::memcpy(&v, bytesAt, 2);
       tensor.setFloat(i, halfToDouble(v));
     } else if (dtype == "<i8") {
       int64_t v;
-      std::memcpy(&v, bytes, 8);
+      std::memcpy(&v, bytesAt, 8);
       tensor.setInt(i, v);
     } else if (dtype == "<i4") {
       int32_t v;
-      std::memcpy(&v, bytes, 4);
+      std::memcpy(&v, bytesAt, 4);
       tensor.setInt(i, v);
     } else if (dtype == "<i2") {
       int16_t v;
-      std::memcpy(&v, bytes, 2);
+      std::memcpy(&v, bytesAt, 2);
       tensor.setInt(i, v);
     } else if (dtype == "|i1") {
-      tensor.setInt(i, static_cast<int8_t>(*bytes));
+      tensor.setInt(i, static_cast<int8_t>(*bytesAt));
     } else {
-      tensor.setInt(i, *bytes != 0);
+      tensor.setInt(i, *bytesAt != 0);
     }
   }
   return tensor;
@@ -248,13 +294,13 @@ llvm::Error mlir::braid::interp::writeNpy(StringRef path,
     std::error_code error;
     llvm::raw_fd_ostream file(temporary, error);
     if (error)
-      return fail(path, "cannot write: " + error.message());
+      return fail("cannot write: " + error.message());
     file << bytes;
     file.close();
     if (file.has_error())
-      return fail(path, "write failed");
+      return fail("write failed");
   }
   if (std::error_code error = llvm::sys::fs::rename(temporary, path))
-    return fail(path, "cannot rename into place: " + error.message());
+    return fail("cannot rename into place: " + error.message());
   return llvm::Error::success();
 }

@@ -4,6 +4,7 @@
 
 #include "mlir/IR/BuiltinTypes.h"
 #include "llvm/ADT/APFloat.h"
+#include "llvm/Support/CheckedArithmetic.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
@@ -173,11 +174,63 @@ bool Scalar::bitwiseEqual(const Scalar &other) const {
   return a == b;
 }
 
+FailureOr<int64_t>
+mlir::braid::interp::getNumElements(ArrayRef<int64_t> shape) {
+  int64_t count = 1;
+  for (int64_t dim : shape) {
+    std::optional<int64_t> product =
+        dim < 0 ? std::nullopt : llvm::checkedMul(count, dim);
+    if (!product)
+      return failure();
+    count = *product;
+  }
+  return count;
+}
+
+std::string mlir::braid::interp::formatTensorType(ArrayRef<int64_t> shape,
+                                                  ElemKind kind) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "tensor<";
+  for (int64_t dim : shape) {
+    if (ShapedType::isDynamic(dim))
+      os << "?x";
+    else
+      os << dim << "x";
+  }
+  os << kindName(kind) << ">";
+  return text;
+}
+
+llvm::Error mlir::braid::interp::checkTensorSize(ArrayRef<int64_t> shape,
+                                                 ElemKind kind,
+                                                 uint64_t maxBytes) {
+  auto fail = [&](const Twine &why) {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   formatTensorType(shape, kind) + " " + why);
+  };
+  if (llvm::any_of(shape, [](int64_t dim) { return dim < 0; }))
+    return fail("has a negative size");
+  FailureOr<int64_t> count = getNumElements(shape);
+  std::optional<uint64_t> bytes =
+      succeeded(count)
+          ? llvm::checkedMulUnsigned<uint64_t>(*count, kStorageBytesPerElement)
+          : std::nullopt;
+  if (!bytes)
+    return fail("has more elements than int64 can count");
+  if (*bytes > maxBytes)
+    return fail("needs " + Twine(*bytes) + " bytes in the interpreter (" +
+                Twine(kStorageBytesPerElement) +
+                " per element), over its per-tensor limit of " +
+                Twine(maxBytes) + " (braid-interp --max-tensor-bytes)");
+  return llvm::Error::success();
+}
+
 Tensor::Tensor(ElemKind kind, ArrayRef<int64_t> shape)
     : kind_(kind), shape_(shape.begin(), shape.end()) {
-  numElements_ = 1;
-  for (int64_t dim : shape)
-    numElements_ *= dim;
+  FailureOr<int64_t> count = getNumElements(shape);
+  assert(succeeded(count) && "shape not checked with checkTensorSize");
+  numElements_ = succeeded(count) ? *count : 0;
   if (isFloatKind(kind))
     floats_.assign(numElements_, 0.0);
   else
@@ -229,11 +282,5 @@ bool Tensor::bitwiseEqual(const Tensor &other) const {
 }
 
 std::string Tensor::typeString() const {
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  os << "tensor<";
-  for (int64_t dim : shape_)
-    os << dim << "x";
-  os << kindName(kind_) << ">";
-  return text;
+  return formatTensorType(shape_, kind_);
 }

@@ -6,6 +6,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/AffineExpr.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/Support/CheckedArithmetic.h"
 
 #include <cmath>
 
@@ -88,18 +89,76 @@ Tensor gatherElements(const Tensor &source, ElemKind kind,
   return result;
 }
 
-LogicalResult executeExtractSlice(Operation *op, Frame &frame, TaskContext &) {
+/// "[a, b, c]".
+std::string formatList(ArrayRef<int64_t> values) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "[";
+  llvm::interleaveComma(values, os);
+  os << "]";
+  return text;
+}
+
+/// Checks that a slice of `tensor` (the `what` of `op`) stays within it: in
+/// every dimension with a non-zero size, the first and the last index it
+/// touches, offset and offset + (size - 1) * stride, lie in [0, dim). Sizes
+/// and offsets may be dynamic, so this runs on the values at hand.
+LogicalResult checkSliceBounds(Operation *op, StringRef what,
+                               const Tensor &tensor, ArrayRef<int64_t> offsets,
+                               ArrayRef<int64_t> sizes,
+                               ArrayRef<int64_t> strides, TaskContext &task) {
+  for (int64_t dim = 0; dim < tensor.rank(); ++dim) {
+    int64_t offset = offsets[dim], size = sizes[dim], stride = strides[dim];
+    int64_t extent = tensor.shape()[dim];
+    if (size < 0) {
+      task.emitError(op) << "size " << size << " of dimension " << dim
+                         << " is negative";
+      return failure();
+    }
+    if (size == 0)
+      continue;
+    std::optional<int64_t> span = llvm::checkedMul(size - 1, stride);
+    std::optional<int64_t> last =
+        span ? llvm::checkedAdd(offset, *span) : std::nullopt;
+    auto inside = [&](int64_t index) { return index >= 0 && index < extent; };
+    if (inside(offset) && last && inside(*last))
+      continue;
+    InFlightDiagnostic diag = task.emitError(op);
+    diag << "slice out of bounds in dimension " << dim << " of the " << what
+         << " " << tensor.typeString() << ": offset " << offset << ", size "
+         << size << " and stride " << stride << " cover indices " << offset
+         << " to ";
+    if (last)
+      diag << *last;
+    else
+      diag << "beyond int64";
+    diag << ", outside [0, " << extent << ") (offsets " << formatList(offsets)
+         << ", sizes " << formatList(sizes) << ", strides "
+         << formatList(strides) << ")";
+    return failure();
+  }
+  return success();
+}
+
+LogicalResult executeExtractSlice(Operation *op, Frame &frame,
+                                  TaskContext &task) {
   auto slice = cast<tensor::ExtractSliceOp>(op);
   const Tensor &source = tensorOf(frame, slice.getSource());
   SmallVector<int64_t> offsets = resolveMixed(slice.getMixedOffsets(), frame);
   SmallVector<int64_t> sizes = resolveMixed(slice.getMixedSizes(), frame);
   SmallVector<int64_t> strides = resolveMixed(slice.getMixedStrides(), frame);
+  if (failed(checkSliceBounds(op, "source", source, offsets, sizes, strides,
+                              task)))
+    return failure();
   // Rank-reducing slices drop unit dimensions from the result.
   llvm::SmallBitVector dropped = slice.getDroppedDims();
   SmallVector<int64_t> resultShape;
   for (auto [dim, size] : llvm::enumerate(sizes))
     if (!dropped.test(dim))
       resultShape.push_back(size);
+  // A zero stride repeats elements: the result may outgrow the source.
+  if (failed(task.checkAllocation(op, resultShape, source.kind())))
+    return failure();
   Tensor result = gatherElements(
       source, source.kind(), resultShape,
       [&](ArrayRef<int64_t> index, SmallVectorImpl<int64_t> &sourceIndex) {
@@ -114,23 +173,34 @@ LogicalResult executeExtractSlice(Operation *op, Frame &frame, TaskContext &) {
   return success();
 }
 
-LogicalResult executeInsertSlice(Operation *op, Frame &frame, TaskContext &) {
+LogicalResult executeInsertSlice(Operation *op, Frame &frame,
+                                 TaskContext &task) {
   auto insert = cast<tensor::InsertSliceOp>(op);
   const Tensor &source = tensorOf(frame, insert.getSource());
-  Tensor result = tensorOf(frame, insert.getDest());
+  const Tensor &dest = tensorOf(frame, insert.getDest());
   SmallVector<int64_t> offsets = resolveMixed(insert.getMixedOffsets(), frame);
   SmallVector<int64_t> sizes = resolveMixed(insert.getMixedSizes(), frame);
   SmallVector<int64_t> strides = resolveMixed(insert.getMixedStrides(), frame);
+  if (failed(checkSliceBounds(op, "destination", dest, offsets, sizes, strides,
+                              task)))
+    return failure();
   // The source may be rank-reduced: unit sizes are absent from it.
   std::optional<llvm::SmallDenseSet<unsigned>> dropped =
       computeRankReductionMask(sizes, source.shape());
+  if (!dropped) {
+    task.emitError(op) << "the source " << source.typeString()
+                       << " does not fill the slice of sizes "
+                       << formatList(sizes);
+    return failure();
+  }
+  Tensor result = dest;
   SmallVector<int64_t> index, destIndex;
   for (int64_t i = 0; i < source.numElements(); ++i) {
     source.delinearize(i, index);
     destIndex.clear();
     size_t next = 0;
     for (size_t dim = 0; dim < sizes.size(); ++dim) {
-      int64_t at = dropped && dropped->contains(dim) ? 0 : index[next++];
+      int64_t at = dropped->contains(dim) ? 0 : index[next++];
       destIndex.push_back(offsets[dim] + at * strides[dim]);
     }
     result.set(result.linearize(destIndex), source.get(i));
@@ -139,7 +209,7 @@ LogicalResult executeInsertSlice(Operation *op, Frame &frame, TaskContext &) {
   return success();
 }
 
-LogicalResult executeConcat(Operation *op, Frame &frame, TaskContext &) {
+LogicalResult executeConcat(Operation *op, Frame &frame, TaskContext &task) {
   auto concat = cast<tensor::ConcatOp>(op);
   int64_t dim = concat.getDim();
   const Tensor &first = tensorOf(frame, concat.getInputs().front());
@@ -147,6 +217,8 @@ LogicalResult executeConcat(Operation *op, Frame &frame, TaskContext &) {
   shape[dim] = 0;
   for (Value input : concat.getInputs())
     shape[dim] += tensorOf(frame, input).shape()[dim];
+  if (failed(task.checkAllocation(op, shape, first.kind())))
+    return failure();
   Tensor result(first.kind(), shape);
   int64_t offset = 0;
   SmallVector<int64_t> index;
@@ -164,22 +236,36 @@ LogicalResult executeConcat(Operation *op, Frame &frame, TaskContext &) {
 }
 
 /// Reshapes keep the row-major order of elements.
-LogicalResult executeReshape(Operation *op, Frame &frame, TaskContext &) {
+LogicalResult executeReshape(Operation *op, Frame &frame, TaskContext &task) {
   const Tensor &source = tensorOf(frame, op->getOperand(0));
-  Tensor result(source.kind(), shapeOf(op->getResult(0)));
+  auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
+  if (!resultType.hasStaticShape()) {
+    task.emitError(op) << "the interpreter runs reshapes to static shapes "
+                          "only, not to "
+                       << resultType;
+    return failure();
+  }
+  if (resultType.getNumElements() != source.numElements()) {
+    task.emitError(op) << "cannot reshape " << source.typeString() << " to "
+                       << resultType;
+    return failure();
+  }
+  Tensor result(source.kind(), resultType.getShape());
   for (int64_t i = 0; i < result.numElements(); ++i)
     result.set(i, source.get(i));
   frame[op->getResult(0)] = RValue::of(std::move(result));
   return success();
 }
 
-LogicalResult executeEmpty(Operation *op, Frame &frame, TaskContext &) {
+LogicalResult executeEmpty(Operation *op, Frame &frame, TaskContext &task) {
   auto empty = cast<tensor::EmptyOp>(op);
   SmallVector<int64_t> shape = shapeOf(empty.getResult());
   auto dynamicSizes = empty.getDynamicSizes();
   for (size_t dim = 0, next = 0; dim < shape.size(); ++dim)
     if (ShapedType::isDynamic(shape[dim]))
       shape[dim] = scalarOf(frame, dynamicSizes[next++]).i;
+  if (failed(task.checkAllocation(op, shape, elemKindOf(empty.getType()))))
+    return failure();
   frame[empty.getResult()] =
       RValue::of(Tensor(elemKindOf(empty.getType()), shape));
   return success();
@@ -269,8 +355,14 @@ LogicalResult executePad(Operation *op, Frame &frame, TaskContext &task) {
   SmallVector<int64_t> low = resolveMixed(pad.getMixedLowPad(), frame);
   SmallVector<int64_t> high = resolveMixed(pad.getMixedHighPad(), frame);
   SmallVector<int64_t> shape;
-  for (int64_t d = 0; d < source.rank(); ++d)
-    shape.push_back(source.shape()[d] + low[d] + high[d]);
+  for (int64_t d = 0; d < source.rank(); ++d) {
+    std::optional<int64_t> padded = llvm::checkedAdd(source.shape()[d], low[d]);
+    padded = padded ? llvm::checkedAdd(*padded, high[d]) : std::nullopt;
+    // Negative pads crop; the result must keep a size of at least 0.
+    shape.push_back(padded.value_or(-1));
+  }
+  if (failed(task.checkAllocation(op, shape, source.kind())))
+    return failure();
   Tensor result(source.kind(), shape);
   SmallVector<int64_t> index, sourceIndex;
   for (int64_t i = 0; i < result.numElements(); ++i) {
@@ -303,6 +395,8 @@ LogicalResult executeGenerate(Operation *op, Frame &frame, TaskContext &task) {
   for (size_t dim = 0, next = 0; dim < shape.size(); ++dim)
     if (ShapedType::isDynamic(shape[dim]))
       shape[dim] = scalarOf(frame, dynamicSizes[next++]).i;
+  if (failed(task.checkAllocation(op, shape, elemKindOf(generate.getType()))))
+    return failure();
   Tensor result(elemKindOf(generate.getType()), shape);
   SmallVector<int64_t> index;
   for (int64_t i = 0; i < result.numElements(); ++i) {

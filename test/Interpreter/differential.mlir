@@ -19,10 +19,10 @@
 // RUN: not %braid-diff %t/original.mlir --compare=%t/other.mlir 2>&1 | FileCheck %s --check-prefix=SIGNATURE
 
 // EXACT: bitwise equal on all 3 ranks
-// NOT-EXACT: braid-interp: not bitwise equal: rank {{[0-9]}} result #0
-// BOUND: relative error vs f64: original {{.*}}, rewritten {{.*}} (bound
+// NOT-EXACT: k_cut.mlir:2:1: error: not bitwise equal: rank {{[0-9]}} result #0
+// BOUND: result #0 tensor<8x8xf32>: relative error vs f64: original {{.*}}, rewritten {{.*}} (bound
 // DROPPED-EXACT: not bitwise equal
-// DROPPED: the rewritten program is less accurate than the numerics contract allows
+// DROPPED: dropped.mlir:{{[0-9]+}}:1: error: the rewritten program is less accurate than the numerics contract allows: result #0 has relative error
 // RING: error: result #0 is replicated over @tp axes [0] but rank 0 and rank {{[12]}} hold different values
 // SIGNATURE: error: has type '(tensor<8x64xf32>, tensor<64x8xf32>) -> tensor<4x8xf32>' but the original has '(tensor<8x64xf32>, tensor<64x8xf32>) -> tensor<8x8xf32>'
 

@@ -6,6 +6,10 @@
 // RUN: not braid-interp %t/grids.mlir 2>&1 | FileCheck %s --check-prefix=GRIDS
 // RUN: not braid-interp %t/index.mlir 2>&1 | FileCheck %s --check-prefix=INDEX
 // RUN: not braid-interp %t/entry.mlir 2>&1 | FileCheck %s --check-prefix=ENTRY
+// RUN: not braid-interp %t/entry.mlir --entry=c 2>&1 | FileCheck %s --check-prefix=ENTRY-NAMED
+// RUN: not braid-interp %t/private.mlir 2>&1 | FileCheck %s --check-prefix=NO-ENTRY
+// RUN: not braid-interp %t/absent.mlir 2>&1 | FileCheck %s --check-prefix=ABSENT
+// RUN: not braid-interp %t/op.mlir --compare=%t/absent.mlir 2>&1 | FileCheck %s --check-prefix=ABSENT
 
 // OP: op.mlir:2:8: error: rank 0: the interpreter does not support 'math.acos'
 // ----- op.mlir
@@ -37,7 +41,15 @@ func.func @main(%t: tensor<4x2xf32>) -> tensor<1x2xf32> {
   return %g : tensor<1x2xf32>
 }
 
-// ENTRY: entry.mlir: expected exactly one public function with a body; name one with --entry
+// Tool errors without a line read `file: error: message`, as MLIR's do.
+// ENTRY: {{^}}{{.*}}entry.mlir: error: expected exactly one public function with a body, found 2 (@a, @b); name one with --entry
+// ENTRY-NAMED: {{^}}{{.*}}entry.mlir: error: no function named 'c' with a body
+// NO-ENTRY: {{^}}{{.*}}private.mlir: error: no public function with a body to run
+// ABSENT: {{^}}{{.*}}absent.mlir: error: cannot read: No such file or directory
 // ----- entry.mlir
 func.func @a() { return }
 func.func @b() { return }
+func.func private @c()
+
+// ----- private.mlir
+func.func private @a() { return }

@@ -1,7 +1,8 @@
 //===- braid-interp.cpp - run braid programs on N simulated ranks ---------===//
 //
-//   braid-interp prog.mlir [--input-seed=S | --inputs=DIR] [--output-dir=DIR]
-//                [--f64] [--schedules=K] [--schedule-seed=S]
+//   braid-interp prog.mlir [--entry=NAME] [--input-seed=S | --inputs=DIR]
+//                [--output-dir=DIR] [--f64] [--schedules=K]
+//                [--schedule-seed=S] [--max-tensor-bytes=B]
 //   braid-interp original.mlir --compare=rewritten.mlir [--exact |
 //                --tolerance-factor=F] ...
 //
@@ -10,8 +11,9 @@
 // run must give bitwise-identical results. Results that are replicated
 // (after all_reduce, all_gather, broadcast) must be bitwise equal on the
 // ranks of their group. With --compare, the second program runs on the same
-// inputs and must match the first: bitwise with --exact, otherwise no more
-// than F times less accurate than the first against an f64 run of the first.
+// inputs and must match the first: bitwise with --exact, otherwise result
+// by result, integers exactly and floats no more than F times less accurate
+// than the first against an f64 run of the first.
 //
 //===----------------------------------------------------------------------===//
 
@@ -31,12 +33,15 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
 #include <random>
+#include <set>
 
 using namespace mlir;
 using namespace mlir::braid;
@@ -92,8 +97,22 @@ static cl::opt<double> toleranceFactor(
     cl::cat(category));
 static cl::opt<bool> quiet("quiet", cl::desc("Do not print result summaries"),
                            cl::cat(category));
+static cl::opt<uint64_t> maxTensorBytes(
+    "max-tensor-bytes", cl::init(kDefaultMaxTensorBytes),
+    cl::desc("Largest tensor the interpreter allocates, in bytes of its "
+             "storage (8 per element)"),
+    cl::value_desc("bytes"), cl::cat(category));
 
 namespace {
+
+/// `file: error: message`, the form MLIR's tools give errors without a line.
+void reportError(StringRef file, const Twine &message) {
+  llvm::WithColor::error(llvm::errs(), file) << message << "\n";
+}
+
+void reportWarning(StringRef file, const Twine &message) {
+  llvm::WithColor::warning(llvm::errs(), file) << message << "\n";
+}
 
 struct Program {
   std::unique_ptr<llvm::SourceMgr> sources;
@@ -104,8 +123,14 @@ struct Program {
 FailureOr<Program> load(MLIRContext &context, StringRef path) {
   Program program;
   program.sources = std::make_unique<llvm::SourceMgr>();
-  program.module =
-      parseSourceFile<ModuleOp>(path, *program.sources, &context);
+  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> file =
+      llvm::MemoryBuffer::getFileOrSTDIN(path);
+  if (!file) {
+    reportError(path, "cannot read: " + file.getError().message());
+    return failure();
+  }
+  program.sources->AddNewSourceBuffer(std::move(*file), llvm::SMLoc());
+  program.module = parseSourceFile<ModuleOp>(*program.sources, &context);
   if (!program.module)
     return failure();
   SmallVector<func::FuncOp> candidates;
@@ -115,17 +140,27 @@ FailureOr<Program> load(MLIRContext &context, StringRef path) {
                        : function.getSymName() == entry))
       candidates.push_back(function);
   });
-  if (candidates.size() != 1) {
-    llvm::errs() << path << ": "
-                 << (entry.empty()
-                         ? "expected exactly one public function with a "
-                           "body; name one with --entry"
-                         : "no function named '" + entry + "'")
-                 << "\n";
+  if (candidates.size() == 1) {
+    program.function = candidates.front();
+    return program;
+  }
+  if (!entry.empty()) {
+    reportError(path, "no function named '" + entry + "' with a body");
     return failure();
   }
-  program.function = candidates.front();
-  return program;
+  if (candidates.empty()) {
+    reportError(path, "no public function with a body to run");
+    return failure();
+  }
+  std::string names;
+  llvm::raw_string_ostream os(names);
+  llvm::interleaveComma(candidates, os, [&](func::FuncOp function) {
+    os << "@" << function.getSymName();
+  });
+  reportError(path, "expected exactly one public function with a body, found " +
+                        Twine(candidates.size()) + " (" + names +
+                        "); name one with --entry");
+  return failure();
 }
 
 Tensor randomTensor(Type type, uint64_t seed) {
@@ -144,47 +179,161 @@ Tensor randomTensor(Type type, uint64_t seed) {
   return tensor;
 }
 
-FailureOr<RankValues> makeInputs(func::FuncOp function, int64_t numRanks) {
-  RankValues inputs(numRanks);
+std::string argumentFileName(size_t index) {
+  return "arg" + std::to_string(index) + ".npy";
+}
+
+std::string rankDirName(int64_t rank) { return "rank" + std::to_string(rank); }
+
+/// Whether --inputs holds a rankR/ directory for any rank: then every rank
+/// is expected to have its own files.
+bool hasPerRankInputs(int64_t numRanks) {
   for (int64_t rank = 0; rank < numRanks; ++rank) {
-    for (auto [index, type] : llvm::enumerate(function.getArgumentTypes())) {
-      FailureOr<ElemKind> kind = kindOf(getElementTypeOrSelf(type));
-      if (failed(kind) ||
-          !(isa<RankedTensorType>(type) || type.isIntOrIndexOrFloat())) {
-        function.emitError() << "argument #" << index << " has type " << type
-                             << ", which the interpreter cannot feed";
-        return failure();
-      }
+    SmallString<128> dir(inputDir);
+    llvm::sys::path::append(dir, rankDirName(rank));
+    if (llvm::sys::fs::is_directory(dir))
+      return true;
+  }
+  return false;
+}
+
+/// The file holding argument `index` of `rank` under --inputs: its own
+/// rankR/argN.npy, else the argN.npy all ranks share. A missing file is
+/// reported under the path the directory's layout asks for.
+FailureOr<std::string> findInputFile(size_t index, int64_t rank,
+                                     bool perRankLayout) {
+  std::string name = argumentFileName(index);
+  SmallString<128> perRank(inputDir);
+  llvm::sys::path::append(perRank, rankDirName(rank), name);
+  SmallString<128> shared(inputDir);
+  llvm::sys::path::append(shared, name);
+  if (llvm::sys::fs::exists(perRank))
+    return perRank.str().str();
+  if (llvm::sys::fs::exists(shared))
+    return shared.str().str();
+  if (perRankLayout)
+    reportError(perRank, "missing: argument #" + Twine(index) + " of rank " +
+                             Twine(rank) +
+                             " has neither this file nor a "
+                             "shared " +
+                             shared);
+  else
+    reportError(shared, "missing: argument #" + Twine(index) +
+                            " has neither this file nor a per-rank " + perRank);
+  return failure();
+}
+
+/// Warns about everything under --inputs that is not in `used`: a file the
+/// user meant as an input but named differently would otherwise be
+/// replaced by nothing without a word.
+void warnAboutUnusedInputs(const std::set<std::string> &used, int64_t numRanks,
+                           size_t numArguments) {
+  std::set<std::string> rankDirs;
+  for (int64_t rank = 0; rank < numRanks; ++rank) {
+    SmallString<128> dir(inputDir);
+    llvm::sys::path::append(dir, rankDirName(rank));
+    rankDirs.insert(dir.str().str());
+  }
+  std::set<std::string> sharedArguments;
+  for (size_t index = 0; index < numArguments; ++index) {
+    SmallString<128> shared(inputDir);
+    llvm::sys::path::append(shared, argumentFileName(index));
+    sharedArguments.insert(shared.str().str());
+  }
+  std::error_code error;
+  std::vector<std::string> unused;
+  for (llvm::sys::fs::directory_iterator it(inputDir, error), end;
+       it != end && !error; it.increment(error)) {
+    std::string path = it->path();
+    if (rankDirs.count(path)) {
+      for (llvm::sys::fs::directory_iterator inner(path, error);
+           inner != end && !error; inner.increment(error))
+        if (!used.count(inner->path()))
+          unused.push_back(inner->path());
+      continue;
+    }
+    if (!used.count(path))
+      unused.push_back(path);
+  }
+  llvm::sort(unused);
+  for (const std::string &path : unused) {
+    if (sharedArguments.count(path))
+      reportWarning(path, "ignored: every rank reads its own rankR/" +
+                              llvm::sys::path::filename(path));
+    else
+      reportWarning(path, "ignored: not an input of this program (it reads "
+                          "argN.npy for N < " +
+                              Twine(numArguments) +
+                              ", shared or under rankR/ for R < " +
+                              Twine(numRanks) + ")");
+  }
+}
+
+FailureOr<RankValues> makeInputs(func::FuncOp function, int64_t numRanks) {
+  if (!inputDir.empty() && !llvm::sys::fs::is_directory(inputDir)) {
+    reportError(inputDir, "--inputs names no directory");
+    return failure();
+  }
+  ArrayRef<Type> argumentTypes = function.getArgumentTypes();
+  for (auto [index, type] : llvm::enumerate(argumentTypes)) {
+    FailureOr<ElemKind> kind = kindOf(getElementTypeOrSelf(type));
+    if (failed(kind) ||
+        !(isa<RankedTensorType>(type) || type.isIntOrIndexOrFloat())) {
+      function.emitError() << "argument #" << index << " has type " << type
+                           << ", which the interpreter cannot feed";
+      return failure();
+    }
+    auto shaped = dyn_cast<RankedTensorType>(type);
+    if (shaped && !shaped.hasStaticShape()) {
+      function.emitError() << "argument #" << index << " has type " << type
+                           << "; the interpreter feeds static shapes only";
+      return failure();
+    }
+    ArrayRef<int64_t> shape = shaped ? shaped.getShape() : ArrayRef<int64_t>{};
+    if (llvm::Error error = checkTensorSize(shape, *kind, maxTensorBytes)) {
+      function.emitError() << "argument #" << index << ": "
+                           << llvm::toString(std::move(error));
+      return failure();
+    }
+  }
+
+  RankValues inputs(numRanks);
+  std::set<std::string> used;
+  bool perRankLayout = !inputDir.empty() && hasPerRankInputs(numRanks);
+  for (int64_t rank = 0; rank < numRanks; ++rank) {
+    for (auto [index, type] : llvm::enumerate(argumentTypes)) {
+      ElemKind kind = *kindOf(getElementTypeOrSelf(type));
       if (inputDir.empty()) {
         uint64_t seed = inputSeed * 0x9E3779B97F4A7C15ull + rank * 1000003ull +
                         index * 7919ull;
         inputs[rank].push_back(randomTensor(type, seed));
         continue;
       }
-      std::string name = "arg" + std::to_string(index) + ".npy";
-      SmallString<128> perRank(inputDir);
-      llvm::sys::path::append(perRank, "rank" + std::to_string(rank), name);
-      SmallString<128> shared(inputDir);
-      llvm::sys::path::append(shared, name);
-      StringRef path = llvm::sys::fs::exists(perRank) ? perRank : shared;
-      llvm::Expected<Tensor> tensor = readNpy(path, *kind);
+      FailureOr<std::string> path = findInputFile(index, rank, perRankLayout);
+      if (failed(path))
+        return failure();
+      used.insert(*path);
+      llvm::Expected<Tensor> tensor = readNpy(*path, kind, maxTensorBytes);
       if (!tensor) {
-        llvm::errs() << "braid-interp: " << llvm::toString(tensor.takeError())
-                     << "\n";
+        reportError(*path, llvm::toString(tensor.takeError()));
         return failure();
       }
       auto shaped = dyn_cast<RankedTensorType>(type);
       ArrayRef<int64_t> expected =
           shaped ? shaped.getShape() : ArrayRef<int64_t>{};
       if (tensor->shape() != expected) {
-        llvm::errs() << "braid-interp: " << path << ": shape "
-                     << tensor->typeString() << " does not match argument #"
-                     << index << " of type " << type << "\n";
+        std::string message;
+        llvm::raw_string_ostream os(message);
+        os << "shape " << tensor->typeString() << " does not match argument #"
+           << index << " of type " << type;
+        reportError(*path, message);
         return failure();
       }
       inputs[rank].push_back(std::move(*tensor));
     }
   }
+  if (!inputDir.empty())
+    warnAboutUnusedInputs(used, numRanks, argumentTypes.size());
   return inputs;
 }
 
@@ -196,6 +345,7 @@ FailureOr<RankValues> runAllSchedules(func::FuncOp function,
     InterpreterOptions options;
     options.f64Mode = f64;
     options.scheduleSeed = scheduleSeed + i;
+    options.maxTensorBytes = maxTensorBytes;
     FailureOr<RankValues> outputs = runFunction(function, inputs, options);
     if (failed(outputs))
       return failure();
@@ -244,16 +394,14 @@ LogicalResult writeOutputs(const RankValues &outputs) {
     SmallString<128> dir(outputDir);
     llvm::sys::path::append(dir, "rank" + std::to_string(rank));
     if (std::error_code error = llvm::sys::fs::create_directories(dir)) {
-      llvm::errs() << "braid-interp: cannot create " << dir << ": "
-                   << error.message() << "\n";
+      reportError(dir, "cannot create: " + error.message());
       return failure();
     }
     for (auto [index, tensor] : llvm::enumerate(results)) {
       SmallString<128> path(dir);
       llvm::sys::path::append(path, "result" + std::to_string(index) + ".npy");
       if (llvm::Error error = writeNpy(path, tensor)) {
-        llvm::errs() << "braid-interp: " << llvm::toString(std::move(error))
-                     << "\n";
+        reportError(path, llvm::toString(std::move(error)));
         return failure();
       }
     }
@@ -261,43 +409,148 @@ LogicalResult writeOutputs(const RankValues &outputs) {
   return success();
 }
 
-/// max |x - ref| / max |ref| over every rank and result.
-double relativeError(const RankValues &values, const RankValues &reference) {
+/// `value` printed with a printf `format` (diagnostics take no
+/// llvm::format).
+std::string printed(const char *format, double value) {
+  std::string text;
+  llvm::raw_string_ostream(text) << llvm::format(format, value);
+  return text;
+}
+
+/// max |x - ref| / max |ref| of result `index` over every rank. Each result
+/// has its own scale: a large result next to a small one must not hide the
+/// small one's error.
+double relativeError(const RankValues &values, const RankValues &reference,
+                     size_t index) {
   double maxDiff = 0, maxRef = 0;
-  for (size_t rank = 0; rank < values.size(); ++rank)
-    for (size_t r = 0; r < values[rank].size(); ++r) {
-      const Tensor &x = values[rank][r];
-      const Tensor &ref = reference[rank][r];
-      for (int64_t i = 0; i < x.numElements(); ++i) {
-        double a = x.get(i).asDouble(), b = ref.get(i).asDouble();
-        maxDiff = std::fmax(maxDiff, std::isnan(a) != std::isnan(b)
-                                         ? INFINITY
-                                         : std::fabs(a - b));
-        maxRef = std::fmax(maxRef, std::fabs(b));
-      }
+  for (size_t rank = 0; rank < values.size(); ++rank) {
+    const Tensor &x = values[rank][index];
+    const Tensor &ref = reference[rank][index];
+    for (int64_t i = 0; i < x.numElements(); ++i) {
+      double a = x.get(i).asDouble(), b = ref.get(i).asDouble();
+      maxDiff =
+          std::fmax(maxDiff, std::isnan(a) != std::isnan(b) ? INFINITY
+                                                            : std::fabs(a - b));
+      maxRef = std::fmax(maxRef, std::fabs(b));
     }
+  }
   return maxRef > 0 ? maxDiff / maxRef : maxDiff;
 }
 
-/// Unit roundoff of the coarsest float type among the results.
-double unitRoundoff(const RankValues &values) {
-  double u = std::ldexp(1.0, -53);
-  for (const auto &results : values)
-    for (const Tensor &t : results)
-      switch (t.kind()) {
-      case ElemKind::F32:
-        u = std::fmax(u, std::ldexp(1.0, -24));
-        break;
-      case ElemKind::F16:
-        u = std::fmax(u, std::ldexp(1.0, -11));
-        break;
-      case ElemKind::BF16:
-        u = std::fmax(u, std::ldexp(1.0, -8));
-        break;
-      default:
-        break;
+/// Unit roundoff of a floating-point kind.
+double unitRoundoff(ElemKind kind) {
+  switch (kind) {
+  case ElemKind::F32:
+    return std::ldexp(1.0, -24);
+  case ElemKind::F16:
+    return std::ldexp(1.0, -11);
+  case ElemKind::BF16:
+    return std::ldexp(1.0, -8);
+  default:
+    return std::ldexp(1.0, -53);
+  }
+}
+
+/// The first (rank, element) where result `index` of `a` and `b` are not
+/// bitwise equal; nullopt when they are.
+std::optional<std::pair<size_t, int64_t>>
+findDifference(const RankValues &a, const RankValues &b, size_t index) {
+  for (size_t rank = 0; rank < a.size(); ++rank) {
+    const Tensor &x = a[rank][index];
+    const Tensor &y = b[rank][index];
+    if (x.bitwiseEqual(y))
+      continue;
+    int64_t element = 0;
+    while (element < x.numElements() &&
+           x.get(element).bitwiseEqual(y.get(element)))
+      ++element;
+    return std::make_pair(rank, element);
+  }
+  return std::nullopt;
+}
+
+/// Checks that the two runs give every result the same shape on every rank
+/// (dynamic result types may hide a difference).
+LogicalResult checkSameShapes(func::FuncOp rewritten, const RankValues &a,
+                              const RankValues &b) {
+  for (size_t rank = 0; rank < a.size(); ++rank)
+    for (size_t r = 0; r < a[rank].size(); ++r)
+      if (a[rank][r].shape() != b[rank][r].shape())
+        return rewritten.emitError()
+               << "result #" << r << " of rank " << rank << " is "
+               << b[rank][r].typeString() << " but the original's is "
+               << a[rank][r].typeString();
+  return success();
+}
+
+/// --exact: every result bitwise equal on every rank.
+LogicalResult compareExact(func::FuncOp rewritten, const RankValues &original,
+                           const RankValues &candidate) {
+  for (size_t r = 0; r < original.front().size(); ++r) {
+    auto difference = findDifference(original, candidate, r);
+    if (!difference)
+      continue;
+    auto [rank, element] = *difference;
+    return rewritten.emitError()
+           << "not bitwise equal: rank " << rank << " result #" << r
+           << " element " << element << ": "
+           << printed("%.9g", original[rank][r].get(element).asDouble())
+           << " (original) vs "
+           << printed("%.9g", candidate[rank][r].get(element).asDouble())
+           << " (rewritten)";
+  }
+  llvm::outs() << "bitwise equal on all " << original.size() << " ranks\n";
+  return success();
+}
+
+/// The numerics contract, result by result: integer results exactly equal
+/// to the original's; each floating-point result no more than `factor`
+/// times less accurate than the original against the f64 run `reference`.
+LogicalResult compareWithContract(func::FuncOp rewritten,
+                                  const RankValues &original,
+                                  const RankValues &candidate,
+                                  const RankValues &reference) {
+  bool passed = true;
+  for (size_t r = 0; r < original.front().size(); ++r) {
+    const Tensor &first = original.front()[r];
+    llvm::outs() << "result #" << r << " " << first.typeString() << ": ";
+    if (!first.isFloat()) {
+      auto difference = findDifference(original, candidate, r);
+      if (!difference) {
+        llvm::outs() << "integers equal on all " << original.size()
+                     << " ranks\n";
+        continue;
       }
-  return u;
+      auto [rank, element] = *difference;
+      llvm::outs() << "integers differ\n";
+      rewritten.emitError()
+          << "integer result #" << r << " differs on rank " << rank
+          << " at element " << element << ": "
+          << original[rank][r].get(element).i << " (original) vs "
+          << candidate[rank][r].get(element).i
+          << " (rewritten); integer results must be exact";
+      passed = false;
+      continue;
+    }
+    double originalError = relativeError(original, reference, r);
+    double rewrittenError = relativeError(candidate, reference, r);
+    double roundoff = unitRoundoff(first.kind());
+    double bound = toleranceFactor * std::fmax(originalError, roundoff);
+    llvm::outs() << llvm::format(
+        "relative error vs f64: original %.3e, rewritten %.3e (bound %.3e = "
+        "%.2f x max(original, unit roundoff %.3e))\n",
+        originalError, rewrittenError, bound, (double)toleranceFactor,
+        roundoff);
+    if (rewrittenError <= bound)
+      continue;
+    rewritten.emitError()
+        << "the rewritten program is less accurate than the numerics "
+           "contract allows: result #"
+        << r << " has relative error " << printed("%.3e", rewrittenError)
+        << " vs f64, over the bound " << printed("%.3e", bound);
+    passed = false;
+  }
+  return success(passed);
 }
 
 LogicalResult checkSameSignature(Program &a, Program &b) {
@@ -337,6 +590,23 @@ int main(int argc, char **argv) {
   FailureOr<int64_t> numRanks = getNumRanks(original->function);
   if (failed(numRanks))
     return 1;
+  // The rewrite is checked before anything runs: a wrong path or signature
+  // should not wait for the original's run.
+  FailureOr<Program> rewritten = failure();
+  if (!compareFile.empty()) {
+    rewritten = load(context, compareFile);
+    if (failed(rewritten) || failed(checkSameSignature(*original, *rewritten)))
+      return 1;
+    FailureOr<int64_t> rewrittenRanks = getNumRanks(rewritten->function);
+    if (failed(rewrittenRanks))
+      return 1;
+    if (*rewrittenRanks != *numRanks) {
+      rewritten->function.emitError()
+          << "runs on " << *rewrittenRanks << " ranks but the original on "
+          << *numRanks;
+      return 1;
+    }
+  }
   FailureOr<RankValues> inputs = makeInputs(original->function, *numRanks);
   if (failed(inputs))
     return 1;
@@ -356,18 +626,6 @@ int main(int argc, char **argv) {
   if (compareFile.empty())
     return 0;
 
-  FailureOr<Program> rewritten = load(context, compareFile);
-  if (failed(rewritten) || failed(checkSameSignature(*original, *rewritten)))
-    return 1;
-  FailureOr<int64_t> rewrittenRanks = getNumRanks(rewritten->function);
-  if (failed(rewrittenRanks))
-    return 1;
-  if (*rewrittenRanks != *numRanks) {
-    rewritten->function.emitError()
-        << "runs on " << *rewrittenRanks << " ranks but the original on "
-        << *numRanks;
-    return 1;
-  }
   FailureOr<RankValues> rewrittenOutputs =
       runAllSchedules(rewritten->function, *inputs, f64Mode);
   if (failed(rewrittenOutputs))
@@ -377,45 +635,16 @@ int main(int argc, char **argv) {
                                      replicated)))
     return 1;
 
-  if (exact) {
-    for (size_t rank = 0; rank < outputs->size(); ++rank)
-      for (size_t r = 0; r < (*outputs)[rank].size(); ++r) {
-        const Tensor &a = (*outputs)[rank][r];
-        const Tensor &b = (*rewrittenOutputs)[rank][r];
-        if (a.bitwiseEqual(b))
-          continue;
-        int64_t element = 0;
-        while (element < a.numElements() &&
-               a.get(element).bitwiseEqual(b.get(element)))
-          ++element;
-        llvm::errs() << "braid-interp: not bitwise equal: rank " << rank
-                     << " result #" << r << " element " << element << ": "
-                     << llvm::format("%.9g", a.get(element).asDouble())
-                     << " (original) vs "
-                     << llvm::format("%.9g", b.get(element).asDouble())
-                     << " (rewritten)\n";
-        return 1;
-      }
-    llvm::outs() << "bitwise equal on all " << *numRanks << " ranks\n";
-    return 0;
-  }
+  if (failed(checkSameShapes(rewritten->function, *outputs, *rewrittenOutputs)))
+    return 1;
+  if (exact)
+    return failed(
+        compareExact(rewritten->function, *outputs, *rewrittenOutputs));
 
   FailureOr<RankValues> reference =
       runAllSchedules(original->function, *inputs, /*f64=*/true);
   if (failed(reference))
     return 1;
-  double originalError = relativeError(*outputs, *reference);
-  double rewrittenError = relativeError(*rewrittenOutputs, *reference);
-  double floor = unitRoundoff(*outputs);
-  double bound = toleranceFactor * std::fmax(originalError, floor);
-  llvm::outs() << llvm::format(
-      "relative error vs f64: original %.3e, rewritten %.3e (bound %.3e = "
-      "%.2f x max(original, unit roundoff %.3e))\n",
-      originalError, rewrittenError, bound, (double)toleranceFactor, floor);
-  if (!(rewrittenError <= bound)) {
-    llvm::errs() << "braid-interp: the rewritten program is less accurate "
-                    "than the numerics contract allows\n";
-    return 1;
-  }
-  return 0;
+  return failed(compareWithContract(rewritten->function, *outputs,
+                                    *rewrittenOutputs, *reference));
 }

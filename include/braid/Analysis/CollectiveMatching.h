@@ -34,7 +34,8 @@ struct GroupInstance {
 };
 
 /// The group instance containing global rank `rank` of `grid` formed by
-/// `axes`; failure for dynamic grids or ranks outside the grid.
+/// `axes`; failure for dynamic grids, grids over kMaxGridDevices devices,
+/// axes outside the grid or ranks outside the grid.
 FailureOr<GroupInstance> resolveGroup(shard::GridOp grid,
                                       ArrayRef<int16_t> axes, int64_t rank);
 

@@ -28,11 +28,18 @@ namespace mlir {
 namespace braid {
 namespace interp {
 
+/// The most ranks the interpreter runs: each rank (and each of its streams)
+/// is a thread, and every scheduling point wakes them all.
+constexpr int64_t kMaxInterpreterRanks = 1024;
+
 struct InterpreterOptions {
   /// Run every floating-point type in f64 without rounding.
   bool f64Mode = false;
   /// Seed of the interleaving of ranks and streams.
   uint64_t scheduleSeed = 0;
+  /// Largest tensor an op may produce, in bytes of the interpreter's storage
+  /// (see checkTensorSize); a larger one is an error located at the op.
+  uint64_t maxTensorBytes = kDefaultMaxTensorBytes;
 };
 
 /// Per rank, one tensor per function result (scalars as rank-0 tensors).
@@ -40,7 +47,8 @@ using RankValues = std::vector<std::vector<Tensor>>;
 
 /// Number of ranks `function` runs on: the device count of the grids its
 /// module declares (all must agree), or 1 without grids. Emits an error and
-/// fails when grids disagree or are dynamic.
+/// fails when grids disagree, are dynamic, have no device or more than
+/// kMaxInterpreterRanks.
 FailureOr<int64_t> getNumRanks(func::FuncOp function);
 
 /// Runs `function` on every rank with `inputs[rank]` as its arguments.

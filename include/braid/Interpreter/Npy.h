@@ -18,10 +18,15 @@ namespace braid {
 namespace interp {
 
 /// Reads `path` as a tensor of `kind`; the file's dtype must be the one
-/// `kind` is written with. Errors name the file and what is wrong.
-llvm::Expected<Tensor> readNpy(StringRef path, ElemKind kind);
+/// `kind` is written with, and its storage in the interpreter must fit in
+/// `maxTensorBytes` (see checkTensorSize). The header's claims are checked
+/// against the file's length before anything is allocated. Errors say what
+/// is wrong; the caller names the file.
+llvm::Expected<Tensor> readNpy(StringRef path, ElemKind kind,
+                               uint64_t maxTensorBytes);
 
-/// Writes `tensor` to `path` (atomically: a temporary file renamed).
+/// Writes `tensor` to `path` (atomically: a temporary file renamed). Errors
+/// say what is wrong; the caller names the file.
 llvm::Error writeNpy(StringRef path, const Tensor &tensor);
 
 } // namespace interp

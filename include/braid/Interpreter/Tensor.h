@@ -14,6 +14,7 @@
 #include "mlir/IR/Types.h"
 #include "mlir/Support/LLVM.h"
 #include "llvm/ADT/SmallVector.h"
+#include "llvm/Support/Error.h"
 
 #include <cstdint>
 #include <string>
@@ -42,6 +43,26 @@ double roundIntToFloat(int64_t value, ElemKind fromKind, bool isUnsigned,
 /// Wraps `value` to the bit width of the integer `kind` (i1 is 0/1;
 /// other widths sign-extend, as MLIR's signless integers print).
 int64_t wrapInt(int64_t value, ElemKind kind);
+
+/// Bytes the interpreter holds per element, whatever the element type: a
+/// double or an int64.
+constexpr uint64_t kStorageBytesPerElement = 8;
+/// Default per-tensor limit on that storage (braid-interp
+/// --max-tensor-bytes): 4 GiB, 2^29 elements.
+constexpr uint64_t kDefaultMaxTensorBytes = uint64_t(4) << 30;
+
+/// Elements of a tensor of `shape`; failure when a dimension is negative
+/// (or dynamic) or the count overflows int64.
+FailureOr<int64_t> getNumElements(ArrayRef<int64_t> shape);
+
+/// Success when a tensor of `shape` can be allocated: no dimension is
+/// negative and its storage (kStorageBytesPerElement per element) fits in
+/// `maxBytes`. Otherwise an error naming the tensor type and the limit.
+llvm::Error checkTensorSize(ArrayRef<int64_t> shape, ElemKind kind,
+                            uint64_t maxBytes);
+
+/// "tensor<4x8xf32>"-like description of a shape and kind.
+std::string formatTensorType(ArrayRef<int64_t> shape, ElemKind kind);
 
 /// One element: a double for floating-point kinds, an int64 otherwise.
 struct Scalar {
@@ -73,6 +94,8 @@ struct Scalar {
 class Tensor {
 public:
   Tensor() = default;
+  /// A zero tensor; `shape` must have passed checkTensorSize (a shape the
+  /// program or an input file chose) or be derived from tensors that exist.
   Tensor(ElemKind kind, ArrayRef<int64_t> shape);
 
   ElemKind kind() const { return kind_; }

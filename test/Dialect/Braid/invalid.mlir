@@ -749,3 +749,38 @@ func.func @f(%x: tensor<4x8xf32>) {
   %v, %i = braid.topk %x {k = 2 : i64} : tensor<4x8xf32> -> tensor<4x2xf32>, tensor<4x2xi1>
   return
 }
+
+// -----
+
+// Grids braid ops name hold at most 65536 devices.
+// expected-note @+1 {{grid declared here}}
+shard.grid @g(shape = 256x257)
+func.func @f(%x: tensor<8xf32>) {
+  // expected-error @+1 {{'braid.all_reduce' op grid @g has 65792 devices; braid handles grids of at most 65536 devices (it enumerates every rank)}}
+  %0 = braid.all_reduce %x on @g axes = [0] reduction = sum : tensor<8xf32>
+  return
+}
+
+// -----
+
+// expected-note @+1 {{grid declared here}}
+shard.grid @g(shape = 4294967296x4294967296)
+func.func @f() -> index {
+  // expected-error @+1 {{'braid.rank' op grid @g has more than 9223372036854775807 devices}}
+  %r = braid.rank on @g axes = [0] : index
+  return %r : index
+}
+
+// -----
+
+// expected-error @+1 {{grid @g has 65537 devices; braid handles grids of at most 65536 devices}}
+shard.grid @g(shape = 65537) {braid.device_order = #braid.device_order<[0]>}
+
+// -----
+
+// A grid of exactly the limit is fine.
+shard.grid @g(shape = 256x256)
+func.func @f(%x: tensor<8xf32>) -> tensor<8xf32> {
+  %0 = braid.all_reduce %x on @g axes = [1] reduction = sum : tensor<8xf32>
+  return %0 : tensor<8xf32>
+}

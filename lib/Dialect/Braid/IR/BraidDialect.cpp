@@ -13,6 +13,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::braid;
@@ -155,16 +156,12 @@ LogicalResult BraidDialect::verifyOperationAttribute(Operation *op,
     return op->emitError() << "'" << kDeviceOrderAttrName
                            << "' belongs on a shard.grid, not on '"
                            << op->getName() << "'";
-  int64_t numDevices = 1;
-  for (int64_t size : grid.getShape()) {
-    if (ShapedType::isDynamic(size))
-      return op->emitError() << "'" << kDeviceOrderAttrName
-                             << "' needs a grid of static shape";
-    FailureOr<int64_t> product = checkedMul(numDevices, size);
-    if (failed(product))
-      return op->emitError() << "the grid's device count overflows int64";
-    numDevices = *product;
-  }
+  if (llvm::any_of(grid.getShape(), ShapedType::isDynamic))
+    return op->emitError() << "'" << kDeviceOrderAttrName
+                           << "' needs a grid of static shape";
+  if (failed(verifyGridDeviceCount(grid, grid)))
+    return failure();
+  int64_t numDevices = getStaticDeviceCount(grid);
   if (static_cast<int64_t>(order.getDevices().size()) != numDevices)
     return op->emitError() << "device order lists "
                            << order.getDevices().size()
@@ -294,17 +291,49 @@ std::string mlir::braid::getCommunicatorName(CollectiveOpInterface op) {
   return name;
 }
 
-int64_t mlir::braid::getStaticDeviceCount(shard::GridOp grid) {
+/// The product of the static axes of `grid`; nullopt when it overflows.
+static std::optional<int64_t> countStaticDevices(shard::GridOp grid) {
   int64_t count = 1;
-  for (int64_t dim : grid.getShape())
-    count = ShapedType::isDynamic(dim) ? count : count * dim;
+  for (int64_t dim : grid.getShape()) {
+    if (ShapedType::isDynamic(dim))
+      continue;
+    FailureOr<int64_t> product = checkedMul(count, dim);
+    if (failed(product))
+      return std::nullopt;
+    count = *product;
+  }
   return count;
+}
+
+int64_t mlir::braid::getStaticDeviceCount(shard::GridOp grid) {
+  return countStaticDevices(grid).value_or(std::numeric_limits<int64_t>::max());
+}
+
+LogicalResult mlir::braid::verifyGridDeviceCount(shard::GridOp grid,
+                                                 Operation *user) {
+  std::optional<int64_t> count = countStaticDevices(grid);
+  if (count && *count <= kMaxGridDevices)
+    return success();
+  InFlightDiagnostic diag =
+      user == grid.getOperation() ? grid.emitError() : user->emitOpError();
+  diag << "grid @" << grid.getSymName() << " has ";
+  if (count)
+    diag << *count;
+  else
+    diag << "more than " << std::numeric_limits<int64_t>::max();
+  diag << " devices; braid handles grids of at most " << kMaxGridDevices
+       << " devices (it enumerates every rank)";
+  if (user != grid.getOperation())
+    diag.attachNote(grid.getLoc()) << "grid declared here";
+  return failure();
 }
 
 int64_t mlir::braid::getLargestDeviceCount(Operation *root) {
   int64_t count = 1;
   root->walk([&](shard::GridOp grid) {
-    count = std::max(count, getStaticDeviceCount(grid));
+    int64_t devices = getStaticDeviceCount(grid);
+    if (devices <= kMaxGridDevices)
+      count = std::max(count, devices);
   });
   return count;
 }

@@ -142,6 +142,8 @@ FailureOr<int64_t> verifyGroup(Operation *op, FlatSymbolRefAttr grid,
       return failure();
     size = *product;
   }
+  if (failed(verifyGridDeviceCount(gridOp, op)))
+    return failure();
   return size;
 }
 

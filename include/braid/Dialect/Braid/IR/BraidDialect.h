@@ -70,10 +70,23 @@ FailureOr<OpCost> getBoundaryCost(Operation *op, int64_t flops);
 /// Number of elements of a statically shaped value; failure when dynamic.
 FailureOr<int64_t> getStaticNumElements(Type shapedType);
 
-/// Devices of `grid` (the product of its static axes; dynamic axes count 1).
+/// The most devices a grid that braid ops name may have. Passes and the
+/// interpreter enumerate every rank of a grid (group instances, collective
+/// matching, links per group), so the count must stay small enough to walk.
+constexpr int64_t kMaxGridDevices = int64_t(1) << 16;
+
+/// Devices of `grid` (the product of its static axes; dynamic axes count 1),
+/// saturating at INT64_MAX where the product overflows.
 int64_t getStaticDeviceCount(shard::GridOp grid);
 
+/// Checks that `grid` has at most kMaxGridDevices devices; otherwise emits
+/// an error on `user` (the op naming the grid, or the grid itself) with a
+/// note at the grid.
+LogicalResult verifyGridDeviceCount(shard::GridOp grid, Operation *user);
+
 /// Devices of the largest grid under `root`: the ranks a program runs on.
+/// Grids over kMaxGridDevices are not counted: no braid op may name one
+/// (verifyGridDeviceCount), so no rank runs on them.
 int64_t getLargestDeviceCount(Operation *root);
 
 /// The `shard.grid` named `grid` as seen from `from`, or nullptr.
