@@ -77,9 +77,8 @@ Timings measure(int64_t n, int reps, int inner) {
     x = uniform(random);
   for (float &x : b)
     x = uniform(random);
-  braid_rt_gemm_desc desc =
-      braid_rt_gemm_desc_dense(1, n, n, n, BRAID_RT_ELEM_F32,
-                               BRAID_RT_ELEM_F32, BRAID_RT_ELEM_F32, 0);
+  braid_rt_gemm_desc desc = braid_rt_gemm_desc_dense(
+      1, n, n, n, BRAID_RT_ELEM_F32, BRAID_RT_ELEM_F32, BRAID_RT_ELEM_F32, 0);
   auto direct = [&] {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f,
                 a.data(), n, b.data(), n, 0.0f, c.data(), n);

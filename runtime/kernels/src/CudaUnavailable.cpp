@@ -38,8 +38,7 @@ int braid_rt_cuda_rmsnorm(braid_rt_elem, int64_t, int64_t, const void *,
   return unavailable("braid.rmsnorm");
 }
 int braid_rt_cuda_layernorm(braid_rt_elem, int64_t, int64_t, const void *,
-                            const void *, const void *, float, void *,
-                            void *) {
+                            const void *, const void *, float, void *, void *) {
   return unavailable("braid.layernorm");
 }
 int braid_rt_cuda_activation(braid_rt_activation, braid_rt_elem, int64_t,
@@ -59,10 +58,9 @@ int braid_rt_cuda_attention(const braid_rt_attention_desc *, const void *,
                             void *) {
   return unavailable("braid.attention");
 }
-int braid_rt_cuda_grouped_matmul(braid_rt_elem, braid_rt_elem, int64_t,
-                                 int64_t, int64_t, int64_t, const void *,
-                                 const void *, const void *, braid_rt_elem,
-                                 void *, void *) {
+int braid_rt_cuda_grouped_matmul(braid_rt_elem, braid_rt_elem, int64_t, int64_t,
+                                 int64_t, int64_t, const void *, const void *,
+                                 const void *, braid_rt_elem, void *, void *) {
   return unavailable("braid.grouped_matmul");
 }
 int braid_rt_cuda_moe_gate(braid_rt_elem, int64_t, int64_t, int64_t, int32_t,
@@ -70,16 +68,15 @@ int braid_rt_cuda_moe_gate(braid_rt_elem, int64_t, int64_t, int64_t, int32_t,
                            void *) {
   return unavailable("braid.moe_gate");
 }
-int braid_rt_cuda_moe_permute(braid_rt_elem, int64_t, int64_t, int64_t,
-                              int64_t, const void *, const void *,
-                              braid_rt_elem, void *, void *, braid_rt_elem,
-                              void *, braid_rt_elem, void *) {
+int braid_rt_cuda_moe_permute(braid_rt_elem, int64_t, int64_t, int64_t, int64_t,
+                              const void *, const void *, braid_rt_elem, void *,
+                              void *, braid_rt_elem, void *, braid_rt_elem,
+                              void *) {
   return unavailable("braid.moe_permute");
 }
-int braid_rt_cuda_moe_unpermute(braid_rt_elem, braid_rt_elem, int64_t,
-                                int64_t, int64_t, int64_t, const void *,
-                                const void *, braid_rt_elem, const void *,
-                                void *, void *) {
+int braid_rt_cuda_moe_unpermute(braid_rt_elem, braid_rt_elem, int64_t, int64_t,
+                                int64_t, int64_t, const void *, const void *,
+                                braid_rt_elem, const void *, void *, void *) {
   return unavailable("braid.moe_unpermute");
 }
 int braid_rt_cuda_topk(braid_rt_elem, int64_t, int64_t, int64_t, const void *,
@@ -90,15 +87,13 @@ int braid_rt_cuda_sort(braid_rt_elem, int64_t, int64_t, int32_t, const void *,
                        void *, void *, braid_rt_elem, void *) {
   return unavailable("braid.sort");
 }
-int braid_rt_cuda_gather(braid_rt_elem, int64_t, int64_t, int64_t,
-                         const void *, int64_t, const void *, braid_rt_elem,
-                         void *, void *) {
+int braid_rt_cuda_gather(braid_rt_elem, int64_t, int64_t, int64_t, const void *,
+                         int64_t, const void *, braid_rt_elem, void *, void *) {
   return unavailable("braid.gather");
 }
 int braid_rt_cuda_scatter(braid_rt_scatter_kind, braid_rt_elem, int64_t,
-                          int64_t, int64_t, int64_t, const void *,
-                          const void *, braid_rt_elem, const void *, void *,
-                          void *) {
+                          int64_t, int64_t, int64_t, const void *, const void *,
+                          braid_rt_elem, const void *, void *, void *) {
   return unavailable("braid.scatter");
 }
 

@@ -15,9 +15,9 @@ braid_rt_kernel_status fail(braid_rt_kernel_status code, const char *op,
   return code;
 }
 
-braid_rt_kernel_status checkSizes(
-    const char *op,
-    std::initializer_list<std::pair<const char *, int64_t>> sizes) {
+braid_rt_kernel_status
+checkSizes(const char *op,
+           std::initializer_list<std::pair<const char *, int64_t>> sizes) {
   for (const auto &[name, size] : sizes)
     if (size < 0)
       return invalid(op, name, " is negative (", size, ")");

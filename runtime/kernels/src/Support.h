@@ -13,8 +13,8 @@
 #include "braid_rt/kernels/Float.h"
 
 #include <cstdint>
-#include <sstream>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -26,8 +26,7 @@ braid_rt_kernel_status fail(braid_rt_kernel_status code, const char *op,
                             const std::string &message);
 
 /// Builds a message from streamable parts.
-template <typename... Parts>
-std::string concat(Parts &&...parts) {
+template <typename... Parts> std::string concat(Parts &&...parts) {
   std::ostringstream os;
   (os << ... << std::forward<Parts>(parts));
   return os.str();
@@ -40,9 +39,9 @@ braid_rt_kernel_status invalid(const char *op, Parts &&...parts) {
 }
 
 /// Checks that every size is non-negative; names the first that is not.
-braid_rt_kernel_status checkSizes(
-    const char *op, std::initializer_list<std::pair<const char *, int64_t>>
-                        sizes);
+braid_rt_kernel_status
+checkSizes(const char *op,
+           std::initializer_list<std::pair<const char *, int64_t>> sizes);
 
 /// Checks that `pointer` is non-null when `elements` > 0.
 braid_rt_kernel_status checkPointer(const char *op, const char *name,
@@ -55,8 +54,7 @@ bool isFloatElem(braid_rt_elem type);
 bool isIndexElem(braid_rt_elem type);
 
 /// The braid_rt_elem of a C++ element type.
-template <typename T>
-constexpr braid_rt_elem elemOf() {
+template <typename T> constexpr braid_rt_elem elemOf() {
   if constexpr (std::is_same_v<T, float>)
     return BRAID_RT_ELEM_F32;
   else if constexpr (std::is_same_v<T, bf16>)
@@ -79,8 +77,7 @@ constexpr braid_rt_elem elemOf() {
 
 /// Strict order of two values: integers as integers, floats with NaN above
 /// every number (the interpreter's `lessThan`).
-template <typename T>
-bool lessThan(T a, T b) {
+template <typename T> bool lessThan(T a, T b) {
   if constexpr (std::is_integral_v<T>) {
     return a < b;
   } else {
@@ -156,8 +153,8 @@ braid_rt_kernel_status checkGemmDesc(const char *op,
 
 /// Runs a GEMM whose descriptor passed checkGemmDesc on the CPU; a null
 /// workspace selects the per-thread one.
-braid_rt_kernel_status runCpuGemm(const braid_rt_gemm_desc &desc,
-                                  const void *a, const void *b, void *c,
+braid_rt_kernel_status runCpuGemm(const braid_rt_gemm_desc &desc, const void *a,
+                                  const void *b, void *c,
                                   braid_rt_gemm_numerics numerics,
                                   void *workspace, size_t workspaceBytes);
 

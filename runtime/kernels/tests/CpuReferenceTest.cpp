@@ -54,59 +54,46 @@ struct CpuBackend {
                     const void *lhs, const void *rhs, const void *sizes,
                     braid_rt_elem sizesType, void *out) {
     return braid_rt_cpu_grouped_matmul(type, outType, rows, depth, cols,
-                                       experts, lhs, rhs, sizes, sizesType,
-                                       out, numerics, nullptr, 0);
+                                       experts, lhs, rhs, sizes, sizesType, out,
+                                       numerics, nullptr, 0);
   }
-  template <typename... Args>
-  int rmsnorm(Args... args) {
+  template <typename... Args> int rmsnorm(Args... args) {
     return braid_rt_cpu_rmsnorm(args...);
   }
-  template <typename... Args>
-  int layernorm(Args... args) {
+  template <typename... Args> int layernorm(Args... args) {
     return braid_rt_cpu_layernorm(args...);
   }
-  template <typename... Args>
-  int activation(Args... args) {
+  template <typename... Args> int activation(Args... args) {
     return braid_rt_cpu_activation(args...);
   }
-  template <typename... Args>
-  int swiglu(Args... args) {
+  template <typename... Args> int swiglu(Args... args) {
     return braid_rt_cpu_swiglu(args...);
   }
-  template <typename... Args>
-  int softmax(Args... args) {
+  template <typename... Args> int softmax(Args... args) {
     return braid_rt_cpu_softmax(args...);
   }
-  template <typename... Args>
-  int attention(Args... args) {
+  template <typename... Args> int attention(Args... args) {
     return braid_rt_cpu_attention(args...);
   }
-  template <typename... Args>
-  int moeGate(Args... args) {
+  template <typename... Args> int moeGate(Args... args) {
     return braid_rt_cpu_moe_gate(args...);
   }
-  template <typename... Args>
-  int moePermute(Args... args) {
+  template <typename... Args> int moePermute(Args... args) {
     return braid_rt_cpu_moe_permute(args...);
   }
-  template <typename... Args>
-  int moeUnpermute(Args... args) {
+  template <typename... Args> int moeUnpermute(Args... args) {
     return braid_rt_cpu_moe_unpermute(args...);
   }
-  template <typename... Args>
-  int topk(Args... args) {
+  template <typename... Args> int topk(Args... args) {
     return braid_rt_cpu_topk(args...);
   }
-  template <typename... Args>
-  int sort(Args... args) {
+  template <typename... Args> int sort(Args... args) {
     return braid_rt_cpu_sort(args...);
   }
-  template <typename... Args>
-  int gather(Args... args) {
+  template <typename... Args> int gather(Args... args) {
     return braid_rt_cpu_gather(args...);
   }
-  template <typename... Args>
-  int scatter(Args... args) {
+  template <typename... Args> int scatter(Args... args) {
     return braid_rt_cpu_scatter(args...);
   }
 };
@@ -152,13 +139,14 @@ TEST_P(InterpreterReference, CpuKernelMatches) {
   EXPECT_EQ(mismatch, "") << c.name << " (" << c.param("op") << ")";
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Cases, InterpreterReference, ::testing::ValuesIn(caseRuns()),
-    [](const ::testing::TestParamInfo<CaseRun> &info) {
-      return info.param.name + (info.param.numerics == BRAID_RT_GEMM_BLAS
-                                    ? std::string("_blas")
-                                    : std::string());
-    });
+INSTANTIATE_TEST_SUITE_P(Cases, InterpreterReference,
+                         ::testing::ValuesIn(caseRuns()),
+                         [](const ::testing::TestParamInfo<CaseRun> &info) {
+                           return info.param.name +
+                                  (info.param.numerics == BRAID_RT_GEMM_BLAS
+                                       ? std::string("_blas")
+                                       : std::string());
+                         });
 
 // The committed data must cover every op the kernels implement.
 TEST(InterpreterReference, CoversEveryOp) {

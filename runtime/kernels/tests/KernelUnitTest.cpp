@@ -115,8 +115,7 @@ std::vector<float> randomFloats(size_t count, uint32_t seed) {
   return values;
 }
 
-template <typename T>
-std::vector<T> rounded(const std::vector<float> &values) {
+template <typename T> std::vector<T> rounded(const std::vector<float> &values) {
   std::vector<T> result;
   for (float value : values)
     result.push_back(roundTo<T>(value));
@@ -166,9 +165,8 @@ TEST(Gemm, AnOverwrittenCIsNeverRead) {
        {BRAID_RT_GEMM_SEQUENTIAL, BRAID_RT_GEMM_BLAS}) {
     std::vector<float> a = randomFloats(6, 3), b = randomFloats(6, 4);
     std::vector<float> c(4, NAN);
-    braid_rt_gemm_desc desc =
-        braid_rt_gemm_desc_dense(1, 2, 2, 3, BRAID_RT_ELEM_F32,
-                                 BRAID_RT_ELEM_F32, BRAID_RT_ELEM_F32, 0);
+    braid_rt_gemm_desc desc = braid_rt_gemm_desc_dense(
+        1, 2, 2, 3, BRAID_RT_ELEM_F32, BRAID_RT_ELEM_F32, BRAID_RT_ELEM_F32, 0);
     ASSERT_EQ(braid_rt_cpu_gemm(&desc, a.data(), b.data(), c.data(), numerics,
                                 nullptr, 0),
               BRAID_RT_KERNEL_OK);
@@ -183,9 +181,9 @@ TEST(Gemm, BroadcastBf16OperandInABatch) {
   const int64_t batch = 3, m = 4, n = 5, k = 32;
   std::vector<bf16> a = rounded<bf16>(randomFloats(batch * m * k, 5));
   std::vector<bf16> b = rounded<bf16>(randomFloats(k * n, 6));
-  braid_rt_gemm_desc desc = braid_rt_gemm_desc_dense(
-      batch, m, n, k, BRAID_RT_ELEM_BF16, BRAID_RT_ELEM_BF16,
-      BRAID_RT_ELEM_BF16, 0);
+  braid_rt_gemm_desc desc =
+      braid_rt_gemm_desc_dense(batch, m, n, k, BRAID_RT_ELEM_BF16,
+                               BRAID_RT_ELEM_BF16, BRAID_RT_ELEM_BF16, 0);
   desc.stride_b = 0;
   std::vector<bf16> sequential(batch * m * n), blas(batch * m * n);
   std::vector<unsigned char> workspace(
@@ -202,8 +200,8 @@ TEST(Gemm, BroadcastBf16OperandInABatch) {
       for (int64_t j = 0; j < n; ++j) {
         double sumAbs = 0, exact = 0;
         for (int64_t kk = 0; kk < k; ++kk) {
-          double product = toDouble(a[(e * m + i) * k + kk]) *
-                           toDouble(b[kk * n + j]);
+          double product =
+              toDouble(a[(e * m + i) * k + kk]) * toDouble(b[kk * n + j]);
           sumAbs += std::fabs(product);
           exact += product;
         }
@@ -234,8 +232,7 @@ TEST(Errors, GemmDescriptor) {
   float a[4] = {}, b[4] = {}, c[4] = {};
   braid_rt_gemm_desc desc = braid_rt_gemm_desc_dense(
       1, 2, 2, 2, BRAID_RT_ELEM_F32, BRAID_RT_ELEM_F32, BRAID_RT_ELEM_F32, 0);
-  EXPECT_EQ(braid_rt_cpu_gemm(nullptr, a, b, c, BRAID_RT_GEMM_BLAS, nullptr,
-                              0),
+  EXPECT_EQ(braid_rt_cpu_gemm(nullptr, a, b, c, BRAID_RT_GEMM_BLAS, nullptr, 0),
             BRAID_RT_KERNEL_INVALID_ARGUMENT);
   EXPECT_EQ(lastError(), "gemm: the GEMM descriptor is null");
 
@@ -263,15 +260,15 @@ TEST(Errors, GemmDescriptor) {
   bad = desc;
   bad.a_type = BRAID_RT_ELEM_BF16;
   char small[4];
-  EXPECT_EQ(braid_rt_cpu_gemm(&bad, a, b, c, BRAID_RT_GEMM_BLAS, small,
-                              sizeof small),
-            BRAID_RT_KERNEL_INVALID_ARGUMENT);
+  EXPECT_EQ(
+      braid_rt_cpu_gemm(&bad, a, b, c, BRAID_RT_GEMM_BLAS, small, sizeof small),
+      BRAID_RT_KERNEL_INVALID_ARGUMENT);
   EXPECT_EQ(lastError(),
             "gemm: the workspace holds 4 bytes; this GEMM needs 16");
 
-  EXPECT_EQ(braid_rt_cpu_gemm(&desc, nullptr, b, c, BRAID_RT_GEMM_BLAS,
-                              nullptr, 0),
-            BRAID_RT_KERNEL_INVALID_ARGUMENT);
+  EXPECT_EQ(
+      braid_rt_cpu_gemm(&desc, nullptr, b, c, BRAID_RT_GEMM_BLAS, nullptr, 0),
+      BRAID_RT_KERNEL_INVALID_ARGUMENT);
   EXPECT_EQ(lastError(), "gemm: an operand pointer is null");
   EXPECT_EQ(braid_rt_cpu_gemm(&desc, a, b, c,
                               static_cast<braid_rt_gemm_numerics>(9), nullptr,
@@ -290,8 +287,7 @@ TEST(Errors, LayerArguments) {
             BRAID_RT_KERNEL_INVALID_ARGUMENT);
   EXPECT_EQ(lastError(),
             "braid.layernorm: epsilon must be finite and non-negative, not -1");
-  EXPECT_EQ(braid_rt_cpu_rmsnorm(BRAID_RT_ELEM_F32, 2, 4, nullptr, x, 1e-5f,
-                                 y),
+  EXPECT_EQ(braid_rt_cpu_rmsnorm(BRAID_RT_ELEM_F32, 2, 4, nullptr, x, 1e-5f, y),
             BRAID_RT_KERNEL_INVALID_ARGUMENT);
   EXPECT_EQ(lastError(), "braid.rmsnorm: x is null");
   EXPECT_EQ(braid_rt_cpu_activation(static_cast<braid_rt_activation>(42),
@@ -357,8 +353,8 @@ TEST(Errors, DataDependentIndices) {
 
   int64_t negative[1] = {-1};
   float updates[2] = {9, 9};
-  EXPECT_EQ(braid_rt_cpu_scatter(BRAID_RT_SCATTER_ADD, BRAID_RT_ELEM_F32, 1,
-                                 3, 2, 1, updates, negative, BRAID_RT_ELEM_I64,
+  EXPECT_EQ(braid_rt_cpu_scatter(BRAID_RT_SCATTER_ADD, BRAID_RT_ELEM_F32, 1, 3,
+                                 2, 1, updates, negative, BRAID_RT_ELEM_I64,
                                  table, out),
             BRAID_RT_KERNEL_INVALID_ARGUMENT);
   EXPECT_EQ(lastError(), "braid.scatter: index -1 is outside [0, 3)");
@@ -370,8 +366,7 @@ TEST(Errors, DataDependentIndices) {
   EXPECT_EQ(braid_rt_cpu_gather(BRAID_RT_ELEM_F32, 1, 3, 2, table, 2, bad,
                                 BRAID_RT_ELEM_F32, out),
             BRAID_RT_KERNEL_INVALID_ARGUMENT);
-  EXPECT_EQ(lastError(),
-            "braid.gather: indices must be i32 or i64, not f32");
+  EXPECT_EQ(lastError(), "braid.gather: indices must be i32 or i64, not f32");
 
   int32_t experts[4] = {0, 2, 1, 5};
   int64_t sizes[3];
@@ -446,8 +441,7 @@ TEST(Api, VersionTypesAndCuda) {
     float x[1];
     EXPECT_EQ(braid_rt_cuda_swiglu(BRAID_RT_ELEM_F32, 1, x, x, x, nullptr),
               BRAID_RT_KERNEL_UNAVAILABLE);
-    EXPECT_EQ(lastError(),
-              "braid.swiglu: the kernels were built without CUDA");
+    EXPECT_EQ(lastError(), "braid.swiglu: the kernels were built without CUDA");
   }
 }
 

@@ -73,9 +73,9 @@ bool readNpy(const std::string &path, NpyArray &array, std::string &error) {
   unsigned major = static_cast<unsigned char>(data[6]);
   size_t headerLength, offset;
   if (major == 1) {
-    headerLength = static_cast<unsigned char>(data[8]) |
-                   (static_cast<size_t>(static_cast<unsigned char>(data[9]))
-                    << 8);
+    headerLength =
+        static_cast<unsigned char>(data[8]) |
+        (static_cast<size_t>(static_cast<unsigned char>(data[9])) << 8);
     offset = 10;
   } else if ((major == 2 || major == 3) && data.size() >= 12) {
     headerLength = 0;

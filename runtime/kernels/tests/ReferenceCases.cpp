@@ -300,8 +300,7 @@ double reassociationBound(double sumAbs, int64_t k, double reference,
 
 std::vector<double> gemmBound(const braid_rt_gemm_desc &desc,
                               const HostTensor &a, const HostTensor &b,
-                              const HostTensor *c0,
-                              const NpyArray &reference) {
+                              const HostTensor *c0, const NpyArray &reference) {
   HostTensor ref;
   std::string error;
   std::vector<double> bound(desc.batch * desc.m * desc.n, 0.0);

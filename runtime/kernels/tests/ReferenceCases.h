@@ -1,4 +1,5 @@
-//===- ReferenceCases.h - kernels against braid-interp's outputs -*- C++ -*-===//
+//===- ReferenceCases.h - kernels against braid-interp's outputs -*- C++
+//-*-===//
 //
 // tests/data/<case>/ holds one op's program, its inputs and braid-interp's
 // results (generate_reference.py). `runCase` feeds the inputs to a kernel

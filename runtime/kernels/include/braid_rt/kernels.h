@@ -181,12 +181,12 @@ int braid_rt_cpu_moe_gate(braid_rt_elem type, int64_t tokens,
 /* braid.moe_permute: input [tokens, hidden], experts [tokens, k] ->
  * permuted [tokens*k, hidden], group_sizes [num_experts], row_map [tokens*k].
  * Any element type for input (the rows are copied). */
-int braid_rt_cpu_moe_permute(braid_rt_elem type, int64_t tokens,
-                             int64_t hidden, int64_t k, int64_t num_experts,
-                             const void *input, const void *experts,
-                             braid_rt_elem experts_type, void *permuted,
-                             void *group_sizes, braid_rt_elem sizes_type,
-                             void *row_map, braid_rt_elem map_type);
+int braid_rt_cpu_moe_permute(braid_rt_elem type, int64_t tokens, int64_t hidden,
+                             int64_t k, int64_t num_experts, const void *input,
+                             const void *experts, braid_rt_elem experts_type,
+                             void *permuted, void *group_sizes,
+                             braid_rt_elem sizes_type, void *row_map,
+                             braid_rt_elem map_type);
 
 /* braid.moe_unpermute: input [rows, hidden] (rows = tokens*k), row_map
  * [tokens*k], weights [tokens, k] of `weights_type` -> out [tokens, hidden]
@@ -200,8 +200,8 @@ int braid_rt_cpu_moe_unpermute(braid_rt_elem type, braid_rt_elem weights_type,
 /* braid.topk along the last dimension: values [rows, k] (type of input, any
  * float or integer type), indices [rows, k] (i32 or i64). */
 int braid_rt_cpu_topk(braid_rt_elem type, int64_t rows, int64_t width,
-                      int64_t k, const void *input, void *values,
-                      void *indices, braid_rt_elem index_type);
+                      int64_t k, const void *input, void *values, void *indices,
+                      braid_rt_elem index_type);
 /* braid.sort along the last dimension (stable), with the argsort. */
 int braid_rt_cpu_sort(braid_rt_elem type, int64_t rows, int64_t width,
                       int32_t descending, const void *input, void *values,
@@ -255,9 +255,8 @@ int braid_rt_cuda_rmsnorm(braid_rt_elem type, int64_t rows, int64_t width,
                           const void *x, const void *weight, float epsilon,
                           void *y, void *stream);
 int braid_rt_cuda_layernorm(braid_rt_elem type, int64_t rows, int64_t width,
-                            const void *x, const void *gamma,
-                            const void *beta, float epsilon, void *y,
-                            void *stream);
+                            const void *x, const void *gamma, const void *beta,
+                            float epsilon, void *y, void *stream);
 int braid_rt_cuda_activation(braid_rt_activation kind, braid_rt_elem type,
                              int64_t n, const void *x, void *y, void *stream);
 int braid_rt_cuda_swiglu(braid_rt_elem type, int64_t n, const void *gate,
@@ -284,12 +283,11 @@ int braid_rt_cuda_moe_permute(braid_rt_elem type, int64_t tokens,
                               void *group_sizes, braid_rt_elem sizes_type,
                               void *row_map, braid_rt_elem map_type,
                               void *stream);
-int braid_rt_cuda_moe_unpermute(braid_rt_elem type,
-                                braid_rt_elem weights_type, int64_t tokens,
-                                int64_t k, int64_t hidden, int64_t rows,
-                                const void *input, const void *row_map,
-                                braid_rt_elem map_type, const void *weights,
-                                void *out, void *stream);
+int braid_rt_cuda_moe_unpermute(braid_rt_elem type, braid_rt_elem weights_type,
+                                int64_t tokens, int64_t k, int64_t hidden,
+                                int64_t rows, const void *input,
+                                const void *row_map, braid_rt_elem map_type,
+                                const void *weights, void *out, void *stream);
 int braid_rt_cuda_topk(braid_rt_elem type, int64_t rows, int64_t width,
                        int64_t k, const void *input, void *values,
                        void *indices, braid_rt_elem index_type, void *stream);
@@ -297,9 +295,9 @@ int braid_rt_cuda_sort(braid_rt_elem type, int64_t rows, int64_t width,
                        int32_t descending, const void *input, void *values,
                        void *indices, braid_rt_elem index_type, void *stream);
 int braid_rt_cuda_gather(braid_rt_elem type, int64_t outer, int64_t axis_size,
-                         int64_t inner, const void *source,
-                         int64_t num_indices, const void *indices,
-                         braid_rt_elem index_type, void *out, void *stream);
+                         int64_t inner, const void *source, int64_t num_indices,
+                         const void *indices, braid_rt_elem index_type,
+                         void *out, void *stream);
 int braid_rt_cuda_scatter(braid_rt_scatter_kind kind, braid_rt_elem type,
                           int64_t outer, int64_t axis_size, int64_t inner,
                           int64_t num_indices, const void *updates,

@@ -37,8 +37,9 @@ braid_rt_kernel_status checkAttention(const char *op,
                    ") must be a multiple of key/value heads (", desc->kv_heads,
                    ")");
   if (!(desc->scale >= 0) || !std::isfinite(desc->scale))
-    return invalid(op, "scale must be positive (or 0 for 1/sqrt(head_dim)), "
-                       "not ",
+    return invalid(op,
+                   "scale must be positive (or 0 for 1/sqrt(head_dim)), "
+                   "not ",
                    desc->scale);
   scale = desc->scale > 0
               ? desc->scale
@@ -54,12 +55,11 @@ braid_rt_kernel_status checkAttention(const char *op,
                                desc->kv_len};
     for (int dim = 0; dim < 4; ++dim)
       if (desc->mask_shape[dim] != 1 && desc->mask_shape[dim] != scores[dim])
-        return invalid(op, "mask dimension ", dim, " is ",
-                       desc->mask_shape[dim],
-                       "; it must be 1 (broadcast) or the scores' ",
-                       scores[dim], " (scores are [B, H, Sq, Skv] = [",
-                       scores[0], ", ", scores[1], ", ", scores[2], ", ",
-                       scores[3], "])");
+        return invalid(
+            op, "mask dimension ", dim, " is ", desc->mask_shape[dim],
+            "; it must be 1 (broadcast) or the scores' ", scores[dim],
+            " (scores are [B, H, Sq, Skv] = [", scores[0], ", ", scores[1],
+            ", ", scores[2], ", ", scores[3], "])");
   }
   return BRAID_RT_KERNEL_OK;
 }
@@ -73,8 +73,8 @@ void attention(const braid_rt_attention_desc &desc, const T *q, const T *k,
   int64_t sq = desc.q_len, skv = desc.kv_len, d = desc.head_dim,
           dv = desc.v_head_dim;
   int64_t group = desc.heads / desc.kv_heads;
-  double scale = desc.scale > 0 ? desc.scale
-                                : 1.0 / std::sqrt(static_cast<double>(d));
+  double scale =
+      desc.scale > 0 ? desc.scale : 1.0 / std::sqrt(static_cast<double>(d));
   // Strides of the mask with its broadcast (size-1) dimensions pinned to 0.
   int64_t maskStride[4] = {0, 0, 0, 0};
   if (mask) {
@@ -94,8 +94,7 @@ void attention(const braid_rt_attention_desc &desc, const T *q, const T *k,
         const T *query = q + ((b * desc.heads + h) * sq + i) * d;
         T *result = out + ((b * desc.heads + h) * sq + i) * dv;
         int64_t visible =
-            desc.causal ? std::clamp<int64_t>(i + (skv - sq) + 1, 0, skv)
-                        : skv;
+            desc.causal ? std::clamp<int64_t>(i + (skv - sq) + 1, 0, skv) : skv;
         double maximum = -INFINITY;
         for (int64_t j = 0; j < visible; ++j) {
           double dot = 0;

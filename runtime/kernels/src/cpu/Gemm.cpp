@@ -71,8 +71,8 @@ braid_rt_kernel_status checkGemmDesc(const char *op,
   bool allF64 = desc->a_type == BRAID_RT_ELEM_F64 &&
                 desc->b_type == BRAID_RT_ELEM_F64 &&
                 desc->c_type == BRAID_RT_ELEM_F64;
-  bool allF32Family = isF32Family(desc->a_type) &&
-                      isF32Family(desc->b_type) && isF32Family(desc->c_type);
+  bool allF32Family = isF32Family(desc->a_type) && isF32Family(desc->b_type) &&
+                      isF32Family(desc->c_type);
   if (!allF64 && !allF32Family)
     return invalid(op, "operand types ", braid_rt_elem_name(desc->a_type),
                    " x ", braid_rt_elem_name(desc->b_type), " -> ",
@@ -144,8 +144,8 @@ void gemmBlas(const braid_rt_gemm_desc &desc, const TA *a, const TB *b, TC *c,
     for (int64_t e = 0; e < desc.batch; ++e)
       cblas_dgemm(CblasRowMajor, transA, transB, desc.m, desc.n, desc.k, 1.0,
                   a + e * desc.stride_a, desc.lda, b + e * desc.stride_b,
-                  desc.ldb, desc.accumulate ? 1.0 : 0.0,
-                  c + e * desc.stride_c, desc.ldc);
+                  desc.ldb, desc.accumulate ? 1.0 : 0.0, c + e * desc.stride_c,
+                  desc.ldc);
   } else {
     int64_t aRows = storedRows(desc.trans_a, desc.m, desc.k);
     int64_t aCols = storedCols(desc.trans_a, desc.m, desc.k);
@@ -210,8 +210,7 @@ void gemmBlas(const braid_rt_gemm_desc &desc, const TA *a, const TB *b, TC *c,
 }
 
 /// Calls fn(T{}) for the C++ type of an f32-family `type`.
-template <typename Fn>
-void visitF32Family(braid_rt_elem type, Fn &&fn) {
+template <typename Fn> void visitF32Family(braid_rt_elem type, Fn &&fn) {
   switch (type) {
   case BRAID_RT_ELEM_BF16:
     fn(bf16{});
@@ -228,8 +227,8 @@ void visitF32Family(braid_rt_elem type, Fn &&fn) {
 } // namespace cpu
 
 /// Runs a checked GEMM on the CPU.
-braid_rt_kernel_status runCpuGemm(const braid_rt_gemm_desc &desc,
-                                  const void *a, const void *b, void *c,
+braid_rt_kernel_status runCpuGemm(const braid_rt_gemm_desc &desc, const void *a,
+                                  const void *b, void *c,
                                   braid_rt_gemm_numerics numerics,
                                   void *workspace, size_t workspaceBytes) {
   if (numerics != BRAID_RT_GEMM_BLAS && numerics != BRAID_RT_GEMM_SEQUENTIAL)

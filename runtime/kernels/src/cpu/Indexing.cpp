@@ -27,11 +27,11 @@ braid_rt_kernel_status checkIndices(const char *op, int64_t numIndices,
 
 /// `a + b` as the interpreter's `combine(sum)`: floats in double rounded
 /// once to T, integers wrapped to their width.
-template <typename T>
-T addElements(T a, T b) {
+template <typename T> T addElements(T a, T b) {
   if constexpr (std::is_integral_v<T>) {
     using U = std::make_unsigned_t<T>;
-    return static_cast<T>(static_cast<U>(static_cast<U>(a) + static_cast<U>(b)));
+    return static_cast<T>(
+        static_cast<U>(static_cast<U>(a) + static_cast<U>(b)));
   } else {
     return roundTo<T>(toDouble(a) + toDouble(b));
   }
@@ -44,8 +44,7 @@ namespace cpu {
 template <typename I>
 braid_rt_kernel_status gather(int64_t outer, int64_t axisSize, int64_t inner,
                               size_t elementBytes, const void *source,
-                              int64_t numIndices, const I *indices,
-                              void *out) {
+                              int64_t numIndices, const I *indices, void *out) {
   // Like the interpreter, an empty result reads no index.
   if (outer == 0 || inner == 0)
     return BRAID_RT_KERNEL_OK;

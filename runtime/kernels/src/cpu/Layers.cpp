@@ -15,8 +15,7 @@ namespace cpu {
 namespace {
 
 /// The interpreter's `activate` for data of type T.
-template <typename T>
-double activate(braid_rt_activation kind, double x) {
+template <typename T> double activate(braid_rt_activation kind, double x) {
   auto A = [](double value) { return roundAccumulator<T>(value); };
   switch (kind) {
   case BRAID_RT_ACTIVATION_RELU:
@@ -28,8 +27,7 @@ double activate(braid_rt_activation kind, double x) {
   case BRAID_RT_ACTIVATION_GELU:
     return A(A(0.5 * x) * A(1.0 + A(std::erf(A(x * M_SQRT1_2)))));
   case BRAID_RT_ACTIVATION_GELU_TANH: {
-    double inner =
-        A(0.7978845608028654 * A(x + A(0.044715 * A(x * A(x * x)))));
+    double inner = A(0.7978845608028654 * A(x + A(0.044715 * A(x * A(x * x)))));
     return A(A(0.5 * x) * A(1.0 + A(std::tanh(inner))));
   }
   }
@@ -50,9 +48,9 @@ void rmsnorm(int64_t rows, int64_t width, const T *x, const T *weight,
       double value = toDouble(in[j]);
       sumSquares = A(sumSquares + A(value * value));
     }
-    double inverse = A(
-        1.0 / std::sqrt(A(A(sumSquares / static_cast<double>(width)) +
-                          static_cast<double>(epsilon))));
+    double inverse =
+        A(1.0 / std::sqrt(A(A(sumSquares / static_cast<double>(width)) +
+                            static_cast<double>(epsilon))));
     for (int64_t j = 0; j < width; ++j)
       out[j] = roundTo<T>(A(toDouble(in[j]) * inverse) * toDouble(weight[j]));
   }
@@ -75,12 +73,13 @@ void layernorm(int64_t rows, int64_t width, const T *x, const T *gamma,
       double deviation = A(toDouble(in[j]) - mean);
       sumSquares = A(sumSquares + A(deviation * deviation));
     }
-    double inverse = A(1.0 / std::sqrt(A(A(sumSquares / count) +
-                                         static_cast<double>(epsilon))));
+    double inverse =
+        A(1.0 /
+          std::sqrt(A(A(sumSquares / count) + static_cast<double>(epsilon))));
     for (int64_t j = 0; j < width; ++j) {
       double normalized = A(A(toDouble(in[j]) - mean) * inverse);
-      out[j] = roundTo<T>(A(normalized * toDouble(gamma[j])) +
-                          toDouble(beta[j]));
+      out[j] =
+          roundTo<T>(A(normalized * toDouble(gamma[j])) + toDouble(beta[j]));
     }
   }
 }
@@ -91,8 +90,7 @@ void activation(braid_rt_activation kind, int64_t n, const T *x, T *y) {
     y[i] = roundTo<T>(activate<T>(kind, toDouble(x[i])));
 }
 
-template <typename T>
-void swiglu(int64_t n, const T *gate, const T *up, T *y) {
+template <typename T> void swiglu(int64_t n, const T *gate, const T *up, T *y) {
   for (int64_t i = 0; i < n; ++i)
     y[i] = roundTo<T>(activate<T>(BRAID_RT_ACTIVATION_SILU, toDouble(gate[i])) *
                       toDouble(up[i]));
@@ -247,10 +245,10 @@ int braid_rt_cpu_swiglu(braid_rt_elem type, int64_t n, const void *gate,
   constexpr const char *op = "braid.swiglu";
   if (braid_rt_kernel_status status = checkSizes(op, {{"n", n}}))
     return status;
-  for (auto [name, pointer] : {std::pair<const char *, const void *>{
-                                   "gate", gate},
-                               {"up", up},
-                               {"y", y}})
+  for (auto [name, pointer] :
+       {std::pair<const char *, const void *>{"gate", gate},
+        {"up", up},
+        {"y", y}})
     if (braid_rt_kernel_status status = checkPointer(op, name, pointer, n))
       return status;
   return dispatchFloat(op, "the element type", type, [&](auto tag) {

@@ -231,8 +231,8 @@ braid_rt_kernel_status checkMoeGate(const char *op, int64_t tokens,
           checkSizes(op, {{"tokens", tokens}, {"num_experts", numExperts}}))
     return status;
   if (k < 1 || k > numExperts)
-    return invalid(op, "k = ", k, " must lie in [1, num_experts = ",
-                   numExperts, "]");
+    return invalid(op, "k = ", k, " must lie in [1, num_experts = ", numExperts,
+                   "]");
   int64_t elements;
   if (!mulChecked(tokens, numExperts, elements))
     return invalid(op, "the logits' element count overflows int64");
@@ -242,8 +242,8 @@ braid_rt_kernel_status checkMoeGate(const char *op, int64_t tokens,
 braid_rt_kernel_status checkMoePermute(const char *op, int64_t tokens,
                                        int64_t hidden, int64_t k,
                                        int64_t numExperts) {
-  if (braid_rt_kernel_status status = checkSizes(
-          op, {{"tokens", tokens}, {"hidden", hidden}, {"k", k}}))
+  if (braid_rt_kernel_status status =
+          checkSizes(op, {{"tokens", tokens}, {"hidden", hidden}, {"k", k}}))
     return status;
   if (numExperts < 1)
     return invalid(op, "num_experts must be positive, not ", numExperts);
@@ -298,8 +298,7 @@ int braid_rt_cpu_grouped_matmul(braid_rt_elem type, braid_rt_elem out_type,
   if (braid_rt_kernel_status status =
           checkPointer(op, "group_sizes", group_sizes, experts))
     return status;
-  if (braid_rt_kernel_status status =
-          checkPointer(op, "out", out, rows * cols))
+  if (braid_rt_kernel_status status = checkPointer(op, "out", out, rows * cols))
     return status;
   if (braid_rt_kernel_status status =
           checkPointer(op, "lhs", lhs, rows * depth))
@@ -307,8 +306,8 @@ int braid_rt_cpu_grouped_matmul(braid_rt_elem type, braid_rt_elem out_type,
   if (braid_rt_kernel_status status =
           checkPointer(op, "rhs", rhs, experts * depth * cols))
     return status;
-  size_t needed = braid_rt_cpu_grouped_matmul_workspace_bytes(type, out_type,
-                                                              rows, depth, cols);
+  size_t needed = braid_rt_cpu_grouped_matmul_workspace_bytes(
+      type, out_type, rows, depth, cols);
   if (numerics == BRAID_RT_GEMM_BLAS && needed > 0) {
     if (!workspace)
       workspace = threadScratch(needed);
@@ -320,11 +319,10 @@ int braid_rt_cpu_grouped_matmul(braid_rt_elem type, braid_rt_elem out_type,
     using I = decltype(indexTag);
     auto *sizes = static_cast<const I *>(group_sizes);
     if (type == BRAID_RT_ELEM_F64)
-      return cpu::groupedMatmul(rows, depth, cols, experts,
-                                static_cast<const double *>(lhs),
-                                static_cast<const double *>(rhs), sizes,
-                                static_cast<double *>(out), numerics,
-                                workspace);
+      return cpu::groupedMatmul(
+          rows, depth, cols, experts, static_cast<const double *>(lhs),
+          static_cast<const double *>(rhs), sizes, static_cast<double *>(out),
+          numerics, workspace);
     return dispatchFloat(op, "lhs", type, [&](auto tag) {
       using T = decltype(tag);
       if constexpr (std::is_same_v<T, double>) {
@@ -335,11 +333,10 @@ int braid_rt_cpu_grouped_matmul(braid_rt_elem type, braid_rt_elem out_type,
           if constexpr (std::is_same_v<TO, double>)
             return BRAID_RT_KERNEL_INTERNAL; // rejected by the check
           else
-            return cpu::groupedMatmul(rows, depth, cols, experts,
-                                      static_cast<const T *>(lhs),
-                                      static_cast<const T *>(rhs), sizes,
-                                      static_cast<TO *>(out), numerics,
-                                      workspace);
+            return cpu::groupedMatmul(
+                rows, depth, cols, experts, static_cast<const T *>(lhs),
+                static_cast<const T *>(rhs), sizes, static_cast<TO *>(out),
+                numerics, workspace);
         });
       }
     });
@@ -351,8 +348,7 @@ int braid_rt_cpu_moe_gate(braid_rt_elem type, int64_t tokens,
                           const void *logits, void *weights, void *experts,
                           braid_rt_elem experts_type) {
   constexpr const char *op = "braid.moe_gate";
-  if (braid_rt_kernel_status status =
-          checkMoeGate(op, tokens, num_experts, k))
+  if (braid_rt_kernel_status status = checkMoeGate(op, tokens, num_experts, k))
     return status;
   if (tokens > 0 && (!logits || !weights || !experts))
     return invalid(op, "a tensor pointer is null");
@@ -368,12 +364,12 @@ int braid_rt_cpu_moe_gate(braid_rt_elem type, int64_t tokens,
   });
 }
 
-int braid_rt_cpu_moe_permute(braid_rt_elem type, int64_t tokens,
-                             int64_t hidden, int64_t k, int64_t num_experts,
-                             const void *input, const void *experts,
-                             braid_rt_elem experts_type, void *permuted,
-                             void *group_sizes, braid_rt_elem sizes_type,
-                             void *row_map, braid_rt_elem map_type) {
+int braid_rt_cpu_moe_permute(braid_rt_elem type, int64_t tokens, int64_t hidden,
+                             int64_t k, int64_t num_experts, const void *input,
+                             const void *experts, braid_rt_elem experts_type,
+                             void *permuted, void *group_sizes,
+                             braid_rt_elem sizes_type, void *row_map,
+                             braid_rt_elem map_type) {
   constexpr const char *op = "braid.moe_permute";
   if (braid_rt_kernel_status status =
           checkMoePermute(op, tokens, hidden, k, num_experts))
@@ -410,8 +406,8 @@ int braid_rt_cpu_moe_unpermute(braid_rt_elem type, braid_rt_elem weights_type,
           checkMoeUnpermute(op, tokens, k, hidden, rows))
     return status;
   int64_t pairs = tokens * k;
-  if ((pairs > 0 && (!row_map || !weights)) ||
-      (tokens * hidden > 0 && !out) || (rows * hidden > 0 && !input))
+  if ((pairs > 0 && (!row_map || !weights)) || (tokens * hidden > 0 && !out) ||
+      (rows * hidden > 0 && !input))
     return invalid(op, "a tensor pointer is null");
   return dispatchIndex(op, "row_map", map_type, [&](auto mapTag) {
     using I = decltype(mapTag);
@@ -419,11 +415,10 @@ int braid_rt_cpu_moe_unpermute(braid_rt_elem type, braid_rt_elem weights_type,
       using T = decltype(tag);
       return dispatchFloat(op, "the weights", weights_type, [&](auto wTag) {
         using W = decltype(wTag);
-        return cpu::moeUnpermute(tokens, k, hidden, rows,
-                                 static_cast<const T *>(input),
-                                 static_cast<const I *>(row_map),
-                                 static_cast<const W *>(weights),
-                                 static_cast<T *>(out));
+        return cpu::moeUnpermute(
+            tokens, k, hidden, rows, static_cast<const T *>(input),
+            static_cast<const I *>(row_map), static_cast<const W *>(weights),
+            static_cast<T *>(out));
       });
     });
   });

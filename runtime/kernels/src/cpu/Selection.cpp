@@ -76,8 +76,7 @@ BRAID_RT_SELECTION(int64_t)
 } // namespace cpu
 
 braid_rt_kernel_status checkSelection(const char *op, int64_t rows,
-                                      int64_t width,
-                                      std::optional<int64_t> k) {
+                                      int64_t width, std::optional<int64_t> k) {
   if (braid_rt_kernel_status status =
           checkSizes(op, {{"rows", rows}, {"width", width}}))
     return status;
@@ -96,8 +95,8 @@ using namespace braid_rt::kernels;
 extern "C" {
 
 int braid_rt_cpu_topk(braid_rt_elem type, int64_t rows, int64_t width,
-                      int64_t k, const void *input, void *values,
-                      void *indices, braid_rt_elem index_type) {
+                      int64_t k, const void *input, void *values, void *indices,
+                      braid_rt_elem index_type) {
   constexpr const char *op = "braid.topk";
   if (braid_rt_kernel_status status = checkSelection(op, rows, width, k))
     return status;

@@ -48,8 +48,7 @@ void layernorm(int64_t rows, int64_t width, const T *x, const T *gamma,
 template <typename T>
 void activation(braid_rt_activation kind, int64_t n, const T *x, T *y);
 
-template <typename T>
-void swiglu(int64_t n, const T *gate, const T *up, T *y);
+template <typename T> void swiglu(int64_t n, const T *gate, const T *up, T *y);
 
 template <typename T>
 void softmax(int64_t outer, int64_t extent, int64_t inner, const T *x, T *y);

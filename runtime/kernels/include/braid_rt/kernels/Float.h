@@ -1,4 +1,5 @@
-//===- Float.h - bf16/f16 storage and correctly rounded conversions -*- C++ -*-===//
+//===- Float.h - bf16/f16 storage and correctly rounded conversions -*- C++
+//-*-===//
 //
 // The interpreter (docs/Interpreter.md) keeps every value as a double and
 // rounds each result once to its element type, to nearest even. A kernel
@@ -108,8 +109,7 @@ inline float roundToOddFloat(double value) {
   return floatOfBits(bitsOf(rounded) | 1u);
 }
 
-template <typename T>
-inline double toDouble(T value) {
+template <typename T> inline double toDouble(T value) {
   if constexpr (std::is_same_v<T, bf16> || std::is_same_v<T, f16>)
     return static_cast<double>(toFloat(value));
   else
@@ -117,8 +117,7 @@ inline double toDouble(T value) {
 }
 
 /// `value` rounded once to T, nearest even.
-template <typename T>
-inline T roundTo(double value) {
+template <typename T> inline T roundTo(double value) {
   if constexpr (std::is_same_v<T, double>)
     return value;
   else if constexpr (std::is_same_v<T, float>)
@@ -131,8 +130,7 @@ inline T roundTo(double value) {
 
 /// The interpreter's accumulator rounding: f32 for f32/bf16/f16 data, none
 /// for f64 (`roundAccumulator` in lib/Interpreter).
-template <typename T>
-inline double roundAccumulator(double value) {
+template <typename T> inline double roundAccumulator(double value) {
   if constexpr (std::is_same_v<T, double>)
     return value;
   else
