@@ -26,6 +26,8 @@
 using namespace braid_rt::kernels;
 using namespace braid_rt::kernels::testing;
 
+extern "C" int braid_rt_kernels_c_header_check(void);
+
 namespace {
 
 std::string lastError() { return braid_rt_kernel_last_error(); }
@@ -430,6 +432,8 @@ TEST(Scatter, InPlaceOnDest) {
             BRAID_RT_KERNEL_OK);
   EXPECT_EQ(dest[3], 20.0f); // the last write wins
 }
+
+TEST(Api, CallableFromC) { EXPECT_EQ(braid_rt_kernels_c_header_check(), 0); }
 
 TEST(Api, VersionTypesAndCuda) {
   EXPECT_EQ(braid_rt_kernels_api_version(), BRAID_RT_KERNELS_API_VERSION);
