@@ -77,7 +77,8 @@ int braid_rt_cuda_moe_gate(braid_rt_elem type, int64_t tokens,
   size_t sharedBytes = sizeof(float) * (num_experts + k);
   if (sharedBytes > 48 * 1024)
     return fail(BRAID_RT_KERNEL_UNAVAILABLE, op,
-                concat(num_experts, " experts exceed the kernel's 6144"));
+                concat("num_experts + k = ", num_experts + k,
+                       " floats exceed the kernel's 48 KiB of shared memory"));
   return dispatchIndex(op, "experts", experts_type, [&](auto indexTag) {
     using I = decltype(indexTag);
     return dispatchCudaFloat(op, "the logits", type, [&](auto tag) {
