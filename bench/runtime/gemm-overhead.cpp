@@ -7,9 +7,10 @@
 // direct and one wrapper call back to back (in alternating order), so both
 // see the same machine state. The overhead is the median over repetitions
 // of wrapper/direct - 1 (the target is <= 2% at 1024^3), robust to other
-// jobs on a shared machine; the fastest and median times of each side are
-// printed too, and the per-call cost in nanoseconds measured on a 1x1x1
-// problem, where the argument checks are all there is.
+// jobs on a shared machine, next to the same statistic of direct vs direct
+// (the noise floor); the fastest and median times of each side are printed
+// too, and the per-call cost in nanoseconds measured on a 1x1x1 problem,
+// where the argument checks are all there is.
 //
 //===----------------------------------------------------------------------===//
 
@@ -69,7 +70,9 @@ double fastest(const std::vector<double> &values) {
 }
 
 /// Alternates `reps` direct and wrapper calls (each call `inner` times).
-Timings measure(int64_t n, int reps, int inner) {
+/// With `noiseFloor` the wrapper side calls cblas_sgemm directly too: the
+/// same pairing then measures the machine's noise alone.
+Timings measure(int64_t n, int reps, int inner, bool noiseFloor = false) {
   std::mt19937 random(1);
   std::uniform_real_distribution<float> uniform(-1, 1);
   std::vector<float> a(n * n), b(n * n), c(n * n);
@@ -84,6 +87,10 @@ Timings measure(int64_t n, int reps, int inner) {
                 a.data(), n, b.data(), n, 0.0f, c.data(), n);
   };
   auto wrapper = [&] {
+    if (noiseFloor) {
+      direct();
+      return;
+    }
     if (braid_rt_cpu_gemm(&desc, a.data(), b.data(), c.data(),
                           BRAID_RT_GEMM_BLAS, nullptr, 0) != 0) {
       std::fprintf(stderr, "braid_rt_cpu_gemm: %s\n",
@@ -153,6 +160,12 @@ int main(int argc, char **argv) {
               (ratios[ratios.size() / 2] - 1) * 100,
               (ratios[ratios.size() / 4] - 1) * 100,
               (ratios[ratios.size() * 3 / 4] - 1) * 100);
+  std::vector<double> floor = measure(size, reps, 1, true).ratios();
+  std::printf("  noise floor: %+.2f%% (the same pairing, direct vs direct; "
+              "quartiles %+.2f%% .. %+.2f%%)\n",
+              (floor[floor.size() / 2] - 1) * 100,
+              (floor[floor.size() / 4] - 1) * 100,
+              (floor[floor.size() * 3 / 4] - 1) * 100);
 
   Timings tiny = measure(1, 50, 20000);
   std::printf("per-call cost on 1x1x1: direct %.0f ns, wrapper %.0f ns "
