@@ -1,0 +1,4 @@
+func.func @main(%a0: tensor<4x32xbf16>) -> (tensor<4x32xbf16>) {
+  %r0 = braid.activation relu %a0 : tensor<4x32xbf16>
+  return %r0 : tensor<4x32xbf16>
+}

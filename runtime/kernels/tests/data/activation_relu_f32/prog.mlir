@@ -1,0 +1,4 @@
+func.func @main(%a0: tensor<8x64xf32>) -> (tensor<8x64xf32>) {
+  %r0 = braid.activation relu %a0 : tensor<8x64xf32>
+  return %r0 : tensor<8x64xf32>
+}

@@ -1,0 +1,4 @@
+func.func @main(%a0: tensor<2x4x3x4xf32>, %a1: tensor<2x2x6x4xf32>, %a2: tensor<2x2x6x5xf32>, %a3: tensor<2x4x3x6xbf16>) -> (tensor<2x4x3x5xf32>) {
+  %r0 = braid.attention %a0, %a1, %a2 mask %a3 : tensor<2x4x3x4xf32>, tensor<2x2x6x4xf32>, tensor<2x2x6x5xf32>, tensor<2x4x3x6xbf16> -> tensor<2x4x3x5xf32>
+  return %r0 : tensor<2x4x3x5xf32>
+}

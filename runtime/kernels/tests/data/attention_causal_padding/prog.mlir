@@ -1,0 +1,4 @@
+func.func @main(%a0: tensor<2x2x4x8xf32>, %a1: tensor<2x1x4x8xf32>, %a2: tensor<2x1x4x8xf32>, %a3: tensor<2x1x1x4xf32>) -> (tensor<2x2x4x8xf32>) {
+  %r0 = braid.attention %a0, %a1, %a2 mask %a3 {causal} : tensor<2x2x4x8xf32>, tensor<2x1x4x8xf32>, tensor<2x1x4x8xf32>, tensor<2x1x1x4xf32> -> tensor<2x2x4x8xf32>
+  return %r0 : tensor<2x2x4x8xf32>
+}

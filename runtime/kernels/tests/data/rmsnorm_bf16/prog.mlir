@@ -1,0 +1,4 @@
+func.func @main(%a0: tensor<16x128xbf16>, %a1: tensor<128xbf16>) -> (tensor<16x128xbf16>) {
+  %r0 = braid.rmsnorm %a0, %a1 {epsilon = 9.999999747e-06 : f32} : tensor<16x128xbf16>, tensor<128xbf16> -> tensor<16x128xbf16>
+  return %r0 : tensor<16x128xbf16>
+}
