@@ -7,6 +7,7 @@ PACKAGES=(
   cmake ninja-build g++ ccache
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools
   libgtest-dev python3-psutil python3-numpy python3-venv
+  openmpi-bin libopenmpi-dev libopenblas-dev
 )
 
 missing=()

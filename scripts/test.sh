@@ -29,5 +29,7 @@ phase "configure + build"
 # lit has its own per-test timeout (--timeout in BRAID_LIT_ARGS); this one
 # bounds the whole suite.
 timeout 1800 cmake --build build --target check-braid
-timeout 300 ctest --test-dir build-runtime --output-on-failure --timeout 60
+# The runtime's suites run under mpirun at 1-8 ranks and bound each run
+# themselves (runtime/tests/CMakeLists.txt).
+timeout 600 ctest --test-dir build-runtime --output-on-failure --timeout 60
 phase "tests"

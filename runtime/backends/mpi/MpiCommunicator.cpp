@@ -1,0 +1,782 @@
+//===- MpiCommunicator.cpp - the MPI engine -------------------------------===//
+
+#include "braid_rt/MpiCommunicator.h"
+#include "braid_rt/Watchdog.h"
+
+#include <algorithm>
+#include <climits>
+#include <cstring>
+#include <sched.h>
+#include <set>
+#include <time.h>
+
+namespace braid_rt {
+
+namespace {
+
+/// Largest message MPI's int counts carry in one piece; larger buffers go as
+/// several messages, which MPI keeps in order per pair and tag.
+constexpr size_t kMaxMessageBytes = size_t(1) << 30;
+
+enum OpKind : int {
+  kAllReduce = 0,
+  kAllGather,
+  kReduceScatter,
+  kAllToAll,
+  kAllToAllV,
+  kBroadcast,
+  kBarrier,
+  kSplit,
+  kNumOpKinds,
+};
+constexpr int kPhasesPerOp = 2;
+
+std::string mpiErrorText(int code) {
+  char text[MPI_MAX_ERROR_STRING];
+  int length = 0;
+  if (MPI_Error_string(code, text, &length) != MPI_SUCCESS)
+    return "MPI error " + std::to_string(code);
+  return std::string(text, length);
+}
+
+/// Re-poll, then yield, then sleep 1 us doubling up to 200 us.
+class Backoff {
+public:
+  void reset() {
+    polls_ = 0;
+    sleepNs_ = 0;
+  }
+  void pause() {
+    ++polls_;
+    if (polls_ <= 8)
+      return;
+    if (polls_ <= 16) {
+      sched_yield();
+      return;
+    }
+    sleepNs_ = sleepNs_ == 0 ? 1000 : std::min(sleepNs_ * 2, kMaxSleepNs);
+    timespec duration{0, sleepNs_};
+    nanosleep(&duration, nullptr);
+  }
+
+private:
+  static constexpr long kMaxSleepNs = 200000;
+  int polls_ = 0;
+  long sleepNs_ = 0;
+};
+
+bool rangesOverlap(const void *a, size_t aBytes, const void *b,
+                   size_t bBytes) {
+  auto x = reinterpret_cast<uintptr_t>(a);
+  auto y = reinterpret_cast<uintptr_t>(b);
+  return aBytes > 0 && bBytes > 0 && x < y + bBytes && y < x + aBytes;
+}
+
+char *bytesAt(void *base, size_t offset) {
+  return static_cast<char *>(base) + offset;
+}
+const char *bytesAt(const void *base, size_t offset) {
+  return static_cast<const char *>(base) + offset;
+}
+
+/// First element and length of chunk `index` when `count` elements are cut
+/// into `parts` chunks, the first count % parts one element longer.
+size_t chunkBegin(size_t count, size_t parts, size_t index) {
+  return index * (count / parts) + std::min(index, count % parts);
+}
+size_t chunkLength(size_t count, size_t parts, size_t index) {
+  return count / parts + (index < count % parts ? 1 : 0);
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Round: messages posted together and completed together
+//===----------------------------------------------------------------------===//
+
+class MpiCommunicator::Round {
+public:
+  Round(const MpiCommunicator &comm, MPI_Comm mpiComm, std::string what,
+        Watchdog::Watch &watch)
+      : comm_(comm), mpiComm_(mpiComm), what_(std::move(what)),
+        watch_(watch) {}
+  ~Round() {
+    // Only reached with requests left after an error: they cannot be
+    // completed, and their buffers must not be reused, so the process
+    // should not continue communicating; free the handles MPI allows.
+    for (MPI_Request &request : requests_)
+      if (request != MPI_REQUEST_NULL)
+        MPI_Request_free(&request);
+  }
+
+  Status recv(void *buffer, size_t bytes, int peer, int tag) {
+    for (size_t done = 0; done < bytes; done += kMaxMessageBytes) {
+      int piece = static_cast<int>(std::min(kMaxMessageBytes, bytes - done));
+      MPI_Request request;
+      int rc = MPI_Irecv(bytesAt(buffer, done), piece, MPI_BYTE, peer, tag,
+                         mpiComm_, &request);
+      if (rc != MPI_SUCCESS)
+        return failure("MPI_Irecv from rank " + std::to_string(peer), rc);
+      add(request, peer, true);
+    }
+    return Status::ok();
+  }
+
+  Status send(const void *buffer, size_t bytes, int peer, int tag) {
+    for (size_t done = 0; done < bytes || (bytes == 0 && done == 0);
+         done += kMaxMessageBytes) {
+      int piece = static_cast<int>(std::min(kMaxMessageBytes, bytes - done));
+      MPI_Request request;
+      int rc = MPI_Isend(bytesAt(buffer, done), piece, MPI_BYTE, peer, tag,
+                         mpiComm_, &request);
+      if (rc != MPI_SUCCESS)
+        return failure("MPI_Isend to rank " + std::to_string(peer), rc);
+      add(request, peer, false);
+      if (bytes == 0)
+        break;
+    }
+    return Status::ok();
+  }
+
+  /// A zero-byte message: barriers.
+  Status recvEmpty(int peer, int tag) {
+    MPI_Request request;
+    int rc = MPI_Irecv(nullptr, 0, MPI_BYTE, peer, tag, mpiComm_, &request);
+    if (rc != MPI_SUCCESS)
+      return failure("MPI_Irecv from rank " + std::to_string(peer), rc);
+    add(request, peer, true);
+    return Status::ok();
+  }
+
+  /// Polls until every message completed, the watchdog expires, or MPI
+  /// reports an error.
+  Status wait() {
+    size_t total = requests_.size();
+    if (total == 0)
+      return Status::ok();
+    std::vector<int> indices(total);
+    std::vector<MPI_Status> statuses(total);
+    size_t remaining = total;
+    Backoff backoff;
+    publishWaitingFor();
+    while (remaining > 0) {
+      int completed = 0;
+      int rc = MPI_Testsome(static_cast<int>(total), requests_.data(),
+                            &completed, indices.data(), statuses.data());
+      if (rc != MPI_SUCCESS) {
+        int code = rc;
+        int peer = -1;
+        if (rc == MPI_ERR_IN_STATUS)
+          for (int i = 0; i < completed; ++i)
+            if (statuses[i].MPI_ERROR != MPI_SUCCESS) {
+              code = statuses[i].MPI_ERROR;
+              peer = peers_[indices[i]];
+              break;
+            }
+        return failure(peer >= 0 ? "message with rank " + std::to_string(peer)
+                                 : std::string("MPI_Testsome"),
+                       code);
+      }
+      if (completed == MPI_UNDEFINED)
+        break;
+      if (completed > 0) {
+        remaining -= static_cast<size_t>(completed);
+        backoff.reset();
+        if (remaining > 0)
+          publishWaitingFor();
+        continue;
+      }
+      if (watch_.expired() ||
+          Watchdog::Clock::now() >= watch_.deadline()) {
+        publishWaitingFor();
+        return watch_.expire();
+      }
+      backoff.pause();
+    }
+    requests_.clear();
+    peers_.clear();
+    isRecv_.clear();
+    return Status::ok();
+  }
+
+private:
+  void add(MPI_Request request, int peer, bool isRecv) {
+    requests_.push_back(request);
+    peers_.push_back(peer);
+    isRecv_.push_back(isRecv);
+  }
+
+  Status failure(const std::string &call, int code) {
+    return Status::error(StatusCode::kCommunicationError,
+                         what_ + ": " + call + ": " + mpiErrorText(code));
+  }
+
+  /// Members whose messages have not arrived; when only sends are left,
+  /// the members that have not taken them.
+  void publishWaitingFor() {
+    std::set<int> missing, notTaken;
+    for (size_t i = 0; i < requests_.size(); ++i)
+      if (requests_[i] != MPI_REQUEST_NULL)
+        (isRecv_[i] ? missing : notTaken).insert(peers_[i]);
+    std::string text;
+    if (!missing.empty())
+      text = "ranks that did not arrive: " +
+             comm_.describeRanks({missing.begin(), missing.end()});
+    else if (!notTaken.empty())
+      text = "ranks that did not receive: " +
+             comm_.describeRanks({notTaken.begin(), notTaken.end()});
+    watch_.setWaitingFor(std::move(text));
+  }
+
+  const MpiCommunicator &comm_;
+  MPI_Comm mpiComm_;
+  std::string what_;
+  Watchdog::Watch &watch_;
+  std::vector<MPI_Request> requests_;
+  std::vector<int> peers_;
+  std::vector<bool> isRecv_;
+};
+
+//===----------------------------------------------------------------------===//
+// Construction
+//===----------------------------------------------------------------------===//
+
+StatusOr<std::unique_ptr<MpiCommunicator>>
+MpiCommunicator::create(MPI_Comm comm, std::string name,
+                        std::vector<int> worldRanks) {
+  int initialized = 0;
+  MPI_Initialized(&initialized);
+  if (!initialized)
+    return Status::error(StatusCode::kInvalidArgument,
+                         "creating communicator '" + name +
+                             "': MPI is not initialized");
+  int threadLevel = MPI_THREAD_SINGLE;
+  MPI_Query_thread(&threadLevel);
+  if (threadLevel != MPI_THREAD_MULTIPLE)
+    return Status::error(
+        StatusCode::kUnavailable,
+        "creating communicator '" + name +
+            "': braid_rt runs MPI on stream threads and needs "
+            "MPI_THREAD_MULTIPLE (initialize MPI with MPI_Init_thread)");
+  int rank = 0, size = 0;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  if (worldRanks.empty())
+    for (int i = 0; i < size; ++i)
+      worldRanks.push_back(i);
+  if (static_cast<int>(worldRanks.size()) != size)
+    return Status::error(StatusCode::kInternal,
+                         "creating communicator '" + name +
+                             "': world rank map has the wrong size");
+
+  // Duplicating is collective and blocks: the watchdog thread bounds it.
+  Watchdog::Watch watch = Watchdog::instance().watch(
+      "creating communicator '" + name + "' (MPI_Comm_dup, rank " +
+      std::to_string(rank) + " of " + std::to_string(size) + ")");
+  MPI_Comm collComm = MPI_COMM_NULL, p2pComm = MPI_COMM_NULL;
+  int rc = MPI_Comm_dup(comm, &collComm);
+  if (rc == MPI_SUCCESS)
+    rc = MPI_Comm_dup(comm, &p2pComm);
+  watch.release();
+  if (rc != MPI_SUCCESS) {
+    if (collComm != MPI_COMM_NULL)
+      MPI_Comm_free(&collComm);
+    return Status::error(StatusCode::kCommunicationError,
+                         "creating communicator '" + name +
+                             "': MPI_Comm_dup: " + mpiErrorText(rc));
+  }
+  MPI_Comm_set_errhandler(collComm, MPI_ERRORS_RETURN);
+  MPI_Comm_set_errhandler(p2pComm, MPI_ERRORS_RETURN);
+
+  int tagUpperBound = 32767; // the least MPI guarantees
+  void *attribute = nullptr;
+  int found = 0;
+  MPI_Comm_get_attr(collComm, MPI_TAG_UB, &attribute, &found);
+  if (found && attribute)
+    tagUpperBound = *static_cast<int *>(attribute);
+
+  return std::unique_ptr<MpiCommunicator>(
+      new MpiCommunicator(std::move(name), rank, size, std::move(worldRanks),
+                          collComm, p2pComm, tagUpperBound));
+}
+
+MpiCommunicator::MpiCommunicator(std::string name, int rank, int size,
+                                 std::vector<int> worldRanks,
+                                 MPI_Comm collComm, MPI_Comm p2pComm,
+                                 int tagUpperBound)
+    : Communicator(std::move(name), rank, size, std::move(worldRanks)),
+      collComm_(collComm), p2pComm_(p2pComm), tagUpperBound_(tagUpperBound) {}
+
+MpiCommunicator::~MpiCommunicator() {
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (finalized)
+    return;
+  MPI_Comm_free(&collComm_);
+  MPI_Comm_free(&p2pComm_);
+}
+
+std::string MpiCommunicator::label(const char *operation, uint64_t seq,
+                                   const std::string &detail) const {
+  std::string text = std::string(operation) + " #" + std::to_string(seq);
+  if (!detail.empty())
+    text += " (" + detail + ")";
+  return describe(text);
+}
+
+int MpiCommunicator::tag(uint64_t seq, int opKind, int phase) const {
+  uint64_t slots = (static_cast<uint64_t>(tagUpperBound_) + 1) /
+                   (kNumOpKinds * kPhasesPerOp);
+  return static_cast<int>(((seq % slots) * kNumOpKinds + opKind) *
+                              kPhasesPerOp +
+                          phase);
+}
+
+std::vector<char> MpiCommunicator::takeScratch(size_t bytes) {
+  std::vector<char> scratch;
+  {
+    std::lock_guard<std::mutex> lock(scratchMu_);
+    if (!scratchPool_.empty()) {
+      scratch = std::move(scratchPool_.back());
+      scratchPool_.pop_back();
+    }
+  }
+  if (scratch.size() < bytes)
+    scratch.resize(bytes);
+  return scratch;
+}
+
+void MpiCommunicator::returnScratch(std::vector<char> scratch) {
+  std::lock_guard<std::mutex> lock(scratchMu_);
+  scratchPool_.push_back(std::move(scratch));
+}
+
+//===----------------------------------------------------------------------===//
+// Collectives
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+std::string reductionDetail(DType dtype, ReduceOp op, size_t count) {
+  return std::string(dtypeName(dtype)) + " " + reduceOpName(op) + ", " +
+         std::to_string(count) + " elements";
+}
+
+std::string elementsDetail(DType dtype, size_t count, const char *unit) {
+  return std::string(dtypeName(dtype)) + ", " + std::to_string(count) + " " +
+         unit;
+}
+
+} // namespace
+
+Status MpiCommunicator::allReduce(const void *send, void *recv, size_t count,
+                                  DType dtype, ReduceOp op, Stream &stream) {
+  const char *name = "all_reduce";
+  BRAID_RT_RETURN_IF_ERROR(checkDType(name, dtype));
+  BRAID_RT_RETURN_IF_ERROR(checkReduceOp(name, op));
+  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, send, count, "send"));
+  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, recv, count, "receive"));
+  BRAID_RT_RETURN_IF_ERROR(checkStream(name, stream, DeviceKind::Cpu));
+  uint64_t seq = nextSeq();
+  std::string what = label(name, seq, reductionDetail(dtype, op, count));
+  return stream.enqueueHost([this, send, recv, count, dtype, op, seq, what] {
+    size_t members = size();
+    size_t me = rank();
+    size_t element = dtypeSize(dtype);
+    if (members == 1 || count == 0) {
+      if (send != recv && count > 0)
+        std::memmove(recv, send, count * element);
+      return Status::ok();
+    }
+    Watchdog::Watch watch = Watchdog::instance().watch(what);
+    // Phase 0: chunk c of every member's input goes to member c.
+    size_t myBegin = chunkBegin(count, members, me);
+    size_t myLength = chunkLength(count, members, me);
+    std::vector<char> scratch = takeScratch(members * myLength * element);
+    Round gather(*this, collComm_, what, watch);
+    for (size_t peer = 0; peer < members; ++peer) {
+      if (peer == me)
+        continue;
+      size_t length = chunkLength(count, members, peer);
+      if (myLength > 0)
+        BRAID_RT_RETURN_IF_ERROR(gather.recv(scratch.data() +
+                                                 peer * myLength * element,
+                                             myLength * element,
+                                             static_cast<int>(peer),
+                                             tag(seq, kAllReduce, 0)));
+      if (length > 0)
+        BRAID_RT_RETURN_IF_ERROR(gather.send(
+            bytesAt(send, chunkBegin(count, members, peer) * element),
+            length * element, static_cast<int>(peer),
+            tag(seq, kAllReduce, 0)));
+    }
+    BRAID_RT_RETURN_IF_ERROR(gather.wait());
+    std::vector<const void *> sources(members);
+    for (size_t member = 0; member < members; ++member)
+      sources[member] = member == me
+                            ? bytesAt(send, myBegin * element)
+                            : scratch.data() + member * myLength * element;
+    reduceInOrder(bytesAt(recv, myBegin * element), sources.data(), members,
+                  myLength, dtype, op);
+    returnScratch(std::move(scratch));
+
+    // Phase 1: every member's reduced chunk goes to every member.
+    Round share(*this, collComm_, what, watch);
+    for (size_t peer = 0; peer < members; ++peer) {
+      if (peer == me)
+        continue;
+      size_t length = chunkLength(count, members, peer);
+      if (length > 0)
+        BRAID_RT_RETURN_IF_ERROR(share.recv(
+            bytesAt(recv, chunkBegin(count, members, peer) * element),
+            length * element, static_cast<int>(peer),
+            tag(seq, kAllReduce, 1)));
+      if (myLength > 0)
+        BRAID_RT_RETURN_IF_ERROR(share.send(bytesAt(recv, myBegin * element),
+                                            myLength * element,
+                                            static_cast<int>(peer),
+                                            tag(seq, kAllReduce, 1)));
+    }
+    return share.wait();
+  });
+}
+
+Status MpiCommunicator::reduceScatter(const void *send, void *recv,
+                                      size_t recvCount, DType dtype,
+                                      ReduceOp op, Stream &stream) {
+  const char *name = "reduce_scatter";
+  BRAID_RT_RETURN_IF_ERROR(checkDType(name, dtype));
+  BRAID_RT_RETURN_IF_ERROR(checkReduceOp(name, op));
+  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, send, recvCount, "send"));
+  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, recv, recvCount, "receive"));
+  BRAID_RT_RETURN_IF_ERROR(checkStream(name, stream, DeviceKind::Cpu));
+  uint64_t seq = nextSeq();
+  std::string what =
+      label(name, seq, reductionDetail(dtype, op, recvCount) + " per rank");
+  return stream.enqueueHost([this, send, recv, recvCount, dtype, op, seq,
+                             what] {
+    size_t members = size();
+    size_t me = rank();
+    size_t blockBytes = recvCount * dtypeSize(dtype);
+    if (recvCount == 0)
+      return Status::ok();
+    if (members == 1) {
+      if (send != recv)
+        std::memmove(recv, send, blockBytes);
+      return Status::ok();
+    }
+    Watchdog::Watch watch = Watchdog::instance().watch(what);
+    std::vector<char> scratch = takeScratch(members * blockBytes);
+    Round round(*this, collComm_, what, watch);
+    for (size_t peer = 0; peer < members; ++peer) {
+      if (peer == me)
+        continue;
+      BRAID_RT_RETURN_IF_ERROR(round.recv(scratch.data() + peer * blockBytes,
+                                          blockBytes, static_cast<int>(peer),
+                                          tag(seq, kReduceScatter, 0)));
+      BRAID_RT_RETURN_IF_ERROR(round.send(bytesAt(send, peer * blockBytes),
+                                          blockBytes, static_cast<int>(peer),
+                                          tag(seq, kReduceScatter, 0)));
+    }
+    BRAID_RT_RETURN_IF_ERROR(round.wait());
+    std::vector<const void *> sources(members);
+    for (size_t member = 0; member < members; ++member)
+      sources[member] = member == me ? bytesAt(send, me * blockBytes)
+                                     : scratch.data() + member * blockBytes;
+    reduceInOrder(recv, sources.data(), members, recvCount, dtype, op);
+    returnScratch(std::move(scratch));
+    return Status::ok();
+  });
+}
+
+Status MpiCommunicator::runAllGatherBytes(const std::string &what,
+                                          int tagValue, const void *send,
+                                          void *recv, size_t blockBytes) {
+  size_t members = size();
+  size_t me = rank();
+  void *mine = bytesAt(recv, me * blockBytes);
+  if (blockBytes > 0 && send != mine)
+    std::memmove(mine, send, blockBytes);
+  if (members == 1 || blockBytes == 0)
+    return Status::ok();
+  Watchdog::Watch watch = Watchdog::instance().watch(what);
+  Round round(*this, collComm_, what, watch);
+  for (size_t peer = 0; peer < members; ++peer) {
+    if (peer == me)
+      continue;
+    BRAID_RT_RETURN_IF_ERROR(round.recv(bytesAt(recv, peer * blockBytes),
+                                        blockBytes, static_cast<int>(peer),
+                                        tagValue));
+    BRAID_RT_RETURN_IF_ERROR(
+        round.send(mine, blockBytes, static_cast<int>(peer), tagValue));
+  }
+  return round.wait();
+}
+
+Status MpiCommunicator::allGather(const void *send, void *recv,
+                                  size_t sendCount, DType dtype,
+                                  Stream &stream) {
+  const char *name = "all_gather";
+  BRAID_RT_RETURN_IF_ERROR(checkDType(name, dtype));
+  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, send, sendCount, "send"));
+  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, recv, sendCount, "receive"));
+  BRAID_RT_RETURN_IF_ERROR(checkStream(name, stream, DeviceKind::Cpu));
+  size_t blockBytes = sendCount * dtypeSize(dtype);
+  void *mine = bytesAt(recv, rank() * blockBytes);
+  if (send != mine &&
+      rangesOverlap(send, blockBytes, recv, size() * blockBytes))
+    return invalid(name, "the send buffer overlaps the receive buffer "
+                         "without being this rank's block of it");
+  uint64_t seq = nextSeq();
+  std::string what =
+      label(name, seq, elementsDetail(dtype, sendCount, "elements per rank"));
+  return stream.enqueueHost([this, send, recv, blockBytes, seq, what] {
+    return runAllGatherBytes(what, tag(seq, kAllGather, 0), send, recv,
+                             blockBytes);
+  });
+}
+
+Status MpiCommunicator::allToAll(const void *send, void *recv,
+                                 size_t countPerPeer, DType dtype,
+                                 Stream &stream) {
+  const char *name = "all_to_all";
+  BRAID_RT_RETURN_IF_ERROR(checkDType(name, dtype));
+  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, send, countPerPeer, "send"));
+  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, recv, countPerPeer, "receive"));
+  BRAID_RT_RETURN_IF_ERROR(checkStream(name, stream, DeviceKind::Cpu));
+  size_t blockBytes = countPerPeer * dtypeSize(dtype);
+  if (rangesOverlap(send, size() * blockBytes, recv, size() * blockBytes))
+    return invalid(name, "the send and receive buffers overlap");
+  uint64_t seq = nextSeq();
+  std::string what = label(
+      name, seq, elementsDetail(dtype, countPerPeer, "elements per pair"));
+  return stream.enqueueHost([this, send, recv, blockBytes, seq, what] {
+    size_t members = size();
+    size_t me = rank();
+    if (blockBytes == 0)
+      return Status::ok();
+    std::memcpy(bytesAt(recv, me * blockBytes), bytesAt(send, me * blockBytes),
+                blockBytes);
+    if (members == 1)
+      return Status::ok();
+    Watchdog::Watch watch = Watchdog::instance().watch(what);
+    Round round(*this, collComm_, what, watch);
+    for (size_t peer = 0; peer < members; ++peer) {
+      if (peer == me)
+        continue;
+      BRAID_RT_RETURN_IF_ERROR(round.recv(bytesAt(recv, peer * blockBytes),
+                                          blockBytes, static_cast<int>(peer),
+                                          tag(seq, kAllToAll, 0)));
+      BRAID_RT_RETURN_IF_ERROR(round.send(bytesAt(send, peer * blockBytes),
+                                          blockBytes, static_cast<int>(peer),
+                                          tag(seq, kAllToAll, 0)));
+    }
+    return round.wait();
+  });
+}
+
+Status MpiCommunicator::allToAllV(const void *send, const size_t *sendCounts,
+                                  const size_t *sendOffsets, void *recv,
+                                  const size_t *recvCounts,
+                                  const size_t *recvOffsets, DType dtype,
+                                  Stream &stream) {
+  const char *name = "all_to_all_v";
+  BRAID_RT_RETURN_IF_ERROR(checkDType(name, dtype));
+  BRAID_RT_RETURN_IF_ERROR(checkStream(name, stream, DeviceKind::Cpu));
+  if (!sendCounts || !sendOffsets || !recvCounts || !recvOffsets)
+    return invalid(name, "count and offset arrays must not be null");
+  size_t members = size();
+  std::vector<size_t> sc(sendCounts, sendCounts + members),
+      so(sendOffsets, sendOffsets + members),
+      rc(recvCounts, recvCounts + members),
+      ro(recvOffsets, recvOffsets + members);
+  size_t element = dtypeSize(dtype);
+  size_t sendEnd = 0, recvEnd = 0, sendTotal = 0, recvTotal = 0;
+  for (size_t i = 0; i < members; ++i) {
+    sendEnd = std::max(sendEnd, so[i] + sc[i]);
+    recvEnd = std::max(recvEnd, ro[i] + rc[i]);
+    sendTotal += sc[i];
+    recvTotal += rc[i];
+  }
+  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, send, sendTotal, "send"));
+  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, recv, recvTotal, "receive"));
+  if (rangesOverlap(send, sendEnd * element, recv, recvEnd * element))
+    return invalid(name, "the send and receive buffers overlap");
+  uint64_t seq = nextSeq();
+  std::string what =
+      label(name, seq,
+            std::string(dtypeName(dtype)) + ", " + std::to_string(sendTotal) +
+                " elements sent, " + std::to_string(recvTotal) + " received");
+  return stream.enqueueHost([this, send, recv, sc = std::move(sc),
+                             so = std::move(so), rc = std::move(rc),
+                             ro = std::move(ro), element, seq, what] {
+    size_t members = size();
+    size_t me = rank();
+    if (rc[me] != sc[me])
+      return Status::error(StatusCode::kInvalidArgument,
+                           what + ": sends " + std::to_string(sc[me]) +
+                               " elements to itself but receives " +
+                               std::to_string(rc[me]));
+    if (sc[me] > 0)
+      std::memcpy(bytesAt(recv, ro[me] * element),
+                  bytesAt(send, so[me] * element), sc[me] * element);
+    Watchdog::Watch watch = Watchdog::instance().watch(what);
+    Round round(*this, collComm_, what, watch);
+    for (size_t peer = 0; peer < members; ++peer) {
+      if (peer == me)
+        continue;
+      // Zero-length messages are skipped on both sides: member j's
+      // sendCounts[i] equals member i's recvCounts[j].
+      if (rc[peer] > 0)
+        BRAID_RT_RETURN_IF_ERROR(round.recv(bytesAt(recv, ro[peer] * element),
+                                            rc[peer] * element,
+                                            static_cast<int>(peer),
+                                            tag(seq, kAllToAllV, 0)));
+      if (sc[peer] > 0)
+        BRAID_RT_RETURN_IF_ERROR(round.send(bytesAt(send, so[peer] * element),
+                                            sc[peer] * element,
+                                            static_cast<int>(peer),
+                                            tag(seq, kAllToAllV, 0)));
+    }
+    return round.wait();
+  });
+}
+
+Status MpiCommunicator::broadcast(const void *send, void *recv, size_t count,
+                                  DType dtype, int root, Stream &stream) {
+  const char *name = "broadcast";
+  BRAID_RT_RETURN_IF_ERROR(checkDType(name, dtype));
+  BRAID_RT_RETURN_IF_ERROR(checkPeer(name, root, "root"));
+  if (rank() == root)
+    BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, send, count, "send"));
+  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, recv, count, "receive"));
+  BRAID_RT_RETURN_IF_ERROR(checkStream(name, stream, DeviceKind::Cpu));
+  uint64_t seq = nextSeq();
+  std::string what =
+      label(name, seq,
+            elementsDetail(dtype, count, "elements") + " from rank " +
+                std::to_string(root));
+  size_t bytes = count * dtypeSize(dtype);
+  return stream.enqueueHost([this, send, recv, bytes, root, seq, what] {
+    int members = size();
+    int me = rank();
+    if (me == root && send != recv && bytes > 0)
+      std::memmove(recv, send, bytes);
+    if (members == 1 || bytes == 0)
+      return Status::ok();
+    Watchdog::Watch watch = Watchdog::instance().watch(what);
+    Round round(*this, collComm_, what, watch);
+    if (me == root) {
+      for (int peer = 0; peer < members; ++peer)
+        if (peer != me)
+          BRAID_RT_RETURN_IF_ERROR(
+              round.send(recv, bytes, peer, tag(seq, kBroadcast, 0)));
+    } else {
+      BRAID_RT_RETURN_IF_ERROR(
+          round.recv(recv, bytes, root, tag(seq, kBroadcast, 0)));
+    }
+    return round.wait();
+  });
+}
+
+Status MpiCommunicator::sendRecv(const std::vector<PeerTransfer> &transfers,
+                                 Stream &stream) {
+  const char *name = "send_recv";
+  BRAID_RT_RETURN_IF_ERROR(checkStream(name, stream, DeviceKind::Cpu));
+  size_t sent = 0, received = 0;
+  for (const PeerTransfer &transfer : transfers) {
+    BRAID_RT_RETURN_IF_ERROR(checkDType(name, transfer.dtype));
+    bool isSend = transfer.kind == PeerTransfer::Kind::Send;
+    if (!isSend && transfer.kind != PeerTransfer::Kind::Recv)
+      return invalid(name, "a transfer is neither a send nor a receive");
+    BRAID_RT_RETURN_IF_ERROR(
+        checkPeer(name, transfer.peer, isSend ? "send peer" : "receive peer"));
+    BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, transfer.buffer,
+                                         transfer.count,
+                                         isSend ? "send" : "receive"));
+    (isSend ? sent : received) += 1;
+  }
+  uint64_t seq = nextSeq();
+  std::string what = label(name, seq,
+                           std::to_string(sent) + " sends, " +
+                               std::to_string(received) + " receives");
+  return stream.enqueueHost([this, transfers, what] {
+    Watchdog::Watch watch = Watchdog::instance().watch(what);
+    Round round(*this, p2pComm_, what, watch);
+    // Receives first, so sends to this rank itself find them posted.
+    for (const PeerTransfer &transfer : transfers)
+      if (transfer.kind == PeerTransfer::Kind::Recv)
+        BRAID_RT_RETURN_IF_ERROR(
+            round.recv(transfer.buffer, transfer.count * dtypeSize(transfer.dtype),
+                       transfer.peer, 0));
+    for (const PeerTransfer &transfer : transfers)
+      if (transfer.kind == PeerTransfer::Kind::Send)
+        BRAID_RT_RETURN_IF_ERROR(
+            round.send(transfer.buffer, transfer.count * dtypeSize(transfer.dtype),
+                       transfer.peer, 0));
+    return round.wait();
+  });
+}
+
+Status MpiCommunicator::barrier(Stream &stream) {
+  const char *name = "barrier";
+  BRAID_RT_RETURN_IF_ERROR(checkStream(name, stream, DeviceKind::Cpu));
+  uint64_t seq = nextSeq();
+  std::string what = label(name, seq, "");
+  return stream.enqueueHost([this, seq, what] {
+    int members = size();
+    if (members == 1)
+      return Status::ok();
+    // Every member tells every other one it arrived: P(P-1) empty messages
+    // in one round, so a stuck barrier names exactly who is missing.
+    Watchdog::Watch watch = Watchdog::instance().watch(what);
+    Round round(*this, collComm_, what, watch);
+    for (int peer = 0; peer < members; ++peer) {
+      if (peer == rank())
+        continue;
+      BRAID_RT_RETURN_IF_ERROR(round.recvEmpty(peer, tag(seq, kBarrier, 0)));
+      BRAID_RT_RETURN_IF_ERROR(
+          round.send(nullptr, 0, peer, tag(seq, kBarrier, 0)));
+    }
+    return round.wait();
+  });
+}
+
+StatusOr<std::unique_ptr<Communicator>>
+MpiCommunicator::split(int color, int key, std::string name) {
+  uint64_t seq = nextSeq();
+  std::string what = label("split", seq, "into '" + name + "'");
+  if (color < 0)
+    return Status::error(StatusCode::kInvalidArgument,
+                         what + ": color " + std::to_string(color) +
+                             " is negative");
+  // Everyone's color and key first, through the watched message round, so
+  // a missing member is named and MPI_Comm_split below cannot hang on it.
+  int mine[2] = {color, key};
+  std::vector<int> all(2 * size());
+  BRAID_RT_RETURN_IF_ERROR(runAllGatherBytes(what, tag(seq, kSplit, 0), mine,
+                                             all.data(), sizeof(mine)));
+  std::vector<std::pair<std::pair<int, int>, int>> members; // (key, rank)
+  for (int member = 0; member < size(); ++member)
+    if (all[2 * member] == color)
+      members.push_back({{all[2 * member + 1], member}, member});
+  std::sort(members.begin(), members.end());
+  std::vector<int> worldRanks;
+  for (auto &member : members)
+    worldRanks.push_back(this->worldRanks()[member.second]);
+
+  MPI_Comm newComm = MPI_COMM_NULL;
+  Watchdog::Watch watch = Watchdog::instance().watch(what + " (MPI_Comm_split)");
+  int rc = MPI_Comm_split(collComm_, color, key, &newComm);
+  watch.release();
+  if (rc != MPI_SUCCESS)
+    return Status::error(StatusCode::kCommunicationError,
+                         what + ": MPI_Comm_split: " + mpiErrorText(rc));
+  auto created = create(newComm, std::move(name), std::move(worldRanks));
+  MPI_Comm_free(&newComm);
+  if (!created)
+    return created.takeStatus();
+  return std::unique_ptr<Communicator>(std::move(created.value()));
+}
+
+} // namespace braid_rt

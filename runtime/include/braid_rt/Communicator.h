@@ -1,0 +1,125 @@
+//===- Communicator.h - one interface, MPI and NCCL engines -----*- C++ -*-===//
+//
+// A communicator is a group of ranks and the collectives they run together.
+// Every operation is enqueued on a stream of the engine's device (MPI: a
+// CpuStream, NCCL: a CudaStream) and returns at once; errors found before
+// enqueueing (bad arguments) come back from the call, errors while running
+// become the stream's sticky error. Every status names the operation, its
+// sequence number on the communicator, the communicator, and the rank.
+//
+// Every rank of a communicator must enqueue the same collectives in the same
+// order (grouped send/recv excepted: those pair per peer, in order).
+//
+// Counts are in elements. Buffers live on the engine's device.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef BRAID_RT_COMMUNICATOR_H
+#define BRAID_RT_COMMUNICATOR_H
+
+#include "braid_rt/DType.h"
+#include "braid_rt/Device.h"
+#include "braid_rt/StatusOr.h"
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace braid_rt {
+
+enum class Engine { Mpi, Nccl };
+const char *engineName(Engine engine);
+
+/// One half of a grouped point-to-point exchange.
+struct PeerTransfer {
+  enum class Kind { Send, Recv };
+  Kind kind;
+  int peer;     ///< rank in the communicator
+  void *buffer; ///< read for Send, written for Recv
+  size_t count;
+  DType dtype;
+};
+
+class Communicator {
+public:
+  virtual ~Communicator();
+
+  virtual Engine engine() const = 0;
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+  const std::string &name() const { return name_; }
+  /// Rank in the context's world of each member, by rank in this group.
+  const std::vector<int> &worldRanks() const { return worldRanks_; }
+
+  /// recv[i] = send_0[i] op send_1[i] op ... over the members, i < count.
+  /// In place when send == recv.
+  virtual Status allReduce(const void *send, void *recv, size_t count,
+                           DType dtype, ReduceOp op, Stream &stream) = 0;
+  /// recv = send_0 ++ send_1 ++ ... (sendCount elements each).
+  virtual Status allGather(const void *send, void *recv, size_t sendCount,
+                           DType dtype, Stream &stream) = 0;
+  /// recv = block `rank` of the reduction of send (size * recvCount
+  /// elements).
+  virtual Status reduceScatter(const void *send, void *recv, size_t recvCount,
+                               DType dtype, ReduceOp op, Stream &stream) = 0;
+  /// Block j of send goes to member j; block i of recv comes from member i
+  /// (countPerPeer elements each).
+  virtual Status allToAll(const void *send, void *recv, size_t countPerPeer,
+                          DType dtype, Stream &stream) = 0;
+  /// Variable splits: sendCounts[j] elements at send + sendOffsets[j] go to
+  /// member j; recvCounts[i] from member i land at recv + recvOffsets[i].
+  /// Each array has size() entries; member j's sendCounts[i] must equal
+  /// member i's recvCounts[j].
+  virtual Status allToAllV(const void *send, const size_t *sendCounts,
+                           const size_t *sendOffsets, void *recv,
+                           const size_t *recvCounts, const size_t *recvOffsets,
+                           DType dtype, Stream &stream) = 0;
+  /// recv = send of `root` (send is read on the root only; may equal recv).
+  virtual Status broadcast(const void *send, void *recv, size_t count,
+                           DType dtype, int root, Stream &stream) = 0;
+  /// Posts all transfers together and completes them together, so a ring
+  /// step (send to the right, receive from the left) never deadlocks.
+  /// Transfers between two members pair in the order they were posted.
+  virtual Status sendRecv(const std::vector<PeerTransfer> &transfers,
+                          Stream &stream) = 0;
+  virtual Status barrier(Stream &stream) = 0;
+
+  /// Collective over this communicator: members with equal `color` form a
+  /// new communicator, ranked by `key` (ties by rank here).
+  virtual StatusOr<std::unique_ptr<Communicator>>
+  split(int color, int key, std::string name) = 0;
+
+  /// "all_reduce #12 (f32 sum, 4096 elements) on communicator 'tp' (rank 1
+  /// of 4)": the context every status of an operation carries.
+  std::string describe(const std::string &operation) const;
+
+protected:
+  Communicator(std::string name, int rank, int size,
+               std::vector<int> worldRanks)
+      : name_(std::move(name)), rank_(rank), size_(size),
+        worldRanks_(std::move(worldRanks)) {}
+
+  /// Checks shared by the engines; the status names `operation`.
+  Status checkDType(const std::string &operation, DType dtype) const;
+  Status checkReduceOp(const std::string &operation, ReduceOp op) const;
+  Status checkPeer(const std::string &operation, int peer,
+                   const char *role) const;
+  Status checkBuffer(const std::string &operation, const void *buffer,
+                     size_t count, const char *role) const;
+  Status checkStream(const std::string &operation, const Stream &stream,
+                     DeviceKind expected) const;
+  Status invalid(const std::string &operation, const std::string &what) const;
+  /// "2 (world rank 6), 3 (world rank 7)".
+  std::string describeRanks(const std::vector<int> &ranks) const;
+
+private:
+  std::string name_;
+  int rank_;
+  int size_;
+  std::vector<int> worldRanks_;
+};
+
+} // namespace braid_rt
+
+#endif // BRAID_RT_COMMUNICATOR_H

@@ -1,0 +1,58 @@
+//===- Arena.cpp - one allocation per program and device ------------------===//
+
+#include "braid_rt/Arena.h"
+
+#include <algorithm>
+#include <string>
+
+namespace braid_rt {
+
+StatusOr<std::unique_ptr<Arena>> Arena::create(Device &device, size_t bytes,
+                                               size_t alignment,
+                                               MemoryKind kind) {
+  if (alignment == 0 || (alignment & (alignment - 1)) != 0)
+    return Status::error(StatusCode::kInvalidArgument,
+                         "arena alignment " + std::to_string(alignment) +
+                             " is not a power of two");
+  if (kind != MemoryKind::Host && kind != MemoryKind::PinnedHost &&
+      kind != MemoryKind::Device)
+    return Status::error(StatusCode::kInvalidArgument,
+                         "unknown arena memory kind " +
+                             std::to_string(static_cast<int>(kind)));
+  alignment = std::max<size_t>(alignment, 64);
+  auto base = device.allocate(bytes, alignment, kind);
+  if (!base)
+    return base.takeStatus().withContext(
+        "allocating a " + std::to_string(bytes) + "-byte " +
+        memoryKindName(kind) + " arena on the " +
+        deviceKindName(device.kind()) + " device");
+  return std::unique_ptr<Arena>(
+      new Arena(device, base.value(), bytes, alignment, kind));
+}
+
+Arena::~Arena() { device_.deallocate(base_, kind_); }
+
+StatusOr<void *> Arena::at(size_t offset, size_t bytes,
+                           size_t alignment) const {
+  if (offset > size_ || bytes > size_ - offset)
+    return Status::error(StatusCode::kInvalidArgument,
+                         "arena range [" + std::to_string(offset) + ", " +
+                             std::to_string(offset) + " + " +
+                             std::to_string(bytes) +
+                             ") is outside the arena of " +
+                             std::to_string(size_) + " bytes");
+  if (alignment == 0 || (alignment & (alignment - 1)) != 0 ||
+      offset % alignment != 0)
+    return Status::error(StatusCode::kInvalidArgument,
+                         "arena offset " + std::to_string(offset) +
+                             " is not a multiple of the alignment " +
+                             std::to_string(alignment));
+  if (alignment > alignment_)
+    return Status::error(StatusCode::kInvalidArgument,
+                         "alignment " + std::to_string(alignment) +
+                             " exceeds the arena's " +
+                             std::to_string(alignment_));
+  return static_cast<void *>(static_cast<char *>(base_) + offset);
+}
+
+} // namespace braid_rt

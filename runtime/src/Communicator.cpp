@@ -1,0 +1,92 @@
+//===- Communicator.cpp - one interface, MPI and NCCL engines -------------===//
+
+#include "braid_rt/Communicator.h"
+
+namespace braid_rt {
+
+Communicator::~Communicator() = default;
+
+const char *engineName(Engine engine) {
+  switch (engine) {
+  case Engine::Mpi:
+    return "mpi";
+  case Engine::Nccl:
+    return "nccl";
+  }
+  return "invalid-engine";
+}
+
+std::string Communicator::describe(const std::string &operation) const {
+  std::string text = operation + " on communicator '" + name_ + "' (rank " +
+                     std::to_string(rank_) + " of " + std::to_string(size_);
+  if (rank_ >= 0 && rank_ < static_cast<int>(worldRanks_.size()) &&
+      worldRanks_[rank_] != rank_)
+    text += ", world rank " + std::to_string(worldRanks_[rank_]);
+  return text + ")";
+}
+
+std::string Communicator::describeRanks(const std::vector<int> &ranks) const {
+  std::string text;
+  for (int rank : ranks) {
+    if (!text.empty())
+      text += ", ";
+    text += std::to_string(rank);
+    if (rank >= 0 && rank < static_cast<int>(worldRanks_.size()) &&
+        worldRanks_[rank] != rank)
+      text += " (world rank " + std::to_string(worldRanks_[rank]) + ")";
+  }
+  return text;
+}
+
+Status Communicator::invalid(const std::string &operation,
+                             const std::string &what) const {
+  return Status::error(StatusCode::kInvalidArgument,
+                       describe(operation) + ": " + what);
+}
+
+Status Communicator::checkDType(const std::string &operation,
+                                DType dtype) const {
+  if (!isValid(dtype))
+    return invalid(operation, "unknown element type " +
+                                  std::to_string(static_cast<int>(dtype)));
+  return Status::ok();
+}
+
+Status Communicator::checkReduceOp(const std::string &operation,
+                                   ReduceOp op) const {
+  if (!isValid(op))
+    return invalid(operation, "unknown reduction " +
+                                  std::to_string(static_cast<int>(op)));
+  return Status::ok();
+}
+
+Status Communicator::checkPeer(const std::string &operation, int peer,
+                               const char *role) const {
+  if (peer < 0 || peer >= size_)
+    return invalid(operation, std::string(role) + " " + std::to_string(peer) +
+                                  " is not a rank of a communicator of size " +
+                                  std::to_string(size_));
+  return Status::ok();
+}
+
+Status Communicator::checkBuffer(const std::string &operation,
+                                 const void *buffer, size_t count,
+                                 const char *role) const {
+  if (count > 0 && buffer == nullptr)
+    return invalid(operation, std::string(role) + " buffer is null");
+  return Status::ok();
+}
+
+Status Communicator::checkStream(const std::string &operation,
+                                 const Stream &stream,
+                                 DeviceKind expected) const {
+  if (stream.kind() != expected)
+    return invalid(operation,
+                   std::string("the ") + engineName(engine()) +
+                       " engine runs on " + deviceKindName(expected) +
+                       " streams; stream '" + stream.name() + "' is " +
+                       deviceKindName(stream.kind()));
+  return Status::ok();
+}
+
+} // namespace braid_rt
