@@ -175,3 +175,68 @@ func.func @rank_through_region(%x: tensor<4xf32>) -> tensor<4xf32> {
   }
   return %r : tensor<4xf32>
 }
+
+// -----
+
+// Rank dependence carried over several ops into a loop bound.
+shard.grid @tp(shape = 4)
+func.func @rank_through_chain(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %rank = braid.rank on @tp axes = [0] : index
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %twice = arith.muli %rank, %c2 : index
+  %more = arith.addi %twice, %c1 : index
+  %n = arith.remui %more, %c2 : index
+  // expected-error @+1 {{collectives under control flow that depends on braid.rank}}
+  %r = scf.for %i = %c0 to %n step %c1 iter_args(%acc = %x) -> tensor<4xf32> {
+    %s = braid.all_reduce %acc on @tp axes = [0] reduction = sum : tensor<4xf32>
+    scf.yield %s : tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+// An op whose region reads the rank yields values that may differ, even
+// when its own operands do not.
+shard.grid @tp(shape = 4)
+func.func @rank_read_inside_region(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %rank = braid.rank on @tp axes = [0] : index
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %n = scf.for %i = %c0 to %c4 step %c1 iter_args(%acc = %c0) -> index {
+    %next = arith.addi %acc, %rank : index
+    scf.yield %next : index
+  }
+  // expected-error @+1 {{collectives under control flow that depends on braid.rank}}
+  %r = scf.for %i = %c0 to %n step %c1 iter_args(%acc = %x) -> tensor<4xf32> {
+    %s = braid.all_reduce %acc on @tp axes = [0] reduction = sum : tensor<4xf32>
+    scf.yield %s : tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+// A rank op inside a region whose value nothing reads: the region's
+// results are the same on every rank.
+shard.grid @tp(shape = 4)
+func.func @rank_unused_inside_region(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %true = arith.constant true
+  %n = scf.if %true -> index {
+    %rank = braid.rank on @tp axes = [0] : index
+    scf.yield %c4 : index
+  } else {
+    scf.yield %c1 : index
+  }
+  %r = scf.for %i = %c0 to %n step %c1 iter_args(%acc = %x) -> tensor<4xf32> {
+    %s = braid.all_reduce %acc on @tp axes = [0] reduction = sum : tensor<4xf32>
+    scf.yield %s : tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}

@@ -6,6 +6,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 
 #include <map>
 
@@ -21,26 +22,32 @@ using namespace mlir::braid;
 
 namespace {
 
-/// Whether `value` may differ between ranks of a group: it is computed from
-/// braid.rank.
-bool dependsOnRank(Value value) {
-  SmallVector<Value> worklist{value};
-  llvm::DenseSet<Value> seen;
-  while (!worklist.empty()) {
-    Value current = worklist.pop_back_val();
-    if (!seen.insert(current).second)
-      continue;
-    Operation *def = current.getDefiningOp();
-    if (!def)
-      continue;
-    if (isa<RankOp>(def))
-      return true;
-    // Through regions too: a value an scf.if yields may come from the rank.
-    def->walk([&](Operation *nested) {
-      llvm::append_range(worklist, nested->getOperands());
-    });
-  }
-  return false;
+/// The values of `function` that may differ between ranks of a group: those
+/// computed from braid.rank, through regions too (a value an scf.if yields
+/// may come from the rank). One pass forward from the rank ops, each op
+/// reached once, instead of a walk back to the function's start for every
+/// op asked about.
+llvm::DenseSet<Value> rankDependentValues(func::FuncOp function) {
+  llvm::DenseSet<Value> dependent;
+  llvm::DenseSet<Operation *> reached;
+  SmallVector<Value> worklist;
+  auto markResults = [&](Operation *op) {
+    for (Value result : op->getResults())
+      if (dependent.insert(result).second)
+        worklist.push_back(result);
+  };
+  function.walk([&](RankOp rank) { markResults(rank); });
+  // An op that reads such a value, or holds an op that does, yields values
+  // that may differ too.
+  while (!worklist.empty())
+    for (Operation *user : worklist.pop_back_val().getUsers())
+      for (Operation *op = user; op && op != function.getOperation();
+           op = op->getParentOp()) {
+        if (!reached.insert(op).second)
+          break;
+        markResults(op);
+      }
+  return dependent;
 }
 
 struct BraidVerifyCollectiveOrderPass
@@ -63,6 +70,10 @@ struct BraidVerifyCollectiveOrderPass
                                SymbolTableCollection &tables) {
     // Host issue order: program order, start bodies where the start stands.
     SmallVector<CollectiveOpInterface> issued;
+    llvm::DenseSet<Value> rankDependent = rankDependentValues(function);
+    auto dependsOnRank = [&](Value value) {
+      return rankDependent.contains(value);
+    };
     WalkResult walk = function.walk<WalkOrder::PreOrder>([&](Operation *op) {
       if (auto collective = dyn_cast<CollectiveOpInterface>(op)) {
         issued.push_back(collective);
@@ -90,17 +101,22 @@ struct BraidVerifyCollectiveOrderPass
     CollectiveMatcher matcher;
     int64_t numRanks =
         getLargestDeviceCount(function->getParentOfType<ModuleOp>());
+    // What does not depend on the rank is looked up (and printed) once.
+    SmallVector<shard::GridOp> grids;
+    SmallVector<CollectiveSignature> signatures;
+    for (CollectiveOpInterface op : issued) {
+      grids.push_back(lookupGrid(op, op.getGridSymbol(), &tables));
+      signatures.push_back(CollectiveSignature::of(op));
+    }
     for (int64_t rank = 0; rank < numRanks; ++rank)
-      for (CollectiveOpInterface op : issued) {
-        shard::GridOp grid = lookupGrid(op, op.getGridSymbol(), &tables);
+      for (auto [op, grid, signature] : llvm::zip(issued, grids, signatures)) {
         FailureOr<GroupInstance> group =
             grid ? resolveGroup(grid, op.getGroupAxes(), rank)
                  : FailureOr<GroupInstance>(failure());
         if (failed(group))
           continue; // rank outside this grid
         std::string error;
-        if (failed(matcher.arrive(*group, rank, CollectiveSignature::of(op),
-                                  error)))
+        if (failed(matcher.arrive(*group, rank, signature, error)))
           return op->emitError() << error;
       }
     std::vector<std::string> incomplete = matcher.describeIncomplete();
