@@ -4,6 +4,7 @@
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "llvm/ADT/DenseSet.h"
 
 #include <map>
 
@@ -60,8 +61,8 @@ DependenceGraph::DependenceGraph(Block &block, Options options) {
   for (Operation &op : block.without_terminator()) {
     index[&op] = ops.size();
     ops.push_back(&op);
-    kinds.push_back(classifyOp(&op));
   }
+  kinds.resize(ops.size());
   preds.resize(ops.size());
 
   // Issue order per communicator, including collectives inside starts;
@@ -101,13 +102,17 @@ DependenceGraph::DependenceGraph(Block &block, Options options) {
     });
   }
 
-  // Block order is topological: every edge points forward.
-  reach.assign(ops.size(), llvm::BitVector(ops.size()));
+  succs.resize(ops.size());
   for (unsigned node = 0; node < ops.size(); ++node)
-    for (unsigned pred : preds[node]) {
-      reach[node].set(pred);
-      reach[node] |= reach[pred];
-    }
+    for (unsigned pred : preds[node])
+      succs[pred].push_back(node);
+}
+
+OpClass DependenceGraph::kind(unsigned node) const {
+  std::optional<OpClass> &cached = kinds[node];
+  if (!cached)
+    cached = classifyOp(ops[node]);
+  return *cached;
 }
 
 std::optional<unsigned> DependenceGraph::nodeOf(Operation *op) const {
@@ -119,10 +124,43 @@ std::optional<unsigned> DependenceGraph::nodeOf(Operation *op) const {
   return std::nullopt;
 }
 
+bool DependenceGraph::dependsOn(unsigned later, unsigned earlier) const {
+  // Block order is topological: every edge points forward, so only nodes
+  // after `earlier` can lead back to it.
+  if (later <= earlier || later >= ops.size())
+    return false;
+  llvm::DenseSet<unsigned> seen;
+  SmallVector<unsigned> worklist{later};
+  while (!worklist.empty()) {
+    unsigned node = worklist.pop_back_val();
+    for (unsigned pred : preds[node]) {
+      if (pred == earlier)
+        return true;
+      if (pred > earlier && seen.insert(pred).second)
+        worklist.push_back(pred);
+    }
+  }
+  return false;
+}
+
 SmallVector<unsigned> DependenceGraph::independentOf(unsigned node) const {
+  // Marks everything `node` depends on and everything that depends on it.
+  SmallVector<bool> related(ops.size(), false);
+  related[node] = true;
+  auto markFrom = [&](auto edges) {
+    SmallVector<unsigned> worklist{node};
+    while (!worklist.empty())
+      for (unsigned next : edges(worklist.pop_back_val()))
+        if (!related[next]) {
+          related[next] = true;
+          worklist.push_back(next);
+        }
+  };
+  markFrom([&](unsigned n) { return predecessors(n); });
+  markFrom([&](unsigned n) { return successors(n); });
   SmallVector<unsigned> result;
   for (unsigned other = 0; other < ops.size(); ++other)
-    if (other != node && !dependsOn(node, other) && !dependsOn(other, node))
+    if (!related[other])
       result.push_back(other);
   return result;
 }

@@ -8,6 +8,10 @@
 // asks which compute is independent of a collective (what could hide it),
 // and the cost model the critical path.
 //
+// Building the graph is linear in the ops and edges of the block; it keeps
+// no transitive closure (quadratic in the block's size), so each
+// reachability query walks the edges it needs.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef BRAID_ANALYSIS_DEPENDENCEGRAPH_H
@@ -15,7 +19,6 @@
 
 #include "braid/Dialect/Braid/IR/BraidDialect.h"
 
-#include "llvm/ADT/BitVector.h"
 #include "llvm/ADT/DenseMap.h"
 
 namespace mlir {
@@ -47,16 +50,21 @@ public:
 
   unsigned size() const { return ops.size(); }
   Operation *op(unsigned node) const { return ops[node]; }
-  OpClass kind(unsigned node) const { return kinds[node]; }
+  /// Classified on first request: costing every op of a large block is
+  /// most of the graph's construction when few nodes are asked about.
+  OpClass kind(unsigned node) const;
   /// The node of `op` or of its ancestor in the block.
   std::optional<unsigned> nodeOf(Operation *op) const;
   /// Direct predecessors.
   ArrayRef<unsigned> predecessors(unsigned node) const { return preds[node]; }
-  /// Whether `later` transitively depends on `earlier`.
-  bool dependsOn(unsigned later, unsigned earlier) const {
-    return reach[later].test(earlier);
-  }
-  /// Nodes neither before nor after `node`: they may run concurrently.
+  /// Direct successors.
+  ArrayRef<unsigned> successors(unsigned node) const { return succs[node]; }
+  /// Whether `later` transitively depends on `earlier`. Walks the
+  /// predecessors of `later` that come after `earlier` in the block: up to
+  /// linear time per query.
+  bool dependsOn(unsigned later, unsigned earlier) const;
+  /// Nodes neither before nor after `node`, in block order: they may run
+  /// concurrently. Linear time per query.
   SmallVector<unsigned> independentOf(unsigned node) const;
   /// The longest chain by `weight`, and its length.
   std::pair<double, SmallVector<unsigned>>
@@ -66,10 +74,9 @@ private:
   void addEdge(unsigned from, unsigned to);
 
   SmallVector<Operation *> ops;
-  SmallVector<OpClass> kinds;
+  mutable SmallVector<std::optional<OpClass>> kinds;
   SmallVector<SmallVector<unsigned, 4>> preds;
-  /// reach[i] holds every node i transitively depends on.
-  SmallVector<llvm::BitVector> reach;
+  SmallVector<SmallVector<unsigned, 4>> succs;
   llvm::DenseMap<Operation *, unsigned> index;
 };
 
