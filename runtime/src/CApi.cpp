@@ -19,6 +19,12 @@
 #include "braid_rt/braid_rt_mpi.h"
 #endif
 
+#ifdef BRAID_RT_HAVE_CUDA
+#include "braid_rt/CudaDevice.h"
+#include "braid_rt/NcclCommunicator.h"
+#include "braid_rt/braid_rt_nccl.h"
+#endif
+
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -203,6 +209,74 @@ braid_rt_status braid_rt_comm_mpi_handle(const braid_rt_comm *comm,
                                comm->communicator->name() +
                                "' is not one of the MPI engine");
     *handle = mpi->handle();
+    return Status::ok();
+  });
+}
+#endif
+
+#ifdef BRAID_RT_HAVE_CUDA
+braid_rt_status braid_rt_init_from_nccl_comm(ncclComm_t comm, int cuda_device,
+                                             braid_rt_context **out) {
+  return guarded("braid_rt_init_from_nccl_comm", [&]() -> Status {
+    REQUIRE("braid_rt_init_from_nccl_comm", out);
+    REQUIRE("braid_rt_init_from_nccl_comm", comm);
+    *out = nullptr;
+    braid_rt_status status =
+        wrapContext(createNcclContext(comm, cuda_device), out);
+    if (status != BRAID_RT_OK)
+      return Status::error(static_cast<StatusCode>(status), lastError);
+    return Status::ok();
+  });
+}
+
+braid_rt_status braid_rt_init_nccl_unique_id(const ncclUniqueId *id,
+                                             int nranks, int rank,
+                                             int cuda_device,
+                                             braid_rt_context **out) {
+  return guarded("braid_rt_init_nccl_unique_id", [&]() -> Status {
+    REQUIRE("braid_rt_init_nccl_unique_id", out);
+    REQUIRE("braid_rt_init_nccl_unique_id", id);
+    *out = nullptr;
+    if (nranks <= 0 || rank < 0 || rank >= nranks)
+      return Status::error(StatusCode::kInvalidArgument,
+                           "braid_rt_init_nccl_unique_id: rank " +
+                               std::to_string(rank) + " of " +
+                               std::to_string(nranks) + " is not valid");
+    braid_rt_status status = wrapContext(
+        createNcclContext(*id, nranks, rank, cuda_device), out);
+    if (status != BRAID_RT_OK)
+      return Status::error(static_cast<StatusCode>(status), lastError);
+    return Status::ok();
+  });
+}
+
+braid_rt_status braid_rt_stream_cuda(braid_rt_stream *stream,
+                                     cudaStream_t *cuda_stream) {
+  return guarded("braid_rt_stream_cuda", [&]() -> Status {
+    REQUIRE("braid_rt_stream_cuda", stream);
+    REQUIRE("braid_rt_stream_cuda", cuda_stream);
+    auto *cuda = dynamic_cast<CudaStream *>(stream->stream);
+    if (!cuda)
+      return Status::error(StatusCode::kInvalidArgument,
+                           "braid_rt_stream_cuda: stream '" +
+                               stream->stream->name() +
+                               "' is not a CUDA stream");
+    *cuda_stream = cuda->handle();
+    return Status::ok();
+  });
+}
+
+braid_rt_status braid_rt_counter_device_pointer(braid_rt_counter *counter,
+                                                uint64_t **word) {
+  return guarded("braid_rt_counter_device_pointer", [&]() -> Status {
+    REQUIRE("braid_rt_counter_device_pointer", counter);
+    REQUIRE("braid_rt_counter_device_pointer", word);
+    auto *cuda = dynamic_cast<CudaCounter *>(counter->counter.get());
+    if (!cuda)
+      return Status::error(StatusCode::kInvalidArgument,
+                           "braid_rt_counter_device_pointer: not a CUDA "
+                           "counter");
+    *word = cuda->devicePointer();
     return Status::ok();
   });
 }
@@ -540,6 +614,14 @@ braid_rt_status braid_rt_stream_query(braid_rt_stream *stream, int *idle) {
       return result.takeStatus();
     *idle = result.value() ? 1 : 0;
     return Status::ok();
+  });
+}
+
+braid_rt_status braid_rt_stream_copy(braid_rt_stream *stream, void *dst,
+                                     const void *src, size_t bytes) {
+  return guarded("braid_rt_stream_copy", [&]() -> Status {
+    REQUIRE("braid_rt_stream_copy", stream);
+    return stream->stream->copy(dst, src, bytes);
   });
 }
 

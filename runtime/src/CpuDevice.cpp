@@ -85,6 +85,18 @@ Status CpuStream::enqueueHost(std::function<Status()> task) {
                    false});
 }
 
+Status CpuStream::copy(void *dst, const void *src, size_t bytes) {
+  if (bytes > 0 && (!dst || !src))
+    return Status::error(StatusCode::kInvalidArgument,
+                         "copy on stream '" + name() + "' with a null buffer");
+  return push(Task{[dst, src, bytes](const Status &) {
+                     if (bytes > 0)
+                       std::memmove(dst, src, bytes);
+                     return Status::ok();
+                   },
+                   false});
+}
+
 Status CpuStream::record(Event &event) {
   auto *cpuEvent = dynamic_cast<CpuEvent *>(&event);
   if (!cpuEvent)

@@ -1,14 +1,13 @@
 //===- MpiCommunicator.cpp - the MPI engine -------------------------------===//
 
 #include "braid_rt/MpiCommunicator.h"
+#include "braid_rt/Backoff.h"
 #include "braid_rt/Watchdog.h"
 
 #include <algorithm>
 #include <climits>
 #include <cstring>
-#include <sched.h>
 #include <set>
-#include <time.h>
 
 namespace braid_rt {
 
@@ -38,32 +37,6 @@ std::string mpiErrorText(int code) {
     return "MPI error " + std::to_string(code);
   return std::string(text, length);
 }
-
-/// Re-poll, then yield, then sleep 1 us doubling up to 200 us.
-class Backoff {
-public:
-  void reset() {
-    polls_ = 0;
-    sleepNs_ = 0;
-  }
-  void pause() {
-    ++polls_;
-    if (polls_ <= 8)
-      return;
-    if (polls_ <= 16) {
-      sched_yield();
-      return;
-    }
-    sleepNs_ = sleepNs_ == 0 ? 1000 : std::min(sleepNs_ * 2, kMaxSleepNs);
-    timespec duration{0, sleepNs_};
-    nanosleep(&duration, nullptr);
-  }
-
-private:
-  static constexpr long kMaxSleepNs = 200000;
-  int polls_ = 0;
-  long sleepNs_ = 0;
-};
 
 bool rangesOverlap(const void *a, size_t aBytes, const void *b,
                    size_t bBytes) {
@@ -117,7 +90,7 @@ public:
                          mpiComm_, &request);
       if (rc != MPI_SUCCESS)
         return failure("MPI_Irecv from rank " + std::to_string(peer), rc);
-      add(request, peer, true);
+      add(request, peer);
     }
     return Status::ok();
   }
@@ -131,7 +104,7 @@ public:
                          mpiComm_, &request);
       if (rc != MPI_SUCCESS)
         return failure("MPI_Isend to rank " + std::to_string(peer), rc);
-      add(request, peer, false);
+      add(request, peer);
       if (bytes == 0)
         break;
     }
@@ -144,7 +117,7 @@ public:
     int rc = MPI_Irecv(nullptr, 0, MPI_BYTE, peer, tag, mpiComm_, &request);
     if (rc != MPI_SUCCESS)
       return failure("MPI_Irecv from rank " + std::to_string(peer), rc);
-    add(request, peer, true);
+    add(request, peer);
     return Status::ok();
   }
 
@@ -195,15 +168,13 @@ public:
     }
     requests_.clear();
     peers_.clear();
-    isRecv_.clear();
     return Status::ok();
   }
 
 private:
-  void add(MPI_Request request, int peer, bool isRecv) {
+  void add(MPI_Request request, int peer) {
     requests_.push_back(request);
     peers_.push_back(peer);
-    isRecv_.push_back(isRecv);
   }
 
   Status failure(const std::string &call, int code) {
@@ -211,21 +182,19 @@ private:
                          what_ + ": " + call + ": " + mpiErrorText(code));
   }
 
-  /// Members whose messages have not arrived; when only sends are left,
-  /// the members that have not taken them.
+  /// Members with a message still open: their data has not come, or they
+  /// have not taken ours (a large message waits for its receiver). Either
+  /// way they have not arrived at their part of the operation.
   void publishWaitingFor() {
-    std::set<int> missing, notTaken;
+    std::set<int> missing;
     for (size_t i = 0; i < requests_.size(); ++i)
       if (requests_[i] != MPI_REQUEST_NULL)
-        (isRecv_[i] ? missing : notTaken).insert(peers_[i]);
-    std::string text;
-    if (!missing.empty())
-      text = "ranks that did not arrive: " +
-             comm_.describeRanks({missing.begin(), missing.end()});
-    else if (!notTaken.empty())
-      text = "ranks that did not receive: " +
-             comm_.describeRanks({notTaken.begin(), notTaken.end()});
-    watch_.setWaitingFor(std::move(text));
+        missing.insert(peers_[i]);
+    watch_.setWaitingFor(
+        missing.empty() ? std::string()
+                        : "ranks that did not arrive: " +
+                              comm_.describeRanks(
+                                  {missing.begin(), missing.end()}));
   }
 
   const MpiCommunicator &comm_;
@@ -234,7 +203,6 @@ private:
   Watchdog::Watch &watch_;
   std::vector<MPI_Request> requests_;
   std::vector<int> peers_;
-  std::vector<bool> isRecv_;
 };
 
 //===----------------------------------------------------------------------===//
@@ -270,7 +238,7 @@ MpiCommunicator::create(MPI_Comm comm, std::string name,
                              "': world rank map has the wrong size");
 
   // Duplicating is collective and blocks: the watchdog thread bounds it.
-  Watchdog::Watch watch = Watchdog::instance().watch(
+  Watchdog::Watch watch = Watchdog::instance().watchBlocking(
       "creating communicator '" + name + "' (MPI_Comm_dup, rank " +
       std::to_string(rank) + " of " + std::to_string(size) + ")");
   MPI_Comm collComm = MPI_COMM_NULL, p2pComm = MPI_COMM_NULL;
@@ -316,14 +284,6 @@ MpiCommunicator::~MpiCommunicator() {
   MPI_Comm_free(&p2pComm_);
 }
 
-std::string MpiCommunicator::label(const char *operation, uint64_t seq,
-                                   const std::string &detail) const {
-  std::string text = std::string(operation) + " #" + std::to_string(seq);
-  if (!detail.empty())
-    text += " (" + detail + ")";
-  return describe(text);
-}
-
 int MpiCommunicator::tag(uint64_t seq, int opKind, int phase) const {
   uint64_t slots = (static_cast<uint64_t>(tagUpperBound_) + 1) /
                    (kNumOpKinds * kPhasesPerOp);
@@ -355,20 +315,6 @@ void MpiCommunicator::returnScratch(std::vector<char> scratch) {
 // Collectives
 //===----------------------------------------------------------------------===//
 
-namespace {
-
-std::string reductionDetail(DType dtype, ReduceOp op, size_t count) {
-  return std::string(dtypeName(dtype)) + " " + reduceOpName(op) + ", " +
-         std::to_string(count) + " elements";
-}
-
-std::string elementsDetail(DType dtype, size_t count, const char *unit) {
-  return std::string(dtypeName(dtype)) + ", " + std::to_string(count) + " " +
-         unit;
-}
-
-} // namespace
-
 Status MpiCommunicator::allReduce(const void *send, void *recv, size_t count,
                                   DType dtype, ReduceOp op, Stream &stream) {
   const char *name = "all_reduce";
@@ -377,7 +323,7 @@ Status MpiCommunicator::allReduce(const void *send, void *recv, size_t count,
   BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, send, count, "send"));
   BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, recv, count, "receive"));
   BRAID_RT_RETURN_IF_ERROR(checkStream(name, stream, DeviceKind::Cpu));
-  uint64_t seq = nextSeq();
+  uint64_t seq = nextSequence();
   std::string what = label(name, seq, reductionDetail(dtype, op, count));
   return stream.enqueueHost([this, send, recv, count, dtype, op, seq, what] {
     size_t members = size();
@@ -450,7 +396,7 @@ Status MpiCommunicator::reduceScatter(const void *send, void *recv,
   BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, send, recvCount, "send"));
   BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, recv, recvCount, "receive"));
   BRAID_RT_RETURN_IF_ERROR(checkStream(name, stream, DeviceKind::Cpu));
-  uint64_t seq = nextSeq();
+  uint64_t seq = nextSequence();
   std::string what =
       label(name, seq, reductionDetail(dtype, op, recvCount) + " per rank");
   return stream.enqueueHost([this, send, recv, recvCount, dtype, op, seq,
@@ -527,7 +473,7 @@ Status MpiCommunicator::allGather(const void *send, void *recv,
       rangesOverlap(send, blockBytes, recv, size() * blockBytes))
     return invalid(name, "the send buffer overlaps the receive buffer "
                          "without being this rank's block of it");
-  uint64_t seq = nextSeq();
+  uint64_t seq = nextSequence();
   std::string what =
       label(name, seq, elementsDetail(dtype, sendCount, "elements per rank"));
   return stream.enqueueHost([this, send, recv, blockBytes, seq, what] {
@@ -547,7 +493,7 @@ Status MpiCommunicator::allToAll(const void *send, void *recv,
   size_t blockBytes = countPerPeer * dtypeSize(dtype);
   if (rangesOverlap(send, size() * blockBytes, recv, size() * blockBytes))
     return invalid(name, "the send and receive buffers overlap");
-  uint64_t seq = nextSeq();
+  uint64_t seq = nextSequence();
   std::string what = label(
       name, seq, elementsDetail(dtype, countPerPeer, "elements per pair"));
   return stream.enqueueHost([this, send, recv, blockBytes, seq, what] {
@@ -602,7 +548,7 @@ Status MpiCommunicator::allToAllV(const void *send, const size_t *sendCounts,
   BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, recv, recvTotal, "receive"));
   if (rangesOverlap(send, sendEnd * element, recv, recvEnd * element))
     return invalid(name, "the send and receive buffers overlap");
-  uint64_t seq = nextSeq();
+  uint64_t seq = nextSequence();
   std::string what =
       label(name, seq,
             std::string(dtypeName(dtype)) + ", " + std::to_string(sendTotal) +
@@ -651,7 +597,7 @@ Status MpiCommunicator::broadcast(const void *send, void *recv, size_t count,
     BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, send, count, "send"));
   BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, recv, count, "receive"));
   BRAID_RT_RETURN_IF_ERROR(checkStream(name, stream, DeviceKind::Cpu));
-  uint64_t seq = nextSeq();
+  uint64_t seq = nextSequence();
   std::string what =
       label(name, seq,
             elementsDetail(dtype, count, "elements") + " from rank " +
@@ -696,7 +642,7 @@ Status MpiCommunicator::sendRecv(const std::vector<PeerTransfer> &transfers,
                                          isSend ? "send" : "receive"));
     (isSend ? sent : received) += 1;
   }
-  uint64_t seq = nextSeq();
+  uint64_t seq = nextSequence();
   std::string what = label(name, seq,
                            std::to_string(sent) + " sends, " +
                                std::to_string(received) + " receives");
@@ -721,7 +667,7 @@ Status MpiCommunicator::sendRecv(const std::vector<PeerTransfer> &transfers,
 Status MpiCommunicator::barrier(Stream &stream) {
   const char *name = "barrier";
   BRAID_RT_RETURN_IF_ERROR(checkStream(name, stream, DeviceKind::Cpu));
-  uint64_t seq = nextSeq();
+  uint64_t seq = nextSequence();
   std::string what = label(name, seq, "");
   return stream.enqueueHost([this, seq, what] {
     int members = size();
@@ -744,7 +690,7 @@ Status MpiCommunicator::barrier(Stream &stream) {
 
 StatusOr<std::unique_ptr<Communicator>>
 MpiCommunicator::split(int color, int key, std::string name) {
-  uint64_t seq = nextSeq();
+  uint64_t seq = nextSequence();
   std::string what = label("split", seq, "into '" + name + "'");
   if (color < 0)
     return Status::error(StatusCode::kInvalidArgument,
@@ -766,7 +712,8 @@ MpiCommunicator::split(int color, int key, std::string name) {
     worldRanks.push_back(this->worldRanks()[member.second]);
 
   MPI_Comm newComm = MPI_COMM_NULL;
-  Watchdog::Watch watch = Watchdog::instance().watch(what + " (MPI_Comm_split)");
+  Watchdog::Watch watch =
+      Watchdog::instance().watchBlocking(what + " (MPI_Comm_split)");
   int rc = MPI_Comm_split(collComm_, color, key, &newComm);
   watch.release();
   if (rc != MPI_SUCCESS)
