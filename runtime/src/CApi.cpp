@@ -26,6 +26,7 @@
 #endif
 
 #include <atomic>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <new>
@@ -113,6 +114,16 @@ Status nullArgument(const char *api, const char *argument) {
     if (!(pointer))                                                            \
       return nullArgument(api, #pointer);                                      \
   } while (0)
+
+/// The int a C caller passed as an enum. C allows any int there; in C++ an
+/// enum object holding a value outside its enumerators' range must not be
+/// loaded as the enum, so its bytes are read as an int.
+template <typename Enum> int rawValue(const Enum &value) {
+  static_assert(sizeof(Enum) == sizeof(int), "C enums are ints");
+  int raw;
+  std::memcpy(&raw, &value, sizeof(raw));
+  return raw;
+}
 
 Status checkEnum(const char *api, const char *what, int value, int count) {
   if (value < 0 || value >= count)
@@ -443,9 +454,12 @@ Status checkCollective(const char *api, braid_rt_comm *comm,
   return sameContext(api, comm->context, stream->context);
 }
 
-DType toDType(braid_rt_dtype dtype) { return static_cast<DType>(dtype); }
-ReduceOp toReduceOp(braid_rt_reduce_op op) {
-  return static_cast<ReduceOp>(op);
+// Out-of-range values reach the communicator, whose checks name them.
+DType toDType(const braid_rt_dtype &dtype) {
+  return static_cast<DType>(rawValue(dtype));
+}
+ReduceOp toReduceOp(const braid_rt_reduce_op &op) {
+  return static_cast<ReduceOp>(rawValue(op));
 }
 
 } // namespace
@@ -548,9 +562,9 @@ braid_rt_status braid_rt_send_recv(braid_rt_comm *comm,
     list.reserve(num_transfers);
     for (size_t i = 0; i < num_transfers; ++i) {
       const braid_rt_peer_transfer &transfer = transfers[i];
-      BRAID_RT_RETURN_IF_ERROR(
-          checkEnum(api, "transfer kind", transfer.kind, 2));
-      list.push_back(PeerTransfer{transfer.kind == BRAID_RT_SEND
+      int kind = rawValue(transfer.kind);
+      BRAID_RT_RETURN_IF_ERROR(checkEnum(api, "transfer kind", kind, 2));
+      list.push_back(PeerTransfer{kind == BRAID_RT_SEND
                                       ? PeerTransfer::Kind::Send
                                       : PeerTransfer::Kind::Recv,
                                   transfer.peer, transfer.buffer,
@@ -826,10 +840,11 @@ braid_rt_status braid_rt_arena_create(braid_rt_context *context,
   return guarded("braid_rt_arena_create", [&]() -> Status {
     REQUIRE("braid_rt_arena_create", context);
     REQUIRE("braid_rt_arena_create", out);
+    int memory = rawValue(kind);
     BRAID_RT_RETURN_IF_ERROR(
-        checkEnum("braid_rt_arena_create", "memory kind", kind, 3));
+        checkEnum("braid_rt_arena_create", "memory kind", memory, 3));
     auto arena = Arena::create(context->context->device(), bytes, alignment,
-                               static_cast<MemoryKind>(kind));
+                               static_cast<MemoryKind>(memory));
     if (!arena)
       return arena.takeStatus();
     *out = new braid_rt_arena{context, std::move(arena.value())};
