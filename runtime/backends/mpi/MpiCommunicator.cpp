@@ -357,14 +357,15 @@ Status MpiCommunicator::allReduce(const void *send, void *recv, size_t count,
             tag(seq, kAllReduce, 0)));
     }
     BRAID_RT_RETURN_IF_ERROR(gather.wait());
+    // The reduced chunk goes to this rank's own (unused) scratch slot, so
+    // it can be sent from there while it is copied into `recv`.
+    char *reduced = scratch.data() + me * myLength * element;
     std::vector<const void *> sources(members);
     for (size_t member = 0; member < members; ++member)
       sources[member] = member == me
                             ? bytesAt(send, myBegin * element)
                             : scratch.data() + member * myLength * element;
-    reduceInOrder(bytesAt(recv, myBegin * element), sources.data(), members,
-                  myLength, dtype, op);
-    returnScratch(std::move(scratch));
+    reduceInOrder(reduced, sources.data(), members, myLength, dtype, op);
 
     // Phase 1: every member's reduced chunk goes to every member.
     Round share(*this, collComm_, what, watch);
@@ -378,12 +379,16 @@ Status MpiCommunicator::allReduce(const void *send, void *recv, size_t count,
             length * element, static_cast<int>(peer),
             tag(seq, kAllReduce, 1)));
       if (myLength > 0)
-        BRAID_RT_RETURN_IF_ERROR(share.send(bytesAt(recv, myBegin * element),
-                                            myLength * element,
+        BRAID_RT_RETURN_IF_ERROR(share.send(reduced, myLength * element,
                                             static_cast<int>(peer),
                                             tag(seq, kAllReduce, 1)));
     }
-    return share.wait();
+    if (myLength > 0)
+      std::memcpy(bytesAt(recv, myBegin * element), reduced,
+                  myLength * element);
+    BRAID_RT_RETURN_IF_ERROR(share.wait());
+    returnScratch(std::move(scratch));
+    return Status::ok();
   });
 }
 
@@ -441,12 +446,15 @@ Status MpiCommunicator::runAllGatherBytes(const std::string &what,
   size_t members = size();
   size_t me = rank();
   void *mine = bytesAt(recv, me * blockBytes);
-  if (blockBytes > 0 && send != mine)
-    std::memmove(mine, send, blockBytes);
-  if (members == 1 || blockBytes == 0)
+  if (members == 1 || blockBytes == 0) {
+    if (blockBytes > 0 && send != mine)
+      std::memmove(mine, send, blockBytes);
     return Status::ok();
+  }
   Watchdog::Watch watch = Watchdog::instance().watch(what);
   Round round(*this, collComm_, what, watch);
+  // Peers read this rank's block from `send` (equal to `mine` in place), so
+  // the local copy below overlaps the transfers.
   for (size_t peer = 0; peer < members; ++peer) {
     if (peer == me)
       continue;
@@ -454,8 +462,10 @@ Status MpiCommunicator::runAllGatherBytes(const std::string &what,
                                         blockBytes, static_cast<int>(peer),
                                         tagValue));
     BRAID_RT_RETURN_IF_ERROR(
-        round.send(mine, blockBytes, static_cast<int>(peer), tagValue));
+        round.send(send, blockBytes, static_cast<int>(peer), tagValue));
   }
+  if (send != mine)
+    std::memcpy(mine, send, blockBytes); // disjoint: checked at enqueue
   return round.wait();
 }
 
@@ -597,26 +607,34 @@ Status MpiCommunicator::broadcast(const void *send, void *recv, size_t count,
     BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, send, count, "send"));
   BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, recv, count, "receive"));
   BRAID_RT_RETURN_IF_ERROR(checkStream(name, stream, DeviceKind::Cpu));
+  size_t bytes = count * dtypeSize(dtype);
+  if (rank() == root && send != recv && rangesOverlap(send, bytes, recv, bytes))
+    return invalid(name, "the send and receive buffers overlap without "
+                         "being the same");
   uint64_t seq = nextSequence();
   std::string what =
       label(name, seq,
             elementsDetail(dtype, count, "elements") + " from rank " +
                 std::to_string(root));
-  size_t bytes = count * dtypeSize(dtype);
   return stream.enqueueHost([this, send, recv, bytes, root, seq, what] {
     int members = size();
     int me = rank();
-    if (me == root && send != recv && bytes > 0)
-      std::memmove(recv, send, bytes);
-    if (members == 1 || bytes == 0)
+    bool copyLocally = me == root && send != recv && bytes > 0;
+    if (members == 1 || bytes == 0) {
+      if (copyLocally)
+        std::memcpy(recv, send, bytes);
       return Status::ok();
+    }
     Watchdog::Watch watch = Watchdog::instance().watch(what);
     Round round(*this, collComm_, what, watch);
     if (me == root) {
+      // Sent from `send`, so the local copy overlaps the transfers.
       for (int peer = 0; peer < members; ++peer)
         if (peer != me)
           BRAID_RT_RETURN_IF_ERROR(
-              round.send(recv, bytes, peer, tag(seq, kBroadcast, 0)));
+              round.send(send, bytes, peer, tag(seq, kBroadcast, 0)));
+      if (copyLocally)
+        std::memcpy(recv, send, bytes); // disjoint: checked at enqueue
     } else {
       BRAID_RT_RETURN_IF_ERROR(
           round.recv(recv, bytes, root, tag(seq, kBroadcast, 0)));
