@@ -3,6 +3,7 @@
 #include "braid_rt/Arena.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <string>
 
 namespace braid_rt {
@@ -20,17 +21,24 @@ StatusOr<std::unique_ptr<Arena>> Arena::create(Device &device, size_t bytes,
                          "unknown arena memory kind " +
                              std::to_string(static_cast<int>(kind)));
   alignment = std::max<size_t>(alignment, 64);
-  auto base = device.allocate(bytes, alignment, kind);
-  if (!base)
-    return base.takeStatus().withContext(
+  // Devices promise 256-byte alignment (cudaMalloc); beyond that the arena
+  // over-allocates and rounds its base up.
+  size_t promised = std::min<size_t>(alignment, 256);
+  size_t extra = alignment - promised;
+  auto allocation = device.allocate(bytes + extra, promised, kind);
+  if (!allocation)
+    return allocation.takeStatus().withContext(
         "allocating a " + std::to_string(bytes) + "-byte " +
         memoryKindName(kind) + " arena on the " +
         deviceKindName(device.kind()) + " device");
-  return std::unique_ptr<Arena>(
-      new Arena(device, base.value(), bytes, alignment, kind));
+  uintptr_t raw = reinterpret_cast<uintptr_t>(allocation.value());
+  uintptr_t base = (raw + alignment - 1) & ~(uintptr_t(alignment) - 1);
+  return std::unique_ptr<Arena>(new Arena(device, allocation.value(),
+                                          reinterpret_cast<void *>(base),
+                                          bytes, alignment, kind));
 }
 
-Arena::~Arena() { device_.deallocate(base_, kind_); }
+Arena::~Arena() { device_.deallocate(allocation_, kind_); }
 
 StatusOr<void *> Arena::at(size_t offset, size_t bytes,
                            size_t alignment) const {

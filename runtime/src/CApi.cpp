@@ -19,7 +19,14 @@
 #include "braid_rt/braid_rt_mpi.h"
 #endif
 
+#ifdef BRAID_RT_HAVE_CUDA
+#include "braid_rt/CudaDevice.h"
+#include "braid_rt/NcclCommunicator.h"
+#include "braid_rt/braid_rt_nccl.h"
+#endif
+
 #include <atomic>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <new>
@@ -107,6 +114,16 @@ Status nullArgument(const char *api, const char *argument) {
     if (!(pointer))                                                            \
       return nullArgument(api, #pointer);                                      \
   } while (0)
+
+/// The int a C caller passed as an enum. C allows any int there; in C++ an
+/// enum object holding a value outside its enumerators' range must not be
+/// loaded as the enum, so its bytes are read as an int.
+template <typename Enum> int rawValue(const Enum &value) {
+  static_assert(sizeof(Enum) == sizeof(int), "C enums are ints");
+  int raw;
+  std::memcpy(&raw, &value, sizeof(raw));
+  return raw;
+}
 
 Status checkEnum(const char *api, const char *what, int value, int count) {
   if (value < 0 || value >= count)
@@ -203,6 +220,74 @@ braid_rt_status braid_rt_comm_mpi_handle(const braid_rt_comm *comm,
                                comm->communicator->name() +
                                "' is not one of the MPI engine");
     *handle = mpi->handle();
+    return Status::ok();
+  });
+}
+#endif
+
+#ifdef BRAID_RT_HAVE_CUDA
+braid_rt_status braid_rt_init_from_nccl_comm(ncclComm_t comm, int cuda_device,
+                                             braid_rt_context **out) {
+  return guarded("braid_rt_init_from_nccl_comm", [&]() -> Status {
+    REQUIRE("braid_rt_init_from_nccl_comm", out);
+    REQUIRE("braid_rt_init_from_nccl_comm", comm);
+    *out = nullptr;
+    braid_rt_status status =
+        wrapContext(createNcclContext(comm, cuda_device), out);
+    if (status != BRAID_RT_OK)
+      return Status::error(static_cast<StatusCode>(status), lastError);
+    return Status::ok();
+  });
+}
+
+braid_rt_status braid_rt_init_nccl_unique_id(const ncclUniqueId *id,
+                                             int nranks, int rank,
+                                             int cuda_device,
+                                             braid_rt_context **out) {
+  return guarded("braid_rt_init_nccl_unique_id", [&]() -> Status {
+    REQUIRE("braid_rt_init_nccl_unique_id", out);
+    REQUIRE("braid_rt_init_nccl_unique_id", id);
+    *out = nullptr;
+    if (nranks <= 0 || rank < 0 || rank >= nranks)
+      return Status::error(StatusCode::kInvalidArgument,
+                           "braid_rt_init_nccl_unique_id: rank " +
+                               std::to_string(rank) + " of " +
+                               std::to_string(nranks) + " is not valid");
+    braid_rt_status status = wrapContext(
+        createNcclContext(*id, nranks, rank, cuda_device), out);
+    if (status != BRAID_RT_OK)
+      return Status::error(static_cast<StatusCode>(status), lastError);
+    return Status::ok();
+  });
+}
+
+braid_rt_status braid_rt_stream_cuda(braid_rt_stream *stream,
+                                     cudaStream_t *cuda_stream) {
+  return guarded("braid_rt_stream_cuda", [&]() -> Status {
+    REQUIRE("braid_rt_stream_cuda", stream);
+    REQUIRE("braid_rt_stream_cuda", cuda_stream);
+    auto *cuda = dynamic_cast<CudaStream *>(stream->stream);
+    if (!cuda)
+      return Status::error(StatusCode::kInvalidArgument,
+                           "braid_rt_stream_cuda: stream '" +
+                               stream->stream->name() +
+                               "' is not a CUDA stream");
+    *cuda_stream = cuda->handle();
+    return Status::ok();
+  });
+}
+
+braid_rt_status braid_rt_counter_device_pointer(braid_rt_counter *counter,
+                                                uint64_t **word) {
+  return guarded("braid_rt_counter_device_pointer", [&]() -> Status {
+    REQUIRE("braid_rt_counter_device_pointer", counter);
+    REQUIRE("braid_rt_counter_device_pointer", word);
+    auto *cuda = dynamic_cast<CudaCounter *>(counter->counter.get());
+    if (!cuda)
+      return Status::error(StatusCode::kInvalidArgument,
+                           "braid_rt_counter_device_pointer: not a CUDA "
+                           "counter");
+    *word = cuda->devicePointer();
     return Status::ok();
   });
 }
@@ -369,9 +454,12 @@ Status checkCollective(const char *api, braid_rt_comm *comm,
   return sameContext(api, comm->context, stream->context);
 }
 
-DType toDType(braid_rt_dtype dtype) { return static_cast<DType>(dtype); }
-ReduceOp toReduceOp(braid_rt_reduce_op op) {
-  return static_cast<ReduceOp>(op);
+// Out-of-range values reach the communicator, whose checks name them.
+DType toDType(const braid_rt_dtype &dtype) {
+  return static_cast<DType>(rawValue(dtype));
+}
+ReduceOp toReduceOp(const braid_rt_reduce_op &op) {
+  return static_cast<ReduceOp>(rawValue(op));
 }
 
 } // namespace
@@ -474,9 +562,9 @@ braid_rt_status braid_rt_send_recv(braid_rt_comm *comm,
     list.reserve(num_transfers);
     for (size_t i = 0; i < num_transfers; ++i) {
       const braid_rt_peer_transfer &transfer = transfers[i];
-      BRAID_RT_RETURN_IF_ERROR(
-          checkEnum(api, "transfer kind", transfer.kind, 2));
-      list.push_back(PeerTransfer{transfer.kind == BRAID_RT_SEND
+      int kind = rawValue(transfer.kind);
+      BRAID_RT_RETURN_IF_ERROR(checkEnum(api, "transfer kind", kind, 2));
+      list.push_back(PeerTransfer{kind == BRAID_RT_SEND
                                       ? PeerTransfer::Kind::Send
                                       : PeerTransfer::Kind::Recv,
                                   transfer.peer, transfer.buffer,
@@ -540,6 +628,14 @@ braid_rt_status braid_rt_stream_query(braid_rt_stream *stream, int *idle) {
       return result.takeStatus();
     *idle = result.value() ? 1 : 0;
     return Status::ok();
+  });
+}
+
+braid_rt_status braid_rt_stream_copy(braid_rt_stream *stream, void *dst,
+                                     const void *src, size_t bytes) {
+  return guarded("braid_rt_stream_copy", [&]() -> Status {
+    REQUIRE("braid_rt_stream_copy", stream);
+    return stream->stream->copy(dst, src, bytes);
   });
 }
 
@@ -744,10 +840,11 @@ braid_rt_status braid_rt_arena_create(braid_rt_context *context,
   return guarded("braid_rt_arena_create", [&]() -> Status {
     REQUIRE("braid_rt_arena_create", context);
     REQUIRE("braid_rt_arena_create", out);
+    int memory = rawValue(kind);
     BRAID_RT_RETURN_IF_ERROR(
-        checkEnum("braid_rt_arena_create", "memory kind", kind, 3));
+        checkEnum("braid_rt_arena_create", "memory kind", memory, 3));
     auto arena = Arena::create(context->context->device(), bytes, alignment,
-                               static_cast<MemoryKind>(kind));
+                               static_cast<MemoryKind>(memory));
     if (!arena)
       return arena.takeStatus();
     *out = new braid_rt_arena{context, std::move(arena.value())};

@@ -25,6 +25,26 @@ std::string Communicator::describe(const std::string &operation) const {
   return text + ")";
 }
 
+std::string Communicator::label(const char *operation, uint64_t sequence,
+                                const std::string &detail) const {
+  std::string text = std::string(operation) + " #" + std::to_string(sequence);
+  if (!detail.empty())
+    text += " (" + detail + ")";
+  return describe(text);
+}
+
+std::string Communicator::reductionDetail(DType dtype, ReduceOp op,
+                                          size_t count) {
+  return std::string(dtypeName(dtype)) + " " + reduceOpName(op) + ", " +
+         std::to_string(count) + " elements";
+}
+
+std::string Communicator::elementsDetail(DType dtype, size_t count,
+                                         const char *unit) {
+  return std::string(dtypeName(dtype)) + ", " + std::to_string(count) + " " +
+         unit;
+}
+
 std::string Communicator::describeRanks(const std::vector<int> &ranks) const {
   std::string text;
   for (int rank : ranks) {

@@ -85,6 +85,18 @@ Status CpuStream::enqueueHost(std::function<Status()> task) {
                    false});
 }
 
+Status CpuStream::copy(void *dst, const void *src, size_t bytes) {
+  if (bytes > 0 && (!dst || !src))
+    return Status::error(StatusCode::kInvalidArgument,
+                         "copy on stream '" + name() + "' with a null buffer");
+  return push(Task{[dst, src, bytes](const Status &) {
+                     if (bytes > 0)
+                       std::memmove(dst, src, bytes);
+                     return Status::ok();
+                   },
+                   false});
+}
+
 Status CpuStream::record(Event &event) {
   auto *cpuEvent = dynamic_cast<CpuEvent *>(&event);
   if (!cpuEvent)
@@ -159,16 +171,16 @@ uint64_t CpuEvent::recordedGeneration() {
   return recorded_;
 }
 
+// Waiters are notified under the lock: one that sees the new state may
+// destroy the object as soon as it has the lock back.
 void CpuEvent::complete(uint64_t generation, const Status &status) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (generation <= completed_)
-      return; // a later record of this event already completed
-    completed_ = generation;
-    status_ = status;
-    if (timing_)
-      when_ = std::chrono::steady_clock::now();
-  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (generation <= completed_)
+    return; // a later record of this event already completed
+  completed_ = generation;
+  status_ = status;
+  if (timing_)
+    when_ = std::chrono::steady_clock::now();
   cv_.notify_all();
 }
 
@@ -228,37 +240,31 @@ StatusOr<double> CpuEvent::elapsedMsSince(Event &start) {
 // CpuCounter
 //===----------------------------------------------------------------------===//
 
+// As for events, waiters are notified under the lock.
 Status CpuCounter::hostSignal(uint64_t value) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    uint64_t current = value_.load();
-    if (value < current)
-      return Status::error(StatusCode::kInvalidArgument,
-                           "counter '" + name_ + "' would go backwards from " +
-                               std::to_string(current) + " to " +
-                               std::to_string(value));
-    value_.store(value);
-  }
+  std::lock_guard<std::mutex> lock(mu_);
+  uint64_t current = value_.load();
+  if (value < current)
+    return Status::error(StatusCode::kInvalidArgument,
+                         "counter '" + name_ + "' would go backwards from " +
+                             std::to_string(current) + " to " +
+                             std::to_string(value));
+  value_.store(value);
   cv_.notify_all();
   return Status::ok();
 }
 
 uint64_t CpuCounter::add(uint64_t delta) {
-  uint64_t result;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    result = value_.fetch_add(delta) + delta;
-  }
+  std::lock_guard<std::mutex> lock(mu_);
+  uint64_t result = value_.fetch_add(delta) + delta;
   cv_.notify_all();
   return result;
 }
 
 Status CpuCounter::poison(const Status &status) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (poison_.isOk())
-      poison_ = status;
-  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (poison_.isOk())
+    poison_ = status;
   cv_.notify_all();
   return Status::ok();
 }

@@ -12,6 +12,7 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <time.h>
 #include <unistd.h>
 #include <vector>
 
@@ -24,6 +25,7 @@ struct Watchdog::Entry {
   Clock::time_point start;
   Clock::time_point deadline;
   double timeoutS = 0;
+  bool blocking = false;
   std::atomic<bool> expired{false};
   std::atomic<bool> reported{false};
 };
@@ -63,6 +65,11 @@ void onTerminate(int signal) {
     ssize_t ignored = write(STDERR_FILENO, reportBuffers[index],
                             reportLengths[index]);
     (void)ignored;
+    // Launchers forward output asynchronously and drop what a process
+    // wrote just before dying: give them a moment (they SIGKILL after
+    // about a second anyway).
+    timespec pause{0, 300 * 1000 * 1000};
+    nanosleep(&pause, nullptr);
   }
   sigaction(signal, &previousTermAction, nullptr);
   raise(signal);
@@ -85,6 +92,7 @@ struct Watchdog::Impl {
   bool threadStarted = false;
   std::atomic<double> timeoutS{initialTimeout()};
   std::atomic<bool> abortOnTimeout{initialAbort()};
+  std::atomic<bool> anyExpired{false};
   std::function<void()> abortHandler;
   std::string label = "process " + std::to_string(getpid());
   bool signalReportInstalled = false;
@@ -141,6 +149,7 @@ struct Watchdog::Impl {
 
   Status expire(Entry &entry) {
     entry.expired.store(true);
+    anyExpired.store(true);
     std::string message = timeoutMessage(entry);
     if (!entry.reported.exchange(true)) {
       std::string who;
@@ -148,7 +157,7 @@ struct Watchdog::Impl {
       {
         std::lock_guard<std::mutex> lock(mu);
         who = label;
-        if (abortOnTimeout.load())
+        if (abortOnTimeout.load() || entry.blocking)
           handler = abortHandler;
       }
       std::fprintf(stderr, "braid_rt: %s: %s%s\n", who.c_str(),
@@ -230,6 +239,34 @@ void Watchdog::addPoller(std::function<bool()> poller) {
   impl_->pollers.push_back(std::move(poller));
   impl_->startThreadLocked();
 }
+
+Status Watchdog::reportFailure(StatusCode code, const std::string &message) {
+  impl_->anyExpired.store(true);
+  std::string who;
+  std::function<void()> handler;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    who = impl_->label;
+    if (impl_->abortOnTimeout.load())
+      handler = impl_->abortHandler;
+  }
+  std::fprintf(stderr, "braid_rt: %s: %s%s\n", who.c_str(), message.c_str(),
+               handler ? "; aborting the job" : "");
+  std::fflush(stderr);
+  if (handler) {
+    handler();
+    std::_Exit(kExitCode);
+  }
+  return Status::error(code, message);
+}
+
+Watchdog::Watch Watchdog::watchBlocking(std::string what) {
+  Watch watch = this->watch(std::move(what));
+  watch.entry_->blocking = true;
+  return watch;
+}
+
+bool Watchdog::anyExpired() const { return impl_->anyExpired.load(); }
 
 Watchdog::Watch Watchdog::watch(std::string what, std::string waitingFor) {
   auto entry = std::make_shared<Entry>();

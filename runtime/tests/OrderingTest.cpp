@@ -44,38 +44,46 @@ TEST_P(Ordering, ChunkedProducerCounterCollectiveEvent) {
 
   constexpr int kSteps = 3, kChunks = 8;
   constexpr size_t kChunkElements = 513;
-  // Host staging for the CPU producer; the engine's device buffer is what
-  // the collective reduces.
-  DeviceBuffer data(device, kChunks * kChunkElements * sizeof(int64_t));
-  std::vector<int64_t> host(kChunks * kChunkElements);
+  constexpr size_t kBytes = kChunks * kChunkElements * sizeof(int64_t);
+  // The producer's host tasks write pinned staging memory (host tasks may
+  // not call CUDA); stream copies move it to and from the engine's device
+  // buffer, which the collective reduces.
+  DeviceBuffer data(device, kBytes);
+  auto stagingOr = device.allocate(kBytes, 256, MemoryKind::PinnedHost);
+  auto resultOr = device.allocate(kBytes, 256, MemoryKind::PinnedHost);
+  ASSERT_TRUE(stagingOr.isOk() && resultOr.isOk());
+  auto *staging = static_cast<int64_t *>(stagingOr.value());
+  auto *result = static_cast<int64_t *>(resultOr.value());
   std::vector<int> violations(kSteps, 0);
   std::mt19937 generator(static_cast<unsigned>(ctx.rank()) * 31 + 5);
   int64_t size = ctx.size();
+  int64_t rank = ctx.rank();
 
   for (int step = 0; step < kSteps; ++step) {
     for (int chunk = 0; chunk < kChunks; ++chunk) {
       int delay = static_cast<int>(generator() % 300);
+      int64_t *hostChunk = staging + chunk * kChunkElements;
+      int64_t *deviceChunk = data.as<int64_t>() + chunk * kChunkElements;
       // Rank r contributes (step + 1) * (r + 1) * (chunk + 1) per element.
       ASSERT_TRUE(compute
-                      .enqueueHost([&, step, chunk, delay]() -> Status {
+                      .enqueueHost([=]() -> Status {
                         std::this_thread::sleep_for(
                             std::chrono::microseconds(delay));
                         for (size_t i = 0; i < kChunkElements; ++i)
-                          host[chunk * kChunkElements + i] =
-                              int64_t(step + 1) * (ctx.rank() + 1) *
-                              (chunk + 1);
-                        return device.copyToDevice(
-                            data.as<int64_t>() + chunk * kChunkElements,
-                            &host[chunk * kChunkElements],
-                            kChunkElements * sizeof(int64_t));
+                          hostChunk[i] = int64_t(step + 1) * (rank + 1) *
+                                         (chunk + 1);
+                        return Status::ok();
                       })
+                      .isOk());
+      ASSERT_TRUE(compute
+                      .copy(deviceChunk, hostChunk,
+                            kChunkElements * sizeof(int64_t))
                       .isOk());
       uint64_t epochValue = uint64_t(step) * kChunks + chunk + 1;
       ASSERT_TRUE(compute.signal(ready, epochValue).isOk());
       ASSERT_TRUE(comm.wait(ready, epochValue).isOk());
-      int64_t *chunkData = data.as<int64_t>() + chunk * kChunkElements;
       ASSERT_TRUE(world
-                      .allReduce(chunkData, chunkData, kChunkElements,
+                      .allReduce(deviceChunk, deviceChunk, kChunkElements,
                                  DType::I64, ReduceOp::Sum, comm)
                       .isOk());
     }
@@ -83,14 +91,9 @@ TEST_P(Ordering, ChunkedProducerCounterCollectiveEvent) {
     // The next step's producer overwrites the buffer only after this
     // step's reductions; the check reads the reduced values.
     ASSERT_TRUE(compute.wait(done).isOk());
+    ASSERT_TRUE(compute.copy(result, data.data(), kBytes).isOk());
     ASSERT_TRUE(compute
-                    .enqueueHost([&, step]() -> Status {
-                      std::vector<int64_t> result(host.size());
-                      Status copied = device.copyToHost(
-                          result.data(), data.data(),
-                          result.size() * sizeof(int64_t));
-                      if (!copied.isOk())
-                        return copied;
+                    .enqueueHost([=, &violations]() -> Status {
                       for (int chunk = 0; chunk < kChunks; ++chunk)
                         for (size_t i = 0; i < kChunkElements; ++i)
                           if (result[chunk * kChunkElements + i] !=
@@ -107,6 +110,8 @@ TEST_P(Ordering, ChunkedProducerCounterCollectiveEvent) {
   EXPECT_TRUE(commStatus.isOk()) << commStatus.toString();
   for (int step = 0; step < kSteps; ++step)
     EXPECT_EQ(violations[step], 0) << "step " << step;
+  device.deallocate(staging, MemoryKind::PinnedHost);
+  device.deallocate(result, MemoryKind::PinnedHost);
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, Ordering,

@@ -1,14 +1,13 @@
 //===- MpiCommunicator.cpp - the MPI engine -------------------------------===//
 
 #include "braid_rt/MpiCommunicator.h"
+#include "braid_rt/Backoff.h"
 #include "braid_rt/Watchdog.h"
 
 #include <algorithm>
 #include <climits>
 #include <cstring>
-#include <sched.h>
 #include <set>
-#include <time.h>
 
 namespace braid_rt {
 
@@ -38,32 +37,6 @@ std::string mpiErrorText(int code) {
     return "MPI error " + std::to_string(code);
   return std::string(text, length);
 }
-
-/// Re-poll, then yield, then sleep 1 us doubling up to 200 us.
-class Backoff {
-public:
-  void reset() {
-    polls_ = 0;
-    sleepNs_ = 0;
-  }
-  void pause() {
-    ++polls_;
-    if (polls_ <= 8)
-      return;
-    if (polls_ <= 16) {
-      sched_yield();
-      return;
-    }
-    sleepNs_ = sleepNs_ == 0 ? 1000 : std::min(sleepNs_ * 2, kMaxSleepNs);
-    timespec duration{0, sleepNs_};
-    nanosleep(&duration, nullptr);
-  }
-
-private:
-  static constexpr long kMaxSleepNs = 200000;
-  int polls_ = 0;
-  long sleepNs_ = 0;
-};
 
 bool rangesOverlap(const void *a, size_t aBytes, const void *b,
                    size_t bBytes) {
@@ -117,7 +90,7 @@ public:
                          mpiComm_, &request);
       if (rc != MPI_SUCCESS)
         return failure("MPI_Irecv from rank " + std::to_string(peer), rc);
-      add(request, peer, true);
+      add(request, peer);
     }
     return Status::ok();
   }
@@ -131,7 +104,7 @@ public:
                          mpiComm_, &request);
       if (rc != MPI_SUCCESS)
         return failure("MPI_Isend to rank " + std::to_string(peer), rc);
-      add(request, peer, false);
+      add(request, peer);
       if (bytes == 0)
         break;
     }
@@ -144,7 +117,7 @@ public:
     int rc = MPI_Irecv(nullptr, 0, MPI_BYTE, peer, tag, mpiComm_, &request);
     if (rc != MPI_SUCCESS)
       return failure("MPI_Irecv from rank " + std::to_string(peer), rc);
-    add(request, peer, true);
+    add(request, peer);
     return Status::ok();
   }
 
@@ -195,15 +168,13 @@ public:
     }
     requests_.clear();
     peers_.clear();
-    isRecv_.clear();
     return Status::ok();
   }
 
 private:
-  void add(MPI_Request request, int peer, bool isRecv) {
+  void add(MPI_Request request, int peer) {
     requests_.push_back(request);
     peers_.push_back(peer);
-    isRecv_.push_back(isRecv);
   }
 
   Status failure(const std::string &call, int code) {
@@ -211,21 +182,19 @@ private:
                          what_ + ": " + call + ": " + mpiErrorText(code));
   }
 
-  /// Members whose messages have not arrived; when only sends are left,
-  /// the members that have not taken them.
+  /// Members with a message still open: their data has not come, or they
+  /// have not taken ours (a large message waits for its receiver). Either
+  /// way they have not arrived at their part of the operation.
   void publishWaitingFor() {
-    std::set<int> missing, notTaken;
+    std::set<int> missing;
     for (size_t i = 0; i < requests_.size(); ++i)
       if (requests_[i] != MPI_REQUEST_NULL)
-        (isRecv_[i] ? missing : notTaken).insert(peers_[i]);
-    std::string text;
-    if (!missing.empty())
-      text = "ranks that did not arrive: " +
-             comm_.describeRanks({missing.begin(), missing.end()});
-    else if (!notTaken.empty())
-      text = "ranks that did not receive: " +
-             comm_.describeRanks({notTaken.begin(), notTaken.end()});
-    watch_.setWaitingFor(std::move(text));
+        missing.insert(peers_[i]);
+    watch_.setWaitingFor(
+        missing.empty() ? std::string()
+                        : "ranks that did not arrive: " +
+                              comm_.describeRanks(
+                                  {missing.begin(), missing.end()}));
   }
 
   const MpiCommunicator &comm_;
@@ -234,7 +203,6 @@ private:
   Watchdog::Watch &watch_;
   std::vector<MPI_Request> requests_;
   std::vector<int> peers_;
-  std::vector<bool> isRecv_;
 };
 
 //===----------------------------------------------------------------------===//
@@ -270,7 +238,7 @@ MpiCommunicator::create(MPI_Comm comm, std::string name,
                              "': world rank map has the wrong size");
 
   // Duplicating is collective and blocks: the watchdog thread bounds it.
-  Watchdog::Watch watch = Watchdog::instance().watch(
+  Watchdog::Watch watch = Watchdog::instance().watchBlocking(
       "creating communicator '" + name + "' (MPI_Comm_dup, rank " +
       std::to_string(rank) + " of " + std::to_string(size) + ")");
   MPI_Comm collComm = MPI_COMM_NULL, p2pComm = MPI_COMM_NULL;
@@ -316,14 +284,6 @@ MpiCommunicator::~MpiCommunicator() {
   MPI_Comm_free(&p2pComm_);
 }
 
-std::string MpiCommunicator::label(const char *operation, uint64_t seq,
-                                   const std::string &detail) const {
-  std::string text = std::string(operation) + " #" + std::to_string(seq);
-  if (!detail.empty())
-    text += " (" + detail + ")";
-  return describe(text);
-}
-
 int MpiCommunicator::tag(uint64_t seq, int opKind, int phase) const {
   uint64_t slots = (static_cast<uint64_t>(tagUpperBound_) + 1) /
                    (kNumOpKinds * kPhasesPerOp);
@@ -355,20 +315,6 @@ void MpiCommunicator::returnScratch(std::vector<char> scratch) {
 // Collectives
 //===----------------------------------------------------------------------===//
 
-namespace {
-
-std::string reductionDetail(DType dtype, ReduceOp op, size_t count) {
-  return std::string(dtypeName(dtype)) + " " + reduceOpName(op) + ", " +
-         std::to_string(count) + " elements";
-}
-
-std::string elementsDetail(DType dtype, size_t count, const char *unit) {
-  return std::string(dtypeName(dtype)) + ", " + std::to_string(count) + " " +
-         unit;
-}
-
-} // namespace
-
 Status MpiCommunicator::allReduce(const void *send, void *recv, size_t count,
                                   DType dtype, ReduceOp op, Stream &stream) {
   const char *name = "all_reduce";
@@ -377,7 +323,7 @@ Status MpiCommunicator::allReduce(const void *send, void *recv, size_t count,
   BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, send, count, "send"));
   BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, recv, count, "receive"));
   BRAID_RT_RETURN_IF_ERROR(checkStream(name, stream, DeviceKind::Cpu));
-  uint64_t seq = nextSeq();
+  uint64_t seq = nextSequence();
   std::string what = label(name, seq, reductionDetail(dtype, op, count));
   return stream.enqueueHost([this, send, recv, count, dtype, op, seq, what] {
     size_t members = size();
@@ -411,14 +357,15 @@ Status MpiCommunicator::allReduce(const void *send, void *recv, size_t count,
             tag(seq, kAllReduce, 0)));
     }
     BRAID_RT_RETURN_IF_ERROR(gather.wait());
+    // The reduced chunk goes to this rank's own (unused) scratch slot, so
+    // it can be sent from there while it is copied into `recv`.
+    char *reduced = scratch.data() + me * myLength * element;
     std::vector<const void *> sources(members);
     for (size_t member = 0; member < members; ++member)
       sources[member] = member == me
                             ? bytesAt(send, myBegin * element)
                             : scratch.data() + member * myLength * element;
-    reduceInOrder(bytesAt(recv, myBegin * element), sources.data(), members,
-                  myLength, dtype, op);
-    returnScratch(std::move(scratch));
+    reduceInOrder(reduced, sources.data(), members, myLength, dtype, op);
 
     // Phase 1: every member's reduced chunk goes to every member.
     Round share(*this, collComm_, what, watch);
@@ -432,12 +379,16 @@ Status MpiCommunicator::allReduce(const void *send, void *recv, size_t count,
             length * element, static_cast<int>(peer),
             tag(seq, kAllReduce, 1)));
       if (myLength > 0)
-        BRAID_RT_RETURN_IF_ERROR(share.send(bytesAt(recv, myBegin * element),
-                                            myLength * element,
+        BRAID_RT_RETURN_IF_ERROR(share.send(reduced, myLength * element,
                                             static_cast<int>(peer),
                                             tag(seq, kAllReduce, 1)));
     }
-    return share.wait();
+    if (myLength > 0)
+      std::memcpy(bytesAt(recv, myBegin * element), reduced,
+                  myLength * element);
+    BRAID_RT_RETURN_IF_ERROR(share.wait());
+    returnScratch(std::move(scratch));
+    return Status::ok();
   });
 }
 
@@ -450,7 +401,7 @@ Status MpiCommunicator::reduceScatter(const void *send, void *recv,
   BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, send, recvCount, "send"));
   BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, recv, recvCount, "receive"));
   BRAID_RT_RETURN_IF_ERROR(checkStream(name, stream, DeviceKind::Cpu));
-  uint64_t seq = nextSeq();
+  uint64_t seq = nextSequence();
   std::string what =
       label(name, seq, reductionDetail(dtype, op, recvCount) + " per rank");
   return stream.enqueueHost([this, send, recv, recvCount, dtype, op, seq,
@@ -495,12 +446,15 @@ Status MpiCommunicator::runAllGatherBytes(const std::string &what,
   size_t members = size();
   size_t me = rank();
   void *mine = bytesAt(recv, me * blockBytes);
-  if (blockBytes > 0 && send != mine)
-    std::memmove(mine, send, blockBytes);
-  if (members == 1 || blockBytes == 0)
+  if (members == 1 || blockBytes == 0) {
+    if (blockBytes > 0 && send != mine)
+      std::memmove(mine, send, blockBytes);
     return Status::ok();
+  }
   Watchdog::Watch watch = Watchdog::instance().watch(what);
   Round round(*this, collComm_, what, watch);
+  // Peers read this rank's block from `send` (equal to `mine` in place), so
+  // the local copy below overlaps the transfers.
   for (size_t peer = 0; peer < members; ++peer) {
     if (peer == me)
       continue;
@@ -508,8 +462,10 @@ Status MpiCommunicator::runAllGatherBytes(const std::string &what,
                                         blockBytes, static_cast<int>(peer),
                                         tagValue));
     BRAID_RT_RETURN_IF_ERROR(
-        round.send(mine, blockBytes, static_cast<int>(peer), tagValue));
+        round.send(send, blockBytes, static_cast<int>(peer), tagValue));
   }
+  if (send != mine)
+    std::memcpy(mine, send, blockBytes); // disjoint: checked at enqueue
   return round.wait();
 }
 
@@ -527,7 +483,7 @@ Status MpiCommunicator::allGather(const void *send, void *recv,
       rangesOverlap(send, blockBytes, recv, size() * blockBytes))
     return invalid(name, "the send buffer overlaps the receive buffer "
                          "without being this rank's block of it");
-  uint64_t seq = nextSeq();
+  uint64_t seq = nextSequence();
   std::string what =
       label(name, seq, elementsDetail(dtype, sendCount, "elements per rank"));
   return stream.enqueueHost([this, send, recv, blockBytes, seq, what] {
@@ -547,7 +503,7 @@ Status MpiCommunicator::allToAll(const void *send, void *recv,
   size_t blockBytes = countPerPeer * dtypeSize(dtype);
   if (rangesOverlap(send, size() * blockBytes, recv, size() * blockBytes))
     return invalid(name, "the send and receive buffers overlap");
-  uint64_t seq = nextSeq();
+  uint64_t seq = nextSequence();
   std::string what = label(
       name, seq, elementsDetail(dtype, countPerPeer, "elements per pair"));
   return stream.enqueueHost([this, send, recv, blockBytes, seq, what] {
@@ -602,7 +558,7 @@ Status MpiCommunicator::allToAllV(const void *send, const size_t *sendCounts,
   BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, recv, recvTotal, "receive"));
   if (rangesOverlap(send, sendEnd * element, recv, recvEnd * element))
     return invalid(name, "the send and receive buffers overlap");
-  uint64_t seq = nextSeq();
+  uint64_t seq = nextSequence();
   std::string what =
       label(name, seq,
             std::string(dtypeName(dtype)) + ", " + std::to_string(sendTotal) +
@@ -651,26 +607,34 @@ Status MpiCommunicator::broadcast(const void *send, void *recv, size_t count,
     BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, send, count, "send"));
   BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, recv, count, "receive"));
   BRAID_RT_RETURN_IF_ERROR(checkStream(name, stream, DeviceKind::Cpu));
-  uint64_t seq = nextSeq();
+  size_t bytes = count * dtypeSize(dtype);
+  if (rank() == root && send != recv && rangesOverlap(send, bytes, recv, bytes))
+    return invalid(name, "the send and receive buffers overlap without "
+                         "being the same");
+  uint64_t seq = nextSequence();
   std::string what =
       label(name, seq,
             elementsDetail(dtype, count, "elements") + " from rank " +
                 std::to_string(root));
-  size_t bytes = count * dtypeSize(dtype);
   return stream.enqueueHost([this, send, recv, bytes, root, seq, what] {
     int members = size();
     int me = rank();
-    if (me == root && send != recv && bytes > 0)
-      std::memmove(recv, send, bytes);
-    if (members == 1 || bytes == 0)
+    bool copyLocally = me == root && send != recv && bytes > 0;
+    if (members == 1 || bytes == 0) {
+      if (copyLocally)
+        std::memcpy(recv, send, bytes);
       return Status::ok();
+    }
     Watchdog::Watch watch = Watchdog::instance().watch(what);
     Round round(*this, collComm_, what, watch);
     if (me == root) {
+      // Sent from `send`, so the local copy overlaps the transfers.
       for (int peer = 0; peer < members; ++peer)
         if (peer != me)
           BRAID_RT_RETURN_IF_ERROR(
-              round.send(recv, bytes, peer, tag(seq, kBroadcast, 0)));
+              round.send(send, bytes, peer, tag(seq, kBroadcast, 0)));
+      if (copyLocally)
+        std::memcpy(recv, send, bytes); // disjoint: checked at enqueue
     } else {
       BRAID_RT_RETURN_IF_ERROR(
           round.recv(recv, bytes, root, tag(seq, kBroadcast, 0)));
@@ -696,7 +660,7 @@ Status MpiCommunicator::sendRecv(const std::vector<PeerTransfer> &transfers,
                                          isSend ? "send" : "receive"));
     (isSend ? sent : received) += 1;
   }
-  uint64_t seq = nextSeq();
+  uint64_t seq = nextSequence();
   std::string what = label(name, seq,
                            std::to_string(sent) + " sends, " +
                                std::to_string(received) + " receives");
@@ -721,7 +685,7 @@ Status MpiCommunicator::sendRecv(const std::vector<PeerTransfer> &transfers,
 Status MpiCommunicator::barrier(Stream &stream) {
   const char *name = "barrier";
   BRAID_RT_RETURN_IF_ERROR(checkStream(name, stream, DeviceKind::Cpu));
-  uint64_t seq = nextSeq();
+  uint64_t seq = nextSequence();
   std::string what = label(name, seq, "");
   return stream.enqueueHost([this, seq, what] {
     int members = size();
@@ -744,7 +708,7 @@ Status MpiCommunicator::barrier(Stream &stream) {
 
 StatusOr<std::unique_ptr<Communicator>>
 MpiCommunicator::split(int color, int key, std::string name) {
-  uint64_t seq = nextSeq();
+  uint64_t seq = nextSequence();
   std::string what = label("split", seq, "into '" + name + "'");
   if (color < 0)
     return Status::error(StatusCode::kInvalidArgument,
@@ -766,7 +730,8 @@ MpiCommunicator::split(int color, int key, std::string name) {
     worldRanks.push_back(this->worldRanks()[member.second]);
 
   MPI_Comm newComm = MPI_COMM_NULL;
-  Watchdog::Watch watch = Watchdog::instance().watch(what + " (MPI_Comm_split)");
+  Watchdog::Watch watch =
+      Watchdog::instance().watchBlocking(what + " (MPI_Comm_split)");
   int rc = MPI_Comm_split(collComm_, color, key, &newComm);
   watch.release();
   if (rc != MPI_SUCCESS)

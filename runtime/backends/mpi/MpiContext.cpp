@@ -4,6 +4,8 @@
 #include "braid_rt/MpiCommunicator.h"
 #include "braid_rt/Watchdog.h"
 
+#include <cstdio>
+
 namespace braid_rt {
 
 namespace {
@@ -26,7 +28,7 @@ makeContext(MPI_Comm comm, std::function<void()> finalize) {
 
 } // namespace
 
-StatusOr<std::unique_ptr<Context>> initMpiContext(int *argc, char ***argv) {
+StatusOr<std::function<void()>> initializeMpi(int *argc, char ***argv) {
   int initialized = 0;
   MPI_Initialized(&initialized);
   std::function<void()> finalize;
@@ -40,8 +42,18 @@ StatusOr<std::unique_ptr<Context>> initMpiContext(int *argc, char ***argv) {
     finalize = [] {
       int finalized = 0;
       MPI_Finalized(&finalized);
-      if (!finalized)
-        MPI_Finalize();
+      if (finalized)
+        return;
+      Watchdog &watchdog = Watchdog::instance();
+      if (watchdog.anyExpired()) {
+        std::fprintf(stderr,
+                     "braid_rt: %s: a communication timed out; aborting "
+                     "instead of finalizing MPI\n",
+                     watchdog.processLabel().c_str());
+        MPI_Abort(MPI_COMM_WORLD, Watchdog::kExitCode);
+      }
+      Watchdog::Watch watch = watchdog.watchBlocking("MPI_Finalize");
+      MPI_Finalize();
     };
     if (provided != MPI_THREAD_MULTIPLE) {
       finalize();
@@ -51,7 +63,14 @@ StatusOr<std::unique_ptr<Context>> initMpiContext(int *argc, char ***argv) {
     }
   }
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
-  auto context = makeContext(MPI_COMM_WORLD, std::move(finalize));
+  return finalize;
+}
+
+StatusOr<std::unique_ptr<Context>> initMpiContext(int *argc, char ***argv) {
+  auto finalize = initializeMpi(argc, argv);
+  if (!finalize.isOk())
+    return finalize.takeStatus();
+  auto context = makeContext(MPI_COMM_WORLD, std::move(finalize.value()));
   if (context)
     Watchdog::instance().installSignalReport();
   return context;

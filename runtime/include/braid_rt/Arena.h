@@ -40,12 +40,13 @@ public:
                       size_t alignment = 1) const;
 
 private:
-  Arena(Device &device, void *base, size_t size, size_t alignment,
-        MemoryKind kind)
-      : device_(device), base_(base), size_(size), alignment_(alignment),
-        kind_(kind) {}
+  Arena(Device &device, void *allocation, void *base, size_t size,
+        size_t alignment, MemoryKind kind)
+      : device_(device), allocation_(allocation), base_(base), size_(size),
+        alignment_(alignment), kind_(kind) {}
 
   Device &device_;
+  void *allocation_; ///< what the device returned; base_ rounds it up
   void *base_;
   size_t size_;
   size_t alignment_;

@@ -21,6 +21,7 @@
 #include "braid_rt/Device.h"
 #include "braid_rt/StatusOr.h"
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -110,10 +111,21 @@ protected:
   Status checkStream(const std::string &operation, const Stream &stream,
                      DeviceKind expected) const;
   Status invalid(const std::string &operation, const std::string &what) const;
+
+  /// Sequence number of the next operation (counted per communicator, the
+  /// same on every member since all enqueue the same operations).
+  uint64_t nextSequence() { return sequence_.fetch_add(1); }
+  /// describe() of "all_reduce #3 (f32 sum, 1024 elements)".
+  std::string label(const char *operation, uint64_t sequence,
+                    const std::string &detail) const;
+  static std::string reductionDetail(DType dtype, ReduceOp op, size_t count);
+  static std::string elementsDetail(DType dtype, size_t count,
+                                    const char *unit);
   /// "2 (world rank 6), 3 (world rank 7)".
   std::string describeRanks(const std::vector<int> &ranks) const;
 
 private:
+  std::atomic<uint64_t> sequence_{0};
   std::string name_;
   int rank_;
   int size_;

@@ -30,6 +30,7 @@ public:
 
   DeviceKind kind() const override { return DeviceKind::Cpu; }
   Status enqueueHost(std::function<Status()> task) override;
+  Status copy(void *dst, const void *src, size_t bytes) override;
   Status record(Event &event) override;
   Status wait(Event &event) override;
   Status signal(Counter &counter, uint64_t value) override;

@@ -54,6 +54,9 @@ public:
   /// Runs `task` on the stream after everything enqueued before it. A task
   /// that returns an error makes the stream's error sticky.
   virtual Status enqueueHost(std::function<Status()> task) = 0;
+  /// Copies `bytes` from `src` to `dst` (host or this device's memory) in
+  /// stream order.
+  virtual Status copy(void *dst, const void *src, size_t bytes) = 0;
   /// Marks `event` complete once the work enqueued so far has run.
   virtual Status record(Event &event) = 0;
   /// Work enqueued after this call waits for the most recent record of

@@ -25,7 +25,8 @@
 
 #include <mpi.h>
 
-#include <atomic>
+#include <functional>
+
 #include <mutex>
 
 namespace braid_rt {
@@ -70,11 +71,6 @@ private:
                   std::vector<int> worldRanks, MPI_Comm collComm,
                   MPI_Comm p2pComm, int tagUpperBound);
 
-  /// Operation label with its sequence number, e.g.
-  /// "all_reduce #3 (f32 sum, 1024 elements)".
-  std::string label(const char *operation, uint64_t seq,
-                    const std::string &detail) const;
-  uint64_t nextSeq() { return seq_.fetch_add(1); }
   int tag(uint64_t seq, int opKind, int phase) const;
 
   /// Scratch buffers reused across operations (several may run at once on
@@ -88,12 +84,17 @@ private:
   MPI_Comm collComm_;
   MPI_Comm p2pComm_;
   int tagUpperBound_;
-  std::atomic<uint64_t> seq_{0};
   std::mutex scratchMu_;
   std::vector<std::vector<char>> scratchPool_;
 };
 
 class Context;
+
+/// Initializes MPI with MPI_THREAD_MULTIPLE unless it already is, and sets
+/// MPI_ERRORS_RETURN on MPI_COMM_WORLD. Returns what finalizes it: empty
+/// when the caller initialized MPI; MPI_Abort instead of MPI_Finalize once a
+/// wait has timed out (a missing peer would hang MPI_Finalize).
+StatusOr<std::function<void()>> initializeMpi(int *argc, char ***argv);
 
 /// MPI engine on a communicator the caller already has (a framework that
 /// embeds a compiled step): the world is a duplicate of `comm`, whose ranks

@@ -82,7 +82,8 @@ public:
     void setWaitingFor(std::string waitingFor);
     /// True once the deadline passed (checked by the owner or the thread).
     bool expired() const;
-    /// Reports the timeout if nobody has yet (and aborts when configured);
+    /// Reports the timeout if nobody has yet (and aborts when configured, or
+  /// when the watch is blocking);
     /// returns the kTimeout status for the caller to return.
     Status expire();
     /// Expires when the deadline has passed; ok otherwise.
@@ -95,8 +96,20 @@ public:
     std::shared_ptr<Entry> entry_;
   };
 
+  /// Reports a failure found asynchronously (a NCCL communicator's error)
+  /// like an expired watch: printed once, the job aborted when configured.
+  /// Returns the status for whoever asks next.
+  Status reportFailure(StatusCode code, const std::string &message);
+
   /// Starts watching `what` ("all_reduce #3 ... on communicator 'tp'").
   Watch watch(std::string what, std::string waitingFor = "");
+  /// Watches a call that cannot return until it completes (a blocking MPI
+  /// call): when it expires the job is aborted even if BRAID_RT_ON_TIMEOUT
+  /// is "error", since no status could reach the caller.
+  Watch watchBlocking(std::string what);
+  /// True once any watch of this process expired: communication state is
+  /// then undefined (MPI must not be finalized normally).
+  bool anyExpired() const;
 
   ~Watchdog();
 

@@ -193,8 +193,12 @@ braid_rt_status braid_rt_stream_destroy(braid_rt_stream *stream);
 /* Blocks until idle; returns the stream's sticky error. */
 braid_rt_status braid_rt_stream_synchronize(braid_rt_stream *stream);
 braid_rt_status braid_rt_stream_query(braid_rt_stream *stream, int *idle);
+/* Copies `bytes` between host memory and the engine's device memory, in
+ * stream order. */
+braid_rt_status braid_rt_stream_copy(braid_rt_stream *stream, void *dst,
+                                     const void *src, size_t bytes);
 /* Runs fn(user_data) on the stream, in order; a non-zero result becomes the
- * stream's error. */
+ * stream's error. On CUDA streams fn must not call CUDA. */
 braid_rt_status braid_rt_stream_launch_host(braid_rt_stream *stream,
                                             int (*fn)(void *user_data),
                                             void *user_data);
