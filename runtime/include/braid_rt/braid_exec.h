@@ -1,0 +1,87 @@
+/*===- braid_exec.h - what emitted Braid host code calls ---------*- C -*-===*\
+|*                                                                            *|
+|* The step function `braid-compile` emits calls only these functions, the   *|
+|* kernels (braid_rt/kernels.h) and libc. Stream 0 is the calling thread:    *|
+|* host-stream ops run inline, in order. Streams 1..n are the program's      *|
+|* worker streams (CUDA semantics, braid_rt.h); communication is issued      *|
+|* from the calling thread in program order on every rank, so every rank     *|
+|* posts the same collectives in the same order (DESIGN.md, "Ordering").     *|
+|*                                                                            *|
+|* Errors: the first failure of a step is recorded with `where` (the op's   *|
+|* location) and every later call of the step does nothing; the step        *|
+|* returns that failure. Emitted code therefore needs no error branches.    *|
+\*===----------------------------------------------------------------------===*/
+
+#ifndef BRAID_RT_BRAID_EXEC_H
+#define BRAID_RT_BRAID_EXEC_H
+
+#include "braid_rt/braid_program.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Non-zero once the current step has failed. */
+int braid_exec_failed(braid_exec *exec);
+void braid_exec_fail(braid_exec *exec, const char *where, const char *message);
+/* `rc` is a braid_rt_cpu_* kernel's result; non-zero fails the step with
+ * braid_rt_kernel_last_error(). */
+void braid_exec_check_kernel(braid_exec *exec, int rc, const char *where);
+
+/* This rank's position in communicator `comm` (braid.rank). */
+int64_t braid_exec_comm_rank(braid_exec *exec, int comm);
+
+/*--- Streams and events ----------------------------------------------------*/
+
+/* Work enqueued on `stream` from now on starts after the host's work so far
+ * (a fork: nothing to do on CPU, an event on CUDA). */
+void braid_exec_fork(braid_exec *exec, int stream);
+/* Records event `event` (0..num_events-1) after the work enqueued so far on
+ * `stream`. */
+void braid_exec_record(braid_exec *exec, int event, int stream);
+/* The host waits until `event` has completed (a join). */
+void braid_exec_wait(braid_exec *exec, int event);
+/* Runs fn(arg) on worker `stream`, in order; a non-zero result fails the
+ * step with `where`. `arg` must stay valid until the step ends. */
+void braid_exec_launch(braid_exec *exec, int stream, int (*fn)(void *),
+                       void *arg, const char *where);
+
+/*--- Communication, enqueued on `stream` (0: the host waits for it) --------*/
+
+void braid_exec_all_reduce(braid_exec *exec, int comm, const void *send,
+                           void *recv, size_t count, braid_rt_dtype dtype,
+                           braid_rt_reduce_op op, int stream,
+                           const char *where);
+void braid_exec_all_gather(braid_exec *exec, int comm, const void *send,
+                           void *recv, size_t send_count,
+                           braid_rt_dtype dtype, int stream,
+                           const char *where);
+void braid_exec_reduce_scatter(braid_exec *exec, int comm, const void *send,
+                               void *recv, size_t recv_count,
+                               braid_rt_dtype dtype, braid_rt_reduce_op op,
+                               int stream, const char *where);
+void braid_exec_all_to_all(braid_exec *exec, int comm, const void *send,
+                           void *recv, size_t count_per_peer,
+                           braid_rt_dtype dtype, int stream,
+                           const char *where);
+void braid_exec_broadcast(braid_exec *exec, int comm, const void *send,
+                          void *recv, size_t count, braid_rt_dtype dtype,
+                          int root, int stream, const char *where);
+/* collective_permute: `pairs` holds num_pairs (source, target) positions in
+ * the communicator. This rank sends to its targets and receives from its
+ * source; without a source, `recv` is zero-filled. */
+void braid_exec_permute(braid_exec *exec, int comm, const void *send,
+                        void *recv, size_t count, braid_rt_dtype dtype,
+                        const int32_t *pairs, int num_pairs, int stream,
+                        const char *where);
+
+/*--- Tracing of host-stream work (no-ops unless tracing is on) -------------*/
+
+void braid_exec_span_begin(braid_exec *exec, const char *label);
+void braid_exec_span_end(braid_exec *exec);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* BRAID_RT_BRAID_EXEC_H */
