@@ -54,6 +54,9 @@ void BraidDialect::initialize() {
   addOperations<
 #define GET_OP_LIST
 #include "braid/Dialect/Braid/IR/BraidOps.cpp.inc"
+      ,
+#define GET_OP_LIST
+#include "braid/Dialect/Braid/IR/BraidCommandOps.cpp.inc"
       >();
   addInterfaces<BraidInlinerInterface>();
 }

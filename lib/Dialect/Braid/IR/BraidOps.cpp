@@ -1,6 +1,7 @@
 //===- BraidOps.cpp - braid operations ------------------------------------===//
 
 #include "braid/Dialect/Braid/IR/BraidDialect.h"
+#include "VerifyUtils.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
@@ -13,6 +14,7 @@
 
 using namespace mlir;
 using namespace mlir::braid;
+using namespace mlir::braid::detail;
 
 //===----------------------------------------------------------------------===//
 // Helpers shared by the verifiers
@@ -97,6 +99,9 @@ FailureOr<int64_t> mulDimsOrError(Operation *op, int64_t a, int64_t b) {
   return *product;
 }
 
+} // namespace
+
+namespace mlir::braid::detail {
 LogicalResult verifyReductionType(Operation *op, ReductionKind kind,
                                   Type tensor) {
   Type element = getElementTypeOrSelf(tensor);
@@ -147,6 +152,9 @@ FailureOr<int64_t> verifyGroup(Operation *op, FlatSymbolRefAttr grid,
   return size;
 }
 
+} // namespace mlir::braid::detail
+
+namespace {
 FailureOr<int64_t> payloadOf(Value value) {
   return getStaticByteSize(value.getType());
 }

@@ -122,4 +122,7 @@ void registerBraidDialect(DialectRegistry &registry);
 } // namespace braid
 } // namespace mlir
 
+// The buffer-level op family.
+#include "braid/Dialect/Braid/IR/BraidCommandOps.h"
+
 #endif // BRAID_DIALECT_BRAID_IR_BRAIDDIALECT_H

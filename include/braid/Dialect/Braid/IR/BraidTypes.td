@@ -24,4 +24,18 @@ def Braid_FutureType : TypeDef<Braid_Dialect, "Future"> {
   let genVerifyDecl = 1;
 }
 
+def Braid_EventType : TypeDef<Braid_Dialect, "Event"> {
+  let mnemonic = "event";
+  let summary = "a !braid.event: the completion of work launched on a stream";
+  let description = [{
+    Buffer level. `braid.cmd.launch` returns one; `braid.cmd.wait` makes the
+    host stream wait for it (CUDA's event record / wait).
+
+    ```mlir
+    %done = braid.cmd.launch stream = 1 { ... }
+    braid.cmd.wait %done
+    ```
+  }];
+}
+
 #endif // BRAID_DIALECT_BRAID_IR_BRAIDTYPES_TD
