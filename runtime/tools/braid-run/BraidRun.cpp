@@ -693,10 +693,12 @@ int runRank(const Options &options, int argc, char **argv) {
                         error))
       rankFailure("rank " + std::to_string(rank) + ": " + error);
   }
+  // Results start as all-ones bytes (NaN, -1): an element the program
+  // fails to write shows.
   for (int i = 0; i < desc.num_results; ++i)
     results[i].storage.assign(static_cast<size_t>(elementsOf(desc.results[i])) *
                                   dtypeBytes(desc.results[i].dtype),
-                              0);
+                              0xff);
   std::vector<const void *> argPointers;
   std::vector<void *> resultPointers;
   for (Buffer &buffer : args)
