@@ -11,7 +11,8 @@
 //   result3 = v of every rank, concatenated    (all_gather, stream 0)
 //   result4 = 2 * result0 + r                  (host, after waiting event 0)
 //   result5 = bf16 sum over ranks of w         (all_reduce, stream 2)
-// BRAID_TEST_FAIL_RANK=r makes rank r's GEMM fail (an invalid shape).
+// BRAID_TEST_FAIL_RANK=r makes rank r's GEMM fail (an invalid shape);
+// BRAID_TEST_SLEEP_S=s makes rank 0's host sleep s seconds in every step.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,6 +20,7 @@
 #include "braid_rt/kernels.h"
 
 #include <cstdlib>
+#include <unistd.h>
 
 #ifndef TEST_WORLD_SIZE
 #define TEST_WORLD_SIZE 2
@@ -75,6 +77,9 @@ void step(braid_exec *exec, const void *const *args, void *const *results,
   gemm = GemmArgs{args[0], args[1], product,
                   failRank && std::atoi(failRank) == rank ? -1 : 4};
 
+  const char *sleepSeconds = std::getenv("BRAID_TEST_SLEEP_S");
+  if (sleepSeconds && rank == 0)
+    sleep(static_cast<unsigned>(std::atoi(sleepSeconds)));
   braid_exec_span_begin(exec, "test.mlir:10:3 setup");
   braid_exec_span_end(exec);
   braid_exec_fork(exec, 1);

@@ -75,6 +75,14 @@ rank_failure)
   expect_failure "braid-run: rank 1: test.mlir:11:3 matmul: "
   expect_no_outputs
   ;;
+timeout)
+  # Rank 0 sleeps 100 s in its step; the run is stopped after 3.
+  BRAID_TEST_SLEEP_S=100 "$braid_run" "$np2" --np 2 --output-dir out \
+    --timeout 3 > log 2>&1
+  echo $? > rc; cat log
+  expect_failure "braid-run: the ranks did not finish within 3 s (--timeout); stopped"
+  expect_no_outputs
+  ;;
 hash_mismatch)
   timeout --kill-after=10 60 "$mpiexec" "$@" -np 1 "$braid_run" "$np2" : \
     -np 1 "$braid_run" "$np2_other" > log 2>&1

@@ -516,6 +516,12 @@ bool publish(const std::string &staging, const std::string &output,
   return true;
 }
 
+std::string formatSeconds(double seconds) {
+  char text[64];
+  std::snprintf(text, sizeof(text), "%g", seconds);
+  return text;
+}
+
 std::string formatMs(double ms) {
   char text[64];
   std::snprintf(text, sizeof(text), "%.3f", ms);
@@ -588,7 +594,7 @@ int runParent(const Options &options, int argc, char **argv) {
   setenv("OPENBLAS_NUM_THREADS", "1", 0);
 
   std::vector<std::string> command = {
-      "timeout", "--kill-after=10", formatMs(options.timeout),
+      "timeout", "--kill-after=10", formatSeconds(options.timeout),
       options.mpirun, "--oversubscribe", "--bind-to", "none", "-np",
       std::to_string(np)};
   for (const char *name : {"BRAID_RUN_STAGING", "OPENBLAS_NUM_THREADS"})
@@ -632,7 +638,7 @@ int runParent(const Options &options, int argc, char **argv) {
     std::fprintf(stderr,
                  "braid-run: the ranks did not finish within %s s "
                  "(--timeout); stopped\n",
-                 formatMs(options.timeout).c_str());
+                 formatSeconds(options.timeout).c_str());
   else
     std::fprintf(stderr, "braid-run: the run failed (launcher exit status %d)"
                          "; no outputs written\n",
