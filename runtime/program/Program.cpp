@@ -113,21 +113,22 @@ braid_rt_status agree(braid_program *program, const std::string &localProblem) {
                                      : std::string("its program is not "
                                                    "valid (it reports why)")));
   }
+  // This rank's own program first: usually every rank loaded the same one.
+  if (desc->world_size != program->size)
+    return setLastError(BRAID_RT_INVALID_ARGUMENT,
+                        prefix + "program '" +
+                            (desc->function ? desc->function : "?") +
+                            "' needs " + std::to_string(desc->world_size) +
+                            " ranks, launched on " +
+                            std::to_string(program->size));
   for (int rank = 0; rank < program->size; ++rank) {
     const int64_t *theirs = &all[static_cast<size_t>(kFields) * rank];
-    if (theirs[1] != program->size) {
-      std::string who = rank == program->rank
-                            ? std::string("program")
-                            : "rank " + std::to_string(rank) + "'s program";
-      std::string name = desc->function ? std::string(" '") + desc->function +
-                                              "'"
-                                        : std::string();
+    if (theirs[1] != program->size)
       return setLastError(BRAID_RT_INVALID_ARGUMENT,
-                          prefix + who + (rank == program->rank ? name : "") +
-                              " needs " + std::to_string(theirs[1]) +
+                          prefix + "rank " + std::to_string(rank) +
+                              "'s program needs " + std::to_string(theirs[1]) +
                               " ranks, launched on " +
                               std::to_string(program->size));
-    }
   }
   const int64_t *first = all.data();
   for (int rank = 1; rank < program->size; ++rank) {

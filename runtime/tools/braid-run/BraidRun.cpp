@@ -682,6 +682,10 @@ int runRank(const Options &options, int argc, char **argv) {
     // finalised MPI already.
     std::fprintf(stderr, "braid-run: rank %d: %s\n", launchedAs,
                  artifact.lastError());
+    std::fflush(stderr);
+    // The launcher stops the job when the first rank exits non-zero: give
+    // the others time to report too.
+    usleep(300 * 1000);
     return 1;
   }
   int rank = 0, size = 0;
