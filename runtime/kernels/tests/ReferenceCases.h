@@ -34,6 +34,9 @@
 
 namespace braid_rt::kernels::testing {
 
+using braid_rt::npy::NpyArray;
+using braid_rt::npy::readNpy;
+
 /// A tensor in a kernel's element type, on the host.
 struct HostTensor {
   braid_rt_elem type = BRAID_RT_ELEM_F32;

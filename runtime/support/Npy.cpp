@@ -1,12 +1,14 @@
-//===- Npy.cpp - read .npy files ------------------------------------------===//
+//===- Npy.cpp - read and write .npy files --------------------------------===//
 
 #include "Npy.h"
 
+#include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <sstream>
 
-namespace braid_rt::kernels::testing {
+namespace braid_rt::npy {
 
 int64_t NpyArray::numElements() const {
   int64_t count = 1;
@@ -123,4 +125,50 @@ bool readNpy(const std::string &path, NpyArray &array, std::string &error) {
   return true;
 }
 
-} // namespace braid_rt::kernels::testing
+std::string npyDescr(const std::string &dtype) {
+  bool singleByte = dtype.size() == 2 && dtype[1] == '1';
+  return (singleByte ? "|" : "<") + dtype;
+}
+
+bool writeNpy(const std::string &path, const NpyArray &array,
+              std::string &error) {
+  std::string header =
+      "{'descr': '" + npyDescr(array.dtype) + "', 'fortran_order': False, "
+      "'shape': (";
+  for (size_t i = 0; i < array.shape.size(); ++i)
+    header += (i ? ", " : "") + std::to_string(array.shape[i]);
+  if (array.shape.size() == 1)
+    header += ",";
+  header += "), }";
+  // Pad with spaces so the data starts at a multiple of 64 bytes (as
+  // braid-interp and numpy do).
+  size_t total = 10 + header.size() + 1;
+  header.append((64 - total % 64) % 64, ' ');
+  header.push_back('\n');
+  std::string prefix = "\x93NUMPY";
+  prefix.push_back(1);
+  prefix.push_back(0);
+  prefix.push_back(static_cast<char>(header.size() & 0xff));
+  prefix.push_back(static_cast<char>(header.size() >> 8));
+
+  std::string temporary = path + ".tmp";
+  {
+    std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
+    file << prefix << header;
+    file.write(reinterpret_cast<const char *>(array.bytes.data()),
+               static_cast<std::streamsize>(array.bytes.size()));
+    if (!file.good()) {
+      error = path + ": cannot write";
+      std::remove(temporary.c_str());
+      return false;
+    }
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    error = path + ": cannot rename into place: " + std::strerror(errno);
+    std::remove(temporary.c_str());
+    return false;
+  }
+  return true;
+}
+
+} // namespace braid_rt::npy

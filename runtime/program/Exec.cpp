@@ -1,0 +1,468 @@
+//===- Exec.cpp - what the emitted step function calls --------------------===//
+//
+// Stream 0 is the calling thread: its ops run inline, and a collective on
+// stream 0 runs on its communicator's own stream while the host waits.
+// Streams 1..n are worker braid_rt streams. Each op enqueued on a worker is
+// preceded by a marker task that names the op (`where`), so a sticky stream
+// error is reported at the op that caused it; with tracing on, a second task
+// after the op closes its span. Launched functions run through a trampoline
+// that does both itself.
+//
+// The first failure of a step is kept (with its `where`) and every later
+// call does nothing: emitted code needs no error branches.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ProgramImpl.h"
+
+#include "braid_rt/kernels.h"
+
+#include <cstring>
+
+using namespace braid_rt::program;
+
+namespace braid_rt::program {
+
+void failStep(braid_exec *exec, braid_rt_status status, const char *where,
+              const std::string &message) {
+  if (exec->failed)
+    return;
+  exec->failed = true;
+  exec->status = status == BRAID_RT_OK ? BRAID_RT_INTERNAL : status;
+  exec->error = where && *where ? std::string(where) + ": " + message
+                                : message;
+}
+
+} // namespace braid_rt::program
+
+namespace {
+
+std::string streamName(int stream) {
+  return "stream " + std::to_string(stream);
+}
+
+/// Worker `stream`, or null after failing the step when it is not one.
+WorkerStream *workerStream(braid_exec *exec, int stream, const char *where) {
+  braid_program *program = exec->program;
+  if (stream < 1 || stream >= static_cast<int>(program->streams.size())) {
+    failStep(exec, BRAID_RT_INVALID_ARGUMENT, where,
+             "stream " + std::to_string(stream) +
+                 " is not a worker stream of the program (it has " +
+                 std::to_string(program->streams.size() - 1) + ")");
+    return nullptr;
+  }
+  return program->streams[stream].get();
+}
+
+bool validComm(braid_exec *exec, int comm, const char *where) {
+  if (comm >= 0 && comm < static_cast<int>(exec->program->comms.size()))
+    return true;
+  failStep(exec, BRAID_RT_INVALID_ARGUMENT, where,
+           "communicator " + std::to_string(comm) +
+               " is not one of the program's " +
+               std::to_string(exec->program->comms.size()));
+  return false;
+}
+
+bool validEvent(braid_exec *exec, int event, const char *where) {
+  if (event >= 0 && event < static_cast<int>(exec->program->events.size()))
+    return true;
+  failStep(exec, BRAID_RT_INVALID_ARGUMENT, where,
+           "event " + std::to_string(event) + " is not one of the program's " +
+               std::to_string(exec->program->events.size()));
+  return false;
+}
+
+int markOpStart(void *data) {
+  auto *task = static_cast<TaskRecord *>(data);
+  WorkerStream *stream = task->stream;
+  stream->current = task->where;
+  stream->currentKind = task->kind;
+  if (stream->tracing)
+    stream->openStart = Clock::now();
+  return 0;
+}
+
+int closeSpan(void *data) {
+  auto *stream = static_cast<WorkerStream *>(data);
+  stream->spans.push_back(Span{stream->current, stream->currentKind,
+                               stream->index, stream->openStart,
+                               Clock::now()});
+  return 0;
+}
+
+int runLaunched(void *data) {
+  auto *task = static_cast<TaskRecord *>(data);
+  WorkerStream *stream = task->stream;
+  stream->current = task->where;
+  stream->currentKind = task->kind;
+  Clock::time_point start;
+  if (stream->tracing)
+    start = Clock::now();
+  int result = task->fn ? task->fn(task->arg) : 0;
+  if (task->zeroFill && task->zeroBytes)
+    std::memset(task->zeroFill, 0, task->zeroBytes);
+  if (stream->tracing)
+    stream->spans.push_back(
+        Span{task->where, task->kind, stream->index, start, Clock::now()});
+  if (result != 0 && stream->failure.empty()) {
+    const char *kernelError = braid_rt_kernel_last_error();
+    stream->failure = kernelError && *kernelError
+                          ? std::string(kernelError)
+                          : "the launched function returned " +
+                                std::to_string(result);
+  }
+  return result;
+}
+
+/// Enqueues what an op on a worker stream needs before it.
+bool enqueueMarker(braid_exec *exec, WorkerStream *stream, const char *where,
+                   SpanKind kind) {
+  TaskRecord *task = exec->tasks.next();
+  *task = TaskRecord{stream, where, kind, nullptr, nullptr, nullptr, 0};
+  braid_rt_status status =
+      braid_rt_stream_launch_host(stream->stream, markOpStart, task);
+  if (status != BRAID_RT_OK) {
+    failStep(exec, status, where, braid_rt_last_error());
+    return false;
+  }
+  return true;
+}
+
+void enqueueSpanEnd(braid_exec *exec, WorkerStream *stream,
+                    const char *where) {
+  if (!exec->program->tracing)
+    return;
+  braid_rt_status status =
+      braid_rt_stream_launch_host(stream->stream, closeSpan, stream);
+  if (status != BRAID_RT_OK)
+    failStep(exec, status, where, braid_rt_last_error());
+}
+
+/// A collective or transfer: `enqueue(comm, stream)` posts it on a braid_rt
+/// stream. Stream 0 runs it on the communicator's own stream and waits.
+template <typename Enqueue>
+void communicate(braid_exec *exec, int comm, int stream, const char *where,
+                 Enqueue enqueue) {
+  if (exec->failed || !validComm(exec, comm, where))
+    return;
+  braid_program *program = exec->program;
+  if (stream == 0) {
+    Clock::time_point start = Clock::now();
+    braid_rt_stream *commStream = program->commStreams[comm];
+    braid_rt_status status = enqueue(program->comms[comm], commStream);
+    if (status == BRAID_RT_OK)
+      status = braid_rt_stream_synchronize(commStream);
+    if (status != BRAID_RT_OK) {
+      failStep(exec, status, where, braid_rt_last_error());
+      return;
+    }
+    if (program->tracing)
+      program->hostSpans.push_back(
+          Span{where, SpanKind::Communication, 0, start, Clock::now()});
+    return;
+  }
+  WorkerStream *worker = workerStream(exec, stream, where);
+  if (!worker ||
+      !enqueueMarker(exec, worker, where, SpanKind::Communication))
+    return;
+  braid_rt_status status = enqueue(program->comms[comm], worker->stream);
+  if (status != BRAID_RT_OK) {
+    failStep(exec, status, where, braid_rt_last_error());
+    return;
+  }
+  enqueueSpanEnd(exec, worker, where);
+}
+
+/// The failure a worker stream reports at a wait or at the end of a step.
+void failFromStream(braid_exec *exec, WorkerStream *stream,
+                    braid_rt_status status, const std::string &runtimeError) {
+  std::string where = stream->current ? std::string(stream->current)
+                                      : streamName(stream->index);
+  failStep(exec, status, where.c_str(),
+           stream->failure.empty() ? runtimeError : stream->failure);
+}
+
+} // namespace
+
+namespace braid_rt::program {
+
+void beginStep(braid_program *program) {
+  braid_exec &exec = program->exec;
+  exec.failed = false;
+  exec.status = BRAID_RT_OK;
+  exec.error.clear();
+  exec.tasks.reset();
+  exec.openSpans.clear();
+  std::fill(exec.eventStream.begin(), exec.eventStream.end(), -1);
+  for (size_t i = 1; i < program->streams.size(); ++i) {
+    WorkerStream &stream = *program->streams[i];
+    stream.current = nullptr;
+    stream.tracing = program->tracing;
+    if (program->tracing)
+      stream.spans.clear();
+  }
+  if (program->tracing) {
+    program->hostSpans.clear();
+    program->traceOrigin = Clock::now();
+    program->traced = true;
+  }
+}
+
+braid_rt_status endStep(braid_program *program) {
+  braid_exec *exec = &program->exec;
+  for (size_t i = 1; i < program->streams.size(); ++i) {
+    WorkerStream *stream = program->streams[i].get();
+    braid_rt_status status = braid_rt_stream_synchronize(stream->stream);
+    if (status != BRAID_RT_OK)
+      failFromStream(exec, stream, status, braid_rt_last_error());
+  }
+  // Spans left open by the step end with it.
+  if (program->tracing)
+    while (!exec->openSpans.empty()) {
+      program->hostSpans.push_back(Span{exec->openSpans.back().first,
+                                        SpanKind::Compute, 0,
+                                        exec->openSpans.back().second,
+                                        Clock::now()});
+      exec->openSpans.pop_back();
+    }
+  return exec->failed ? exec->status : BRAID_RT_OK;
+}
+
+} // namespace braid_rt::program
+
+extern "C" {
+
+int braid_exec_failed(braid_exec *exec) { return exec->failed ? 1 : 0; }
+
+void braid_exec_fail(braid_exec *exec, const char *where,
+                     const char *message) {
+  failStep(exec, BRAID_RT_INTERNAL, where, message ? message : "failed");
+}
+
+void braid_exec_check_kernel(braid_exec *exec, int rc, const char *where) {
+  if (rc == 0 || exec->failed)
+    return;
+  const char *message = braid_rt_kernel_last_error();
+  failStep(exec, static_cast<braid_rt_status>(rc), where,
+           message && *message ? message
+                               : "kernel failed with status " +
+                                     std::to_string(rc));
+}
+
+int64_t braid_exec_comm_rank(braid_exec *exec, int comm) {
+  if (!validComm(exec, comm, nullptr))
+    return 0;
+  return exec->program->commRanks[comm];
+}
+
+// Host work before a fork has already run (host ops are inline), and work
+// enqueued on a CPU stream starts after everything enqueued before it: the
+// ordering the fork asks for already holds.
+void braid_exec_fork(braid_exec *exec, int stream) {
+  if (exec->failed || stream == 0)
+    return;
+  workerStream(exec, stream, nullptr);
+}
+
+void braid_exec_record(braid_exec *exec, int event, int stream) {
+  if (exec->failed || !validEvent(exec, event, nullptr))
+    return;
+  if (stream == 0) {
+    // Recorded after the host's work so far: complete at once.
+    exec->eventStream[event] = 0;
+    return;
+  }
+  WorkerStream *worker = workerStream(exec, stream, nullptr);
+  if (!worker)
+    return;
+  braid_rt_status status =
+      braid_rt_event_record(exec->program->events[event], worker->stream);
+  if (status != BRAID_RT_OK) {
+    failStep(exec, status, nullptr, braid_rt_last_error());
+    return;
+  }
+  exec->eventStream[event] = stream;
+}
+
+void braid_exec_wait(braid_exec *exec, int event) {
+  if (exec->failed || !validEvent(exec, event, nullptr))
+    return;
+  int stream = exec->eventStream[event];
+  if (stream <= 0) // recorded on the host, or not in this step
+    return;
+  braid_rt_status status =
+      braid_rt_event_synchronize(exec->program->events[event]);
+  if (status != BRAID_RT_OK)
+    failFromStream(exec, exec->program->streams[stream].get(), status,
+                   braid_rt_last_error());
+}
+
+void braid_exec_launch(braid_exec *exec, int stream, int (*fn)(void *),
+                       void *arg, const char *where) {
+  if (exec->failed)
+    return;
+  if (stream == 0) {
+    braid_program *program = exec->program;
+    Clock::time_point start = Clock::now();
+    int result = fn(arg);
+    if (program->tracing)
+      program->hostSpans.push_back(
+          Span{where, SpanKind::Compute, 0, start, Clock::now()});
+    if (result != 0)
+      braid_exec_check_kernel(exec, result, where);
+    return;
+  }
+  WorkerStream *worker = workerStream(exec, stream, where);
+  if (!worker)
+    return;
+  TaskRecord *task = exec->tasks.next();
+  *task = TaskRecord{worker, where, SpanKind::Compute, fn, arg, nullptr, 0};
+  braid_rt_status status =
+      braid_rt_stream_launch_host(worker->stream, runLaunched, task);
+  if (status != BRAID_RT_OK)
+    failStep(exec, status, where, braid_rt_last_error());
+}
+
+void braid_exec_all_reduce(braid_exec *exec, int comm, const void *send,
+                           void *recv, size_t count, braid_rt_dtype dtype,
+                           braid_rt_reduce_op op, int stream,
+                           const char *where) {
+  communicate(exec, comm, stream, where,
+              [&](braid_rt_comm *c, braid_rt_stream *s) {
+                return braid_rt_all_reduce(c, send, recv, count, dtype, op, s);
+              });
+}
+
+void braid_exec_all_gather(braid_exec *exec, int comm, const void *send,
+                           void *recv, size_t send_count,
+                           braid_rt_dtype dtype, int stream,
+                           const char *where) {
+  communicate(exec, comm, stream, where,
+              [&](braid_rt_comm *c, braid_rt_stream *s) {
+                return braid_rt_all_gather(c, send, recv, send_count, dtype,
+                                           s);
+              });
+}
+
+void braid_exec_reduce_scatter(braid_exec *exec, int comm, const void *send,
+                               void *recv, size_t recv_count,
+                               braid_rt_dtype dtype, braid_rt_reduce_op op,
+                               int stream, const char *where) {
+  communicate(exec, comm, stream, where,
+              [&](braid_rt_comm *c, braid_rt_stream *s) {
+                return braid_rt_reduce_scatter(c, send, recv, recv_count,
+                                               dtype, op, s);
+              });
+}
+
+void braid_exec_all_to_all(braid_exec *exec, int comm, const void *send,
+                           void *recv, size_t count_per_peer,
+                           braid_rt_dtype dtype, int stream,
+                           const char *where) {
+  communicate(exec, comm, stream, where,
+              [&](braid_rt_comm *c, braid_rt_stream *s) {
+                return braid_rt_all_to_all(c, send, recv, count_per_peer,
+                                           dtype, s);
+              });
+}
+
+void braid_exec_broadcast(braid_exec *exec, int comm, const void *send,
+                          void *recv, size_t count, braid_rt_dtype dtype,
+                          int root, int stream, const char *where) {
+  communicate(exec, comm, stream, where,
+              [&](braid_rt_comm *c, braid_rt_stream *s) {
+                return braid_rt_broadcast(c, send, recv, count, dtype, root,
+                                          s);
+              });
+}
+
+void braid_exec_permute(braid_exec *exec, int comm, const void *send,
+                        void *recv, size_t count, braid_rt_dtype dtype,
+                        const int32_t *pairs, int num_pairs, int stream,
+                        const char *where) {
+  if (exec->failed || !validComm(exec, comm, where))
+    return;
+  braid_program *program = exec->program;
+  int me = program->commRanks[comm];
+  int size = program->commSizes[comm];
+  // At most 2 transfers per pair naming this rank; kept on the stack.
+  braid_rt_peer_transfer transfers[2 * 64];
+  size_t numTransfers = 0;
+  int sources = 0;
+  for (int i = 0; i < num_pairs; ++i) {
+    int source = pairs[2 * i], target = pairs[2 * i + 1];
+    if (source < 0 || source >= size || target < 0 || target >= size) {
+      failStep(exec, BRAID_RT_INVALID_ARGUMENT, where,
+               "collective_permute pair (" + std::to_string(source) + ", " +
+                   std::to_string(target) +
+                   ") is outside a communicator of size " +
+                   std::to_string(size));
+      return;
+    }
+    if (source != me && target != me)
+      continue;
+    if (numTransfers + 2 > sizeof(transfers) / sizeof(transfers[0])) {
+      failStep(exec, BRAID_RT_INVALID_ARGUMENT, where,
+               "collective_permute names this rank in more than 64 pairs");
+      return;
+    }
+    if (target == me) {
+      if (++sources > 1) {
+        failStep(exec, BRAID_RT_INVALID_ARGUMENT, where,
+                 "collective_permute names more than one source for rank " +
+                     std::to_string(me));
+        return;
+      }
+      transfers[numTransfers++] =
+          braid_rt_peer_transfer{BRAID_RT_RECV, source, recv, count, dtype};
+    }
+    if (source == me)
+      transfers[numTransfers++] = braid_rt_peer_transfer{
+          BRAID_RT_SEND, target, const_cast<void *>(send), count, dtype};
+  }
+  if (numTransfers > 0)
+    communicate(exec, comm, stream, where,
+                [&](braid_rt_comm *c, braid_rt_stream *s) {
+                  return braid_rt_send_recv(c, transfers, numTransfers, s);
+                });
+  if (sources > 0 || exec->failed)
+    return;
+  // No source names this rank: its result is zeros, written in stream order
+  // (after the sends, which may read the same buffer).
+  size_t bytes = count * dtypeSize(dtype);
+  if (stream == 0) {
+    if (bytes)
+      std::memset(recv, 0, bytes);
+    return;
+  }
+  WorkerStream *worker = workerStream(exec, stream, where);
+  if (!worker)
+    return;
+  TaskRecord *task = exec->tasks.next();
+  *task = TaskRecord{worker, where, SpanKind::Compute, nullptr, nullptr, recv,
+                     bytes};
+  braid_rt_status status =
+      braid_rt_stream_launch_host(worker->stream, runLaunched, task);
+  if (status != BRAID_RT_OK)
+    failStep(exec, status, where, braid_rt_last_error());
+}
+
+void braid_exec_span_begin(braid_exec *exec, const char *label) {
+  if (!exec->program->tracing || exec->failed)
+    return;
+  exec->openSpans.emplace_back(label, Clock::now());
+}
+
+void braid_exec_span_end(braid_exec *exec) {
+  braid_program *program = exec->program;
+  if (!program->tracing || exec->openSpans.empty())
+    return;
+  program->hostSpans.push_back(Span{exec->openSpans.back().first,
+                                    SpanKind::Compute, 0,
+                                    exec->openSpans.back().second,
+                                    Clock::now()});
+  exec->openSpans.pop_back();
+}
+
+} // extern "C"

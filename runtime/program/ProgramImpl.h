@@ -1,0 +1,174 @@
+//===- ProgramImpl.h - the state behind braid_program and braid_exec -*- C++ -*-===//
+//
+// Internal to the braid_program library: Program.cpp creates and measures a
+// program, Exec.cpp implements what the emitted step calls, Trace.cpp writes
+// the measured timeline. Everything the step touches is allocated at
+// creation or on the first step (records are pooled and reused), so a
+// steady-state step allocates nothing unless tracing is on.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef BRAID_RT_PROGRAM_PROGRAMIMPL_H
+#define BRAID_RT_PROGRAM_PROGRAMIMPL_H
+
+#include "braid_rt/braid_exec.h"
+#include "braid_rt/braid_program.h"
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace braid_rt::program {
+
+/// The one clock of every timestamp in a trace.
+using Clock = std::chrono::steady_clock;
+
+inline double microsecondsSince(Clock::time_point origin,
+                                Clock::time_point at) {
+  return std::chrono::duration<double, std::micro>(at - origin).count();
+}
+
+/// Bytes per element of `dtype` (0 outside the enumeration).
+inline size_t dtypeSize(braid_rt_dtype dtype) {
+  switch (dtype) {
+  case BRAID_RT_F64:
+  case BRAID_RT_I64:
+    return 8;
+  case BRAID_RT_F32:
+  case BRAID_RT_I32:
+    return 4;
+  case BRAID_RT_F16:
+  case BRAID_RT_BF16:
+    return 2;
+  case BRAID_RT_I8:
+    return 1;
+  }
+  return 0;
+}
+
+/// What a span is, for the trace's "cat" (braid-estimate's categories).
+enum class SpanKind : int32_t { Compute = 0, Communication = 1 };
+
+/// One measured interval of one stream (0: the host thread).
+struct Span {
+  const char *label; // an emitted string literal: lives as long as the .so
+  SpanKind kind;
+  int32_t stream;
+  Clock::time_point start, end;
+};
+
+/// A worker stream with what its tasks report back. Only the stream's own
+/// thread writes `current`, `openStart` and `spans` while a step runs; the
+/// host reads them after synchronizing the stream.
+struct WorkerStream {
+  braid_rt_stream *stream = nullptr;
+  int32_t index = 0;
+  /// The `where` of the last op that started on this stream: the op a
+  /// sticky error belongs to.
+  const char *current = nullptr;
+  SpanKind currentKind = SpanKind::Compute;
+  Clock::time_point openStart;
+  /// Set by a launched function that failed (its kernel message).
+  std::string failure;
+  std::vector<Span> spans;
+  /// Read by the stream's tasks; written by the host between steps only.
+  bool tracing = false;
+};
+
+/// The argument of one task enqueued on a worker stream during a step. They
+/// must stay valid until the step ends, so they live in a pool that is
+/// reused from step to step (blocks never move).
+struct TaskRecord {
+  WorkerStream *stream;
+  const char *where;
+  SpanKind kind;
+  int (*fn)(void *);
+  void *arg;
+  void *zeroFill;
+  size_t zeroBytes;
+};
+
+class TaskPool {
+public:
+  TaskRecord *next() {
+    size_t block = used_ / kBlock, slot = used_ % kBlock;
+    if (block == blocks_.size())
+      blocks_.push_back(std::make_unique<std::array<TaskRecord, kBlock>>());
+    ++used_;
+    return &(*blocks_[block])[slot];
+  }
+  void reset() { used_ = 0; }
+
+private:
+  static constexpr size_t kBlock = 256;
+  std::vector<std::unique_ptr<std::array<TaskRecord, kBlock>>> blocks_;
+  size_t used_ = 0;
+};
+
+} // namespace braid_rt::program
+
+struct braid_exec {
+  braid_program *program = nullptr;
+  bool failed = false;
+  braid_rt_status status = BRAID_RT_OK;
+  std::string error;
+  braid_rt::program::TaskPool tasks;
+  /// The stream that last recorded each event (for failures seen by a wait).
+  std::vector<int32_t> eventStream;
+  /// Host spans opened by braid_exec_span_begin.
+  std::vector<std::pair<const char *, braid_rt::program::Clock::time_point>>
+      openSpans;
+};
+
+struct braid_program {
+  const braid_program_desc *desc = nullptr;
+  braid_rt_context *context = nullptr;
+  bool ownsContext = false;
+  int rank = 0, size = 0;
+  braid_rt_comm *world = nullptr;
+  braid_rt_stream *worldStream = nullptr;
+  std::vector<braid_rt_comm *> comms;
+  std::vector<int> commRanks, commSizes;
+  std::vector<braid_rt_stream *> commStreams;
+  /// Index 0 is unused: stream 0 is the calling thread.
+  std::vector<std::unique_ptr<braid_rt::program::WorkerStream>> streams;
+  std::vector<braid_rt_event *> events;
+  braid_rt_arena *arena = nullptr;
+  char *arenaBase = nullptr;
+  braid_exec exec;
+
+  /// Tracing: spans of the host thread and the start of the last traced
+  /// step; worker spans live in `streams`.
+  bool tracing = false;
+  bool traced = false; // a traced step has run
+  braid_rt::program::Clock::time_point traceOrigin;
+  std::vector<braid_rt::program::Span> hostSpans;
+};
+
+namespace braid_rt::program {
+
+/// Sets the message braid_program_last_error() returns on this thread and
+/// returns `status`.
+braid_rt_status setLastError(braid_rt_status status, std::string message);
+
+/// Records the first failure of the current step.
+void failStep(braid_exec *exec, braid_rt_status status, const char *where,
+              const std::string &message);
+
+/// Prepares `exec` for a step (clears the failure and the pools).
+void beginStep(braid_program *program);
+/// Waits for every worker stream; returns the step's first failure.
+braid_rt_status endStep(braid_program *program);
+
+/// Chrome trace JSON of every rank's spans (Trace.cpp).
+std::string serializeSpans(const braid_program &program);
+std::string chromeTraceJson(const braid_program_desc &desc,
+                            const std::vector<std::string> &rankSpans);
+
+} // namespace braid_rt::program
+
+#endif // BRAID_RT_PROGRAM_PROGRAMIMPL_H
