@@ -4,7 +4,10 @@
 #include "braid/Dialect/Braid/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
 
 using namespace mlir;
@@ -34,7 +37,35 @@ void mlir::braid::buildOverlapPipeline(OpPassManager &pm,
   pm.addPass(createBraidVerifyCollectiveOrder());
 }
 
+void mlir::braid::buildBufferPipeline(OpPassManager &pm,
+                                      const BufferPipelineOptions &options) {
+  OpPassManager &function = pm.nest<func::FuncOp>();
+  function.addPass(createConvertElementwiseToLinalgPass());
+  function.addPass(createBraidFuseElementwise());
+  function.addPass(createBraidProtectAsyncCaptures());
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  pm.nest<func::FuncOp>().addPass(createBraidConvertAsyncToStreams());
+  bufferization::BufferResultsToOutParamsPassOptions outParams;
+  outParams.addResultAttribute = true;
+  outParams.hoistStaticAllocs = true;
+  outParams.modifyPublicFunctions = true;
+  pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+  pm.addPass(createCanonicalizerPass());
+  BraidPlanArenaOptions arena;
+  arena.memoryBudget = options.memoryBudget;
+  pm.addPass(createBraidPlanArena(arena));
+}
+
 void mlir::braid::registerBraidPipelines() {
+  PassPipelineRegistration<BufferPipelineOptions>(
+      "braid-buffer-pipeline",
+      "Bufferize a tensor/async braid program: streams and events for "
+      "starts and awaits, results as output parameters, one static arena",
+      buildBufferPipeline);
   PassPipelineRegistration<OverlapPipelineOptions>(
       "braid-overlap-pipeline",
       "Cut collective matmuls into ring steps where they pay, make "

@@ -386,4 +386,101 @@ def BraidRaiseLayerOps : Pass<"braid-raise-layer-ops", "::mlir::ModuleOp"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+//===----------------------------------------------------------------------===//
+// Towards the buffer level (docs/Lowering.md)
+//===----------------------------------------------------------------------===//
+
+def BraidFuseElementwise
+    : InterfacePass<"braid-fuse-elementwise", "::mlir::FunctionOpInterface"> {
+  let summary = "Fuse chains of element-wise linalg.generic ops into one";
+  let description = [{
+    Upstream element-wise fusion restricted to producers and consumers
+    whose loops are all parallel, so a chain (extf, add, truncf, ...) becomes
+    one generic op and one loop nest in the emitted code, while matmuls and
+    other contractions stay named ops the lowering maps to the runtime's
+    GEMM (upstream's default also fuses a contraction into its consumer).
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def BraidProtectAsyncCaptures
+    : InterfacePass<"braid-protect-async-captures", "::mlir::FunctionOpInterface"> {
+  let summary = "Copy a tensor an in-flight braid.start reads before an op may overwrite it";
+  let description = [{
+    Bufferization decides in-place writes in program order, but the body of
+    a `braid.start` reads its captured tensors until the matching
+    `braid.await`. Every destination operand (a linalg `outs`, an
+    `insert_slice` destination) between a start and its await that is, or is
+    a view of, a tensor the start reads is replaced by a copy
+    (`bufferization.alloc_tensor ... copy(...)`), so no buffer the start
+    reads can be written while it runs. Runs right before bufferization.
+
+    ```mlir
+    %f = braid.start stream = 1 { ... reads %x ... }
+    %y = linalg.generic ... outs(%x : tensor<8xf32>)   // may write %x's buffer
+    ```
+    becomes
+    ```mlir
+    %c = bufferization.alloc_tensor() copy(%x) : tensor<8xf32>
+    %y = linalg.generic ... outs(%c : tensor<8xf32>)
+    ```
+  }];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect"];
+}
+
+def BraidConvertAsyncToStreams
+    : InterfacePass<"braid-convert-async-to-streams", "::mlir::FunctionOpInterface"> {
+  let summary = "Bufferized braid.start/await become braid.cmd.launch/wait";
+  let description = [{
+    After bufferization a `braid.start` yields buffers. Each start on a
+    worker stream becomes a `braid.cmd.launch` on that stream whose
+    allocations are hoisted before it (so the host can plan and free them),
+    and each `braid.await` becomes a `braid.cmd.wait` on the launch's event;
+    the awaited values are the hoisted buffers. A start on stream 0 runs in
+    place (the host stream is in order).
+
+    ```mlir
+    %f = braid.start stream = 1 {
+      %b = memref.alloc() : memref<8xf32>
+      braid.cmd.all_reduce %x, %b on @tp axes = [0] reduction = sum : memref<8xf32>, memref<8xf32>
+      braid.yield %b : memref<8xf32>
+    } : !braid.future<memref<8xf32>>
+    %r = braid.await %f : !braid.future<memref<8xf32>>
+    ```
+    becomes
+    ```mlir
+    %b = memref.alloc() : memref<8xf32>
+    %done = braid.cmd.launch stream = 1 {
+      braid.cmd.all_reduce %x, %b on @tp axes = [0] reduction = sum : memref<8xf32>, memref<8xf32>
+    }
+    braid.cmd.wait %done
+    ```
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
+def BraidPlanArena : Pass<"braid-plan-arena", "::mlir::ModuleOp"> {
+  let summary = "Give every buffer a static offset in one arena per function";
+  let description = [{
+    Replaces each `memref.alloc` of a function by a `memref.view` at a
+    static offset of one arena, a new last argument marked `braid.arena`.
+    Two buffers share bytes only when their lifetimes do not overlap in the
+    host's issue order, where a use inside a `braid.cmd.launch` lasts until
+    the host waits for the launch's event (the launch forks after the
+    host's earlier work, the wait joins): so bytes are reused only across a
+    happens-before edge. Offsets are assigned greedily, largest buffer
+    first. Output parameters marked `bufferize.result` become
+    `braid.result = N`. Reports the arena size and the peak of live bytes
+    as a remark; fails when the arena exceeds `memory-budget`.
+  }];
+  let options = [
+    Option<"memoryBudget", "memory-budget", "int64_t", /*default=*/"0",
+           "Largest arena in bytes (0: no limit)">,
+    Option<"alignment", "alignment", "int64_t", /*default=*/"64",
+           "Alignment of every buffer in bytes (a power of two)">,
+  ];
+  let dependentDialects = ["::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 #endif // BRAID_DIALECT_BRAID_TRANSFORMS_PASSES_TD

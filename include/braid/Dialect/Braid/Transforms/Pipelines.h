@@ -41,7 +41,22 @@ struct OverlapPipelineOptions
 /// convert-to-async, schedule, verify-collective-order.
 void buildOverlapPipeline(OpPassManager &pm,
                           const OverlapPipelineOptions &options);
-/// Registers `braid-overlap-pipeline`.
+struct BufferPipelineOptions
+    : public PassPipelineOptions<BufferPipelineOptions> {
+  PassOptions::Option<int64_t> memoryBudget{
+      *this, "memory-budget",
+      llvm::cl::desc("Largest arena in bytes (0: no limit)"),
+      llvm::cl::init(0)};
+};
+
+/// Tensor + async level -> buffer level (docs/Lowering.md): element-wise
+/// ops to linalg and fused, captures of in-flight starts protected,
+/// One-Shot Bufferize across function boundaries, starts to launches on
+/// streams, results to output parameters, one arena per function.
+void buildBufferPipeline(OpPassManager &pm,
+                         const BufferPipelineOptions &options);
+
+/// Registers `braid-overlap-pipeline` and `braid-buffer-pipeline`.
 void registerBraidPipelines();
 
 } // namespace braid

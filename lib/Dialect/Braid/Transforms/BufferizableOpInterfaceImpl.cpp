@@ -1,0 +1,492 @@
+//===- BufferizableOpInterfaceImpl.cpp - bufferizing braid ops ------------===//
+//
+// Decisions (docs/Lowering.md, "Bufferization"):
+// - A collective writes a fresh buffer: engines read the source while the
+//   target is written, and a fresh target leaves the source to its other
+//   readers. Blocks along an inner dimension are packed into / unpacked from
+//   a contiguous [P, ...] buffer through a transposed view.
+// - A layer op becomes braid.cmd.compute around the op itself, so it keeps
+//   one definition of its semantics (verifier, interpreter, kernel).
+// - braid.start yields buffers with the identity layout; the await returns
+//   them, read-only to the analysis (another start may still read them).
+//
+//===----------------------------------------------------------------------===//
+
+#include "braid/Dialect/Braid/Transforms/BufferizableOpInterfaceImpl.h"
+#include "braid/Dialect/Braid/IR/BraidDialect.h"
+
+#include "mlir/Dialect/Bufferization/IR/BufferizableOpInterface.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
+#include "mlir/IR/IRMapping.h"
+
+using namespace mlir;
+using namespace mlir::braid;
+using namespace mlir::bufferization;
+
+namespace {
+
+MemRefType identityMemRef(ShapedType type) {
+  return MemRefType::get(type.getShape(), type.getElementType());
+}
+
+FailureOr<Value> allocate(RewriterBase &rewriter, Location loc,
+                          MemRefType type,
+                          const BufferizationOptions &options) {
+  return options.createAlloc(rewriter, loc, type, {});
+}
+
+/// The buffer of `tensor`, copied into a fresh contiguous one when its
+/// layout is not contiguous row-major.
+FailureOr<Value> getContiguousBuffer(RewriterBase &rewriter, Location loc,
+                                     Value tensor,
+                                     const BufferizationOptions &options,
+                                     const BufferizationState &state) {
+  FailureOr<Value> buffer = getBuffer(rewriter, tensor, options, state);
+  if (failed(buffer))
+    return failure();
+  auto type = cast<MemRefType>(buffer->getType());
+  if (memref::isStaticShapeAndContiguousRowMajor(type) &&
+      type.getLayout().isIdentity())
+    return buffer;
+  FailureOr<Value> copy =
+      allocate(rewriter, loc, identityMemRef(type), options);
+  if (failed(copy) ||
+      failed(options.createMemCpy(rewriter, loc, *buffer, *copy)))
+    return failure();
+  return copy;
+}
+
+/// Product of the dimensions before `dim`.
+int64_t outerElements(ArrayRef<int64_t> shape, int64_t dim) {
+  int64_t product = 1;
+  for (int64_t size : shape.take_front(dim))
+    product *= size;
+  return product;
+}
+
+/// `shape` with `dim` split into [parts, shape[dim] / parts].
+SmallVector<int64_t> splitDim(ArrayRef<int64_t> shape, int64_t dim,
+                              int64_t parts) {
+  SmallVector<int64_t> split(shape.take_front(dim));
+  split.push_back(parts);
+  split.push_back(shape[dim] / parts);
+  llvm::append_range(split, shape.drop_front(dim + 1));
+  return split;
+}
+
+SmallVector<ReassociationIndices> splitReassociation(int64_t rank,
+                                                     int64_t dim) {
+  SmallVector<ReassociationIndices> groups;
+  for (int64_t i = 0, j = 0; i < rank; ++i) {
+    if (i == dim) {
+      groups.push_back({j, j + 1});
+      j += 2;
+    } else {
+      groups.push_back({j++});
+    }
+  }
+  return groups;
+}
+
+/// Copies the `parts` blocks of `buffer` along `dim` into a fresh contiguous
+/// [parts, block...] buffer (block p = the p-th slice along `dim`).
+FailureOr<Value> packBlocks(RewriterBase &rewriter, Location loc, Value buffer,
+                            int64_t dim, int64_t parts,
+                            const BufferizationOptions &options) {
+  auto type = cast<MemRefType>(buffer.getType());
+  SmallVector<int64_t> split = splitDim(type.getShape(), dim, parts);
+  Value view = memref::ExpandShapeOp::create(
+      rewriter, loc, split, buffer,
+      splitReassociation(type.getRank(), dim));
+  SmallVector<int64_t> packedShape{parts};
+  SmallVector<int64_t> permutation{dim};
+  for (int64_t i = 0; i < static_cast<int64_t>(split.size()); ++i)
+    if (i != dim) {
+      packedShape.push_back(split[i]);
+      permutation.push_back(i);
+    }
+  FailureOr<Value> packed = allocate(
+      rewriter, loc, MemRefType::get(packedShape, type.getElementType()),
+      options);
+  if (failed(packed))
+    return failure();
+  linalg::TransposeOp::create(rewriter, loc, view, *packed, permutation);
+  return packed;
+}
+
+/// Writes the [parts, block...] buffer `packed` into `target` with block p
+/// as the p-th slice along `dim`.
+void unpackBlocks(RewriterBase &rewriter, Location loc, Value packed,
+                  Value target, int64_t dim, int64_t parts) {
+  auto type = cast<MemRefType>(target.getType());
+  SmallVector<int64_t> split = splitDim(type.getShape(), dim, parts);
+  Value view = memref::ExpandShapeOp::create(
+      rewriter, loc, split, target, splitReassociation(type.getRank(), dim));
+  // view dim i reads packed dim permutation[i]: packed = [parts, rest...].
+  SmallVector<int64_t> permutation;
+  for (int64_t i = 0; i < static_cast<int64_t>(split.size()); ++i)
+    permutation.push_back(i < dim ? i + 1 : i == dim ? 0 : i);
+  linalg::TransposeOp::create(rewriter, loc, packed, view, permutation);
+}
+
+/// Shared by every collective: reads its input, writes a fresh result.
+template <typename OpTy>
+struct CollectiveModel
+    : public BufferizableOpInterface::ExternalModel<CollectiveModel<OpTy>,
+                                                    OpTy> {
+  bool bufferizesToMemoryRead(Operation *, OpOperand &,
+                              const AnalysisState &) const {
+    return true;
+  }
+  bool bufferizesToMemoryWrite(Operation *, OpOperand &,
+                               const AnalysisState &) const {
+    return false;
+  }
+  AliasingValueList getAliasingValues(Operation *, OpOperand &,
+                                      const AnalysisState &) const {
+    return {};
+  }
+  bool bufferizesToAllocation(Operation *, Value) const { return true; }
+
+  LogicalResult bufferize(Operation *op, RewriterBase &rewriter,
+                          const BufferizationOptions &options,
+                          BufferizationState &state) const {
+    auto collective = cast<OpTy>(op);
+    Location loc = op->getLoc();
+    rewriter.setInsertionPoint(op);
+    FailureOr<int64_t> groupSize = getGroupSize(
+        op, collective.getGridAttr(), collective.getAxes());
+    if (failed(groupSize) || ShapedType::isDynamic(*groupSize))
+      return op->emitOpError()
+             << "needs a static group size to be bufferized";
+    auto resultType = cast<RankedTensorType>(collective.getResult().getType());
+    if (!resultType.hasStaticShape())
+      return op->emitOpError() << "needs static shapes to be bufferized";
+    FailureOr<Value> source = getContiguousBuffer(
+        rewriter, loc, collective.getInput(), options, state);
+    FailureOr<Value> target =
+        allocate(rewriter, loc, identityMemRef(resultType), options);
+    if (failed(source) || failed(target))
+      return failure();
+    if (failed(lower(collective, rewriter, *source, *target, *groupSize,
+                     options)))
+      return failure();
+    replaceOpWithBufferizedValues(rewriter, op, *target);
+    return success();
+  }
+
+  LogicalResult lower(OpTy op, RewriterBase &rewriter, Value source,
+                      Value target, int64_t groupSize,
+                      const BufferizationOptions &options) const;
+};
+
+template <>
+LogicalResult CollectiveModel<AllReduceOp>::lower(
+    AllReduceOp op, RewriterBase &rewriter, Value source, Value target,
+    int64_t, const BufferizationOptions &) const {
+  CommandAllReduceOp::create(rewriter, op.getLoc(), source, target,
+                             op.getGridAttr(), op.getAxesAttr(),
+                             op.getReductionAttr());
+  return success();
+}
+
+template <>
+LogicalResult CollectiveModel<AllGatherOp>::lower(
+    AllGatherOp op, RewriterBase &rewriter, Value source, Value target,
+    int64_t groupSize, const BufferizationOptions &options) const {
+  Location loc = op.getLoc();
+  int64_t dim = op.getDim();
+  auto sourceType = cast<MemRefType>(source.getType());
+  if (outerElements(sourceType.getShape(), dim) == 1) {
+    CommandAllGatherOp::create(rewriter, loc, source, target,
+                               op.getGridAttr(), op.getAxesAttr());
+    return success();
+  }
+  SmallVector<int64_t> packedShape{groupSize};
+  llvm::append_range(packedShape, sourceType.getShape());
+  FailureOr<Value> packed = allocate(
+      rewriter, loc, MemRefType::get(packedShape, sourceType.getElementType()),
+      options);
+  if (failed(packed))
+    return failure();
+  CommandAllGatherOp::create(rewriter, loc, source, *packed, op.getGridAttr(),
+                             op.getAxesAttr());
+  unpackBlocks(rewriter, loc, *packed, target, dim, groupSize);
+  return success();
+}
+
+template <>
+LogicalResult CollectiveModel<ReduceScatterOp>::lower(
+    ReduceScatterOp op, RewriterBase &rewriter, Value source, Value target,
+    int64_t groupSize, const BufferizationOptions &options) const {
+  Location loc = op.getLoc();
+  int64_t dim = op.getDim();
+  auto sourceType = cast<MemRefType>(source.getType());
+  if (outerElements(sourceType.getShape(), dim) != 1) {
+    FailureOr<Value> packed =
+        packBlocks(rewriter, loc, source, dim, groupSize, options);
+    if (failed(packed))
+      return failure();
+    source = *packed;
+  }
+  CommandReduceScatterOp::create(rewriter, loc, source, target,
+                                 op.getGridAttr(), op.getAxesAttr(),
+                                 op.getReductionAttr());
+  return success();
+}
+
+template <>
+LogicalResult CollectiveModel<AllToAllOp>::lower(
+    AllToAllOp op, RewriterBase &rewriter, Value source, Value target,
+    int64_t groupSize, const BufferizationOptions &options) const {
+  Location loc = op.getLoc();
+  auto sourceType = cast<MemRefType>(source.getType());
+  auto targetType = cast<MemRefType>(target.getType());
+  int64_t splitDim = op.getSplitDim(), concatDim = op.getConcatDim();
+  if (outerElements(sourceType.getShape(), splitDim) != 1) {
+    FailureOr<Value> packed =
+        packBlocks(rewriter, loc, source, splitDim, groupSize, options);
+    if (failed(packed))
+      return failure();
+    source = *packed;
+  }
+  if (outerElements(targetType.getShape(), concatDim) == 1) {
+    CommandAllToAllOp::create(rewriter, loc, source, target, op.getGridAttr(),
+                              op.getAxesAttr());
+    return success();
+  }
+  // Received block i is member i's chunk: [P, chunk...] then unpacked
+  // along concat_dim.
+  SmallVector<int64_t> chunk(targetType.getShape());
+  chunk[concatDim] /= groupSize;
+  SmallVector<int64_t> packedShape{groupSize};
+  llvm::append_range(packedShape, chunk);
+  FailureOr<Value> received = allocate(
+      rewriter, loc, MemRefType::get(packedShape, targetType.getElementType()),
+      options);
+  if (failed(received))
+    return failure();
+  CommandAllToAllOp::create(rewriter, loc, source, *received,
+                            op.getGridAttr(), op.getAxesAttr());
+  unpackBlocks(rewriter, loc, *received, target, concatDim, groupSize);
+  return success();
+}
+
+template <>
+LogicalResult CollectiveModel<CollectivePermuteOp>::lower(
+    CollectivePermuteOp op, RewriterBase &rewriter, Value source,
+    Value target, int64_t, const BufferizationOptions &) const {
+  CommandCollectivePermuteOp::create(rewriter, op.getLoc(), source, target,
+                                     op.getGridAttr(), op.getAxesAttr(),
+                                     op.getPairsAttr());
+  return success();
+}
+
+template <>
+LogicalResult CollectiveModel<BroadcastOp>::lower(
+    BroadcastOp op, RewriterBase &rewriter, Value source, Value target,
+    int64_t, const BufferizationOptions &) const {
+  CommandBroadcastOp::create(rewriter, op.getLoc(), source, target,
+                             op.getGridAttr(), op.getAxesAttr(),
+                             op.getRootAttr());
+  return success();
+}
+
+/// A layer op: braid.cmd.compute around a clone of it, on fresh outputs.
+template <typename OpTy>
+struct ComputeModel
+    : public BufferizableOpInterface::ExternalModel<ComputeModel<OpTy>, OpTy> {
+  // The clone in a braid.cmd.compute body stays on tensors.
+  bool hasTensorSemantics(Operation *op) const {
+    return !op->getParentOfType<CommandComputeOp>();
+  }
+  bool bufferizesToMemoryRead(Operation *, OpOperand &,
+                              const AnalysisState &) const {
+    return true;
+  }
+  bool bufferizesToMemoryWrite(Operation *, OpOperand &,
+                               const AnalysisState &) const {
+    return false;
+  }
+  AliasingValueList getAliasingValues(Operation *, OpOperand &,
+                                      const AnalysisState &) const {
+    return {};
+  }
+  bool bufferizesToAllocation(Operation *, Value) const { return true; }
+
+  LogicalResult bufferize(Operation *op, RewriterBase &rewriter,
+                          const BufferizationOptions &options,
+                          BufferizationState &state) const {
+    Location loc = op->getLoc();
+    rewriter.setInsertionPoint(op);
+    SmallVector<Value> inputs, outputs;
+    SmallVector<Type> blockTypes;
+    SmallVector<Location> blockLocs;
+    for (Value operand : op->getOperands()) {
+      auto tensorType = dyn_cast<RankedTensorType>(operand.getType());
+      if (!tensorType)
+        return op->emitOpError()
+               << "has a non-tensor operand; only tensor operands can be "
+                  "bufferized";
+      FailureOr<Value> buffer =
+          getContiguousBuffer(rewriter, loc, operand, options, state);
+      if (failed(buffer))
+        return failure();
+      inputs.push_back(*buffer);
+      blockTypes.push_back(tensorType);
+      blockLocs.push_back(loc);
+    }
+    for (Value result : op->getResults()) {
+      auto tensorType = dyn_cast<RankedTensorType>(result.getType());
+      if (!tensorType || !tensorType.hasStaticShape())
+        return op->emitOpError() << "needs static tensor results to be "
+                                    "bufferized";
+      FailureOr<Value> buffer =
+          allocate(rewriter, loc, identityMemRef(tensorType), options);
+      if (failed(buffer))
+        return failure();
+      outputs.push_back(*buffer);
+    }
+    auto compute = CommandComputeOp::create(rewriter, loc, inputs, outputs);
+    Block *body = rewriter.createBlock(&compute.getBody(), {}, blockTypes,
+                                       blockLocs);
+    IRMapping mapping;
+    mapping.map(op->getOperands(), body->getArguments());
+    Operation *clone = rewriter.clone(*op, mapping);
+    CommandYieldOp::create(rewriter, loc, clone->getResults());
+    replaceOpWithBufferizedValues(rewriter, op, outputs);
+    return success();
+  }
+};
+
+/// braid.yield in a start: yields buffers with the identity layout and
+/// retypes the start's future.
+struct YieldModel
+    : public BufferizableOpInterface::ExternalModel<YieldModel, YieldOp> {
+  bool bufferizesToMemoryRead(Operation *, OpOperand &,
+                              const AnalysisState &) const {
+    return true;
+  }
+  bool bufferizesToMemoryWrite(Operation *, OpOperand &,
+                               const AnalysisState &) const {
+    return false;
+  }
+  AliasingValueList getAliasingValues(Operation *, OpOperand &,
+                                      const AnalysisState &) const {
+    return {};
+  }
+  bool mustBufferizeInPlace(Operation *, OpOperand &,
+                            const AnalysisState &) const {
+    return true;
+  }
+
+  LogicalResult bufferize(Operation *op, RewriterBase &rewriter,
+                          const BufferizationOptions &options,
+                          BufferizationState &state) const {
+    auto yield = cast<YieldOp>(op);
+    rewriter.setInsertionPoint(op);
+    SmallVector<Value> values;
+    for (Value value : yield.getValues()) {
+      if (!isa<TensorType>(value.getType())) {
+        values.push_back(value);
+        continue;
+      }
+      FailureOr<Value> buffer =
+          getContiguousBuffer(rewriter, op->getLoc(), value, options, state);
+      if (failed(buffer))
+        return failure();
+      values.push_back(*buffer);
+    }
+    auto start = cast<StartOp>(op->getParentOp());
+    rewriter.modifyOpInPlace(start, [&] {
+      SmallVector<Type> types(ValueRange(values).getTypes());
+      start.getFuture().setType(FutureType::get(op->getContext(), types));
+    });
+    replaceOpWithNewBufferizedOp<YieldOp>(rewriter, op, values);
+    return success();
+  }
+};
+
+/// braid.await: the buffers the start yielded.
+struct AwaitModel
+    : public BufferizableOpInterface::ExternalModel<AwaitModel, AwaitOp> {
+  bool bufferizesToMemoryRead(Operation *, OpOperand &,
+                              const AnalysisState &) const {
+    return false;
+  }
+  bool bufferizesToMemoryWrite(Operation *, OpOperand &,
+                               const AnalysisState &) const {
+    return false;
+  }
+  AliasingValueList getAliasingValues(Operation *, OpOperand &,
+                                      const AnalysisState &) const {
+    return {};
+  }
+  AliasingOpOperandList getAliasingOpOperands(Operation *, Value,
+                                              const AnalysisState &) const {
+    return {};
+  }
+  bool bufferizesToAllocation(Operation *, Value) const { return true; }
+  // Another start may read the buffer the await returns.
+  bool isWritable(Operation *, Value, const AnalysisState &) const {
+    return false;
+  }
+
+  LogicalResult bufferize(Operation *op, RewriterBase &rewriter,
+                          const BufferizationOptions &,
+                          BufferizationState &) const {
+    auto await = cast<AwaitOp>(op);
+    auto futureType = cast<FutureType>(await.getFuture().getType());
+    for (Type type : futureType.getValueTypes())
+      if (isa<TensorType>(type))
+        return op->emitOpError()
+               << "awaits a future whose braid.start was not bufferized";
+    rewriter.setInsertionPoint(op);
+    replaceOpWithNewBufferizedOp<AwaitOp>(rewriter, op,
+                                          futureType.getValueTypes(),
+                                          await.getFuture());
+    return success();
+  }
+};
+
+/// braid.cmd.compute and its yield are already bufferized: their tensors
+/// are the body's own.
+template <typename OpTy>
+struct BufferizedModel
+    : public BufferizableOpInterface::ExternalModel<BufferizedModel<OpTy>,
+                                                    OpTy> {
+  bool hasTensorSemantics(Operation *) const { return false; }
+};
+
+template <typename... Ops>
+void attachCollectiveModels(MLIRContext *context) {
+  (Ops::template attachInterface<CollectiveModel<Ops>>(*context), ...);
+}
+template <typename... Ops>
+void attachComputeModels(MLIRContext *context) {
+  (Ops::template attachInterface<ComputeModel<Ops>>(*context), ...);
+}
+
+} // namespace
+
+void mlir::braid::registerBufferizableOpInterfaceExternalModels(
+    DialectRegistry &registry) {
+  registry.addExtension(+[](MLIRContext *context, BraidDialect *) {
+    attachCollectiveModels<AllReduceOp, AllGatherOp, ReduceScatterOp,
+                           AllToAllOp, CollectivePermuteOp, BroadcastOp>(
+        context);
+    attachComputeModels<RMSNormOp, LayerNormOp, ActivationOp, SwiGLUOp,
+                        AttentionOp, GroupedMatmulOp, MoEGateOp, MoEPermuteOp,
+                        MoEUnpermuteOp, TopKOp, SortOp, GatherOp, ScatterOp>(
+        context);
+    YieldOp::attachInterface<YieldModel>(*context);
+    AwaitOp::attachInterface<AwaitModel>(*context);
+    CommandComputeOp::attachInterface<BufferizedModel<CommandComputeOp>>(
+        *context);
+    CommandYieldOp::attachInterface<BufferizedModel<CommandYieldOp>>(
+        *context);
+  });
+}

@@ -1,0 +1,156 @@
+//===- braid_emitted.h - inline support for emitted host code ---*- C++ -*-===//
+//
+// Included by every C++ file `braid-compile` emits (the CPU target). Narrow
+// floats are stored as their bit patterns (uint16_t) and computed in f32:
+// the emitted code converts at loads and stores, so it needs no compiler
+// support for __bf16 or _Float16. Kernels and communication go through
+// braid_exec (braid_exec.h), which records the first failure of a step.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef BRAID_RT_BRAID_EMITTED_H
+#define BRAID_RT_BRAID_EMITTED_H
+
+#include "braid_rt/braid_exec.h"
+#include "braid_rt/kernels.h"
+#include "braid_rt/kernels/Float.h"
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+/// The step's executor: set by the step wrapper before the step body runs
+/// (one step of a program runs at a time).
+static braid_exec *braid_exec_self;
+
+static inline float braid_bf16_to_f32(uint16_t bits) {
+  return braid_rt::kernels::toFloat(braid_rt::kernels::bf16{bits});
+}
+static inline uint16_t braid_f32_to_bf16(float value) {
+  return braid_rt::kernels::bf16FromFloat(value).bits;
+}
+static inline float braid_f16_to_f32(uint16_t bits) {
+  return braid_rt::kernels::toFloat(braid_rt::kernels::f16{bits});
+}
+static inline uint16_t braid_f32_to_f16(float value) {
+  return braid_rt::kernels::f16FromFloat(value).bits;
+}
+
+// arith's NaN-propagating maximumf/minimumf and IEEE maxnum/minnum.
+template <typename T> static inline T braid_maximumf(T a, T b) {
+  return std::isnan(a) || std::isnan(b) ? NAN : (a > b ? a : b);
+}
+template <typename T> static inline T braid_minimumf(T a, T b) {
+  return std::isnan(a) || std::isnan(b) ? NAN : (a < b ? a : b);
+}
+template <typename T> static inline T braid_rsqrt(T a) {
+  return T(1) / std::sqrt(a);
+}
+template <typename T> static inline T braid_remf(T a, T b) {
+  return std::fmod(a, b);
+}
+
+static inline void braid_emit_copy(void *dst, const void *src, size_t bytes) {
+  if (dst != src)
+    std::memmove(dst, src, bytes);
+}
+
+/// linalg.matmul / batch_matmul on strided row-major buffers; `c` already
+/// holds the init (accumulate).
+static inline void braid_emit_gemm(int64_t batch, int64_t m, int64_t n,
+                                   int64_t k, braid_rt_elem a_type,
+                                   braid_rt_elem b_type, braid_rt_elem c_type,
+                                   int64_t lda, int64_t ldb, int64_t ldc,
+                                   int64_t stride_a, int64_t stride_b,
+                                   int64_t stride_c, const void *a,
+                                   const void *b, void *c, const char *where) {
+  if (braid_exec_failed(braid_exec_self))
+    return;
+  braid_exec_span_begin(braid_exec_self, where);
+  braid_rt_gemm_desc desc = braid_rt_gemm_desc_dense(
+      batch, m, n, k, a_type, b_type, c_type, /*accumulate=*/1);
+  desc.lda = lda;
+  desc.ldb = ldb;
+  desc.ldc = ldc;
+  desc.stride_a = stride_a;
+  desc.stride_b = stride_b;
+  desc.stride_c = stride_c;
+  braid_exec_check_kernel(
+      braid_exec_self,
+      braid_rt_cpu_gemm(&desc, a, b, c, BRAID_RT_GEMM_BLAS, nullptr, 0),
+      where);
+  braid_exec_span_end(braid_exec_self);
+}
+
+static inline void braid_emit_attention(
+    int64_t batch, int64_t heads, int64_t kv_heads, int64_t q_len,
+    int64_t kv_len, int64_t head_dim, int64_t v_head_dim, int32_t causal,
+    double scale, braid_rt_elem type, braid_rt_elem mask_type, int64_t m0,
+    int64_t m1, int64_t m2, int64_t m3, const void *q, const void *k,
+    const void *v, const void *mask, void *out, const char *where) {
+  if (braid_exec_failed(braid_exec_self))
+    return;
+  braid_exec_span_begin(braid_exec_self, where);
+  braid_rt_attention_desc desc;
+  desc.batch = batch;
+  desc.heads = heads;
+  desc.kv_heads = kv_heads;
+  desc.q_len = q_len;
+  desc.kv_len = kv_len;
+  desc.head_dim = head_dim;
+  desc.v_head_dim = v_head_dim;
+  desc.causal = causal;
+  desc.scale = scale;
+  desc.type = type;
+  desc.mask_type = mask_type;
+  desc.mask_shape[0] = m0;
+  desc.mask_shape[1] = m1;
+  desc.mask_shape[2] = m2;
+  desc.mask_shape[3] = m3;
+  braid_exec_check_kernel(
+      braid_exec_self, braid_rt_cpu_attention(&desc, q, k, v, mask, out),
+      where);
+  braid_exec_span_end(braid_exec_self);
+}
+
+/// Kernels with plain arguments: skipped after a failure, timed as a span.
+#define BRAID_EMIT_KERNEL(where, call)                                         \
+  do {                                                                         \
+    if (!braid_exec_failed(braid_exec_self)) {                                 \
+      braid_exec_span_begin(braid_exec_self, where);                           \
+      braid_exec_check_kernel(braid_exec_self, call, where);                   \
+      braid_exec_span_end(braid_exec_self);                                    \
+    }                                                                          \
+  } while (0)
+
+static inline void braid_emit_rmsnorm(braid_rt_elem type, int64_t rows,
+                                      int64_t width, const void *x,
+                                      const void *w, float epsilon, void *y,
+                                      const char *where) {
+  BRAID_EMIT_KERNEL(where, braid_rt_cpu_rmsnorm(type, rows, width, x, w,
+                                                epsilon, y));
+}
+static inline void braid_emit_layernorm(braid_rt_elem type, int64_t rows,
+                                        int64_t width, const void *x,
+                                        const void *gamma, const void *beta,
+                                        float epsilon, void *y,
+                                        const char *where) {
+  BRAID_EMIT_KERNEL(where, braid_rt_cpu_layernorm(type, rows, width, x, gamma,
+                                                  beta, epsilon, y));
+}
+static inline void braid_emit_swiglu(braid_rt_elem type, int64_t n,
+                                     const void *gate, const void *up, void *y,
+                                     const char *where) {
+  BRAID_EMIT_KERNEL(where, braid_rt_cpu_swiglu(type, n, gate, up, y));
+}
+static inline void braid_emit_activation(int kind, braid_rt_elem type,
+                                         int64_t n, const void *x, void *y,
+                                         const char *where) {
+  BRAID_EMIT_KERNEL(where,
+                    braid_rt_cpu_activation(static_cast<braid_rt_activation>(
+                                                kind),
+                                            type, n, x, y));
+}
+
+#endif // BRAID_RT_BRAID_EMITTED_H
