@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "braid/Conversion/Passes.h"
 #include "braid/Dialect/Braid/IR/BraidDialect.h"
 #include "braid/Dialect/Braid/Transforms/BufferizableOpInterfaceImpl.h"
 #include "braid/Dialect/Braid/Transforms/Passes.h"
@@ -22,6 +23,7 @@ void registerTestPasses();
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
   mlir::braid::registerBraidPasses();
+  mlir::braid::registerBraidConversionPasses();
   mlir::braid::registerBraidPipelines();
   mlir::braid::test::registerTestPasses();
 

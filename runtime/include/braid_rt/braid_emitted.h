@@ -51,6 +51,11 @@ template <typename T> static inline T braid_remf(T a, T b) {
   return std::fmod(a, b);
 }
 
+/// collective_permute's (source, target) pairs as an array temporary.
+template <int N> struct braid_pairs {
+  int32_t data[N];
+};
+
 static inline void braid_emit_copy(void *dst, const void *src, size_t bytes) {
   if (dst != src)
     std::memmove(dst, src, bytes);
@@ -59,8 +64,8 @@ static inline void braid_emit_copy(void *dst, const void *src, size_t bytes) {
 /// linalg.matmul / batch_matmul on strided row-major buffers; `c` already
 /// holds the init (accumulate).
 static inline void braid_emit_gemm(int64_t batch, int64_t m, int64_t n,
-                                   int64_t k, braid_rt_elem a_type,
-                                   braid_rt_elem b_type, braid_rt_elem c_type,
+                                   int64_t k, int a_type, int b_type,
+                                   int c_type,
                                    int64_t lda, int64_t ldb, int64_t ldc,
                                    int64_t stride_a, int64_t stride_b,
                                    int64_t stride_c, const void *a,
@@ -69,7 +74,9 @@ static inline void braid_emit_gemm(int64_t batch, int64_t m, int64_t n,
     return;
   braid_exec_span_begin(braid_exec_self, where);
   braid_rt_gemm_desc desc = braid_rt_gemm_desc_dense(
-      batch, m, n, k, a_type, b_type, c_type, /*accumulate=*/1);
+      batch, m, n, k, static_cast<braid_rt_elem>(a_type),
+      static_cast<braid_rt_elem>(b_type), static_cast<braid_rt_elem>(c_type),
+      /*accumulate=*/1);
   desc.lda = lda;
   desc.ldb = ldb;
   desc.ldc = ldc;
@@ -86,7 +93,7 @@ static inline void braid_emit_gemm(int64_t batch, int64_t m, int64_t n,
 static inline void braid_emit_attention(
     int64_t batch, int64_t heads, int64_t kv_heads, int64_t q_len,
     int64_t kv_len, int64_t head_dim, int64_t v_head_dim, int32_t causal,
-    double scale, braid_rt_elem type, braid_rt_elem mask_type, int64_t m0,
+    double scale, int type, int mask_type, int64_t m0,
     int64_t m1, int64_t m2, int64_t m3, const void *q, const void *k,
     const void *v, const void *mask, void *out, const char *where) {
   if (braid_exec_failed(braid_exec_self))
@@ -102,8 +109,8 @@ static inline void braid_emit_attention(
   desc.v_head_dim = v_head_dim;
   desc.causal = causal;
   desc.scale = scale;
-  desc.type = type;
-  desc.mask_type = mask_type;
+  desc.type = static_cast<braid_rt_elem>(type);
+  desc.mask_type = static_cast<braid_rt_elem>(mask_type);
   desc.mask_shape[0] = m0;
   desc.mask_shape[1] = m1;
   desc.mask_shape[2] = m2;
@@ -124,33 +131,34 @@ static inline void braid_emit_attention(
     }                                                                          \
   } while (0)
 
-static inline void braid_emit_rmsnorm(braid_rt_elem type, int64_t rows,
+static inline void braid_emit_rmsnorm(int type, int64_t rows,
                                       int64_t width, const void *x,
                                       const void *w, float epsilon, void *y,
                                       const char *where) {
-  BRAID_EMIT_KERNEL(where, braid_rt_cpu_rmsnorm(type, rows, width, x, w,
+  BRAID_EMIT_KERNEL(where, braid_rt_cpu_rmsnorm(static_cast<braid_rt_elem>(type), rows, width, x, w,
                                                 epsilon, y));
 }
-static inline void braid_emit_layernorm(braid_rt_elem type, int64_t rows,
+static inline void braid_emit_layernorm(int type, int64_t rows,
                                         int64_t width, const void *x,
                                         const void *gamma, const void *beta,
                                         float epsilon, void *y,
                                         const char *where) {
-  BRAID_EMIT_KERNEL(where, braid_rt_cpu_layernorm(type, rows, width, x, gamma,
+  BRAID_EMIT_KERNEL(where, braid_rt_cpu_layernorm(static_cast<braid_rt_elem>(type), rows, width, x, gamma,
                                                   beta, epsilon, y));
 }
-static inline void braid_emit_swiglu(braid_rt_elem type, int64_t n,
+static inline void braid_emit_swiglu(int type, int64_t n,
                                      const void *gate, const void *up, void *y,
                                      const char *where) {
-  BRAID_EMIT_KERNEL(where, braid_rt_cpu_swiglu(type, n, gate, up, y));
+  BRAID_EMIT_KERNEL(where, braid_rt_cpu_swiglu(static_cast<braid_rt_elem>(type), n, gate, up, y));
 }
-static inline void braid_emit_activation(int kind, braid_rt_elem type,
+static inline void braid_emit_activation(int kind, int type,
                                          int64_t n, const void *x, void *y,
                                          const char *where) {
   BRAID_EMIT_KERNEL(where,
                     braid_rt_cpu_activation(static_cast<braid_rt_activation>(
                                                 kind),
-                                            type, n, x, y));
+                                            static_cast<braid_rt_elem>(type),
+                                            n, x, y));
 }
 
 #endif // BRAID_RT_BRAID_EMITTED_H

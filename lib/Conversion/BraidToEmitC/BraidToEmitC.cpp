@@ -1,0 +1,1463 @@
+//===- BraidToEmitC.cpp - buffer-level braid to EmitC host code -----------===//
+//
+// Lowers one buffer-level function (docs/Lowering.md) to EmitC for the CPU
+// target. Before the dialect conversion, plain IR steps put the program in
+// a form the patterns map one op at a time: contractions the runtime GEMM
+// can run stay, every other linalg op becomes loops; narrow-float scalar
+// arithmetic is widened to f32 (bf16/f16 are stored as bit patterns);
+// launches are flattened into host code that issues their body on their
+// stream; each communicator, stream and event gets its index. The program's
+// descriptor (braid_program.h) is emitted verbatim next to the step.
+//
+//===----------------------------------------------------------------------===//
+
+#include "braid/Conversion/Passes.h"
+#include "braid/Dialect/Braid/IR/BraidDialect.h"
+
+#include "mlir/Conversion/ArithToEmitC/ArithToEmitC.h"
+#include "mlir/Conversion/FuncToEmitC/FuncToEmitC.h"
+#include "mlir/Conversion/SCFToEmitC/SCFToEmitC.h"
+#include "mlir/Dialect/EmitC/IR/EmitC.h"
+#include "mlir/Dialect/EmitC/Transforms/TypeConversions.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/DialectConversion.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/Format.h"
+
+#include <map>
+
+namespace mlir {
+namespace braid {
+#define GEN_PASS_DEF_CONVERTBRAIDTOEMITC
+#include "braid/Conversion/Passes.h.inc"
+} // namespace braid
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::braid;
+
+namespace {
+
+constexpr StringLiteral kStreamAttr = "braid.stream";
+constexpr StringLiteral kCommAttr = "braid.comm";
+constexpr StringLiteral kStepBody = "braid_step_body";
+
+//===----------------------------------------------------------------------===//
+// Element types as the runtime names them
+//===----------------------------------------------------------------------===//
+
+bool isNarrowFloat(Type type) { return type.isBF16() || type.isF16(); }
+
+/// braid_rt_dtype (communication), or -1.
+int runtimeDType(Type type) {
+  if (type.isF64()) return 0;
+  if (type.isF32()) return 1;
+  if (type.isF16()) return 2;
+  if (type.isBF16()) return 3;
+  if (type.isInteger(64)) return 4;
+  if (type.isInteger(32)) return 5;
+  if (type.isInteger(8)) return 6;
+  return -1;
+}
+
+const char *runtimeDTypeName(Type type) {
+  if (type.isF64()) return "BRAID_RT_F64";
+  if (type.isF32()) return "BRAID_RT_F32";
+  if (type.isF16()) return "BRAID_RT_F16";
+  if (type.isBF16()) return "BRAID_RT_BF16";
+  if (type.isInteger(64)) return "BRAID_RT_I64";
+  if (type.isInteger(32)) return "BRAID_RT_I32";
+  if (type.isInteger(8)) return "BRAID_RT_I8";
+  return nullptr;
+}
+
+/// braid_rt_elem (kernels), or -1.
+int kernelElem(Type type) {
+  if (type.isF32()) return 0;
+  if (type.isF16()) return 1;
+  if (type.isBF16()) return 2;
+  if (type.isF64()) return 3;
+  if (type.isInteger(1)) return 4;
+  if (type.isInteger(8)) return 5;
+  if (type.isInteger(16)) return 6;
+  if (type.isInteger(32)) return 7;
+  if (type.isInteger(64)) return 8;
+  return -1;
+}
+
+/// braid_rt_reduce_op of a reduction, or -1.
+int runtimeReduction(ReductionKind kind) {
+  switch (kind) {
+  case ReductionKind::Sum: return 0;
+  case ReductionKind::Max: return 1;
+  case ReductionKind::Min: return 2;
+  case ReductionKind::Prod: return 3;
+  default: return -1;
+  }
+}
+
+std::string cString(StringRef text) {
+  std::string quoted = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\')
+      quoted += '\\';
+    if (c == '\n') {
+      quoted += "\\n";
+      continue;
+    }
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
+/// "file:line:col op.name": where a runtime failure points.
+std::string whereOf(Operation *op) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  if (auto loc = dyn_cast<FileLineColLoc>(op->getLoc()))
+    os << loc.getFilename().getValue() << ":" << loc.getLine() << ":"
+       << loc.getColumn() << " ";
+  else if (auto fused = dyn_cast<FusedLoc>(op->getLoc()))
+    for (Location inner : fused.getLocations())
+      if (auto loc = dyn_cast<FileLineColLoc>(inner)) {
+        os << loc.getFilename().getValue() << ":" << loc.getLine() << ":"
+           << loc.getColumn() << " ";
+        break;
+      }
+  os << op->getName().getStringRef();
+  return text;
+}
+
+//===----------------------------------------------------------------------===//
+// Step 1: contractions stay, everything else in linalg becomes loops
+//===----------------------------------------------------------------------===//
+
+bool isRowMajorMatrix(MemRefType type) {
+  auto [strides, offset] = type.getStridesAndOffset();
+  if (ShapedType::isDynamic(offset) || strides.empty() || strides.back() != 1)
+    return false;
+  return llvm::none_of(strides, ShapedType::isDynamic);
+}
+
+bool isGemmElement(Type type) {
+  return type.isF32() || type.isF64() || isNarrowFloat(type);
+}
+
+/// linalg.matmul / batch_matmul the runtime GEMM runs as written.
+bool isRuntimeGemm(linalg::LinalgOp op) {
+  if (!isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op) ||
+      !op.hasPureBufferSemantics())
+    return false;
+  if (auto matmul = dyn_cast<linalg::MatmulOp>(op.getOperation()))
+    if (matmul.hasUserDefinedMaps())
+      return false;
+  if (auto matmul = dyn_cast<linalg::BatchMatmulOp>(op.getOperation()))
+    if (matmul.hasUserDefinedMaps())
+      return false;
+  for (Value operand : op->getOperands()) {
+    auto type = dyn_cast<MemRefType>(operand.getType());
+    if (!type || !type.hasStaticShape() || !isRowMajorMatrix(type) ||
+        !isGemmElement(type.getElementType()))
+      return false;
+  }
+  Type a = cast<MemRefType>(op->getOperand(0).getType()).getElementType();
+  Type b = cast<MemRefType>(op->getOperand(1).getType()).getElementType();
+  Type c = cast<MemRefType>(op->getOperand(2).getType()).getElementType();
+  return a.isF64() == c.isF64() && b.isF64() == c.isF64();
+}
+
+LogicalResult lowerLinalgToLoops(func::FuncOp function) {
+  IRRewriter rewriter(function.getContext());
+  SmallVector<Operation *> work;
+  function.walk([&](Operation *op) {
+    if (auto copy = dyn_cast<memref::CopyOp>(op)) {
+      auto source = cast<MemRefType>(copy.getSource().getType());
+      auto target = cast<MemRefType>(copy.getTarget().getType());
+      if (!memref::isStaticShapeAndContiguousRowMajor(source) ||
+          !memref::isStaticShapeAndContiguousRowMajor(target))
+        work.push_back(op);
+      return;
+    }
+    if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op))
+      if (!isRuntimeGemm(linalgOp))
+        work.push_back(op);
+  });
+  for (Operation *op : work) {
+    rewriter.setInsertionPoint(op);
+    if (auto copy = dyn_cast<memref::CopyOp>(op)) {
+      op = linalg::CopyOp::create(rewriter, copy.getLoc(), copy.getSource(),
+                                  copy.getTarget());
+      rewriter.eraseOp(copy);
+    }
+    auto linalgOp = cast<linalg::LinalgOp>(op);
+    if (!linalgOp.hasPureBufferSemantics())
+      return op->emitOpError() << "is still on tensors; run the buffer "
+                                  "pipeline before lowering to host code";
+    if (failed(linalg::linalgOpToLoops(rewriter, linalgOp)))
+      return op->emitOpError() << "cannot be lowered to loops";
+    rewriter.eraseOp(op);
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Step 2: narrow-float arithmetic in f32
+//===----------------------------------------------------------------------===//
+
+/// An arith/math op on bf16/f16 values becomes the f32 op between extf
+/// and truncf: the interpreter's per-op rounding, with storage in 16 bits.
+struct WidenNarrowFloatOp : public RewritePattern {
+  WidenNarrowFloatOp(MLIRContext *context)
+      : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/1, context) {}
+
+  LogicalResult matchAndRewrite(Operation *op,
+                                PatternRewriter &rewriter) const override {
+    bool arithmetic =
+        isa<math::MathDialect>(op->getDialect()) ||
+        isa<arith::AddFOp, arith::SubFOp, arith::MulFOp, arith::DivFOp,
+            arith::RemFOp, arith::NegFOp, arith::MaximumFOp,
+            arith::MinimumFOp, arith::MaxNumFOp, arith::MinNumFOp,
+            arith::CmpFOp, arith::SIToFPOp, arith::UIToFPOp, arith::FPToSIOp,
+            arith::FPToUIOp>(op);
+    if (!arithmetic || op->getNumRegions() != 0)
+      return failure();
+    bool narrow = llvm::any_of(op->getOperandTypes(), isNarrowFloat) ||
+                  llvm::any_of(op->getResultTypes(), isNarrowFloat);
+    if (!narrow)
+      return failure();
+    Type f32 = rewriter.getF32Type();
+    SmallVector<Value> operands;
+    for (Value operand : op->getOperands())
+      operands.push_back(isNarrowFloat(operand.getType())
+                             ? arith::ExtFOp::create(rewriter, op->getLoc(),
+                                                     f32, operand)
+                                   .getResult()
+                             : operand);
+    SmallVector<Type> resultTypes;
+    for (Type type : op->getResultTypes())
+      resultTypes.push_back(isNarrowFloat(type) ? f32 : type);
+    OperationState state(op->getLoc(), op->getName(), operands, resultTypes,
+                         op->getAttrs());
+    Operation *wide = rewriter.create(state);
+    SmallVector<Value> results;
+    for (auto [result, type] :
+         llvm::zip(wide->getResults(), op->getResultTypes()))
+      results.push_back(isNarrowFloat(type)
+                            ? arith::TruncFOp::create(rewriter, op->getLoc(),
+                                                      type, result)
+                                  .getResult()
+                            : result);
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Step 3: communicators, streams, events; launches flattened
+//===----------------------------------------------------------------------===//
+
+struct CommSpec {
+  std::string grid;
+  SmallVector<int64_t> shape;
+  SmallVector<int32_t> deviceOrder;
+  SmallVector<int32_t> axes;
+};
+
+struct ProgramTables {
+  SmallVector<CommSpec> comms;
+  std::map<std::pair<std::string, SmallVector<int16_t>>, int> commIndex;
+  std::map<int64_t, int64_t> streamPriority; // stream -> braid priority
+  int numEvents = 0;
+  uint64_t collectiveHash = 0xcbf29ce484222325ull;
+};
+
+void hashInto(uint64_t &hash, StringRef text) {
+  for (unsigned char c : text) {
+    hash ^= c;
+    hash *= 0x100000001b3ull;
+  }
+}
+
+FailureOr<int> assignComm(Operation *op, FlatSymbolRefAttr gridRef,
+                          ArrayRef<int16_t> axes, ProgramTables &tables) {
+  auto key = std::make_pair(gridRef.getValue().str(),
+                            SmallVector<int16_t>(axes));
+  auto it = tables.commIndex.find(key);
+  if (it != tables.commIndex.end())
+    return it->second;
+  shard::GridOp grid = lookupGrid(op, gridRef);
+  if (!grid)
+    return op->emitOpError() << "names grid " << gridRef
+                             << " which is not defined";
+  CommSpec spec;
+  spec.grid = gridRef.getValue().str();
+  for (int64_t size : grid.getShape()) {
+    if (ShapedType::isDynamic(size))
+      return op->emitOpError() << "runs on grid " << gridRef
+                               << " of dynamic shape; compiled programs "
+                                  "need static grids";
+    spec.shape.push_back(size);
+  }
+  if (auto order = grid->getAttrOfType<DenseI64ArrayAttr>(
+          BraidDialect::kDeviceOrderAttrName))
+    for (int64_t device : order.asArrayRef())
+      spec.deviceOrder.push_back(device);
+  for (int16_t axis : axes)
+    spec.axes.push_back(axis);
+  int index = tables.comms.size();
+  tables.comms.push_back(spec);
+  tables.commIndex[key] = index;
+  return index;
+}
+
+ArrayAttr callArgs(OpBuilder &builder, ArrayRef<Attribute> args) {
+  return builder.getArrayAttr(args);
+}
+
+Attribute self(OpBuilder &builder) {
+  return emitc::OpaqueAttr::get(builder.getContext(), "braid_exec_self");
+}
+
+Attribute i32(OpBuilder &builder, int64_t value) {
+  return builder.getI32IntegerAttr(value);
+}
+
+Attribute where(OpBuilder &builder, Operation *op) {
+  return emitc::OpaqueAttr::get(builder.getContext(), cString(whereOf(op)));
+}
+
+void callOpaque(OpBuilder &builder, Location loc, StringRef callee,
+                ValueRange operands, ArrayRef<Attribute> args) {
+  emitc::CallOpaqueOp::create(builder, loc, TypeRange(), callee, operands,
+                              callArgs(builder, args));
+}
+
+LogicalResult assignTablesAndFlattenLaunches(func::FuncOp function,
+                                             ProgramTables &tables) {
+  // Communicators and the collective sequence, in issue order.
+  WalkResult walk = function.walk([&](Operation *op) {
+    FlatSymbolRefAttr grid;
+    ArrayRef<int16_t> axes;
+    if (auto rank = dyn_cast<RankOp>(op)) {
+      grid = rank.getGridAttr();
+      axes = rank.getAxes();
+    } else if (op->getName().getStringRef().starts_with("braid.cmd.") &&
+               op->hasAttr("grid")) {
+      grid = op->getAttrOfType<FlatSymbolRefAttr>("grid");
+      axes = op->getAttrOfType<DenseI16ArrayAttr>("axes").asArrayRef();
+      auto type = cast<MemRefType>(op->getOperand(0).getType());
+      std::string entry;
+      llvm::raw_string_ostream os(entry);
+      os << op->getName().getStringRef() << " " << grid.getValue() << " [";
+      llvm::interleaveComma(axes, os);
+      os << "] " << type.getElementType() << " " << type.getNumElements()
+         << ";";
+      hashInto(tables.collectiveHash, entry);
+    } else {
+      return WalkResult::advance();
+    }
+    FailureOr<int> comm = assignComm(op, grid, axes, tables);
+    if (failed(comm))
+      return WalkResult::interrupt();
+    op->setAttr(kCommAttr, IntegerAttr::get(
+                               IntegerType::get(op->getContext(), 32), *comm));
+    return WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
+    return failure();
+
+  IRRewriter rewriter(function.getContext());
+  SmallVector<CommandLaunchOp> launches;
+  function.walk([&](CommandLaunchOp launch) { launches.push_back(launch); });
+  for (CommandLaunchOp launch : launches) {
+    int64_t stream = launch.getStream();
+    int event = tables.numEvents++;
+    int64_t &priority = tables.streamPriority[stream];
+    priority = std::max<int64_t>(priority, launch.getPriority());
+    for (Operation &op : launch.getBody().front().without_terminator()) {
+      if (isa<CommandComputeOp, linalg::LinalgOp, scf::ForOp>(op))
+        return op.emitOpError()
+               << "computes on worker stream " << stream
+               << "; the CPU target issues only communication on worker "
+                  "streams (compute runs on the host stream)";
+      op.setAttr(kStreamAttr, rewriter.getI32IntegerAttr(stream));
+    }
+    rewriter.setInsertionPoint(launch);
+    callOpaque(rewriter, launch.getLoc(), "braid_exec_fork", {},
+               {self(rewriter), i32(rewriter, stream)});
+    launch.getBody().front().getTerminator()->erase();
+    rewriter.inlineBlockBefore(&launch.getBody().front(), launch);
+    callOpaque(rewriter, launch.getLoc(), "braid_exec_record", {},
+               {self(rewriter), i32(rewriter, event), i32(rewriter, stream)});
+    for (Operation *user : llvm::make_early_inc_range(launch->getUsers())) {
+      auto wait = cast<CommandWaitOp>(user);
+      rewriter.setInsertionPoint(wait);
+      callOpaque(rewriter, wait.getLoc(), "braid_exec_wait", {},
+                 {self(rewriter), i32(rewriter, event)});
+      rewriter.eraseOp(wait);
+    }
+    rewriter.eraseOp(launch);
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Step 4: the dialect conversion
+//===----------------------------------------------------------------------===//
+
+emitc::PointerType bytePointer(MLIRContext *context) {
+  return emitc::PointerType::get(IntegerType::get(context, 8));
+}
+
+/// Elements from the buffer's base pointer to element `indices`, as a
+/// size_t value (the layout's static offset and strides).
+FailureOr<Value> linearIndex(ConversionPatternRewriter &rewriter,
+                             Location loc, MemRefType type,
+                             ValueRange indices) {
+  auto [strides, offset] = type.getStridesAndOffset();
+  if (ShapedType::isDynamic(offset) ||
+      llvm::any_of(strides, ShapedType::isDynamic))
+    return failure();
+  Type sizeT = emitc::SizeTType::get(rewriter.getContext());
+  auto constant = [&](int64_t value) -> Value {
+    return emitc::ConstantOp::create(
+        rewriter, loc, sizeT, rewriter.getIntegerAttr(rewriter.getIndexType(),
+                                                      value));
+  };
+  Value linear = constant(offset);
+  for (auto [index, stride] : llvm::zip(indices, strides)) {
+    Value term = stride == 1 ? index
+                             : emitc::MulOp::create(rewriter, loc, sizeT,
+                                                    index, constant(stride))
+                                   .getResult();
+    linear = emitc::AddOp::create(rewriter, loc, sizeT, linear, term);
+  }
+  return linear;
+}
+
+/// Pointer to the first element of a buffer (its base plus its layout's
+/// static offset).
+FailureOr<Value> dataPointer(ConversionPatternRewriter &rewriter,
+                             Location loc, Value base, MemRefType type) {
+  auto [strides, offset] = type.getStridesAndOffset();
+  if (ShapedType::isDynamic(offset))
+    return failure();
+  if (offset == 0)
+    return base;
+  // Pointer arithmetic takes a plain integer, not size_t.
+  Value shift = emitc::ConstantOp::create(
+      rewriter, loc, rewriter.getI64Type(),
+      rewriter.getI64IntegerAttr(offset));
+  return emitc::AddOp::create(rewriter, loc, base.getType(), base, shift)
+      .getResult();
+}
+
+struct LoadLowering : public OpConversionPattern<memref::LoadOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(memref::LoadOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    FailureOr<Value> index = linearIndex(rewriter, op.getLoc(),
+                                         op.getMemRefType(),
+                                         adaptor.getIndices());
+    if (failed(index))
+      return rewriter.notifyMatchFailure(op, "dynamic layout");
+    auto pointer = cast<TypedValue<emitc::PointerType>>(adaptor.getMemref());
+    Value element =
+        emitc::SubscriptOp::create(rewriter, op.getLoc(), pointer, *index);
+    rewriter.replaceOpWithNewOp<emitc::LoadOp>(
+        op, pointer.getType().getPointee(), element);
+    return success();
+  }
+};
+
+struct StoreLowering : public OpConversionPattern<memref::StoreOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(memref::StoreOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    FailureOr<Value> index = linearIndex(rewriter, op.getLoc(),
+                                         op.getMemRefType(),
+                                         adaptor.getIndices());
+    if (failed(index))
+      return rewriter.notifyMatchFailure(op, "dynamic layout");
+    auto pointer = cast<TypedValue<emitc::PointerType>>(adaptor.getMemref());
+    Value element =
+        emitc::SubscriptOp::create(rewriter, op.getLoc(), pointer, *index);
+    rewriter.replaceOpWithNewOp<emitc::AssignOp>(op, element,
+                                                 adaptor.getValue());
+    return success();
+  }
+};
+
+/// memref.view into the arena: the base pointer moved by the byte shift,
+/// reinterpreted as the element type.
+struct ViewLowering : public OpConversionPattern<memref::ViewOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(memref::ViewOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Type result = getTypeConverter()->convertType(op.getType());
+    if (!result)
+      return failure();
+    Value shift = emitc::CastOp::create(rewriter, op.getLoc(),
+                                        rewriter.getI64Type(),
+                                        adaptor.getByteShift());
+    Value bytes = emitc::AddOp::create(rewriter, op.getLoc(),
+                                       adaptor.getSource().getType(),
+                                       adaptor.getSource(), shift);
+    rewriter.replaceOpWithNewOp<emitc::CallOpaqueOp>(
+        op, TypeRange{result}, "reinterpret_cast", ValueRange{bytes},
+        ArrayAttr(), rewriter.getArrayAttr({TypeAttr::get(result)}));
+    return success();
+  }
+};
+
+/// Views whose result type carries the layout: the base pointer is
+/// unchanged.
+template <typename OpTy>
+struct SameBaseViewLowering : public OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = cast<MemRefType>(op->getResult(0).getType());
+    auto [strides, offset] = type.getStridesAndOffset();
+    if (ShapedType::isDynamic(offset) ||
+        llvm::any_of(strides, ShapedType::isDynamic))
+      return op->emitOpError() << "makes a view of dynamic layout " << type
+                               << "; the host code needs static strides";
+    rewriter.replaceOp(op, adaptor.getOperands().front());
+    return success();
+  }
+};
+
+struct DeallocLowering : public OpConversionPattern<memref::DeallocOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(memref::DeallocOp op, OpAdaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+struct CopyLowering : public OpConversionPattern<memref::CopyOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(memref::CopyOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto sourceType = cast<MemRefType>(op.getSource().getType());
+    auto targetType = cast<MemRefType>(op.getTarget().getType());
+    FailureOr<Value> source =
+        dataPointer(rewriter, op.getLoc(), adaptor.getSource(), sourceType);
+    FailureOr<Value> target =
+        dataPointer(rewriter, op.getLoc(), adaptor.getTarget(), targetType);
+    FailureOr<int64_t> bytes = getStaticByteSize(sourceType);
+    if (failed(source) || failed(target) || failed(bytes))
+      return failure();
+    callOpaque(rewriter, op.getLoc(), "braid_emit_copy",
+               ValueRange{*target, *source},
+               {rewriter.getIndexAttr(0), rewriter.getIndexAttr(1),
+                rewriter.getI64IntegerAttr(*bytes)});
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+/// A constant global: a static array in the emitted file.
+struct GetGlobalLowering : public OpConversionPattern<memref::GetGlobalOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(memref::GetGlobalOp op, OpAdaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Type result = getTypeConverter()->convertType(op.getType());
+    rewriter.replaceOpWithNewOp<emitc::LiteralOp>(
+        op, result, ("braid_global_" + op.getName()).str());
+    return success();
+  }
+};
+
+/// braid.cmd.* collectives: one braid_exec call.
+template <typename OpTy>
+struct CollectiveLowering : public OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto sourceType = cast<MemRefType>(op.getSource().getType());
+    auto targetType = cast<MemRefType>(op.getTarget().getType());
+    Type element = sourceType.getElementType();
+    int dtype = runtimeDType(element);
+    if (dtype < 0)
+      return op.emitOpError() << "communicates " << element
+                              << ", which the runtime cannot send "
+                                 "(f64, f32, f16, bf16, i64, i32, i8)";
+    FailureOr<Value> source =
+        dataPointer(rewriter, loc, adaptor.getSource(), sourceType);
+    FailureOr<Value> target =
+        dataPointer(rewriter, loc, adaptor.getTarget(), targetType);
+    if (failed(source) || failed(target))
+      return failure();
+    auto comm = op->template getAttrOfType<IntegerAttr>(kCommAttr);
+    auto stream = op->template getAttrOfType<IntegerAttr>(kStreamAttr);
+    int64_t streamIndex = stream ? stream.getInt() : 0;
+    SmallVector<Attribute> args{self(rewriter), i32(rewriter, comm.getInt()),
+                                rewriter.getIndexAttr(0),
+                                rewriter.getIndexAttr(1)};
+    StringRef callee;
+    if (failed(describe(op, rewriter, args, callee)))
+      return failure();
+    args.push_back(i32(rewriter, streamIndex));
+    args.push_back(where(rewriter, op));
+    callOpaque(rewriter, loc, callee, ValueRange{*source, *target}, args);
+    rewriter.eraseOp(op);
+    return success();
+  }
+
+  /// Count, dtype and the op's own arguments, in the callee's order.
+  LogicalResult describe(OpTy op, OpBuilder &builder,
+                         SmallVectorImpl<Attribute> &args,
+                         StringRef &callee) const;
+};
+
+/// The enumerators by name: C++ does not convert an int to an enum.
+Attribute dtypeAttr(OpBuilder &builder, MemRefType type) {
+  return emitc::OpaqueAttr::get(builder.getContext(),
+                                runtimeDTypeName(type.getElementType()));
+}
+
+Attribute reductionAttr(OpBuilder &builder, int reduction) {
+  static const char *names[] = {"BRAID_RT_SUM", "BRAID_RT_MAX",
+                                "BRAID_RT_MIN", "BRAID_RT_PROD"};
+  return emitc::OpaqueAttr::get(builder.getContext(), names[reduction]);
+}
+
+template <>
+LogicalResult CollectiveLowering<CommandAllReduceOp>::describe(
+    CommandAllReduceOp op, OpBuilder &builder,
+    SmallVectorImpl<Attribute> &args, StringRef &callee) const {
+  int reduction = runtimeReduction(op.getReduction());
+  if (reduction < 0)
+    return op.emitOpError() << "reduction '"
+                            << stringifyReductionKind(op.getReduction())
+                            << "' has no runtime counterpart";
+  callee = "braid_exec_all_reduce";
+  args.push_back(builder.getI64IntegerAttr(op.getSourceElements()));
+  args.push_back(dtypeAttr(builder, op.getSource().getType()));
+  args.push_back(reductionAttr(builder, reduction));
+  return success();
+}
+
+template <>
+LogicalResult CollectiveLowering<CommandReduceScatterOp>::describe(
+    CommandReduceScatterOp op, OpBuilder &builder,
+    SmallVectorImpl<Attribute> &args, StringRef &callee) const {
+  int reduction = runtimeReduction(op.getReduction());
+  if (reduction < 0)
+    return op.emitOpError() << "reduction '"
+                            << stringifyReductionKind(op.getReduction())
+                            << "' has no runtime counterpart";
+  callee = "braid_exec_reduce_scatter";
+  args.push_back(builder.getI64IntegerAttr(op.getTargetElements()));
+  args.push_back(dtypeAttr(builder, op.getSource().getType()));
+  args.push_back(reductionAttr(builder, reduction));
+  return success();
+}
+
+template <>
+LogicalResult CollectiveLowering<CommandAllGatherOp>::describe(
+    CommandAllGatherOp op, OpBuilder &builder,
+    SmallVectorImpl<Attribute> &args, StringRef &callee) const {
+  callee = "braid_exec_all_gather";
+  args.push_back(builder.getI64IntegerAttr(op.getSourceElements()));
+  args.push_back(dtypeAttr(builder, op.getSource().getType()));
+  return success();
+}
+
+template <>
+LogicalResult CollectiveLowering<CommandAllToAllOp>::describe(
+    CommandAllToAllOp op, OpBuilder &builder,
+    SmallVectorImpl<Attribute> &args, StringRef &callee) const {
+  FailureOr<int64_t> size = getGroupSize(op, op.getGridAttr(), op.getAxes());
+  if (failed(size) || ShapedType::isDynamic(*size))
+    return op.emitOpError() << "needs a static group size";
+  callee = "braid_exec_all_to_all";
+  args.push_back(builder.getI64IntegerAttr(op.getSourceElements() / *size));
+  args.push_back(dtypeAttr(builder, op.getSource().getType()));
+  return success();
+}
+
+template <>
+LogicalResult CollectiveLowering<CommandBroadcastOp>::describe(
+    CommandBroadcastOp op, OpBuilder &builder,
+    SmallVectorImpl<Attribute> &args, StringRef &callee) const {
+  callee = "braid_exec_broadcast";
+  args.push_back(builder.getI64IntegerAttr(op.getSourceElements()));
+  args.push_back(dtypeAttr(builder, op.getSource().getType()));
+  args.push_back(builder.getI32IntegerAttr(op.getRoot()));
+  return success();
+}
+
+template <>
+LogicalResult CollectiveLowering<CommandCollectivePermuteOp>::describe(
+    CommandCollectivePermuteOp op, OpBuilder &builder,
+    SmallVectorImpl<Attribute> &args, StringRef &callee) const {
+  callee = "braid_exec_permute";
+  args.push_back(builder.getI64IntegerAttr(op.getSourceElements()));
+  args.push_back(dtypeAttr(builder, op.getSource().getType()));
+  // An array temporary (braid_emitted.h): the runtime reads the pairs
+  // before the call returns.
+  std::string pairs =
+      "braid_pairs<" + std::to_string(op.getPairs().size()) + ">{{";
+  llvm::raw_string_ostream os(pairs);
+  llvm::interleaveComma(op.getPairs(), os);
+  os << "}}.data";
+  args.push_back(emitc::OpaqueAttr::get(builder.getContext(), pairs));
+  args.push_back(builder.getI32IntegerAttr(op.getPairs().size() / 2));
+  return success();
+}
+
+struct RankLowering : public OpConversionPattern<RankOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(RankOp op, OpAdaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto comm = op->getAttrOfType<IntegerAttr>(kCommAttr);
+    Type sizeT = emitc::SizeTType::get(rewriter.getContext());
+    auto call = emitc::CallOpaqueOp::create(
+        rewriter, op.getLoc(), TypeRange{rewriter.getI64Type()},
+        "braid_exec_comm_rank", ValueRange(),
+        rewriter.getArrayAttr({self(rewriter), i32(rewriter, comm.getInt())}));
+    rewriter.replaceOpWithNewOp<emitc::CastOp>(op, sizeT, call.getResult(0));
+    return success();
+  }
+};
+
+Attribute elemAttr(OpBuilder &builder, Type type) {
+  return builder.getI32IntegerAttr(kernelElem(type));
+}
+
+/// linalg.matmul / batch_matmul -> braid_emit_gemm.
+template <typename OpTy>
+struct GemmLowering : public OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    SmallVector<Value> pointers;
+    SmallVector<MemRefType> types;
+    for (auto [original, converted] :
+         llvm::zip(op->getOperands(), adaptor.getOperands())) {
+      auto type = cast<MemRefType>(original.getType());
+      FailureOr<Value> pointer = dataPointer(rewriter, loc, converted, type);
+      if (failed(pointer))
+        return failure();
+      pointers.push_back(*pointer);
+      types.push_back(type);
+    }
+    bool batched = types[0].getRank() == 3;
+    auto dim = [&](MemRefType type, int fromEnd) {
+      return type.getShape()[type.getRank() - 1 - fromEnd];
+    };
+    auto leading = [&](MemRefType type) {
+      return type.getStridesAndOffset().first[type.getRank() - 2];
+    };
+    auto batchStride = [&](MemRefType type) -> int64_t {
+      return batched ? type.getStridesAndOffset().first[0] : 0;
+    };
+    int64_t batch = batched ? types[0].getShape()[0] : 1;
+    int64_t m = dim(types[0], 1), k = dim(types[0], 0), n = dim(types[1], 0);
+    SmallVector<Attribute> args{
+        rewriter.getI64IntegerAttr(batch), rewriter.getI64IntegerAttr(m),
+        rewriter.getI64IntegerAttr(n), rewriter.getI64IntegerAttr(k),
+        elemAttr(rewriter, types[0].getElementType()),
+        elemAttr(rewriter, types[1].getElementType()),
+        elemAttr(rewriter, types[2].getElementType()),
+        rewriter.getI64IntegerAttr(leading(types[0])),
+        rewriter.getI64IntegerAttr(leading(types[1])),
+        rewriter.getI64IntegerAttr(leading(types[2])),
+        rewriter.getI64IntegerAttr(batchStride(types[0])),
+        rewriter.getI64IntegerAttr(batchStride(types[1])),
+        rewriter.getI64IntegerAttr(batchStride(types[2])),
+        rewriter.getIndexAttr(0), rewriter.getIndexAttr(1),
+        rewriter.getIndexAttr(2), where(rewriter, op)};
+    callOpaque(rewriter, loc, "braid_emit_gemm", pointers, args);
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+int64_t innerSize(Type type) {
+  auto shaped = cast<ShapedType>(type);
+  return shaped.getRank() == 0 ? 1 : shaped.getShape().back();
+}
+
+/// braid.cmd.compute around a layer op -> its runtime kernel.
+struct ComputeLowering : public OpConversionPattern<CommandComputeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(CommandComputeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Operation *computation = op.getSingleComputation();
+    if (!computation)
+      return op.emitOpError() << "holds more than one op; the lowering maps "
+                                 "one layer op to one kernel";
+    Location loc = op.getLoc();
+    SmallVector<Value> pointers;
+    for (auto [original, converted] :
+         llvm::zip(op->getOperands(), adaptor.getOperands())) {
+      FailureOr<Value> pointer = dataPointer(
+          rewriter, loc, converted, cast<MemRefType>(original.getType()));
+      if (failed(pointer))
+        return failure();
+      pointers.push_back(*pointer);
+    }
+    auto index = [&](unsigned i) { return rewriter.getIndexAttr(i); };
+    auto i64 = [&](int64_t v) { return rewriter.getI64IntegerAttr(v); };
+    Attribute whereAttr = where(rewriter, computation);
+    LogicalResult result =
+        llvm::TypeSwitch<Operation *, LogicalResult>(computation)
+            .Case([&](RMSNormOp norm) -> LogicalResult {
+              auto type = norm.getInput().getType();
+              int64_t width = innerSize(type);
+              if (norm.getResult().getType().getElementType() !=
+                  type.getElementType())
+                return norm.emitOpError()
+                       << "changes the element type; the runtime kernel "
+                          "keeps it";
+              callOpaque(rewriter, loc, "braid_emit_rmsnorm", pointers,
+                         {elemAttr(rewriter, type.getElementType()),
+                          i64(type.getNumElements() / width), i64(width),
+                          index(0), index(1),
+                          rewriter.getF32FloatAttr(
+                              norm.getEpsilon().convertToFloat()),
+                          index(2), whereAttr});
+              return success();
+            })
+            .Case([&](LayerNormOp norm) -> LogicalResult {
+              auto type = norm.getInput().getType();
+              int64_t width = innerSize(type);
+              callOpaque(rewriter, loc, "braid_emit_layernorm", pointers,
+                         {elemAttr(rewriter, type.getElementType()),
+                          i64(type.getNumElements() / width), i64(width),
+                          index(0), index(1), index(2),
+                          rewriter.getF32FloatAttr(
+                              norm.getEpsilon().convertToFloat()),
+                          index(3), whereAttr});
+              return success();
+            })
+            .Case([&](SwiGLUOp swiglu) -> LogicalResult {
+              auto type = swiglu.getGate().getType();
+              callOpaque(rewriter, loc, "braid_emit_swiglu", pointers,
+                         {elemAttr(rewriter, type.getElementType()),
+                          i64(type.getNumElements()), index(0), index(1),
+                          index(2), whereAttr});
+              return success();
+            })
+            .Case([&](ActivationOp activation) -> LogicalResult {
+              auto type = activation.getInput().getType();
+              callOpaque(rewriter, loc, "braid_emit_activation", pointers,
+                         {i32(rewriter, static_cast<int64_t>(
+                                            activation.getKind())),
+                          elemAttr(rewriter, type.getElementType()),
+                          i64(type.getNumElements()), index(0), index(1),
+                          whereAttr});
+              return success();
+            })
+            .Case([&](AttentionOp attention) -> LogicalResult {
+              auto q = attention.getQuery().getType();
+              auto k = attention.getKey().getType();
+              auto v = attention.getValue().getType();
+              if (q.getRank() != 4)
+                return attention.emitOpError()
+                       << "has rank-" << q.getRank()
+                       << " operands; the runtime kernel takes [B, H, S, D]";
+              double scale = attention.getScale()
+                                 ? attention.getScale()->convertToDouble()
+                                 : 0.0;
+              SmallVector<Attribute> args{
+                  i64(q.getShape()[0]), i64(q.getShape()[1]),
+                  i64(k.getShape()[1]), i64(q.getShape()[2]),
+                  i64(k.getShape()[2]), i64(q.getShape()[3]),
+                  i64(v.getShape()[3]),
+                  i32(rewriter, attention.getCausal() ? 1 : 0),
+                  rewriter.getF64FloatAttr(scale),
+                  elemAttr(rewriter, q.getElementType())};
+              bool masked = static_cast<bool>(attention.getMask());
+              if (masked) {
+                auto mask = attention.getMask().getType();
+                args.push_back(elemAttr(rewriter, mask.getElementType()));
+                SmallVector<int64_t> shape(4 - mask.getRank(), 1);
+                llvm::append_range(shape, mask.getShape());
+                for (int64_t size : shape)
+                  args.push_back(i64(size));
+              } else {
+                args.push_back(elemAttr(rewriter, q.getElementType()));
+                for (int i = 0; i < 4; ++i)
+                  args.push_back(i64(1));
+              }
+              args.append({index(0), index(1), index(2)});
+              args.push_back(masked ? Attribute(index(3))
+                                    : emitc::OpaqueAttr::get(
+                                          rewriter.getContext(), "nullptr"));
+              args.push_back(index(masked ? 4 : 3));
+              args.push_back(whereAttr);
+              callOpaque(rewriter, loc, "braid_emit_attention", pointers,
+                         args);
+              return success();
+            })
+            .Default([&](Operation *other) -> LogicalResult {
+              return other->emitOpError()
+                     << "has no runtime kernel on the CPU target yet";
+            });
+    if (failed(result))
+      return failure();
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+/// extf/truncf between f32 and bf16/f16: the bit-pattern conversions.
+struct NarrowExtLowering : public OpConversionPattern<arith::ExtFOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(arith::ExtFOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Type in = op.getIn().getType();
+    if (!isNarrowFloat(in))
+      return failure();
+    Value wide =
+        emitc::CallOpaqueOp::create(
+            rewriter, op.getLoc(), TypeRange{rewriter.getF32Type()},
+            in.isBF16() ? "braid_bf16_to_f32" : "braid_f16_to_f32",
+            adaptor.getIn())
+            .getResult(0);
+    if (op.getType().isF32())
+      rewriter.replaceOp(op, wide);
+    else
+      rewriter.replaceOpWithNewOp<emitc::CastOp>(op, op.getType(), wide);
+    return success();
+  }
+};
+
+struct NarrowTruncLowering : public OpConversionPattern<arith::TruncFOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(arith::TruncFOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Type out = op.getType();
+    if (!isNarrowFloat(out))
+      return failure();
+    Value in = adaptor.getIn();
+    if (!op.getIn().getType().isF32())
+      in = emitc::CastOp::create(rewriter, op.getLoc(), rewriter.getF32Type(),
+                                 in);
+    rewriter.replaceOpWithNewOp<emitc::CallOpaqueOp>(
+        op, TypeRange{getTypeConverter()->convertType(out)},
+        out.isBF16() ? "braid_f32_to_bf16" : "braid_f32_to_f16", in);
+    return success();
+  }
+};
+
+struct NarrowConstantLowering : public OpConversionPattern<arith::ConstantOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(arith::ConstantOp op, OpAdaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto value = dyn_cast<FloatAttr>(op.getValue());
+    if (!value || !isNarrowFloat(value.getType()))
+      return failure();
+    Value wide = emitc::ConstantOp::create(
+        rewriter, op.getLoc(), rewriter.getF32Type(),
+        rewriter.getF32FloatAttr(value.getValueAsDouble()));
+    rewriter.replaceOpWithNewOp<emitc::CallOpaqueOp>(
+        op, TypeRange{getTypeConverter()->convertType(value.getType())},
+        value.getType().isBF16() ? "braid_f32_to_bf16" : "braid_f32_to_f16",
+        wide);
+    return success();
+  }
+};
+
+/// Scalar ops with a C++ counterpart taking and returning the same type.
+struct CallLowering : public ConversionPattern {
+  CallLowering(const TypeConverter &converter, MLIRContext *context,
+               StringRef opName, StringRef callee)
+      : ConversionPattern(converter, opName, /*benefit=*/2, context),
+        callee(callee.str()) {}
+
+  LogicalResult
+  matchAndRewrite(Operation *op, ArrayRef<Value> operands,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (op->getNumResults() != 1)
+      return failure();
+    Type result = getTypeConverter()->convertType(op->getResult(0).getType());
+    if (!result || !(result.isF32() || result.isF64()))
+      return failure();
+    rewriter.replaceOpWithNewOp<emitc::CallOpaqueOp>(op, TypeRange{result},
+                                                     callee, operands);
+    return success();
+  }
+
+  std::string callee;
+};
+
+void populateScalarCallPatterns(const TypeConverter &converter,
+                                RewritePatternSet &patterns) {
+  static const std::pair<const char *, const char *> calls[] = {
+      {"arith.maximumf", "braid_maximumf"},
+      {"arith.minimumf", "braid_minimumf"},
+      {"arith.maxnumf", "std::fmax"},
+      {"arith.minnumf", "std::fmin"},
+      {"arith.remf", "braid_remf"},
+      {"math.absf", "std::fabs"},
+      {"math.sqrt", "std::sqrt"},
+      {"math.rsqrt", "braid_rsqrt"},
+      {"math.exp", "std::exp"},
+      {"math.exp2", "std::exp2"},
+      {"math.expm1", "std::expm1"},
+      {"math.log", "std::log"},
+      {"math.log2", "std::log2"},
+      {"math.log10", "std::log10"},
+      {"math.log1p", "std::log1p"},
+      {"math.tanh", "std::tanh"},
+      {"math.sin", "std::sin"},
+      {"math.cos", "std::cos"},
+      {"math.tan", "std::tan"},
+      {"math.atan", "std::atan"},
+      {"math.atan2", "std::atan2"},
+      {"math.erf", "std::erf"},
+      {"math.powf", "std::pow"},
+      {"math.floor", "std::floor"},
+      {"math.ceil", "std::ceil"},
+      {"math.round", "std::round"},
+      {"math.roundeven", "std::nearbyint"},
+      {"math.trunc", "std::trunc"},
+      {"math.fma", "std::fma"},
+      {"math.copysign", "std::copysign"},
+  };
+  for (auto [name, callee] : calls)
+    patterns.add<CallLowering>(converter, patterns.getContext(), name, callee);
+}
+
+//===----------------------------------------------------------------------===//
+// Step 5: globals and the descriptor, verbatim
+//===----------------------------------------------------------------------===//
+
+std::string cElementType(Type type) {
+  if (type.isF32()) return "float";
+  if (type.isF64()) return "double";
+  if (isNarrowFloat(type)) return "uint16_t";
+  if (type.isInteger(1)) return "bool";
+  if (type.isInteger(8)) return "int8_t";
+  if (type.isInteger(16)) return "int16_t";
+  if (type.isInteger(32)) return "int32_t";
+  if (type.isInteger(64)) return "int64_t";
+  return "";
+}
+
+std::string cValue(Type type, Attribute value) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  if (auto f = dyn_cast<FloatAttr>(value)) {
+    double v = f.getValueAsDouble();
+    if (isNarrowFloat(type)) {
+      APFloat narrow = f.getValue();
+      os << narrow.bitcastToAPInt().getZExtValue();
+    } else if (std::isnan(v)) {
+      os << "NAN";
+    } else if (std::isinf(v)) {
+      os << (v < 0 ? "-INFINITY" : "INFINITY");
+    } else {
+      os << llvm::format("%a", v);
+      if (type.isF32())
+        os << "f";
+    }
+  } else if (auto i = dyn_cast<IntegerAttr>(value)) {
+    if (type.isInteger(1))
+      os << (i.getValue().isZero() ? "false" : "true");
+    else
+      os << i.getValue().getSExtValue() << (type.isInteger(64) ? "LL" : "");
+  }
+  return text;
+}
+
+FailureOr<std::string> emitGlobal(memref::GlobalOp global) {
+  auto type = cast<MemRefType>(global.getType());
+  auto init = dyn_cast_or_null<DenseElementsAttr>(
+      global.getInitialValue().value_or(Attribute()));
+  std::string element = cElementType(type.getElementType());
+  if (!init || element.empty() || !type.hasStaticShape())
+    return global.emitOpError()
+           << "cannot be emitted: only static dense constants of numeric "
+              "types are";
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "static " << element << " braid_global_" << global.getSymName() << "["
+     << std::max<int64_t>(type.getNumElements(), 1) << "] = {";
+  int64_t count = type.getNumElements();
+  for (int64_t i = 0; i < count; ++i) {
+    if (i)
+      os << ", ";
+    Attribute value = init.isSplat() ? init.getSplatValue<Attribute>()
+                                     : init.getValues<Attribute>()[i];
+    os << cValue(type.getElementType(), value);
+  }
+  os << "};\n";
+  return text;
+}
+
+struct ArgumentInfo {
+  enum Kind { Input, Result, Arena } kind;
+  int64_t resultIndex = 0;
+  MemRefType type;
+};
+
+std::string tensorInfo(MemRefType type) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "{" << runtimeDTypeName(type.getElementType()) << ", "
+     << type.getRank() << ", {";
+  llvm::interleaveComma(type.getShape(), os);
+  if (type.getRank() == 0)
+    os << "0";
+  os << "}}";
+  return text;
+}
+
+std::string jsonShape(ArrayRef<int64_t> shape) {
+  std::string text = "[";
+  llvm::raw_string_ostream os(text);
+  llvm::interleaveComma(shape, os);
+  os << "]";
+  return text;
+}
+
+FailureOr<std::string>
+emitDescriptor(func::FuncOp function, StringRef originalName,
+               ArrayRef<ArgumentInfo> arguments, const ProgramTables &tables,
+               int64_t worldSize, int64_t arenaBytes, StringRef source) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  SmallVector<const ArgumentInfo *> inputs, results;
+  for (const ArgumentInfo &argument : arguments) {
+    if (argument.kind == ArgumentInfo::Arena)
+      continue;
+    if (!runtimeDTypeName(argument.type.getElementType()) ||
+        argument.type.getRank() > 8)
+      return function.emitError()
+             << "has an argument or result of type " << argument.type
+             << "; compiled programs exchange f64, f32, f16, bf16, i64, i32 "
+                "and i8 tensors of rank <= 8";
+    (argument.kind == ArgumentInfo::Input ? inputs : results)
+        .push_back(&argument);
+  }
+  llvm::stable_sort(results, [](const ArgumentInfo *a, const ArgumentInfo *b) {
+    return a->resultIndex < b->resultIndex;
+  });
+  os << "extern \"C\" {\n";
+  auto emitTensors = [&](StringRef name,
+                         ArrayRef<const ArgumentInfo *> list) {
+    if (list.empty())
+      return;
+    os << "static const braid_program_tensor " << name << "[] = {\n";
+    for (const ArgumentInfo *argument : list)
+      os << "  " << tensorInfo(argument->type) << ",\n";
+    os << "};\n";
+  };
+  emitTensors("braid_args", inputs);
+  emitTensors("braid_results", results);
+  for (auto [index, comm] : llvm::enumerate(tables.comms)) {
+    os << "static const int64_t braid_comm" << index << "_shape[] = {";
+    llvm::interleaveComma(comm.shape, os);
+    os << "};\nstatic const int32_t braid_comm" << index << "_axes[] = {";
+    llvm::interleaveComma(comm.axes, os);
+    os << "};\n";
+    if (!comm.deviceOrder.empty()) {
+      os << "static const int32_t braid_comm" << index << "_order[] = {";
+      llvm::interleaveComma(comm.deviceOrder, os);
+      os << "};\n";
+    }
+  }
+  if (!tables.comms.empty()) {
+    os << "static const braid_program_comm braid_comms[] = {\n";
+    for (auto [index, comm] : llvm::enumerate(tables.comms))
+      os << "  {" << cString(comm.grid) << ", " << comm.shape.size()
+         << ", braid_comm" << index << "_shape, "
+         << (comm.deviceOrder.empty()
+                 ? std::string("nullptr")
+                 : "braid_comm" + std::to_string(index) + "_order")
+         << ", " << comm.axes.size() << ", braid_comm" << index << "_axes},\n";
+    os << "};\n";
+  }
+  int64_t numStreams = tables.streamPriority.empty()
+                           ? 0
+                           : tables.streamPriority.rbegin()->first;
+  if (numStreams > 0) {
+    // braid: higher priority runs first; the runtime: lower runs first.
+    os << "static const int32_t braid_stream_priorities[] = {";
+    for (int64_t stream = 1; stream <= numStreams; ++stream) {
+      auto it = tables.streamPriority.find(stream);
+      os << (stream > 1 ? ", " : "")
+         << -(it == tables.streamPriority.end() ? 0 : it->second);
+    }
+    os << "};\n";
+  }
+  // The step: unpack the caller's buffers in the function's argument order.
+  os << "static void braid_step(braid_exec *exec, const void *const *args, "
+        "void *const *results, char *arena) {\n"
+     << "  braid_exec_self = exec;\n  " << kStepBody << "(";
+  int64_t inputIndex = 0;
+  for (auto [position, argument] : llvm::enumerate(arguments)) {
+    if (position)
+      os << ", ";
+    std::string element = argument.kind == ArgumentInfo::Arena
+                              ? "int8_t"
+                              : cElementType(argument.type.getElementType());
+    if (argument.kind == ArgumentInfo::Arena)
+      os << "reinterpret_cast<int8_t *>(arena)";
+    else if (argument.kind == ArgumentInfo::Input)
+      os << "const_cast<" << element << " *>(static_cast<const " << element
+         << " *>(args[" << inputIndex++ << "]))";
+    else
+      os << "static_cast<" << element << " *>(results["
+         << argument.resultIndex << "])";
+  }
+  os << ");\n}\n";
+
+  // Metadata for tools.
+  std::string json;
+  llvm::raw_string_ostream js(json);
+  js << "{\"function\": " << cString(originalName) << ", \"world_size\": "
+     << worldSize << ", \"arena_bytes\": " << arenaBytes
+     << ", \"collective_hash\": \""
+     << llvm::format_hex(tables.collectiveHash, 18) << "\", \"args\": [";
+  for (auto [i, argument] : llvm::enumerate(inputs))
+    js << (i ? ", " : "") << "{\"dtype\": \""
+       << argument->type.getElementType() << "\", \"shape\": "
+       << jsonShape(argument->type.getShape()) << "}";
+  js << "], \"results\": [";
+  for (auto [i, argument] : llvm::enumerate(results))
+    js << (i ? ", " : "") << "{\"dtype\": \""
+       << argument->type.getElementType() << "\", \"shape\": "
+       << jsonShape(argument->type.getShape()) << "}";
+  js << "], \"comms\": [";
+  for (auto [i, comm] : llvm::enumerate(tables.comms))
+    js << (i ? ", " : "") << "{\"grid\": \"" << comm.grid
+       << "\", \"shape\": " << jsonShape(comm.shape) << ", \"axes\": ["
+       << llvm::join(llvm::map_range(comm.axes,
+                                     [](int32_t a) { return std::to_string(a); }),
+                     ", ")
+       << "]}";
+  js << "], \"streams\": " << numStreams
+     << ", \"events\": " << tables.numEvents << "}";
+
+  os << "const braid_program_desc braid_program_descriptor = {\n"
+     << "  BRAID_PROGRAM_ABI_VERSION, " << cString(originalName) << ", "
+     << cString(source) << ", " << worldSize << ",\n  " << inputs.size()
+     << ", " << (inputs.empty() ? "nullptr" : "braid_args") << ", "
+     << results.size() << ", "
+     << (results.empty() ? "nullptr" : "braid_results") << ",\n  "
+     << arenaBytes << "ULL, 64, " << llvm::format_hex(tables.collectiveHash, 18)
+     << "ULL,\n  " << tables.comms.size() << ", "
+     << (tables.comms.empty() ? "nullptr" : "braid_comms") << ", "
+     << numStreams << ", "
+     << (numStreams ? "braid_stream_priorities" : "nullptr") << ", "
+     << tables.numEvents << ",\n  " << cString(json) << ",\n  braid_step};\n"
+     << "}\n";
+  return text;
+}
+
+//===----------------------------------------------------------------------===//
+// The pass
+//===----------------------------------------------------------------------===//
+
+/// The input file, from the module's or the function's location.
+StringRef sourceName(ModuleOp module) {
+  for (Location loc : {module.getLoc()})
+    if (auto file = dyn_cast<FileLineColLoc>(loc))
+      return file.getFilename().getValue();
+  for (auto function : module.getOps<func::FuncOp>())
+    if (auto file = dyn_cast<FileLineColLoc>(function.getLoc()))
+      return file.getFilename().getValue();
+  return "";
+}
+
+struct ConvertBraidToEmitCPass
+    : public braid::impl::ConvertBraidToEmitCBase<ConvertBraidToEmitCPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    MLIRContext *context = &getContext();
+    SmallVector<func::FuncOp> functions;
+    for (auto function : module.getOps<func::FuncOp>())
+      if (!function.isExternal())
+        functions.push_back(function);
+    if (functions.size() != 1) {
+      module.emitError() << "has " << functions.size()
+                         << " functions with a body; a compiled program is "
+                            "one function (inline calls first)";
+      return signalPassFailure();
+    }
+    func::FuncOp function = functions.front();
+    std::string originalName = function.getSymName().str();
+
+    // Arguments: inputs, result buffers, the arena.
+    SmallVector<ArgumentInfo> arguments;
+    int64_t arenaBytes = 0;
+    for (unsigned i = 0; i < function.getNumArguments(); ++i) {
+      auto type = dyn_cast<MemRefType>(function.getArgumentTypes()[i]);
+      if (!type || !type.hasStaticShape() || !type.getLayout().isIdentity()) {
+        function.emitError()
+            << "argument " << i << " has type "
+            << function.getArgumentTypes()[i]
+            << "; the buffer level passes static row-major memrefs (run "
+               "braid-buffer-pipeline)";
+        return signalPassFailure();
+      }
+      ArgumentInfo info{ArgumentInfo::Input, 0, type};
+      if (auto result = function.getArgAttrOfType<IntegerAttr>(
+              i, BraidDialect::kResultArgAttrName)) {
+        info.kind = ArgumentInfo::Result;
+        info.resultIndex = result.getInt();
+      } else if (function.getArgAttr(i, BraidDialect::kArenaArgAttrName)) {
+        info.kind = ArgumentInfo::Arena;
+        arenaBytes = type.getNumElements();
+      }
+      arguments.push_back(info);
+    }
+    if (function.getNumResults() != 0) {
+      function.emitError() << "returns values; the buffer level writes "
+                              "results into output parameters (run "
+                              "braid-buffer-pipeline)";
+      return signalPassFailure();
+    }
+    if (!function.getBody().hasOneBlock()) {
+      function.emitError() << "has several blocks; lower control flow to "
+                              "scf first";
+      return signalPassFailure();
+    }
+    int64_t worldSize = getLargestDeviceCount(module);
+
+    ProgramTables tables;
+    if (failed(lowerLinalgToLoops(function)) ||
+        failed(assignTablesAndFlattenLaunches(function, tables)))
+      return signalPassFailure();
+    {
+      RewritePatternSet widen(context);
+      widen.add<WidenNarrowFloatOp>(context);
+      if (failed(applyPatternsGreedily(function, std::move(widen))))
+        return signalPassFailure();
+    }
+    // Globals become static arrays.
+    std::string globals;
+    for (auto global :
+         llvm::make_early_inc_range(module.getOps<memref::GlobalOp>())) {
+      FailureOr<std::string> text = emitGlobal(global);
+      if (failed(text))
+        return signalPassFailure();
+      globals += *text;
+      global.erase();
+    }
+    // Say which op cannot be lowered before the conversion says it less
+    // clearly.
+    WalkResult unsupported = function.walk([&](Operation *op) {
+      if (isa<memref::AllocOp, memref::AllocaOp>(op)) {
+        op->emitOpError() << "remains: the host code allocates nothing "
+                             "itself (run braid-plan-arena)";
+        return WalkResult::interrupt();
+      }
+      if (isa<StartOp, AwaitOp>(op)) {
+        op->emitOpError() << "remains: run braid-convert-async-to-streams";
+        return WalkResult::interrupt();
+      }
+      if (auto compute = dyn_cast<CommandComputeOp>(op))
+        return WalkResult::skip();
+      return WalkResult::advance();
+    });
+    if (unsupported.wasInterrupted())
+      return signalPassFailure();
+
+    FailureOr<std::string> descriptor = emitDescriptor(
+        function, originalName, arguments, tables, worldSize, arenaBytes,
+        sourceName(module));
+    if (failed(descriptor))
+      return signalPassFailure();
+    function.setSymName(kStepBody);
+
+    TypeConverter converter;
+    converter.addConversion([](Type type) { return type; });
+    converter.addConversion([context](FloatType type) -> Type {
+      if (isNarrowFloat(type))
+        return emitc::OpaqueType::get(context, "uint16_t");
+      return type;
+    });
+    converter.addConversion([&converter](MemRefType type) -> Type {
+      Type element = converter.convertType(type.getElementType());
+      if (!element)
+        return Type();
+      return emitc::PointerType::get(element);
+    });
+    populateEmitCSizeTTypeConversions(converter);
+
+    ConversionTarget target(*context);
+    target.addLegalDialect<emitc::EmitCDialect>();
+    target.addLegalOp<ModuleOp, shard::GridOp>();
+    target.addIllegalDialect<arith::ArithDialect, math::MathDialect,
+                             memref::MemRefDialect, scf::SCFDialect,
+                             func::FuncDialect, linalg::LinalgDialect,
+                             BraidDialect>();
+    target.addLegalOp<shard::GridOp>();
+
+    RewritePatternSet patterns(context);
+    populateArithToEmitCPatterns(converter, patterns);
+    populateSCFToEmitCConversionPatterns(patterns, converter);
+    populateFuncToEmitCPatterns(converter, patterns);
+    populateScalarCallPatterns(converter, patterns);
+    patterns.add<LoadLowering, StoreLowering, ViewLowering,
+                 SameBaseViewLowering<memref::SubViewOp>,
+                 SameBaseViewLowering<memref::ExpandShapeOp>,
+                 SameBaseViewLowering<memref::CollapseShapeOp>,
+                 SameBaseViewLowering<memref::CastOp>,
+                 SameBaseViewLowering<memref::ReinterpretCastOp>,
+                 SameBaseViewLowering<memref::TransposeOp>, DeallocLowering,
+                 CopyLowering, GetGlobalLowering,
+                 CollectiveLowering<CommandAllReduceOp>,
+                 CollectiveLowering<CommandAllGatherOp>,
+                 CollectiveLowering<CommandReduceScatterOp>,
+                 CollectiveLowering<CommandAllToAllOp>,
+                 CollectiveLowering<CommandBroadcastOp>,
+                 CollectiveLowering<CommandCollectivePermuteOp>, RankLowering,
+                 GemmLowering<linalg::MatmulOp>,
+                 GemmLowering<linalg::BatchMatmulOp>, ComputeLowering>(
+        converter, context);
+    patterns.add<NarrowExtLowering, NarrowTruncLowering,
+                 NarrowConstantLowering>(converter, context, /*benefit=*/3);
+    if (failed(applyFullConversion(module, target, std::move(patterns))))
+      return signalPassFailure();
+
+    // Grids were only read for the descriptor.
+    for (auto grid : llvm::make_early_inc_range(module.getOps<shard::GridOp>()))
+      grid.erase();
+
+    OpBuilder builder(context);
+    builder.setInsertionPointToStart(module.getBody());
+    emitc::IncludeOp::create(builder, module.getLoc(),
+                             "braid_rt/braid_emitted.h", false);
+    if (!globals.empty())
+      emitc::VerbatimOp::create(builder, module.getLoc(), globals);
+    builder.setInsertionPointToEnd(module.getBody());
+    emitc::VerbatimOp::create(builder, module.getLoc(), *descriptor);
+  }
+};
+
+} // namespace
