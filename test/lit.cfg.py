@@ -21,7 +21,15 @@ llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 
 tool_dirs = [config.braid_tools_dir, config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["braid-opt", "braid-interp", "braid-validate-cost-model"], tool_dirs)
+llvm_config.add_tool_substitutions(
+    ["braid-opt", "braid-interp", "braid-validate-cost-model", "braid-compile",
+     "braid-translate"], tool_dirs)
+
+# Compiled programs run on the runtime's build tree (scripts/build.sh builds
+# it beside the compiler's): braid-run launches them under mpirun.
+config.substitutions.append(
+    ("%braid-run", os.path.join(config.braid_runtime_build_dir, "tools",
+                                "braid-run", "braid-run")))
 
 # The Python that runs lit (Debian's, with python3-numpy) runs the numpy
 # reference checks.

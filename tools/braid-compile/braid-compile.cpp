@@ -49,6 +49,10 @@ static cl::opt<Target> target(
                           "CUDA kernels and NCCL (not available yet)")));
 static cl::opt<bool> overlap("overlap",
                              cl::desc("Run the overlap pipeline first"));
+static cl::opt<bool> forceDecompose(
+    "force-decompose",
+    cl::desc("With --overlap: cut every collective matmul into ring steps, "
+             "whatever the cost model says"));
 static cl::opt<std::string>
     profile("profile", cl::desc("Hardware profile for --overlap"),
             cl::init(""));
@@ -105,6 +109,7 @@ static LogicalResult runPipeline(ModuleOp module, MLIRContext &context) {
     if (!profile.empty())
       options.profile = profile;
     options.memoryBudget = memoryBudget;
+    options.forceDecompose = forceDecompose;
     braid::buildOverlapPipeline(pm, options);
   }
   pm.addPass(createInlinerPass());

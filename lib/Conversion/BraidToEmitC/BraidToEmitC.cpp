@@ -417,14 +417,17 @@ emitc::PointerType bytePointer(MLIRContext *context) {
   return emitc::PointerType::get(IntegerType::get(context, 8));
 }
 
-/// Elements from the buffer's base pointer to element `indices`, as a
-/// size_t value (the layout's static offset and strides).
+// A converted memref is a pointer to its first element (the layout's
+// offset already applied, so dynamic offsets from rank-dependent subviews
+// need no runtime descriptor); strides must be static.
+
+/// Elements from the buffer's first element to element `indices`, as a
+/// size_t value.
 FailureOr<Value> linearIndex(ConversionPatternRewriter &rewriter,
                              Location loc, MemRefType type,
                              ValueRange indices) {
   auto [strides, offset] = type.getStridesAndOffset();
-  if (ShapedType::isDynamic(offset) ||
-      llvm::any_of(strides, ShapedType::isDynamic))
+  if (llvm::any_of(strides, ShapedType::isDynamic))
     return failure();
   Type sizeT = emitc::SizeTType::get(rewriter.getContext());
   auto constant = [&](int64_t value) -> Value {
@@ -432,33 +435,71 @@ FailureOr<Value> linearIndex(ConversionPatternRewriter &rewriter,
         rewriter, loc, sizeT, rewriter.getIntegerAttr(rewriter.getIndexType(),
                                                       value));
   };
-  Value linear = constant(offset);
+  Value linear;
   for (auto [index, stride] : llvm::zip(indices, strides)) {
     Value term = stride == 1 ? index
                              : emitc::MulOp::create(rewriter, loc, sizeT,
                                                     index, constant(stride))
                                    .getResult();
-    linear = emitc::AddOp::create(rewriter, loc, sizeT, linear, term);
+    linear = linear ? emitc::AddOp::create(rewriter, loc, sizeT, linear, term)
+                          .getResult()
+                    : term;
   }
-  return linear;
+  return linear ? linear : constant(0);
 }
 
-/// Pointer to the first element of a buffer (its base plus its layout's
-/// static offset).
-FailureOr<Value> dataPointer(ConversionPatternRewriter &rewriter,
-                             Location loc, Value base, MemRefType type) {
-  auto [strides, offset] = type.getStridesAndOffset();
-  if (ShapedType::isDynamic(offset))
-    return failure();
-  if (offset == 0)
-    return base;
-  // Pointer arithmetic takes a plain integer, not size_t.
-  Value shift = emitc::ConstantOp::create(
-      rewriter, loc, rewriter.getI64Type(),
-      rewriter.getI64IntegerAttr(offset));
-  return emitc::AddOp::create(rewriter, loc, base.getType(), base, shift)
-      .getResult();
+/// Pointer to the first element of a buffer.
+FailureOr<Value> dataPointer(ConversionPatternRewriter &, Location,
+                             Value pointer, MemRefType) {
+  return pointer;
 }
+
+/// `pointer` advanced by `elements` (a size_t value).
+Value advance(ConversionPatternRewriter &rewriter, Location loc,
+              Value pointer, Value elements) {
+  // Pointer arithmetic takes a plain integer, not size_t.
+  Value shift =
+      emitc::CastOp::create(rewriter, loc, rewriter.getI64Type(), elements);
+  return emitc::AddOp::create(rewriter, loc, pointer.getType(), pointer,
+                              shift);
+}
+
+/// memref.subview: the source's first element moved by the offsets.
+struct SubViewLowering : public OpConversionPattern<memref::SubViewOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(memref::SubViewOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    MemRefType source = op.getSourceType();
+    auto [strides, offset] = source.getStridesAndOffset();
+    auto [resultStrides, resultOffset] =
+        op.getType().getStridesAndOffset();
+    if (llvm::any_of(strides, ShapedType::isDynamic) ||
+        llvm::any_of(resultStrides, ShapedType::isDynamic))
+      return op.emitOpError() << "makes a view with dynamic strides "
+                              << op.getType()
+                              << "; the host code needs static strides";
+    Location loc = op.getLoc();
+    Type sizeT = emitc::SizeTType::get(rewriter.getContext());
+    SmallVector<Value> offsets;
+    unsigned dynamicIndex = 0;
+    for (OpFoldResult value : op.getMixedOffsets()) {
+      if (auto attr = dyn_cast<Attribute>(value))
+        offsets.push_back(emitc::ConstantOp::create(
+            rewriter, loc, sizeT,
+            rewriter.getIntegerAttr(rewriter.getIndexType(),
+                                    cast<IntegerAttr>(attr).getInt())));
+      else
+        offsets.push_back(adaptor.getOffsets()[dynamicIndex++]);
+    }
+    FailureOr<Value> elements = linearIndex(rewriter, loc, source, offsets);
+    if (failed(elements))
+      return failure();
+    rewriter.replaceOp(op, advance(rewriter, loc, adaptor.getSource(),
+                                   *elements));
+    return success();
+  }
+};
 
 struct LoadLowering : public OpConversionPattern<memref::LoadOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -508,12 +549,8 @@ struct ViewLowering : public OpConversionPattern<memref::ViewOp> {
     Type result = getTypeConverter()->convertType(op.getType());
     if (!result)
       return failure();
-    Value shift = emitc::CastOp::create(rewriter, op.getLoc(),
-                                        rewriter.getI64Type(),
-                                        adaptor.getByteShift());
-    Value bytes = emitc::AddOp::create(rewriter, op.getLoc(),
-                                       adaptor.getSource().getType(),
-                                       adaptor.getSource(), shift);
+    Value bytes = advance(rewriter, op.getLoc(), adaptor.getSource(),
+                          adaptor.getByteShift());
     rewriter.replaceOpWithNewOp<emitc::CallOpaqueOp>(
         op, TypeRange{result}, "reinterpret_cast", ValueRange{bytes},
         ArrayAttr(), rewriter.getArrayAttr({TypeAttr::get(result)}));
@@ -530,11 +567,27 @@ struct SameBaseViewLowering : public OpConversionPattern<OpTy> {
   matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     auto type = cast<MemRefType>(op->getResult(0).getType());
+    auto source = cast<MemRefType>(op->getOperand(0).getType());
     auto [strides, offset] = type.getStridesAndOffset();
-    if (ShapedType::isDynamic(offset) ||
-        llvm::any_of(strides, ShapedType::isDynamic))
-      return op->emitOpError() << "makes a view of dynamic layout " << type
+    auto [sourceStrides, sourceOffset] = source.getStridesAndOffset();
+    if (llvm::any_of(strides, ShapedType::isDynamic))
+      return op->emitOpError() << "makes a view with dynamic strides "
+                               << type
                                << "; the host code needs static strides";
+    // Reshapes, casts and transposes keep the first element, except a
+    // reinterpret_cast, which sets an offset from the base.
+    if (offset != sourceOffset) {
+      if (ShapedType::isDynamic(offset) || ShapedType::isDynamic(sourceOffset))
+        return op->emitOpError() << "moves a view by a dynamic offset";
+      Type sizeT = emitc::SizeTType::get(rewriter.getContext());
+      Value shift = emitc::ConstantOp::create(
+          rewriter, op->getLoc(), sizeT,
+          rewriter.getIntegerAttr(rewriter.getIndexType(),
+                                  offset - sourceOffset));
+      rewriter.replaceOp(op, advance(rewriter, op->getLoc(),
+                                     adaptor.getOperands().front(), shift));
+      return success();
+    }
     rewriter.replaceOp(op, adaptor.getOperands().front());
     return success();
   }
@@ -989,6 +1042,22 @@ struct NarrowConstantLowering : public OpConversionPattern<arith::ConstantOp> {
   }
 };
 
+/// Unsigned division and remainder on index: size_t is unsigned already.
+template <typename OpTy, typename EmitOp>
+struct UnsignedIndexLowering : public OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (!op.getType().isIndex())
+      return failure();
+    rewriter.replaceOpWithNewOp<EmitOp>(
+        op, this->getTypeConverter()->convertType(op.getType()),
+        adaptor.getLhs(), adaptor.getRhs());
+    return success();
+  }
+};
+
 /// Scalar ops with a C++ counterpart taking and returning the same type.
 struct CallLowering : public ConversionPattern {
   CallLowering(const TypeConverter &converter, MLIRContext *context,
@@ -1424,7 +1493,7 @@ struct ConvertBraidToEmitCPass
     populateFuncToEmitCPatterns(converter, patterns);
     populateScalarCallPatterns(converter, patterns);
     patterns.add<LoadLowering, StoreLowering, ViewLowering,
-                 SameBaseViewLowering<memref::SubViewOp>,
+                 SubViewLowering,
                  SameBaseViewLowering<memref::ExpandShapeOp>,
                  SameBaseViewLowering<memref::CollapseShapeOp>,
                  SameBaseViewLowering<memref::CastOp>,
@@ -1440,6 +1509,9 @@ struct ConvertBraidToEmitCPass
                  GemmLowering<linalg::MatmulOp>,
                  GemmLowering<linalg::BatchMatmulOp>, ComputeLowering>(
         converter, context);
+    patterns.add<UnsignedIndexLowering<arith::RemUIOp, emitc::RemOp>,
+                 UnsignedIndexLowering<arith::DivUIOp, emitc::DivOp>>(
+        converter, context, /*benefit=*/2);
     patterns.add<NarrowExtLowering, NarrowTruncLowering,
                  NarrowConstantLowering>(converter, context, /*benefit=*/3);
     if (failed(applyFullConversion(module, target, std::move(patterns))))

@@ -3,7 +3,7 @@
     compare.py PROGRAM_DIR ACTUAL_DIR
 
 PROGRAM_DIR is what programs.py wrote for one program (expected/, meta.json);
-ACTUAL_DIR is braid-interp's --output-dir. Every rank and every result must
+ACTUAL_DIR is braid-interp's or braid-run's --output-dir. Every rank and every result must
 exist on both sides with the same shape, and
 
     max|actual - expected| <= tol * max(1, max|expected|)
@@ -28,8 +28,10 @@ def main(argv):
         print(f"error: expected {meta['ranks']} ranks, JAX wrote {len(ranks)}")
         return 1
     ok, worst = True, 0.0
-    if sorted(os.listdir(actual)) != ranks:
-        print(f"error: ranks {sorted(os.listdir(actual))} in {actual}, want {ranks}")
+    # braid-run also writes timing.json beside the rank directories.
+    actual_ranks = sorted(d for d in os.listdir(actual) if d.startswith("rank"))
+    if actual_ranks != ranks:
+        print(f"error: ranks {actual_ranks} in {actual}, want {ranks}")
         return 1
     for r in ranks:
         names = sorted(os.listdir(os.path.join(exp_root, r)))
