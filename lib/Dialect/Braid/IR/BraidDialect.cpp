@@ -82,8 +82,23 @@ Operation *BraidDialect::materializeConstant(OpBuilder &builder,
 }
 
 LogicalResult BraidDialect::verifyRegionArgAttribute(Operation *op, unsigned,
-                                                     unsigned,
+                                                     unsigned argIndex,
                                                      NamedAttribute attr) {
+  if (attr.getName() == kResultArgAttrName) {
+    auto index = dyn_cast<IntegerAttr>(attr.getValue());
+    if (!index || index.getInt() < 0)
+      return op->emitError() << "'" << kResultArgAttrName << "' on argument "
+                             << argIndex
+                             << " must be a non-negative integer (the result "
+                                "it holds)";
+    return success();
+  }
+  if (attr.getName() == kArenaArgAttrName) {
+    if (!isa<UnitAttr>(attr.getValue()))
+      return op->emitError() << "'" << kArenaArgAttrName
+                             << "' is a unit attribute";
+    return success();
+  }
   return op->emitError() << "unknown braid argument attribute '"
                          << attr.getName().getValue() << "'";
 }
@@ -103,6 +118,13 @@ LogicalResult BraidDialect::verifyOperationAttribute(Operation *op,
         !std::isfinite(time.getValueAsDouble()))
       return op->emitError() << "'" << kMeasuredTimeAttrName
                              << "' must be a non-negative float (microseconds)";
+    return success();
+  }
+  if (attr.getName() == kArenaBytesAttrName) {
+    auto bytes = dyn_cast<IntegerAttr>(attr.getValue());
+    if (!bytes || bytes.getInt() < 0)
+      return op->emitError() << "'" << kArenaBytesAttrName
+                             << "' must be a non-negative integer (bytes)";
     return success();
   }
   if (attr.getName() == kRingStepAttrName) {

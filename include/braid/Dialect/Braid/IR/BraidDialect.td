@@ -62,6 +62,13 @@ def Braid_Dialect : Dialect {
         "braid.decomposition";
     /// Discardable attribute on a module: its `#braid.target`.
     static constexpr ::llvm::StringLiteral kTargetAttrName = "braid.target";
+    /// Buffer level: on a function argument, the buffer the function
+    /// writes result N into (an i64); on a function argument, the arena
+    /// (unit); on a function, the arena's size in bytes (an i64).
+    static constexpr ::llvm::StringLiteral kResultArgAttrName = "braid.result";
+    static constexpr ::llvm::StringLiteral kArenaArgAttrName = "braid.arena";
+    static constexpr ::llvm::StringLiteral kArenaBytesAttrName =
+        "braid.arena_bytes";
   private:
     void registerTypes();
     void registerAttributes();
