@@ -284,11 +284,22 @@ FailureOr<std::string> findInputFile(size_t index, int64_t rank,
   return failure();
 }
 
+/// The number in `name` after `prefix` and before `suffix` ("rank3",
+/// "result0.npy"); nothing when `name` is not of that form.
+std::optional<int64_t> numberIn(StringRef name, StringRef prefix,
+                                StringRef suffix) {
+  int64_t number;
+  if (!name.consume_front(prefix) || !name.consume_back(suffix) ||
+      name.empty() || name.getAsInteger(10, number))
+    return std::nullopt;
+  return number;
+}
+
 /// Warns about everything under --inputs that is not in `used`: a file the
 /// user meant as an input but named differently would otherwise be
 /// replaced by nothing without a word.
 void warnAboutUnusedInputs(const std::set<std::string> &used, int64_t numRanks,
-                           size_t numArguments) {
+                           size_t numArguments, bool skipResults) {
   std::set<std::string> rankDirs;
   for (int64_t rank = 0; rank < numRanks; ++rank) {
     SmallString<128> dir(inputDir);
@@ -316,6 +327,12 @@ void warnAboutUnusedInputs(const std::set<std::string> &used, int64_t numRanks,
     if (!used.count(path))
       unused.push_back(path);
   }
+  // A run directory holds results beside its inputs.
+  if (skipResults)
+    llvm::erase_if(unused, [](const std::string &path) {
+      return numberIn(llvm::sys::path::filename(path), "result", ".npy")
+          .has_value();
+    });
   llvm::sort(unused);
   for (const std::string &path : unused) {
     if (sharedArguments.count(path))
@@ -332,7 +349,7 @@ void warnAboutUnusedInputs(const std::set<std::string> &used, int64_t numRanks,
 
 /// The inputs of `function` for every rank: random, or read from
 /// `inputDir` (--inputs, or a run's directory with `warnUnused` off: it
-/// holds results and more beside the inputs).
+/// holds more beside the inputs).
 FailureOr<RankValues> makeInputs(func::FuncOp function, int64_t numRanks,
                                  bool warnUnused = true) {
   if (!inputDir.empty() && !llvm::sys::fs::is_directory(inputDir)) {
@@ -402,7 +419,8 @@ FailureOr<RankValues> makeInputs(func::FuncOp function, int64_t numRanks,
     }
   }
   if (!inputDir.empty() && warnUnused)
-    warnAboutUnusedInputs(used, numRanks, argumentTypes.size());
+    warnAboutUnusedInputs(used, numRanks, argumentTypes.size(),
+                          /*skipResults=*/!checkOutputsDir.empty());
   return inputs;
 }
 
@@ -517,17 +535,6 @@ std::string runResultPath(int64_t rank, size_t index) {
   SmallString<128> path(checkOutputsDir);
   llvm::sys::path::append(path, rankDirName(rank), resultFileName(index));
   return path.str().str();
-}
-
-/// The number in `name` after `prefix` and before `suffix` ("rank3",
-/// "result0.npy"); nothing when `name` is not of that form.
-std::optional<int64_t> numberIn(StringRef name, StringRef prefix,
-                                StringRef suffix) {
-  int64_t number;
-  if (!name.consume_front(prefix) || !name.consume_back(suffix) ||
-      name.empty() || name.getAsInteger(10, number))
-    return std::nullopt;
-  return number;
 }
 
 /// The results a compiled run wrote under --check-outputs, one file per
