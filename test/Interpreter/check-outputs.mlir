@@ -51,6 +51,10 @@
 // NOINPUTS: noinputs{{/|\\}}rank0{{/|\\}}arg0.npy: error: missing: argument #0 of rank 0
 // RUN: not braid-interp %s --check-outputs=%t/nowhere 2>&1 | FileCheck %s --check-prefix=NODIR
 // NODIR: nowhere: error: --check-outputs names no directory
+// --output-dir writes the inputs it generated, not those it read.
+// RUN: braid-interp %s --quiet --inputs=%t/run --output-dir=%t/again
+// RUN: %python -c "import os, sys; print(sorted(os.listdir(sys.argv[1])))" %t/again/rank0 | FileCheck %s --check-prefix=AGAIN
+// AGAIN: ['result0.npy', 'result1.npy', 'result2.npy']
 // RUN: not braid-interp %s --check-outputs=%t/run --compare=%s 2>&1 | FileCheck %s --check-prefix=BOTH
 // BOTH: error: --check-outputs and --compare each judge a candidate; give one
 

@@ -88,8 +88,8 @@ static cl::opt<int64_t>
            cl::cat(category));
 static cl::opt<std::string> outputDir(
     "output-dir",
-    cl::desc("Write rankR/resultN.npy and the inputs used, rankR/argN.npy, "
-             "for every rank"),
+    cl::desc("Write rankR/resultN.npy for every rank, and the random "
+             "inputs it generated (without --inputs) as rankR/argN.npy"),
     cl::value_desc("dir"), cl::cat(category));
 static cl::opt<bool> f64Mode("f64",
                              cl::desc("Run every float type in f64 without "
@@ -482,10 +482,12 @@ std::string resultFileName(size_t index) {
   return "result" + std::to_string(index) + ".npy";
 }
 
-/// rankR/resultN.npy and the inputs the run used, rankR/argN.npy: the
-/// layout braid-run writes, which --check-outputs reads.
+/// rankR/resultN.npy and, for random inputs, rankR/argN.npy: the layout
+/// braid-run writes, which --check-outputs reads. (Inputs that came from
+/// --inputs are where they came from.)
 LogicalResult writeOutputs(const RankValues &outputs,
                            const RankValues &inputs) {
+  bool writeInputs = inputDir.empty();
   for (auto [rank, results] : llvm::enumerate(outputs)) {
     SmallString<128> dir(outputDir);
     llvm::sys::path::append(dir, rankDirName(rank));
@@ -505,9 +507,10 @@ LogicalResult writeOutputs(const RankValues &outputs,
     for (auto [index, tensor] : llvm::enumerate(results))
       if (failed(write(resultFileName(index), tensor)))
         return failure();
-    for (auto [index, tensor] : llvm::enumerate(inputs[rank]))
-      if (failed(write(argumentFileName(index), tensor)))
-        return failure();
+    if (writeInputs)
+      for (auto [index, tensor] : llvm::enumerate(inputs[rank]))
+        if (failed(write(argumentFileName(index), tensor)))
+          return failure();
   }
   return success();
 }
