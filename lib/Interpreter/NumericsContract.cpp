@@ -75,7 +75,16 @@ ContractReport mlir::braid::interp::compareShapes(const RankValues &baseline,
                                                   const RankValues &candidate,
                                                   const ContractLabels &labels) {
   ContractReport report;
-  for (size_t rank = 0; rank < baseline.size(); ++rank)
+  for (size_t rank = 0; rank < baseline.size(); ++rank) {
+    if (candidate[rank].size() != baseline[rank].size()) {
+      report.violations.push_back(
+          {0, rank,
+           "rank " + std::to_string(rank) + " has " +
+               std::to_string(candidate[rank].size()) + " results but the " +
+               labels.baseline + " has " +
+               std::to_string(baseline[rank].size())});
+      continue;
+    }
     for (size_t r = 0; r < baseline[rank].size(); ++r) {
       const Tensor &expected = baseline[rank][r];
       const Tensor &actual = candidate[rank][r];
@@ -89,6 +98,7 @@ ContractReport mlir::braid::interp::compareShapes(const RankValues &baseline,
                " but the " + labels.baseline + "'s is " +
                expected.typeString()});
     }
+  }
   return report;
 }
 

@@ -153,6 +153,11 @@ std::vector<ReplicationViolation> mlir::braid::interp::findReplicationViolations
       FailureOr<GroupInstance> group = resolveGroup(grid, entry.axes, rank);
       if (failed(group) || group->members.front() != rank)
         continue;
+      // Results another program (a rewrite) lacks are reported apart.
+      if (llvm::any_of(group->members, [&](int64_t member) {
+            return entry.resultIndex >= outputs[member].size();
+          }))
+        continue;
       const Tensor &first = outputs[rank][entry.resultIndex];
       for (int64_t member : group->members) {
         const Tensor &other = outputs[member][entry.resultIndex];

@@ -9,6 +9,13 @@
 // RUN: braid-interp %t/buffers.mlir --schedules=4 --output-dir=%t/run | FileCheck %s --check-prefix=SUMMARY
 // RUN: braid-interp %t/tensors.mlir --check-outputs=%t/run --exact | FileCheck %s --check-prefix=EXACT
 // RUN: braid-interp %t/tensors.mlir --check-outputs=%t/run | FileCheck %s --check-prefix=CONTRACT
+// --compare takes a lowering too: inputs of the same shapes, in memrefs.
+// RUN: %braid-diff %t/tensors.mlir --compare=%t/buffers.mlir --exact | FileCheck %s --check-prefix=COMPARE
+// RUN: not %braid-diff %t/tensors.mlir --compare=%t/fewer.mlir 2>&1 | FileCheck %s --check-prefix=FEWER
+// RUN: not %braid-diff %t/tensors.mlir --compare=%t/other-input.mlir 2>&1 | FileCheck %s --check-prefix=OTHER
+// COMPARE: bitwise equal on all 4 ranks
+// FEWER: fewer.mlir:2:1: error: rank {{[0-3]}} has 1 results but the original has 8
+// OTHER: other-input.mlir:2:1: error: input #1 is 'memref<2x4xf32>' but the original's is 'tensor<4x2xf32>'
 //
 // RUN: %python -c "import os, sys; d = sys.argv[1]; print(sorted(os.listdir(d)), sorted(os.listdir(d + '/rank3')))" %t/run | FileCheck %s --check-prefix=FILES
 
@@ -86,5 +93,19 @@ func.func @main(%x: memref<8x4xf32>, %y: memref<4x2xf32>, %h: memref<4x8xbf16>,
   memref.copy %t, %r0 : memref<8x4xf32> to memref<8x4xf32>
   braid.cmd.wait %e2
   braid.cmd.wait %e3
+  return
+}
+
+// ----- fewer.mlir
+shard.grid @g(shape = 2x2)
+func.func @main(%x: memref<8x4xf32>, %y: memref<4x2xf32>, %h: memref<4x8xbf16>,
+                %r0: memref<8x4xf32> {braid.result = 0 : i64}) {
+  memref.copy %x, %r0 : memref<8x4xf32> to memref<8x4xf32>
+  return
+}
+
+// ----- other-input.mlir
+shard.grid @g(shape = 2x2)
+func.func @main(%x: memref<8x4xf32>, %y: memref<2x4xf32>, %h: memref<4x8xbf16>) {
   return
 }

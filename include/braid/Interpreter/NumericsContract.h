@@ -71,8 +71,10 @@ ResultError relativeError(const RankValues &values,
 std::optional<std::pair<size_t, int64_t>>
 findDifference(const RankValues &a, const RankValues &b, size_t index);
 
-/// Every result of the candidate has the baseline's kind and shape on every
-/// rank (dynamic result types may hide a difference).
+/// The candidate has the baseline's number of results and each has the
+/// baseline's kind and shape on every rank (dynamic result types, or a
+/// lowering's result buffers, may hide a difference). The other comparisons
+/// assume this holds.
 ContractReport compareShapes(const RankValues &baseline,
                              const RankValues &candidate,
                              const ContractLabels &labels = {});
