@@ -59,9 +59,8 @@ void Storage::store(int64_t offset, const Scalar &value, ElemKind kind) {
   if (isFloatKind(kind))
     bits = encodeFloat(value.asDouble(), kind);
   else
-    bits = static_cast<uint64_t>(
-        wrapInt(value.isFloat() ? static_cast<int64_t>(value.f) : value.i,
-                kind));
+    bits = static_cast<uint64_t>(wrapInt(
+        value.isFloat() ? static_cast<int64_t>(value.f) : value.i, kind));
   std::memcpy(&bytes[offset], &bits, size);
   if (!f64Mode)
     return;

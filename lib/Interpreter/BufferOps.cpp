@@ -33,8 +33,8 @@ SmallVector<int64_t> resolveShape(MemRefType type, ValueRange dynamicSizes,
 LogicalResult bindView(Operation *op, Value result, BufferView view,
                        Frame &frame, TaskContext &task) {
   if (!view.inBounds()) {
-    task.emitError(op) << "the view " << view.typeString()
-                       << " (byte offset " << view.baseByte
+    task.emitError(op) << "the view " << view.typeString() << " (byte offset "
+                       << view.baseByte
                        << " of the aligned pointer) reaches outside the "
                        << view.storage->size() << " bytes of "
                        << view.storage->description();
@@ -63,9 +63,9 @@ LogicalResult executeAlloc(Operation *op, Frame &frame, TaskContext &task) {
   }
   int64_t elements = *getNumElements(shape);
   // Fresh memory holds garbage: 0xFF bytes read as NaN or -1.
-  auto storage = std::make_shared<Storage>(
-      elements * storageBytes(kind), 0xFF, task.run.options.f64Mode,
-      task.run.describeBuffer(result));
+  auto storage = std::make_shared<Storage>(elements * storageBytes(kind), 0xFF,
+                                           task.run.options.f64Mode,
+                                           task.run.describeBuffer(result));
   frame[result] =
       RValue::of(BufferView::contiguous(std::move(storage), kind, shape));
   return success();
@@ -126,8 +126,7 @@ LogicalResult executeCollapseShape(Operation *op, Frame &frame,
   BufferView view = source;
   view.shape.clear();
   view.strides.clear();
-  for (const ReassociationIndices &group :
-       collapse.getReassociationIndices()) {
+  for (const ReassociationIndices &group : collapse.getReassociationIndices()) {
     int64_t size = 1;
     // The merged dims must step through memory as one: each (non-unit) dim
     // strides over the whole of the dims inside it.
@@ -155,7 +154,8 @@ LogicalResult executeExpandShape(Operation *op, Frame &frame,
                                  TaskContext &task) {
   auto expand = cast<memref::ExpandShapeOp>(op);
   const BufferView &source = bufferOf(frame, expand.getSrc());
-  SmallVector<int64_t> shape = resolveMixed(expand.getMixedOutputShape(), frame);
+  SmallVector<int64_t> shape =
+      resolveMixed(expand.getMixedOutputShape(), frame);
   BufferView view = source;
   view.shape = shape;
   view.strides.assign(shape.size(), 0);
@@ -170,8 +170,7 @@ LogicalResult executeExpandShape(Operation *op, Frame &frame,
   return bindView(op, expand.getResult(), std::move(view), frame, task);
 }
 
-LogicalResult executeTranspose(Operation *op, Frame &frame,
-                               TaskContext &task) {
+LogicalResult executeTranspose(Operation *op, Frame &frame, TaskContext &task) {
   auto transpose = cast<memref::TransposeOp>(op);
   const BufferView &source = bufferOf(frame, transpose.getIn());
   AffineMap permutation = transpose.getPermutation();
@@ -220,8 +219,8 @@ LogicalResult executeLoad(Operation *op, Frame &frame, TaskContext &task) {
   if (failed(element) ||
       failed(task.recordAccess(op, *element, /*write=*/false)))
     return failure();
-  frame[load.getResult()] = RValue::of(
-      element->storage->load(element->baseByte, element->kind));
+  frame[load.getResult()] =
+      RValue::of(element->storage->load(element->baseByte, element->kind));
   return success();
 }
 
@@ -261,8 +260,7 @@ LogicalResult executeCopy(Operation *op, Frame &frame, TaskContext &task) {
                       bufferOf(frame, copy.getTarget()), task);
 }
 
-LogicalResult executeMemRefDim(Operation *op, Frame &frame,
-                               TaskContext &task) {
+LogicalResult executeMemRefDim(Operation *op, Frame &frame, TaskContext &task) {
   auto dim = cast<memref::DimOp>(op);
   const BufferView &source = bufferOf(frame, dim.getSource());
   int64_t index = scalarOf(frame, dim.getIndex()).i;
@@ -275,12 +273,10 @@ LogicalResult executeMemRefDim(Operation *op, Frame &frame,
   return success();
 }
 
-LogicalResult executeGetGlobal(Operation *op, Frame &frame,
-                               TaskContext &task) {
+LogicalResult executeGetGlobal(Operation *op, Frame &frame, TaskContext &task) {
   auto getGlobal = cast<memref::GetGlobalOp>(op);
-  auto global =
-      task.run.symbolTables.lookupNearestSymbolFrom<memref::GlobalOp>(
-          op, getGlobal.getNameAttr());
+  auto global = task.run.symbolTables.lookupNearestSymbolFrom<memref::GlobalOp>(
+      op, getGlobal.getNameAttr());
   if (!global) {
     task.emitError(op) << "no memref.global named " << getGlobal.getNameAttr();
     return failure();
@@ -298,10 +294,9 @@ LogicalResult executeGetGlobal(Operation *op, Frame &frame,
     std::string description;
     llvm::raw_string_ostream os(description);
     os << "@" << global.getSymName() << " (" << type << ")";
-    storage = std::make_shared<Storage>(type.getNumElements() *
-                                            storageBytes(kind),
-                                        initial ? 0 : 0xFF,
-                                        task.run.options.f64Mode, description);
+    storage = std::make_shared<Storage>(
+        type.getNumElements() * storageBytes(kind), initial ? 0 : 0xFF,
+        task.run.options.f64Mode, description);
     if (initial) {
       BufferView all = BufferView::contiguous(storage, kind, type.getShape());
       Tensor contents(kind, type.getShape());
@@ -378,8 +373,8 @@ LogicalResult executeCompute(Operation *op, Frame &frame, TaskContext &task) {
       return failure();
     inputs.push_back(RValue::of(buffer.read()));
   }
-  FailureOr<SmallVector<RValue>> yielded = task.run.executeBlock(
-      compute.getBody().front(), inputs, frame, task);
+  FailureOr<SmallVector<RValue>> yielded =
+      task.run.executeBlock(compute.getBody().front(), inputs, frame, task);
   if (failed(yielded))
     return failure();
   for (auto [output, value] : llvm::zip(compute.getOutputs(), *yielded)) {

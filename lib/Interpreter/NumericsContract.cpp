@@ -71,18 +71,19 @@ mlir::braid::interp::findDifference(const RankValues &a, const RankValues &b,
   return std::nullopt;
 }
 
-ContractReport mlir::braid::interp::compareShapes(const RankValues &baseline,
-                                                  const RankValues &candidate,
-                                                  const ContractLabels &labels) {
+ContractReport
+mlir::braid::interp::compareShapes(const RankValues &baseline,
+                                   const RankValues &candidate,
+                                   const ContractLabels &labels) {
   ContractReport report;
   for (size_t rank = 0; rank < baseline.size(); ++rank) {
     if (candidate[rank].size() != baseline[rank].size()) {
-      report.violations.push_back(
-          {0, rank,
-           "rank " + std::to_string(rank) + " has " +
-               std::to_string(candidate[rank].size()) + " results but the " +
-               labels.baseline + " has " +
-               std::to_string(baseline[rank].size())});
+      report.violations.push_back({0, rank,
+                                   "rank " + std::to_string(rank) + " has " +
+                                       std::to_string(candidate[rank].size()) +
+                                       " results but the " + labels.baseline +
+                                       " has " +
+                                       std::to_string(baseline[rank].size())});
       continue;
     }
     for (size_t r = 0; r < baseline[rank].size(); ++r) {
@@ -93,10 +94,9 @@ ContractReport mlir::braid::interp::compareShapes(const RankValues &baseline,
         continue;
       report.violations.push_back(
           {r, rank,
-           "result #" + std::to_string(r) + " of rank " +
-               std::to_string(rank) + " is " + actual.typeString() +
-               " but the " + labels.baseline + "'s is " +
-               expected.typeString()});
+           "result #" + std::to_string(r) + " of rank " + std::to_string(rank) +
+               " is " + actual.typeString() + " but the " + labels.baseline +
+               "'s is " + expected.typeString()});
     }
   }
   return report;
@@ -115,10 +115,9 @@ ContractReport mlir::braid::interp::compareExact(const RankValues &baseline,
     report.violations.push_back(
         {r, rank,
          "not bitwise equal: rank " + std::to_string(rank) + " result #" +
-             std::to_string(r) + " element " + std::to_string(element) +
-             ": " +
-             printed("%.9g", baseline[rank][r].get(element).asDouble()) +
-             " (" + labels.baseline + ") vs " +
+             std::to_string(r) + " element " + std::to_string(element) + ": " +
+             printed("%.9g", baseline[rank][r].get(element).asDouble()) + " (" +
+             labels.baseline + ") vs " +
              printed("%.9g", candidate[rank][r].get(element).asDouble()) +
              " (" + labels.candidate + ")"});
   }
@@ -151,9 +150,8 @@ ContractReport mlir::braid::interp::compareWithContract(
       report.violations.push_back(
           {r, rank,
            "integer result #" + std::to_string(r) + " differs on rank " +
-               std::to_string(rank) + " at element " +
-               std::to_string(element) + ": " +
-               std::to_string(baseline[rank][r].get(element).i) + " (" +
+               std::to_string(rank) + " at element " + std::to_string(element) +
+               ": " + std::to_string(baseline[rank][r].get(element).i) + " (" +
                labels.baseline + ") vs " +
                std::to_string(candidate[rank][r].get(element).i) + " (" +
                labels.candidate + "); integer results must be exact"});
@@ -183,7 +181,8 @@ ContractReport mlir::braid::interp::compareWithContract(
              " (largest difference on rank " + std::to_string(rank) +
              ", element " + std::to_string(element) + ": " +
              printed("%.9g", candidate[rank][r].get(element).asDouble()) +
-             " vs " + printed("%.9g", reference[rank][r].get(element).asDouble()) +
+             " vs " +
+             printed("%.9g", reference[rank][r].get(element).asDouble()) +
              " in f64)"});
   }
   return report;

@@ -75,7 +75,8 @@ TEST_F(BufferTest, ByteRangesOfATransposedView) {
   EXPECT_EQ(view.byteRanges(),
             (SmallVector<std::pair<int64_t, int64_t>>{{4, 8}, {20, 24}}));
   // Transposed: same bytes as the whole.
-  BufferView transposed = BufferView::contiguous(storage, ElemKind::F32, {4, 2});
+  BufferView transposed =
+      BufferView::contiguous(storage, ElemKind::F32, {4, 2});
   transposed.strides = {1, 4};
   EXPECT_EQ(transposed.byteRanges(),
             (SmallVector<std::pair<int64_t, int64_t>>{{0, 32}}));
@@ -87,10 +88,10 @@ TEST_F(BufferTest, ReadAfterUnorderedWriteIsARaceOnTheOverlap) {
   Storage storage(4096, 0xFF, false, "%arena");
   VectorClock stream1 = clockOf({{0, 1}, {1, 1}});
   VectorClock host = clockOf({{0, 2}});
-  EXPECT_FALSE(storage.recordAccess(0, 512, /*write=*/true,
-                                    Access{1, 1, first}, stream1));
-  std::optional<Race> race = storage.recordAccess(
-      256, 1024, /*write=*/false, Access{0, 2, second}, host);
+  EXPECT_FALSE(storage.recordAccess(0, 512, /*write=*/true, Access{1, 1, first},
+                                    stream1));
+  std::optional<Race> race = storage.recordAccess(256, 1024, /*write=*/false,
+                                                  Access{0, 2, second}, host);
   ASSERT_TRUE(race);
   EXPECT_EQ(race->begin, 256);
   EXPECT_EQ(race->end, 512);
@@ -98,8 +99,8 @@ TEST_F(BufferTest, ReadAfterUnorderedWriteIsARaceOnTheOverlap) {
   EXPECT_EQ(race->earlier.op, first.getOperation());
   // After a join the same read is ordered.
   host.join(stream1);
-  EXPECT_FALSE(storage.recordAccess(256, 1024, false, Access{0, 2, second},
-                                    host));
+  EXPECT_FALSE(
+      storage.recordAccess(256, 1024, false, Access{0, 2, second}, host));
 }
 
 TEST_F(BufferTest, ReadsOfSeveralTasksAndOrderedWrites) {
@@ -109,8 +110,10 @@ TEST_F(BufferTest, ReadsOfSeveralTasksAndOrderedWrites) {
   VectorClock stream2 = clockOf({{0, 1}, {2, 1}});
   // The host writes, then both streams read after a fork: fine.
   EXPECT_FALSE(storage.recordAccess(0, 64, true, Access{0, 1, first}, host));
-  EXPECT_FALSE(storage.recordAccess(0, 32, false, Access{1, 1, first}, stream1));
-  EXPECT_FALSE(storage.recordAccess(16, 64, false, Access{2, 1, first}, stream2));
+  EXPECT_FALSE(
+      storage.recordAccess(0, 32, false, Access{1, 1, first}, stream1));
+  EXPECT_FALSE(
+      storage.recordAccess(16, 64, false, Access{2, 1, first}, stream2));
   // Stream 2 overwriting what stream 1 read, unordered: a race on [16, 32).
   std::optional<Race> race =
       storage.recordAccess(0, 64, true, Access{2, 1, second}, stream2);
@@ -121,7 +124,8 @@ TEST_F(BufferTest, ReadsOfSeveralTasksAndOrderedWrites) {
   EXPECT_EQ(race->earlier.stream, 1);
   // Once stream 2 has heard of stream 1's read, it may write.
   stream2.join(stream1);
-  EXPECT_FALSE(storage.recordAccess(0, 64, true, Access{2, 1, second}, stream2));
+  EXPECT_FALSE(
+      storage.recordAccess(0, 64, true, Access{2, 1, second}, stream2));
 }
 
 } // namespace

@@ -1,4 +1,4 @@
-//===- NumericsContract.h - is a candidate's result close enough? -*- C++ -*-===//
+//===- NumericsContract.h - is a candidate close enough? -------*- C++ -*-===//
 //
 // The numerics contract (docs/Interpreter.md, shared DESIGN.md): a candidate
 // (a rewritten program's run, or a compiled program's outputs) against a
@@ -63,8 +63,8 @@ struct ResultError {
   size_t worstRank = 0;
   int64_t worstElement = 0;
 };
-ResultError relativeError(const RankValues &values,
-                          const RankValues &reference, size_t index);
+ResultError relativeError(const RankValues &values, const RankValues &reference,
+                          size_t index);
 
 /// The first (rank, element) where result `index` of `a` and `b` are not
 /// bitwise equal; nothing when they are.
