@@ -149,11 +149,14 @@ RunState::RunState(ModuleOp module, const InterpreterOptions &options,
 std::string RunState::describeBuffer(Value value) {
   std::string text;
   llvm::raw_string_ostream os(text);
-  auto named = options.valueNames ? options.valueNames->find(value)
-                                  : llvm::DenseMap<Value, std::string>::
-                                        const_iterator();
-  if (options.valueNames && named != options.valueNames->end())
-    os << named->second;
+  const std::string *name = nullptr;
+  if (options.valueNames) {
+    auto it = options.valueNames->find(value);
+    if (it != options.valueNames->end())
+      name = &it->second;
+  }
+  if (name)
+    os << *name;
   else if (auto argument = dyn_cast<BlockArgument>(value))
     os << "%arg" << argument.getArgNumber();
   else

@@ -32,6 +32,11 @@
 // STREAMS: two-streams.mlir:{{1[01]}}:40: error: rank {{[01]}} (stream {{[12]}}): race on bytes [80, 96) of %arena (memref<256xi8>): 'linalg.{{fill|copy}}' on stream {{[12]}} writes what 'linalg.{{fill|copy}}' on stream {{[12]}} writes, and no braid.cmd.wait orders them
 // RUN: braid-interp %t/waited-streams.mlir --quiet --schedules=4
 //
+// The host overwrites a buffer a launched body still reads (a capture
+// bufferization must protect with a copy).
+// RUN: not braid-interp %t/overwritten-capture.mlir --quiet --schedules=1 --schedule-seed=2 2>&1 | FileCheck %s --check-prefix=CAPTURE
+// CAPTURE: error: rank {{[01]}}{{( \(stream 1\))?}}: race on bytes [0, 32) of %arena (memref<64xi8>): {{'linalg.fill' on the host stream writes what 'braid.cmd.all_reduce' on stream 1 reads|'braid.cmd.all_reduce' on stream 1 reads what 'linalg.fill' on the host stream writes}}, and no braid.cmd.wait orders them
+//
 // A result buffer a launch writes must be waited for before the function
 // returns: the final read of the results races with it otherwise.
 // RUN: not braid-interp %t/unwaited-result.mlir --quiet --schedules=1 2>&1 | FileCheck %s --check-prefix=RESULT
@@ -164,5 +169,21 @@ func.func @main(%x: memref<8xf32>, %out: memref<8xf32> {braid.result = 0 : i64})
   %done = braid.cmd.launch stream = 2 {
     linalg.copy ins(%x : memref<8xf32>) outs(%out : memref<8xf32>)
   }
+  return
+}
+
+// ----- overwritten-capture.mlir
+shard.grid @tp(shape = 2)
+func.func @main(%x: memref<8xf32>, %out: memref<8xf32> {braid.result = 0 : i64},
+                %arena: memref<64xi8> {braid.arena}) {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %a = memref.view %arena[%c0][] : memref<64xi8> to memref<8xf32>
+  memref.copy %x, %a : memref<8xf32> to memref<8xf32>
+  %done = braid.cmd.launch stream = 1 {
+    braid.cmd.all_reduce %a, %out on @tp axes = [0] reduction = sum : memref<8xf32>, memref<8xf32>
+  }
+  linalg.fill ins(%zero : f32) outs(%a : memref<8xf32>)
+  braid.cmd.wait %done
   return
 }
