@@ -115,92 +115,259 @@ Tensor concatenate(ArrayRef<Tensor> parts, int64_t dim) {
   return result;
 }
 
+/// What a collective computes, from a tensor collective or a buffer-level
+/// one (which works on the flat contents: its blocks are contiguous).
+struct CollectiveSemantics {
+  enum class Kind { AllReduce, AllGather, ReduceScatter, AllToAll, Permute,
+                    Broadcast };
+  Kind kind = Kind::AllReduce;
+  ReductionKind reduction = ReductionKind::Sum;
+  /// Gather and scatter dimension; all_to_all's split and concat ones.
+  int64_t dim = 0, splitDim = 0, concatDim = 0;
+  /// (source, target) group positions.
+  SmallVector<std::pair<int64_t, int64_t>> pairs;
+  int64_t root = 0;
+};
+
+CollectiveSemantics semanticsOf(Operation *op) {
+  using Kind = CollectiveSemantics::Kind;
+  CollectiveSemantics semantics;
+  TypeSwitch<Operation *>(op)
+      .Case([&](AllReduceOp allReduce) {
+        semantics.reduction = allReduce.getReduction();
+      })
+      .Case([&](AllGatherOp allGather) {
+        semantics.kind = Kind::AllGather;
+        semantics.dim = allGather.getDim();
+      })
+      .Case([&](ReduceScatterOp reduceScatter) {
+        semantics.kind = Kind::ReduceScatter;
+        semantics.reduction = reduceScatter.getReduction();
+        semantics.dim = reduceScatter.getDim();
+      })
+      .Case([&](AllToAllOp allToAll) {
+        semantics.kind = Kind::AllToAll;
+        semantics.splitDim = allToAll.getSplitDim();
+        semantics.concatDim = allToAll.getConcatDim();
+      })
+      .Case([&](CollectivePermuteOp permute) {
+        semantics.kind = Kind::Permute;
+        for (size_t i = 0, e = permute.getNumPairs(); i < e; ++i)
+          semantics.pairs.push_back(
+              {permute.getSource(i), permute.getTarget(i)});
+      })
+      .Case([&](BroadcastOp broadcast) {
+        semantics.kind = Kind::Broadcast;
+        semantics.root = broadcast.getRoot();
+      })
+      .Case([&](CommandAllReduceOp allReduce) {
+        semantics.reduction = allReduce.getReduction();
+      })
+      .Case([&](CommandAllGatherOp) { semantics.kind = Kind::AllGather; })
+      .Case([&](CommandReduceScatterOp reduceScatter) {
+        semantics.kind = Kind::ReduceScatter;
+        semantics.reduction = reduceScatter.getReduction();
+      })
+      .Case([&](CommandAllToAllOp) { semantics.kind = Kind::AllToAll; })
+      .Case([&](CommandCollectivePermuteOp permute) {
+        semantics.kind = Kind::Permute;
+        ArrayRef<int64_t> pairs = permute.getPairs();
+        for (size_t i = 0; i + 1 < pairs.size(); i += 2)
+          semantics.pairs.push_back({pairs[i], pairs[i + 1]});
+      })
+      .Case([&](CommandBroadcastOp broadcast) {
+        semantics.kind = Kind::Broadcast;
+        semantics.root = broadcast.getRoot();
+      });
+  return semantics;
+}
+
 /// Outputs of every member, by group position.
-std::vector<TensorPtr> computeCollective(Operation *op,
+std::vector<TensorPtr> computeCollective(const CollectiveSemantics &semantics,
                                          ArrayRef<TensorPtr> inputs,
                                          bool f64) {
+  using Kind = CollectiveSemantics::Kind;
   int64_t size = inputs.size();
   std::vector<TensorPtr> outputs(size);
   auto share = [](Tensor value) {
     return std::make_shared<const Tensor>(std::move(value));
   };
-  TypeSwitch<Operation *>(op)
-      .Case([&](AllReduceOp allReduce) {
-        TensorPtr reduced =
-            share(reduceInOrder(inputs, allReduce.getReduction(), f64));
-        std::fill(outputs.begin(), outputs.end(), reduced);
-      })
-      .Case([&](AllGatherOp allGather) {
-        SmallVector<Tensor> parts;
-        for (const TensorPtr &input : inputs)
-          parts.push_back(*input);
-        TensorPtr gathered = share(concatenate(parts, allGather.getDim()));
-        std::fill(outputs.begin(), outputs.end(), gathered);
-      })
-      .Case([&](ReduceScatterOp reduceScatter) {
-        Tensor reduced =
-            reduceInOrder(inputs, reduceScatter.getReduction(), f64);
-        for (int64_t p = 0; p < size; ++p)
-          outputs[p] = share(chunk(reduced, reduceScatter.getDim(), size, p));
-      })
-      .Case([&](AllToAllOp allToAll) {
-        for (int64_t p = 0; p < size; ++p) {
-          SmallVector<Tensor> parts;
-          for (const TensorPtr &input : inputs)
-            parts.push_back(chunk(*input, allToAll.getSplitDim(), size, p));
-          outputs[p] = share(concatenate(parts, allToAll.getConcatDim()));
-        }
-      })
-      .Case([&](CollectivePermuteOp permute) {
-        TensorPtr zeros = share(Tensor(inputs[0]->kind(), inputs[0]->shape()));
-        std::fill(outputs.begin(), outputs.end(), zeros);
-        for (size_t i = 0, e = permute.getNumPairs(); i < e; ++i)
-          outputs[permute.getTarget(i)] = inputs[permute.getSource(i)];
-      })
-      .Case([&](BroadcastOp broadcast) {
-        std::fill(outputs.begin(), outputs.end(), inputs[broadcast.getRoot()]);
-      });
+  switch (semantics.kind) {
+  case Kind::AllReduce: {
+    TensorPtr reduced = share(reduceInOrder(inputs, semantics.reduction, f64));
+    std::fill(outputs.begin(), outputs.end(), reduced);
+    break;
+  }
+  case Kind::AllGather: {
+    SmallVector<Tensor> parts;
+    for (const TensorPtr &input : inputs)
+      parts.push_back(*input);
+    TensorPtr gathered = share(concatenate(parts, semantics.dim));
+    std::fill(outputs.begin(), outputs.end(), gathered);
+    break;
+  }
+  case Kind::ReduceScatter: {
+    Tensor reduced = reduceInOrder(inputs, semantics.reduction, f64);
+    for (int64_t p = 0; p < size; ++p)
+      outputs[p] = share(chunk(reduced, semantics.dim, size, p));
+    break;
+  }
+  case Kind::AllToAll:
+    for (int64_t p = 0; p < size; ++p) {
+      SmallVector<Tensor> parts;
+      for (const TensorPtr &input : inputs)
+        parts.push_back(chunk(*input, semantics.splitDim, size, p));
+      outputs[p] = share(concatenate(parts, semantics.concatDim));
+    }
+    break;
+  case Kind::Permute: {
+    TensorPtr zeros = share(Tensor(inputs[0]->kind(), inputs[0]->shape()));
+    std::fill(outputs.begin(), outputs.end(), zeros);
+    for (auto [source, target] : semantics.pairs)
+      outputs[target] = inputs[source];
+    break;
+  }
+  case Kind::Broadcast:
+    std::fill(outputs.begin(), outputs.end(), inputs[semantics.root]);
+    break;
+  }
   return outputs;
+}
+
+/// Forms the group `op` (on `gridSymbol`, `axes`) names for this rank.
+FailureOr<GroupInstance> formGroup(Operation *op, FlatSymbolRefAttr gridSymbol,
+                                   ArrayRef<int16_t> axes, TaskContext &task) {
+  shard::GridOp grid = task.run.lookupGrid(op, gridSymbol);
+  FailureOr<GroupInstance> group =
+      grid ? resolveGroup(grid, axes, task.rank)
+           : FailureOr<GroupInstance>(failure());
+  if (failed(group))
+    task.emitError(op) << "cannot form the group of this collective";
+  return group;
+}
+
+/// Matches `signature` against what the other members issued at this
+/// rank's next position on the group's communicator.
+FailureOr<int64_t> issue(Operation *op, const GroupInstance &group,
+                         const CollectiveSignature &signature,
+                         TaskContext &task) {
+  std::string mismatch;
+  FailureOr<CollectiveMatcher::Arrival> arrival =
+      task.run.matcher.arrive(group, task.rank, signature, mismatch);
+  if (failed(arrival)) {
+    task.emitError(op) << mismatch;
+    return failure();
+  }
+  return arrival->sequence;
+}
+
+/// Contributes `input` to collective `sequence` of the group's communicator
+/// and waits until every member has: returns this member's output.
+FailureOr<TensorPtr> exchange(Operation *op, const GroupInstance &group,
+                              int64_t sequence, TensorPtr input,
+                              TaskContext &task) {
+  CollectiveCall &call = task.run.calls[{group.communicator, sequence}];
+  if (call.inputs.empty())
+    call.inputs.resize(group.members.size());
+  call.inputs[group.position] = std::move(input);
+  if (++call.contributed == static_cast<int64_t>(group.members.size())) {
+    call.outputs = computeCollective(semanticsOf(op), call.inputs,
+                                     task.run.options.f64Mode);
+    call.done = true;
+  }
+  std::string waitingFor;
+  llvm::raw_string_ostream os(waitingFor);
+  os << "the rest of " << group.communicator << " to issue collective #"
+     << sequence << " ('" << op->getName() << "' at " << op->getLoc() << ")";
+  if (!task.run.scheduler.waitUntil(
+          task.taskId, [&call] { return call.done; }, waitingFor))
+    return failure();
+  return call.outputs[group.position];
 }
 
 LogicalResult executeCollective(Operation *op, Frame &frame,
                                 TaskContext &task) {
   auto collective = cast<CollectiveOpInterface>(op);
-  shard::GridOp grid = task.run.lookupGrid(op, collective.getGridSymbol());
-  FailureOr<GroupInstance> group =
-      grid ? resolveGroup(grid, collective.getGroupAxes(), task.rank)
-           : FailureOr<GroupInstance>(failure());
-  if (failed(group)) {
-    task.emitError(op) << "cannot form the group of this collective";
+  FailureOr<GroupInstance> group = formGroup(
+      op, collective.getGridSymbol(), collective.getGroupAxes(), task);
+  if (failed(group))
     return failure();
-  }
-  std::string mismatch;
-  FailureOr<CollectiveMatcher::Arrival> arrival = task.run.matcher.arrive(
-      *group, task.rank, CollectiveSignature::of(collective), mismatch);
-  if (failed(arrival)) {
-    task.emitError(op) << mismatch;
+  FailureOr<int64_t> sequence =
+      issue(op, *group, CollectiveSignature::of(collective), task);
+  if (failed(sequence))
     return failure();
-  }
-  CollectiveCall &call =
-      task.run.calls[{group->communicator, arrival->sequence}];
-  if (call.inputs.empty())
-    call.inputs.resize(group->members.size());
-  call.inputs[group->position] =
-      frame.lookup(collective.getCommunicatedValue()).tensor;
-  if (arrival->complete) {
-    call.outputs = computeCollective(op, call.inputs, task.run.options.f64Mode);
-    call.done = true;
-  }
-  std::string waitingFor;
-  llvm::raw_string_ostream os(waitingFor);
-  os << "the rest of " << group->communicator << " to issue collective #"
-     << arrival->sequence << " ('" << op->getName() << "' at " << op->getLoc()
-     << ")";
-  if (!task.run.scheduler.waitUntil(
-          task.taskId, [&call] { return call.done; }, waitingFor))
+  FailureOr<TensorPtr> output =
+      exchange(op, *group, *sequence,
+               frame.lookup(collective.getCommunicatedValue()).tensor, task);
+  if (failed(output))
     return failure();
-  frame[op->getResult(0)] = RValue{call.outputs[group->position],
-                                   std::nullopt, nullptr};
+  frame[op->getResult(0)] = RValue{*output, std::nullopt, nullptr, nullptr};
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Buffer-level collectives: the tensor collectives on the flat contents.
+//===----------------------------------------------------------------------===//
+
+/// What members must agree on: the op, its attributes and both buffer types.
+CollectiveSignature commandSignature(Operation *op) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << op->getName() << " ";
+  op->getPropertiesAsAttribute().print(os);
+  os << " : " << op->getOperand(0).getType() << ", "
+     << op->getOperand(1).getType();
+  return CollectiveSignature{text, op->getLoc()};
+}
+
+FailureOr<GroupInstance> formCommandGroup(Operation *op, TaskContext &task) {
+  return TypeSwitch<Operation *, FailureOr<GroupInstance>>(op)
+      .Case<CommandAllReduceOp, CommandAllGatherOp, CommandReduceScatterOp,
+            CommandAllToAllOp, CommandCollectivePermuteOp,
+            CommandBroadcastOp>([&](auto command) {
+        return formGroup(op, command.getGridAttr(), command.getAxes(), task);
+      })
+      .Default([](Operation *) { return failure(); });
+}
+
+FailureOr<IssuedCollective> issueCommand(Operation *op, TaskContext &task) {
+  FailureOr<GroupInstance> group = formCommandGroup(op, task);
+  if (failed(group))
+    return failure();
+  FailureOr<int64_t> sequence = issue(op, *group, commandSignature(op), task);
+  if (failed(sequence))
+    return failure();
+  return IssuedCollective{std::move(*group), *sequence};
+}
+
+LogicalResult executeCommandCollective(Operation *op, Frame &frame,
+                                       TaskContext &task) {
+  // Issued by the host when it launched the body that holds it, else now.
+  std::deque<IssuedCollective> &pending =
+      task.run.ranks[task.rank].issuedCollectives[op];
+  FailureOr<IssuedCollective> issued = failure();
+  if (!pending.empty()) {
+    issued = std::move(pending.front());
+    pending.pop_front();
+  } else {
+    issued = issueCommand(op, task);
+    if (failed(issued))
+      return failure();
+  }
+  const BufferView &source = bufferOf(frame, op->getOperand(0));
+  const BufferView &target = bufferOf(frame, op->getOperand(1));
+  if (failed(task.recordAccess(op, source, /*write=*/false)))
+    return failure();
+  Tensor contents = source.read();
+  Tensor flat(contents.kind(), {contents.numElements()});
+  for (int64_t i = 0; i < contents.numElements(); ++i)
+    flat.set(i, contents.get(i));
+  FailureOr<TensorPtr> output =
+      exchange(op, issued->group, issued->sequence,
+               std::make_shared<const Tensor>(std::move(flat)), task);
+  if (failed(output) || failed(task.recordAccess(op, target, /*write=*/true)))
+    return failure();
+  target.write(**output);
   return success();
 }
 
@@ -655,7 +822,29 @@ LogicalResult executeScatter(Operation *op, Frame &frame, TaskContext &task) {
 
 } // namespace
 
+bool mlir::braid::interp::isCommandCollective(Operation *op) {
+  return isa<CommandAllReduceOp, CommandAllGatherOp, CommandReduceScatterOp,
+             CommandAllToAllOp, CommandCollectivePermuteOp,
+             CommandBroadcastOp>(op);
+}
+
+LogicalResult mlir::braid::interp::issueCommandCollective(Operation *op,
+                                                          TaskContext &task) {
+  FailureOr<IssuedCollective> issued = issueCommand(op, task);
+  if (failed(issued))
+    return failure();
+  task.run.ranks[task.rank].issuedCollectives[op].push_back(
+      std::move(*issued));
+  return success();
+}
+
 void mlir::braid::interp::registerBraidHandlers(HandlerRegistry &registry) {
+  registry.add<CommandAllReduceOp>(executeCommandCollective);
+  registry.add<CommandAllGatherOp>(executeCommandCollective);
+  registry.add<CommandReduceScatterOp>(executeCommandCollective);
+  registry.add<CommandAllToAllOp>(executeCommandCollective);
+  registry.add<CommandCollectivePermuteOp>(executeCommandCollective);
+  registry.add<CommandBroadcastOp>(executeCommandCollective);
   registry.add<AllReduceOp>(executeCollective);
   registry.add<AllGatherOp>(executeCollective);
   registry.add<ReduceScatterOp>(executeCollective);

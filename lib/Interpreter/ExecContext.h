@@ -4,6 +4,7 @@
 #define BRAID_LIB_INTERPRETER_EXECCONTEXT_H
 
 #include "braid/Analysis/CollectiveMatching.h"
+#include "braid/Interpreter/Buffer.h"
 #include "braid/Interpreter/Interpreter.h"
 #include "braid/Interpreter/ScalarOps.h"
 #include "braid/Interpreter/Scheduler.h"
@@ -21,11 +22,13 @@ namespace interp {
 
 struct FutureState;
 
-/// A runtime value: a tensor, a scalar or a future.
+/// A runtime value: a tensor, a scalar, a future (or a launch's event) or
+/// a buffer.
 struct RValue {
   std::shared_ptr<const Tensor> tensor;
   std::optional<Scalar> scalar;
   std::shared_ptr<FutureState> future;
+  std::shared_ptr<const BufferView> buffer;
 
   static RValue of(Tensor value) {
     RValue result;
@@ -37,11 +40,25 @@ struct RValue {
     result.scalar = value;
     return result;
   }
+  static RValue of(BufferView value) {
+    RValue result;
+    result.buffer = std::make_shared<const BufferView>(std::move(value));
+    return result;
+  }
+  static RValue of(std::shared_ptr<FutureState> future) {
+    RValue result;
+    result.future = std::move(future);
+    return result;
+  }
 };
 
+/// A braid.start's future or a braid.cmd.launch's event.
 struct FutureState {
   bool done = false;
   SmallVector<RValue> values;
+  /// The clock of the stream that ran the body, as it finished: what an
+  /// await or wait joins.
+  VectorClock clock;
 };
 
 /// SSA values of one activation (a function call or a start body).
@@ -62,6 +79,13 @@ struct TaskContext {
   /// checkTensorSize); emits an error otherwise.
   LogicalResult checkAllocation(Operation *op, ArrayRef<int64_t> shape,
                                 ElemKind kind);
+  /// This task's vector clock (see Buffer.h).
+  VectorClock &clock();
+  /// Records that `op` reads or writes every element of `view`; a race
+  /// with an earlier access of another task of this rank is an error at
+  /// `op` with a note at the other op.
+  LogicalResult recordAccess(Operation *op, const BufferView &view,
+                             bool write);
 };
 
 using OpHandler = std::function<LogicalResult(Operation *, Frame &,
@@ -84,12 +108,28 @@ private:
 
 void registerUpstreamHandlers(HandlerRegistry &registry);
 void registerBraidHandlers(HandlerRegistry &registry);
+void registerBufferHandlers(HandlerRegistry &registry);
+
+/// Whether `op` is a buffer-level collective (braid.cmd.all_reduce, ...).
+bool isCommandCollective(Operation *op);
+/// The host issues buffer-level collective `op` of a launch body: matches
+/// it against the other ranks now, in program order, and leaves it for the
+/// stream that runs the body.
+LogicalResult issueCommandCollective(Operation *op, TaskContext &task);
 
 /// One collective call: every member's input, then every member's output.
 struct CollectiveCall {
   std::vector<std::shared_ptr<const Tensor>> inputs;
   std::vector<std::shared_ptr<const Tensor>> outputs;
+  int64_t contributed = 0;
   bool done = false;
+};
+
+/// A collective the host issued (matched against the other ranks) that a
+/// stream has yet to run: its group and position on its communicator.
+struct IssuedCollective {
+  GroupInstance group;
+  int64_t sequence = 0;
 };
 
 /// A start body waiting for its stream.
@@ -106,6 +146,13 @@ struct RankState {
   bool hostDone = false;
   int64_t pendingJobs = 0;
   std::map<int64_t, StreamQueue> streams;
+  /// Per stream (0 = host).
+  std::map<int64_t, VectorClock> clocks;
+  /// Per buffer-level collective in a launch body, the issues its stream
+  /// has not run yet, in issue order.
+  std::map<Operation *, std::deque<IssuedCollective>> issuedCollectives;
+  /// The storage of each memref.global this rank uses.
+  std::map<Operation *, std::shared_ptr<Storage>> globals;
 };
 
 class RunState {
@@ -141,6 +188,10 @@ public:
   void enqueue(int64_t rank, int64_t stream, StreamJob job);
   /// The grid a collective names.
   shard::GridOp lookupGrid(Operation *op, FlatSymbolRefAttr grid);
+  /// How errors name a buffer `value` holds: its name in the source when
+  /// the tool knows it, else "%argN" or the op that produced it, with its
+  /// type.
+  std::string describeBuffer(Value value);
 };
 
 /// Applies an element-wise op to scalars or to every element of tensors.
@@ -154,6 +205,18 @@ LogicalResult executeStructured(Operation *op, Frame &frame,
 // Helpers for handlers.
 const Tensor &tensorOf(Frame &frame, Value value);
 const Scalar &scalarOf(Frame &frame, Value value);
+const BufferView &bufferOf(Frame &frame, Value value);
+/// Values of mixed static/dynamic operands (offsets, sizes, strides).
+SmallVector<int64_t> resolveMixed(ArrayRef<OpFoldResult> mixed, Frame &frame);
+/// The element `attr` holds, as a value of `kind`.
+Scalar scalarFromAttr(Attribute attr, ElemKind kind, bool f64);
+/// Checks that a slice (offsets, sizes, strides per dimension) of the `what`
+/// of `op`, of `shape` (described as `type`), stays within it.
+LogicalResult checkSliceBounds(Operation *op, StringRef what,
+                               ArrayRef<int64_t> shape, StringRef type,
+                               ArrayRef<int64_t> offsets,
+                               ArrayRef<int64_t> sizes,
+                               ArrayRef<int64_t> strides, TaskContext &task);
 ElemKind elemKindOf(Type type);
 /// Accumulation of sums: f32 unless the data is f64 or the run is f64.
 double roundAccumulator(double value, ElemKind dataKind, bool f64Mode);

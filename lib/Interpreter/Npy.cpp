@@ -2,7 +2,6 @@
 
 #include "braid/Interpreter/Npy.h"
 
-#include "llvm/ADT/APFloat.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/CheckedArithmetic.h"
@@ -95,19 +94,6 @@ std::string quote(StringRef text) {
     os << "...";
   os << "'";
   return result;
-}
-
-double halfToDouble(uint16_t bits) {
-  llvm::APFloat value(llvm::APFloat::IEEEhalf(), llvm::APInt(16, bits));
-  return value.convertToDouble();
-}
-
-uint16_t doubleToHalf(double value) {
-  llvm::APFloat converted(value);
-  bool losesInfo;
-  converted.convert(llvm::APFloat::IEEEhalf(),
-                    llvm::APFloat::rmNearestTiesToEven, &losesInfo);
-  return converted.bitcastToAPInt().getZExtValue();
 }
 
 } // namespace
@@ -217,7 +203,7 @@ llvm::Expected<Tensor> mlir::braid::interp::readNpy(StringRef path,
     } else if (dtype == "<f2") {
       uint16_t v;
       std::memcpy(&v, bytesAt, 2);
-      tensor.setFloat(i, halfToDouble(v));
+      tensor.setFloat(i, decodeFloat(v, ElemKind::F16));
     } else if (dtype == "<i8") {
       int64_t v;
       std::memcpy(&v, bytesAt, 8);
@@ -276,7 +262,7 @@ llvm::Error mlir::braid::interp::writeNpy(StringRef path,
       break;
     }
     case ElemKind::F16: {
-      uint16_t v = doubleToHalf(tensor.getFloat(i));
+      uint16_t v = encodeFloat(tensor.getFloat(i), ElemKind::F16);
       std::memcpy(buffer, &v, 2);
       break;
     }

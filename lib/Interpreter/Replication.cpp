@@ -140,10 +140,10 @@ mlir::braid::interp::findReplicatedResults(func::FuncOp function) {
   return results;
 }
 
-LogicalResult mlir::braid::interp::verifyReplicatedResults(
+std::vector<ReplicationViolation> mlir::braid::interp::findReplicationViolations(
     func::FuncOp function, const RankValues &outputs,
     ArrayRef<ReplicatedResult> replicated) {
-  bool ok = true;
+  std::vector<ReplicationViolation> violations;
   for (const ReplicatedResult &entry : replicated) {
     auto grid = SymbolTable::lookupNearestSymbolFrom<shard::GridOp>(
         function, StringAttr::get(function.getContext(), entry.grid));
@@ -152,6 +152,11 @@ LogicalResult mlir::braid::interp::verifyReplicatedResults(
     for (int64_t rank = 0, e = outputs.size(); rank < e; ++rank) {
       FailureOr<GroupInstance> group = resolveGroup(grid, entry.axes, rank);
       if (failed(group) || group->members.front() != rank)
+        continue;
+      // Results another program (a rewrite) lacks are reported apart.
+      if (llvm::any_of(group->members, [&](int64_t member) {
+            return entry.resultIndex >= outputs[member].size();
+          }))
         continue;
       const Tensor &first = outputs[rank][entry.resultIndex];
       for (int64_t member : group->members) {
@@ -162,22 +167,31 @@ LogicalResult mlir::braid::interp::verifyReplicatedResults(
         while (element < first.numElements() &&
                first.get(element).bitwiseEqual(other.get(element)))
           ++element;
-        InFlightDiagnostic diag = function.emitError();
-        diag << "result #" << entry.resultIndex
-             << " is replicated over " << group->communicator
-             << " but rank " << rank << " and rank " << member
-             << " hold different values";
-        if (element < first.numElements()) {
-          std::string values;
-          llvm::raw_string_ostream os(values);
-          os << llvm::format("%.9g vs %.9g", first.get(element).asDouble(),
+        std::string message;
+        llvm::raw_string_ostream os(message);
+        os << "result #" << entry.resultIndex << " is replicated over "
+           << group->communicator << " but rank " << rank << " and rank "
+           << member << " hold different values";
+        if (element < first.numElements())
+          os << llvm::format(" (element %lld: %.9g vs %.9g)",
+                             static_cast<long long>(element),
+                             first.get(element).asDouble(),
                              other.get(element).asDouble());
-          diag << " (element " << element << ": " << values << ")";
-        }
-        ok = false;
+        violations.push_back(
+            {entry.resultIndex, rank, member, std::move(message)});
         break;
       }
     }
   }
-  return success(ok);
+  return violations;
+}
+
+LogicalResult mlir::braid::interp::verifyReplicatedResults(
+    func::FuncOp function, const RankValues &outputs,
+    ArrayRef<ReplicatedResult> replicated) {
+  std::vector<ReplicationViolation> violations =
+      findReplicationViolations(function, outputs, replicated);
+  for (const ReplicationViolation &violation : violations)
+    function.emitError() << violation.message;
+  return success(violations.empty());
 }

@@ -7,6 +7,7 @@
 #include "llvm/Support/CheckedArithmetic.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -159,6 +160,44 @@ int64_t mlir::braid::interp::wrapInt(int64_t value, ElemKind kind) {
   uint64_t low = static_cast<uint64_t>(value) & mask;
   uint64_t sign = uint64_t(1) << (bits - 1);
   return static_cast<int64_t>((low ^ sign) - sign);
+}
+
+unsigned mlir::braid::interp::storageBytes(ElemKind kind) {
+  return std::max(1u, bitWidth(kind) / 8);
+}
+
+static const llvm::fltSemantics &semanticsOf(ElemKind kind) {
+  switch (kind) {
+  case ElemKind::F64:
+    return llvm::APFloat::IEEEdouble();
+  case ElemKind::F32:
+    return llvm::APFloat::IEEEsingle();
+  case ElemKind::F16:
+    return llvm::APFloat::IEEEhalf();
+  case ElemKind::BF16:
+    return llvm::APFloat::BFloat();
+  default:
+    llvm_unreachable("not a floating-point kind");
+  }
+}
+
+uint64_t mlir::braid::interp::encodeFloat(double value, ElemKind kind) {
+  llvm::APFloat converted(value);
+  bool losesInfo = false;
+  converted.convert(semanticsOf(kind), llvm::APFloat::rmNearestTiesToEven,
+                    &losesInfo);
+  return converted.bitcastToAPInt().getZExtValue();
+}
+
+double mlir::braid::interp::decodeFloat(uint64_t bits, ElemKind kind) {
+  const llvm::fltSemantics &semantics = semanticsOf(kind);
+  llvm::APFloat value(semantics,
+                      llvm::APInt(llvm::APFloat::getSizeInBits(semantics),
+                                  bits));
+  bool losesInfo = false;
+  value.convert(llvm::APFloat::IEEEdouble(),
+                llvm::APFloat::rmNearestTiesToEven, &losesInfo);
+  return value.convertToDouble();
 }
 
 bool Scalar::bitwiseEqual(const Scalar &other) const {

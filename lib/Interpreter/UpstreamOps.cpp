@@ -9,16 +9,14 @@
 #include "llvm/Support/CheckedArithmetic.h"
 
 #include <cmath>
+#include <deque>
 
 using namespace mlir;
 using namespace mlir::braid;
 using namespace mlir::braid::interp;
 
-namespace {
-
-bool f64Mode(TaskContext &task) { return task.run.options.f64Mode; }
-
-Scalar scalarFromAttr(Attribute attr, ElemKind kind, bool f64) {
+Scalar mlir::braid::interp::scalarFromAttr(Attribute attr, ElemKind kind,
+                                           bool f64) {
   if (auto floatAttr = dyn_cast<FloatAttr>(attr))
     return Scalar::ofFloat(kind, roundFloat(floatAttr.getValueAsDouble(),
                                             kind, f64));
@@ -28,14 +26,8 @@ Scalar scalarFromAttr(Attribute attr, ElemKind kind, bool f64) {
   return Scalar::ofInt(kind, wrapInt(value, kind));
 }
 
-/// Static sizes of a result; the interpreter runs static shapes, with
-/// dynamic sizes taken from the values at hand by each handler.
-SmallVector<int64_t> shapeOf(Value value) {
-  return SmallVector<int64_t>(cast<ShapedType>(value.getType()).getShape());
-}
-
-/// Values of mixed static/dynamic operands (offsets, sizes, strides).
-SmallVector<int64_t> resolveMixed(ArrayRef<OpFoldResult> mixed, Frame &frame) {
+SmallVector<int64_t>
+mlir::braid::interp::resolveMixed(ArrayRef<OpFoldResult> mixed, Frame &frame) {
   SmallVector<int64_t> values;
   for (OpFoldResult ofr : mixed) {
     if (auto attr = dyn_cast<Attribute>(ofr))
@@ -44,6 +36,67 @@ SmallVector<int64_t> resolveMixed(ArrayRef<OpFoldResult> mixed, Frame &frame) {
       values.push_back(scalarOf(frame, cast<Value>(ofr)).i);
   }
   return values;
+}
+
+/// "[a, b, c]".
+static std::string formatList(ArrayRef<int64_t> values) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "[";
+  llvm::interleaveComma(values, os);
+  os << "]";
+  return text;
+}
+
+// In every dimension with a non-zero size, the first and the last index a
+// slice touches, offset and offset + (size - 1) * stride, must lie in
+// [0, dim). Sizes and offsets may be dynamic, so this runs on the values at
+// hand.
+LogicalResult mlir::braid::interp::checkSliceBounds(
+    Operation *op, StringRef what, ArrayRef<int64_t> shape, StringRef type,
+    ArrayRef<int64_t> offsets, ArrayRef<int64_t> sizes,
+    ArrayRef<int64_t> strides, TaskContext &task) {
+  for (int64_t dim = 0, rank = shape.size(); dim < rank; ++dim) {
+    int64_t offset = offsets[dim], size = sizes[dim], stride = strides[dim];
+    int64_t extent = shape[dim];
+    if (size < 0) {
+      task.emitError(op) << "size " << size << " of dimension " << dim
+                         << " is negative";
+      return failure();
+    }
+    if (size == 0)
+      continue;
+    std::optional<int64_t> span = llvm::checkedMul(size - 1, stride);
+    std::optional<int64_t> last =
+        span ? llvm::checkedAdd(offset, *span) : std::nullopt;
+    auto inside = [&](int64_t index) { return index >= 0 && index < extent; };
+    if (inside(offset) && last && inside(*last))
+      continue;
+    InFlightDiagnostic diag = task.emitError(op);
+    diag << "slice out of bounds in dimension " << dim << " of the " << what
+         << " " << type << ": offset " << offset << ", size "
+         << size << " and stride " << stride << " cover indices " << offset
+         << " to ";
+    if (last)
+      diag << *last;
+    else
+      diag << "beyond int64";
+    diag << ", outside [0, " << extent << ") (offsets " << formatList(offsets)
+         << ", sizes " << formatList(sizes) << ", strides "
+         << formatList(strides) << ")";
+    return failure();
+  }
+  return success();
+}
+
+namespace {
+
+bool f64Mode(TaskContext &task) { return task.run.options.f64Mode; }
+
+/// Static sizes of a result; the interpreter runs static shapes, with
+/// dynamic sizes taken from the values at hand by each handler.
+SmallVector<int64_t> shapeOf(Value value) {
+  return SmallVector<int64_t>(cast<ShapedType>(value.getType()).getShape());
 }
 
 LogicalResult executeConstant(Operation *op, Frame &frame, TaskContext &task) {
@@ -89,55 +142,14 @@ Tensor gatherElements(const Tensor &source, ElemKind kind,
   return result;
 }
 
-/// "[a, b, c]".
-std::string formatList(ArrayRef<int64_t> values) {
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  os << "[";
-  llvm::interleaveComma(values, os);
-  os << "]";
-  return text;
-}
-
-/// Checks that a slice of `tensor` (the `what` of `op`) stays within it: in
-/// every dimension with a non-zero size, the first and the last index it
-/// touches, offset and offset + (size - 1) * stride, lie in [0, dim). Sizes
-/// and offsets may be dynamic, so this runs on the values at hand.
-LogicalResult checkSliceBounds(Operation *op, StringRef what,
-                               const Tensor &tensor, ArrayRef<int64_t> offsets,
-                               ArrayRef<int64_t> sizes,
-                               ArrayRef<int64_t> strides, TaskContext &task) {
-  for (int64_t dim = 0; dim < tensor.rank(); ++dim) {
-    int64_t offset = offsets[dim], size = sizes[dim], stride = strides[dim];
-    int64_t extent = tensor.shape()[dim];
-    if (size < 0) {
-      task.emitError(op) << "size " << size << " of dimension " << dim
-                         << " is negative";
-      return failure();
-    }
-    if (size == 0)
-      continue;
-    std::optional<int64_t> span = llvm::checkedMul(size - 1, stride);
-    std::optional<int64_t> last =
-        span ? llvm::checkedAdd(offset, *span) : std::nullopt;
-    auto inside = [&](int64_t index) { return index >= 0 && index < extent; };
-    if (inside(offset) && last && inside(*last))
-      continue;
-    InFlightDiagnostic diag = task.emitError(op);
-    diag << "slice out of bounds in dimension " << dim << " of the " << what
-         << " " << tensor.typeString() << ": offset " << offset << ", size "
-         << size << " and stride " << stride << " cover indices " << offset
-         << " to ";
-    if (last)
-      diag << *last;
-    else
-      diag << "beyond int64";
-    diag << ", outside [0, " << extent << ") (offsets " << formatList(offsets)
-         << ", sizes " << formatList(sizes) << ", strides "
-         << formatList(strides) << ")";
-    return failure();
-  }
-  return success();
+LogicalResult checkTensorSliceBounds(Operation *op, StringRef what,
+                                     const Tensor &tensor,
+                                     ArrayRef<int64_t> offsets,
+                                     ArrayRef<int64_t> sizes,
+                                     ArrayRef<int64_t> strides,
+                                     TaskContext &task) {
+  return checkSliceBounds(op, what, tensor.shape(), tensor.typeString(),
+                          offsets, sizes, strides, task);
 }
 
 LogicalResult executeExtractSlice(Operation *op, Frame &frame,
@@ -147,8 +159,8 @@ LogicalResult executeExtractSlice(Operation *op, Frame &frame,
   SmallVector<int64_t> offsets = resolveMixed(slice.getMixedOffsets(), frame);
   SmallVector<int64_t> sizes = resolveMixed(slice.getMixedSizes(), frame);
   SmallVector<int64_t> strides = resolveMixed(slice.getMixedStrides(), frame);
-  if (failed(checkSliceBounds(op, "source", source, offsets, sizes, strides,
-                              task)))
+  if (failed(checkTensorSliceBounds(op, "source", source, offsets, sizes,
+                                    strides, task)))
     return failure();
   // Rank-reducing slices drop unit dimensions from the result.
   llvm::SmallBitVector dropped = slice.getDroppedDims();
@@ -181,8 +193,8 @@ LogicalResult executeInsertSlice(Operation *op, Frame &frame,
   SmallVector<int64_t> offsets = resolveMixed(insert.getMixedOffsets(), frame);
   SmallVector<int64_t> sizes = resolveMixed(insert.getMixedSizes(), frame);
   SmallVector<int64_t> strides = resolveMixed(insert.getMixedStrides(), frame);
-  if (failed(checkSliceBounds(op, "destination", dest, offsets, sizes, strides,
-                              task)))
+  if (failed(checkTensorSliceBounds(op, "destination", dest, offsets, sizes,
+                                    strides, task)))
     return failure();
   // The source may be rank-reduced: unit sizes are absent from it.
   std::optional<llvm::SmallDenseSet<unsigned>> dropped =
@@ -570,13 +582,9 @@ private:
 
 /// out = init + sum over the reduction loops of lhs * rhs, accumulated in
 /// f32 (f64 for f64 data or in f64 mode) in loop order, rounded once.
-LogicalResult executeContraction(linalg::LinalgOp linalgOp,
-                                 ArrayRef<int64_t> bounds, Frame &frame,
-                                 TaskContext &task) {
-  const Tensor &lhs = tensorOf(frame, linalgOp.getDpsInputs()[0]);
-  const Tensor &rhs = tensorOf(frame, linalgOp.getDpsInputs()[1]);
-  Value initValue = linalgOp.getDpsInits()[0];
-  Tensor out = tensorOf(frame, initValue);
+void executeContraction(linalg::LinalgOp linalgOp, ArrayRef<int64_t> bounds,
+                        const Tensor &lhs, const Tensor &rhs, Tensor &out,
+                        TaskContext &task) {
   SmallVector<AffineMap> maps = linalgOp.getIndexingMapsArray();
   SmallVector<utils::IteratorType> iterators =
       linalgOp.getIteratorTypesArray();
@@ -595,11 +603,8 @@ LogicalResult executeContraction(linalg::LinalgOp linalgOp,
       reductionBounds.push_back(bounds[dim]);
     }
   }
-  for (int64_t b : bounds)
-    if (b == 0) {
-      frame[linalgOp->getResult(0)] = RValue::of(std::move(out));
-      return success();
-    }
+  if (llvm::is_contained(bounds, 0))
+    return;
   // Linear offset of each operand as coefficients per loop: every indexing
   // map of a contraction is a projected permutation.
   auto coefficients = [&](AffineMap map, const Tensor &tensor) {
@@ -637,8 +642,48 @@ LogicalResult executeContraction(linalg::LinalgOp linalgOp,
     } while (!inner.empty() && advance(inner, reductionBounds));
     out.setFloat(outIndex, roundFloat(acc, out.kind(), f64));
   } while (!outer.empty() && advance(outer, parallelBounds));
-  frame[linalgOp->getResult(0)] = RValue::of(std::move(out));
-  return success();
+}
+
+/// The operands of a structured op as tensors: tensor operands as they are,
+/// buffers read (recording the reads), scalars as nullptr.
+struct StructuredOperands {
+  SmallVector<const Tensor *> ins;
+  SmallVector<Tensor> outs;
+  /// Tensors read from input buffers (stable addresses for `ins`).
+  std::deque<Tensor> readBuffers;
+};
+
+FailureOr<StructuredOperands> gatherOperands(linalg::LinalgOp linalgOp,
+                                             Frame &frame, TaskContext &task) {
+  StructuredOperands operands;
+  Operation *op = linalgOp;
+  for (OpOperand *input : linalgOp.getDpsInputOperands()) {
+    Value value = input->get();
+    if (isa<RankedTensorType>(value.getType())) {
+      operands.ins.push_back(&tensorOf(frame, value));
+    } else if (isa<MemRefType>(value.getType())) {
+      const BufferView &view = bufferOf(frame, value);
+      if (failed(task.recordAccess(op, view, /*write=*/false)))
+        return failure();
+      operands.ins.push_back(&operands.readBuffers.emplace_back(view.read()));
+    } else {
+      operands.ins.push_back(nullptr);
+    }
+  }
+  for (OpOperand &init : linalgOp.getDpsInitsMutable()) {
+    Value value = init.get();
+    if (isa<RankedTensorType>(value.getType())) {
+      operands.outs.push_back(tensorOf(frame, value));
+      continue;
+    }
+    const BufferView &view = bufferOf(frame, value);
+    // An init the payload never reads is only written.
+    if (linalgOp.payloadUsesValueFromOperand(&init) &&
+        failed(task.recordAccess(op, view, /*write=*/false)))
+      return failure();
+    operands.outs.push_back(view.read());
+  }
+  return operands;
 }
 
 } // namespace
@@ -647,8 +692,10 @@ LogicalResult mlir::braid::interp::executeStructured(Operation *op,
                                                      Frame &frame,
                                                      TaskContext &task) {
   auto linalgOp = cast<linalg::LinalgOp>(op);
-  if (!linalgOp.hasPureTensorSemantics()) {
-    task.emitError(op) << "the interpreter runs linalg ops on tensors only";
+  bool onBuffers = linalgOp.hasPureBufferSemantics();
+  if (!linalgOp.hasPureTensorSemantics() && !onBuffers) {
+    task.emitError(op) << "the interpreter runs linalg ops on tensors or on "
+                          "buffers, not on both at once";
     return failure();
   }
   SmallVector<AffineMap> maps = linalgOp.getIndexingMapsArray();
@@ -657,13 +704,20 @@ LogicalResult mlir::braid::interp::executeStructured(Operation *op,
       task.emitError(op) << "indexing maps with symbols are not supported";
       return failure();
     }
+  FailureOr<StructuredOperands> operands =
+      gatherOperands(linalgOp, frame, task);
+  if (failed(operands))
+    return failure();
+  SmallVector<const Tensor *> &ins = operands->ins;
+  SmallVector<Tensor> &outs = operands->outs;
 
   // Loop bounds from the runtime shapes of all operands.
   SmallVector<int64_t> allShapes;
-  for (OpOperand &operand : op->getOpOperands()) {
-    if (isa<RankedTensorType>(operand.get().getType()))
-      llvm::append_range(allShapes, tensorOf(frame, operand.get()).shape());
-  }
+  for (const Tensor *input : ins)
+    if (input)
+      llvm::append_range(allShapes, input->shape());
+  for (const Tensor &out : outs)
+    llvm::append_range(allShapes, out.shape());
   AffineMap shapesToLoops = linalgOp.getShapesToLoopsMap();
   if (!shapesToLoops) {
     task.emitError(op) << "cannot derive the loop bounds of this linalg op";
@@ -672,25 +726,31 @@ LogicalResult mlir::braid::interp::executeStructured(Operation *op,
   SmallVector<int64_t> bounds;
   evaluate(shapesToLoops, allShapes, bounds);
 
+  auto finish = [&]() -> LogicalResult {
+    if (!onBuffers) {
+      for (auto [result, out] : llvm::zip(op->getResults(), outs))
+        frame[result] = RValue::of(std::move(out));
+      return success();
+    }
+    for (auto [init, out] : llvm::zip(linalgOp.getDpsInits(), outs)) {
+      const BufferView &view = bufferOf(frame, init);
+      if (failed(task.recordAccess(op, view, /*write=*/true)))
+        return failure();
+      view.write(out);
+    }
+    return success();
+  };
+
   // Contractions of floating-point data accumulate in f32 (DESIGN.md).
   if (linalg::isaContractionOpInterface(linalgOp) &&
       linalgOp.getNumDpsInputs() == 2 && linalgOp.getNumDpsInits() == 1 &&
-      isFloatKind(elemKindOf(linalgOp.getDpsInits()[0].getType())) &&
+      ins[0] && ins[1] && isFloatKind(outs[0].kind()) &&
       !linalgOp.hasIndexSemantics() &&
       llvm::all_of(maps, [](AffineMap map) {
         return map.isProjectedPermutation(/*allowZeroInResults=*/false);
-      }))
-    return executeContraction(linalgOp, bounds, frame, task);
-
-  SmallVector<Tensor> outs;
-  for (Value init : linalgOp.getDpsInits())
-    outs.push_back(tensorOf(frame, init));
-  SmallVector<const Tensor *> ins;
-  SmallVector<bool> inIsScalar;
-  for (Value input : linalgOp.getDpsInputs()) {
-    bool scalar = !isa<RankedTensorType>(input.getType());
-    inIsScalar.push_back(scalar);
-    ins.push_back(scalar ? nullptr : &tensorOf(frame, input));
+      })) {
+    executeContraction(linalgOp, bounds, *ins[0], *ins[1], outs[0], task);
+    return finish();
   }
 
   PayloadEvaluator payload(*linalgOp.getBlock(), task);
@@ -703,7 +763,7 @@ LogicalResult mlir::braid::interp::executeStructured(Operation *op,
   while (!empty) {
     args.clear();
     for (unsigned i = 0; i < numInputs; ++i) {
-      if (inIsScalar[i]) {
+      if (!ins[i]) {
         args.push_back(scalarOf(frame, linalgOp.getDpsInputs()[i]));
         continue;
       }
@@ -723,9 +783,7 @@ LogicalResult mlir::braid::interp::executeStructured(Operation *op,
     if (point.empty() || !advance(point, bounds))
       break;
   }
-  for (auto [result, out] : llvm::zip(op->getResults(), outs))
-    frame[result] = RValue::of(std::move(out));
-  return success();
+  return finish();
 }
 
 LogicalResult mlir::braid::interp::executeElementwise(Operation *op,

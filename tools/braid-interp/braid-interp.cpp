@@ -5,6 +5,8 @@
 //                [--schedule-seed=S] [--max-tensor-bytes=B]
 //   braid-interp original.mlir --compare=rewritten.mlir [--exact |
 //                --tolerance-factor=F] ...
+//   braid-interp prog.mlir --check-outputs=RUNDIR [--inputs=DIR] [--exact |
+//                --tolerance-factor=F] ...
 //
 // Runs the entry function on every rank of its grid. With --schedules=K the
 // program runs under K seeded interleavings of ranks and streams, and every
@@ -13,18 +15,29 @@
 // ranks of their group. With --compare, the second program runs on the same
 // inputs and must match the first: bitwise with --exact, otherwise result
 // by result, integers exactly and floats no more than F times less accurate
-// than the first against an f64 run of the first.
+// than the first against an f64 run of the first. With --check-outputs,
+// the results a compiled run wrote (RUNDIR/rankR/resultN.npy, from the
+// inputs under --inputs or RUNDIR/rankR/argN.npy) are the candidate, judged
+// the same way against the interpreter's run of the program.
+//
+// Buffer-level programs run too: inputs are the arguments without
+// braid.result/braid.arena, results the braid.result buffers (Interpreter.h).
 //
 //===----------------------------------------------------------------------===//
 
 #include "braid/Dialect/Braid/IR/BraidDialect.h"
 #include "braid/Interpreter/Interpreter.h"
 #include "braid/Interpreter/Npy.h"
+#include "braid/Interpreter/NumericsContract.h"
 
+#include "mlir/AsmParser/AsmParser.h"
+#include "mlir/AsmParser/AsmParserState.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -63,14 +76,21 @@ static cl::opt<std::string> inputDir(
     cl::desc("Directory of inputs: argN.npy for every rank, or "
              "rankR/argN.npy per rank"),
     cl::value_desc("dir"), cl::cat(category));
+static cl::opt<std::string> checkOutputsDir(
+    "check-outputs",
+    cl::desc("Check a compiled run's rankR/resultN.npy under this directory "
+             "against the interpreter (inputs from --inputs, else the run's "
+             "rankR/argN.npy)"),
+    cl::value_desc("rundir"), cl::cat(category));
 static cl::opt<int64_t>
     intMax("int-max", cl::init(4),
            cl::desc("Random integer inputs are drawn from [0, int-max)"),
            cl::cat(category));
-static cl::opt<std::string>
-    outputDir("output-dir",
-              cl::desc("Write rankR/resultN.npy for every rank"),
-              cl::value_desc("dir"), cl::cat(category));
+static cl::opt<std::string> outputDir(
+    "output-dir",
+    cl::desc("Write rankR/resultN.npy for every rank, and the random "
+             "inputs it generated (without --inputs) as rankR/argN.npy"),
+    cl::value_desc("dir"), cl::cat(category));
 static cl::opt<bool> f64Mode("f64",
                              cl::desc("Run every float type in f64 without "
                                       "rounding"),
@@ -87,13 +107,16 @@ static cl::opt<std::string>
     compareFile("compare",
                 cl::desc("A rewritten program to check against the first"),
                 cl::value_desc("program.mlir"), cl::cat(category));
-static cl::opt<bool> exact("exact",
-                           cl::desc("With --compare: demand bitwise equality"),
-                           cl::cat(category));
+static cl::opt<bool>
+    exact("exact",
+          cl::desc("With --compare or --check-outputs: demand bitwise "
+                   "equality"),
+          cl::cat(category));
 static cl::opt<double> toleranceFactor(
     "tolerance-factor", cl::init(2.0),
-    cl::desc("With --compare: the rewrite may be at most this many times "
-             "less accurate than the original against f64"),
+    cl::desc("With --compare or --check-outputs: the candidate may be at "
+             "most this many times less accurate than the interpreter's run "
+             "against f64"),
     cl::cat(category));
 static cl::opt<bool> quiet("quiet", cl::desc("Do not print result summaries"),
                            cl::cat(category));
@@ -118,7 +141,36 @@ struct Program {
   std::unique_ptr<llvm::SourceMgr> sources;
   OwningOpRef<ModuleOp> module;
   func::FuncOp function;
+  /// SSA names as the source spells them, for errors naming buffers.
+  llvm::DenseMap<Value, std::string> valueNames;
 };
+
+StringRef sourceText(SMRange range) {
+  return StringRef(range.Start.getPointer(),
+                   range.End.getPointer() - range.Start.getPointer());
+}
+
+/// Every SSA value's name in the source ("%arena", "%r#1").
+llvm::DenseMap<Value, std::string> collectNames(const AsmParserState &state) {
+  llvm::DenseMap<Value, std::string> names;
+  for (const auto &block : state.getBlockDefs())
+    for (auto [argument, definition] :
+         llvm::zip(block.block->getArguments(), block.arguments))
+      names[argument] = sourceText(definition.loc).str();
+  for (const auto &op : state.getOpDefs()) {
+    const auto &groups = op.resultGroups;
+    for (size_t g = 0; g < groups.size(); ++g) {
+      unsigned begin = groups[g].startIndex;
+      unsigned end = g + 1 < groups.size() ? groups[g + 1].startIndex
+                                           : op.op->getNumResults();
+      std::string name = sourceText(groups[g].definition.loc).str();
+      for (unsigned i = begin; i < end; ++i)
+        names[op.op->getResult(i)] =
+            end - begin == 1 ? name : name + "#" + std::to_string(i - begin);
+    }
+  }
+  return names;
+}
 
 FailureOr<Program> load(MLIRContext &context, StringRef path) {
   Program program;
@@ -129,8 +181,17 @@ FailureOr<Program> load(MLIRContext &context, StringRef path) {
     reportError(path, "cannot read: " + file.getError().message());
     return failure();
   }
+  StringRef bufferName = (*file)->getBufferIdentifier();
   program.sources->AddNewSourceBuffer(std::move(*file), llvm::SMLoc());
-  program.module = parseSourceFile<ModuleOp>(*program.sources, &context);
+  Block parsed;
+  AsmParserState state;
+  if (failed(parseAsmSourceFile(*program.sources, &parsed,
+                                ParserConfig(&context), &state)))
+    return failure();
+  program.valueNames = collectNames(state);
+  program.module =
+      mlir::detail::constructContainerOpForParserIfNecessary<ModuleOp>(
+      &parsed, &context, FileLineColLoc::get(&context, bufferName, 0, 0));
   if (!program.module)
     return failure();
   SmallVector<func::FuncOp> candidates;
@@ -164,7 +225,7 @@ FailureOr<Program> load(MLIRContext &context, StringRef path) {
 }
 
 Tensor randomTensor(Type type, uint64_t seed) {
-  auto shaped = dyn_cast<RankedTensorType>(type);
+  auto shaped = dyn_cast<ShapedType>(type);
   ElemKind kind = *kindOf(getElementTypeOrSelf(type));
   Tensor tensor(kind, shaped ? shaped.getShape() : ArrayRef<int64_t>{});
   std::mt19937_64 generator(seed);
@@ -223,11 +284,22 @@ FailureOr<std::string> findInputFile(size_t index, int64_t rank,
   return failure();
 }
 
+/// The number in `name` after `prefix` and before `suffix` ("rank3",
+/// "result0.npy"); nothing when `name` is not of that form.
+std::optional<int64_t> numberIn(StringRef name, StringRef prefix,
+                                StringRef suffix) {
+  int64_t number;
+  if (!name.consume_front(prefix) || !name.consume_back(suffix) ||
+      name.empty() || name.getAsInteger(10, number))
+    return std::nullopt;
+  return number;
+}
+
 /// Warns about everything under --inputs that is not in `used`: a file the
 /// user meant as an input but named differently would otherwise be
 /// replaced by nothing without a word.
 void warnAboutUnusedInputs(const std::set<std::string> &used, int64_t numRanks,
-                           size_t numArguments) {
+                           size_t numArguments, bool skipResults) {
   std::set<std::string> rankDirs;
   for (int64_t rank = 0; rank < numRanks; ++rank) {
     SmallString<128> dir(inputDir);
@@ -255,6 +327,12 @@ void warnAboutUnusedInputs(const std::set<std::string> &used, int64_t numRanks,
     if (!used.count(path))
       unused.push_back(path);
   }
+  // A run directory holds results beside its inputs.
+  if (skipResults)
+    llvm::erase_if(unused, [](const std::string &path) {
+      return numberIn(llvm::sys::path::filename(path), "result", ".npy")
+          .has_value();
+    });
   llvm::sort(unused);
   for (const std::string &path : unused) {
     if (sharedArguments.count(path))
@@ -269,21 +347,29 @@ void warnAboutUnusedInputs(const std::set<std::string> &used, int64_t numRanks,
   }
 }
 
-FailureOr<RankValues> makeInputs(func::FuncOp function, int64_t numRanks) {
+/// The inputs of `function` for every rank: random, or read from
+/// `inputDir` (--inputs, or a run's directory with `warnUnused` off: it
+/// holds more beside the inputs).
+FailureOr<RankValues> makeInputs(func::FuncOp function, int64_t numRanks,
+                                 bool warnUnused = true) {
   if (!inputDir.empty() && !llvm::sys::fs::is_directory(inputDir)) {
     reportError(inputDir, "--inputs names no directory");
     return failure();
   }
-  ArrayRef<Type> argumentTypes = function.getArgumentTypes();
+  if (failed(getArgumentRoles(function)))
+    return failure();
+  SmallVector<Type> argumentTypes = getInputTypes(function);
   for (auto [index, type] : llvm::enumerate(argumentTypes)) {
     FailureOr<ElemKind> kind = kindOf(getElementTypeOrSelf(type));
+    auto memref = dyn_cast<MemRefType>(type);
     if (failed(kind) ||
-        !(isa<RankedTensorType>(type) || type.isIntOrIndexOrFloat())) {
+        !(isa<RankedTensorType>(type) || type.isIntOrIndexOrFloat() ||
+          (memref && memref.getLayout().isIdentity()))) {
       function.emitError() << "argument #" << index << " has type " << type
                            << ", which the interpreter cannot feed";
       return failure();
     }
-    auto shaped = dyn_cast<RankedTensorType>(type);
+    auto shaped = dyn_cast<ShapedType>(type);
     if (shaped && !shaped.hasStaticShape()) {
       function.emitError() << "argument #" << index << " has type " << type
                            << "; the interpreter feeds static shapes only";
@@ -318,7 +404,7 @@ FailureOr<RankValues> makeInputs(func::FuncOp function, int64_t numRanks) {
         reportError(*path, llvm::toString(tensor.takeError()));
         return failure();
       }
-      auto shaped = dyn_cast<RankedTensorType>(type);
+      auto shaped = dyn_cast<ShapedType>(type);
       ArrayRef<int64_t> expected =
           shaped ? shaped.getShape() : ArrayRef<int64_t>{};
       if (tensor->shape() != expected) {
@@ -332,20 +418,23 @@ FailureOr<RankValues> makeInputs(func::FuncOp function, int64_t numRanks) {
       inputs[rank].push_back(std::move(*tensor));
     }
   }
-  if (!inputDir.empty())
-    warnAboutUnusedInputs(used, numRanks, argumentTypes.size());
+  if (!inputDir.empty() && warnUnused)
+    warnAboutUnusedInputs(used, numRanks, argumentTypes.size(),
+                          /*skipResults=*/!checkOutputsDir.empty());
   return inputs;
 }
 
 /// Runs under every requested interleaving and checks they agree.
-FailureOr<RankValues> runAllSchedules(func::FuncOp function,
+FailureOr<RankValues> runAllSchedules(const Program &program,
                                       const RankValues &inputs, bool f64) {
+  func::FuncOp function = program.function;
   std::optional<RankValues> first;
   for (unsigned i = 0; i < std::max(1u, (unsigned)schedules); ++i) {
     InterpreterOptions options;
     options.f64Mode = f64;
     options.scheduleSeed = scheduleSeed + i;
     options.maxTensorBytes = maxTensorBytes;
+    options.valueNames = &program.valueNames;
     FailureOr<RankValues> outputs = runFunction(function, inputs, options);
     if (failed(outputs))
       return failure();
@@ -389,177 +478,247 @@ void printSummary(StringRef label, const RankValues &outputs) {
     }
 }
 
-LogicalResult writeOutputs(const RankValues &outputs) {
+std::string resultFileName(size_t index) {
+  return "result" + std::to_string(index) + ".npy";
+}
+
+/// rankR/resultN.npy and, for random inputs, rankR/argN.npy: the layout
+/// braid-run writes, which --check-outputs reads. (Inputs that came from
+/// --inputs are where they came from.)
+LogicalResult writeOutputs(const RankValues &outputs,
+                           const RankValues &inputs) {
+  bool writeInputs = inputDir.empty();
   for (auto [rank, results] : llvm::enumerate(outputs)) {
     SmallString<128> dir(outputDir);
-    llvm::sys::path::append(dir, "rank" + std::to_string(rank));
+    llvm::sys::path::append(dir, rankDirName(rank));
     if (std::error_code error = llvm::sys::fs::create_directories(dir)) {
       reportError(dir, "cannot create: " + error.message());
       return failure();
     }
-    for (auto [index, tensor] : llvm::enumerate(results)) {
+    auto write = [&](StringRef name, const Tensor &tensor) {
       SmallString<128> path(dir);
-      llvm::sys::path::append(path, "result" + std::to_string(index) + ".npy");
+      llvm::sys::path::append(path, name);
       if (llvm::Error error = writeNpy(path, tensor)) {
         reportError(path, llvm::toString(std::move(error)));
         return failure();
       }
+      return success();
+    };
+    for (auto [index, tensor] : llvm::enumerate(results))
+      if (failed(write(resultFileName(index), tensor)))
+        return failure();
+    if (writeInputs)
+      for (auto [index, tensor] : llvm::enumerate(inputs[rank]))
+        if (failed(write(argumentFileName(index), tensor)))
+          return failure();
+  }
+  return success();
+}
+
+/// Prints a report's summary and emits its violations as errors on `at`.
+LogicalResult reportOn(func::FuncOp at, const ContractReport &report) {
+  for (const std::string &line : report.summary)
+    llvm::outs() << line << "\n";
+  for (const ContractViolation &violation : report.violations)
+    at.emitError() << violation.message;
+  return success(report.passed());
+}
+
+bool isBufferLevel(func::FuncOp function) {
+  auto isBuffer = [](Type type) { return isa<MemRefType>(type); };
+  return llvm::any_of(function.getArgumentTypes(), isBuffer) ||
+         llvm::any_of(function.getResultTypes(), isBuffer);
+}
+
+/// Both programs take the same inputs. Tensor programs must have the same
+/// type; a buffer-level program (a lowering) must take inputs of the same
+/// shapes and element types, in memrefs or tensors, and its results are
+/// compared once they are known.
+LogicalResult checkSameSignature(Program &a, Program &b) {
+  if (!isBufferLevel(a.function) && !isBufferLevel(b.function)) {
+    if (a.function.getFunctionType() == b.function.getFunctionType())
+      return success();
+    b.function.emitError() << "has type " << b.function.getFunctionType()
+                           << " but the original has "
+                           << a.function.getFunctionType();
+    return failure();
+  }
+  if (failed(getArgumentRoles(a.function)) ||
+      failed(getArgumentRoles(b.function)))
+    return failure();
+  SmallVector<Type> expected = getInputTypes(a.function);
+  SmallVector<Type> actual = getInputTypes(b.function);
+  if (expected.size() != actual.size()) {
+    b.function.emitError() << "takes " << actual.size()
+                           << " inputs but the original takes "
+                           << expected.size();
+    return failure();
+  }
+  for (auto [index, pair] : llvm::enumerate(llvm::zip(expected, actual))) {
+    auto [want, have] = pair;
+    auto wantShaped = dyn_cast<ShapedType>(want);
+    auto haveShaped = dyn_cast<ShapedType>(have);
+    bool same = wantShaped && haveShaped
+                    ? wantShaped.hasRank() && haveShaped.hasRank() &&
+                          wantShaped.getShape() == haveShaped.getShape() &&
+                          wantShaped.getElementType() ==
+                              haveShaped.getElementType()
+                    : want == have;
+    if (same)
+      continue;
+    b.function.emitError() << "input #" << index << " is " << have
+                           << " but the original's is " << want;
+    return failure();
+  }
+  return success();
+}
+
+/// RUNDIR/rankR/resultN.npy.
+std::string runResultPath(int64_t rank, size_t index) {
+  SmallString<128> path(checkOutputsDir);
+  llvm::sys::path::append(path, rankDirName(rank), resultFileName(index));
+  return path.str().str();
+}
+
+/// The results a compiled run wrote under --check-outputs, one file per
+/// result of `expected` (the interpreter's run: kinds, shapes, counts).
+/// Missing, extra and mismatched files are errors naming them.
+FailureOr<RankValues> readRunResults(const RankValues &expected) {
+  int64_t numRanks = expected.size();
+  size_t numResults = expected.front().size();
+  RankValues results(numRanks);
+  bool ok = true;
+  std::error_code error;
+  for (llvm::sys::fs::directory_iterator it(checkOutputsDir, error), end;
+       it != end && !error; it.increment(error)) {
+    StringRef name = llvm::sys::path::filename(it->path());
+    std::optional<int64_t> rank = numberIn(name, "rank", "");
+    if (rank && *rank >= numRanks) {
+      reportError(it->path(), "the run has a rank " + Twine(*rank) +
+                                  " but the program runs on " +
+                                  Twine(numRanks) + " ranks");
+      ok = false;
     }
   }
-  return success();
-}
-
-/// `value` printed with a printf `format` (diagnostics take no
-/// llvm::format).
-std::string printed(const char *format, double value) {
-  std::string text;
-  llvm::raw_string_ostream(text) << llvm::format(format, value);
-  return text;
-}
-
-/// max |x - ref| / max |ref| of result `index` over every rank. Each result
-/// has its own scale: a large result next to a small one must not hide the
-/// small one's error.
-double relativeError(const RankValues &values, const RankValues &reference,
-                     size_t index) {
-  double maxDiff = 0, maxRef = 0;
-  for (size_t rank = 0; rank < values.size(); ++rank) {
-    const Tensor &x = values[rank][index];
-    const Tensor &ref = reference[rank][index];
-    for (int64_t i = 0; i < x.numElements(); ++i) {
-      double a = x.get(i).asDouble(), b = ref.get(i).asDouble();
-      maxDiff =
-          std::fmax(maxDiff, std::isnan(a) != std::isnan(b) ? INFINITY
-                                                            : std::fabs(a - b));
-      maxRef = std::fmax(maxRef, std::fabs(b));
+  for (int64_t rank = 0; rank < numRanks; ++rank) {
+    SmallString<128> dir(checkOutputsDir);
+    llvm::sys::path::append(dir, rankDirName(rank));
+    if (!llvm::sys::fs::is_directory(dir)) {
+      reportError(dir, "missing: the run wrote nothing for rank " +
+                           Twine(rank) + " (the program runs on " +
+                           Twine(numRanks) + " ranks)");
+      ok = false;
+      continue;
     }
-  }
-  return maxRef > 0 ? maxDiff / maxRef : maxDiff;
-}
-
-/// Unit roundoff of a floating-point kind.
-double unitRoundoff(ElemKind kind) {
-  switch (kind) {
-  case ElemKind::F32:
-    return std::ldexp(1.0, -24);
-  case ElemKind::F16:
-    return std::ldexp(1.0, -11);
-  case ElemKind::BF16:
-    return std::ldexp(1.0, -8);
-  default:
-    return std::ldexp(1.0, -53);
-  }
-}
-
-/// The first (rank, element) where result `index` of `a` and `b` are not
-/// bitwise equal; nullopt when they are.
-std::optional<std::pair<size_t, int64_t>>
-findDifference(const RankValues &a, const RankValues &b, size_t index) {
-  for (size_t rank = 0; rank < a.size(); ++rank) {
-    const Tensor &x = a[rank][index];
-    const Tensor &y = b[rank][index];
-    if (x.bitwiseEqual(y))
-      continue;
-    int64_t element = 0;
-    while (element < x.numElements() &&
-           x.get(element).bitwiseEqual(y.get(element)))
-      ++element;
-    return std::make_pair(rank, element);
-  }
-  return std::nullopt;
-}
-
-/// Checks that the two runs give every result the same shape on every rank
-/// (dynamic result types may hide a difference).
-LogicalResult checkSameShapes(func::FuncOp rewritten, const RankValues &a,
-                              const RankValues &b) {
-  for (size_t rank = 0; rank < a.size(); ++rank)
-    for (size_t r = 0; r < a[rank].size(); ++r)
-      if (a[rank][r].shape() != b[rank][r].shape())
-        return rewritten.emitError()
-               << "result #" << r << " of rank " << rank << " is "
-               << b[rank][r].typeString() << " but the original's is "
-               << a[rank][r].typeString();
-  return success();
-}
-
-/// --exact: every result bitwise equal on every rank.
-LogicalResult compareExact(func::FuncOp rewritten, const RankValues &original,
-                           const RankValues &candidate) {
-  for (size_t r = 0; r < original.front().size(); ++r) {
-    auto difference = findDifference(original, candidate, r);
-    if (!difference)
-      continue;
-    auto [rank, element] = *difference;
-    return rewritten.emitError()
-           << "not bitwise equal: rank " << rank << " result #" << r
-           << " element " << element << ": "
-           << printed("%.9g", original[rank][r].get(element).asDouble())
-           << " (original) vs "
-           << printed("%.9g", candidate[rank][r].get(element).asDouble())
-           << " (rewritten)";
-  }
-  llvm::outs() << "bitwise equal on all " << original.size() << " ranks\n";
-  return success();
-}
-
-/// The numerics contract, result by result: integer results exactly equal
-/// to the original's; each floating-point result no more than `factor`
-/// times less accurate than the original against the f64 run `reference`.
-LogicalResult compareWithContract(func::FuncOp rewritten,
-                                  const RankValues &original,
-                                  const RankValues &candidate,
-                                  const RankValues &reference) {
-  bool passed = true;
-  for (size_t r = 0; r < original.front().size(); ++r) {
-    const Tensor &first = original.front()[r];
-    llvm::outs() << "result #" << r << " " << first.typeString() << ": ";
-    if (!first.isFloat()) {
-      auto difference = findDifference(original, candidate, r);
-      if (!difference) {
-        llvm::outs() << "integers equal on all " << original.size()
-                     << " ranks\n";
+    for (llvm::sys::fs::directory_iterator it(dir, error), end;
+         it != end && !error; it.increment(error)) {
+      std::optional<int64_t> index =
+          numberIn(llvm::sys::path::filename(it->path()), "result", ".npy");
+      if (index && *index >= static_cast<int64_t>(numResults)) {
+        reportError(it->path(), "not a result of this program: it has " +
+                                    Twine(numResults) + " results");
+        ok = false;
+      }
+    }
+    for (size_t index = 0; index < numResults; ++index) {
+      std::string path = runResultPath(rank, index);
+      const Tensor &reference = expected[rank][index];
+      if (!llvm::sys::fs::exists(path)) {
+        reportError(path, "missing: result #" + Twine(index) + " of rank " +
+                              Twine(rank));
+        ok = false;
         continue;
       }
-      auto [rank, element] = *difference;
-      llvm::outs() << "integers differ\n";
-      rewritten.emitError()
-          << "integer result #" << r << " differs on rank " << rank
-          << " at element " << element << ": "
-          << original[rank][r].get(element).i << " (original) vs "
-          << candidate[rank][r].get(element).i
-          << " (rewritten); integer results must be exact";
-      passed = false;
-      continue;
+      llvm::Expected<Tensor> tensor =
+          readNpy(path, reference.kind(), maxTensorBytes);
+      if (!tensor) {
+        reportError(path, llvm::toString(tensor.takeError()));
+        ok = false;
+        continue;
+      }
+      if (tensor->shape() != reference.shape()) {
+        reportError(path, "shape " + tensor->typeString() +
+                              " does not match result #" + Twine(index) +
+                              " of the program, " + reference.typeString());
+        ok = false;
+        continue;
+      }
+      results[rank].push_back(std::move(*tensor));
     }
-    double originalError = relativeError(original, reference, r);
-    double rewrittenError = relativeError(candidate, reference, r);
-    double roundoff = unitRoundoff(first.kind());
-    double bound = toleranceFactor * std::fmax(originalError, roundoff);
-    llvm::outs() << llvm::format(
-        "relative error vs f64: original %.3e, rewritten %.3e (bound %.3e = "
-        "%.2f x max(original, unit roundoff %.3e))\n",
-        originalError, rewrittenError, bound, (double)toleranceFactor,
-        roundoff);
-    if (rewrittenError <= bound)
-      continue;
-    rewritten.emitError()
-        << "the rewritten program is less accurate than the numerics "
-           "contract allows: result #"
-        << r << " has relative error " << printed("%.3e", rewrittenError)
-        << " vs f64, over the bound " << printed("%.3e", bound);
-    passed = false;
   }
-  return success(passed);
+  if (!ok)
+    return failure();
+  return results;
 }
 
-LogicalResult checkSameSignature(Program &a, Program &b) {
-  if (a.function.getFunctionType() == b.function.getFunctionType())
-    return success();
-  b.function.emitError() << "has type " << b.function.getFunctionType()
-                         << " but the original has "
-                         << a.function.getFunctionType();
-  return failure();
+/// --check-outputs: the compiled run's results against the interpreter's
+/// run of `program` on the same inputs, under the numerics contract.
+int checkOutputs(const Program &program, int64_t numRanks) {
+  if (!compareFile.empty()) {
+    reportError(checkOutputsDir, "--check-outputs and --compare each judge "
+                                 "a candidate; give one");
+    return 1;
+  }
+  if (!llvm::sys::fs::is_directory(checkOutputsDir)) {
+    reportError(checkOutputsDir, "--check-outputs names no directory");
+    return 1;
+  }
+  // braid-run writes the inputs it generated beside the results.
+  bool inputsFromRun = inputDir.empty();
+  if (inputsFromRun)
+    inputDir = checkOutputsDir;
+  func::FuncOp function = program.function;
+  FailureOr<RankValues> inputs =
+      makeInputs(function, numRanks, /*warnUnused=*/!inputsFromRun);
+  if (failed(inputs))
+    return 1;
+  std::vector<ReplicatedResult> replicated = findReplicatedResults(function);
+  FailureOr<RankValues> outputs = runAllSchedules(program, *inputs, f64Mode);
+  if (failed(outputs) ||
+      failed(verifyReplicatedResults(function, *outputs, replicated)))
+    return 1;
+  if (outputs->front().empty()) {
+    reportError(inputFile, "the program has no results to check");
+    return 1;
+  }
+  FailureOr<RankValues> run = readRunResults(*outputs);
+  if (failed(run))
+    return 1;
+
+  bool passed = true;
+  for (const ReplicationViolation &violation :
+       findReplicationViolations(function, *run, replicated)) {
+    reportError(runResultPath(violation.otherRank, violation.resultIndex),
+                "in the run, " + violation.message);
+    passed = false;
+  }
+  ContractLabels labels;
+  labels.baseline = "interpreter";
+  labels.candidate = "compiled";
+  labels.candidateSubject = "the compiled run";
+  ContractReport report;
+  if (exact) {
+    report = compareExact(*outputs, *run, labels);
+  } else {
+    FailureOr<RankValues> reference =
+        runAllSchedules(program, *inputs, /*f64=*/true);
+    if (failed(reference))
+      return 1;
+    report = compareWithContract(*outputs, *run, *reference, toleranceFactor,
+                                 labels);
+  }
+  for (const std::string &line : report.summary)
+    llvm::outs() << line << "\n";
+  for (const ContractViolation &violation : report.violations)
+    reportError(runResultPath(violation.rank, violation.result),
+                violation.message);
+  if (!passed || !report.passed())
+    return 1;
+  llvm::outs() << "check-outputs: " << outputs->front().size()
+               << " results on " << numRanks << " ranks of "
+               << checkOutputsDir << " meet the numerics contract"
+               << (exact ? " (bitwise)" : "") << "\n";
+  return 0;
 }
 
 } // namespace
@@ -574,7 +733,8 @@ int main(int argc, char **argv) {
   registry.insert<func::FuncDialect, arith::ArithDialect, math::MathDialect,
                   tensor::TensorDialect, linalg::LinalgDialect,
                   scf::SCFDialect, shard::ShardDialect,
-                  affine::AffineDialect>();
+                  affine::AffineDialect, memref::MemRefDialect,
+                  bufferization::BufferizationDialect>();
   registerBraidDialect(registry);
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
@@ -590,6 +750,8 @@ int main(int argc, char **argv) {
   FailureOr<int64_t> numRanks = getNumRanks(original->function);
   if (failed(numRanks))
     return 1;
+  if (!checkOutputsDir.empty())
+    return checkOutputs(*original, *numRanks);
   // The rewrite is checked before anything runs: a wrong path or signature
   // should not wait for the original's run.
   FailureOr<Program> rewritten = failure();
@@ -614,37 +776,38 @@ int main(int argc, char **argv) {
   std::vector<ReplicatedResult> replicated =
       findReplicatedResults(original->function);
   FailureOr<RankValues> outputs =
-      runAllSchedules(original->function, *inputs, f64Mode);
+      runAllSchedules(*original, *inputs, f64Mode);
   if (failed(outputs) ||
       failed(verifyReplicatedResults(original->function, *outputs,
                                      replicated)))
     return 1;
   if (!quiet)
     printSummary("", *outputs);
-  if (!outputDir.empty() && failed(writeOutputs(*outputs)))
+  if (!outputDir.empty() && failed(writeOutputs(*outputs, *inputs)))
     return 1;
   if (compareFile.empty())
     return 0;
 
   FailureOr<RankValues> rewrittenOutputs =
-      runAllSchedules(rewritten->function, *inputs, f64Mode);
+      runAllSchedules(*rewritten, *inputs, f64Mode);
   if (failed(rewrittenOutputs))
+    return 1;
+  if (failed(reportOn(rewritten->function,
+                      compareShapes(*outputs, *rewrittenOutputs))))
     return 1;
   // The rewrite must keep what the original replicates, replicated.
   if (failed(verifyReplicatedResults(rewritten->function, *rewrittenOutputs,
                                      replicated)))
     return 1;
-
-  if (failed(checkSameShapes(rewritten->function, *outputs, *rewrittenOutputs)))
-    return 1;
   if (exact)
-    return failed(
-        compareExact(rewritten->function, *outputs, *rewrittenOutputs));
+    return failed(reportOn(rewritten->function,
+                           compareExact(*outputs, *rewrittenOutputs)));
 
   FailureOr<RankValues> reference =
-      runAllSchedules(original->function, *inputs, /*f64=*/true);
+      runAllSchedules(*original, *inputs, /*f64=*/true);
   if (failed(reference))
     return 1;
-  return failed(compareWithContract(rewritten->function, *outputs,
-                                    *rewrittenOutputs, *reference));
+  return failed(reportOn(rewritten->function,
+                         compareWithContract(*outputs, *rewrittenOutputs,
+                                             *reference, toleranceFactor)));
 }

@@ -44,6 +44,15 @@ double roundIntToFloat(int64_t value, ElemKind fromKind, bool isUnsigned,
 /// other widths sign-extend, as MLIR's signless integers print).
 int64_t wrapInt(int64_t value, ElemKind kind);
 
+/// Bytes one element of `kind` occupies in memory (buffers, .npy files):
+/// its bit width in whole bytes (i1 takes a byte, index eight).
+unsigned storageBytes(ElemKind kind);
+/// The bit pattern of the floating-point `kind` nearest to `value` (ties to
+/// even), in the low bits.
+uint64_t encodeFloat(double value, ElemKind kind);
+/// The value of the bit pattern `bits` of the floating-point `kind`.
+double decodeFloat(uint64_t bits, ElemKind kind);
+
 /// Bytes the interpreter holds per element, whatever the element type: a
 /// double or an int64.
 constexpr uint64_t kStorageBytesPerElement = 8;
