@@ -113,6 +113,7 @@ static LogicalResult runPipeline(ModuleOp module, MLIRContext &context) {
     braid::buildOverlapPipeline(pm, options);
   }
   pm.addPass(createInlinerPass());
+  pm.addPass(createSymbolDCEPass());
   braid::BufferPipelineOptions buffers;
   buffers.memoryBudget = memoryBudget;
   braid::buildBufferPipeline(pm, buffers);

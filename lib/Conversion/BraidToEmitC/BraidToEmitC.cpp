@@ -970,6 +970,31 @@ struct ComputeLowering : public OpConversionPattern<CommandComputeOp> {
                          args);
               return success();
             })
+            .Case([&](TopKOp topk) -> LogicalResult {
+              auto type = topk.getInput().getType();
+              int64_t width = innerSize(type);
+              callOpaque(rewriter, loc, "braid_emit_topk", pointers,
+                         {elemAttr(rewriter, type.getElementType()),
+                          i64(type.getNumElements() / width), i64(width),
+                          i64(topk.getK()), index(0), index(1), index(2),
+                          elemAttr(rewriter,
+                                   topk.getIndices().getType().getElementType()),
+                          whereAttr});
+              return success();
+            })
+            .Case([&](SortOp sort) -> LogicalResult {
+              auto type = sort.getInput().getType();
+              int64_t width = innerSize(type);
+              callOpaque(rewriter, loc, "braid_emit_sort", pointers,
+                         {elemAttr(rewriter, type.getElementType()),
+                          i64(type.getNumElements() / width), i64(width),
+                          i32(rewriter, sort.getDescending() ? 1 : 0),
+                          index(0), index(1), index(2),
+                          elemAttr(rewriter,
+                                   sort.getIndices().getType().getElementType()),
+                          whereAttr});
+              return success();
+            })
             .Default([&](Operation *other) -> LogicalResult {
               return other->emitOpError()
                      << "has no runtime kernel on the CPU target yet";
@@ -1106,6 +1131,12 @@ void populateScalarCallPatterns(const TypeConverter &converter,
       {"math.atan", "std::atan"},
       {"math.atan2", "std::atan2"},
       {"math.erf", "std::erf"},
+      {"math.erfc", "std::erfc"},
+      {"math.cbrt", "std::cbrt"},
+      {"math.sinh", "std::sinh"},
+      {"math.cosh", "std::cosh"},
+      {"math.asin", "std::asin"},
+      {"math.acos", "std::acos"},
       {"math.powf", "std::pow"},
       {"math.floor", "std::floor"},
       {"math.ceil", "std::ceil"},

@@ -161,4 +161,23 @@ static inline void braid_emit_activation(int kind, int type,
                                             n, x, y));
 }
 
+static inline void braid_emit_topk(int type, int64_t rows, int64_t width,
+                                   int64_t k, const void *input, void *values,
+                                   void *indices, int index_type,
+                                   const char *where) {
+  BRAID_EMIT_KERNEL(where, braid_rt_cpu_topk(
+                               static_cast<braid_rt_elem>(type), rows, width,
+                               k, input, values, indices,
+                               static_cast<braid_rt_elem>(index_type)));
+}
+static inline void braid_emit_sort(int type, int64_t rows, int64_t width,
+                                   int32_t descending, const void *input,
+                                   void *values, void *indices, int index_type,
+                                   const char *where) {
+  BRAID_EMIT_KERNEL(where, braid_rt_cpu_sort(
+                               static_cast<braid_rt_elem>(type), rows, width,
+                               descending, input, values, indices,
+                               static_cast<braid_rt_elem>(index_type)));
+}
+
 #endif // BRAID_RT_BRAID_EMITTED_H

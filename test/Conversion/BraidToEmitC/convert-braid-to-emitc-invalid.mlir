@@ -53,7 +53,7 @@ func.func @no_kernel(%x: memref<4x8xf32>, %v: memref<4x2xf32>, %i: memref<4x2xi3
   braid.cmd.compute ins(%x : memref<4x8xf32>) outs(%v, %i : memref<4x2xf32>, memref<4x2xi32>) {
   ^bb0(%tx: tensor<4x8xf32>):
     // expected-error @below {{has no runtime kernel on the CPU target yet}}
-    %values, %indices = braid.topk %tx {k = 2 : i64} : tensor<4x8xf32> -> tensor<4x2xf32>, tensor<4x2xi32>
+    %values, %indices = braid.moe_gate %tx {k = 2 : i64} : tensor<4x8xf32> -> tensor<4x2xf32>, tensor<4x2xi32>
     braid.cmd.yield %values, %indices : tensor<4x2xf32>, tensor<4x2xi32>
   }
   return
