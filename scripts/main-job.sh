@@ -15,7 +15,12 @@
 #   -> the import and the overlapped program run on every rank under several
 #      interleavings: replicated results bitwise equal, everything within the
 #      f64-relative numerics contract
-#   -> predicted step time before and after, and a Perfetto timeline.
+#   -> predicted step time before and after, and a Perfetto timeline
+#   -> braid-compile builds both (as written and overlapped) for the CPU
+#      target; braid-run runs each on the ranks of its grid under mpirun;
+#      the results are checked against JAX (or the interpreter), and the
+#      measured step times are printed beside the predictions on the
+#      cpu-1gbe profile, with a measured Perfetto timeline per program.
 #
 # scripts/main-job.sh examples/tp_mlp.mlir runs a Braid IR file instead (no
 # import step). Installs and builds first when needed. PROFILE picks the
@@ -78,3 +83,43 @@ build/bin/braid-opt "$canonical" $quiet --braid-set-target="profile=$PROFILE" \
 # The overlapped program carries its target (#braid.target) already.
 build/bin/braid-opt "$overlapped" $quiet --braid-estimate="trace=$trace" > /dev/null
 echo "== timeline for Perfetto (ui.perfetto.dev): $trace"
+
+echo "== compile for the CPU target (braid-compile) and run on MPI ranks (braid-run)"
+# The ranks: the device count of the program's largest grid.
+ranks=$(.venv/bin/python - "$source" <<'PY'
+import math, re, sys
+text = open(sys.argv[1]).read()
+grids = [math.prod(int(d) for d in shape.split("x"))
+         for shape in re.findall(r"shard\.grid @[\w.$-]+\(shape = ([0-9x]+)", text)]
+print(max(grids, default=1))
+PY
+)
+run_inputs=()
+[[ "$EXAMPLE" == jax:* ]] && run_inputs=(--inputs "$jaxdir/inputs")
+braid_run=build-runtime/tools/braid-run/braid-run
+for variant in canonical overlapped; do
+  program="$out/$name.$variant.mlir"
+  build/bin/braid-compile "$program" -o "$out/$name.$variant.so" 2> /dev/null
+  run="$out/$name.$variant.run"
+  rm -rf "$run"
+  "$braid_run" "$out/$name.$variant.so" --np "$ranks" "${run_inputs[@]}" \
+    --output-dir "$run" --iters 20 --warmup 3 --timeout 300 \
+    --trace "$out/$name.$variant.measured.json" | sed "s/^/   $variant: /"
+  if [[ "$EXAMPLE" == jax:* ]]; then
+    echo "   $variant vs JAX: $(.venv/bin/python test/Import/jax/compare.py "$jaxdir" "$run" | tail -1)"
+  else
+    build/bin/braid-interp --quiet "$source" --check-outputs="$run" > /dev/null
+    echo "   $variant vs the interpreter: within the numerics contract"
+  fi
+done
+
+echo "== measured (this machine, $ranks MPI ranks on one host) beside predicted (cpu-1gbe)"
+for variant in canonical overlapped; do
+  predicted=$(build/bin/braid-opt "$out/$name.$variant.mlir" $quiet \
+    --braid-set-target="profile=cpu-1gbe" --braid-estimate 2>&1 > /dev/null \
+    | grep -o "scheduled [0-9.]* us" | head -1)
+  measured=$(.venv/bin/python -c "import json,sys; t=json.load(open(sys.argv[1])); print('%.1f us' % (t['median_ms']*1000))" "$out/$name.$variant.run/timing.json")
+  printf '   %-11s measured median %s, predicted %s\n' "$variant" "$measured" "${predicted#scheduled }"
+done
+echo "== measured timelines for Perfetto: $out/$name.canonical.measured.json, $out/$name.overlapped.measured.json"
+
