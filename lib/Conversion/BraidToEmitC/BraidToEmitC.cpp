@@ -695,36 +695,35 @@ Attribute reductionAttr(OpBuilder &builder, int reduction) {
   return emitc::OpaqueAttr::get(builder.getContext(), names[reduction]);
 }
 
-template <>
-LogicalResult CollectiveLowering<CommandAllReduceOp>::describe(
-    CommandAllReduceOp op, OpBuilder &builder,
-    SmallVectorImpl<Attribute> &args, StringRef &callee) const {
+/// Count, dtype and reduction of a reducing collective.
+template <typename OpTy>
+LogicalResult describeReduction(OpTy op, OpBuilder &builder, int64_t count,
+                                SmallVectorImpl<Attribute> &args) {
   int reduction = runtimeReduction(op.getReduction());
   if (reduction < 0)
     return op.emitOpError() << "reduction '"
                             << stringifyReductionKind(op.getReduction())
                             << "' has no runtime counterpart";
-  callee = "braid_exec_all_reduce";
-  args.push_back(builder.getI64IntegerAttr(op.getSourceElements()));
+  args.push_back(builder.getI64IntegerAttr(count));
   args.push_back(dtypeAttr(builder, op.getSource().getType()));
   args.push_back(reductionAttr(builder, reduction));
   return success();
 }
 
 template <>
+LogicalResult CollectiveLowering<CommandAllReduceOp>::describe(
+    CommandAllReduceOp op, OpBuilder &builder,
+    SmallVectorImpl<Attribute> &args, StringRef &callee) const {
+  callee = "braid_exec_all_reduce";
+  return describeReduction(op, builder, op.getSourceElements(), args);
+}
+
+template <>
 LogicalResult CollectiveLowering<CommandReduceScatterOp>::describe(
     CommandReduceScatterOp op, OpBuilder &builder,
     SmallVectorImpl<Attribute> &args, StringRef &callee) const {
-  int reduction = runtimeReduction(op.getReduction());
-  if (reduction < 0)
-    return op.emitOpError() << "reduction '"
-                            << stringifyReductionKind(op.getReduction())
-                            << "' has no runtime counterpart";
   callee = "braid_exec_reduce_scatter";
-  args.push_back(builder.getI64IntegerAttr(op.getTargetElements()));
-  args.push_back(dtypeAttr(builder, op.getSource().getType()));
-  args.push_back(reductionAttr(builder, reduction));
-  return success();
+  return describeReduction(op, builder, op.getTargetElements(), args);
 }
 
 template <>

@@ -132,11 +132,10 @@ void unpackBlocks(RewriterBase &rewriter, Location loc, Value packed,
   linalg::TransposeOp::create(rewriter, loc, packed, view, permutation);
 }
 
-/// Shared by every collective: reads its input, writes a fresh result.
-template <typename OpTy>
-struct CollectiveModel
-    : public BufferizableOpInterface::ExternalModel<CollectiveModel<OpTy>,
-                                                    OpTy> {
+/// An op that reads its tensor operands and aliases none of them.
+template <typename Concrete, typename OpTy>
+struct ReadsOperandsModel
+    : public BufferizableOpInterface::ExternalModel<Concrete, OpTy> {
   bool bufferizesToMemoryRead(Operation *, OpOperand &,
                               const AnalysisState &) const {
     return true;
@@ -149,6 +148,12 @@ struct CollectiveModel
                                       const AnalysisState &) const {
     return {};
   }
+};
+
+/// Shared by every collective: reads its input, writes a fresh result.
+template <typename OpTy>
+struct CollectiveModel
+    : public ReadsOperandsModel<CollectiveModel<OpTy>, OpTy> {
   bool bufferizesToAllocation(Operation *, Value) const { return true; }
 
   LogicalResult bufferize(Operation *op, RewriterBase &rewriter,
@@ -298,22 +303,10 @@ LogicalResult CollectiveModel<BroadcastOp>::lower(
 /// A layer op: braid.cmd.compute around a clone of it, on fresh outputs.
 template <typename OpTy>
 struct ComputeModel
-    : public BufferizableOpInterface::ExternalModel<ComputeModel<OpTy>, OpTy> {
+    : public ReadsOperandsModel<ComputeModel<OpTy>, OpTy> {
   // The clone in a braid.cmd.compute body stays on tensors.
   bool hasTensorSemantics(Operation *op) const {
     return !op->getParentOfType<CommandComputeOp>();
-  }
-  bool bufferizesToMemoryRead(Operation *, OpOperand &,
-                              const AnalysisState &) const {
-    return true;
-  }
-  bool bufferizesToMemoryWrite(Operation *, OpOperand &,
-                               const AnalysisState &) const {
-    return false;
-  }
-  AliasingValueList getAliasingValues(Operation *, OpOperand &,
-                                      const AnalysisState &) const {
-    return {};
   }
   bool bufferizesToAllocation(Operation *, Value) const { return true; }
 
@@ -364,20 +357,7 @@ struct ComputeModel
 
 /// braid.yield in a start: yields buffers with the identity layout and
 /// retypes the start's future.
-struct YieldModel
-    : public BufferizableOpInterface::ExternalModel<YieldModel, YieldOp> {
-  bool bufferizesToMemoryRead(Operation *, OpOperand &,
-                              const AnalysisState &) const {
-    return true;
-  }
-  bool bufferizesToMemoryWrite(Operation *, OpOperand &,
-                               const AnalysisState &) const {
-    return false;
-  }
-  AliasingValueList getAliasingValues(Operation *, OpOperand &,
-                                      const AnalysisState &) const {
-    return {};
-  }
+struct YieldModel : public ReadsOperandsModel<YieldModel, YieldOp> {
   bool mustBufferizeInPlace(Operation *, OpOperand &,
                             const AnalysisState &) const {
     return true;
