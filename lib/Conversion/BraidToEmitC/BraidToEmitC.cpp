@@ -29,7 +29,10 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/DialectConversion.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/TypeSwitch.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/Support/Format.h"
 
 #include <map>
@@ -276,6 +279,7 @@ struct ProgramTables {
   std::map<std::pair<std::string, SmallVector<int16_t>>, int> commIndex;
   std::map<int64_t, int64_t> streamPriority; // stream -> braid priority
   int numEvents = 0;
+  int numOutlined = 0;
   uint64_t collectiveHash = 0xcbf29ce484222325ull;
 };
 
@@ -340,6 +344,100 @@ void callOpaque(OpBuilder &builder, Location loc, StringRef callee,
                               callArgs(builder, args));
 }
 
+/// Communication is issued by the host on the launch's stream; ops without
+/// memory effects (views, index arithmetic) compute pointers on the host.
+bool staysOnHost(Operation &op) {
+  if (op.getName().getStringRef().starts_with("braid.cmd.") &&
+      op.hasAttr("grid"))
+    return true;
+  return isMemoryEffectFree(&op) && op.getNumRegions() == 0;
+}
+
+/// Moves each run of compute ops in `launch` into a function of its own,
+/// enqueued on the launch's stream (braid_emit_launch). Its arguments are
+/// the values the run uses from outside it.
+LogicalResult outlineCompute(CommandLaunchOp launch, int64_t stream,
+                             ProgramTables &tables, IRRewriter &rewriter) {
+  Block &body = launch.getBody().front();
+  SmallVector<SmallVector<Operation *>> runs;
+  bool inRun = false;
+  for (Operation &op : body.without_terminator()) {
+    if (staysOnHost(op)) {
+      inRun = false;
+      continue;
+    }
+    if (!inRun)
+      runs.emplace_back();
+    runs.back().push_back(&op);
+    inRun = true;
+  }
+  if (runs.empty())
+    return success();
+  if (launch->getParentOp() != launch->getParentOfType<func::FuncOp>())
+    return launch.emitOpError()
+           << "computes on worker stream " << stream
+           << " inside a loop or branch; the CPU target outlines compute "
+              "only from launches in the function's body";
+  auto function = launch->getParentOfType<func::FuncOp>();
+  for (ArrayRef<Operation *> run : runs) {
+    llvm::SetVector<Value> captured;
+    llvm::SmallPtrSet<Operation *, 16> inside(run.begin(), run.end());
+    for (Operation *op : run)
+      op->walk([&](Operation *nested) {
+        for (Value operand : nested->getOperands()) {
+          Operation *def = operand.getDefiningOp();
+          Operation *owner = def ? def : operand.getParentBlock()->getParentOp();
+          bool local = false;
+          for (Operation *member : run)
+            if (member == owner || member->isAncestor(owner))
+              local = true;
+          if (!local)
+            captured.insert(operand);
+        }
+      });
+    for (Operation *op : run)
+      for (Value result : op->getResults())
+        for (Operation *user : result.getUsers())
+          if (!llvm::any_of(run, [&](Operation *member) {
+                return member->isAncestor(user);
+              }))
+            return user->emitOpError()
+                   << "uses a value computed on worker stream " << stream
+                   << "; only buffers leave a launch";
+    int index = tables.numOutlined++;
+    std::string name = "braid_launch_" + std::to_string(index);
+    rewriter.setInsertionPoint(function);
+    SmallVector<Type> types;
+    for (Value value : captured)
+      types.push_back(value.getType());
+    auto outlined = func::FuncOp::create(
+        rewriter, run.front()->getLoc(), name,
+        rewriter.getFunctionType(types, {}));
+    outlined.setPrivate();
+    Block *entry = outlined.addEntryBlock();
+    IRMapping mapping;
+    for (auto [value, argument] : llvm::zip(captured, entry->getArguments()))
+      mapping.map(value, argument);
+    rewriter.setInsertionPointToStart(entry);
+    for (Operation *op : run)
+      rewriter.clone(*op, mapping);
+    func::ReturnOp::create(rewriter, run.front()->getLoc());
+    rewriter.setInsertionPoint(run.front());
+    SmallVector<Attribute> args{i32(rewriter, stream),
+                                where(rewriter, run.front())};
+    for (unsigned i = 0; i < captured.size(); ++i)
+      args.push_back(rewriter.getIndexAttr(i));
+    emitc::CallOpaqueOp::create(
+        rewriter, run.front()->getLoc(), TypeRange(), "braid_emit_launch",
+        captured.getArrayRef(), rewriter.getArrayAttr(args),
+        rewriter.getArrayAttr(
+            {emitc::OpaqueAttr::get(rewriter.getContext(), name)}));
+    for (Operation *op : llvm::reverse(run))
+      rewriter.eraseOp(op);
+  }
+  return success();
+}
+
 LogicalResult assignTablesAndFlattenLaunches(func::FuncOp function,
                                              ProgramTables &tables) {
   // Communicators and the collective sequence, in issue order.
@@ -382,14 +480,10 @@ LogicalResult assignTablesAndFlattenLaunches(func::FuncOp function,
     int event = tables.numEvents++;
     int64_t &priority = tables.streamPriority[stream];
     priority = std::max<int64_t>(priority, launch.getPriority());
-    for (Operation &op : launch.getBody().front().without_terminator()) {
-      if (isa<CommandComputeOp, linalg::LinalgOp, scf::ForOp>(op))
-        return op.emitOpError()
-               << "computes on worker stream " << stream
-               << "; the CPU target issues only communication on worker "
-                  "streams (compute runs on the host stream)";
+    if (failed(outlineCompute(launch, stream, tables, rewriter)))
+      return failure();
+    for (Operation &op : launch.getBody().front().without_terminator())
       op.setAttr(kStreamAttr, rewriter.getI32IntegerAttr(stream));
-    }
     rewriter.setInsertionPoint(launch);
     callOpaque(rewriter, launch.getLoc(), "braid_exec_fork", {},
                {self(rewriter), i32(rewriter, stream)});
@@ -850,6 +944,34 @@ struct GemmLowering : public OpConversionPattern<OpTy> {
   }
 };
 
+/// linalg.softmax on contiguous buffers -> braid_emit_softmax.
+struct SoftmaxLowering : public OpConversionPattern<linalg::SoftmaxOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(linalg::SoftmaxOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto input = dyn_cast<MemRefType>(op.getInput().getType());
+    auto output = dyn_cast<MemRefType>(op.getOutput().getType());
+    if (!input || !output ||
+        !memref::isStaticShapeAndContiguousRowMajor(input) ||
+        !memref::isStaticShapeAndContiguousRowMajor(output))
+      return op.emitOpError() << "needs contiguous buffers for the runtime "
+                                 "softmax";
+    int64_t dim = op.getDimension(), outer = 1, inner = 1;
+    for (int64_t i = 0; i < input.getRank(); ++i)
+      (i < dim ? outer : inner) *= i == dim ? 1 : input.getShape()[i];
+    callOpaque(rewriter, op.getLoc(), "braid_emit_softmax",
+               ValueRange{adaptor.getInput(), adaptor.getOutput()},
+               {rewriter.getI32IntegerAttr(kernelElem(input.getElementType())),
+                rewriter.getI64IntegerAttr(outer),
+                rewriter.getI64IntegerAttr(input.getShape()[dim]),
+                rewriter.getI64IntegerAttr(inner), rewriter.getIndexAttr(0),
+                rewriter.getIndexAttr(1), where(rewriter, op)});
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
 int64_t innerSize(Type type) {
   auto shaped = cast<ShapedType>(type);
   return shaped.getRank() == 0 ? 1 : shaped.getShape().back();
@@ -969,6 +1091,40 @@ struct ComputeLowering : public OpConversionPattern<CommandComputeOp> {
                          args);
               return success();
             })
+            .Case([&](GatherOp gather) -> LogicalResult {
+              auto source = gather.getSource().getType();
+              auto indices = gather.getIndices().getType();
+              int64_t axis = gather.getAxis(), outer = 1, inner = 1;
+              for (int64_t i = 0; i < source.getRank(); ++i)
+                if (i != axis)
+                  (i < axis ? outer : inner) *= source.getShape()[i];
+              callOpaque(rewriter, loc, "braid_emit_gather", pointers,
+                         {elemAttr(rewriter, source.getElementType()),
+                          i64(outer), i64(source.getShape()[axis]),
+                          i64(inner), index(0),
+                          i64(indices.getNumElements()), index(1),
+                          elemAttr(rewriter, indices.getElementType()),
+                          index(2), whereAttr});
+              return success();
+            })
+            .Case([&](ScatterOp scatter) -> LogicalResult {
+              auto dest = scatter.getDest().getType();
+              auto indices = scatter.getIndices().getType();
+              int64_t axis = scatter.getAxis(), outer = 1, inner = 1;
+              for (int64_t i = 0; i < dest.getRank(); ++i)
+                if (i != axis)
+                  (i < axis ? outer : inner) *= dest.getShape()[i];
+              // Operands: updates, dest, indices, then the result.
+              callOpaque(rewriter, loc, "braid_emit_scatter", pointers,
+                         {i32(rewriter,
+                              static_cast<int64_t>(scatter.getKind())),
+                          elemAttr(rewriter, dest.getElementType()),
+                          i64(outer), i64(dest.getShape()[axis]), i64(inner),
+                          i64(indices.getNumElements()), index(0), index(2),
+                          elemAttr(rewriter, indices.getElementType()),
+                          index(1), index(3), whereAttr});
+              return success();
+            })
             .Case([&](TopKOp topk) -> LogicalResult {
               auto type = topk.getInput().getType();
               int64_t width = innerSize(type);
@@ -1078,6 +1234,20 @@ struct UnsignedIndexLowering : public OpConversionPattern<OpTy> {
     rewriter.replaceOpWithNewOp<EmitOp>(
         op, this->getTypeConverter()->convertType(op.getType()),
         adaptor.getLhs(), adaptor.getRhs());
+    return success();
+  }
+};
+
+/// A call made before the conversion (braid_emit_launch) whose operands are
+/// still memrefs and indices: the same call on the converted values.
+struct CallOperandsLowering : public OpConversionPattern<emitc::CallOpaqueOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(emitc::CallOpaqueOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOpWithNewOp<emitc::CallOpaqueOp>(
+        op, op->getResultTypes(), op.getCallee(), adaptor.getOperands(),
+        op.getArgsAttr(), op.getTemplateArgsAttr());
     return success();
   }
 };
@@ -1510,6 +1680,10 @@ struct ConvertBraidToEmitCPass
 
     ConversionTarget target(*context);
     target.addLegalDialect<emitc::EmitCDialect>();
+    target.addDynamicallyLegalOp<emitc::CallOpaqueOp>(
+        [&](emitc::CallOpaqueOp call) {
+          return converter.isLegal(call->getOperandTypes());
+        });
     target.addLegalOp<ModuleOp, shard::GridOp>();
     target.addIllegalDialect<arith::ArithDialect, math::MathDialect,
                              memref::MemRefDialect, scf::SCFDialect,
@@ -1537,7 +1711,9 @@ struct ConvertBraidToEmitCPass
                  CollectiveLowering<CommandBroadcastOp>,
                  CollectiveLowering<CommandCollectivePermuteOp>, RankLowering,
                  GemmLowering<linalg::MatmulOp>,
-                 GemmLowering<linalg::BatchMatmulOp>, ComputeLowering>(
+                 GemmLowering<linalg::BatchMatmulOp>, SoftmaxLowering,
+                 CallOperandsLowering,
+                 ComputeLowering>(
         converter, context);
     patterns.add<UnsignedIndexLowering<arith::RemUIOp, emitc::RemOp>,
                  UnsignedIndexLowering<arith::DivUIOp, emitc::DivOp>>(

@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <tuple>
 
 /// The step's executor: set by the step wrapper before the step body runs
 /// (one step of a program runs at a time).
@@ -56,6 +57,47 @@ template <int N> struct braid_pairs {
   int32_t data[N];
 };
 
+/// Compute outlined from a launch runs on a worker stream's thread, which
+/// must not touch the executor (it belongs to the host thread): a kernel's
+/// failure is kept here and returned to the stream, which fails the step.
+static thread_local bool braid_on_worker;
+static thread_local int braid_worker_status;
+
+/// A kernel call: on the host, skipped after a failure and timed as a span;
+/// on a worker, skipped after the body's first failure.
+#define BRAID_EMIT_KERNEL(where, call)                                         \
+  do {                                                                         \
+    if (braid_on_worker) {                                                     \
+      if (braid_worker_status == 0)                                            \
+        braid_worker_status = (call);                                          \
+    } else if (!braid_exec_failed(braid_exec_self)) {                          \
+      braid_exec_span_begin(braid_exec_self, where);                           \
+      braid_exec_check_kernel(braid_exec_self, call, where);                   \
+      braid_exec_span_end(braid_exec_self);                                    \
+    }                                                                          \
+  } while (0)
+
+/// Runs Body(args...) on worker `stream` (compute a braid.cmd.launch body
+/// holds). The arguments are pointers and sizes the host computed; they are
+/// kept per launch site until the stream runs the body, which is before
+/// the step ends (each site is issued once per step).
+template <auto Body, typename... T>
+static inline void braid_emit_launch(int stream, const char *where,
+                                     T... args) {
+  static std::tuple<T...> captured;
+  captured = std::tuple<T...>(args...);
+  braid_exec_launch(
+      braid_exec_self, stream,
+      [](void *state) -> int {
+        braid_on_worker = true;
+        braid_worker_status = 0;
+        std::apply(Body, *static_cast<std::tuple<T...> *>(state));
+        braid_on_worker = false;
+        return braid_worker_status;
+      },
+      &captured, where);
+}
+
 static inline void braid_emit_copy(void *dst, const void *src, size_t bytes) {
   if (dst != src)
     std::memmove(dst, src, bytes);
@@ -70,9 +112,6 @@ static inline void braid_emit_gemm(int64_t batch, int64_t m, int64_t n,
                                    int64_t stride_a, int64_t stride_b,
                                    int64_t stride_c, const void *a,
                                    const void *b, void *c, const char *where) {
-  if (braid_exec_failed(braid_exec_self))
-    return;
-  braid_exec_span_begin(braid_exec_self, where);
   braid_rt_gemm_desc desc = braid_rt_gemm_desc_dense(
       batch, m, n, k, static_cast<braid_rt_elem>(a_type),
       static_cast<braid_rt_elem>(b_type), static_cast<braid_rt_elem>(c_type),
@@ -83,11 +122,8 @@ static inline void braid_emit_gemm(int64_t batch, int64_t m, int64_t n,
   desc.stride_a = stride_a;
   desc.stride_b = stride_b;
   desc.stride_c = stride_c;
-  braid_exec_check_kernel(
-      braid_exec_self,
-      braid_rt_cpu_gemm(&desc, a, b, c, BRAID_RT_GEMM_BLAS, nullptr, 0),
-      where);
-  braid_exec_span_end(braid_exec_self);
+  BRAID_EMIT_KERNEL(where, braid_rt_cpu_gemm(&desc, a, b, c,
+                                             BRAID_RT_GEMM_BLAS, nullptr, 0));
 }
 
 static inline void braid_emit_attention(
@@ -96,9 +132,6 @@ static inline void braid_emit_attention(
     double scale, int type, int mask_type, int64_t m0,
     int64_t m1, int64_t m2, int64_t m3, const void *q, const void *k,
     const void *v, const void *mask, void *out, const char *where) {
-  if (braid_exec_failed(braid_exec_self))
-    return;
-  braid_exec_span_begin(braid_exec_self, where);
   braid_rt_attention_desc desc;
   desc.batch = batch;
   desc.heads = heads;
@@ -115,21 +148,9 @@ static inline void braid_emit_attention(
   desc.mask_shape[1] = m1;
   desc.mask_shape[2] = m2;
   desc.mask_shape[3] = m3;
-  braid_exec_check_kernel(
-      braid_exec_self, braid_rt_cpu_attention(&desc, q, k, v, mask, out),
-      where);
-  braid_exec_span_end(braid_exec_self);
+  BRAID_EMIT_KERNEL(where, braid_rt_cpu_attention(&desc, q, k, v, mask, out));
 }
 
-/// Kernels with plain arguments: skipped after a failure, timed as a span.
-#define BRAID_EMIT_KERNEL(where, call)                                         \
-  do {                                                                         \
-    if (!braid_exec_failed(braid_exec_self)) {                                 \
-      braid_exec_span_begin(braid_exec_self, where);                           \
-      braid_exec_check_kernel(braid_exec_self, call, where);                   \
-      braid_exec_span_end(braid_exec_self);                                    \
-    }                                                                          \
-  } while (0)
 
 static inline void braid_emit_rmsnorm(int type, int64_t rows,
                                       int64_t width, const void *x,
@@ -161,6 +182,36 @@ static inline void braid_emit_activation(int kind, int type,
                                             n, x, y));
 }
 
+static inline void braid_emit_softmax(int type, int64_t outer, int64_t extent,
+                                      int64_t inner, const void *x, void *y,
+                                      const char *where) {
+  BRAID_EMIT_KERNEL(where, braid_rt_cpu_softmax(
+                               static_cast<braid_rt_elem>(type), outer,
+                               extent, inner, x, y));
+}
+static inline void braid_emit_gather(int type, int64_t outer,
+                                     int64_t axis_size, int64_t inner,
+                                     const void *source, int64_t num_indices,
+                                     const void *indices, int index_type,
+                                     void *out, const char *where) {
+  BRAID_EMIT_KERNEL(where, braid_rt_cpu_gather(
+                               static_cast<braid_rt_elem>(type), outer,
+                               axis_size, inner, source, num_indices, indices,
+                               static_cast<braid_rt_elem>(index_type), out));
+}
+static inline void braid_emit_scatter(int kind, int type, int64_t outer,
+                                      int64_t axis_size, int64_t inner,
+                                      int64_t num_indices, const void *updates,
+                                      const void *indices, int index_type,
+                                      const void *dest, void *out,
+                                      const char *where) {
+  BRAID_EMIT_KERNEL(where, braid_rt_cpu_scatter(
+                               static_cast<braid_rt_scatter_kind>(kind),
+                               static_cast<braid_rt_elem>(type), outer,
+                               axis_size, inner, num_indices, updates, indices,
+                               static_cast<braid_rt_elem>(index_type), dest,
+                               out));
+}
 static inline void braid_emit_topk(int type, int64_t rows, int64_t width,
                                    int64_t k, const void *input, void *values,
                                    void *indices, int index_type,

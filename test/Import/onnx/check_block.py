@@ -48,6 +48,12 @@ def main():
     ap.add_argument("--reference",
                     help="run onnxruntime on this model instead (e.g. the f32 twin "
                     "of a bf16 model); inputs are cast to its types")
+    ap.add_argument("--compile",
+                    help="braid-compile: also compile each import and run it "
+                         "with --run on tp MPI ranks, checked the same way")
+    ap.add_argument("--run", help="braid-run (with --compile)")
+    ap.add_argument("--compile-flag", action="append", default=[],
+                    help="an argument for braid-compile (repeatable)")
     ap.add_argument("--dim", action="append", default=[],
                     help="NAME=N for symbolic input dims (importer and inputs)")
     a = ap.parse_args()
@@ -83,13 +89,23 @@ def main():
         write_rank_args(man, a.model, feeds, os.path.join(d, "in"))
         run([a.interp, "--quiet", mlir, f"--inputs={os.path.join(d, 'in')}",
              f"--output-dir={os.path.join(d, 'out')}"])
+        out = os.path.join(d, "out")
+        if a.compile:
+            # The same inputs through the compiled program on MPI ranks.
+            so = os.path.join(d, "prog.so")
+            run([a.compile, mlir, "-o", so] + a.compile_flag)
+            out = os.path.join(d, "run")
+            run([a.run, so, "--np", str(tp), "--inputs", os.path.join(d, "in"),
+                 "--output-dir", out, "--iters", "1", "--warmup", "0",
+                 "--timeout", "120"])
+            tag += " compiled"
         worst = 0.0
         bad = False
         for k, (res, ref) in enumerate(zip(man["results"], refs)):
             scale = max(float(np.max(np.abs(ref))), 1e-30)
             first = None
             for r in range(tp):
-                got = np.load(os.path.join(d, "out", f"rank{r}", f"result{k}.npy"))
+                got = np.load(os.path.join(out, f"rank{r}", f"result{k}.npy"))
                 if res["split"] is None:
                     # a replicated result must be bitwise equal on every rank
                     if first is None:

@@ -4,7 +4,8 @@
 # PROGRAM under the numerics contract (replicated results bitwise equal
 # across their group), and against the producer's outputs when a JAX
 # directory is given. With REPEAT=3 the run is repeated and every result
-# must be identical.
+# must be identical. The buffer-level program braid-compile lowered is also
+# run in the interpreter against PROGRAM.
 #
 # usage: compile-and-check.sh BRAID_RUN WORKDIR PROGRAM NP INPUTS|- JAXDIR|- [FLAGS...]
 set -euo pipefail
@@ -12,8 +13,13 @@ braid_run=$1 work=$2 program=$3 np=$4 inputs=$5 jax=$6
 shift 6
 rm -rf "$work"
 mkdir -p "$work"
-braid-compile "$program" -o "$work/program.so" "$@" > "$work/compile.log" 2>&1 \
-  || { cat "$work/compile.log"; exit 1; }
+braid-compile "$program" -o "$work/program.so" --emit-buffers "$work/buffers.mlir" \
+  "$@" > "$work/compile.log" 2>&1 || { cat "$work/compile.log"; exit 1; }
+# The buffer level equals the tensor level in the interpreter (same random
+# inputs, several interleavings of ranks and streams, race detector on).
+braid-interp --quiet --schedules=2 --input-seed=3 "$program" \
+  --compare="$work/buffers.mlir" > "$work/buffers.log" 2>&1 \
+  || { cat "$work/buffers.log"; exit 1; }
 input_args=()
 [ "$inputs" != - ] && input_args=(--inputs "$inputs")
 "$braid_run" "$work/program.so" --np "$np" "${input_args[@]}" \
