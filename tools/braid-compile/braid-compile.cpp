@@ -76,18 +76,22 @@ static cl::opt<std::string> compiler("cxx", cl::desc("Host C++ compiler"),
 /// The runtime's link fragment (braid_rt_link.txt), from the first tree
 /// that has one.
 static FailureOr<std::string> findLinkFragment(const char *argv0) {
+  // A runtime named by the user is the only place looked at.
   SmallVector<std::string> candidates;
-  if (!runtimeDir.empty())
+  std::optional<std::string> env =
+      llvm::sys::Process::GetEnv("BRAID_RUNTIME_DIR");
+  if (!runtimeDir.empty()) {
     candidates.push_back(runtimeDir);
-  if (std::optional<std::string> env =
-          llvm::sys::Process::GetEnv("BRAID_RUNTIME_DIR"))
+  } else if (env && !env->empty()) {
     candidates.push_back(*env);
-  std::string self = llvm::sys::fs::getMainExecutable(argv0, nullptr);
-  SmallString<256> beside(llvm::sys::path::parent_path(
-      llvm::sys::path::parent_path(self)));
-  llvm::sys::path::append(beside, "lib", "braid_rt");
-  candidates.push_back(std::string(beside));
-  candidates.push_back(BRAID_RUNTIME_BUILD_DIR);
+  } else {
+    std::string self = llvm::sys::fs::getMainExecutable(argv0, nullptr);
+    SmallString<256> beside(llvm::sys::path::parent_path(
+        llvm::sys::path::parent_path(self)));
+    llvm::sys::path::append(beside, "lib", "braid_rt");
+    candidates.push_back(std::string(beside));
+    candidates.push_back(BRAID_RUNTIME_BUILD_DIR);
+  }
   for (const std::string &dir : candidates) {
     SmallString<256> path(dir);
     llvm::sys::path::append(path, "braid_rt_link.txt");

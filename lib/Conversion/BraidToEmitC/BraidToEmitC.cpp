@@ -139,6 +139,28 @@ std::string whereOf(Operation *op) {
   return text;
 }
 
+ArrayAttr callArgs(OpBuilder &builder, ArrayRef<Attribute> args) {
+  return builder.getArrayAttr(args);
+}
+
+Attribute self(OpBuilder &builder) {
+  return emitc::OpaqueAttr::get(builder.getContext(), "braid_exec_self");
+}
+
+Attribute i32(OpBuilder &builder, int64_t value) {
+  return builder.getI32IntegerAttr(value);
+}
+
+Attribute where(OpBuilder &builder, Operation *op) {
+  return emitc::OpaqueAttr::get(builder.getContext(), cString(whereOf(op)));
+}
+
+void callOpaque(OpBuilder &builder, Location loc, StringRef callee,
+                ValueRange operands, ArrayRef<Attribute> args) {
+  emitc::CallOpaqueOp::create(builder, loc, TypeRange(), callee, operands,
+                              callArgs(builder, args));
+}
+
 //===----------------------------------------------------------------------===//
 // Step 1: contractions stay, everything else in linalg becomes loops
 //===----------------------------------------------------------------------===//
@@ -204,8 +226,15 @@ LogicalResult lowerLinalgToLoops(func::FuncOp function) {
     if (!linalgOp.hasPureBufferSemantics())
       return op->emitOpError() << "is still on tensors; run the buffer "
                                   "pipeline before lowering to host code";
+    // The loop nest is one span of the measured timeline.
+    emitc::CallOpaqueOp::create(
+        rewriter, op->getLoc(), TypeRange(), "braid_emit_span_begin",
+        ValueRange(), rewriter.getArrayAttr({where(rewriter, op)}));
     if (failed(linalg::linalgOpToLoops(rewriter, linalgOp)))
       return op->emitOpError() << "cannot be lowered to loops";
+    rewriter.setInsertionPointAfter(op);
+    emitc::CallOpaqueOp::create(rewriter, op->getLoc(), TypeRange(),
+                                "braid_emit_span_end", ValueRange());
     rewriter.eraseOp(op);
   }
   return success();
@@ -322,28 +351,6 @@ FailureOr<int> assignComm(Operation *op, FlatSymbolRefAttr gridRef,
   return index;
 }
 
-ArrayAttr callArgs(OpBuilder &builder, ArrayRef<Attribute> args) {
-  return builder.getArrayAttr(args);
-}
-
-Attribute self(OpBuilder &builder) {
-  return emitc::OpaqueAttr::get(builder.getContext(), "braid_exec_self");
-}
-
-Attribute i32(OpBuilder &builder, int64_t value) {
-  return builder.getI32IntegerAttr(value);
-}
-
-Attribute where(OpBuilder &builder, Operation *op) {
-  return emitc::OpaqueAttr::get(builder.getContext(), cString(whereOf(op)));
-}
-
-void callOpaque(OpBuilder &builder, Location loc, StringRef callee,
-                ValueRange operands, ArrayRef<Attribute> args) {
-  emitc::CallOpaqueOp::create(builder, loc, TypeRange(), callee, operands,
-                              callArgs(builder, args));
-}
-
 /// Communication is issued by the host on the launch's stream; ops without
 /// memory effects (views, index arithmetic) compute pointers on the host.
 bool staysOnHost(Operation &op) {
@@ -361,14 +368,29 @@ LogicalResult outlineCompute(CommandLaunchOp launch, int64_t stream,
   Block &body = launch.getBody().front();
   SmallVector<SmallVector<Operation *>> runs;
   bool inRun = false;
-  for (Operation &op : body.without_terminator()) {
-    if (staysOnHost(op)) {
-      inRun = false;
+  llvm::SmallPtrSet<Operation *, 16> inCurrentRun;
+  for (Operation &op : llvm::make_early_inc_range(body.without_terminator())) {
+    bool communication = op.getName().getStringRef().starts_with(
+                             "braid.cmd.") &&
+                         op.hasAttr("grid");
+    bool dependsOnRun = llvm::any_of(op.getOperands(), [&](Value operand) {
+      return inCurrentRun.contains(operand.getDefiningOp());
+    });
+    if (communication || (staysOnHost(op) && !dependsOnRun)) {
+      // A pointer or index computation inside a run moves before it, so
+      // the run stays one launch and the host still computes it.
+      if (inRun && !communication)
+        op.moveBefore(runs.back().front());
+      if (communication) {
+        inRun = false;
+        inCurrentRun.clear();
+      }
       continue;
     }
     if (!inRun)
       runs.emplace_back();
     runs.back().push_back(&op);
+    inCurrentRun.insert(&op);
     inRun = true;
   }
   if (runs.empty())
@@ -423,8 +445,15 @@ LogicalResult outlineCompute(CommandLaunchOp launch, int64_t stream,
       rewriter.clone(*op, mapping);
     func::ReturnOp::create(rewriter, run.front()->getLoc());
     rewriter.setInsertionPoint(run.front());
+    // Named after its first op of the program (spans are emitc calls).
+    Operation *named = run.front();
+    for (Operation *op : run)
+      if (!isa<emitc::EmitCDialect>(op->getDialect())) {
+        named = op;
+        break;
+      }
     SmallVector<Attribute> args{i32(rewriter, stream),
-                                where(rewriter, run.front())};
+                                where(rewriter, named)};
     for (unsigned i = 0; i < captured.size(); ++i)
       args.push_back(rewriter.getIndexAttr(i));
     emitc::CallOpaqueOp::create(
@@ -482,8 +511,10 @@ LogicalResult assignTablesAndFlattenLaunches(func::FuncOp function,
     priority = std::max<int64_t>(priority, launch.getPriority());
     if (failed(outlineCompute(launch, stream, tables, rewriter)))
       return failure();
+    // The collectives' lowering reads which stream to issue on.
     for (Operation &op : launch.getBody().front().without_terminator())
-      op.setAttr(kStreamAttr, rewriter.getI32IntegerAttr(stream));
+      if (op.getName().getStringRef().starts_with("braid.cmd."))
+        op.setAttr(kStreamAttr, rewriter.getI32IntegerAttr(stream));
     rewriter.setInsertionPoint(launch);
     callOpaque(rewriter, launch.getLoc(), "braid_exec_fork", {},
                {self(rewriter), i32(rewriter, stream)});

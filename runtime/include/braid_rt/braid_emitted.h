@@ -77,6 +77,17 @@ static thread_local int braid_worker_status;
     }                                                                          \
   } while (0)
 
+/// A host span around a loop nest (the measured timeline's compute); no-ops
+/// on a worker, whose body the stream times as a whole.
+static inline void braid_emit_span_begin(const char *label) {
+  if (!braid_on_worker)
+    braid_exec_span_begin(braid_exec_self, label);
+}
+static inline void braid_emit_span_end() {
+  if (!braid_on_worker)
+    braid_exec_span_end(braid_exec_self);
+}
+
 /// Runs Body(args...) on worker `stream` (compute a braid.cmd.launch body
 /// holds). The arguments are pointers and sizes the host computed; they are
 /// kept per launch site until the stream runs the body, which is before

@@ -31,15 +31,17 @@ func.func @allocates(%x: memref<4xf32>) {
 
 // -----
 
-func.func @value_leaves_worker(%x: memref<4xf32>, %y: memref<4xf32>) {
+func.func @launch_in_loop(%x: memref<4xf32>, %y: memref<4xf32>) {
   %c0 = arith.constant 0 : index
-  %e = braid.cmd.launch stream = 1 {
-    %v = memref.load %x[%c0] : memref<4xf32>
-    // expected-error @below {{uses a value computed on worker stream 1; only buffers leave a launch}}
-    %w = arith.addf %v, %v : f32
-    memref.store %w, %y[%c0] : memref<4xf32>
+  %c1 = arith.constant 1 : index
+  %n = arith.constant 3 : index
+  scf.for %i = %c0 to %n step %c1 {
+    // expected-error @below {{computes on worker stream 1 inside a loop or branch; the CPU target outlines compute only from launches in the function's body}}
+    %e = braid.cmd.launch stream = 1 {
+      memref.copy %x, %y : memref<4xf32> to memref<4xf32>
+    }
+    braid.cmd.wait %e
   }
-  braid.cmd.wait %e
   return
 }
 
