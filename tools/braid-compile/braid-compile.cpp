@@ -10,12 +10,14 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "braid/Analysis/Liveness.h"
 #include "braid/Conversion/Passes.h"
 #include "braid/Dialect/Braid/IR/BraidDialect.h"
 #include "braid/Dialect/Braid/Transforms/BufferizableOpInterfaceImpl.h"
 #include "braid/Dialect/Braid/Transforms/Passes.h"
 #include "braid/Dialect/Braid/Transforms/Pipelines.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/InitAllDialects.h"
@@ -118,11 +120,31 @@ static LogicalResult runPipeline(ModuleOp module, MLIRContext &context) {
   }
   pm.addPass(createInlinerPass());
   pm.addPass(createSymbolDCEPass());
+  if (failed(pm.run(module)))
+    return failure();
+  // The tensor-level estimate the arena is compared with: temporaries live
+  // at once in program order (arguments excluded: they are the caller's).
+  int64_t estimate = -1;
+  for (auto function : module.getOps<func::FuncOp>())
+    if (!function.isExternal() && function.getBody().hasOneBlock())
+      if (FailureOr<braid::MemoryProfile> profile = braid::computeMemoryProfile(
+              function.getBody().front(), {}, /*countArguments=*/false);
+          succeeded(profile))
+        estimate = profile->peakBytes;
+  pm.clear();
   braid::BufferPipelineOptions buffers;
   buffers.memoryBudget = memoryBudget;
   braid::buildBufferPipeline(pm, buffers);
   if (failed(pm.run(module)))
     return failure();
+  for (auto function : module.getOps<func::FuncOp>())
+    if (auto arena = function->getAttrOfType<IntegerAttr>(
+            braid::BraidDialect::kArenaBytesAttrName))
+      llvm::errs() << "braid-compile: arena " << arena.getInt()
+                   << " bytes; tensor-level liveness estimate "
+                   << (estimate < 0 ? std::string("unavailable")
+                                    : std::to_string(estimate) + " bytes")
+                   << "\n";
   if (!emitBuffers.empty()) {
     std::string error;
     auto file = openOutputFile(emitBuffers, &error);
