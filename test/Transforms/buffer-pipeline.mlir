@@ -16,7 +16,9 @@ func.func @overlap(%x: tensor<16x8xf32>, %w: tensor<8xf32>) -> tensor<16x8xf32> 
   %n = braid.rmsnorm %x, %w {epsilon = 1.0e-5 : f32} : tensor<16x8xf32>, tensor<8xf32> -> tensor<16x8xf32>
   // CHECK: %[[SUM:.*]] = memref.view %[[ARENA]]
   // CHECK: %[[DONE:.*]] = braid.cmd.launch stream = 1 priority = 1 {
-  // CHECK-NEXT: braid.cmd.all_reduce %[[X]], %[[SUM]] on @tp axes = [0] reduction = sum
+  // The argument is the caller's: reduced in place in a copy.
+  // CHECK-NEXT: memref.copy %[[X]], %[[SUM]]
+  // CHECK-NEXT: braid.cmd.all_reduce %[[SUM]], %[[SUM]] on @tp axes = [0] reduction = sum
   // CHECK-NEXT: }
   %f = braid.start stream = 1 priority = 1 {
     %r = braid.all_reduce %x on @tp axes = [0] reduction = sum : tensor<16x8xf32>
@@ -54,4 +56,24 @@ func.func @inner_gather(%x: tensor<4x3xf32>, %b: tensor<6x5xf32>) -> tensor<4x5x
   %m = linalg.matmul ins(%g, %b : tensor<4x6xf32>, tensor<6x5xf32>) outs(%acc : tensor<4x5xf32>) -> tensor<4x5xf32>
   %t = arith.negf %m : tensor<4x5xf32>
   return %t : tensor<4x5xf32>
+}
+
+// -----
+
+// all_reduce runs in place on a temporary nobody reads afterwards; the
+// function's argument is never written.
+shard.grid @tp(shape = 2)
+// CHECK-LABEL: func.func @in_place
+// CHECK-SAME: (%[[X:[a-z0-9]+]]: memref<8xf32>
+// expected-remark @below {{arena: 64 bytes for 1 buffers}}
+func.func @in_place(%x: tensor<8xf32>) -> tensor<8xf32> {
+  // CHECK: %[[T:.*]] = memref.view
+  // CHECK: linalg.generic {{.*}} ins(%[[X]] : memref<8xf32>) outs(%[[T]] : memref<8xf32>)
+  // CHECK-NOT: memref.copy
+  // CHECK: braid.cmd.all_reduce %[[T]], %[[T]] on @tp axes = [0] reduction = sum
+  // CHECK-NOT: memref.copy
+  %n = arith.negf %x : tensor<8xf32>
+  %r = braid.all_reduce %n on @tp axes = [0] reduction = sum : tensor<8xf32>
+  %y = arith.mulf %r, %r : tensor<8xf32>
+  return %y : tensor<8xf32>
 }

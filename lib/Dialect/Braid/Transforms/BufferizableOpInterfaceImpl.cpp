@@ -188,6 +188,48 @@ struct CollectiveModel
                       const BufferizationOptions &options) const;
 };
 
+/// all_reduce runs in place (the engines take send == recv): its result is
+/// its input's buffer, which One-Shot copies first when the old value is
+/// still read.
+struct AllReduceModel
+    : public BufferizableOpInterface::ExternalModel<AllReduceModel,
+                                                    AllReduceOp> {
+  bool bufferizesToMemoryRead(Operation *, OpOperand &,
+                              const AnalysisState &) const {
+    return true;
+  }
+  bool bufferizesToMemoryWrite(Operation *, OpOperand &,
+                               const AnalysisState &) const {
+    return true;
+  }
+  AliasingValueList getAliasingValues(Operation *op, OpOperand &,
+                                      const AnalysisState &) const {
+    return {{op->getResult(0), BufferRelation::Equivalent}};
+  }
+
+  LogicalResult bufferize(Operation *op, RewriterBase &rewriter,
+                          const BufferizationOptions &options,
+                          BufferizationState &state) const {
+    auto allReduce = cast<AllReduceOp>(op);
+    rewriter.setInsertionPoint(op);
+    FailureOr<Value> buffer =
+        getBuffer(rewriter, allReduce.getInput(), options, state);
+    if (failed(buffer))
+      return failure();
+    auto type = cast<MemRefType>(buffer->getType());
+    if (!memref::isStaticShapeAndContiguousRowMajor(type))
+      return op->emitOpError()
+             << "reduces a strided view " << type
+             << " in place; the engines need contiguous buffers";
+    CommandAllReduceOp::create(rewriter, op->getLoc(), *buffer, *buffer,
+                               allReduce.getGridAttr(),
+                               allReduce.getAxesAttr(),
+                               allReduce.getReductionAttr());
+    replaceOpWithBufferizedValues(rewriter, op, *buffer);
+    return success();
+  }
+};
+
 template <>
 LogicalResult CollectiveModel<AllReduceOp>::lower(
     AllReduceOp op, RewriterBase &rewriter, Value source, Value target,
@@ -455,9 +497,9 @@ void attachComputeModels(MLIRContext *context) {
 void mlir::braid::registerBufferizableOpInterfaceExternalModels(
     DialectRegistry &registry) {
   registry.addExtension(+[](MLIRContext *context, BraidDialect *) {
-    attachCollectiveModels<AllReduceOp, AllGatherOp, ReduceScatterOp,
-                           AllToAllOp, CollectivePermuteOp, BroadcastOp>(
-        context);
+    AllReduceOp::attachInterface<AllReduceModel>(*context);
+    attachCollectiveModels<AllGatherOp, ReduceScatterOp, AllToAllOp,
+                           CollectivePermuteOp, BroadcastOp>(context);
     attachComputeModels<RMSNormOp, LayerNormOp, ActivationOp, SwiGLUOp,
                         AttentionOp, GroupedMatmulOp, MoEGateOp, MoEPermuteOp,
                         MoEUnpermuteOp, TopKOp, SortOp, GatherOp, ScatterOp>(

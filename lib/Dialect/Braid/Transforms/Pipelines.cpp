@@ -43,6 +43,7 @@ void mlir::braid::buildBufferPipeline(OpPassManager &pm,
   function.addPass(createConvertElementwiseToLinalgPass());
   function.addPass(createBraidFuseElementwise());
   function.addPass(createBraidProtectAsyncCaptures());
+  function.addPass(createBraidMarkInputsReadOnly());
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   bufferize.functionBoundaryTypeConversion =

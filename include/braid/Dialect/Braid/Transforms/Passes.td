@@ -403,6 +403,19 @@ def BraidFuseElementwise
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def BraidMarkInputsReadOnly
+    : InterfacePass<"braid-mark-inputs-read-only", "::mlir::FunctionOpInterface"> {
+  let summary = "Bufferization may not write into the function's tensor arguments";
+  let description = [{
+    A compiled step's arguments are the caller's buffers, which repeated
+    steps read again: every tensor argument gets
+    `bufferization.writable = false`, so One-Shot Bufferize copies before an
+    in-place write (an in-place all_reduce, an element-wise op reusing its
+    operand) instead of writing into them.
+  }];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect"];
+}
+
 def BraidProtectAsyncCaptures
     : InterfacePass<"braid-protect-async-captures", "::mlir::FunctionOpInterface"> {
   let summary = "Copy a tensor an in-flight braid.start reads before an op may overwrite it";
