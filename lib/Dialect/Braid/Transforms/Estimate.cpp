@@ -68,6 +68,9 @@ struct BraidEstimatePass
       combined.makespan += scheduled.makespan;
     });
 
+    // The estimate only reads the IR: the verifier need not run again after
+    // this pass (it would cost as much as the estimate itself).
+    markAllAnalysesPreserved();
     if (trace.empty())
       return;
     std::string temporary = trace + ".tmp";
