@@ -58,6 +58,8 @@ struct BraidEstimatePass
           << formatMicros(scheduled.communicationTime) << ", exposed "
           << formatMicros(scheduled.exposedCommunication()) << ", ideal "
           << formatMicros(scheduled.idealBound());
+      if (trace.empty())
+        return;
       // Functions follow each other in the trace.
       double offset = combined.makespan;
       for (TimelineEvent event : scheduled.events) {
