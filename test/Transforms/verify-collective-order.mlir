@@ -280,3 +280,73 @@ func.func @if_on_rank_carried_flag(%x: tensor<4xf32>) -> tensor<4xf32> {
   }
   return %r : tensor<4xf32>
 }
+
+// -----
+
+// The rank reaches the flag the scf.if decides on only through two back
+// edges (rank -> %flag1 on one iteration, %flag1 -> %flag2 on the next):
+// a single forward sweep with one back edge per loop would miss it.
+shard.grid @tp(shape = 4)
+func.func @if_on_flag_two_back_edges_away(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-note @+1 {{the rank is read here}}
+  %rank = braid.rank on @tp axes = [0] : index
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %false = arith.constant false
+  %r, %f1, %f2 = scf.for %i = %c0 to %c4 step %c1 iter_args(%acc = %x, %flag1 = %false, %flag2 = %false) -> (tensor<4xf32>, i1, i1) {
+    // expected-error @+1 {{collectives under control flow that depends on braid.rank}}
+    %y = scf.if %flag2 -> tensor<4xf32> {
+      %s = braid.all_reduce %acc on @tp axes = [0] reduction = sum : tensor<4xf32>
+      scf.yield %s : tensor<4xf32>
+    } else {
+      scf.yield %acc : tensor<4xf32>
+    }
+    %first = arith.cmpi eq, %rank, %c0 : index
+    scf.yield %y, %first, %flag1 : tensor<4xf32>, i1, i1
+  }
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+// Nested loops: the inner loop's counter takes the rank, the outer loop
+// carries it back as the next inner trip count.
+shard.grid @tp(shape = 4)
+func.func @inner_trip_count_from_outer_back_edge(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-note @+1 {{the rank is read here}}
+  %rank = braid.rank on @tp axes = [0] : index
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %r, %m = scf.for %i = %c0 to %c4 step %c1 iter_args(%acc = %x, %n = %c1) -> (tensor<4xf32>, index) {
+    // expected-error @+1 {{collectives under control flow that depends on braid.rank}}
+    %inner, %k = scf.for %j = %c0 to %n step %c1 iter_args(%a = %acc, %count = %c0) -> (tensor<4xf32>, index) {
+      %s = braid.all_reduce %a on @tp axes = [0] reduction = sum : tensor<4xf32>
+      %next = arith.addi %count, %rank : index
+      scf.yield %s, %next : tensor<4xf32>, index
+    }
+    scf.yield %inner, %k : tensor<4xf32>, index
+  }
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+// Two collective-free reads of the rank and rank-dependent data in loops
+// whose trip counts are the same on every rank: accepted.
+shard.grid @tp(shape = 4)
+func.func @rank_dependent_data_only(%x: tensor<4xf32>, %n: index) -> tensor<4xf32> {
+  %rank = braid.rank on @tp axes = [0] : index
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %r, %k = scf.for %i = %c0 to %n step %c1 iter_args(%acc = %x, %count = %c0) -> (tensor<4xf32>, index) {
+    %inner = scf.for %j = %c0 to %n step %c1 iter_args(%a = %acc) -> tensor<4xf32> {
+      %s = braid.all_reduce %a on @tp axes = [0] reduction = sum : tensor<4xf32>
+      scf.yield %s : tensor<4xf32>
+    }
+    %next = arith.addi %count, %rank : index
+    scf.yield %inner, %next : tensor<4xf32>, index
+  }
+  return %r : tensor<4xf32>
+}

@@ -58,6 +58,8 @@ struct BraidEstimatePass
           << formatMicros(scheduled.communicationTime) << ", exposed "
           << formatMicros(scheduled.exposedCommunication()) << ", ideal "
           << formatMicros(scheduled.idealBound());
+      if (trace.empty())
+        return;
       // Functions follow each other in the trace.
       double offset = combined.makespan;
       for (TimelineEvent event : scheduled.events) {
@@ -68,6 +70,9 @@ struct BraidEstimatePass
       combined.makespan += scheduled.makespan;
     });
 
+    // The estimate only reads the IR: the verifier need not run again after
+    // this pass (it would cost as much as the estimate itself).
+    markAllAnalysesPreserved();
     if (trace.empty())
       return;
     std::string temporary = trace + ".tmp";

@@ -9,6 +9,7 @@
 #include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Interfaces/LoopLikeInterface.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 
 #include <map>
 
@@ -24,19 +25,29 @@ using namespace mlir::braid;
 
 namespace {
 
-/// Appends the values a region argument takes: on entry and on every back
-/// edge of a loop. Function arguments are the program's inputs, the same
-/// on every rank as far as this verifier is concerned.
-void appendIncomingValues(BlockArgument arg, SmallVectorImpl<Value> &values) {
+/// Where the value of a region argument comes from, as far as rank
+/// dependence goes.
+enum class ArgumentSource {
+  /// A function argument: the program's inputs, the same on every rank as
+  /// far as this verifier is concerned.
+  Input,
+  /// The values appended: the entry value and every back edge of a loop.
+  Incoming,
+  /// Anything its owner reads or computes inside.
+  Owner,
+};
+
+ArgumentSource getIncomingValues(BlockArgument arg,
+                                 SmallVectorImpl<Value> &values) {
   Operation *owner = arg.getOwner()->getParentOp();
   if (!owner || isa<FunctionOpInterface>(owner))
-    return;
+    return ArgumentSource::Input;
   if (auto loop = dyn_cast<LoopLikeOpInterface>(owner)) {
     if (OpOperand *init = loop.getTiedLoopInit(arg)) {
       values.push_back(init->get());
       if (OpOperand *yielded = loop.getTiedLoopYieldedValue(arg))
         values.push_back(yielded->get());
-      return;
+      return ArgumentSource::Incoming;
     }
     std::optional<SmallVector<Value>> inductionVars =
         loop.getLoopInductionVars();
@@ -47,44 +58,99 @@ void appendIncomingValues(BlockArgument arg, SmallVectorImpl<Value> &values) {
           for (OpFoldResult bound : *bounds)
             if (auto value = dyn_cast<Value>(bound))
               values.push_back(value);
-      return;
+      return ArgumentSource::Incoming;
     }
   }
   // The after region of an scf.while receives what its condition forwards.
   if (auto loop = dyn_cast<scf::WhileOp>(owner);
       loop && arg.getOwner() == loop.getAfterBody()) {
     values.push_back(loop.getConditionOp().getArgs()[arg.getArgNumber()]);
-    return;
+    return ArgumentSource::Incoming;
   }
-  // Anything else: whatever the op reads or computes inside.
-  owner->walk([&](Operation *nested) {
-    llvm::append_range(values, nested->getOperands());
-  });
+  return ArgumentSource::Owner;
 }
 
-/// The braid.rank `value` is computed from, if any: a value that may differ
-/// between the ranks of a group. Null when `value` is the same on every rank.
-RankOp findRankSource(Value value) {
-  SmallVector<Value> worklist{value};
-  llvm::DenseSet<Value> seen;
-  while (!worklist.empty()) {
-    Value current = worklist.pop_back_val();
-    if (!seen.insert(current).second)
-      continue;
-    if (auto arg = dyn_cast<BlockArgument>(current)) {
-      appendIncomingValues(arg, worklist);
-      continue;
-    }
-    Operation *def = current.getDefiningOp();
-    if (auto rank = dyn_cast<RankOp>(def))
-      return rank;
-    // Through regions too: a value an scf.if yields may come from the rank.
-    def->walk([&](Operation *nested) {
-      llvm::append_range(worklist, nested->getOperands());
+/// The values of a function that may differ between the ranks of a group,
+/// each with the braid.rank it is computed from. A value depends on the
+/// rank when it is a braid.rank, when an op computes it from such a value
+/// (through regions too: a value an scf.if yields may come from the rank),
+/// or when it is a region argument whose incoming values do, loop back
+/// edges included. One sweep records where region arguments come from; a
+/// worklist from each braid.rank then visits every value and op at most
+/// once, so the analysis is linear in the function whatever the number of
+/// control-flow ops or the depth of loop-carried chains.
+class RankDependence {
+public:
+  explicit RankDependence(FunctionOpInterface function) {
+    SmallVector<RankOp> ranks;
+    function->walk([&](Operation *op) {
+      if (auto rank = dyn_cast<RankOp>(op))
+        ranks.push_back(rank);
+      for (Region &region : op->getRegions())
+        for (Block &block : region)
+          for (BlockArgument arg : block.getArguments()) {
+            SmallVector<Value> incoming;
+            switch (getIncomingValues(arg, incoming)) {
+            case ArgumentSource::Input:
+              break;
+            case ArgumentSource::Incoming:
+              for (Value value : incoming)
+                flowsInto[value].push_back(arg);
+              break;
+            case ArgumentSource::Owner:
+              ownerArguments[op].push_back(arg);
+              break;
+            }
+          }
     });
+    // Rank by rank in program order: a value reached from several reads is
+    // attributed to the first.
+    for (RankOp rank : ranks) {
+      mark(rank.getResult(), rank);
+      while (!worklist.empty()) {
+        Value value = worklist.pop_back_val();
+        if (auto it = flowsInto.find(value); it != flowsInto.end())
+          for (BlockArgument arg : it->second)
+            mark(arg, rank);
+        for (Operation *user : value.getUsers())
+          markReader(user, rank);
+      }
+    }
   }
-  return nullptr;
-}
+
+  /// The braid.rank `value` is computed from, if any; null when `value` is
+  /// the same on every rank.
+  RankOp sourceOf(Value value) const { return source.lookup(value); }
+
+private:
+  void mark(Value value, RankOp rank) {
+    if (source.try_emplace(value, rank).second)
+      worklist.push_back(value);
+  }
+
+  /// `reader` reads a rank-dependent value: what it and every op around it
+  /// compute depends on the rank. An op already reached had its enclosing
+  /// ops marked then.
+  void markReader(Operation *reader, RankOp rank) {
+    for (Operation *op = reader; op && !isa<FunctionOpInterface>(op) &&
+                                 reached.insert(op).second;
+         op = op->getParentOp()) {
+      for (Value result : op->getResults())
+        mark(result, rank);
+      if (auto it = ownerArguments.find(op); it != ownerArguments.end())
+        for (BlockArgument arg : it->second)
+          mark(arg, rank);
+    }
+  }
+
+  llvm::DenseMap<Value, RankOp> source;
+  /// Value -> the region arguments it enters (loop entry and back edges).
+  llvm::DenseMap<Value, SmallVector<BlockArgument, 1>> flowsInto;
+  /// Op -> its region arguments that take whatever it reads or computes.
+  llvm::DenseMap<Operation *, SmallVector<BlockArgument>> ownerArguments;
+  llvm::DenseSet<Operation *> reached;
+  SmallVector<Value> worklist;
+};
 
 /// The values that decide whether, or how often, the regions of `op` run:
 /// its operands (an scf.if's condition, a loop's bounds and initial values)
@@ -109,11 +175,24 @@ struct BraidVerifyCollectiveOrderPass
         ok &= succeeded(verifyFunction(function, tables));
     });
     if (!ok)
-      signalPassFailure();
+      return signalPassFailure();
+    // Nothing is rewritten: the verifier need not run again after this pass.
+    markAllAnalysesPreserved();
   }
 
   LogicalResult verifyFunction(func::FuncOp function,
                                SymbolTableCollection &tables) {
+    // Ops whose regions issue a collective, found once per collective: the
+    // walk up stops at the first op already found.
+    llvm::DenseSet<Operation *> communicating;
+    function.walk([&](CollectiveOpInterface collective) {
+      for (Operation *op = collective->getParentOp();
+           op && op != function && communicating.insert(op).second;
+           op = op->getParentOp()) {
+      }
+    });
+    RankDependence rankDependence(function);
+
     // Host issue order: program order, start bodies where the start stands.
     SmallVector<CollectiveOpInterface> issued;
     WalkResult walk = function.walk<WalkOrder::PreOrder>([&](Operation *op) {
@@ -123,14 +202,11 @@ struct BraidVerifyCollectiveOrderPass
       }
       // Collectives under rank-dependent control flow cannot be proven to
       // match: each rank may take another path.
-      if (!op->getNumRegions() || isa<StartOp, func::FuncOp>(op))
-        return WalkResult::advance();
-      bool communicates = false;
-      op->walk([&](CollectiveOpInterface) { communicates = true; });
-      if (!communicates)
+      if (!op->getNumRegions() || isa<StartOp, func::FuncOp>(op) ||
+          !communicating.contains(op))
         return WalkResult::advance();
       for (Value control : getControlValues(op))
-        if (RankOp rank = findRankSource(control)) {
+        if (RankOp rank = rankDependence.sourceOf(control)) {
           InFlightDiagnostic diag =
               op->emitError() << "collectives under control flow that depends "
                                  "on braid.rank: the ranks of a group may "
@@ -144,22 +220,34 @@ struct BraidVerifyCollectiveOrderPass
     if (walk.wasInterrupted())
       return failure();
 
-    // Every rank, in host order, through the interpreter's matcher.
+    // Every rank, in host order, through the interpreter's matcher. What
+    // does not depend on the rank is computed once per collective.
+    struct IssuedCollective {
+      CollectiveOpInterface op;
+      shard::GridOp grid;
+      ArrayRef<int16_t> groupAxes;
+      CollectiveSignature signature;
+    };
+    std::vector<IssuedCollective> collectives;
+    collectives.reserve(issued.size());
+    for (CollectiveOpInterface op : issued)
+      collectives.push_back({op, lookupGrid(op, op.getGridSymbol(), &tables),
+                             op.getGroupAxes(), CollectiveSignature::of(op)});
     CollectiveMatcher matcher;
     int64_t numRanks =
         getLargestDeviceCount(function->getParentOfType<ModuleOp>());
     for (int64_t rank = 0; rank < numRanks; ++rank)
-      for (CollectiveOpInterface op : issued) {
-        shard::GridOp grid = lookupGrid(op, op.getGridSymbol(), &tables);
+      for (const IssuedCollective &collective : collectives) {
         FailureOr<GroupInstance> group =
-            grid ? resolveGroup(grid, op.getGroupAxes(), rank)
-                 : FailureOr<GroupInstance>(failure());
+            collective.grid
+                ? resolveGroup(collective.grid, collective.groupAxes,
+                               rank)
+                : FailureOr<GroupInstance>(failure());
         if (failed(group))
           continue; // rank outside this grid
         std::string error;
-        if (failed(matcher.arrive(*group, rank, CollectiveSignature::of(op),
-                                  error)))
-          return op->emitError() << error;
+        if (failed(matcher.arrive(*group, rank, collective.signature, error)))
+          return collective.op->emitError() << error;
       }
     std::vector<std::string> incomplete = matcher.describeIncomplete();
     if (!incomplete.empty()) {
