@@ -626,21 +626,30 @@ struct SubViewLowering : public OpConversionPattern<memref::SubViewOp> {
   }
 };
 
+/// The element a load or store reaches, as an lvalue.
+template <typename OpTy>
+FailureOr<Value> elementOf(OpTy op, typename OpTy::Adaptor adaptor,
+                           ConversionPatternRewriter &rewriter) {
+  FailureOr<Value> index = linearIndex(rewriter, op.getLoc(),
+                                       op.getMemRefType(), adaptor.getIndices());
+  if (failed(index))
+    return rewriter.notifyMatchFailure(op, "dynamic layout");
+  auto pointer = cast<TypedValue<emitc::PointerType>>(adaptor.getMemref());
+  return emitc::SubscriptOp::create(rewriter, op.getLoc(), pointer, *index)
+      .getResult();
+}
+
 struct LoadLowering : public OpConversionPattern<memref::LoadOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
   matchAndRewrite(memref::LoadOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    FailureOr<Value> index = linearIndex(rewriter, op.getLoc(),
-                                         op.getMemRefType(),
-                                         adaptor.getIndices());
-    if (failed(index))
-      return rewriter.notifyMatchFailure(op, "dynamic layout");
-    auto pointer = cast<TypedValue<emitc::PointerType>>(adaptor.getMemref());
-    Value element =
-        emitc::SubscriptOp::create(rewriter, op.getLoc(), pointer, *index);
+    FailureOr<Value> element = elementOf(op, adaptor, rewriter);
+    if (failed(element))
+      return failure();
     rewriter.replaceOpWithNewOp<emitc::LoadOp>(
-        op, pointer.getType().getPointee(), element);
+        op, cast<emitc::LValueType>(element->getType()).getValueType(),
+        *element);
     return success();
   }
 };
@@ -650,15 +659,10 @@ struct StoreLowering : public OpConversionPattern<memref::StoreOp> {
   LogicalResult
   matchAndRewrite(memref::StoreOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    FailureOr<Value> index = linearIndex(rewriter, op.getLoc(),
-                                         op.getMemRefType(),
-                                         adaptor.getIndices());
-    if (failed(index))
-      return rewriter.notifyMatchFailure(op, "dynamic layout");
-    auto pointer = cast<TypedValue<emitc::PointerType>>(adaptor.getMemref());
-    Value element =
-        emitc::SubscriptOp::create(rewriter, op.getLoc(), pointer, *index);
-    rewriter.replaceOpWithNewOp<emitc::AssignOp>(op, element,
+    FailureOr<Value> element = elementOf(op, adaptor, rewriter);
+    if (failed(element))
+      return failure();
+    rewriter.replaceOpWithNewOp<emitc::AssignOp>(op, *element,
                                                  adaptor.getValue());
     return success();
   }

@@ -191,13 +191,7 @@ struct CollectiveModel
 /// all_reduce runs in place (the engines take send == recv): its result is
 /// its input's buffer, which One-Shot copies first when the old value is
 /// still read.
-struct AllReduceModel
-    : public BufferizableOpInterface::ExternalModel<AllReduceModel,
-                                                    AllReduceOp> {
-  bool bufferizesToMemoryRead(Operation *, OpOperand &,
-                              const AnalysisState &) const {
-    return true;
-  }
+struct AllReduceModel : public ReadsOperandsModel<AllReduceModel, AllReduceOp> {
   bool bufferizesToMemoryWrite(Operation *, OpOperand &,
                                const AnalysisState &) const {
     return true;
