@@ -97,6 +97,27 @@ Status Communicator::checkBuffer(const std::string &operation,
   return Status::ok();
 }
 
+Status Communicator::checkTransfers(const std::string &operation,
+                                    const std::vector<PeerTransfer> &transfers,
+                                    std::string *detail) const {
+  size_t sent = 0, received = 0;
+  for (const PeerTransfer &transfer : transfers) {
+    BRAID_RT_RETURN_IF_ERROR(checkDType(operation, transfer.dtype));
+    bool isSend = transfer.kind == PeerTransfer::Kind::Send;
+    if (!isSend && transfer.kind != PeerTransfer::Kind::Recv)
+      return invalid(operation, "a transfer is neither a send nor a receive");
+    BRAID_RT_RETURN_IF_ERROR(checkPeer(
+        operation, transfer.peer, isSend ? "send peer" : "receive peer"));
+    BRAID_RT_RETURN_IF_ERROR(checkBuffer(operation, transfer.buffer,
+                                         transfer.count,
+                                         isSend ? "send" : "receive"));
+    (isSend ? sent : received) += 1;
+  }
+  *detail = std::to_string(sent) + " sends, " + std::to_string(received) +
+            " receives";
+  return Status::ok();
+}
+
 Status Communicator::checkStream(const std::string &operation,
                                  const Stream &stream,
                                  DeviceKind expected) const {

@@ -538,10 +538,6 @@ LogicalResult assignTablesAndFlattenLaunches(func::FuncOp function,
 // Step 4: the dialect conversion
 //===----------------------------------------------------------------------===//
 
-emitc::PointerType bytePointer(MLIRContext *context) {
-  return emitc::PointerType::get(IntegerType::get(context, 8));
-}
-
 // A converted memref is a pointer to its first element (the layout's
 // offset already applied, so dynamic offsets from rank-dependent subviews
 // need no runtime descriptor); strides must be static.
@@ -571,12 +567,6 @@ FailureOr<Value> linearIndex(ConversionPatternRewriter &rewriter,
                     : term;
   }
   return linear ? linear : constant(0);
-}
-
-/// Pointer to the first element of a buffer.
-FailureOr<Value> dataPointer(ConversionPatternRewriter &, Location,
-                             Value pointer, MemRefType) {
-  return pointer;
 }
 
 /// `pointer` advanced by `elements` (a size_t value).
@@ -738,16 +728,11 @@ struct CopyLowering : public OpConversionPattern<memref::CopyOp> {
   matchAndRewrite(memref::CopyOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     auto sourceType = cast<MemRefType>(op.getSource().getType());
-    auto targetType = cast<MemRefType>(op.getTarget().getType());
-    FailureOr<Value> source =
-        dataPointer(rewriter, op.getLoc(), adaptor.getSource(), sourceType);
-    FailureOr<Value> target =
-        dataPointer(rewriter, op.getLoc(), adaptor.getTarget(), targetType);
     FailureOr<int64_t> bytes = getStaticByteSize(sourceType);
-    if (failed(source) || failed(target) || failed(bytes))
+    if (failed(bytes))
       return failure();
     callOpaque(rewriter, op.getLoc(), "braid_emit_copy",
-               ValueRange{*target, *source},
+               ValueRange{adaptor.getTarget(), adaptor.getSource()},
                {rewriter.getIndexAttr(0), rewriter.getIndexAttr(1),
                 rewriter.getI64IntegerAttr(*bytes)});
     rewriter.eraseOp(op);
@@ -777,19 +762,12 @@ struct CollectiveLowering : public OpConversionPattern<OpTy> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     auto sourceType = cast<MemRefType>(op.getSource().getType());
-    auto targetType = cast<MemRefType>(op.getTarget().getType());
     Type element = sourceType.getElementType();
     int dtype = runtimeDType(element);
     if (dtype < 0)
       return op.emitOpError() << "communicates " << element
                               << ", which the runtime cannot send "
                                  "(f64, f32, f16, bf16, i64, i32, i8)";
-    FailureOr<Value> source =
-        dataPointer(rewriter, loc, adaptor.getSource(), sourceType);
-    FailureOr<Value> target =
-        dataPointer(rewriter, loc, adaptor.getTarget(), targetType);
-    if (failed(source) || failed(target))
-      return failure();
     auto comm = op->template getAttrOfType<IntegerAttr>(kCommAttr);
     auto stream = op->template getAttrOfType<IntegerAttr>(kStreamAttr);
     int64_t streamIndex = stream ? stream.getInt() : 0;
@@ -801,7 +779,8 @@ struct CollectiveLowering : public OpConversionPattern<OpTy> {
       return failure();
     args.push_back(i32(rewriter, streamIndex));
     args.push_back(where(rewriter, op));
-    callOpaque(rewriter, loc, callee, ValueRange{*source, *target}, args);
+    callOpaque(rewriter, loc, callee,
+               ValueRange{adaptor.getSource(), adaptor.getTarget()}, args);
     rewriter.eraseOp(op);
     return success();
   }
@@ -941,10 +920,7 @@ struct GemmLowering : public OpConversionPattern<OpTy> {
     for (auto [original, converted] :
          llvm::zip(op->getOperands(), adaptor.getOperands())) {
       auto type = cast<MemRefType>(original.getType());
-      FailureOr<Value> pointer = dataPointer(rewriter, loc, converted, type);
-      if (failed(pointer))
-        return failure();
-      pointers.push_back(*pointer);
+      pointers.push_back(converted);
       types.push_back(type);
     }
     bool batched = types[0].getRank() == 3;
@@ -1023,15 +999,7 @@ struct ComputeLowering : public OpConversionPattern<CommandComputeOp> {
       return op.emitOpError() << "holds more than one op; the lowering maps "
                                  "one layer op to one kernel";
     Location loc = op.getLoc();
-    SmallVector<Value> pointers;
-    for (auto [original, converted] :
-         llvm::zip(op->getOperands(), adaptor.getOperands())) {
-      FailureOr<Value> pointer = dataPointer(
-          rewriter, loc, converted, cast<MemRefType>(original.getType()));
-      if (failed(pointer))
-        return failure();
-      pointers.push_back(*pointer);
-    }
+    SmallVector<Value> pointers(adaptor.getOperands());
     auto index = [&](unsigned i) { return rewriter.getIndexAttr(i); };
     auto i64 = [&](int64_t v) { return rewriter.getI64IntegerAttr(v); };
     Attribute whereAttr = where(rewriter, computation);

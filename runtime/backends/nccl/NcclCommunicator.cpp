@@ -437,22 +437,9 @@ Status NcclCommunicator::sendRecv(const std::vector<PeerTransfer> &transfers,
                                   Stream &stream) {
   const char *name = "send_recv";
   BRAID_RT_RETURN_IF_ERROR(checkStream(name, stream, DeviceKind::Cuda));
-  size_t sent = 0, received = 0;
-  for (const PeerTransfer &transfer : transfers) {
-    BRAID_RT_RETURN_IF_ERROR(checkDType(name, transfer.dtype));
-    bool isSend = transfer.kind == PeerTransfer::Kind::Send;
-    if (!isSend && transfer.kind != PeerTransfer::Kind::Recv)
-      return invalid(name, "a transfer is neither a send nor a receive");
-    BRAID_RT_RETURN_IF_ERROR(
-        checkPeer(name, transfer.peer, isSend ? "send peer" : "receive peer"));
-    BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, transfer.buffer,
-                                         transfer.count,
-                                         isSend ? "send" : "receive"));
-    (isSend ? sent : received) += 1;
-  }
-  std::string what = label(name, nextSequence(),
-                           std::to_string(sent) + " sends, " +
-                               std::to_string(received) + " receives");
+  std::string detail;
+  BRAID_RT_RETURN_IF_ERROR(checkTransfers(name, transfers, &detail));
+  std::string what = label(name, nextSequence(), detail);
   return enqueue(what, stream, [&](cudaStream_t cuda) {
     ncclResult_t result = ncclGroupStart();
     if (result != ncclSuccess)

@@ -111,6 +111,11 @@ protected:
   Status checkStream(const std::string &operation, const Stream &stream,
                      DeviceKind expected) const;
   Status invalid(const std::string &operation, const std::string &what) const;
+  /// Checks every transfer of a send_recv; `detail` gets "N sends, M
+  /// receives" for its label.
+  Status checkTransfers(const std::string &operation,
+                        const std::vector<PeerTransfer> &transfers,
+                        std::string *detail) const;
 
   /// Sequence number of the next operation (counted per communicator, the
   /// same on every member since all enqueue the same operations).
