@@ -176,3 +176,41 @@ func.func @after_a_move(%x: tensor<8x8xf32>, %w1: tensor<8x8xf32>, %w3: tensor<8
   %out = arith.addf %j, %r3 : tensor<8x8xf32>
   return %out : tensor<8x8xf32>
 }
+
+// A return is a join too: the branch moves and is awaited before it.
+// CHECK-LABEL: func.func @return_is_a_join
+// CHECK: braid.start stream = 1 {
+// CHECK-NEXT: linalg.fill
+// CHECK-NEXT: linalg.matmul
+// CHECK-NEXT: braid.all_reduce
+// CHECK: braid.activation silu
+// CHECK-NEXT: %[[A:.*]] = braid.await
+// CHECK-NEXT: return %{{.*}}, %[[A]], %{{.*}} :
+func.func @return_is_a_join(%x: tensor<8x8xf32>, %w1: tensor<8x8xf32>, %w2: tensor<8x8xf32>) -> (tensor<8x8xf32>, tensor<8x8xf32>, tensor<8x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8x8xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<8x8xf32>) -> tensor<8x8xf32>
+  %p = linalg.matmul ins(%x, %w1 : tensor<8x8xf32>, tensor<8x8xf32>) outs(%z : tensor<8x8xf32>) -> tensor<8x8xf32>
+  // expected-remark @+1 {{moved a branch of 3 ops communicating on @tp axes [0] to stream 1}}
+  %r = braid.all_reduce %p on @tp axes = [0] reduction = sum : tensor<8x8xf32>
+  %d = braid.activation silu %x : tensor<8x8xf32>
+  return %d, %r, %x : tensor<8x8xf32>, tensor<8x8xf32>, tensor<8x8xf32>
+}
+
+// Two operands of the join come from one op: each operand's branch holds
+// the other's producer.
+// CHECK-LABEL: func.func @two_results_of_one_op
+// CHECK: linalg.matmul
+// CHECK-NEXT: braid.start stream = 1 {
+// CHECK-NEXT: braid.all_reduce
+// CHECK-NEXT: braid.yield
+func.func @two_results_of_one_op(%x: tensor<8x8xf32>, %w1: tensor<8x8xf32>) -> (tensor<8x8xf32>, tensor<8x1xf32>, tensor<8x1xi32>) {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8x8xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<8x8xf32>) -> tensor<8x8xf32>
+  %p = linalg.matmul ins(%x, %w1 : tensor<8x8xf32>, tensor<8x8xf32>) outs(%z : tensor<8x8xf32>) -> tensor<8x8xf32>
+  %r = braid.all_reduce %p on @tp axes = [0] reduction = sum : tensor<8x8xf32>
+  %wt, %ids = braid.moe_gate %r {k = 1 : i64} : tensor<8x8xf32> -> tensor<8x1xf32>, tensor<8x1xi32>
+  %d = braid.activation silu %x : tensor<8x8xf32>
+  return %d, %wt, %ids : tensor<8x8xf32>, tensor<8x1xf32>, tensor<8x1xi32>
+}

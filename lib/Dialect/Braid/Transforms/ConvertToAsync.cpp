@@ -8,7 +8,6 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/SetVector.h"
-#include "llvm/ADT/SmallPtrSet.h"
 
 #include <map>
 #include <queue>
@@ -59,8 +58,9 @@ struct Branch {
 /// program shares is refused after a few ops instead of walked to the
 /// block's start (walking it whole for every join would be quadratic in the
 /// block's size).
-std::optional<Branch> ownBranchOf(Operation *join, unsigned index,
-                                  Block &block) {
+std::optional<Branch>
+ownBranchOf(Operation *join, unsigned index, Block &block,
+            const llvm::DenseMap<Operation *, unsigned> &operandsProduced) {
   auto earlier = [](Operation *a, Operation *b) {
     return a->isBeforeInBlock(b);
   };
@@ -73,17 +73,17 @@ std::optional<Branch> ownBranchOf(Operation *join, unsigned index,
   push(join->getOperand(index));
   // Every user of a branch op is in the branch or the join, so a branch
   // meeting another operand's would hold that operand's producer.
-  llvm::SmallPtrSet<Operation *, 4> otherProducers;
-  for (auto [i, operand] : llvm::enumerate(join->getOperands()))
-    if (i != index)
-      otherProducers.insert(operand.getDefiningOp());
+  Operation *ownProducer = join->getOperand(index).getDefiningOp();
+  auto producesAnotherOperand = [&](Operation *op) {
+    return operandsProduced.lookup(op) > (op == ownProducer ? 1u : 0u);
+  };
   Branch branch;
   while (!latestFirst.empty()) {
     Operation *def = latestFirst.top();
     latestFirst.pop();
     if (branch.ops.contains(def))
       continue;
-    if (!movable(def) || otherProducers.contains(def))
+    if (!movable(def) || producesAnotherOperand(def))
       return std::nullopt;
     for (Operation *user : def->getUsers()) {
       Operation *top = block.findAncestorOpInBlock(*user);
@@ -208,11 +208,21 @@ void isolateBranches(Block &block, std::map<std::string, int64_t> &streamOf,
     if (join.getNumOperands() < 2 || !isPure(&join) ||
         join.getNumRegions() != 0)
       continue;
+    // Counted once per join: a join may have many operands (a function's
+    // return of every layer's gradients).
+    llvm::DenseMap<Value, unsigned> operandUses;
+    llvm::DenseMap<Operation *, unsigned> operandsProduced;
+    for (Value operand : join.getOperands()) {
+      ++operandUses[operand];
+      if (Operation *def = operand.getDefiningOp())
+        ++operandsProduced[def];
+    }
     for (auto [i, operand] : llvm::enumerate(join.getOperands())) {
       Value result = operand;
-      if (llvm::count(join.getOperands(), result) != 1)
+      if (operandUses.lookup(result) != 1)
         continue;
-      std::optional<Branch> branch = ownBranchOf(&join, i, block);
+      std::optional<Branch> branch =
+          ownBranchOf(&join, i, block, operandsProduced);
       if (!branch || branch->communicator.empty() || !computes(branch->ops))
         continue;
       const SetVector<Operation *> &slice = branch->ops;
