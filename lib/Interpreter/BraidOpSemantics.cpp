@@ -823,9 +823,7 @@ LogicalResult executeScatter(Operation *op, Frame &frame, TaskContext &task) {
 } // namespace
 
 bool mlir::braid::interp::isCommandCollective(Operation *op) {
-  return isa<CommandAllReduceOp, CommandAllGatherOp, CommandReduceScatterOp,
-             CommandAllToAllOp, CommandCollectivePermuteOp,
-             CommandBroadcastOp>(op);
+  return isa<CommandCollectiveOpInterface>(op);
 }
 
 LogicalResult mlir::braid::interp::issueCommandCollective(Operation *op,

@@ -61,6 +61,15 @@ static cl::opt<std::string>
 static cl::opt<int64_t> memoryBudget(
     "memory-budget", cl::desc("Largest arena in bytes (0: no limit)"),
     cl::init(0));
+enum class KeepOnly { All, Compute, Communication };
+static cl::opt<KeepOnly> keepOnly(
+    "keep-only",
+    cl::desc("Build a timing variant (results are meaningless)"),
+    cl::init(KeepOnly::All),
+    cl::values(clEnumValN(KeepOnly::Compute, "compute",
+                          "collectives dropped (braid-keep-only)"),
+               clEnumValN(KeepOnly::Communication, "communication",
+                          "computations dropped (braid-keep-only)")));
 static cl::opt<std::string> emitCpp("emit-cpp",
                                     cl::desc("Also write the C++ to FILE"),
                                     cl::value_desc("FILE"), cl::init(""));
@@ -135,6 +144,13 @@ static LogicalResult runPipeline(ModuleOp module, MLIRContext &context) {
   braid::BufferPipelineOptions buffers;
   buffers.memoryBudget = memoryBudget;
   braid::buildBufferPipeline(pm, buffers);
+  if (keepOnly != KeepOnly::All) {
+    braid::BraidKeepOnlyOptions variant;
+    variant.work = keepOnly == KeepOnly::Compute
+                       ? braid::TimedWork::Compute
+                       : braid::TimedWork::Communication;
+    pm.addNestedPass<func::FuncOp>(braid::createBraidKeepOnly(variant));
+  }
   if (failed(pm.run(module)))
     return failure();
   for (auto function : module.getOps<func::FuncOp>())

@@ -14,6 +14,7 @@
 include "braid/Dialect/Braid/IR/BraidDialect.td"
 include "braid/Dialect/Braid/IR/BraidAttrs.td"
 include "braid/Dialect/Braid/IR/BraidTypes.td"
+include "braid/Dialect/Braid/IR/BraidInterfaces.td"
 include "mlir/Interfaces/ControlFlowInterfaces.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/IR/SymbolInterfaces.td"
@@ -30,7 +31,8 @@ def Braid_CommandGridAxes : DenseArrayAttrBase<"DenseI16ArrayAttr", "int16_t", "
 
 class Braid_CommandCollectiveOp<string mnemonic, list<Trait> traits = []>
     : Braid_CommandOp<mnemonic, !listconcat(traits, [
-        DeclareOpInterfaceMethods<SymbolUserOpInterface>])> {
+        DeclareOpInterfaceMethods<SymbolUserOpInterface>,
+        Braid_CommandCollectiveOpInterface])> {
   dag commonArgs = (ins Arg<AnyStaticShapeMemRef, "", [MemRead]>:$source,
                         Arg<AnyStaticShapeMemRef, "", [MemWrite]>:$target,
                         FlatSymbolRefAttr:$grid, Braid_CommandGridAxes:$axes);

@@ -64,6 +64,25 @@ def Braid_CollectiveOpInterface : OpInterface<"CollectiveOpInterface"> {
   }];
 }
 
+def Braid_CommandCollectiveOpInterface
+    : OpInterface<"CommandCollectiveOpInterface"> {
+  let cppNamespace = "::mlir::braid";
+  let description = [{
+    A collective on buffers (`braid.cmd.*`): reads `source`, writes
+    `target`, within the group formed by grid axes. The buffer level's
+    consumers (the interpreter, the lowering, timing variants) see every
+    such collective through this interface.
+  }];
+  let methods = [
+    InterfaceMethod<"The buffer the collective reads.",
+      "::mlir::TypedValue<::mlir::MemRefType>", "getSourceBuffer", (ins),
+      [{ return $_op.getSource(); }]>,
+    InterfaceMethod<"The buffer the collective writes.",
+      "::mlir::TypedValue<::mlir::MemRefType>", "getTargetBuffer", (ins),
+      [{ return $_op.getTarget(); }]>,
+  ];
+}
+
 def Braid_CostOpInterface : OpInterface<"CostOpInterface"> {
   let cppNamespace = "::mlir::braid";
   let description = [{

@@ -472,6 +472,47 @@ def BraidConvertAsyncToStreams
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
 
+def BraidKeepOnly
+    : InterfacePass<"braid-keep-only", "::mlir::FunctionOpInterface"> {
+  let summary = "Timing variant: drop the communication (or the compute) of a buffer-level program";
+  let description = [{
+    Measuring how much communication a schedule hides needs the step time
+    of the same program with only its compute and with only its
+    communication (the hidden fraction of `bench/overlap/measure.sh`:
+    (T_as_written - T_variant) / min(T_compute, T_communication)). This
+    pass builds both variants from a buffer-level program (after
+    `braid-buffer-pipeline`; `braid-compile --keep-only`), so the arena,
+    the streams, the launches and the events stay exactly those of the
+    program measured:
+
+    - `work=compute`: every collective on buffers
+      (`CommandCollectiveOpInterface`) is erased: its target keeps whatever
+      it held, a no-op of the same shape.
+    - `work=communication`: every computation on buffers (structured
+      `linalg` ops, `braid.cmd.compute`) is erased; collectives, copies
+      that pack their buffers, launches and waits stay.
+
+    The results are meaningless: the variants exist to be timed, never to
+    be checked.
+
+    ```mlir
+    // work=compute
+    braid.cmd.all_gather %shard, %gathered on @tp axes = [0]
+        : memref<64x256xbf16>, memref<256x256xbf16>
+    // is erased; %gathered holds what the arena held.
+    ```
+  }];
+  let options = [
+    Option<"work", "work", "::mlir::braid::TimedWork",
+           /*default=*/"::mlir::braid::TimedWork::Compute",
+           "The work the variant keeps", [{::llvm::cl::values(
+             clEnumValN(::mlir::braid::TimedWork::Compute, "compute",
+                        "collectives are erased"),
+             clEnumValN(::mlir::braid::TimedWork::Communication,
+                        "communication", "computations are erased"))}]>
+  ];
+}
+
 def BraidPlanArena : Pass<"braid-plan-arena", "::mlir::ModuleOp"> {
   let summary = "Give every buffer a static offset in one arena per function";
   let description = [{

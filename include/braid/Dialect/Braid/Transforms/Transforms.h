@@ -30,6 +30,9 @@ enum class Choice { Auto, Always, Never };
 enum class AllReduceStrategy { Auto, Ring, Chunked };
 enum class WireType { Accumulator, F32, BF16, F16 };
 
+/// Option value of `braid-keep-only`: the work a timing variant keeps.
+enum class TimedWork { Compute, Communication };
+
 /// What JAX puts between a matmul and its psum: a truncation of the f32
 /// accumulator to the program's type, then an expand_shape that splits the
 /// rows back into (batch, sequence). Both act row by row, so a chunk of
