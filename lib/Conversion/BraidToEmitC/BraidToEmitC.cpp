@@ -165,9 +165,12 @@ void callOpaque(OpBuilder &builder, Location loc, StringRef callee,
 // Step 1: contractions stay, everything else in linalg becomes loops
 //===----------------------------------------------------------------------===//
 
+/// Unit inner stride and static leading strides. The offset may be dynamic
+/// (a ring step's rank-dependent row block): a memref lowers to a pointer to
+/// its first element, so the GEMM never sees it.
 bool isRowMajorMatrix(MemRefType type) {
   auto [strides, offset] = type.getStridesAndOffset();
-  if (ShapedType::isDynamic(offset) || strides.empty() || strides.back() != 1)
+  if (strides.empty() || strides.back() != 1)
     return false;
   return llvm::none_of(strides, ShapedType::isDynamic);
 }
