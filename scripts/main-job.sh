@@ -16,11 +16,16 @@
 #      interleavings: replicated results bitwise equal, everything within the
 #      f64-relative numerics contract
 #   -> predicted step time before and after, and a Perfetto timeline
-#   -> braid-compile builds both (as written and overlapped) for the CPU
-#      target; braid-run runs each on the ranks of its grid under mpirun;
-#      the results are checked against JAX (or the interpreter), and the
-#      measured step times are printed beside the predictions on the
-#      cpu-1gbe profile, with a measured Perfetto timeline per program.
+#   -> measured: the same block at benchmark size on 2 ranks, compiled by
+#      braid-compile as written, scheduled, overlapped (the cost model's
+#      cuts), decomposed, compute only and communication only, run by
+#      braid-run over a shaped 1 Gbit link between two network namespaces
+#      (bench/net/shaped-link.sh; loopback where namespaces cannot be
+#      made), checked against JAX, with step times, hidden fractions and
+#      the cpu-1gbe predictions side by side (bench/overlap/measure.sh) and
+#      a measured Perfetto timeline per variant.
+#      An IR file (below) is compiled as written and overlapped and run on
+#      the ranks of its grid over loopback, checked against the interpreter.
 #
 # scripts/main-job.sh examples/tp_mlp.mlir runs a Braid IR file instead (no
 # import step). Installs and builds first when needed. PROFILE picks the
@@ -83,6 +88,22 @@ build/bin/braid-opt "$canonical" $quiet --braid-set-target="profile=$PROFILE" \
 # The overlapped program carries its target (#braid.target) already.
 build/bin/braid-opt "$overlapped" $quiet --braid-estimate="trace=$trace" > /dev/null
 echo "== timeline for Perfetto (ui.perfetto.dev): $trace"
+
+if [[ "$EXAMPLE" == jax:llama_block ]]; then
+  # Measured on real ranks: the same block at benchmark size (2 ranks,
+  # bench/overlap/programs.py) over a shaped 1 Gbit link between two network
+  # namespaces (bench/net/shaped-link.sh; loopback, said so, where they
+  # cannot be made). Every variant is compiled with braid-compile and run
+  # with braid-run; each computing variant is checked against JAX.
+  echo "== compile (braid-compile) as written / scheduled / overlap / decomposed /"
+  echo "   compute only / communication only; run on 2 MPI ranks (braid-run) over"
+  echo "   a shaped 1 Gbit link; check against JAX; measured beside predicted (cpu-1gbe)"
+  bench/net/shaped-link.sh --np 2 --rate 1gbit -- \
+    bench/overlap/measure.sh --programs llama_block --ranks 2 --repeat 1 \
+    --iters 5 --warmup 1 --work "$out/measured"
+  echo "== measured timelines for Perfetto: $out/measured/np2/llama_block.<variant>.measured.json"
+  exit 0
+fi
 
 echo "== compile for the CPU target (braid-compile) and run on MPI ranks (braid-run)"
 # The ranks: the device count of the program's largest grid.
