@@ -393,15 +393,7 @@ StatusOr<void *> CudaDevice::allocate(size_t bytes, size_t alignment,
                                " bytes of host memory");
     return pointer;
   case MemoryKind::PinnedHost:
-    // Page aligned, which covers every alignment up to 4096.
-    if (alignment > 4096)
-      return Status::error(StatusCode::kInvalidArgument,
-                           "pinned host memory is aligned to 4096 bytes, not " +
-                               std::to_string(alignment));
-    BRAID_RT_RETURN_IF_ERROR(cudaStatus(
-        cudaHostAlloc(&pointer, size, cudaHostAllocPortable),
-        "cudaHostAlloc of " + std::to_string(bytes) + " bytes"));
-    return pointer;
+    return allocatePinnedHost(bytes, alignment);
   case MemoryKind::Device:
     // cudaMalloc aligns to at least 256 bytes; larger alignments are not
     // promised.
@@ -425,7 +417,7 @@ void CudaDevice::deallocate(void *pointer, MemoryKind kind) {
     std::free(pointer);
     return;
   case MemoryKind::PinnedHost:
-    cudaFreeHost(pointer);
+    freePinnedHost(pointer);
     return;
   case MemoryKind::Device:
     cudaFree(pointer);

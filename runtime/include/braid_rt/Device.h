@@ -37,7 +37,8 @@ const char *deviceKindName(DeviceKind kind);
 /// Where memory lives. Values are those of braid_rt_memory in braid_rt.h.
 enum class MemoryKind : int {
   Host = 0,       ///< ordinary host memory
-  PinnedHost = 1, ///< page-locked host memory (CUDA staging)
+  PinnedHost = 1, ///< page-locked host memory (CUDA staging), see
+                  ///< allocatePinnedHost
   Device = 2,     ///< memory of the device (CUDA: global memory)
 };
 const char *memoryKindName(MemoryKind kind);
@@ -125,6 +126,19 @@ public:
 
 /// The process's CPU device.
 Device &cpuDevice();
+
+/// Alignment of pinned host memory (a page).
+constexpr size_t kPinnedHostAlignment = 4096;
+
+/// Page-locked host memory for staging between host and GPU (CUDA copies
+/// it by DMA, asynchronously to the host): cudaHostAlloc, portable to every
+/// device of the process, page aligned. Without CUDA in the build or a CUDA
+/// device on the machine nothing could use the pinning, and it is ordinary
+/// page-aligned host memory. Fails for an `alignment` above a page. Freed
+/// with freePinnedHost. Both devices' PinnedHost memory comes from here.
+StatusOr<void *> allocatePinnedHost(size_t bytes,
+                                    size_t alignment = kPinnedHostAlignment);
+void freePinnedHost(void *pointer);
 
 } // namespace braid_rt
 
