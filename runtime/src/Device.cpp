@@ -15,6 +15,14 @@ Event::~Event() = default;
 Counter::~Counter() = default;
 Device::~Device() = default;
 
+StatusOr<void *> Device::allocateRegistrable(size_t bytes, size_t alignment) {
+  return allocate(bytes, alignment, MemoryKind::Device);
+}
+
+void Device::deallocateRegistrable(void *pointer) {
+  deallocate(pointer, MemoryKind::Device);
+}
+
 const char *deviceKindName(DeviceKind kind) {
   switch (kind) {
   case DeviceKind::Cpu:

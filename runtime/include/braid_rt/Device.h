@@ -119,6 +119,16 @@ public:
   virtual StatusOr<void *> allocate(size_t bytes, size_t alignment,
                                     MemoryKind kind) = 0;
   virtual void deallocate(void *pointer, MemoryKind kind) = 0;
+  /// Device memory a communication library can register and then use in
+  /// place, without copies through buffers of its own. CUDA: ncclMemAlloc,
+  /// a cuMem allocation rounded up to the recommended granularity (2 MiB)
+  /// and mapped for every peer GPU, which NCCL's NVLS, peer-to-peer and
+  /// network registration accept (they do not take cudaMalloc memory by
+  /// default). Elsewhere the same as allocate(bytes, alignment, Device).
+  /// Meant for what an engine registers (the NCCL engine's arenas), not for
+  /// small buffers. Freed with deallocateRegistrable.
+  virtual StatusOr<void *> allocateRegistrable(size_t bytes, size_t alignment);
+  virtual void deallocateRegistrable(void *pointer);
   /// Synchronous copies between host memory and memory of this device.
   virtual Status copyToDevice(void *dst, const void *src, size_t bytes) = 0;
   virtual Status copyToHost(void *dst, const void *src, size_t bytes) = 0;
