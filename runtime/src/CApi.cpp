@@ -843,8 +843,8 @@ braid_rt_status braid_rt_arena_create(braid_rt_context *context,
     int memory = rawValue(kind);
     BRAID_RT_RETURN_IF_ERROR(
         checkEnum("braid_rt_arena_create", "memory kind", memory, 3));
-    auto arena = Arena::create(context->context->device(), bytes, alignment,
-                               static_cast<MemoryKind>(memory));
+    auto arena = context->context->createArena(bytes, alignment,
+                                               static_cast<MemoryKind>(memory));
     if (!arena)
       return arena.takeStatus();
     *out = new braid_rt_arena{context, std::move(arena.value())};
@@ -857,9 +857,11 @@ braid_rt_status braid_rt_arena_destroy(braid_rt_arena *arena) {
   return guarded("braid_rt_arena_destroy", [&]() -> Status {
     REQUIRE("braid_rt_arena_destroy", arena);
     braid_rt_context *context = arena->context;
+    // Freed even when deregistering failed; that failure is reported.
+    Status released = arena->arena->release();
     delete arena;
     context->liveObjects.fetch_sub(1);
-    return Status::ok();
+    return released.withContext("braid_rt_arena_destroy");
   });
 }
 

@@ -6,6 +6,10 @@ namespace braid_rt {
 
 Communicator::~Communicator() = default;
 
+Status Communicator::registerMemory(void *, size_t) { return Status::ok(); }
+
+Status Communicator::deregisterMemory(void *) { return Status::ok(); }
+
 const char *engineName(Engine engine) {
   switch (engine) {
   case Engine::Mpi:

@@ -337,12 +337,16 @@ StatusOr<std::unique_ptr<Counter>> CpuDevice::createCounter(std::string name,
 }
 
 StatusOr<void *> CpuDevice::allocate(size_t bytes, size_t alignment,
-                                     MemoryKind /*kind*/) {
+                                     MemoryKind kind) {
   if (alignment < sizeof(void *) || (alignment & (alignment - 1)) != 0)
     return Status::error(StatusCode::kInvalidArgument,
                          "alignment " + std::to_string(alignment) +
                              " is not a power of two >= " +
                              std::to_string(sizeof(void *)));
+  // Host staging of a GPU (the hybrid mode's MPI engine beside a CUDA
+  // device) needs it pinned even though this device never copies by DMA.
+  if (kind == MemoryKind::PinnedHost)
+    return allocatePinnedHost(bytes, alignment);
   void *pointer = nullptr;
   if (posix_memalign(&pointer, alignment, bytes == 0 ? 1 : bytes) != 0)
     return Status::error(StatusCode::kOutOfMemory,
@@ -351,8 +355,11 @@ StatusOr<void *> CpuDevice::allocate(size_t bytes, size_t alignment,
   return pointer;
 }
 
-void CpuDevice::deallocate(void *pointer, MemoryKind /*kind*/) {
-  std::free(pointer);
+void CpuDevice::deallocate(void *pointer, MemoryKind kind) {
+  if (kind == MemoryKind::PinnedHost)
+    freePinnedHost(pointer);
+  else
+    std::free(pointer);
 }
 
 Status CpuDevice::copyToDevice(void *dst, const void *src, size_t bytes) {

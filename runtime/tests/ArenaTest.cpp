@@ -41,3 +41,23 @@ TEST(Arena, RejectsOutOfRangeAndMisaligned) {
   EXPECT_FALSE(arena.value()->at(0, 16, 128).isOk()); // above the arena's
   EXPECT_FALSE(Arena::create(cpuDevice(), 64, 48, MemoryKind::Host).isOk());
 }
+
+TEST(PinnedHost, PageAlignedAndUsable) {
+  auto memory = allocatePinnedHost(10000);
+  ASSERT_TRUE(memory.isOk()) << memory.status().toString();
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(memory.value()) % kPinnedHostAlignment,
+            0u);
+  std::memset(memory.value(), 0x3c, 10000);
+  freePinnedHost(memory.value());
+  auto tooAligned = allocatePinnedHost(64, 8192);
+  ASSERT_FALSE(tooAligned.isOk());
+  EXPECT_NE(tooAligned.status().message().find("aligned to 4096 bytes"),
+            std::string::npos);
+  // Both devices' pinned host memory is this.
+  auto viaDevice = cpuDevice().allocate(100, 256, MemoryKind::PinnedHost);
+  ASSERT_TRUE(viaDevice.isOk());
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(viaDevice.value()) %
+                kPinnedHostAlignment,
+            0u);
+  cpuDevice().deallocate(viaDevice.value(), MemoryKind::PinnedHost);
+}

@@ -6,10 +6,12 @@
 //===----------------------------------------------------------------------===//
 
 #include "braid_rt/Arena.h"
+#include "braid_rt/CpuDevice.h"
 #include "braid_rt/CudaDevice.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -118,4 +120,43 @@ TEST(CudaDevice, DeviceArenaHonoursLargeAlignment) {
   ASSERT_TRUE(arena.isOk()) << arena.status().toString();
   EXPECT_EQ(reinterpret_cast<uintptr_t>(arena.value()->base()) % (1 << 16),
             0u);
+}
+
+TEST(CudaDevice, PinnedHostMemoryIsPageLockedOnBothDevices) {
+  REQUIRE_GPU();
+  auto device = CudaDevice::open(0);
+  ASSERT_TRUE(device.isOk());
+  auto stream = device.value()->createStream("staging", 0);
+  auto memory = device.value()->allocate(1 << 20, 256, MemoryKind::Device);
+  ASSERT_TRUE(stream.isOk() && memory.isOk());
+  // The CPU device's too: the MPI engine's staging beside a GPU.
+  for (Device *owner : {static_cast<Device *>(device.value().get()),
+                        &cpuDevice()}) {
+    auto staging = Arena::create(*owner, 1 << 20, 4096, MemoryKind::PinnedHost);
+    auto pageable = Arena::create(*owner, 4096, 64, MemoryKind::Host);
+    ASSERT_TRUE(staging.isOk()) << staging.status().toString();
+    ASSERT_TRUE(pageable.isOk());
+    cudaPointerAttributes attributes;
+    ASSERT_EQ(cudaPointerGetAttributes(&attributes, staging.value()->base()),
+              cudaSuccess);
+    EXPECT_EQ(attributes.type, cudaMemoryTypeHost)
+        << deviceKindName(owner->kind()) << " device";
+    ASSERT_EQ(cudaPointerGetAttributes(&attributes, pageable.value()->base()),
+              cudaSuccess);
+    EXPECT_EQ(attributes.type, cudaMemoryTypeUnregistered);
+    // Staged through it by stream copies, both ways.
+    auto *bytes = static_cast<unsigned char *>(staging.value()->base());
+    for (size_t i = 0; i < (1 << 20); ++i)
+      bytes[i] = static_cast<unsigned char>(i * 13 + 1);
+    std::vector<unsigned char> expected(bytes, bytes + (1 << 20));
+    ASSERT_TRUE(
+        stream.value()->copy(memory.value(), bytes, 1 << 20).isOk());
+    ASSERT_TRUE(stream.value()->synchronize().isOk());
+    std::memset(bytes, 0, 1 << 20);
+    ASSERT_TRUE(
+        stream.value()->copy(bytes, memory.value(), 1 << 20).isOk());
+    ASSERT_TRUE(stream.value()->synchronize().isOk());
+    EXPECT_TRUE(std::equal(expected.begin(), expected.end(), bytes));
+  }
+  device.value()->deallocate(memory.value(), MemoryKind::Device);
 }

@@ -6,6 +6,9 @@
 
 #include <cuda.h>
 #include <cudaTypedefs.h>
+// The CUDA part always builds with NCCL, whose allocator registrable
+// memory comes from.
+#include <nccl.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -393,15 +396,7 @@ StatusOr<void *> CudaDevice::allocate(size_t bytes, size_t alignment,
                                " bytes of host memory");
     return pointer;
   case MemoryKind::PinnedHost:
-    // Page aligned, which covers every alignment up to 4096.
-    if (alignment > 4096)
-      return Status::error(StatusCode::kInvalidArgument,
-                           "pinned host memory is aligned to 4096 bytes, not " +
-                               std::to_string(alignment));
-    BRAID_RT_RETURN_IF_ERROR(cudaStatus(
-        cudaHostAlloc(&pointer, size, cudaHostAllocPortable),
-        "cudaHostAlloc of " + std::to_string(bytes) + " bytes"));
-    return pointer;
+    return allocatePinnedHost(bytes, alignment);
   case MemoryKind::Device:
     // cudaMalloc aligns to at least 256 bytes; larger alignments are not
     // promised.
@@ -425,12 +420,45 @@ void CudaDevice::deallocate(void *pointer, MemoryKind kind) {
     std::free(pointer);
     return;
   case MemoryKind::PinnedHost:
-    cudaFreeHost(pointer);
+    freePinnedHost(pointer);
     return;
   case MemoryKind::Device:
     cudaFree(pointer);
     return;
   }
+}
+
+StatusOr<void *> CudaDevice::allocateRegistrable(size_t bytes,
+                                                 size_t alignment) {
+  if (alignment == 0 || (alignment & (alignment - 1)) != 0 || alignment > 256)
+    return Status::error(StatusCode::kInvalidArgument,
+                         "registrable device memory is aligned to 256 bytes "
+                         "(at least); alignment " +
+                             std::to_string(alignment) +
+                             " is not a power of two up to that");
+  // ncclMemAlloc allocates on the current device.
+  BRAID_RT_RETURN_IF_ERROR(useDevice(ordinal_));
+  void *pointer = nullptr;
+  std::string what = "ncclMemAlloc of " + std::to_string(bytes) +
+                     " bytes on CUDA device " + std::to_string(ordinal_);
+  ncclResult_t result = ncclMemAlloc(&pointer, bytes == 0 ? 1 : bytes);
+  if (result != ncclSuccess) {
+    std::string text = what + ": " + ncclGetErrorString(result);
+    const char *last = ncclGetLastError(nullptr);
+    if (last && *last)
+      text += " (" + std::string(last) + ")";
+    // Its failures are the CUDA allocator's (cuMemCreate, cudaMalloc).
+    return Status::error(result == ncclInvalidArgument
+                             ? StatusCode::kInvalidArgument
+                             : StatusCode::kOutOfMemory,
+                         text);
+  }
+  return pointer;
+}
+
+void CudaDevice::deallocateRegistrable(void *pointer) {
+  if (pointer)
+    ncclMemFree(pointer);
 }
 
 Status CudaDevice::copyToDevice(void *dst, const void *src, size_t bytes) {

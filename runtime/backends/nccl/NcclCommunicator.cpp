@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cstring>
 #include <list>
+#include <map>
 #include <set>
 
 namespace braid_rt {
@@ -36,6 +37,9 @@ struct NcclCommunicator::State {
   std::list<InFlight> inFlight;
   bool alive = true;
   Status asyncError; // under flightMu
+
+  /// ncclCommRegister's handles by base (under callMu).
+  std::map<void *, MemoryRegistration> registrations;
 };
 
 namespace {
@@ -177,15 +181,24 @@ NcclCommunicator::~NcclCommunicator() {
     std::lock_guard<std::mutex> lock(registryMu);
     registry().erase(state_.get());
   }
+  bool failed;
   {
     std::lock_guard<std::mutex> lock(state_->flightMu);
     state_->alive = false;
     for (auto &flight : state_->inFlight)
       cudaEventDestroy(flight.event);
     state_->inFlight.clear();
+    failed = !state_->asyncError.isOk();
   }
   std::lock_guard<std::mutex> lock(state_->callMu);
   (void)useDevice(state_->device);
+  // Before finalizing, while the peers' proxies still answer. A failed
+  // communicator is left to ncclCommAbort (below when owned), which drops
+  // them without asking.
+  if (!failed)
+    for (auto &[base, registration] : state_->registrations)
+      (void)ncclCommDeregister(state_->comm, registration.handle);
+  state_->registrations.clear();
   if (state_->barrierWord)
     cudaFree(state_->barrierWord);
   if (state_->owned) {
@@ -203,10 +216,74 @@ ncclComm_t NcclCommunicator::handle() const { return state_->comm; }
 int NcclCommunicator::device() const { return state_->device; }
 
 void NcclCommunicator::abortAll() {
+  // No ncclCommDeregister first: it waits for the peers' proxies, and a
+  // peer that died never answers; ncclCommAbort sets the abort flag and then
+  // frees the registrations itself.
   std::lock_guard<std::mutex> lock(registryMu);
   for (State *state : registry())
     if (state->owned)
       ncclCommAbort(state->comm);
+}
+
+Status NcclCommunicator::registerMemory(void *base, size_t bytes) {
+  std::string what = describe("ncclCommRegister of " + std::to_string(bytes) +
+                              " bytes");
+  if (!base || bytes == 0)
+    return Status::error(StatusCode::kInvalidArgument,
+                         what + ": nothing to register (null or empty)");
+  {
+    std::lock_guard<std::mutex> lock(state_->flightMu);
+    if (!state_->asyncError.isOk()) {
+      Status failed = state_->asyncError;
+      return failed.withContext(what);
+    }
+  }
+  std::lock_guard<std::mutex> lock(state_->callMu);
+  if (state_->registrations.count(base))
+    return Status::error(StatusCode::kInvalidArgument,
+                         what + ": that memory is already registered with "
+                                "this communicator");
+  BRAID_RT_RETURN_IF_ERROR(useDevice(state_->device));
+  void *handle = nullptr;
+  BRAID_RT_RETURN_IF_ERROR(settle(
+      state_->comm, ncclCommRegister(state_->comm, base, bytes, &handle),
+      what));
+  state_->registrations[base] = MemoryRegistration{base, bytes, handle};
+  return Status::ok();
+}
+
+Status NcclCommunicator::deregisterMemory(void *base) {
+  std::lock_guard<std::mutex> lock(state_->callMu);
+  auto found = state_->registrations.find(base);
+  if (found == state_->registrations.end())
+    return Status::error(StatusCode::kInvalidArgument,
+                         describe("ncclCommDeregister") +
+                             ": that memory is not registered with this "
+                             "communicator");
+  MemoryRegistration registration = found->second;
+  state_->registrations.erase(found);
+  std::string what = describe("ncclCommDeregister of " +
+                              std::to_string(registration.bytes) + " bytes");
+  {
+    // A failed communicator is left to ncclCommAbort (see abortAll).
+    std::lock_guard<std::mutex> flightLock(state_->flightMu);
+    if (!state_->asyncError.isOk()) {
+      Status failed = state_->asyncError;
+      return failed.withContext(what);
+    }
+  }
+  BRAID_RT_RETURN_IF_ERROR(useDevice(state_->device));
+  return settle(state_->comm,
+                ncclCommDeregister(state_->comm, registration.handle), what);
+}
+
+std::vector<NcclCommunicator::MemoryRegistration>
+NcclCommunicator::registeredMemory() const {
+  std::lock_guard<std::mutex> lock(state_->callMu);
+  std::vector<MemoryRegistration> result;
+  for (const auto &[base, registration] : state_->registrations)
+    result.push_back(registration);
+  return result;
 }
 
 StatusOr<std::unique_ptr<NcclCommunicator>>

@@ -91,6 +91,18 @@ public:
   virtual StatusOr<std::unique_ptr<Communicator>>
   split(int color, int key, std::string name) = 0;
 
+  /// Makes `bytes` at `base` (memory of the engine's device that stays
+  /// allocated until deregisterMemory) known to the engine, so operations
+  /// on buffers inside it can skip the engine's internal copies. NCCL:
+  /// ncclCommRegister (docs/Runtime.md, "Memory"); the MPI engine has
+  /// nothing to register and does nothing. Once per range; local (no
+  /// collective call), but every member must register the buffers it
+  /// passes to an operation when any member does (NCCL's rule). Contexts
+  /// do this for their arenas.
+  virtual Status registerMemory(void *base, size_t bytes);
+  /// Undoes registerMemory(base); no operation on it may be in flight.
+  virtual Status deregisterMemory(void *base);
+
   /// "all_reduce #12 (f32 sum, 4096 elements) on communicator 'tp' (rank 1
   /// of 4)": the context every status of an operation carries.
   std::string describe(const std::string &operation) const;

@@ -5,11 +5,16 @@
 // axes, created once on first use and cached. Each communicator gets one
 // stream of its own (DESIGN.md, "Ordering": one stream per communicator).
 //
+// It also keeps the memory its communicators register: every device arena
+// it creates is registered with each of its communicators (those there and
+// those created later) until the arena is released or the context goes.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef BRAID_RT_CONTEXT_H
 #define BRAID_RT_CONTEXT_H
 
+#include "braid_rt/Arena.h"
 #include "braid_rt/Communicator.h"
 #include "braid_rt/Device.h"
 
@@ -47,7 +52,20 @@ public:
   /// The communicator's own stream, created on first use.
   StatusOr<Stream *> communicatorStream(Communicator &communicator);
 
+  /// An arena on the context's device (a program's: allocated once, from
+  /// the size the compiler planned). Device memory is registered with
+  /// every communicator of the context, once each, until the arena is
+  /// released; on the NCCL engine it comes from Device::allocateRegistrable
+  /// (ncclMemAlloc), so NCCL can work on it in place. Host and pinned host
+  /// arenas are not registered (pinned: staging between the GPU and the
+  /// host). The arena may outlive the context; it is then deregistered
+  /// already.
+  StatusOr<std::unique_ptr<Arena>> createArena(size_t bytes, size_t alignment,
+                                               MemoryKind kind);
+
 private:
+  class RegisteredMemory;
+
   Device &device_;
   std::unique_ptr<Device> ownedDevice_;
   std::unique_ptr<Communicator> world_;
@@ -55,6 +73,8 @@ private:
   std::mutex mu_;
   std::map<std::vector<int64_t>, std::unique_ptr<Communicator>> grids_;
   std::map<Communicator *, std::unique_ptr<Stream>> streams_;
+  /// Shared with the release hooks of arenas, which may outlive the context.
+  std::shared_ptr<RegisteredMemory> registered_;
 };
 
 /// MPI engine for a process started by mpirun/srun: initializes MPI with

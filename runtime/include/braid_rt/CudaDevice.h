@@ -114,6 +114,10 @@ public:
   StatusOr<void *> allocate(size_t bytes, size_t alignment,
                             MemoryKind kind) override;
   void deallocate(void *pointer, MemoryKind kind) override;
+  /// ncclMemAlloc / ncclMemFree.
+  StatusOr<void *> allocateRegistrable(size_t bytes,
+                                       size_t alignment) override;
+  void deallocateRegistrable(void *pointer) override;
   Status copyToDevice(void *dst, const void *src, size_t bytes) override;
   Status copyToHost(void *dst, const void *src, size_t bytes) override;
 

@@ -37,7 +37,8 @@ const char *deviceKindName(DeviceKind kind);
 /// Where memory lives. Values are those of braid_rt_memory in braid_rt.h.
 enum class MemoryKind : int {
   Host = 0,       ///< ordinary host memory
-  PinnedHost = 1, ///< page-locked host memory (CUDA staging)
+  PinnedHost = 1, ///< page-locked host memory (CUDA staging), see
+                  ///< allocatePinnedHost
   Device = 2,     ///< memory of the device (CUDA: global memory)
 };
 const char *memoryKindName(MemoryKind kind);
@@ -118,6 +119,16 @@ public:
   virtual StatusOr<void *> allocate(size_t bytes, size_t alignment,
                                     MemoryKind kind) = 0;
   virtual void deallocate(void *pointer, MemoryKind kind) = 0;
+  /// Device memory a communication library can register and then use in
+  /// place, without copies through buffers of its own. CUDA: ncclMemAlloc,
+  /// a cuMem allocation rounded up to the recommended granularity (2 MiB)
+  /// and mapped for every peer GPU, which NCCL's NVLS, peer-to-peer and
+  /// network registration accept (they do not take cudaMalloc memory by
+  /// default). Elsewhere the same as allocate(bytes, alignment, Device).
+  /// Meant for what an engine registers (the NCCL engine's arenas), not for
+  /// small buffers. Freed with deallocateRegistrable.
+  virtual StatusOr<void *> allocateRegistrable(size_t bytes, size_t alignment);
+  virtual void deallocateRegistrable(void *pointer);
   /// Synchronous copies between host memory and memory of this device.
   virtual Status copyToDevice(void *dst, const void *src, size_t bytes) = 0;
   virtual Status copyToHost(void *dst, const void *src, size_t bytes) = 0;
@@ -125,6 +136,19 @@ public:
 
 /// The process's CPU device.
 Device &cpuDevice();
+
+/// Alignment of pinned host memory (a page).
+constexpr size_t kPinnedHostAlignment = 4096;
+
+/// Page-locked host memory for staging between host and GPU (CUDA copies
+/// it by DMA, asynchronously to the host): cudaHostAlloc, portable to every
+/// device of the process, page aligned. Without CUDA in the build or a CUDA
+/// device on the machine nothing could use the pinning, and it is ordinary
+/// page-aligned host memory. Fails for an `alignment` above a page. Freed
+/// with freePinnedHost. Both devices' PinnedHost memory comes from here.
+StatusOr<void *> allocatePinnedHost(size_t bytes,
+                                    size_t alignment = kPinnedHostAlignment);
+void freePinnedHost(void *pointer);
 
 } // namespace braid_rt
 

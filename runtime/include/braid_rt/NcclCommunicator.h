@@ -9,6 +9,11 @@
 // abort handler calls ncclCommAbort on every communicator of the process
 // before ending the job.
 //
+// Registered memory (registerMemory: ncclCommRegister) is deregistered
+// before the communicator is finalized and destroyed; not before
+// ncclCommAbort, which frees the registrations itself (a deregistration
+// asks the peers' proxies, which a dead peer never answers).
+//
 // Reductions are NCCL's: bitwise equal on every rank (the result is
 // computed once per element and distributed), and run to run for a fixed
 // NCCL version, topology and NCCL_ALGO/NCCL_PROTO; the order is NCCL's
@@ -70,6 +75,17 @@ public:
   Status barrier(Stream &stream) override;
   StatusOr<std::unique_ptr<Communicator>> split(int color, int key,
                                                 std::string name) override;
+  /// ncclCommRegister / ncclCommDeregister, handles kept per base.
+  Status registerMemory(void *base, size_t bytes) override;
+  Status deregisterMemory(void *base) override;
+
+  struct MemoryRegistration {
+    void *base;
+    size_t bytes;
+    void *handle; ///< ncclCommRegister's (null when NCCL skips registering)
+  };
+  /// What is registered now, by base.
+  std::vector<MemoryRegistration> registeredMemory() const;
 
   /// ncclCommAbort on every NCCL communicator of the process; the
   /// watchdog's abort path.

@@ -242,11 +242,18 @@ braid_rt_status braid_rt_counter_host_add(braid_rt_counter *counter,
 /*--- Memory ----------------------------------------------------------------*/
 
 /* One allocation of `bytes` for a program, its base aligned to `alignment`
- * (a power of two; at least 64). */
+ * (a power of two; at least 64). DEVICE arenas are registered with every
+ * communicator of the context, those there now and those made later (NCCL
+ * engine: allocated by ncclMemAlloc, registered by ncclCommRegister, so
+ * collectives on buffers inside them can skip NCCL's internal copies);
+ * PINNED_HOST arenas are page-locked staging memory for a GPU (ordinary host
+ * memory on a machine without one). */
 braid_rt_status braid_rt_arena_create(braid_rt_context *context,
                                       uint64_t bytes, uint64_t alignment,
                                       braid_rt_memory kind,
                                       braid_rt_arena **out);
+/* Deregisters (no operation on the arena may be in flight) and frees; the
+ * memory is freed even when deregistering fails, which is reported. */
 braid_rt_status braid_rt_arena_destroy(braid_rt_arena *arena);
 braid_rt_status braid_rt_arena_size(const braid_rt_arena *arena,
                                     uint64_t *bytes);
