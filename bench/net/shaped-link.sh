@@ -16,7 +16,7 @@
 #   --burst B     token bucket size (tc size: bytes, 64kb, 1mb); default
 #                 2 ms at the rate (1gbit: 250000 bytes)
 #   --latency L   longest a packet may wait in a link's queue (tc time,
-#                 default 10ms): the queue holds rate x L + burst bytes.
+#                 default 50ms): the queue holds rate x L + burst bytes.
 #                 Not a propagation delay (this kernel has no netem).
 #   --subnet S    IPv4 subnet of the namespaces (default: the first free
 #                 10.77.X.0/24); the bridge takes its last address
@@ -30,7 +30,8 @@
 #   BRAID_NET_NAMESPACES  the namespaces, in rank order ("" on loopback)
 #   BRAID_NET_ADDRESSES   their addresses, in the same order
 #   BRAID_NET_BRIDGE      the bridge
-# The exit status is COMMAND's (128 + signal if stopped by INT or TERM).
+# The exit status is COMMAND's (128 + signal if stopped by INT or TERM; a
+# second signal kills COMMAND), 2 for bad options or a failed set-up.
 #
 # Example, a compiled 2-rank program at 100 Mbit:
 #   bench/net/shaped-link.sh --rate 100mbit -- \
@@ -43,11 +44,15 @@ die() {
   exit 2
 }
 usage() {
-  sed -n '2,/^set -uo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//' >&2
-  exit 2
+  sed -n '2,/^set -uo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'
+  exit 0
 }
 
-np=2 rate=1gbit burst= latency=10ms subnet=
+# A queue of 50 ms drops nothing of 2-rank collectives at 100 Mbit; at
+# 10 ms (125 kB) TCP lost 4% of its packets there (same throughput, more
+# retransmissions). One TCP flow rarely fills it: 1-byte round trips behind
+# a 1 Gbit stream took 0.9 ms median, 8.5 ms at most.
+np=2 rate=1gbit burst= latency=50ms subnet=
 while [ $# -gt 0 ]; do
   case $1 in
   --np | --rate | --burst | --latency | --subnet)
@@ -100,16 +105,25 @@ tbf=(rate "$rate" burst "$burst" latency "$latency")
 
 # Runs COMMAND with INT and TERM forwarded to it (a script's background job
 # starts with INT ignored; the subshell restores it), and returns its exit
-# status, or 128 + the signal that stopped this script.
+# status, or 128 + the signal that stopped this script. A second signal
+# kills COMMAND, which may ignore the first.
 stopped_by=
+forward() {
+  if [ -n "$stopped_by" ]; then
+    kill -KILL "$child" 2> /dev/null
+  else
+    stopped_by=$1
+    kill "-$1" "$child" 2> /dev/null
+  fi
+}
 run_command() {
   (
     trap - INT QUIT
     exec "$@"
   ) &
   child=$!
-  trap 'stopped_by=2; kill -INT $child 2> /dev/null' INT
-  trap 'stopped_by=15; kill -TERM $child 2> /dev/null' TERM
+  trap 'forward 2' INT
+  trap 'forward 15' TERM
   local status
   while :; do
     wait "$child"
@@ -123,7 +137,7 @@ run_command() {
 }
 
 loopback() {
-  echo "$prog: cannot create network namespaces ($1); running over loopback, unshaped (BRAID_LINK=loopback)" >&2
+  echo "$prog: no shaped link ($1); running the command over loopback, unshaped (BRAID_LINK=loopback)" >&2
   shift
   export BRAID_MPIRUN=mpirun BRAID_LINK=loopback BRAID_NET_TBF= \
     BRAID_NET_NAMESPACES= BRAID_NET_ADDRESSES= BRAID_NET_BRIDGE=
@@ -260,6 +274,7 @@ run ip link add "$bridge" type bridge
 run ip addr add "$gateway/$prefix" dev "$bridge"
 run ip link set "$bridge" up
 flock -u "$lock"
+exec {lock}>&-
 
 workdir=$(mktemp -d "${TMPDIR:-/tmp}/braid-net.$$.XXXXXX") || fail "cannot make a work directory"
 addresses=()
@@ -305,30 +320,49 @@ exec ip netns exec "\$ns" /bin/sh -c "\$*"
 EOF
 printf '%s slots=1\n' "${addresses[@]}" > "$workdir/hostfile"
 
-# MCA settings, each measured on this machine (bench/results/shaped-link.txt):
+# MCA settings, each measured on this machine (bench/results/shaped-link.txt);
+# a caller's own --mca NAME replaces the one of the same name here:
 #  pml ob1, btl tcp,self: UCX or shared memory would bypass the link;
 #  *_if_include: data and launch traffic on the namespaces' subnet only;
 #  rtc_hwloc_vmhole none: else orted may crash;
 #  plm_rsh_no_tree_spawn: daemons started from here, not from each other;
 #  mpi_yield_when_idle 1: a blocked rank yields its core; without it a
 #    16-byte MPI_Allreduce took 4 ms instead of 27 us on 2 cores;
-#  btl_tcp_flags without put: with put, a 16 MiB MPI_Sendrecv moved
-#    64 MB/s each way on a 1 Gbit link, 118 MB/s without (one-way sends
-#    reach 119 MB/s either way).
+#  btl_tcp_flags without put: with put (OpenMPI's default), messages both
+#    ways at once each moved at half the rate (a 16 MiB MPI_Sendrecv at
+#    64 MB/s each way on 1 Gbit, 118 MB/s without put); one way, 119 either.
+mca=(
+  plm_rsh_agent "$workdir/rsh-agent"
+  plm_rsh_no_tree_spawn 1
+  pml ob1
+  btl tcp,self
+  btl_tcp_if_include "$subnet"
+  oob_tcp_if_include "$subnet"
+  rtc_hwloc_vmhole none
+  mpi_yield_when_idle 1
+  btl_tcp_flags send,inplace,need-ack,need-csum
+)
 real_mpirun=$(command -v mpirun || echo mpirun)
 {
-  echo '#!/bin/sh'
+  echo '#!/usr/bin/env bash'
   echo "# mpirun of $prog (pid $$): one rank per namespace on $subnet."
   if [ "$(id -u)" -eq 0 ]; then
-    echo 'OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1'
-    echo 'export OMPI_ALLOW_RUN_AS_ROOT OMPI_ALLOW_RUN_AS_ROOT_CONFIRM'
+    echo 'export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1'
   fi
-  echo "exec $real_mpirun --hostfile $workdir/hostfile \\"
-  echo "  --mca plm_rsh_agent $workdir/rsh-agent --mca plm_rsh_no_tree_spawn 1 \\"
-  echo "  --mca pml ob1 --mca btl tcp,self \\"
-  echo "  --mca btl_tcp_if_include $subnet --mca oob_tcp_if_include $subnet \\"
-  echo "  --mca rtc_hwloc_vmhole none --mca mpi_yield_when_idle 1 \\"
-  echo "  --mca btl_tcp_flags send,inplace,need-ack,need-csum \"\$@\""
+  echo "defaults=($(printf '%q ' "${mca[@]}"))"
+  cat << 'EOF'
+# mpirun refuses an MCA parameter given twice: the caller's wins.
+declare -A given
+args=("$@")
+for ((i = 0; i + 1 < ${#args[@]}; ++i)); do
+  case ${args[i]} in --mca | -mca) given[${args[i + 1]}]=1 ;; esac
+done
+mca=()
+for ((i = 0; i < ${#defaults[@]}; i += 2)); do
+  [ -n "${given[${defaults[i]}]:-}" ] || mca+=(--mca "${defaults[i]}" "${defaults[i + 1]}")
+done
+EOF
+  echo "exec $(printf '%q' "$real_mpirun") --hostfile $(printf '%q' "$workdir/hostfile") \"\${mca[@]}\" \"\$@\""
 } > "$workdir/mpirun"
 chmod +x "$workdir/rsh-agent" "$workdir/mpirun"
 

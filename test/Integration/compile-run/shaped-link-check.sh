@@ -62,10 +62,10 @@ run)
   if [ "$(cat "$work/link")" = loopback ]; then
     echo "shapers: none (loopback)"
   else
-    # 3 steps x 256 KiB each rank sends: every shaper carried at least that.
+    # 3 steps x 192 KiB each rank sends: every shaper carried at least that.
     sent=$(awk '/Sent/ {print $2}' "$work/qdiscs" | sort -n | head -1)
     shapers=$(grep -c '^qdisc tbf' "$work/qdiscs")
-    if [ "$shapers" -eq 2 ] && [ "${sent:-0}" -ge 786432 ]; then
+    if [ "$shapers" -eq 2 ] && [ "${sent:-0}" -ge 589824 ]; then
       echo "shapers: the program's data passed both"
     else
       echo "shapers: $shapers, the least carried ${sent:-0} bytes"
