@@ -6,7 +6,7 @@ sent faster than the link takes it, the rate that arrives and how long a
 datagram spends in the full queue (one way, on the machine's one clock):
 the shaper's `latency` plus its burst at the rate bounds that wait.
 
-usage (inside shaped-link.sh):  link-probe.py [--seconds S]
+usage (inside shaped-link.sh):  link-probe.py [--seconds S] [--tests T,...]
 
 Reads BRAID_NET_NAMESPACES and BRAID_NET_ADDRESSES; each side runs as this
 script again under `ip netns exec` (the modes other than the default).
@@ -195,20 +195,32 @@ def main():
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--tests", default=",".join(TESTS),
+                        help="comma-separated, of: " + ", ".join(TESTS))
     options = parser.parse_args()
+    tests = options.tests.split(",")
+    unknown = [test for test in tests if test not in TESTS]
+    if unknown:
+        parser.error("unknown test %s (known: %s)" %
+                     (unknown[0], ", ".join(TESTS)))
     namespaces = os.environ.get("BRAID_NET_NAMESPACES", "").split()
     addresses = os.environ.get("BRAID_NET_ADDRESSES", "").split()
     if len(namespaces) < 2:
         sys.exit("link-probe: needs two namespaces (BRAID_NET_NAMESPACES; "
                  "run it inside bench/net/shaped-link.sh, not over loopback)")
-    (ns0, ns1), (a0, a1) = namespaces[:2], addresses[:2]
-    seconds = str(options.seconds)
+    link = (namespaces[0], namespaces[1], addresses[0], addresses[1],
+            str(options.seconds))
+    for test in tests:
+        TESTS[test](*link)
 
+
+def one_way(ns0, ns1, a0, a1, seconds):
     server = start_server(ns1, a1, PORT_BULK, "bulk", 1)
     in_namespace(ns0, "send", a1, seconds).wait()
-    (one_way,) = bulk_rates(server)
-    print("tcp one way %s -> %s: %.2f MB/s" % (a0, a1, one_way))
+    print("tcp one way %s -> %s: %.2f MB/s" % (a0, a1, bulk_rates(server)[0]))
 
+
+def both_ways(ns0, ns1, a0, a1, seconds):
     servers = [start_server(ns1, a1, PORT_BULK, "bulk", 1),
                start_server(ns0, a0, PORT_BULK, "bulk", 1)]
     senders = [in_namespace(ns0, "send", a1, seconds),
@@ -218,7 +230,9 @@ def main():
     rates = [bulk_rates(s)[0] for s in servers]
     print("tcp both ways at once: %.2f and %.2f MB/s" % tuple(rates))
 
-    # 1-byte round trips from ns0 to an echo in ns1.
+
+def round_trip(ns0, ns1, a0, a1, seconds):
+    """1-byte round trips from ns0 to an echo in ns1."""
     echo = start_server(ns1, a1, PORT_ECHO, "echo", 1)
     idle = subprocess.run(
         ["ip", "netns", "exec", ns0, sys.executable, __file__, "rtt", a1,
@@ -226,6 +240,8 @@ def main():
     echo.wait()
     print("tcp 1-byte round trip, idle: %s" % idle.stdout.strip())
 
+
+def queueing(ns0, ns1, a0, a1, seconds):
     receiver = in_namespace(ns1, "udp-receive", a1, seconds)
     if receiver.stdout.readline().strip() != "ready":
         sys.exit("link-probe: the UDP receiver in %s did not start" % ns1)
@@ -236,12 +252,15 @@ def main():
     # header, not preamble, FCS or gap).
     rate = link_rate(os.environ.get("BRAID_NET_TBF", ""))
     payload = rate / 8 * DATAGRAM / (DATAGRAM + 28 + 14) / 1e6 if rate else 0
-    arrived = float(result.split()[0]) if result[0].isdigit() else 0
+    arrived = float(result.split()[0]) if result[:1].isdigit() else 0
     if payload and arrived < 0.9 * payload:
         print("  (below the link's %.1f MB/s: the sender (one Python process)"
               " did not outrun the link, so no queue stood; the delay above"
-              " is not the bound)"
-              % payload)
+              " is not the bound)" % payload)
+
+
+TESTS = {"one-way": one_way, "both-ways": both_ways,
+         "round-trip": round_trip, "queueing": queueing}
 
 
 if __name__ == "__main__":

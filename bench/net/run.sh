@@ -5,8 +5,9 @@
 # queueing delay), MPI ping-pong and 2-rank collectives (braid_rt_bench), a
 # compiled 2-rank program end to end (braid-run) and the bytes each shaper
 # carried; then the MPI settings the wrapper chooses, each against
-# OpenMPI's default; the same program over loopback; and a 4-rank example
-# on 4 namespaces.
+# OpenMPI's default; the defaults of --burst and --latency against other
+# values; the same program over loopback; and a 4-rank example on 4
+# namespaces. About 15 minutes.
 #
 #   bench/net/run.sh [build-runtime] [build]
 set -euo pipefail
@@ -88,6 +89,27 @@ done'
     "$BRAID_MPIRUN" --mca mpi_yield_when_idle 0 -np 2 "$BENCH" collectives 1024 |
       awk "NR == 1 || \$1 == \"all_reduce\""
     "$BRAID_MPIRUN" --mca mpi_yield_when_idle 0 -np 2 "$BENCH" pingpong 1024' 2>&1
+
+  echo
+  echo "## the token bucket (--burst) at 1gbit: TCP one way"
+  for burst in 16kb 64kb 128kb 250000; do
+    echo "### --burst $burst"
+    timeout 300 "$link" --burst "$burst" -- bench/net/link-probe.py --tests one-way,one-way,one-way 2>&1
+  done
+
+  echo
+  echo "## the queue (--latency) at 100mbit (burst 25000 = 2 ms): a datagram's"
+  echo "## wait in the full queue, and what 2-rank collectives up to 1 MiB lost"
+  for latency in 2ms 10ms 50ms; do
+    echo "### --latency $latency"
+    timeout 300 "$link" --rate 100mbit --latency "$latency" -- \
+      bench/net/link-probe.py --tests queueing 2>&1
+    timeout 600 "$link" --rate 100mbit --latency "$latency" -- bash -c '
+      "$BRAID_MPIRUN" -np 2 "$BENCH" collectives $((1 << 20)) > /dev/null
+      for ns in $BRAID_NET_NAMESPACES; do
+        ip netns exec "$ns" tc -s qdisc show dev eth0 | sed -n "s/^ *Sent/collectives: $ns eth0 sent/p"
+      done' 2>&1
+  done
 
   echo
   echo "## the same program over loopback (plain mpirun, shared memory)"
