@@ -50,8 +50,8 @@ usage() {
 
 # A queue of 50 ms drops nothing of 2-rank collectives at 100 Mbit; at
 # 10 ms (125 kB) TCP lost 4% of its packets there (same throughput, more
-# retransmissions). One TCP flow rarely fills it: 1-byte round trips behind
-# a 1 Gbit stream took 0.9 ms median, 8.5 ms at most.
+# retransmissions). One TCP flow rarely fills it (by hand: 1-byte round
+# trips behind a 1 Gbit stream took 0.9 ms median, 8.5 ms at most).
 np=2 rate=1gbit burst= latency=50ms subnet=
 while [ $# -gt 0 ]; do
   case $1 in
@@ -97,8 +97,8 @@ bits=$(rate_bits "$rate") && [ "$bits" -gt 0 ] ||
   die "--rate needs a tc rate such as 100mbit, 1gbit or 10gbit, not '$rate'"
 # A bucket of 2 ms at the rate: the shaper's timer runs late by up to a
 # couple of milliseconds when other work holds the cores, and a smaller
-# bucket then loses tokens (measured here: 16kb at 1gbit gave 80-105 MB/s
-# instead of 119). The price: a message that finds the bucket full (the
+# bucket then loses tokens (measured: TCP at 1gbit moved 93 MB/s with a
+# 16kb bucket, 109 with 64kb, 119 with 128kb or more). The price: a message that finds the bucket full (the
 # link idle for 2 ms) moves up to one bucket faster than the rate.
 [ -n "$burst" ] || burst=$(((bits / 8 / 500) > 16384 ? bits / 8 / 500 : 16384))
 tbf=(rate "$rate" burst "$burst" latency "$latency")
@@ -326,11 +326,12 @@ printf '%s slots=1\n' "${addresses[@]}" > "$workdir/hostfile"
 #  *_if_include: data and launch traffic on the namespaces' subnet only;
 #  rtc_hwloc_vmhole none: else orted may crash;
 #  plm_rsh_no_tree_spawn: daemons started from here, not from each other;
-#  mpi_yield_when_idle 1: a blocked rank yields its core; without it a
-#    16-byte MPI_Allreduce took 4 ms instead of 27 us on 2 cores;
+#  mpi_yield_when_idle 1: a blocked rank yields its core; without it MPI's
+#    small messages took 1.3-4 ms one way instead of 17 us on 2 cores;
 #  btl_tcp_flags without put: with put (OpenMPI's default), messages both
-#    ways at once each moved at half the rate (a 16 MiB MPI_Sendrecv at
-#    64 MB/s each way on 1 Gbit, 118 MB/s without put); one way, 119 either.
+#    ways at once each moved at half the rate (2-rank all_gather of 4 MiB
+#    on 1 Gbit: busbw 0.063 GB/s, 0.09-0.11 without; by hand, a 16 MiB
+#    MPI_Sendrecv: 64 against 118 MB/s each way); one way, 119 either.
 mca=(
   plm_rsh_agent "$workdir/rsh-agent"
   plm_rsh_no_tree_spawn 1
