@@ -52,7 +52,7 @@ usage() {
 # 10 ms (125 kB) TCP lost 4% of its packets there (same throughput, more
 # retransmissions). One TCP flow rarely fills it (by hand: 1-byte round
 # trips behind a 1 Gbit stream took 0.9 ms median, 8.5 ms at most).
-np=2 rate=1gbit burst= latency=50ms subnet=
+np=2 rate=1gbit burst='' latency=50ms subnet=''
 while [ $# -gt 0 ]; do
   case $1 in
   --np | --rate | --burst | --latency | --subnet)
@@ -139,8 +139,8 @@ run_command() {
 loopback() {
   echo "$prog: no shaped link ($1); running the command over loopback, unshaped (BRAID_LINK=loopback)" >&2
   shift
-  export BRAID_MPIRUN=mpirun BRAID_LINK=loopback BRAID_NET_TBF= \
-    BRAID_NET_NAMESPACES= BRAID_NET_ADDRESSES= BRAID_NET_BRIDGE=
+  export BRAID_MPIRUN=mpirun BRAID_LINK=loopback BRAID_NET_TBF='' \
+    BRAID_NET_NAMESPACES='' BRAID_NET_ADDRESSES='' BRAID_NET_BRIDGE=''
   run_command "$@"
   exit $?
 }
@@ -229,7 +229,8 @@ valid_subnet() {
 # Whether SUBNET overlaps an IPv4 address (with its prefix) of this
 # namespace: the bridge's route would then take or lose that traffic.
 subnet_in_use() {
-  local net=$(to_int "${1%/*}") prefix=${1#*/} address other_prefix shorter mask
+  local net prefix=${1#*/} address other_prefix shorter mask
+  net=$(to_int "${1%/*}")
   while read -r address; do
     other_prefix=${address#*/}
     shorter=$((prefix < other_prefix ? prefix : other_prefix))
@@ -332,6 +333,7 @@ printf '%s slots=1\n' "${addresses[@]}" > "$workdir/hostfile"
 #    ways at once each moved at half the rate (2-rank all_gather of 4 MiB
 #    on 1 Gbit: busbw 0.063 GB/s, 0.09-0.11 without; by hand, a 16 MiB
 #    MPI_Sendrecv: 64 against 118 MB/s each way); one way, 119 either.
+# shellcheck disable=SC2054 # commas belong to the values
 mca=(
   plm_rsh_agent "$workdir/rsh-agent"
   plm_rsh_no_tree_spawn 1

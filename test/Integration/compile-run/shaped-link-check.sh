@@ -29,9 +29,10 @@ left_behind() {
   for ns in $(cat "$work/namespaces"); do
     ip netns list 2> /dev/null | grep -qw -- "$ns" && left+=("namespace $ns")
   done
-  local bridge=$(cat "$work/bridge")
+  local bridge wrapper
+  bridge=$(cat "$work/bridge")
   [ -n "$bridge" ] && ip link show "$bridge" > /dev/null 2>&1 && left+=("bridge $bridge")
-  local wrapper=$(cat "$work/mpirun")
+  wrapper=$(cat "$work/mpirun")
   [ "$wrapper" != mpirun ] && [ -e "$wrapper" ] && left+=("$(dirname "$wrapper")")
   # A rank killed a moment ago may not have been reaped yet: a zombie is
   # gone; a live process gets a few seconds.
@@ -74,6 +75,7 @@ run)
   ;;
 loopback)
   if [ "$(id -u)" -eq 0 ]; then
+    # shellcheck disable=SC2054 # commas belong to the values
     drop=(setpriv --bounding-set=-net_admin,-sys_admin
       --inh-caps=-net_admin,-sys_admin --)
   else
