@@ -3,6 +3,7 @@
 //   mpirun -np N braid_rt_bench collectives [max_bytes]
 //   braid_rt_bench latency            (one process)
 //   mpirun -np 2 braid_rt_bench worker-cpu
+//   mpirun -np 2 braid_rt_bench pingpong [max_bytes]
 //
 // collectives: nccl-tests' algbw/busbw for the MPI engine's operations on
 //   f32, next to the same operation through MPI's own collective on the
@@ -15,6 +16,10 @@
 //   for a late peer (pure polling), while its 64 MiB message waits for a
 //   late receiver, and while it moves a 64 MiB all_reduce, against the wall
 //   time of each.
+// pingpong: a link's latency and bandwidth between two ranks: half the
+//   round trip of a message sent to the peer and back, through the runtime's
+//   send_recv and through MPI_Send/MPI_Recv; bandwidth is bytes over that
+//   one-way time.
 //
 //===----------------------------------------------------------------------===//
 
@@ -341,12 +346,71 @@ int runWorkerCpu(Context &ctx) {
   return 0;
 }
 
+int runPingPong(Context &ctx, size_t maxBytes) {
+  Communicator &world = ctx.world();
+  Stream &stream = *ctx.communicatorStream(world).value();
+  int rank = world.rank(), peer = 1 - rank;
+  std::vector<int8_t> buffer(std::max<size_t>(maxBytes, 1), 1);
+  if (rank == 0)
+    std::printf("%12s %6s %13s %10s %15s %10s\n", "bytes", "iters",
+                "one_way_us", "MB/s", "mpi_one_way_us", "mpi_MB/s");
+  for (size_t bytes = 1; bytes <= maxBytes; bytes *= 4) {
+    int iters = static_cast<int>(
+        std::clamp<size_t>((size_t(64) << 20) / bytes, 5, 1000));
+    // Rank 0 sends and waits for the echo, rank 1 echoes; two untimed
+    // round trips first (connections, page faults). Returns half the
+    // round trip.
+    auto oneWay = [&](auto &&send, auto &&recv) {
+      Clock::time_point start;
+      for (int i = -2; i < iters; ++i) {
+        if (i == 0) {
+          MPI_Barrier(MPI_COMM_WORLD);
+          start = Clock::now();
+        }
+        if (rank == 0) {
+          send();
+          recv();
+        } else {
+          recv();
+          send();
+        }
+      }
+      return seconds(Clock::now() - start) / iters / 2;
+    };
+    auto runtimeTransfer = [&](PeerTransfer::Kind kind) {
+      check(world.sendRecv({{kind, peer, buffer.data(), bytes, DType::I8}},
+                           stream),
+            "send_recv");
+      check(stream.synchronize(), "send_recv");
+    };
+    double ours = oneWay([&] { runtimeTransfer(PeerTransfer::Kind::Send); },
+                         [&] { runtimeTransfer(PeerTransfer::Kind::Recv); });
+    int count = static_cast<int>(bytes);
+    double theirs = oneWay(
+        [&] {
+          MPI_Send(buffer.data(), count, MPI_BYTE, peer, 0, MPI_COMM_WORLD);
+        },
+        [&] {
+          MPI_Recv(buffer.data(), count, MPI_BYTE, peer, 0, MPI_COMM_WORLD,
+                   MPI_STATUS_IGNORE);
+        });
+    if (rank == 0) {
+      std::printf("%12zu %6d %13.1f %10.2f %15.1f %10.2f\n", bytes, iters,
+                  ours * 1e6, bytes / ours / 1e6, theirs * 1e6,
+                  bytes / theirs / 1e6);
+      std::fflush(stdout);
+    }
+  }
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
   if (argc < 2) {
     std::fprintf(stderr,
-                 "usage: %s collectives [max_bytes] | latency | worker-cpu\n",
+                 "usage: %s collectives [max_bytes] | latency | worker-cpu | "
+                 "pingpong [max_bytes]\n",
                  argv[0]);
     return 2;
   }
@@ -359,6 +423,15 @@ int main(int argc, char **argv) {
     return runCollectives(*context.value(),
                           argc > 2 ? std::strtoull(argv[2], nullptr, 10)
                                    : size_t(64) << 20);
+  if (mode == "pingpong") {
+    if (context.value()->size() != 2) {
+      std::fprintf(stderr, "pingpong runs on 2 ranks\n");
+      return 2;
+    }
+    return runPingPong(*context.value(),
+                       argc > 2 ? std::strtoull(argv[2], nullptr, 10)
+                                : size_t(16) << 20);
+  }
   if (mode == "worker-cpu") {
     if (context.value()->size() != 2) {
       std::fprintf(stderr, "worker-cpu runs on 2 ranks\n");

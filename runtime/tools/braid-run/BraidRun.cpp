@@ -7,9 +7,11 @@
 // Parent mode (not inside an mpirun/srun launch): reads the artifact's
 // descriptor without initialising MPI, checks --np and the inputs, then runs
 // `timeout mpirun ... braid-run <same arguments>` and waits for it, removing
-// the staging directory of a failed run. Rank mode (inside a launch): creates
-// the program, runs W warm-up and K timed steps, and writes results only when
-// every rank succeeded (staged, then renamed into place by rank 0).
+// the staging directory of a failed run; the launcher is --mpirun, else
+// $BRAID_MPIRUN (bench/net/shaped-link.sh sets it), else mpirun. Rank mode
+// (inside a launch): creates the program, runs W warm-up and K timed steps,
+// and writes results only when every rank succeeded (staged, then renamed
+// into place by rank 0).
 //
 // Links no part of the runtime: the artifact carries its own copy, reached
 // through dlopen (braid_program.h).
@@ -58,7 +60,8 @@ struct Options {
 const char *kUsage =
     "usage: braid-run ARTIFACT.so --np N [--inputs DIR] [--output-dir DIR]\n"
     "                 [--iters K] [--warmup W] [--trace FILE] [--timeout S]\n"
-    "                 [--mpirun PATH] [--seed S]\n";
+    "                 [--mpirun PATH] [--seed S]\n"
+    "  --mpirun defaults to $BRAID_MPIRUN where set, else mpirun\n";
 
 [[noreturn]] void usageError(const std::string &message) {
   std::fprintf(stderr, "braid-run: %s\n%s", message.c_str(), kUsage);
@@ -78,6 +81,8 @@ long parseInteger(const std::string &option, const std::string &text,
 
 Options parseOptions(int argc, char **argv) {
   Options options;
+  if (const char *launcher = std::getenv("BRAID_MPIRUN"); launcher && *launcher)
+    options.mpirun = launcher;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     std::string value;
