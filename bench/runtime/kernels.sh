@@ -4,6 +4,9 @@
 # shape): build-runtime/kernels/braid-bench-kernels, recorded with the
 # machine it ran on in bench/results/runtime-kernels.txt.
 #
+# Two sizes: [512, 1024] (2 MiB of f32 per tensor, in cache: the copy runs at
+# cache bandwidth) and [4096, 4096] (64 MiB, from memory).
+#
 #   bench/runtime/kernels.sh [build-runtime]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -24,6 +27,11 @@ mkdir -p bench/results
   echo "# load:     $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) when it started"
   echo "# times:    median of the calling thread's CPU time; the library is built"
   echo "#           for baseline x86-64 (SSE2: 4 f32 lanes), OpenBLAS picks its own kernels"
-  "$bench"
+  for args in "--reps=41" "--rows=4096 --width=4096 --reps=5"; do
+    echo
+    echo "## OPENBLAS_NUM_THREADS=1 $bench $args"
+    # shellcheck disable=SC2086 # the arguments are words
+    "$bench" $args
+  done
 } | tee "$out"
 echo "kernels.sh: wrote $out"
