@@ -112,8 +112,7 @@ int braid_rt_cpu_gemm(const braid_rt_gemm_desc *desc, const void *a,
  * BRAID_RT_GEMM_SEQUENTIAL is braid-interp's bitwise; BRAID_RT_GEMM_BLAS
  * (no BLAS call: the name is the GEMM's) computes in f32 vectors with
  * reassociated sums and a polynomial exp, within the numerics contract
- * (docs/Kernels.md); f64 data, gelu and gelu_tanh keep the sequential
- * code.
+ * (docs/Kernels.md); f64 data and gelu (erf) keep the sequential code.
  *===-------------------------------------------------------------------===*/
 
 /* braid.rmsnorm over the last dimension: x, y [rows, width], weight [width]. */

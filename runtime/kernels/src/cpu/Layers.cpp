@@ -8,9 +8,9 @@
 //    operations each rounded to f32, slow.
 //  * BLAS (the fast numerics; no BLAS call is involved): the same
 //    expressions in f32 on vectors (Vectors.h), which round like the
-//    interpreter's, with the sums in eight partial sums and exp by a
-//    polynomial. gelu and gelu_tanh keep the sequential code (erf and tanh
-//    in double dominate them); f64 data always does.
+//    interpreter's, with the sums in eight partial sums, exp by a
+//    polynomial and gelu_tanh's tanh through exp. gelu keeps the sequential
+//    code (erf in double dominates it); f64 data always does.
 //
 //===----------------------------------------------------------------------===//
 

@@ -41,7 +41,7 @@ size_t gemmWorkspaceBytes(const braid_rt_gemm_desc &desc);
 
 // The layer ops in either numerics: BRAID_RT_GEMM_SEQUENTIAL is
 // braid-interp's bitwise, BRAID_RT_GEMM_BLAS the fast f32 vector code
-// (Layers.cpp; f64 data, gelu and gelu_tanh run the sequential code).
+// (Layers.cpp; f64 data and gelu run the sequential code).
 template <typename T>
 void rmsnorm(int64_t rows, int64_t width, const T *x, const T *weight,
              float epsilon, T *y, braid_rt_gemm_numerics numerics);
