@@ -114,6 +114,9 @@ static inline void braid_emit_copy(void *dst, const void *src, size_t bytes) {
     std::memmove(dst, src, bytes);
 }
 
+// Compiled programs take the kernels' fast numerics (BRAID_RT_GEMM_BLAS:
+// OpenBLAS GEMMs, f32 vector layer ops), within the numerics contract.
+
 /// linalg.matmul / batch_matmul on strided row-major buffers; `c` already
 /// holds the init (accumulate).
 static inline void braid_emit_gemm(int64_t batch, int64_t m, int64_t n,
@@ -159,7 +162,9 @@ static inline void braid_emit_attention(
   desc.mask_shape[1] = m1;
   desc.mask_shape[2] = m2;
   desc.mask_shape[3] = m3;
-  BRAID_EMIT_KERNEL(where, braid_rt_cpu_attention(&desc, q, k, v, mask, out));
+  BRAID_EMIT_KERNEL(where,
+                    braid_rt_cpu_attention(&desc, q, k, v, mask, out,
+                                           BRAID_RT_GEMM_BLAS, nullptr, 0));
 }
 
 
@@ -167,21 +172,25 @@ static inline void braid_emit_rmsnorm(int type, int64_t rows,
                                       int64_t width, const void *x,
                                       const void *w, float epsilon, void *y,
                                       const char *where) {
-  BRAID_EMIT_KERNEL(where, braid_rt_cpu_rmsnorm(static_cast<braid_rt_elem>(type), rows, width, x, w,
-                                                epsilon, y));
+  BRAID_EMIT_KERNEL(where, braid_rt_cpu_rmsnorm(
+                               static_cast<braid_rt_elem>(type), rows, width,
+                               x, w, epsilon, y, BRAID_RT_GEMM_BLAS));
 }
 static inline void braid_emit_layernorm(int type, int64_t rows,
                                         int64_t width, const void *x,
                                         const void *gamma, const void *beta,
                                         float epsilon, void *y,
                                         const char *where) {
-  BRAID_EMIT_KERNEL(where, braid_rt_cpu_layernorm(static_cast<braid_rt_elem>(type), rows, width, x, gamma,
-                                                  beta, epsilon, y));
+  BRAID_EMIT_KERNEL(where, braid_rt_cpu_layernorm(
+                               static_cast<braid_rt_elem>(type), rows, width,
+                               x, gamma, beta, epsilon, y, BRAID_RT_GEMM_BLAS));
 }
 static inline void braid_emit_swiglu(int type, int64_t n,
                                      const void *gate, const void *up, void *y,
                                      const char *where) {
-  BRAID_EMIT_KERNEL(where, braid_rt_cpu_swiglu(static_cast<braid_rt_elem>(type), n, gate, up, y));
+  BRAID_EMIT_KERNEL(where,
+                    braid_rt_cpu_swiglu(static_cast<braid_rt_elem>(type), n,
+                                        gate, up, y, BRAID_RT_GEMM_BLAS));
 }
 static inline void braid_emit_activation(int kind, int type,
                                          int64_t n, const void *x, void *y,
@@ -190,7 +199,7 @@ static inline void braid_emit_activation(int kind, int type,
                     braid_rt_cpu_activation(static_cast<braid_rt_activation>(
                                                 kind),
                                             static_cast<braid_rt_elem>(type),
-                                            n, x, y));
+                                            n, x, y, BRAID_RT_GEMM_BLAS));
 }
 
 static inline void braid_emit_softmax(int type, int64_t outer, int64_t extent,
@@ -198,7 +207,7 @@ static inline void braid_emit_softmax(int type, int64_t outer, int64_t extent,
                                       const char *where) {
   BRAID_EMIT_KERNEL(where, braid_rt_cpu_softmax(
                                static_cast<braid_rt_elem>(type), outer,
-                               extent, inner, x, y));
+                               extent, inner, x, y, BRAID_RT_GEMM_BLAS));
 }
 static inline void braid_emit_gather(int type, int64_t outer,
                                      int64_t axis_size, int64_t inner,

@@ -24,6 +24,13 @@ checkSizes(const char *op,
   return BRAID_RT_KERNEL_OK;
 }
 
+braid_rt_kernel_status checkNumerics(const char *op,
+                                     braid_rt_gemm_numerics numerics) {
+  if (numerics != BRAID_RT_GEMM_BLAS && numerics != BRAID_RT_GEMM_SEQUENTIAL)
+    return invalid(op, "unknown numerics ", static_cast<int>(numerics));
+  return BRAID_RT_KERNEL_OK;
+}
+
 braid_rt_kernel_status checkPointer(const char *op, const char *name,
                                     const void *pointer, int64_t elements) {
   if (!pointer && elements > 0)

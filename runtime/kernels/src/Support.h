@@ -43,6 +43,10 @@ braid_rt_kernel_status
 checkSizes(const char *op,
            std::initializer_list<std::pair<const char *, int64_t>> sizes);
 
+/// Checks that `numerics` is one of braid_rt_gemm_numerics.
+braid_rt_kernel_status checkNumerics(const char *op,
+                                     braid_rt_gemm_numerics numerics);
+
 /// Checks that `pointer` is non-null when `elements` > 0.
 braid_rt_kernel_status checkPointer(const char *op, const char *name,
                                     const void *pointer, int64_t elements);

@@ -13,7 +13,7 @@ int braid_rt_kernels_c_header_check(void) {
   braid_rt_gemm_desc desc = braid_rt_gemm_desc_dense(
       1, 1, 1, 1, BRAID_RT_ELEM_F32, BRAID_RT_ELEM_F32, BRAID_RT_ELEM_F32, 0);
   if (braid_rt_cpu_activation(BRAID_RT_ACTIVATION_RELU, BRAID_RT_ELEM_F32, 4, x,
-                              y) != BRAID_RT_KERNEL_OK)
+                              y, BRAID_RT_GEMM_BLAS) != BRAID_RT_KERNEL_OK)
     return 1;
   if (y[0] != 1.0f || y[1] != 0.0f)
     return 2;

@@ -13,9 +13,9 @@
  * Numerics are the reference interpreter's (docs/Interpreter.md): sums and
  * statistics accumulate in f32 (f64 for f64 data), sequentially where the
  * interpreter defines an order; results round once to their element type,
- * to nearest even. The CPU kernels are bitwise equal to braid-interp except
- * the BLAS GEMM paths, which reassociate K (docs/Kernels.md states the
- * bound).
+ * to nearest even. The CPU kernels are bitwise equal to braid-interp in
+ * their sequential numerics; their fast (BLAS) numerics reassociate sums
+ * and approximate exp within the numerics contract (docs/Kernels.md).
  *
  *===----------------------------------------------------------------------===*/
 
@@ -30,7 +30,7 @@ extern "C" {
 #endif
 
 /* Bumped on any incompatible change of the functions below. */
-#define BRAID_RT_KERNELS_API_VERSION 1
+#define BRAID_RT_KERNELS_API_VERSION 2
 int braid_rt_kernels_api_version(void);
 
 /* Element types. bf16 and f16 are stored as their 16-bit patterns; i1 as
@@ -89,10 +89,11 @@ braid_rt_gemm_desc braid_rt_gemm_desc_dense(int64_t batch, int64_t m, int64_t n,
                                             braid_rt_elem c_type,
                                             int32_t accumulate);
 
+/* The numerics of the CPU GEMM, grouped matmul, attention and layer ops. */
 typedef enum braid_rt_gemm_numerics {
   /* OpenBLAS sgemm/dgemm (CPU): K reassociated, bound in docs/Kernels.md. */
   BRAID_RT_GEMM_BLAS = 0,
-  /* Sequential K sums exactly as braid-interp: bitwise equal, slow. */
+  /* Sequential sums exactly as braid-interp: bitwise equal, slow. */
   BRAID_RT_GEMM_SEQUENTIAL = 1,
 } braid_rt_gemm_numerics;
 
@@ -107,17 +108,22 @@ int braid_rt_cpu_gemm(const braid_rt_gemm_desc *desc, const void *a,
 
 /*===-------------------------------------------------------------------===//
  * Layer ops (braid dialect). `type` is the element type of the data
- * tensors; f32, bf16, f16 and f64 unless noted.
+ * tensors; f32, bf16, f16 and f64 unless noted. `numerics`:
+ * BRAID_RT_GEMM_SEQUENTIAL is braid-interp's bitwise; BRAID_RT_GEMM_BLAS
+ * (no BLAS call: the name is the GEMM's) computes in f32 vectors with
+ * reassociated sums and a polynomial exp, within the numerics contract
+ * (docs/Kernels.md); f64 data and gelu (erf) keep the sequential code.
  *===-------------------------------------------------------------------===*/
 
 /* braid.rmsnorm over the last dimension: x, y [rows, width], weight [width]. */
 int braid_rt_cpu_rmsnorm(braid_rt_elem type, int64_t rows, int64_t width,
                          const void *x, const void *weight, float epsilon,
-                         void *y);
+                         void *y, braid_rt_gemm_numerics numerics);
 /* braid.layernorm over the last dimension (biased variance). */
 int braid_rt_cpu_layernorm(braid_rt_elem type, int64_t rows, int64_t width,
                            const void *x, const void *gamma, const void *beta,
-                           float epsilon, void *y);
+                           float epsilon, void *y,
+                           braid_rt_gemm_numerics numerics);
 
 typedef enum braid_rt_activation {
   BRAID_RT_ACTIVATION_SILU = 0,
@@ -129,13 +135,16 @@ typedef enum braid_rt_activation {
 
 /* braid.activation on n elements. */
 int braid_rt_cpu_activation(braid_rt_activation kind, braid_rt_elem type,
-                            int64_t n, const void *x, void *y);
+                            int64_t n, const void *x, void *y,
+                            braid_rt_gemm_numerics numerics);
 /* braid.swiglu: y = silu(gate) * up on n elements. */
 int braid_rt_cpu_swiglu(braid_rt_elem type, int64_t n, const void *gate,
-                        const void *up, void *y);
+                        const void *up, void *y,
+                        braid_rt_gemm_numerics numerics);
 /* linalg.softmax over the middle dimension of x, y [outer, extent, inner]. */
 int braid_rt_cpu_softmax(braid_rt_elem type, int64_t outer, int64_t extent,
-                         int64_t inner, const void *x, void *y);
+                         int64_t inner, const void *x, void *y,
+                         braid_rt_gemm_numerics numerics);
 
 /* braid.attention: q [B, H, Sq, D], k [B, Hkv, Skv, D], v [B, Hkv, Skv, Dv],
  * out [B, H, Sq, Dv]; optional additive mask of `mask_shape`, each dimension
@@ -150,9 +159,19 @@ typedef struct braid_rt_attention_desc {
   int64_t mask_shape[4];
 } braid_rt_attention_desc;
 
+/* Scratch of the BLAS numerics: a block of scores and, for bf16/f16, f32
+ * copies of the operands (0 for a NULL desc). */
+size_t
+braid_rt_cpu_attention_workspace_bytes(const braid_rt_attention_desc *desc);
+/* `numerics` as for the GEMM: BRAID_RT_GEMM_SEQUENTIAL is braid-interp's
+ * attention bitwise; BRAID_RT_GEMM_BLAS computes Q·Kᵀ and P·V with
+ * sgemm/dgemm and the softmax in f32 (f64), within the numerics contract
+ * (docs/Kernels.md). `workspace` as for braid_rt_cpu_gemm (NULL: the
+ * kernel's own, kept per thread). */
 int braid_rt_cpu_attention(const braid_rt_attention_desc *desc, const void *q,
                            const void *k, const void *v, const void *mask,
-                           void *out);
+                           void *out, braid_rt_gemm_numerics numerics,
+                           void *workspace, size_t workspace_bytes);
 
 /* braid.grouped_matmul: lhs [rows, depth] grouped by expert, rhs
  * [experts, depth, cols], group_sizes [experts] (i32 or i64), out

@@ -231,8 +231,8 @@ braid_rt_kernel_status runCpuGemm(const braid_rt_gemm_desc &desc, const void *a,
                                   const void *b, void *c,
                                   braid_rt_gemm_numerics numerics,
                                   void *workspace, size_t workspaceBytes) {
-  if (numerics != BRAID_RT_GEMM_BLAS && numerics != BRAID_RT_GEMM_SEQUENTIAL)
-    return invalid(kGemm, "unknown numerics ", static_cast<int>(numerics));
+  if (braid_rt_kernel_status status = checkNumerics(kGemm, numerics))
+    return status;
   size_t needed = cpu::gemmWorkspaceBytes(desc);
   if (numerics == BRAID_RT_GEMM_BLAS && needed > 0) {
     if (!workspace)

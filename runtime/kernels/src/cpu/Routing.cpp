@@ -293,8 +293,8 @@ int braid_rt_cpu_grouped_matmul(braid_rt_elem type, braid_rt_elem out_type,
   if (braid_rt_kernel_status status =
           checkGroupedMatmul(op, type, out_type, rows, depth, cols, experts))
     return status;
-  if (numerics != BRAID_RT_GEMM_BLAS && numerics != BRAID_RT_GEMM_SEQUENTIAL)
-    return invalid(op, "unknown numerics ", static_cast<int>(numerics));
+  if (braid_rt_kernel_status status = checkNumerics(op, numerics))
+    return status;
   if (braid_rt_kernel_status status =
           checkPointer(op, "group_sizes", group_sizes, experts))
     return status;

@@ -6,7 +6,9 @@
 // (lib/Interpreter/BraidOpSemantics.cpp) expression by expression: values
 // are widened to double, every intermediate the interpreter rounds to its
 // f32 accumulator is rounded to f32, and each result is rounded once to its
-// element type, so the results are bitwise those of braid-interp.
+// element type, so the results are bitwise those of braid-interp. The GEMM,
+// attention and the layer ops also have fast numerics (BLAS, f32 vectors)
+// that reassociate sums, within the numerics contract (docs/Kernels.md).
 //
 // Shapes are checked by the C entry points; these functions trust them and
 // only report data-dependent errors (indices out of range).
@@ -37,25 +39,43 @@ void gemmBlas(const braid_rt_gemm_desc &desc, const TA *a, const TB *b, TC *c,
 
 size_t gemmWorkspaceBytes(const braid_rt_gemm_desc &desc);
 
+// The layer ops in either numerics: BRAID_RT_GEMM_SEQUENTIAL is
+// braid-interp's bitwise, BRAID_RT_GEMM_BLAS the fast f32 vector code
+// (Layers.cpp; f64 data and gelu run the sequential code).
 template <typename T>
 void rmsnorm(int64_t rows, int64_t width, const T *x, const T *weight,
-             float epsilon, T *y);
+             float epsilon, T *y, braid_rt_gemm_numerics numerics);
 
 template <typename T>
 void layernorm(int64_t rows, int64_t width, const T *x, const T *gamma,
-               const T *beta, float epsilon, T *y);
+               const T *beta, float epsilon, T *y,
+               braid_rt_gemm_numerics numerics);
 
 template <typename T>
-void activation(braid_rt_activation kind, int64_t n, const T *x, T *y);
-
-template <typename T> void swiglu(int64_t n, const T *gate, const T *up, T *y);
+void activation(braid_rt_activation kind, int64_t n, const T *x, T *y,
+                braid_rt_gemm_numerics numerics);
 
 template <typename T>
-void softmax(int64_t outer, int64_t extent, int64_t inner, const T *x, T *y);
+void swiglu(int64_t n, const T *gate, const T *up, T *y,
+            braid_rt_gemm_numerics numerics);
 
+template <typename T>
+void softmax(int64_t outer, int64_t extent, int64_t inner, const T *x, T *y,
+             braid_rt_gemm_numerics numerics);
+
+/// braid-interp's attention, bitwise. `desc.scale` 0 means 1/sqrt(D).
 template <typename T, typename M>
-void attention(const braid_rt_attention_desc &desc, const T *q, const T *k,
-               const T *v, const M *mask, T *out);
+void attentionSequential(const braid_rt_attention_desc &desc, const T *q,
+                         const T *k, const T *v, const M *mask, T *out);
+
+/// Attention whose two contractions are cblas_sgemm (cblas_dgemm for f64)
+/// calls and whose softmax is in f32 (f64), with `workspace` of at least
+/// attentionWorkspaceBytes(desc) bytes.
+template <typename T, typename M>
+void attentionBlas(const braid_rt_attention_desc &desc, const T *q, const T *k,
+                   const T *v, const M *mask, T *out, void *workspace);
+
+size_t attentionWorkspaceBytes(const braid_rt_attention_desc &desc);
 
 /// Group sizes are checked: a negative size or groups past `rows` fail.
 template <typename T, typename TO, typename I>
