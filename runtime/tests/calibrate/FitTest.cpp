@@ -100,6 +100,18 @@ TEST(FitTest, MemoryBoundKernelsOnlyBoundTheVectorRate) {
   EXPECT_TRUE(fit->vectorFlopsRaised);
 }
 
+TEST(FitTest, LoopsFromCacheMayBeatTheMemoryBandwidth) {
+  // Element-wise loops at twice memcpy's rate out of memory.
+  double bandwidth = 10e9;
+  std::vector<StreamingPoint> points;
+  for (double bytes : {1e4, 1e5, 1e6})
+    points.push_back({bytes, bytes / 12, bytes / (bandwidth * 2) + 0.5e-6});
+  std::optional<StreamingFit> fit = fitStreaming(points, bandwidth, 1e10);
+  ASSERT_TRUE(fit);
+  EXPECT_NEAR(fit->efficiency, 2, 0.02);
+  EXPECT_NEAR(fit->overhead, 0.5e-6, 0.02e-6);
+}
+
 TEST(JsonTest, RoundTripKeepsOrderTypesAndEscapes) {
   std::string text = R"({"name": "cpu", "n": 2, "x": 1.5e-06,
     "list": [true, false, null, "a\"b\\c"],

@@ -406,7 +406,9 @@ void addSweep(Options &options) {
     }
     for (int64_t n : {int64_t(1) << 15, int64_t(1) << 18, int64_t(1) << 22})
       options.elementwise.push_back({n, f32});
-    for (int64_t bytes : {int64_t(8) << 20, int64_t(32) << 20,
+    // Out of the caches (the source and the copy together exceed a
+    // 32 MiB L3): memory_bandwidth is the memory's streaming rate.
+    for (int64_t bytes : {int64_t(32) << 20, int64_t(64) << 20,
                           int64_t(128) << 20})
       options.copies.push_back(bytes);
   }
@@ -1149,6 +1151,13 @@ int writeProfile(const Options &options, int np, const Measurements &m,
   std::printf("braid-calibrate: %d %s on %s, %s; base profile %s\n", np,
               np == 1 ? "rank" : "ranks", machine.c_str(), date.c_str(),
               basePath.c_str());
+  // Other work on the machine shows in every number: say how much there was.
+  std::ifstream loadavg("/proc/loadavg");
+  double load1 = -1, load5 = -1;
+  if (loadavg >> load1 >> load5)
+    std::printf("load average when done: %.2f (1 min), %.2f (5 min) on %ld "
+                "cores\n",
+                load1, load5, sysconf(_SC_NPROCESSORS_ONLN));
   for (const std::string &file : options.shapeFiles)
     std::printf("shapes from %s\n", file.c_str());
 
@@ -1263,7 +1272,11 @@ int writeProfile(const Options &options, int np, const Measurements &m,
                      " element-wise loop runs (c = a + b as emitted)",
                  np);
       writer.measured(compute["memory_efficiency"], fit->efficiency,
-                      "fitted over " + over + " against memory_bandwidth");
+                      "fitted over " + over + " against memory_bandwidth" +
+                          (fit->efficiency > 1
+                               ? " (above 1: the loops run from cache "
+                                 "faster than memcpy streams out of memory)"
+                               : ""));
       if (fit->computeBoundSeen)
         writer.measured(compute["vector_flops"], fit->vectorFlops,
                         "fitted over " + over);

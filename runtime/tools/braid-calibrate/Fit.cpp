@@ -82,6 +82,10 @@ std::optional<Line> fitLine(const std::vector<double> &sizes,
 
 namespace {
 
+/// Above 1: loops on data in cache run faster than memcpy streams data
+/// the size of memory_bandwidth's measurement.
+constexpr double kMaxEfficiency = 4;
+
 struct Trial {
   double error = std::numeric_limits<double>::infinity();
   double overhead = 0;
@@ -125,7 +129,7 @@ fitStreaming(const std::vector<StreamingPoint> &points, double bandwidth,
              double fallbackVectorFlops) {
   if (points.empty() || !(bandwidth > 0))
     return std::nullopt;
-  std::vector<double> efficiencies = logGrid(0.01, 1, 50);
+  std::vector<double> efficiencies = logGrid(0.01, kMaxEfficiency, 50);
   std::vector<double> rates = logGrid(1e7, 1e14, 20);
   // The best (efficiency, rate) on the grid, then refined between the
   // neighbouring grid points; a rate of 0 leaves compute out.
@@ -174,7 +178,8 @@ fitStreaming(const std::vector<StreamingPoint> &points, double bandwidth,
     times.push_back(p.seconds);
   }
   if (std::optional<Line> line = fitLine(bytes, times, 1e-18)) {
-    memoryOnly.efficiency = std::clamp(1 / (line->slope * bandwidth), 0.01, 1.0);
+    memoryOnly.efficiency =
+        std::clamp(1 / (line->slope * bandwidth), 0.01, kMaxEfficiency);
     Trial trial = evaluate(points, bandwidth, memoryOnly.efficiency, 0);
     memoryOnly.overhead = trial.overhead;
     memoryError = trial.error;

@@ -52,7 +52,8 @@ struct StreamingFit {
   bool computeBoundSeen = false;
   bool vectorFlopsRaised = false;
 };
-/// Searches efficiency in [0.01, 1] and vectorFlops in [1e7, 1e14] FLOP/s
+/// Searches efficiency in [0.01, 4] (above 1 when the points run from
+/// cache faster than `bandwidth`) and vectorFlops in [1e7, 1e14] FLOP/s
 /// on logarithmic grids (the overhead in closed form for each pair), then
 /// refines around the best pair; also without the compute term. Nothing
 /// without points.
