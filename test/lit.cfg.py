@@ -30,6 +30,10 @@ llvm_config.add_tool_substitutions(
 config.substitutions.append(
     ("%braid-run", os.path.join(config.braid_runtime_build_dir, "tools",
                                 "braid-run", "braid-run")))
+# braid-calibrate measures this machine into a profile, also on MPI ranks.
+config.substitutions.append(
+    ("%braid-calibrate", os.path.join(config.braid_runtime_build_dir, "tools",
+                                      "braid-calibrate", "braid-calibrate")))
 
 # The Python that runs lit (Debian's, with python3-numpy) runs the numpy
 # reference checks.

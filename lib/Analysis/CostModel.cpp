@@ -121,6 +121,12 @@ double CostModel::collectiveTime(CollectiveKind kind, int64_t payloadBytes,
 std::pair<CollectiveAlgorithm, double>
 CostModel::bestCollective(CollectiveKind kind, int64_t payloadBytes,
                           int64_t groupSize, const LinkProfile &link) const {
+  if (groupSize <= 1)
+    return {CollectiveAlgorithm::Ring, 0};
+  // Measured end to end, so the host's issue cost is in the latency.
+  if (const CollectiveFit *fit = link.measuredFit(kind, groupSize))
+    return {CollectiveAlgorithm::Ring,
+            fit->latency + payloadBytes / fit->bandwidth};
   std::pair<CollectiveAlgorithm, double> best{
       CollectiveAlgorithm::Ring,
       collectiveTime(kind, payloadBytes, groupSize, link,
@@ -189,6 +195,26 @@ contractionShape(linalg::LinalgOp op) {
                                 product(dims->k), product(dims->batch)};
 }
 
+std::optional<GemmShape> mlir::braid::getGemmShape(Operation *op) {
+  if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op))
+    if (std::optional<std::array<int64_t, 4>> shape =
+            contractionShape(linalgOp)) {
+      auto [m, n, k, batch] = *shape;
+      return GemmShape{
+          m, n, k, batch,
+          getElementTypeOrSelf(linalgOp.getDpsInputs()[0].getType())};
+    }
+  if (auto grouped = dyn_cast<GroupedMatmulOp>(op)) {
+    if (!grouped.getLhs().getType().hasStaticShape() ||
+        !grouped.getRhs().getType().hasStaticShape())
+      return std::nullopt;
+    ArrayRef<int64_t> lhs = grouped.getLhs().getType().getShape();
+    return GemmShape{lhs[0], grouped.getRhs().getType().getShape()[2], lhs[1],
+                     1, grouped.getLhs().getType().getElementType()};
+  }
+  return std::nullopt;
+}
+
 FailureOr<OpTime> CostModel::opTime(Operation *op,
                                     SymbolTableCollection &tables,
                                     int64_t availableSMs,
@@ -212,14 +238,17 @@ FailureOr<OpTime> CostModel::opTime(Operation *op,
       why = "its group size or payload is not static";
       return failure();
     }
-    auto [algorithm, seconds] = bestCollective(getCollectiveKind(collective),
-                                               *payload, *size, **link);
+    CollectiveKind kind = getCollectiveKind(collective);
+    auto [algorithm, seconds] = bestCollective(kind, *payload, *size, **link);
     OpTime time;
     time.seconds = seconds;
     time.communication = true;
     time.explanation =
         llvm::formatv("{0} B over {1} ranks, {2} on the {3} link", *payload,
-                      *size, stringifyCollectiveAlgorithm(algorithm),
+                      *size,
+                      (*link)->measuredFit(kind, *size)
+                          ? StringRef("measured fit")
+                          : stringifyCollectiveAlgorithm(algorithm),
                       *link == &hw.intraNode ? "intra-node" : "inter-node")
             .str();
     return time;
@@ -248,21 +277,23 @@ FailureOr<OpTime> CostModel::opTime(Operation *op,
   }
   int64_t bytes = cost->bytesRead + cost->bytesWritten;
 
-  if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op))
-    if (std::optional<std::array<int64_t, 4>> shape =
-            contractionShape(linalgOp)) {
-      Type element =
-          getElementTypeOrSelf(linalgOp.getDpsInputs()[0].getType());
-      auto [m, n, k, batch] = *shape;
-      return gemmTime(m, n, k, batch, element, bytes, availableSMs);
+  // A kernel measured on this machine: its fit, not the generic model.
+  auto operandTypes = op->getOperandTypes();
+  auto shaped = llvm::find_if(operandTypes, isShaped);
+  if (shaped != operandTypes.end())
+    if (const KernelFit *fit = hw.kernelFit(op->getName().getStringRef(),
+                                            getElementTypeOrSelf(*shaped))) {
+      OpTime time;
+      time.seconds = fit->seconds(bytes, cost->flops);
+      time.explanation =
+          llvm::formatv("{0} B, {1} flops: measured fit", bytes, cost->flops)
+              .str();
+      return time;
     }
-  if (auto grouped = dyn_cast<GroupedMatmulOp>(op)) {
-    ArrayRef<int64_t> lhs = grouped.getLhs().getType().getShape();
-    int64_t n = grouped.getRhs().getType().getShape()[2];
-    return gemmTime(lhs[0], n, lhs[1], 1,
-                    grouped.getLhs().getType().getElementType(), bytes,
-                    availableSMs);
-  }
+
+  if (std::optional<GemmShape> gemm = getGemmShape(op))
+    return gemmTime(gemm->m, gemm->n, gemm->k, gemm->batch, gemm->element,
+                    bytes, availableSMs);
   if (auto attention = dyn_cast<AttentionOp>(op)) {
     // Flash attention runs at GEMM efficiency on tensor cores.
     double peak = hw.peakFor(attention.getQuery().getType().getElementType());

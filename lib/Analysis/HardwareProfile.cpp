@@ -8,10 +8,51 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cmath>
 #include <cstdlib>
 
 using namespace mlir;
 using namespace mlir::braid;
+
+StringRef mlir::braid::stringifyCollectiveKind(CollectiveKind kind) {
+  switch (kind) {
+  case CollectiveKind::AllReduce:
+    return "all_reduce";
+  case CollectiveKind::AllGather:
+    return "all_gather";
+  case CollectiveKind::ReduceScatter:
+    return "reduce_scatter";
+  case CollectiveKind::AllToAll:
+    return "all_to_all";
+  case CollectiveKind::Permute:
+    return "collective_permute";
+  case CollectiveKind::Broadcast:
+    return "broadcast";
+  }
+  llvm_unreachable("unknown collective kind");
+}
+
+std::optional<CollectiveKind> mlir::braid::parseCollectiveKind(StringRef name) {
+  for (CollectiveKind kind :
+       {CollectiveKind::AllReduce, CollectiveKind::AllGather,
+        CollectiveKind::ReduceScatter, CollectiveKind::AllToAll,
+        CollectiveKind::Permute, CollectiveKind::Broadcast})
+    if (stringifyCollectiveKind(kind) == name)
+      return kind;
+  return std::nullopt;
+}
+
+const KernelFit *HardwareProfile::kernelFit(StringRef opName,
+                                            Type elementType) const {
+  if (measuredKernels.empty())
+    return nullptr;
+  std::string type;
+  llvm::raw_string_ostream os(type);
+  os << elementType;
+  auto it = measuredKernels.find({opName.str(), type});
+  return it == measuredKernels.end() ? nullptr : &it->second;
+}
+
 double HardwareProfile::peakFor(Type elementType) const {
   std::string key;
   llvm::raw_string_ostream os(key);
@@ -63,6 +104,96 @@ private:
   std::string path;
 };
 
+/// `collectives`: {kind: {group size: {latency, bandwidth}}}.
+llvm::Error readCollectiveFits(Reader &reader,
+                               const llvm::json::Object &collectives,
+                               StringRef linkKey, LinkProfile &link) {
+  for (const auto &[kindName, byGroup] : collectives) {
+    std::string where = (linkKey + ".collectives." + StringRef(kindName)).str();
+    std::optional<CollectiveKind> kind = parseCollectiveKind(kindName);
+    if (!kind)
+      return reader.error("'" + where +
+                          "' is not a collective (use all_reduce, "
+                          "all_gather, reduce_scatter, all_to_all, "
+                          "collective_permute, broadcast)");
+    const llvm::json::Object *groups = byGroup.getAsObject();
+    if (!groups)
+      return reader.error("'" + where +
+                          "' must map group sizes to measured fits");
+    for (const auto &[groupText, fitValue] : *groups) {
+      std::string at = where + "." + std::string(StringRef(groupText));
+      int64_t groupSize = 0;
+      if (StringRef(groupText).getAsInteger(10, groupSize) || groupSize < 2)
+        return reader.error("'" + at +
+                            "': group sizes are integers of at least 2");
+      const llvm::json::Object *fit = fitValue.getAsObject();
+      if (!fit)
+        return reader.error("'" + at +
+                            "' must be an object with latency and bandwidth");
+      auto latency = reader.number(*fit, "latency", at);
+      if (!latency)
+        return latency.takeError();
+      auto bandwidth = reader.number(*fit, "bandwidth", at);
+      if (!bandwidth)
+        return bandwidth.takeError();
+      if (!(*latency >= 0) || !(*bandwidth > 0) || !std::isfinite(*latency) ||
+          !std::isfinite(*bandwidth))
+        return reader.error("'" + at +
+                            "': latency must be >= 0 and bandwidth > 0");
+      link.measured[{*kind, groupSize}] = {*latency, *bandwidth};
+    }
+  }
+  return llvm::Error::success();
+}
+
+/// `compute.kernels`: {op name: {element type: {latency, bandwidth,
+/// flop_rate}}}, at least one rate per fit.
+llvm::Error readKernelFits(Reader &reader, const llvm::json::Object &kernels,
+                           HardwareProfile &profile) {
+  for (const auto &[opName, byType] : kernels) {
+    std::string where = ("compute.kernels." + StringRef(opName)).str();
+    if (!StringRef(opName).contains('.'))
+      return reader.error("'" + where +
+                          "': kernels are named by their op, e.g. "
+                          "braid.rmsnorm");
+    const llvm::json::Object *types = byType.getAsObject();
+    if (!types)
+      return reader.error("'" + where +
+                          "' must map element types to measured fits");
+    for (const auto &[typeName, fitValue] : *types) {
+      std::string at = where + "." + std::string(StringRef(typeName));
+      const llvm::json::Object *fit = fitValue.getAsObject();
+      if (!fit)
+        return reader.error("'" + at + "' must be an object with latency "
+                                       "and bandwidth or flop_rate");
+      KernelFit kernel;
+      auto latency = reader.number(*fit, "latency", at);
+      if (!latency)
+        return latency.takeError();
+      kernel.latency = *latency;
+      for (auto [key, target] :
+           {std::pair<StringRef, double *>{"bandwidth", &kernel.bandwidth},
+            {"flop_rate", &kernel.flopRate}}) {
+        if (!fit->getObject(key))
+          continue;
+        auto rate = reader.number(*fit, key, at);
+        if (!rate)
+          return rate.takeError();
+        if (!(*rate > 0) || !std::isfinite(*rate))
+          return reader.error("'" + at + "." + key + "' must be > 0");
+        *target = *rate;
+      }
+      if (!(kernel.latency >= 0) || !std::isfinite(kernel.latency))
+        return reader.error("'" + at + ".latency' must be >= 0");
+      if (kernel.bandwidth == 0 && kernel.flopRate == 0)
+        return reader.error("'" + at + "' needs a bandwidth or a flop_rate");
+      profile.measuredKernels[{std::string(StringRef(opName)),
+                               std::string(StringRef(typeName))}] = kernel;
+    }
+  }
+  return llvm::Error::success();
+}
+
 llvm::Error readLink(Reader &reader, const llvm::json::Object &links,
                      StringRef key, LinkProfile &link) {
   auto object = reader.object(links, key);
@@ -94,6 +225,9 @@ llvm::Error readLink(Reader &reader, const llvm::json::Object &links,
       link.algorithms.push_back(*algorithm);
     }
   }
+  if (const llvm::json::Object *collectives =
+          (*object)->getObject("collectives"))
+    return readCollectiveFits(reader, *collectives, key, link);
   return llvm::Error::success();
 }
 
@@ -185,6 +319,10 @@ HardwareProfile::fromJSON(const llvm::json::Object &rootObject,
       profile.memoryBandwidth <= 0 || profile.gemmEfficiency <= 0 ||
       profile.memoryEfficiency <= 0)
     return reader.error("compute figures must be positive");
+
+  if (const llvm::json::Object *kernels = (*compute)->getObject("kernels"))
+    if (llvm::Error error = readKernelFits(reader, *kernels, profile))
+      return std::move(error);
 
   auto links = reader.object(*root, "links");
   if (!links)

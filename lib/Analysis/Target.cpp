@@ -31,16 +31,57 @@ const llvm::StringSet<> &knownKeys(StringRef level) {
                          "memory_bandwidth", "memory_efficiency",
                          "num_sms",          "gemm_tile_m",
                          "gemm_tile_n",      "gemm_efficiency",
-                         "gemm_overhead",    "kernel_overhead"};
+                         "gemm_overhead",    "kernel_overhead",
+                         "kernels"};
     result["peak_flops"] = {"f64", "f32", "f16", "bf16"};
     result["links"] = {"intra_node", "inter_node", "collective_launch",
                        "comm_sms"};
-    result["intra_node"] = {"bus_bandwidth", "step_latency", "algorithms"};
+    result["intra_node"] = {"bus_bandwidth", "step_latency", "algorithms",
+                            "collectives"};
     result["inter_node"] = result["intra_node"];
     result["policies"] = {"min_gain", "stream_switch_cost"};
+    result["collective_fit"] = {"latency", "bandwidth"};
+    result["kernel_fit"] = {"latency", "bandwidth", "flop_rate"};
     return result;
   }();
   return keys.find(level)->second;
+}
+
+/// Whether `key` names something at `level`. Below `collectives` the keys
+/// are collective names, then group sizes; below `kernels`, op names, then
+/// element types.
+bool isKnownKey(StringRef level, StringRef key) {
+  if (level == "kernels")
+    return key.contains('.');
+  if (level == "kernel")
+    return true;
+  if (level == "collectives")
+    return parseCollectiveKind(key).has_value();
+  if (level == "collective") {
+    int64_t groupSize = 0;
+    return !key.getAsInteger(10, groupSize) && groupSize >= 2;
+  }
+  return knownKeys(level).contains(key);
+}
+
+/// The level of the dictionary `key` holds at `level`, or none when it
+/// holds a value.
+std::optional<StringRef> childLevel(StringRef level, StringRef key) {
+  if (level == "collectives")
+    return StringRef("collective");
+  if (level == "collective")
+    return StringRef("collective_fit");
+  if (level == "kernels")
+    return StringRef("kernel");
+  if (level == "kernel")
+    return StringRef("kernel_fit");
+  if (llvm::is_contained({StringRef("compute"), StringRef("links"),
+                          StringRef("policies"), StringRef("peak_flops"),
+                          StringRef("intra_node"), StringRef("inter_node"),
+                          StringRef("collectives"), StringRef("kernels")},
+                         key))
+    return key;
+  return std::nullopt;
 }
 
 /// Lays `parameters` over `object` (the file format, level `level`).
@@ -49,18 +90,26 @@ LogicalResult overlay(llvm::json::Object &object, DictionaryAttr parameters,
                       function_ref<InFlightDiagnostic()> emitError) {
   for (NamedAttribute entry : parameters) {
     StringRef key = entry.getName().getValue();
-    if (!knownKeys(level).contains(key))
+    if (level == "collectives" && !isKnownKey(level, key))
+      return emitError() << "#braid.target: '" << key
+                         << "' in 'collectives' is not a collective";
+    if (level == "kernels" && !isKnownKey(level, key))
+      return emitError() << "#braid.target: kernel fits are keyed by op "
+                            "names such as braid.rmsnorm, not '"
+                         << key << "'";
+    if (level == "collective" && !isKnownKey(level, key))
+      return emitError() << "#braid.target: collective fits are keyed by "
+                            "group sizes of at least 2, not '"
+                         << key << "'";
+    if (!isKnownKey(level, key))
       return emitError() << "#braid.target: unknown parameter '" << key
                          << "'" << (level == "root" ? "" : " in '")
                          << (level == "root" ? "" : level)
                          << (level == "root" ? "" : "'");
     Attribute value = entry.getValue();
+    std::optional<StringRef> nestedLevel = childLevel(level, key);
     if (auto nested = dyn_cast<DictionaryAttr>(value)) {
-      if (!llvm::is_contained({StringRef("compute"), StringRef("links"),
-                               StringRef("policies"), StringRef("peak_flops"),
-                               StringRef("intra_node"),
-                               StringRef("inter_node")},
-                              key))
+      if (!nestedLevel)
         return emitError() << "#braid.target: '" << key
                            << "' takes a number, not a dictionary";
       llvm::json::Object *child = object.getObject(key);
@@ -68,10 +117,13 @@ LogicalResult overlay(llvm::json::Object &object, DictionaryAttr parameters,
         object[key] = llvm::json::Object();
         child = object.getObject(key);
       }
-      if (failed(overlay(*child, nested, key, emitError)))
+      if (failed(overlay(*child, nested, *nestedLevel, emitError)))
         return failure();
       continue;
     }
+    if (nestedLevel)
+      return emitError() << "#braid.target: '" << key
+                         << "' takes a dictionary, not a value";
     if (key == "description") {
       auto text = dyn_cast<StringAttr>(value);
       if (!text)

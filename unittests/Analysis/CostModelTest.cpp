@@ -102,6 +102,51 @@ TEST_F(CostModelTest, AlgorithmChoiceFollowsMessageSize) {
             CollectiveAlgorithm::Ring);
 }
 
+TEST_F(CostModelTest, MeasuredFitReplacesTheModelForItsCollectiveOnly) {
+  HardwareProfile machine = roundMachine();
+  machine.intraNode.measured[{CollectiveKind::AllReduce, 4}] = {20e-6, 1e9};
+  CostModel measured(machine);
+  const LinkProfile &link = measured.profile().intraNode;
+  // 20 us + 1 MB / 1 GB/s, launch included in the measured latency.
+  EXPECT_NEAR(
+      measured.bestCollective(CollectiveKind::AllReduce, 1'000'000, 4, link)
+          .second,
+      1020e-6, 1e-12);
+  // Another group size or kind keeps the ring model (26 and 15.5 us).
+  EXPECT_NEAR(
+      measured.bestCollective(CollectiveKind::AllReduce, 1'000'000, 2, link)
+          .second,
+      model.bestCollective(CollectiveKind::AllReduce, 1'000'000, 2,
+                           model.profile().intraNode)
+          .second,
+      1e-15);
+  EXPECT_NEAR(
+      measured.bestCollective(CollectiveKind::AllGather, 1'000'000, 4, link)
+          .second,
+      15.5e-6, 1e-12);
+  // A group of one moves nothing, fit or not.
+  EXPECT_EQ(
+      measured.bestCollective(CollectiveKind::AllReduce, 1'000'000, 1, link)
+          .second,
+      0);
+}
+
+TEST(HardwareProfileTest, KernelFitsAreFoundByOpAndElementType) {
+  MLIRContext context;
+  Builder builder(&context);
+  HardwareProfile machine = roundMachine();
+  machine.measuredKernels[{"braid.rmsnorm", "bf16"}] = {1e-6, 1e9, 0};
+  const KernelFit *fit =
+      machine.kernelFit("braid.rmsnorm", builder.getBF16Type());
+  ASSERT_NE(fit, nullptr);
+  EXPECT_NEAR(fit->seconds(1'000'000, 123), 1001e-6, 1e-12);
+  EXPECT_EQ(machine.kernelFit("braid.rmsnorm", builder.getF32Type()), nullptr);
+  EXPECT_EQ(machine.kernelFit("braid.swiglu", builder.getBF16Type()), nullptr);
+  // Both terms when both rates are given.
+  KernelFit both{0, 1e9, 1e6};
+  EXPECT_NEAR(both.seconds(1000, 1000), 1e-6 + 1e-3, 1e-15);
+}
+
 TEST(HardwareProfileTest, EveryShippedProfileLoads) {
   std::error_code error;
   int loaded = 0;

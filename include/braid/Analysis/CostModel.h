@@ -8,7 +8,8 @@
 //   - other kernels by bytes over memory bandwidth (or FLOPs over vector
 //     peak), plus a launch cost;
 //   - collectives by an alpha-beta model per algorithm (ring, tree, star)
-//     with launch latency, on the link their group rides.
+//     with launch latency, on the link their group rides, unless the link
+//     has a measured fit for that collective and group size;
 // Any op's time can be replaced by a measurement with the attribute
 // `braid.measured_time_us`.
 //
@@ -25,17 +26,19 @@
 namespace mlir {
 namespace braid {
 
-enum class CollectiveKind {
-  AllReduce,
-  AllGather,
-  ReduceScatter,
-  AllToAll,
-  Permute,
-  Broadcast
-};
-
 StringRef stringifyCollectiveAlgorithm(CollectiveAlgorithm algorithm);
 CollectiveKind getCollectiveKind(CollectiveOpInterface op);
+
+/// The problem a GEMM solves: `batch` x (M x N x K) on operands of
+/// `element`.
+struct GemmShape {
+  int64_t m, n, k, batch;
+  Type element;
+};
+/// The GEMM of a linalg contraction with static shapes or of a
+/// braid.grouped_matmul (every row in some group), as the cost model bills
+/// it.
+std::optional<GemmShape> getGemmShape(Operation *op);
 
 /// A prediction and how it was made, for remarks.
 struct OpTime {
@@ -59,7 +62,10 @@ public:
   double collectiveTime(CollectiveKind kind, int64_t payloadBytes,
                         int64_t groupSize, const LinkProfile &link,
                         CollectiveAlgorithm algorithm) const;
-  /// The fastest algorithm the runtime offers for `kind` and its time.
+  /// The fastest algorithm the runtime offers for `kind` and its time. A
+  /// measured fit of the link for `kind` and `groupSize` replaces the
+  /// algorithms' model (the fit is of whatever the runtime ran; ring is
+  /// returned for it).
   std::pair<CollectiveAlgorithm, double>
   bestCollective(CollectiveKind kind, int64_t payloadBytes, int64_t groupSize,
                  const LinkProfile &link) const;

@@ -4,7 +4,9 @@
 // carries its source. It describes one accelerator kind, how many share a
 // node, and the links inside and across nodes. Which link a collective rides
 // follows from its group: members on one node use the intra-node link,
-// otherwise the inter-node link.
+// otherwise the inter-node link. A link may also carry measured fits per
+// collective and group size (braid-calibrate), which replace its generic
+// alpha-beta model for those.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,12 +19,48 @@
 #include "llvm/Support/JSON.h"
 
 #include <map>
+#include <optional>
 #include <string>
 
 namespace mlir {
 namespace braid {
 
 enum class CollectiveAlgorithm { Ring, Tree, Star };
+
+enum class CollectiveKind {
+  AllReduce,
+  AllGather,
+  ReduceScatter,
+  AllToAll,
+  Permute,
+  Broadcast
+};
+
+/// The op's name without the dialect ("all_reduce", "collective_permute",
+/// ...), as profiles spell it.
+StringRef stringifyCollectiveKind(CollectiveKind kind);
+std::optional<CollectiveKind> parseCollectiveKind(StringRef name);
+
+/// A collective measured end to end (host issue to completion) on a link:
+/// `latency + payload / bandwidth`, fitted over a sweep of payloads (the
+/// payload as the op's CollectiveOpInterface counts it).
+struct CollectiveFit {
+  double latency = 0;
+  double bandwidth = 0;
+};
+
+/// A kernel measured on its own (braid-calibrate): `latency + bytes /
+/// bandwidth + flops / flop_rate`, bytes and FLOPs as the op's
+/// CostOpInterface counts them; a rate of 0 leaves its term out.
+struct KernelFit {
+  double latency = 0;
+  double bandwidth = 0;
+  double flopRate = 0;
+  double seconds(int64_t bytes, int64_t flops) const {
+    return latency + (bandwidth > 0 ? bytes / bandwidth : 0.0) +
+           (flopRate > 0 ? flops / flopRate : 0.0);
+  }
+};
 
 /// One link class: what a bandwidth-optimal NCCL algorithm achieves on it.
 struct LinkProfile {
@@ -32,6 +70,16 @@ struct LinkProfile {
   double stepLatency = 0;
   /// Algorithms the runtime uses on this link (ring always).
   SmallVector<CollectiveAlgorithm, 3> algorithms = {CollectiveAlgorithm::Ring};
+  /// Measured fits (the profile's optional `collectives`), by kind and
+  /// group size.
+  std::map<std::pair<CollectiveKind, int64_t>, CollectiveFit> measured;
+
+  /// The measured fit of `kind` over `groupSize` ranks, if there is one.
+  const CollectiveFit *measuredFit(CollectiveKind kind,
+                                   int64_t groupSize) const {
+    auto it = measured.find({kind, groupSize});
+    return it == measured.end() ? nullptr : &it->second;
+  }
 };
 
 struct HardwareProfile {
@@ -57,6 +105,11 @@ struct HardwareProfile {
   double memoryEfficiency = 1.0;
   /// Fixed cost of any other kernel launch.
   double kernelOverhead = 0;
+  /// Measured fits of single ops (the profile's optional
+  /// `compute.kernels`), by op name and element type; they replace the
+  /// streaming and attention models for those.
+  std::map<std::pair<std::string, std::string>, KernelFit> measuredKernels;
+  const KernelFit *kernelFit(StringRef opName, Type elementType) const;
 
   LinkProfile intraNode;
   LinkProfile interNode;

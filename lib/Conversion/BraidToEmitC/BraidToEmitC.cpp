@@ -121,20 +121,23 @@ std::string cString(StringRef text) {
   return quoted + "\"";
 }
 
-/// "file:line:col op.name": where a runtime failure points.
+/// "file:line:col op.name": where a runtime failure points, and the name
+/// of the op's span in the measured timeline (bench/overlap/
+/// compare-timelines.py matches spans to the predicted ones by it). The
+/// file position is the first one inside the location: importers wrap
+/// theirs in names (`"node"("model.onnx":3:0)`), fusion and inlining in
+/// fused and call-site locations.
 std::string whereOf(Operation *op) {
   std::string text;
   llvm::raw_string_ostream os(text);
-  if (auto loc = dyn_cast<FileLineColLoc>(op->getLoc()))
+  op->getLoc()->walk([&](Location inner) {
+    auto loc = dyn_cast<FileLineColLoc>(inner);
+    if (!loc)
+      return WalkResult::advance();
     os << loc.getFilename().getValue() << ":" << loc.getLine() << ":"
        << loc.getColumn() << " ";
-  else if (auto fused = dyn_cast<FusedLoc>(op->getLoc()))
-    for (Location inner : fused.getLocations())
-      if (auto loc = dyn_cast<FileLineColLoc>(inner)) {
-        os << loc.getFilename().getValue() << ":" << loc.getLine() << ":"
-           << loc.getColumn() << " ";
-        break;
-      }
+    return WalkResult::interrupt();
+  });
   os << op->getName().getStringRef();
   return text;
 }

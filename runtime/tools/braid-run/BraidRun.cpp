@@ -20,13 +20,13 @@
 
 #include "braid_rt/braid_program.h"
 
+#include "Launch.h"
 #include "Npy.h"
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -35,7 +35,6 @@
 #include <random>
 #include <string>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
 
@@ -171,8 +170,12 @@ bool lookUp(void *handle, const char *name, Fn &fn, std::string &error) {
 bool loadArtifact(const std::string &path, Artifact &artifact,
                   std::string &error) {
   // The artifact carries its own runtime; RTLD_GLOBAL lets MPI's plugins
-  // (loaded later by libmpi) find libmpi's symbols.
-  artifact.handle = dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL);
+  // (loaded later by libmpi) find libmpi's symbols. A name without a slash
+  // is a file here, not a library for dlopen to search the library path
+  // for.
+  std::string file =
+      path.find('/') == std::string::npos ? "./" + path : path;
+  artifact.handle = dlopen(file.c_str(), RTLD_NOW | RTLD_GLOBAL);
   if (!artifact.handle) {
     const char *why = dlerror();
     error = why ? why : "dlopen failed";
@@ -521,12 +524,6 @@ bool publish(const std::string &staging, const std::string &output,
   return true;
 }
 
-std::string formatSeconds(double seconds) {
-  char text[64];
-  std::snprintf(text, sizeof(text), "%g", seconds);
-  return text;
-}
-
 std::string formatMs(double ms) {
   char text[64];
   std::snprintf(text, sizeof(text), "%.3f", ms);
@@ -536,28 +533,6 @@ std::string formatMs(double ms) {
 //===----------------------------------------------------------------------===//
 // Parent mode
 //===----------------------------------------------------------------------===//
-
-bool insideLaunch() {
-  return std::getenv("OMPI_COMM_WORLD_SIZE") || std::getenv("PMI_SIZE") ||
-         std::getenv("PMIX_RANK");
-}
-
-pid_t launchedChild = 0;
-
-void forwardSignal(int signal) {
-  if (launchedChild > 0)
-    kill(launchedChild, signal);
-}
-
-std::string selfPath(const char *argv0) {
-  char path[4096];
-  ssize_t length = readlink("/proc/self/exe", path, sizeof(path) - 1);
-  if (length > 0) {
-    path[length] = 0;
-    return path;
-  }
-  return argv0;
-}
 
 int runParent(const Options &options, int argc, char **argv) {
   Artifact artifact;
@@ -592,58 +567,22 @@ int runParent(const Options &options, int argc, char **argv) {
     removeTree(staging);
     setenv("BRAID_RUN_STAGING", staging.c_str(), 1);
   }
-  // The launcher refuses root without these; ranks share the machine's
-  // cores, so BLAS threads stay at one unless the caller says otherwise.
-  setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 0);
-  setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 0);
-  setenv("OPENBLAS_NUM_THREADS", "1", 0);
-
-  std::vector<std::string> command = {
-      "timeout", "--kill-after=10", formatSeconds(options.timeout),
-      options.mpirun, "--oversubscribe", "--bind-to", "none", "-np",
-      std::to_string(np)};
-  for (const char *name : {"BRAID_RUN_STAGING", "OPENBLAS_NUM_THREADS"})
-    if (std::getenv(name)) {
-      command.push_back("-x");
-      command.push_back(name);
-    }
-  command.push_back(selfPath(argv[0]));
-  for (int i = 1; i < argc; ++i)
-    command.push_back(argv[i]);
-  std::vector<char *> commandArgv;
-  for (std::string &part : command)
-    commandArgv.push_back(part.data());
-  commandArgv.push_back(nullptr);
-
-  std::fflush(stdout);
-  std::fflush(stderr);
-  launchedChild = fork();
-  if (launchedChild < 0) {
-    std::fprintf(stderr, "braid-run: cannot start the launcher: %s\n",
-                 std::strerror(errno));
-    return 1;
-  }
-  if (launchedChild == 0) {
-    execvp(commandArgv[0], commandArgv.data());
-    std::fprintf(stderr, "braid-run: cannot run '%s': %s\n", commandArgv[0],
-                 std::strerror(errno));
-    _exit(127);
-  }
-  std::signal(SIGINT, forwardSignal);
-  std::signal(SIGTERM, forwardSignal);
-  int status = 0;
-  while (waitpid(launchedChild, &status, 0) < 0 && errno == EINTR) {
-  }
-  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  braid_rt::launch::Relaunch launch;
+  launch.np = np;
+  launch.timeoutSeconds = options.timeout;
+  launch.mpirun = options.mpirun;
+  launch.exportedEnv = {"BRAID_RUN_STAGING"};
+  int code = braid_rt::launch::relaunchUnderMpirun("braid-run", launch, argc,
+                                                   argv);
   if (code == 0)
     return 0;
   if (!staging.empty())
     removeTree(staging);
-  if (code == 124 || code == 137)
+  if (braid_rt::launch::timedOut(code))
     std::fprintf(stderr,
                  "braid-run: the ranks did not finish within %s s "
                  "(--timeout); stopped\n",
-                 formatSeconds(options.timeout).c_str());
+                 braid_rt::launch::formatSeconds(options.timeout).c_str());
   else
     std::fprintf(stderr, "braid-run: the run failed (launcher exit status %d)"
                          "; no outputs written\n",
@@ -654,13 +593,6 @@ int runParent(const Options &options, int argc, char **argv) {
 //===----------------------------------------------------------------------===//
 // Rank mode
 //===----------------------------------------------------------------------===//
-
-int launchRank() {
-  for (const char *name : {"OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"})
-    if (const char *value = std::getenv(name))
-      return std::atoi(value);
-  return 0;
-}
 
 /// Reports a failure of this rank and ends it without finalising MPI (peers
 /// may be inside collectives); the launcher then stops the job.
@@ -673,7 +605,7 @@ int launchRank() {
 }
 
 int runRank(const Options &options, int argc, char **argv) {
-  int launchedAs = launchRank();
+  int launchedAs = braid_rt::launch::launchedRank();
   Artifact artifact;
   std::string error;
   if (!loadArtifact(options.artifact, artifact, error))
@@ -836,7 +768,7 @@ int runRank(const Options &options, int argc, char **argv) {
 
 int main(int argc, char **argv) {
   Options options = parseOptions(argc, argv);
-  if (insideLaunch())
+  if (braid_rt::launch::insideLaunch())
     return runRank(options, argc, argv);
   return runParent(options, argc, argv);
 }

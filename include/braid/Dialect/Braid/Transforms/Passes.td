@@ -107,6 +107,36 @@ def BraidEstimate : Pass<"braid-estimate", "::mlir::ModuleOp"> {
   ];
 }
 
+def BraidCalibrationShapes
+    : Pass<"braid-calibration-shapes", "::mlir::ModuleOp"> {
+  let summary = "List the GEMM shapes, kernel sizes and collectives of a "
+                "program for braid-calibrate";
+  let description = [{
+    Writes one `braid-calibrate` option per distinct shape the program's
+    functions run, in program order, each with how many ops have it and
+    where the first one is:
+
+    ```
+    --gemm 64x512x256:bf16  # 2 ops, first at tp_mlp.mlir:12:8 (linalg.matmul)
+    --rmsnorm 64x512:f32  # 1 op, first at ...
+    --collective all_reduce:65536:4  # 1 op, first at ...
+    ```
+
+    GEMMs (linalg contractions, `braid.grouped_matmul`) as
+    `[BATCHx]MxNxK:dtype` (the operands' type), `braid.rmsnorm` as
+    `ROWSxWIDTH`, `linalg.softmax` as `OUTERxEXTENTxINNER`, `braid.swiglu`
+    and `braid.activation` as element counts, `braid.attention` as
+    `BxHxHKVxSQxSKVxDxDV[:causal]`, other element-wise linalg ops as
+    `--elementwise N`, and collectives as `KIND:PAYLOAD_BYTES:GROUP_SIZE`.
+    `braid-calibrate --shapes FILE` reads the file. Ops with dynamic shapes
+    are skipped with a remark. The IR is not changed.
+  }];
+  let options = [
+    Option<"output", "output", "std::string", /*default=*/"\"-\"",
+           "File to write the options to ('-': standard output)">
+  ];
+}
+
 def BraidConvertToAsync : Pass<"braid-convert-to-async", "::mlir::ModuleOp"> {
   let summary = "Turn each collective into a start/await pair on its communicator's stream";
   let description = [{
