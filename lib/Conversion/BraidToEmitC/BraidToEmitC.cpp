@@ -1153,6 +1153,76 @@ struct ComputeLowering : public OpConversionPattern<CommandComputeOp> {
                           whereAttr});
               return success();
             })
+            .Case([&](GroupedMatmulOp matmul) -> LogicalResult {
+              // Operands: lhs, rhs, group_sizes, then the result.
+              auto lhs = matmul.getLhs().getType();
+              auto rhs = matmul.getRhs().getType();
+              callOpaque(rewriter, loc, "braid_emit_grouped_matmul", pointers,
+                         {elemAttr(rewriter, lhs.getElementType()),
+                          elemAttr(rewriter,
+                                   matmul.getType().getElementType()),
+                          i64(lhs.getShape()[0]), i64(lhs.getShape()[1]),
+                          i64(rhs.getShape()[2]), i64(rhs.getShape()[0]),
+                          index(0), index(1), index(2),
+                          elemAttr(rewriter, matmul.getGroupSizes()
+                                                 .getType()
+                                                 .getElementType()),
+                          index(3), whereAttr});
+              return success();
+            })
+            .Case([&](MoEGateOp gate) -> LogicalResult {
+              // Operands: logits, then weights and experts.
+              auto logits = gate.getLogits().getType();
+              callOpaque(rewriter, loc, "braid_emit_moe_gate", pointers,
+                         {elemAttr(rewriter, logits.getElementType()),
+                          i64(logits.getShape()[0]), i64(logits.getShape()[1]),
+                          i64(gate.getK()),
+                          i32(rewriter, gate.getNormalize() ? 1 : 0),
+                          index(0), index(1), index(2),
+                          elemAttr(rewriter,
+                                   gate.getExperts().getType().getElementType()),
+                          whereAttr});
+              return success();
+            })
+            .Case([&](MoEPermuteOp permute) -> LogicalResult {
+              // Operands: input, experts, then permuted, group_sizes and
+              // row_map.
+              auto input = permute.getInput().getType();
+              auto experts = permute.getExperts().getType();
+              callOpaque(rewriter, loc, "braid_emit_moe_permute", pointers,
+                         {elemAttr(rewriter, input.getElementType()),
+                          i64(input.getShape()[0]), i64(input.getShape()[1]),
+                          i64(experts.getShape()[1]),
+                          i64(permute.getNumExperts()), index(0), index(1),
+                          elemAttr(rewriter, experts.getElementType()),
+                          index(2), index(3),
+                          elemAttr(rewriter, permute.getGroupSizes()
+                                                 .getType()
+                                                 .getElementType()),
+                          index(4),
+                          elemAttr(rewriter, permute.getRowMap()
+                                                 .getType()
+                                                 .getElementType()),
+                          whereAttr});
+              return success();
+            })
+            .Case([&](MoEUnpermuteOp unpermute) -> LogicalResult {
+              // Operands: input, row_map, weights, then the result.
+              auto input = unpermute.getInput().getType();
+              auto weights = unpermute.getWeights().getType();
+              callOpaque(rewriter, loc, "braid_emit_moe_unpermute", pointers,
+                         {elemAttr(rewriter, input.getElementType()),
+                          elemAttr(rewriter, weights.getElementType()),
+                          i64(weights.getShape()[0]),
+                          i64(weights.getShape()[1]),
+                          i64(input.getShape()[1]), i64(input.getShape()[0]),
+                          index(0), index(1),
+                          elemAttr(rewriter, unpermute.getRowMap()
+                                                 .getType()
+                                                 .getElementType()),
+                          index(2), index(3), whereAttr});
+              return success();
+            })
             .Default([&](Operation *other) -> LogicalResult {
               return other->emitOpError()
                      << "has no runtime kernel on the CPU target yet";
