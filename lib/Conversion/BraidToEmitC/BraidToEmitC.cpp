@@ -292,6 +292,21 @@ struct WidenNarrowFloatOp : public RewritePattern {
   }
 };
 
+/// Integer max/min (ONNX Clip, Max and Min on integers) have no upstream
+/// EmitC pattern: a compare and a select, which have.
+template <typename OpTy, arith::CmpIPredicate predicate>
+struct ExpandIntegerMinMax : public OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    Value choose = arith::CmpIOp::create(rewriter, op.getLoc(), predicate,
+                                         op.getLhs(), op.getRhs());
+    rewriter.replaceOpWithNewOp<arith::SelectOp>(op, choose, op.getLhs(),
+                                                 op.getRhs());
+    return success();
+  }
+};
+
 //===----------------------------------------------------------------------===//
 // Step 3: communicators, streams, events; launches flattened
 //===----------------------------------------------------------------------===//
@@ -1697,6 +1712,11 @@ struct ConvertBraidToEmitCPass
     {
       RewritePatternSet widen(context);
       widen.add<WidenNarrowFloatOp>(context);
+      widen.add<ExpandIntegerMinMax<arith::MaxSIOp, arith::CmpIPredicate::sgt>,
+                ExpandIntegerMinMax<arith::MaxUIOp, arith::CmpIPredicate::ugt>,
+                ExpandIntegerMinMax<arith::MinSIOp, arith::CmpIPredicate::slt>,
+                ExpandIntegerMinMax<arith::MinUIOp, arith::CmpIPredicate::ult>>(
+          context);
       if (failed(applyPatternsGreedily(function, std::move(widen))))
         return signalPassFailure();
     }

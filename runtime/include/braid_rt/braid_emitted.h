@@ -45,8 +45,10 @@ template <typename T> static inline T braid_maximumf(T a, T b) {
 template <typename T> static inline T braid_minimumf(T a, T b) {
   return std::isnan(a) || std::isnan(b) ? NAN : (a < b ? a : b);
 }
+// In double, rounded once: the interpreter's rsqrt (a float 1 / sqrt rounds
+// twice and can land an ulp further off).
 template <typename T> static inline T braid_rsqrt(T a) {
-  return T(1) / std::sqrt(a);
+  return static_cast<T>(1.0 / std::sqrt(static_cast<double>(a)));
 }
 template <typename T> static inline T braid_remf(T a, T b) {
   return std::fmod(a, b);

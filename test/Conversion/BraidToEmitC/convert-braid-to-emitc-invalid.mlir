@@ -68,3 +68,11 @@ func.func @bitwise(%x: memref<4xi32>, %y: memref<4xi32>) {
   braid.cmd.all_reduce %x, %y on @tp axes = [0] reduction = xor : memref<4xi32>, memref<4xi32>
   return
 }
+
+// -----
+
+// The artifact's ABI has no i16 or i1 tensors (compute inside may use them).
+// expected-error @below {{has an argument or result of type 'memref<4xi16>'; compiled programs exchange f64, f32, f16, bf16, i64, i32 and i8 tensors of rank <= 8}}
+func.func @boundary_type(%x: memref<4xi16>, %y: memref<4xi32> {braid.result = 0 : i64}) {
+  return
+}
