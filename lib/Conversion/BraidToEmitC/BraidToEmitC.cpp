@@ -14,6 +14,7 @@
 #include "braid/Conversion/Passes.h"
 #include "braid/Dialect/Braid/IR/BraidDialect.h"
 
+#include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/ArithToEmitC/ArithToEmitC.h"
 #include "mlir/Conversion/FuncToEmitC/FuncToEmitC.h"
 #include "mlir/Conversion/SCFToEmitC/SCFToEmitC.h"
@@ -303,6 +304,23 @@ struct ExpandIntegerMinMax : public OpRewritePattern<OpTy> {
                                          op.getLhs(), op.getRhs());
     rewriter.replaceOpWithNewOp<arith::SelectOp>(op, choose, op.getLhs(),
                                                  op.getRhs());
+    return success();
+  }
+};
+
+/// math.absi likewise: the value or its negation.
+struct ExpandIntegerAbs : public OpRewritePattern<math::AbsIOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(math::AbsIOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value zero = arith::ConstantOp::create(
+        rewriter, loc, rewriter.getIntegerAttr(op.getType(), 0));
+    Value negative = arith::CmpIOp::create(
+        rewriter, loc, arith::CmpIPredicate::slt, op.getOperand(), zero);
+    Value negated = arith::SubIOp::create(rewriter, loc, zero, op.getOperand());
+    rewriter.replaceOpWithNewOp<arith::SelectOp>(op, negative, negated,
+                                                 op.getOperand());
     return success();
   }
 };
@@ -1715,8 +1733,11 @@ struct ConvertBraidToEmitCPass
       widen.add<ExpandIntegerMinMax<arith::MaxSIOp, arith::CmpIPredicate::sgt>,
                 ExpandIntegerMinMax<arith::MaxUIOp, arith::CmpIPredicate::ugt>,
                 ExpandIntegerMinMax<arith::MinSIOp, arith::CmpIPredicate::slt>,
-                ExpandIntegerMinMax<arith::MinUIOp, arith::CmpIPredicate::ult>>(
-          context);
+                ExpandIntegerMinMax<arith::MinUIOp, arith::CmpIPredicate::ult>,
+                ExpandIntegerAbs>(context);
+      // Index arithmetic of loop nests with non-identity indexing maps
+      // (reversals, shifts) is affine.apply: arith, which EmitC takes.
+      populateAffineToStdConversionPatterns(widen);
       if (failed(applyPatternsGreedily(function, std::move(widen))))
         return signalPassFailure();
     }
