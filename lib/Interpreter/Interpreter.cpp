@@ -453,7 +453,8 @@ static LogicalResult executeCall(func::CallOp call, Frame &frame,
 /// Handlers of other ops expect tensors and scalars: a memref among their
 /// operands or results is an error, not a crash.
 static LogicalResult checkBufferSupport(Operation *op, TaskContext &task) {
-  if (isa<linalg::LinalgOp, scf::ForOp, scf::IfOp, scf::WhileOp, scf::YieldOp,
+  if (isa<linalg::LinalgOp, linalg::SoftmaxOp, scf::ForOp, scf::IfOp,
+          scf::WhileOp, scf::YieldOp,
           scf::ConditionOp, func::CallOp, CommandComputeOp, CommandLaunchOp>(
           op) ||
       isa<memref::MemRefDialect, bufferization::BufferizationDialect>(

@@ -428,10 +428,21 @@ LogicalResult executeCast(Operation *op, Frame &frame, TaskContext &) {
   return success();
 }
 
-/// linalg.softmax: max, exp of the difference, sum and divide, in f32.
+/// linalg.softmax: max, exp of the difference, sum and divide, in f32. On
+/// buffers (the lowered program) it reads its input buffer and writes its
+/// output buffer, both recorded for the race detector.
 LogicalResult executeSoftmax(Operation *op, Frame &frame, TaskContext &task) {
   auto softmax = cast<linalg::SoftmaxOp>(op);
-  const Tensor &input = tensorOf(frame, softmax.getInput());
+  bool onBuffers = isa<MemRefType>(softmax.getInput().getType());
+  Tensor bufferInput;
+  if (onBuffers) {
+    const BufferView &view = bufferOf(frame, softmax.getInput());
+    if (failed(task.recordAccess(op, view, /*write=*/false)))
+      return failure();
+    bufferInput = view.read();
+  }
+  const Tensor &input =
+      onBuffers ? bufferInput : tensorOf(frame, softmax.getInput());
   int64_t dim = softmax.getDimension();
   ElemKind kind = input.kind();
   bool f64 = f64Mode(task);
@@ -458,6 +469,13 @@ LogicalResult executeSoftmax(Operation *op, Frame &frame, TaskContext &task) {
           std::exp(input.getFloat(i + j * stride) - maximum), kind, f64);
       result.setFloat(i + j * stride, roundFloat(e / sum, kind, f64));
     }
+  }
+  if (onBuffers) {
+    const BufferView &view = bufferOf(frame, softmax.getOutput());
+    if (failed(task.recordAccess(op, view, /*write=*/true)))
+      return failure();
+    view.write(result);
+    return success();
   }
   frame[softmax.getResult()[0]] = RValue::of(std::move(result));
   return success();

@@ -14,8 +14,8 @@
 // NESTED: nested-collective.mlir:7:7: error: rank {{[01]}}: the interpreter issues the communication of a launch when the host launches it, so it runs collectives only directly in the launch body, not nested in 'scf.for'
 // RUN: not braid-interp %t/mismatch.mlir 2>&1 | FileCheck %s --check-prefix=MISMATCH
 // MISMATCH: error: rank {{[01]}}: ranks disagree on collective #0 of @tp axes [0]: rank {{[01]}} (position {{[01]}}) issues braid.cmd.{{all_reduce|broadcast}} {{.*}}; rank {{[01]}} (position {{[01]}}) issues braid.cmd.{{all_reduce|broadcast}}
-// RUN: not braid-interp %t/softmax.mlir 2>&1 | FileCheck %s --check-prefix=SOFTMAX
-// SOFTMAX: softmax.mlir:2:3: error: rank 0: the interpreter does not support 'linalg.softmax' on buffers
+// RUN: not braid-interp %t/select.mlir 2>&1 | FileCheck %s --check-prefix=SELECT
+// SELECT: select.mlir:3:8: error: rank 0: the interpreter does not support 'arith.select' on buffers
 // RUN: not braid-interp %t/results-gap.mlir 2>&1 | FileCheck %s --check-prefix=GAP
 // GAP: results-gap.mlir:1:1: error: argument #1 holds result #1 but no argument holds result #0; results are numbered from 0 without gaps
 // RUN: not braid-interp %t/result-tensor.mlir 2>&1 | FileCheck %s --check-prefix=RESULTTYPE
@@ -90,9 +90,11 @@ func.func @main(%x: memref<8xf32>) {
   return
 }
 
-// ----- softmax.mlir
-func.func @main(%x: memref<4x8xf32>, %out: memref<4x8xf32> {braid.result = 0 : i64}) {
-  linalg.softmax dimension(1) ins(%x : memref<4x8xf32>) outs(%out : memref<4x8xf32>)
+// ----- select.mlir
+func.func @main(%x: memref<4x8xf32>, %y: memref<4x8xf32>, %out: memref<4x8xf32> {braid.result = 0 : i64}) {
+  %true = arith.constant true
+  %s = arith.select %true, %x, %y : memref<4x8xf32>
+  memref.copy %s, %out : memref<4x8xf32> to memref<4x8xf32>
   return
 }
 

@@ -1,7 +1,7 @@
 // memref and bufferization ops on one rank equal their tensor-level forms
 // bitwise: alloc/dealloc, strided subview, collapse_shape, reinterpret_cast,
 // load/store in loops, a constant memref.global, to_tensor/to_buffer and
-// linalg (named, generic) on buffers.
+// linalg (named, generic) and linalg.softmax on buffers.
 // RUN: rm -rf %t && mkdir -p %t
 // RUN: %python %S/Inputs/split.py %s %t
 // RUN: braid-interp %t/buffers.mlir --quiet --output-dir=%t/run
@@ -13,12 +13,12 @@
 // RUN: diff %t/buffers-f64.txt %t/tensors-f64.txt
 // RUN: braid-interp %t/buffers.mlir --schedules=1 > %t/buffers-f32.txt
 // RUN: not diff %t/buffers-f64.txt %t/buffers-f32.txt
-// CHECK: check-outputs: 6 results on 1 ranks of {{.*}} meet the numerics contract (bitwise)
+// CHECK: check-outputs: 7 results on 1 ranks of {{.*}} meet the numerics contract (bitwise)
 
 // ----- tensors.mlir
 func.func @main(%x: tensor<4x6xf32>, %w: tensor<6x3xf32>, %h: tensor<4x6xbf16>)
     -> (tensor<4x3xf32>, tensor<2x3xf32>, tensor<24xf32>, tensor<4xf32>,
-        tensor<3xi32>, tensor<4x6xbf16>) {
+        tensor<3xi32>, tensor<4x6xbf16>, tensor<4x6xf32>) {
   %zero = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<4x3xf32>
   %init = linalg.fill ins(%zero : f32) outs(%e : tensor<4x3xf32>) -> tensor<4x3xf32>
@@ -38,9 +38,11 @@ func.func @main(%x: tensor<4x6xf32>, %w: tensor<6x3xf32>, %h: tensor<4x6xbf16>)
   %one = arith.constant dense<1> : tensor<3xi32>
   %ids = arith.addi %g, %one : tensor<3xi32>
   %hh = arith.mulf %h, %h : tensor<4x6xbf16>
-  return %mm, %s, %c, %rows, %ids, %hh
+  %e46 = tensor.empty() : tensor<4x6xf32>
+  %sm = linalg.softmax dimension(0) ins(%x : tensor<4x6xf32>) outs(%e46 : tensor<4x6xf32>) -> tensor<4x6xf32>
+  return %mm, %s, %c, %rows, %ids, %hh, %sm
       : tensor<4x3xf32>, tensor<2x3xf32>, tensor<24xf32>, tensor<4xf32>,
-        tensor<3xi32>, tensor<4x6xbf16>
+        tensor<3xi32>, tensor<4x6xbf16>, tensor<4x6xf32>
 }
 
 // ----- buffers.mlir
@@ -51,7 +53,8 @@ func.func @main(%x: memref<4x6xf32>, %w: memref<6x3xf32>, %h: memref<4x6xbf16>,
                 %r2: memref<24xf32> {braid.result = 2 : i64},
                 %r3: memref<4xf32> {braid.result = 3 : i64},
                 %r4: memref<3xi32> {braid.result = 4 : i64},
-                %r5: memref<4x6xbf16> {braid.result = 5 : i64}) {
+                %r5: memref<4x6xbf16> {braid.result = 5 : i64},
+                %r6: memref<4x6xf32> {braid.result = 6 : i64}) {
   %zero = arith.constant 0.0 : f32
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
@@ -82,5 +85,6 @@ func.func @main(%x: memref<4x6xf32>, %w: memref<6x3xf32>, %h: memref<4x6xbf16>,
   %flat = memref.reinterpret_cast %sb to offset: [0], sizes: [3], strides: [1] : memref<3xi32> to memref<3xi32, strided<[1]>>
   memref.copy %flat, %r4 : memref<3xi32, strided<[1]>> to memref<3xi32>
   linalg.mul ins(%h, %h : memref<4x6xbf16>, memref<4x6xbf16>) outs(%r5 : memref<4x6xbf16>)
+  linalg.softmax dimension(0) ins(%x : memref<4x6xf32>) outs(%r6 : memref<4x6xf32>)
   return
 }

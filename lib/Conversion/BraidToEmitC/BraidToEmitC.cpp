@@ -14,6 +14,7 @@
 #include "braid/Conversion/Passes.h"
 #include "braid/Dialect/Braid/IR/BraidDialect.h"
 
+#include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/ArithToEmitC/ArithToEmitC.h"
 #include "mlir/Conversion/FuncToEmitC/FuncToEmitC.h"
 #include "mlir/Conversion/SCFToEmitC/SCFToEmitC.h"
@@ -294,6 +295,38 @@ struct WidenNarrowFloatOp : public RewritePattern {
                                   .getResult()
                             : result);
     rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
+/// Integer max/min (ONNX Clip, Max and Min on integers) have no upstream
+/// EmitC pattern: a compare and a select, which have.
+template <typename OpTy, arith::CmpIPredicate predicate>
+struct ExpandIntegerMinMax : public OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    Value choose = arith::CmpIOp::create(rewriter, op.getLoc(), predicate,
+                                         op.getLhs(), op.getRhs());
+    rewriter.replaceOpWithNewOp<arith::SelectOp>(op, choose, op.getLhs(),
+                                                 op.getRhs());
+    return success();
+  }
+};
+
+/// math.absi likewise: the value or its negation.
+struct ExpandIntegerAbs : public OpRewritePattern<math::AbsIOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(math::AbsIOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value zero = arith::ConstantOp::create(
+        rewriter, loc, rewriter.getIntegerAttr(op.getType(), 0));
+    Value negative = arith::CmpIOp::create(
+        rewriter, loc, arith::CmpIPredicate::slt, op.getOperand(), zero);
+    Value negated = arith::SubIOp::create(rewriter, loc, zero, op.getOperand());
+    rewriter.replaceOpWithNewOp<arith::SelectOp>(op, negative, negated,
+                                                 op.getOperand());
     return success();
   }
 };
@@ -1159,6 +1192,76 @@ struct ComputeLowering : public OpConversionPattern<CommandComputeOp> {
                           whereAttr});
               return success();
             })
+            .Case([&](GroupedMatmulOp matmul) -> LogicalResult {
+              // Operands: lhs, rhs, group_sizes, then the result.
+              auto lhs = matmul.getLhs().getType();
+              auto rhs = matmul.getRhs().getType();
+              callOpaque(rewriter, loc, "braid_emit_grouped_matmul", pointers,
+                         {elemAttr(rewriter, lhs.getElementType()),
+                          elemAttr(rewriter,
+                                   matmul.getType().getElementType()),
+                          i64(lhs.getShape()[0]), i64(lhs.getShape()[1]),
+                          i64(rhs.getShape()[2]), i64(rhs.getShape()[0]),
+                          index(0), index(1), index(2),
+                          elemAttr(rewriter, matmul.getGroupSizes()
+                                                 .getType()
+                                                 .getElementType()),
+                          index(3), whereAttr});
+              return success();
+            })
+            .Case([&](MoEGateOp gate) -> LogicalResult {
+              // Operands: logits, then weights and experts.
+              auto logits = gate.getLogits().getType();
+              callOpaque(rewriter, loc, "braid_emit_moe_gate", pointers,
+                         {elemAttr(rewriter, logits.getElementType()),
+                          i64(logits.getShape()[0]), i64(logits.getShape()[1]),
+                          i64(gate.getK()),
+                          i32(rewriter, gate.getNormalize() ? 1 : 0),
+                          index(0), index(1), index(2),
+                          elemAttr(rewriter,
+                                   gate.getExperts().getType().getElementType()),
+                          whereAttr});
+              return success();
+            })
+            .Case([&](MoEPermuteOp permute) -> LogicalResult {
+              // Operands: input, experts, then permuted, group_sizes and
+              // row_map.
+              auto input = permute.getInput().getType();
+              auto experts = permute.getExperts().getType();
+              callOpaque(rewriter, loc, "braid_emit_moe_permute", pointers,
+                         {elemAttr(rewriter, input.getElementType()),
+                          i64(input.getShape()[0]), i64(input.getShape()[1]),
+                          i64(experts.getShape()[1]),
+                          i64(permute.getNumExperts()), index(0), index(1),
+                          elemAttr(rewriter, experts.getElementType()),
+                          index(2), index(3),
+                          elemAttr(rewriter, permute.getGroupSizes()
+                                                 .getType()
+                                                 .getElementType()),
+                          index(4),
+                          elemAttr(rewriter, permute.getRowMap()
+                                                 .getType()
+                                                 .getElementType()),
+                          whereAttr});
+              return success();
+            })
+            .Case([&](MoEUnpermuteOp unpermute) -> LogicalResult {
+              // Operands: input, row_map, weights, then the result.
+              auto input = unpermute.getInput().getType();
+              auto weights = unpermute.getWeights().getType();
+              callOpaque(rewriter, loc, "braid_emit_moe_unpermute", pointers,
+                         {elemAttr(rewriter, input.getElementType()),
+                          elemAttr(rewriter, weights.getElementType()),
+                          i64(weights.getShape()[0]),
+                          i64(weights.getShape()[1]),
+                          i64(input.getShape()[1]), i64(input.getShape()[0]),
+                          index(0), index(1),
+                          elemAttr(rewriter, unpermute.getRowMap()
+                                                 .getType()
+                                                 .getElementType()),
+                          index(2), index(3), whereAttr});
+              return success();
+            })
             .Default([&](Operation *other) -> LogicalResult {
               return other->emitOpError()
                      << "has no runtime kernel on the CPU target yet";
@@ -1633,6 +1736,14 @@ struct ConvertBraidToEmitCPass
     {
       RewritePatternSet widen(context);
       widen.add<WidenNarrowFloatOp>(context);
+      widen.add<ExpandIntegerMinMax<arith::MaxSIOp, arith::CmpIPredicate::sgt>,
+                ExpandIntegerMinMax<arith::MaxUIOp, arith::CmpIPredicate::ugt>,
+                ExpandIntegerMinMax<arith::MinSIOp, arith::CmpIPredicate::slt>,
+                ExpandIntegerMinMax<arith::MinUIOp, arith::CmpIPredicate::ult>,
+                ExpandIntegerAbs>(context);
+      // Index arithmetic of loop nests with non-identity indexing maps
+      // (reversals, shifts) is affine.apply: arith, which EmitC takes.
+      populateAffineToStdConversionPatterns(widen);
       if (failed(applyPatternsGreedily(function, std::move(widen))))
         return signalPassFailure();
     }

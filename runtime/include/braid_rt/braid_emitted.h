@@ -45,8 +45,10 @@ template <typename T> static inline T braid_maximumf(T a, T b) {
 template <typename T> static inline T braid_minimumf(T a, T b) {
   return std::isnan(a) || std::isnan(b) ? NAN : (a < b ? a : b);
 }
+// In double, rounded once: the interpreter's rsqrt (a float 1 / sqrt rounds
+// twice and can land an ulp further off).
 template <typename T> static inline T braid_rsqrt(T a) {
-  return T(1) / std::sqrt(a);
+  return static_cast<T>(1.0 / std::sqrt(static_cast<double>(a)));
 }
 template <typename T> static inline T braid_remf(T a, T b) {
   return std::fmod(a, b);
@@ -249,6 +251,55 @@ static inline void braid_emit_sort(int type, int64_t rows, int64_t width,
                                static_cast<braid_rt_elem>(type), rows, width,
                                descending, input, values, indices,
                                static_cast<braid_rt_elem>(index_type)));
+}
+
+/// braid.grouped_matmul: one GEMM per expert group (BLAS numerics, as
+/// braid_emit_gemm).
+static inline void braid_emit_grouped_matmul(
+    int type, int out_type, int64_t rows, int64_t depth, int64_t cols,
+    int64_t experts, const void *lhs, const void *rhs, const void *group_sizes,
+    int sizes_type, void *out, const char *where) {
+  BRAID_EMIT_KERNEL(where, braid_rt_cpu_grouped_matmul(
+                               static_cast<braid_rt_elem>(type),
+                               static_cast<braid_rt_elem>(out_type), rows,
+                               depth, cols, experts, lhs, rhs, group_sizes,
+                               static_cast<braid_rt_elem>(sizes_type), out,
+                               BRAID_RT_GEMM_BLAS, nullptr, 0));
+}
+static inline void braid_emit_moe_gate(int type, int64_t tokens,
+                                       int64_t num_experts, int64_t k,
+                                       int32_t normalize, const void *logits,
+                                       void *weights, void *experts,
+                                       int experts_type, const char *where) {
+  BRAID_EMIT_KERNEL(where, braid_rt_cpu_moe_gate(
+                               static_cast<braid_rt_elem>(type), tokens,
+                               num_experts, k, normalize, logits, weights,
+                               experts,
+                               static_cast<braid_rt_elem>(experts_type)));
+}
+static inline void braid_emit_moe_permute(
+    int type, int64_t tokens, int64_t hidden, int64_t k, int64_t num_experts,
+    const void *input, const void *experts, int experts_type, void *permuted,
+    void *group_sizes, int sizes_type, void *row_map, int map_type,
+    const char *where) {
+  BRAID_EMIT_KERNEL(where, braid_rt_cpu_moe_permute(
+                               static_cast<braid_rt_elem>(type), tokens,
+                               hidden, k, num_experts, input, experts,
+                               static_cast<braid_rt_elem>(experts_type),
+                               permuted, group_sizes,
+                               static_cast<braid_rt_elem>(sizes_type), row_map,
+                               static_cast<braid_rt_elem>(map_type)));
+}
+static inline void braid_emit_moe_unpermute(
+    int type, int weights_type, int64_t tokens, int64_t k, int64_t hidden,
+    int64_t rows, const void *input, const void *row_map, int map_type,
+    const void *weights, void *out, const char *where) {
+  BRAID_EMIT_KERNEL(where, braid_rt_cpu_moe_unpermute(
+                               static_cast<braid_rt_elem>(type),
+                               static_cast<braid_rt_elem>(weights_type),
+                               tokens, k, hidden, rows, input, row_map,
+                               static_cast<braid_rt_elem>(map_type), weights,
+                               out));
 }
 
 #endif // BRAID_RT_BRAID_EMITTED_H

@@ -47,14 +47,14 @@ func.func @launch_in_loop(%x: memref<4xf32>, %y: memref<4xf32>) {
 
 // -----
 
-shard.grid @tp(shape = 2)
-func.func @no_kernel(%x: memref<4x8xf32>, %v: memref<4x2xf32>, %i: memref<4x2xi32>) {
+// Only layer ops run as kernels; anything else in a compute body is named.
+func.func @no_kernel(%x: memref<4x8xf32>, %y: memref<4x8xf32>) {
   // expected-error @below {{failed to legalize operation 'braid.cmd.compute'}}
-  braid.cmd.compute ins(%x : memref<4x8xf32>) outs(%v, %i : memref<4x2xf32>, memref<4x2xi32>) {
+  braid.cmd.compute ins(%x : memref<4x8xf32>) outs(%y : memref<4x8xf32>) {
   ^bb0(%tx: tensor<4x8xf32>):
-    // expected-error @below {{has no runtime kernel on the CPU target yet}}
-    %values, %indices = braid.moe_gate %tx {k = 2 : i64} : tensor<4x8xf32> -> tensor<4x2xf32>, tensor<4x2xi32>
-    braid.cmd.yield %values, %indices : tensor<4x2xf32>, tensor<4x2xi32>
+    // expected-error @below {{'arith.negf' op has no runtime kernel on the CPU target yet}}
+    %n = arith.negf %tx : tensor<4x8xf32>
+    braid.cmd.yield %n : tensor<4x8xf32>
   }
   return
 }
@@ -66,5 +66,13 @@ func.func @bitwise(%x: memref<4xi32>, %y: memref<4xi32>) {
   // expected-error @below {{reduction 'xor' has no runtime counterpart}}
   // expected-error @below {{failed to legalize operation 'braid.cmd.all_reduce'}}
   braid.cmd.all_reduce %x, %y on @tp axes = [0] reduction = xor : memref<4xi32>, memref<4xi32>
+  return
+}
+
+// -----
+
+// The artifact's ABI has no i16 or i1 tensors (compute inside may use them).
+// expected-error @below {{has an argument or result of type 'memref<4xi16>'; compiled programs exchange f64, f32, f16, bf16, i64, i32 and i8 tensors of rank <= 8}}
+func.func @boundary_type(%x: memref<4xi16>, %y: memref<4xi32> {braid.result = 0 : i64}) {
   return
 }

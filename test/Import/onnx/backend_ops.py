@@ -3,9 +3,14 @@ backend node tests (onnx/backend/test/case/node: the cases behind
 onnx/backend/test/data/node/test_<op>*/model.onnx and test_data_set_0).
 
     python backend_ops.py --interp braid-interp --workdir DIR
+        [--compile braid-compile --run braid-run]
 
 For each case: import the model on 1 rank, run it in braid-interp on the
-stored inputs, compare with the stored outputs. One line per case:
+stored inputs, compare with the stored outputs. With --compile and --run,
+every case that imports is compiled instead, all in one program
+(merged_program.py: its buffer level checked against its tensor level,
+its run against the interpreter), run on 1 MPI rank and each case's results
+compared with the stored outputs the same way. One line per case:
 `PASS name (max err)`, `SKIP name: reason (importer error)` or `FAIL name`.
 A case listed in EXPECTED_SKIPS must fail to import with an error containing
 its reason; any other import error, any mismatch, and any listed case that
@@ -215,7 +220,9 @@ def compare(got, want):
     return ok, "exact" if ok else "values differ"
 
 
-def run_case(c, interp, workdir):
+def import_case(c, workdir):
+    """Imports the case on 1 rank into WORKDIR/<case>: prog.mlir and
+    in/argN.npy. Returns ("import", error) or ("ok", (dir, text, outputs))."""
     d = os.path.join(workdir, c.name)
     os.makedirs(d, exist_ok=True)
     path = os.path.join(d, "model.onnx")
@@ -240,28 +247,77 @@ def run_case(c, interp, workdir):
     with open(mlir, "w") as f:
         f.write(text)
     indir = os.path.join(d, "in")
-    os.makedirs(indir, exist_ok=True)
+    os.makedirs(os.path.join(indir, "rank0"), exist_ok=True)
     for a in importer.manifest["arguments"]:
         arr = feeds[a["name"]]
         dt = "float32" if a["dtype"] == "bfloat16" else a["dtype"]
-        np.save(os.path.join(indir, f"arg{a['index']}.npy"), arr.astype(dt))
-    p = subprocess.run([interp, "--quiet", mlir, f"--inputs={indir}",
-                        f"--output-dir={os.path.join(d, 'out')}"],
-                       capture_output=True, text=True)
-    if p.returncode != 0:
-        return "fail", "braid-interp: " + (p.stderr.strip().splitlines() or ["?"])[0]
-    msgs = []
-    ok = True
-    for k, want in enumerate(outputs):
+        np.save(os.path.join(indir, "rank0", f"arg{a['index']}.npy"), arr.astype(dt))
+    wants = []
+    for want in outputs:
         if not isinstance(want, np.ndarray):
             want = numpy_helper.to_array(want) if hasattr(want, "HasField") else np.asarray(want)
         if want.dtype.name == "bfloat16":
             want = want.astype(np.float32)
-        got = np.load(os.path.join(d, "out", "rank0", f"result{k}.npy"))
-        good, msg = compare(got, np.asarray(want))
+        wants.append(np.asarray(want))
+    return "ok", (d, text, wants)
+
+
+def compare_all(load, wants):
+    """(all equal, messages) for result k = load(k) against wants[k]."""
+    msgs = []
+    ok = True
+    for k, want in enumerate(wants):
+        good, msg = compare(load(k), want)
         ok &= good
         msgs.append(msg)
-    return ("pass" if ok else "fail"), "; ".join(msgs)
+    return ok, "; ".join(msgs)
+
+
+def run_case(c, interp, workdir):
+    status, imported = import_case(c, workdir)
+    if status != "ok":
+        return status, imported
+    d, _, wants = imported
+    p = subprocess.run([interp, "--quiet", os.path.join(d, "prog.mlir"),
+                        f"--inputs={os.path.join(d, 'in')}",
+                        f"--output-dir={os.path.join(d, 'out')}"],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        return "fail", "braid-interp: " + (p.stderr.strip().splitlines() or ["?"])[0]
+    good, msg = compare_all(
+        lambda k: np.load(os.path.join(d, "out", "rank0", f"result{k}.npy")), wants)
+    return ("pass" if good else "fail"), msg
+
+
+def compile_cases(cases, a):
+    """Every case that imports, in one program compiled with --compile and
+    run with --run on 1 rank (merged_program.py): one status per case, as
+    run_case gives."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from merged_program import Failed, MergedProgram
+    program = MergedProgram(os.path.join(a.workdir, "compiled"), 1)
+    imported = {}
+    statuses = {}
+    for c in cases:
+        status, value = import_case(c, a.workdir)
+        if status != "ok":
+            statuses[c.name] = (status, value)
+            continue
+        d, text, wants = value
+        imported[c.name] = (program.add(text, os.path.join(d, "in")), wants)
+    try:
+        out = program.build(a.compile, a.run, a.interp)
+    except Failed as e:
+        sys.stdout.write(str(e))
+        for name in imported:
+            statuses[name] = ("fail", "the merged program failed")
+        return [statuses[c.name] for c in cases]
+    for name, (first, wants) in imported.items():
+        good, msg = compare_all(
+            lambda k, first=first: np.load(
+                os.path.join(out, "rank0", f"result{first + k}.npy")), wants)
+        statuses[name] = ("pass" if good else "fail"), msg
+    return [statuses[c.name] for c in cases]
 
 
 def main():
@@ -269,6 +325,10 @@ def main():
     ap.add_argument("--interp", required=True)
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--only", help="comma-separated case names")
+    ap.add_argument("--compile", help="braid-compile: compile every case that "
+                    "imports into one program and run it with --run instead "
+                    "of interpreting each case")
+    ap.add_argument("--run", help="braid-run (with --compile)")
     a = ap.parse_args()
     import importlib
 
@@ -288,9 +348,12 @@ def main():
             return run_case(c, a.interp, a.workdir)
         except Exception as e:  # noqa: BLE001 - a crash is a failure, go on
             return "fail", f"exception {type(e).__name__}: {e}"
-    from concurrent.futures import ThreadPoolExecutor
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        results = list(pool.map(one, cases))
+    if a.compile:
+        results = compile_cases(cases, a)
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            results = list(pool.map(one, cases))
     for c, (status, msg) in zip(cases, results):
         reason = expected_skip(c.name)
         if status == "import":
@@ -319,7 +382,8 @@ def main():
                 if n not in selected:
                     counts["FAIL"] += 1
                     print(f"FAIL {n}: listed in ATTENTION_SKIPS but not a selected case")
-    print(f"backend node cases: {counts['PASS']} passed, {counts['SKIP']} skipped, "
+    label = "compiled backend node cases" if a.compile else "backend node cases"
+    print(f"{label}: {counts['PASS']} passed, {counts['SKIP']} skipped, "
           f"{counts['FAIL']} failed")
     sys.exit(1 if counts["FAIL"] else 0)
 

@@ -34,6 +34,57 @@ def run(cmd):
     return p
 
 
+def reference_outputs(model_path, feeds):
+    """onnxruntime's outputs of the model (floats as f64) on feeds cast to
+    its input types."""
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    sess = ort.InferenceSession(model_path, so, providers=["CPUExecutionProvider"])
+    ref_feeds = {i.name: np.asarray(feeds[i.name]).astype(
+                     onnx.helper.tensor_dtype_to_np_dtype(i.type.tensor_type.elem_type))
+                 for i in onnx.load(model_path).graph.input}
+    return [np.asarray(r, np.float64) if r.dtype.kind == "f" else r
+            for r in sess.run(None, ref_feeds)]
+
+
+def check_results(tag, results, refs, out, tp, tolerance, load=None):
+    """Compare every rank's results in OUT (rankR/resultK.npy, or what
+    load(rank, k) returns) with the reference: a replicated result must be
+    bitwise equal on every rank, a split one equal to its slice. Prints a
+    line per failure; returns ("ok" or "FAIL", worst relative error, bad)."""
+    if load is None:
+        def load(r, k):
+            return np.load(os.path.join(out, f"rank{r}", f"result{k}.npy"))
+    worst = 0.0
+    bad = False
+    for k, (res, ref) in enumerate(zip(results, refs)):
+        scale = max(float(np.max(np.abs(ref))), 1e-30)
+        first = None
+        for r in range(tp):
+            got = load(r, k)
+            if res["split"] is None:
+                # a replicated result must be bitwise equal on every rank
+                if first is None:
+                    first = got
+                elif not np.array_equal(got.view(np.uint8), first.view(np.uint8)):
+                    print(f"{tag}: FAIL result {k} is replicated but rank {r} "
+                          f"differs from rank 0")
+                    bad = True
+            want = ref
+            if res["split"] is not None:
+                ax, n = res["split"]["axis"], ref.shape[res["split"]["axis"]] // tp
+                sl = [slice(None)] * ref.ndim
+                sl[ax] = slice(r * n, (r + 1) * n)
+                want = ref[tuple(sl)]
+            if got.shape != want.shape:
+                print(f"{tag}: FAIL rank {r} result {k}: shape {got.shape} != {want.shape}")
+                bad = True
+                continue
+            err = float(np.max(np.abs(got.astype(np.float64) - want))) / scale
+            worst = max(worst, err)
+    return ("ok" if worst <= tolerance and not bad else "FAIL"), worst, bad
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("model")
@@ -60,15 +111,7 @@ def main():
     name = os.path.splitext(os.path.basename(a.model))[0]
     dims = dict((d.split("=")[0], int(d.split("=")[1])) for d in a.dim)
     feeds = blocks.feeds(name, a.model, dims=dims)
-    so = ort.SessionOptions()
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    ref_model = a.reference or a.model
-    sess = ort.InferenceSession(ref_model, so, providers=["CPUExecutionProvider"])
-    ref_feeds = {i.name: np.asarray(feeds[i.name]).astype(
-                     onnx.helper.tensor_dtype_to_np_dtype(i.type.tensor_type.elem_type))
-                 for i in onnx.load(ref_model).graph.input}
-    refs = [np.asarray(r, np.float64) if r.dtype.kind == "f" else r
-            for r in sess.run(None, ref_feeds)]
+    refs = reference_outputs(a.reference or a.model, feeds)
     ok = True
     for tp in [int(t) for t in a.tp.split(",")]:
         tag = f"{name} tp={tp}{' sp' if a.sequence_parallel else ''}"
@@ -99,34 +142,8 @@ def main():
                  "--output-dir", out, "--iters", "1", "--warmup", "0",
                  "--timeout", "120"])
             tag += " compiled"
-        worst = 0.0
-        bad = False
-        for k, (res, ref) in enumerate(zip(man["results"], refs)):
-            scale = max(float(np.max(np.abs(ref))), 1e-30)
-            first = None
-            for r in range(tp):
-                got = np.load(os.path.join(out, f"rank{r}", f"result{k}.npy"))
-                if res["split"] is None:
-                    # a replicated result must be bitwise equal on every rank
-                    if first is None:
-                        first = got
-                    elif not np.array_equal(got.view(np.uint8), first.view(np.uint8)):
-                        print(f"{tag}: FAIL result {k} is replicated but rank {r} "
-                              f"differs from rank 0")
-                        bad = True
-                want = ref
-                if res["split"] is not None:
-                    ax, n = res["split"]["axis"], ref.shape[res["split"]["axis"]] // tp
-                    sl = [slice(None)] * ref.ndim
-                    sl[ax] = slice(r * n, (r + 1) * n)
-                    want = ref[tuple(sl)]
-                if got.shape != want.shape:
-                    print(f"{tag}: FAIL rank {r} result {k}: shape {got.shape} != {want.shape}")
-                    bad = True
-                    continue
-                err = float(np.max(np.abs(got.astype(np.float64) - want))) / scale
-                worst = max(worst, err)
-        status = "ok" if worst <= a.tolerance and not bad else "FAIL"
+        status, worst, _ = check_results(tag, man["results"], refs, out, tp,
+                                         a.tolerance)
         ok &= status == "ok"
         ncoll = sum(open(mlir).read().count(f"braid.{c} ")
                     for c in ("all_reduce", "all_gather", "reduce_scatter"))

@@ -44,6 +44,7 @@ void mlir::braid::buildBufferPipeline(OpPassManager &pm,
   function.addPass(createBraidFuseElementwise());
   function.addPass(createBraidProtectAsyncCaptures());
   function.addPass(createBraidMarkInputsReadOnly());
+  function.addPass(createBraidLoopYieldsInPlace());
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   bufferize.functionBoundaryTypeConversion =

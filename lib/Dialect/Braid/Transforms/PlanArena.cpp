@@ -5,6 +5,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 #include "llvm/Support/MathExtras.h"
 
@@ -50,14 +51,43 @@ struct IssueOrder {
   }
 };
 
-/// Lifetime of the buffer `alloc` returns, through every view of it.
+/// The values through which `use` passes its buffer on: the results of a
+/// view, and where control flow carries it, the results of the loop or
+/// branch (a buffer a branch yields lives on after it).
+SmallVector<Value> aliasesPast(OpOperand &use) {
+  Operation *user = use.getOwner();
+  unsigned index = use.getOperandNumber();
+  if (auto view = dyn_cast<ViewLikeOpInterface>(user))
+    if (view.getViewSource() == use.get())
+      return SmallVector<Value>(user->getResults());
+  if (auto loop = dyn_cast<scf::ForOp>(user))
+    if (OpResult result = loop.getTiedLoopResult(&use))
+      return {result};
+  if (auto loop = dyn_cast<scf::WhileOp>(user))
+    return {loop.getBeforeArguments()[index]};
+  if (auto yield = dyn_cast<scf::YieldOp>(user)) {
+    if (auto loop = dyn_cast<scf::WhileOp>(yield->getParentOp()))
+      return {loop.getBeforeArguments()[index]};
+    if (index < yield->getParentOp()->getNumResults())
+      return {yield->getParentOp()->getResult(index)};
+  }
+  if (auto condition = dyn_cast<scf::ConditionOp>(user))
+    if (index > 0)
+      return {condition->getParentOp()->getResult(index - 1)};
+  return {};
+}
+
+/// Lifetime of the buffer `alloc` returns, through every value that holds
+/// it.
 void computeLifetime(PlannedBuffer &buffer, Block &block,
                      const IssueOrder &order) {
   int64_t first = INT64_MAX, last = INT64_MIN;
   SmallVector<Value> worklist{buffer.alloc.getResult()};
+  DenseSet<Value> seen(worklist.begin(), worklist.end());
   while (!worklist.empty()) {
     Value value = worklist.pop_back_val();
-    for (Operation *user : value.getUsers()) {
+    for (OpOperand &use : value.getUses()) {
+      Operation *user = use.getOwner();
       Operation *top = block.findAncestorOpInBlock(*user);
       if (!top)
         continue;
@@ -67,13 +97,14 @@ void computeLifetime(PlannedBuffer &buffer, Block &block,
         until = order.joinedAt.lookup(top);
       first = std::min(first, at);
       last = std::max(last, until);
-      if (auto view = dyn_cast<ViewLikeOpInterface>(user))
-        if (view.getViewSource() == value)
-          llvm::append_range(worklist, user->getResults());
+      for (Value alias : aliasesPast(use))
+        if (seen.insert(alias).second)
+          worklist.push_back(alias);
     }
   }
   if (first == INT64_MAX) // never used: a slot of its own at its position
-    first = last = order.position.lookup(buffer.alloc);
+    first = last =
+        order.position.lookup(block.findAncestorOpInBlock(*buffer.alloc));
   buffer.first = first;
   buffer.last = last;
 }
@@ -151,14 +182,12 @@ struct BraidPlanArenaPass
              << "has several blocks; the arena planner needs one";
     IssueOrder order(block);
     SmallVector<PlannedBuffer> buffers;
+    // An allocation inside a loop or branch lives as long as the op of the
+    // function's body that holds it: its uses all map to that op's position.
+    // It shares no bytes with any buffer used in that op or live across it,
+    // so a buffer reused every iteration never overlaps one that lives
+    // from one iteration to the next.
     WalkResult walk = function.walk([&](memref::AllocOp alloc) {
-      Operation *top = block.findAncestorOpInBlock(*alloc);
-      if (top != alloc.getOperation() && !isa<CommandLaunchOp>(top)) {
-        alloc.emitOpError()
-            << "inside a loop or branch cannot get a static offset; "
-               "hoist it to the function's body";
-        return WalkResult::interrupt();
-      }
       FailureOr<int64_t> bytes = getStaticByteSize(alloc.getType());
       if (failed(bytes) || !alloc.getType().getLayout().isIdentity()) {
         alloc.emitOpError() << "of " << alloc.getType()

@@ -3,6 +3,8 @@
 #include "braid/Dialect/Braid/Transforms/Passes.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Interfaces/DestinationStyleOpInterface.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 #include "llvm/ADT/SetVector.h"
@@ -44,6 +46,26 @@ llvm::SetVector<Value> capturedTensors(StartOp start) {
   return captured;
 }
 
+/// Whether `dps` needs the contents `init` holds: not when its payload
+/// only writes the init, nor when the init is (a view of) an empty tensor,
+/// whose contents are undefined.
+bool readsContents(DestinationStyleOpInterface dps, OpOperand &init) {
+  if (!cast<RankedTensorType>(init.get().getType()).hasStaticShape())
+    return true;
+  Value value = init.get();
+  while (Operation *def = value.getDefiningOp()) {
+    if (isa<tensor::EmptyOp>(def))
+      return false;
+    if (!isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp,
+             tensor::ExtractSliceOp, tensor::CastOp>(def))
+      break;
+    value = def->getOperand(0);
+  }
+  if (auto linalgOp = dyn_cast<linalg::LinalgOp>(dps.getOperation()))
+    return linalgOp.payloadUsesValueFromOperand(&init);
+  return true;
+}
+
 /// The first await of `start`'s future in its block, or nullptr.
 Operation *findAwait(StartOp start) {
   Operation *first = nullptr;
@@ -72,9 +94,13 @@ struct BraidProtectAsyncCapturesPass
               continue;
             OpBuilder builder(dps);
             auto type = cast<RankedTensorType>(init.get().getType());
-            Value copy = bufferization::AllocTensorOp::create(
-                builder, dps.getLoc(), type, ValueRange(), init.get());
-            init.set(copy);
+            // A fresh buffer where the old contents do not matter: copying
+            // them would read the captured buffer while the start may
+            // write it (an empty tensor's buffer is the start's to fill).
+            Value source = readsContents(dps, init) ? init.get() : Value();
+            Value fresh = bufferization::AllocTensorOp::create(
+                builder, dps.getLoc(), type, ValueRange(), source);
+            init.set(fresh);
           }
         });
       }

@@ -471,6 +471,40 @@ def BraidProtectAsyncCaptures
   let dependentDialects = ["::mlir::bufferization::BufferizationDialect"];
 }
 
+def BraidLoopYieldsInPlace
+    : InterfacePass<"braid-loop-yields-in-place", "::mlir::FunctionOpInterface"> {
+  let summary = "Write each loop-carried tensor back into its iteration argument";
+  let description = [{
+    One-Shot Bufferize keeps one buffer per loop-carried value and refuses an
+    `scf.for` or `scf.while` whose yielded tensor is not equivalent to its
+    iteration argument (a new value computed into a fresh tensor, as an
+    element-wise update does). Every such yielded value (and every value an
+    `scf.condition` hands to the after region) is written into the
+    corresponding block argument with `bufferization.materialize_in_destination`,
+    so the yield is in place: the loop carries its values in the buffers of
+    its initial values, the new value is computed into a temporary of the
+    body and copied back at the end of the iteration. Values already yielded
+    unchanged are left alone. Runs right before bufferization.
+
+    ```mlir
+    %r = scf.for %i = %c0 to %n step %c1 iter_args(%a = %x) -> (tensor<8xf32>) {
+      %b = arith.mulf %a, %a : tensor<8xf32>
+      scf.yield %b : tensor<8xf32>
+    }
+    ```
+    becomes
+    ```mlir
+    %r = scf.for %i = %c0 to %n step %c1 iter_args(%a = %x) -> (tensor<8xf32>) {
+      %b = arith.mulf %a, %a : tensor<8xf32>
+      %w = bufferization.materialize_in_destination %b in %a
+          : (tensor<8xf32>, tensor<8xf32>) -> tensor<8xf32>
+      scf.yield %w : tensor<8xf32>
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect"];
+}
+
 def BraidConvertAsyncToStreams
     : InterfacePass<"braid-convert-async-to-streams", "::mlir::FunctionOpInterface"> {
   let summary = "Bufferized braid.start/await become braid.cmd.launch/wait";
