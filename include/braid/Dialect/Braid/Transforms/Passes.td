@@ -477,14 +477,20 @@ def BraidPlanArena : Pass<"braid-plan-arena", "::mlir::ModuleOp"> {
   let description = [{
     Replaces each `memref.alloc` of a function by a `memref.view` at a
     static offset of one arena, a new last argument marked `braid.arena`.
-    Two buffers share bytes only when their lifetimes do not overlap in the
-    host's issue order, where a use inside a `braid.cmd.launch` lasts until
-    the host waits for the launch's event (the launch forks after the
-    host's earlier work, the wait joins): so bytes are reused only across a
-    happens-before edge. Offsets are assigned greedily, largest buffer
-    first. Output parameters marked `bufferize.result` become
-    `braid.result = N`. Reports the arena size and the peak of live bytes
-    as a remark; fails when the arena exceeds `memory-budget`.
+    A buffer lives from its first to its last access (views are not
+    accesses) in the host's issue order, where an access inside a
+    `braid.cmd.launch` lasts until the host first waits for the launch's
+    event (the launch forks after the host's earlier work, the wait joins);
+    buffers accessed only in one launch's body are ordered by the body,
+    which its stream runs in order. Two buffers share bytes only when one's
+    last access happens before the other's first. Offsets are assigned
+    greedily, each buffer at the lowest aligned offset free of the placed
+    ones it overlaps, in a few orders (largest first, earliest first,
+    longest-lived first); the smallest arena is kept. Output parameters
+    marked `bufferize.result` become `braid.result = N`. Reports the arena
+    size and the peak of live bytes (each buffer rounded up to the
+    alignment: no arena is smaller) as a remark; fails when the arena
+    exceeds `memory-budget`.
   }];
   let options = [
     Option<"memoryBudget", "memory-budget", "int64_t", /*default=*/"0",

@@ -14,6 +14,7 @@
 #include "braid/Dialect/Braid/IR/BraidDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
@@ -150,6 +151,35 @@ struct SchedulePlan {
 /// sets the priorities.
 LogicalResult applySchedule(RewriterBase &rewriter, Block &block,
                             const SchedulePlan &plan);
+
+//===----------------------------------------------------------------------===//
+// Arena planning
+//===----------------------------------------------------------------------===//
+
+/// The size of a function's arena.
+struct ArenaSummary {
+  /// The arena: the end of the highest planned buffer, aligned.
+  int64_t arenaBytes = 0;
+  /// The most bytes of buffers that may be live at once, each rounded up to
+  /// the alignment: no arena is smaller; holes the placement leaves may
+  /// make it larger.
+  int64_t peakBytes = 0;
+  int64_t numBuffers = 0;
+};
+
+/// A static offset for every `memref.alloc` of `function`.
+struct ArenaPlan {
+  SmallVector<std::pair<Operation *, int64_t>> offsets;
+  ArenaSummary summary;
+};
+
+/// Plans the arena of buffer-level `function` (docs/Lowering.md, "Arena
+/// planning") without changing it: two buffers share bytes only when one's
+/// last access happens before the other's first (host program order, a
+/// launch forks after the host's earlier work and is joined by its first
+/// wait, a launch's stream runs its body in order). Located errors for
+/// allocations it cannot place (dynamic shapes, inside loops).
+FailureOr<ArenaPlan> planArena(func::FuncOp function, int64_t alignment);
 
 } // namespace braid
 } // namespace mlir
