@@ -8,7 +8,6 @@
 //===----------------------------------------------------------------------===//
 
 #include "braid/Analysis/DependenceGraph.h"
-#include "braid/Analysis/Liveness.h"
 #include "braid/Analysis/Target.h"
 #include "braid/Analysis/TimingModel.h"
 #include "braid/Dialect/Braid/Transforms/Passes.h"
@@ -200,11 +199,14 @@ public:
     });
   }
 
-  FailureOr<int64_t> peakOf(ArrayRef<unsigned> order) const {
-    FailureOr<MemoryProfile> profile = computeMemoryProfile(block, ops(order));
-    if (failed(profile))
+  /// The arena the buffer pipeline plans for the block issued in `order`.
+  FailureOr<int64_t> arenaOf(ArrayRef<unsigned> order,
+                             std::string &whyNot) const {
+    FailureOr<ArenaSummary> arena = estimateArena(
+        cast<FunctionOpInterface>(block.getParentOp()), ops(order), whyNot);
+    if (failed(arena))
       return failure();
-    return profile->peakBytes;
+    return arena->arenaBytes;
   }
 
   SchedulePlan plan(ArrayRef<unsigned> order) const {
@@ -368,55 +370,64 @@ struct BraidSchedulePass : braid::impl::BraidScheduleBase<BraidSchedulePass> {
       scheduler.explain(chosen);
   }
 
-  /// Fewer collectives in flight until the peak fits the budget: the most
-  /// that fit, found by bisection (more in flight never lowers the peak).
+  /// Fewer collectives in flight until the arena fits the budget: the most
+  /// that fit, found by bisection (more in flight never shrinks the arena).
   LogicalResult fitBudget(FunctionOpInterface function,
                           const Scheduler &scheduler, unsigned limit,
                           SmallVector<unsigned> &chosen) {
-    FailureOr<int64_t> peak = scheduler.peakOf(chosen);
-    if (failed(peak)) {
-      function.emitRemark("memory budget ignored: live sizes are dynamic");
+    std::string whyNot;
+    FailureOr<int64_t> arena = scheduler.arenaOf(chosen, whyNot);
+    if (failed(arena)) {
+      function.emitWarning() << "memory budget ignored: the arena cannot be "
+                                "estimated: "
+                             << whyNot;
       return success();
     }
     unsigned inFlight = limit;
-    if (*peak > memoryBudget) {
+    if (*arena > memoryBudget) {
       SmallVector<unsigned> leanest = scheduler.order(0);
-      FailureOr<int64_t> leanestPeak = scheduler.peakOf(leanest);
-      if (failed(leanestPeak) || *leanestPeak > memoryBudget) {
+      FailureOr<int64_t> leanestArena = scheduler.arenaOf(leanest, whyNot);
+      if (failed(leanestArena) || *leanestArena > memoryBudget) {
         chosen = leanest;
         function.emitWarning()
             << "memory budget " << (int64_t)memoryBudget
-            << " B is below the leanest schedule's peak of "
-            << (succeeded(leanestPeak) ? *leanestPeak : *peak)
+            << " B is below the arena of the leanest schedule, "
+            << (succeeded(leanestArena) ? *leanestArena : *arena)
             << " B; kept that schedule";
         return success();
       }
-      // peak(lo) fits, peak(hi) does not.
+      // arena(lo) fits, arena(hi) does not.
       unsigned lo = 0, hi = limit;
       SmallVector<unsigned> best = leanest;
-      int64_t bestPeak = *leanestPeak;
+      int64_t bestArena = *leanestArena;
       while (hi - lo > 1) {
         unsigned mid = lo + (hi - lo) / 2;
         SmallVector<unsigned> candidate = scheduler.order(mid);
-        FailureOr<int64_t> candidatePeak = scheduler.peakOf(candidate);
-        if (succeeded(candidatePeak) && *candidatePeak <= memoryBudget) {
+        FailureOr<int64_t> candidateArena =
+            scheduler.arenaOf(candidate, whyNot);
+        if (succeeded(candidateArena) && *candidateArena <= memoryBudget) {
           lo = mid;
           best = std::move(candidate);
-          bestPeak = *candidatePeak;
+          bestArena = *candidateArena;
         } else {
           hi = mid;
         }
       }
       chosen = std::move(best);
       inFlight = lo;
-      *peak = bestPeak;
+      *arena = bestArena;
     }
     if (explain || isExplainRequested())
       function.emitRemark() << "memory budget " << (int64_t)memoryBudget
                             << " B: at most " << inFlight
-                            << " collectives issued ahead of need, peak "
-                            << *peak << " B";
+                            << " collectives issued ahead of need, arena "
+                            << *arena << " B";
     return success();
+  }
+
+  void getDependentDialects(DialectRegistry &registry) const override {
+    Base::getDependentDialects(registry);
+    getBufferizationPipelineDialects(registry);
   }
 };
 

@@ -286,10 +286,15 @@ def BraidSchedule
     switch (the target's `stream_switch_cost` policy; by default twice its
     kernel overhead, an event record and wait) stays in place. Starts are
     issued in the order their results are consumed, and get priorities in
-    that order. With a memory budget (bytes per rank), the number of
-    collectives in flight is lowered until the peak of live tensor bytes
-    (the liveness analysis) fits — the most that fit, by bisection; if even
-    none in flight does not fit, the pass says so and keeps that order.
+    that order. With a memory budget (arena bytes per rank), the number of
+    collectives in flight is lowered until the arena fits — the most that
+    fit, by bisection; if even none in flight does not fit, the pass says
+    so and keeps that order. The arena of an order is what
+    `braid-buffer-pipeline` plans for it (`estimateArena` bufferizes a copy
+    and plans it), so the budget means the same here and in
+    `braid-plan-arena`: the temporaries, not the caller's arguments and
+    results. A function that calls another with a body is not estimated
+    (inline first); the budget is then ignored, with a warning.
     The plan (order and priorities) is applied by the public
     `applySchedule` (Transforms.h).
 
@@ -299,7 +304,7 @@ def BraidSchedule
   }];
   let options = [
     Option<"memoryBudget", "memory-budget", "int64_t", /*default=*/"0",
-           "Peak live tensor bytes per rank the schedule may use (0: no limit)">,
+           "Arena bytes per rank the schedule may need (0: no limit)">,
     Option<"explain", "explain", "bool", /*default=*/"false",
            "Report every scheduling decision as a remark">
   ];

@@ -181,6 +181,25 @@ struct ArenaPlan {
 /// allocations it cannot place (dynamic shapes, inside loops).
 FailureOr<ArenaPlan> planArena(func::FuncOp function, int64_t alignment);
 
+/// The arena `braid-buffer-pipeline` plans for the tensor-level `function`
+/// with the ops of its body issued in `order` (a permutation of them, the
+/// terminator excluded; the body's order when empty). A copy of the
+/// function, with the module's other ops but functions with a body (grids,
+/// globals, declarations), is bufferized by the pipeline itself and
+/// planned; `function` is not changed. So the scheduler's memory budget and
+/// `braid-compile --memory-budget` measure one thing: arena bytes, which
+/// exclude the caller's buffers (arguments and results). Failure, with the reason in `whyNot`, when the copy does
+/// not bufferize or plan, or when `function` calls a function with a body
+/// (whose temporaries a call does not show; inline it first).
+FailureOr<ArenaSummary> estimateArena(FunctionOpInterface function,
+                                      ArrayRef<Operation *> order,
+                                      std::string &whyNot);
+
+/// The dialects `estimateArena` may create: a pass that calls it lists
+/// them among its dependent dialects (none may be loaded while passes run
+/// in parallel).
+void getBufferizationPipelineDialects(DialectRegistry &registry);
+
 } // namespace braid
 } // namespace mlir
 
