@@ -404,6 +404,12 @@ def BraidFuseElementwise
     one generic op and one loop nest in the emitted code, while matmuls and
     other contractions stay named ops the lowering maps to the runtime's
     GEMM (upstream's default also fuses a contraction into its consumer).
+    A producer that other ops read too is fused only when all of them are
+    element-wise maps (it then disappears) or when it reads only function
+    arguments and constants: recomputing it in one consumer while keeping
+    it for the others would keep what it reads live until the last consumer
+    (a softmax's exp would keep the scores and the row maximum live until
+    the divide).
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
