@@ -190,7 +190,33 @@ public:
         if (--waitingFor[successor] == 0)
           makeReady(successor);
     }
+    sinkFreeOps(result);
     return result;
+  }
+
+  /// Moves ops that take no time and touch no memory (slices, reshapes,
+  /// index arithmetic) to just before the first op that depends on them.
+  /// Picked early to fill the wait for an await they hide nothing, and
+  /// what they define would live from there: a slice that bufferizes to a
+  /// copy (the zero init of each ring step) would hold its bytes for the
+  /// whole ring.
+  void sinkFreeOps(SmallVector<unsigned> &order) const {
+    for (size_t i = order.size(); i-- > 0;) {
+      unsigned node = order[i];
+      if (!isFree(node) || successors[node].empty())
+        continue;
+      size_t firstUser = order.size();
+      for (size_t j = i + 1; j < order.size(); ++j)
+        if (llvm::is_contained(successors[node], order[j])) {
+          firstUser = j;
+          break;
+        }
+      if (firstUser == order.size() || firstUser == i + 1)
+        continue;
+      // order[i] goes to firstUser - 1; what was between moves up by one.
+      std::rotate(order.begin() + i, order.begin() + i + 1,
+                  order.begin() + firstUser);
+    }
   }
 
   unsigned numOverlapping() const {
@@ -255,7 +281,13 @@ public:
                                 computeBefore[position[node] + 1]
                           : 0;
       hidden = std::min(hidden, info.seconds);
-      int moved = static_cast<int>(node) - static_cast<int>(position[node]);
+      // Ops that take time, as written before it minus as issued before it:
+      // free ops sunk to their users do not count as moved over.
+      int moved = 0;
+      for (unsigned other = 0; other < graph.size(); ++other)
+        if (other != node && !isFree(other))
+          moved += static_cast<int>(other < node) -
+                   static_cast<int>(position[other] < position[node]);
       InFlightDiagnostic diag = op->emitRemark();
       if (moved > 0)
         diag << "moved earlier by " << moved << " ops; ";
@@ -269,6 +301,14 @@ public:
   }
 
 private:
+  /// An op that takes no time and touches no memory.
+  bool isFree(unsigned node) const {
+    const NodeInfo &info = infos[node];
+    Operation *op = graph.op(node);
+    return !info.isStart && !info.isAwait && info.seconds == 0 &&
+           op->getNumRegions() == 0 && isMemoryEffectFree(op);
+  }
+
   /// Overlapped starts and their awaits: the ops the scheduler moves.
   bool overlapping(unsigned node) const {
     const NodeInfo &info = infos[node];

@@ -298,9 +298,15 @@ def BraidSchedule
     The plan (order and priorities) is applied by the public
     `applySchedule` (Transforms.h).
 
+    Ops that take no time and touch no memory (slices, reshapes, index
+    arithmetic) are then issued just before their first user: picked early
+    to fill the wait for an await they hide nothing, and what they define
+    would live from there (a slice that bufferizes to a copy, such as a
+    ring step's zero init, would hold its bytes for the whole ring).
+
     With `explain`, every decision is a remark on the op: moved earlier by N
-    ops and what it hides, kept synchronous and why, held back by the
-    budget. The output is deterministic.
+    ops (that take time) and what it hides, kept synchronous and why, held
+    back by the budget. The output is deterministic.
   }];
   let options = [
     Option<"memoryBudget", "memory-budget", "int64_t", /*default=*/"0",
