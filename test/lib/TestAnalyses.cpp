@@ -3,12 +3,13 @@
 // -test-braid-dependence-graph: per op, its class and the ops it depends on;
 //   per collective, the compute independent of it (what could hide it); per
 //   function, the critical path counting compute and communication ops.
-// -test-braid-memory-profile: live bytes during each op and the peak.
+// -test-braid-arena-estimate: per function, the arena estimateArena
+//   predicts for it as written.
 //
 //===----------------------------------------------------------------------===//
 
 #include "braid/Analysis/DependenceGraph.h"
-#include "braid/Analysis/Liveness.h"
+#include "braid/Dialect/Braid/Transforms/Transforms.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/Pass.h"
@@ -66,31 +67,32 @@ struct TestDependenceGraphPass
   }
 };
 
-struct TestMemoryProfilePass
-    : PassWrapper<TestMemoryProfilePass, OperationPass<func::FuncOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(TestMemoryProfilePass)
-  StringRef getArgument() const final { return "test-braid-memory-profile"; }
+struct TestArenaEstimatePass
+    : PassWrapper<TestArenaEstimatePass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(TestArenaEstimatePass)
+  StringRef getArgument() const final { return "test-braid-arena-estimate"; }
   StringRef getDescription() const final {
-    return "Print live tensor bytes during each op and the peak";
+    return "Print the arena the buffer pipeline would plan for each function";
+  }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    getBufferizationPipelineDialects(registry);
   }
 
   void runOnOperation() override {
-    func::FuncOp function = getOperation();
-    if (function.isExternal())
-      return;
-    Block &body = function.getBody().front();
-    FailureOr<MemoryProfile> profile = computeMemoryProfile(body);
-    if (failed(profile)) {
-      function.emitRemark("memory profile: unknown (dynamic shapes)");
-      return;
+    for (auto function : getOperation().getOps<func::FuncOp>()) {
+      if (function.isExternal())
+        continue;
+      std::string whyNot;
+      FailureOr<ArenaSummary> arena = estimateArena(function, {}, whyNot);
+      if (failed(arena)) {
+        function.emitRemark() << "arena estimate unavailable: " << whyNot;
+        continue;
+      }
+      function.emitRemark() << "arena estimate " << arena->arenaBytes
+                            << " B for " << arena->numBuffers
+                            << " buffers (peak of live buffers "
+                            << arena->peakBytes << " B)";
     }
-    for (auto [op, live] :
-         llvm::zip(body.without_terminator(), profile->liveDuring))
-      op.emitRemark() << "live " << live << " B";
-    InFlightDiagnostic diag = function.emitRemark();
-    diag << "peak " << profile->peakBytes << " B";
-    if (profile->peakAt)
-      diag << " during '" << profile->peakAt->getName() << "'";
   }
 };
 
@@ -99,6 +101,6 @@ struct TestMemoryProfilePass
 namespace mlir::braid::test {
 void registerTestPasses() {
   PassRegistration<TestDependenceGraphPass>();
-  PassRegistration<TestMemoryProfilePass>();
+  PassRegistration<TestArenaEstimatePass>();
 }
 } // namespace mlir::braid::test

@@ -3,19 +3,20 @@
 // braid-compile IN.mlir -o OUT.so [--target=cpu] [--overlap] [--profile NAME]
 //               [--memory-budget B] [--emit-cpp FILE] [--runtime-dir DIR]
 //
-// The pipeline (the program as written, or the overlap pipeline first), the
-// buffer level, EmitC and its C++, then the host compiler against the
-// runtime (docs/Lowering.md, "The artifact"). Errors are located in the
-// input; OUT appears only when everything succeeded.
+// Calls inlined, the pipeline (the program as written, or the overlap
+// pipeline first), the buffer level, EmitC and its C++, then the host
+// compiler against the runtime (docs/Lowering.md, "The artifact"). Prints
+// each function's arena beside the scheduler's estimate of it. Errors are
+// located in the input; OUT appears only when everything succeeded.
 //
 //===----------------------------------------------------------------------===//
 
-#include "braid/Analysis/Liveness.h"
 #include "braid/Conversion/Passes.h"
 #include "braid/Dialect/Braid/IR/BraidDialect.h"
 #include "braid/Dialect/Braid/Transforms/BufferizableOpInterfaceImpl.h"
 #include "braid/Dialect/Braid/Transforms/Passes.h"
 #include "braid/Dialect/Braid/Transforms/Pipelines.h"
+#include "braid/Dialect/Braid/Transforms/Transforms.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/AsmState.h"
@@ -118,7 +119,11 @@ static FailureOr<std::string> findLinkFragment(const char *argv0) {
 }
 
 static LogicalResult runPipeline(ModuleOp module, MLIRContext &context) {
+  // One function per step: callees inlined first, so the scheduler sees the
+  // whole step and the arena estimate its temporaries.
   PassManager pm(&context);
+  pm.addPass(createInlinerPass());
+  pm.addPass(createSymbolDCEPass());
   if (overlap) {
     braid::OverlapPipelineOptions options;
     if (!profile.empty())
@@ -127,19 +132,20 @@ static LogicalResult runPipeline(ModuleOp module, MLIRContext &context) {
     options.forceDecompose = forceDecompose;
     braid::buildOverlapPipeline(pm, options);
   }
-  pm.addPass(createInlinerPass());
-  pm.addPass(createSymbolDCEPass());
   if (failed(pm.run(module)))
     return failure();
-  // The tensor-level estimate the arena is compared with: temporaries live
-  // at once in program order (arguments excluded: they are the caller's).
-  int64_t estimate = -1;
-  for (auto function : module.getOps<func::FuncOp>())
-    if (!function.isExternal() && function.getBody().hasOneBlock())
-      if (FailureOr<braid::MemoryProfile> profile = braid::computeMemoryProfile(
-              function.getBody().front(), {}, /*countArguments=*/false);
-          succeeded(profile))
-        estimate = profile->peakBytes;
+  // The estimate the scheduler budgets with, for the order that is compiled.
+  llvm::StringMap<std::string> estimates;
+  for (auto function : module.getOps<func::FuncOp>()) {
+    if (function.isExternal())
+      continue;
+    std::string whyNot;
+    FailureOr<braid::ArenaSummary> estimate =
+        braid::estimateArena(function, {}, whyNot);
+    estimates[function.getSymName()] =
+        succeeded(estimate) ? std::to_string(estimate->arenaBytes) + " bytes"
+                            : "unavailable (" + whyNot + ")";
+  }
   pm.clear();
   braid::BufferPipelineOptions buffers;
   buffers.memoryBudget = memoryBudget;
@@ -156,11 +162,9 @@ static LogicalResult runPipeline(ModuleOp module, MLIRContext &context) {
   for (auto function : module.getOps<func::FuncOp>())
     if (auto arena = function->getAttrOfType<IntegerAttr>(
             braid::BraidDialect::kArenaBytesAttrName))
-      llvm::errs() << "braid-compile: arena " << arena.getInt()
-                   << " bytes; tensor-level liveness estimate "
-                   << (estimate < 0 ? std::string("unavailable")
-                                    : std::to_string(estimate) + " bytes")
-                   << "\n";
+      llvm::errs() << "braid-compile: @" << function.getSymName() << ": arena "
+                   << arena.getInt() << " bytes; scheduler's estimate "
+                   << estimates.lookup(function.getSymName()) << "\n";
   if (!emitBuffers.empty()) {
     std::string error;
     auto file = openOutputFile(emitBuffers, &error);

@@ -5,7 +5,8 @@
 # across their group), and against the producer's outputs when a JAX
 # directory is given. With REPEAT=3 the run is repeated and every result
 # must be identical. The buffer-level program braid-compile lowered is also
-# run in the interpreter against PROGRAM.
+# run in the interpreter against PROGRAM, and the arena braid-compile
+# planned must equal the scheduler's estimate of it.
 #
 # usage: compile-and-check.sh BRAID_RUN WORKDIR PROGRAM NP INPUTS|- JAXDIR|- [FLAGS...]
 set -euo pipefail
@@ -15,6 +16,14 @@ rm -rf "$work"
 mkdir -p "$work"
 braid-compile "$program" -o "$work/program.so" --emit-buffers "$work/buffers.mlir" \
   "$@" > "$work/compile.log" 2>&1 || { cat "$work/compile.log"; exit 1; }
+# The arena braid-compile planned is the one the scheduler's memory budget
+# counts: the estimate on the tensor-level program equals it.
+grep -q "^braid-compile: @.*: arena " "$work/compile.log" \
+  || { echo "no arena reported"; cat "$work/compile.log"; exit 1; }
+if grep "^braid-compile: @.*: arena " "$work/compile.log" \
+    | grep -v -E "arena ([0-9]+) bytes; scheduler's estimate \1 bytes$"; then
+  echo "the arena differs from the scheduler's estimate"; exit 1
+fi
 # The buffer level equals the tensor level in the interpreter (same random
 # inputs, several interleavings of ranks and streams, race detector on).
 braid-interp --quiet --schedules=2 --input-seed=3 "$program" \

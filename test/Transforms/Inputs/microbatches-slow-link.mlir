@@ -1,5 +1,6 @@
 // Two micro-batches of a sequence-parallel linear layer on 4 CPU ranks over
-// 1 GbE (input for schedule-memory-budget.mlir and Integration/schedule.test).
+// 1 GbE (input for schedule-memory-budget.mlir, Integration/schedule.test and
+// Integration/compile-run/memory-budget.test).
 module attributes {braid.target = #braid.target<"cpu-1gbe">} {
 shard.grid @tp(shape = 4)
 func.func @main(%x0: tensor<16x64xf32>, %x1: tensor<16x64xf32>, %w: tensor<64x64xf32>) -> (tensor<16x64xf32>, tensor<16x64xf32>) {

@@ -37,8 +37,7 @@ void mlir::braid::buildOverlapPipeline(OpPassManager &pm,
   pm.addPass(createBraidVerifyCollectiveOrder());
 }
 
-void mlir::braid::buildBufferPipeline(OpPassManager &pm,
-                                      const BufferPipelineOptions &options) {
+void mlir::braid::buildBufferizationPipeline(OpPassManager &pm) {
   OpPassManager &function = pm.nest<func::FuncOp>();
   function.addPass(createConvertElementwiseToLinalgPass());
   function.addPass(createBraidFuseElementwise());
@@ -57,6 +56,11 @@ void mlir::braid::buildBufferPipeline(OpPassManager &pm,
   outParams.modifyPublicFunctions = true;
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
   pm.addPass(createCanonicalizerPass());
+}
+
+void mlir::braid::buildBufferPipeline(OpPassManager &pm,
+                                      const BufferPipelineOptions &options) {
+  buildBufferizationPipeline(pm);
   BraidPlanArenaOptions arena;
   arena.memoryBudget = options.memoryBudget;
   pm.addPass(createBraidPlanArena(arena));

@@ -8,7 +8,6 @@
 //===----------------------------------------------------------------------===//
 
 #include "braid/Analysis/DependenceGraph.h"
-#include "braid/Analysis/Liveness.h"
 #include "braid/Analysis/Target.h"
 #include "braid/Analysis/TimingModel.h"
 #include "braid/Dialect/Braid/Transforms/Passes.h"
@@ -191,7 +190,33 @@ public:
         if (--waitingFor[successor] == 0)
           makeReady(successor);
     }
+    sinkFreeOps(result);
     return result;
+  }
+
+  /// Moves ops that take no time and touch no memory (slices, reshapes,
+  /// index arithmetic) to just before the first op that depends on them.
+  /// Picked early to fill the wait for an await they hide nothing, and
+  /// what they define would live from there: a slice that bufferizes to a
+  /// copy (the zero init of each ring step) would hold its bytes for the
+  /// whole ring.
+  void sinkFreeOps(SmallVector<unsigned> &order) const {
+    for (size_t i = order.size(); i-- > 0;) {
+      unsigned node = order[i];
+      if (!isFree(node) || successors[node].empty())
+        continue;
+      size_t firstUser = order.size();
+      for (size_t j = i + 1; j < order.size(); ++j)
+        if (llvm::is_contained(successors[node], order[j])) {
+          firstUser = j;
+          break;
+        }
+      if (firstUser == order.size() || firstUser == i + 1)
+        continue;
+      // order[i] goes to firstUser - 1; what was between moves up by one.
+      std::rotate(order.begin() + i, order.begin() + i + 1,
+                  order.begin() + firstUser);
+    }
   }
 
   unsigned numOverlapping() const {
@@ -200,11 +225,14 @@ public:
     });
   }
 
-  FailureOr<int64_t> peakOf(ArrayRef<unsigned> order) const {
-    FailureOr<MemoryProfile> profile = computeMemoryProfile(block, ops(order));
-    if (failed(profile))
+  /// The arena the buffer pipeline plans for the block issued in `order`.
+  FailureOr<int64_t> arenaOf(ArrayRef<unsigned> order,
+                             std::string &whyNot) const {
+    FailureOr<ArenaSummary> arena = estimateArena(
+        cast<FunctionOpInterface>(block.getParentOp()), ops(order), whyNot);
+    if (failed(arena))
       return failure();
-    return profile->peakBytes;
+    return arena->arenaBytes;
   }
 
   SchedulePlan plan(ArrayRef<unsigned> order) const {
@@ -253,7 +281,13 @@ public:
                                 computeBefore[position[node] + 1]
                           : 0;
       hidden = std::min(hidden, info.seconds);
-      int moved = static_cast<int>(node) - static_cast<int>(position[node]);
+      // Ops that take time, as written before it minus as issued before it:
+      // free ops sunk to their users do not count as moved over.
+      int moved = 0;
+      for (unsigned other = 0; other < graph.size(); ++other)
+        if (other != node && !isFree(other))
+          moved += static_cast<int>(other < node) -
+                   static_cast<int>(position[other] < position[node]);
       InFlightDiagnostic diag = op->emitRemark();
       if (moved > 0)
         diag << "moved earlier by " << moved << " ops; ";
@@ -267,6 +301,14 @@ public:
   }
 
 private:
+  /// An op that takes no time and touches no memory.
+  bool isFree(unsigned node) const {
+    const NodeInfo &info = infos[node];
+    Operation *op = graph.op(node);
+    return !info.isStart && !info.isAwait && info.seconds == 0 &&
+           op->getNumRegions() == 0 && isMemoryEffectFree(op);
+  }
+
   /// Overlapped starts and their awaits: the ops the scheduler moves.
   bool overlapping(unsigned node) const {
     const NodeInfo &info = infos[node];
@@ -368,55 +410,64 @@ struct BraidSchedulePass : braid::impl::BraidScheduleBase<BraidSchedulePass> {
       scheduler.explain(chosen);
   }
 
-  /// Fewer collectives in flight until the peak fits the budget: the most
-  /// that fit, found by bisection (more in flight never lowers the peak).
+  /// Fewer collectives in flight until the arena fits the budget: the most
+  /// that fit, found by bisection (more in flight never shrinks the arena).
   LogicalResult fitBudget(FunctionOpInterface function,
                           const Scheduler &scheduler, unsigned limit,
                           SmallVector<unsigned> &chosen) {
-    FailureOr<int64_t> peak = scheduler.peakOf(chosen);
-    if (failed(peak)) {
-      function.emitRemark("memory budget ignored: live sizes are dynamic");
+    std::string whyNot;
+    FailureOr<int64_t> arena = scheduler.arenaOf(chosen, whyNot);
+    if (failed(arena)) {
+      function.emitWarning() << "memory budget ignored: the arena cannot be "
+                                "estimated: "
+                             << whyNot;
       return success();
     }
     unsigned inFlight = limit;
-    if (*peak > memoryBudget) {
+    if (*arena > memoryBudget) {
       SmallVector<unsigned> leanest = scheduler.order(0);
-      FailureOr<int64_t> leanestPeak = scheduler.peakOf(leanest);
-      if (failed(leanestPeak) || *leanestPeak > memoryBudget) {
+      FailureOr<int64_t> leanestArena = scheduler.arenaOf(leanest, whyNot);
+      if (failed(leanestArena) || *leanestArena > memoryBudget) {
         chosen = leanest;
         function.emitWarning()
             << "memory budget " << (int64_t)memoryBudget
-            << " B is below the leanest schedule's peak of "
-            << (succeeded(leanestPeak) ? *leanestPeak : *peak)
+            << " B is below the arena of the leanest schedule, "
+            << (succeeded(leanestArena) ? *leanestArena : *arena)
             << " B; kept that schedule";
         return success();
       }
-      // peak(lo) fits, peak(hi) does not.
+      // arena(lo) fits, arena(hi) does not.
       unsigned lo = 0, hi = limit;
       SmallVector<unsigned> best = leanest;
-      int64_t bestPeak = *leanestPeak;
+      int64_t bestArena = *leanestArena;
       while (hi - lo > 1) {
         unsigned mid = lo + (hi - lo) / 2;
         SmallVector<unsigned> candidate = scheduler.order(mid);
-        FailureOr<int64_t> candidatePeak = scheduler.peakOf(candidate);
-        if (succeeded(candidatePeak) && *candidatePeak <= memoryBudget) {
+        FailureOr<int64_t> candidateArena =
+            scheduler.arenaOf(candidate, whyNot);
+        if (succeeded(candidateArena) && *candidateArena <= memoryBudget) {
           lo = mid;
           best = std::move(candidate);
-          bestPeak = *candidatePeak;
+          bestArena = *candidateArena;
         } else {
           hi = mid;
         }
       }
       chosen = std::move(best);
       inFlight = lo;
-      *peak = bestPeak;
+      *arena = bestArena;
     }
     if (explain || isExplainRequested())
       function.emitRemark() << "memory budget " << (int64_t)memoryBudget
                             << " B: at most " << inFlight
-                            << " collectives issued ahead of need, peak "
-                            << *peak << " B";
+                            << " collectives issued ahead of need, arena "
+                            << *arena << " B";
     return success();
+  }
+
+  void getDependentDialects(DialectRegistry &registry) const override {
+    Base::getDependentDialects(registry);
+    getBufferizationPipelineDialects(registry);
   }
 };
 

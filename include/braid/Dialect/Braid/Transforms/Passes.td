@@ -316,20 +316,31 @@ def BraidSchedule
     switch (the target's `stream_switch_cost` policy; by default twice its
     kernel overhead, an event record and wait) stays in place. Starts are
     issued in the order their results are consumed, and get priorities in
-    that order. With a memory budget (bytes per rank), the number of
-    collectives in flight is lowered until the peak of live tensor bytes
-    (the liveness analysis) fits — the most that fit, by bisection; if even
-    none in flight does not fit, the pass says so and keeps that order.
+    that order. With a memory budget (arena bytes per rank), the number of
+    collectives in flight is lowered until the arena fits — the most that
+    fit, by bisection; if even none in flight does not fit, the pass says
+    so and keeps that order. The arena of an order is what
+    `braid-buffer-pipeline` plans for it (`estimateArena` bufferizes a copy
+    and plans it), so the budget means the same here and in
+    `braid-plan-arena`: the temporaries, not the caller's arguments and
+    results. A function that calls another with a body is not estimated
+    (inline first); the budget is then ignored, with a warning.
     The plan (order and priorities) is applied by the public
     `applySchedule` (Transforms.h).
 
+    Ops that take no time and touch no memory (slices, reshapes, index
+    arithmetic) are then issued just before their first user: picked early
+    to fill the wait for an await they hide nothing, and what they define
+    would live from there (a slice that bufferizes to a copy, such as a
+    ring step's zero init, would hold its bytes for the whole ring).
+
     With `explain`, every decision is a remark on the op: moved earlier by N
-    ops and what it hides, kept synchronous and why, held back by the
-    budget. The output is deterministic.
+    ops (that take time) and what it hides, kept synchronous and why, held
+    back by the budget. The output is deterministic.
   }];
   let options = [
     Option<"memoryBudget", "memory-budget", "int64_t", /*default=*/"0",
-           "Peak live tensor bytes per rank the schedule may use (0: no limit)">,
+           "Arena bytes per rank the schedule may need (0: no limit)">,
     Option<"explain", "explain", "bool", /*default=*/"false",
            "Report every scheduling decision as a remark">
   ];
@@ -429,6 +440,12 @@ def BraidFuseElementwise
     one generic op and one loop nest in the emitted code, while matmuls and
     other contractions stay named ops the lowering maps to the runtime's
     GEMM (upstream's default also fuses a contraction into its consumer).
+    A producer that other ops read too is fused only when all of them are
+    element-wise maps (it then disappears) or when it reads only function
+    arguments and constants: recomputing it in one consumer while keeping
+    it for the others would keep what it reads live until the last consumer
+    (a softmax's exp would keep the scores and the row maximum live until
+    the divide).
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
@@ -582,14 +599,20 @@ def BraidPlanArena : Pass<"braid-plan-arena", "::mlir::ModuleOp"> {
   let description = [{
     Replaces each `memref.alloc` of a function by a `memref.view` at a
     static offset of one arena, a new last argument marked `braid.arena`.
-    Two buffers share bytes only when their lifetimes do not overlap in the
-    host's issue order, where a use inside a `braid.cmd.launch` lasts until
-    the host waits for the launch's event (the launch forks after the
-    host's earlier work, the wait joins): so bytes are reused only across a
-    happens-before edge. Offsets are assigned greedily, largest buffer
-    first. Output parameters marked `bufferize.result` become
-    `braid.result = N`. Reports the arena size and the peak of live bytes
-    as a remark; fails when the arena exceeds `memory-budget`.
+    A buffer lives from its first to its last access (views are not
+    accesses) in the host's issue order, where an access inside a
+    `braid.cmd.launch` lasts until the host first waits for the launch's
+    event (the launch forks after the host's earlier work, the wait joins);
+    buffers accessed only in one launch's body are ordered by the body,
+    which its stream runs in order. Two buffers share bytes only when one's
+    last access happens before the other's first. Offsets are assigned
+    greedily, each buffer at the lowest aligned offset free of the placed
+    ones it overlaps, in a few orders (largest first, earliest first,
+    longest-lived first); the smallest arena is kept. Output parameters
+    marked `bufferize.result` become `braid.result = N`. Reports the arena
+    size and the peak of live bytes (each buffer rounded up to the
+    alignment: no arena is smaller) as a remark; fails when the arena
+    exceeds `memory-budget`.
   }];
   let options = [
     Option<"memoryBudget", "memory-budget", "int64_t", /*default=*/"0",

@@ -19,7 +19,8 @@ struct OverlapPipelineOptions
       llvm::cl::init("")};
   PassOptions::Option<int64_t> memoryBudget{
       *this, "memory-budget",
-      llvm::cl::desc("Peak live tensor bytes per rank (0: no limit)"),
+      llvm::cl::desc("Arena bytes per rank the schedule may need (0: no "
+                     "limit)"),
       llvm::cl::init(0)};
   PassOptions::Option<bool> decompose{
       *this, "decompose",
@@ -48,6 +49,11 @@ struct BufferPipelineOptions
       llvm::cl::desc("Largest arena in bytes (0: no limit)"),
       llvm::cl::init(0)};
 };
+
+/// The buffer pipeline up to arena planning: the tensor + async level
+/// bufferized, results as output parameters, temporaries still
+/// `memref.alloc` (what `estimateArena` plans).
+void buildBufferizationPipeline(OpPassManager &pm);
 
 /// Tensor + async level -> buffer level (docs/Lowering.md): element-wise
 /// ops to linalg and fused, captures of in-flight starts protected,

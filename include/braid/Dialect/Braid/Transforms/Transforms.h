@@ -14,6 +14,7 @@
 #include "braid/Dialect/Braid/IR/BraidDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
@@ -153,6 +154,54 @@ struct SchedulePlan {
 /// sets the priorities.
 LogicalResult applySchedule(RewriterBase &rewriter, Block &block,
                             const SchedulePlan &plan);
+
+//===----------------------------------------------------------------------===//
+// Arena planning
+//===----------------------------------------------------------------------===//
+
+/// The size of a function's arena.
+struct ArenaSummary {
+  /// The arena: the end of the highest planned buffer, aligned.
+  int64_t arenaBytes = 0;
+  /// The most bytes of buffers that may be live at once, each rounded up to
+  /// the alignment: no arena is smaller; holes the placement leaves may
+  /// make it larger.
+  int64_t peakBytes = 0;
+  int64_t numBuffers = 0;
+};
+
+/// A static offset for every `memref.alloc` of `function`.
+struct ArenaPlan {
+  SmallVector<std::pair<Operation *, int64_t>> offsets;
+  ArenaSummary summary;
+};
+
+/// Plans the arena of buffer-level `function` (docs/Lowering.md, "Arena
+/// planning") without changing it: two buffers share bytes only when one's
+/// last access happens before the other's first (host program order, a
+/// launch forks after the host's earlier work and is joined by its first
+/// wait, a launch's stream runs its body in order). Located errors for
+/// allocations it cannot place (dynamic shapes, inside loops).
+FailureOr<ArenaPlan> planArena(func::FuncOp function, int64_t alignment);
+
+/// The arena `braid-buffer-pipeline` plans for the tensor-level `function`
+/// with the ops of its body issued in `order` (a permutation of them, the
+/// terminator excluded; the body's order when empty). A copy of the
+/// function, with the module's other ops but functions with a body (grids,
+/// globals, declarations), is bufferized by the pipeline itself and
+/// planned; `function` is not changed. So the scheduler's memory budget and
+/// `braid-compile --memory-budget` measure one thing: arena bytes, which
+/// exclude the caller's buffers (arguments and results). Failure, with the reason in `whyNot`, when the copy does
+/// not bufferize or plan, or when `function` calls a function with a body
+/// (whose temporaries a call does not show; inline it first).
+FailureOr<ArenaSummary> estimateArena(FunctionOpInterface function,
+                                      ArrayRef<Operation *> order,
+                                      std::string &whyNot);
+
+/// The dialects `estimateArena` may create: a pass that calls it lists
+/// them among its dependent dialects (none may be loaded while passes run
+/// in parallel).
+void getBufferizationPipelineDialects(DialectRegistry &registry);
 
 } // namespace braid
 } // namespace mlir
