@@ -712,7 +712,8 @@ void measureCompute(const Options &options, const Timer &timer,
                         std::to_string(r.width) + typeSuffix(r.type);
     double t = timer.measure([&] {
       checkKernel(braid_rt_cpu_rmsnorm(r.type, r.rows, r.width, x.data(),
-                                       w.data(), 1e-6f, y.data()),
+                                       w.data(), 1e-6f, y.data(),
+                                       BRAID_RT_GEMM_BLAS),
                   "rmsnorm " + shape);
     });
     double elements = static_cast<double>(r.rows) * r.width;
@@ -728,7 +729,7 @@ void measureCompute(const Options &options, const Timer &timer,
                         std::to_string(s.inner) + typeSuffix(s.type);
     double t = timer.measure([&] {
       checkKernel(braid_rt_cpu_softmax(s.type, s.outer, s.extent, s.inner,
-                                       x.data(), y.data()),
+                                       x.data(), y.data(), BRAID_RT_GEMM_BLAS),
                   "softmax " + shape);
     });
     result.kernels.push_back(
@@ -739,7 +740,7 @@ void measureCompute(const Options &options, const Timer &timer,
     std::string shape = std::to_string(v.n) + typeSuffix(v.type);
     double t = timer.measure([&] {
       checkKernel(braid_rt_cpu_swiglu(v.type, v.n, gate.data(), up.data(),
-                                      y.data()),
+                                      y.data(), BRAID_RT_GEMM_BLAS),
                   "swiglu " + shape);
     });
     result.kernels.push_back({"braid.swiglu", shape, v.type,
@@ -750,7 +751,8 @@ void measureCompute(const Options &options, const Timer &timer,
     std::string shape = std::to_string(v.n) + typeSuffix(v.type);
     double t = timer.measure([&] {
       checkKernel(braid_rt_cpu_activation(BRAID_RT_ACTIVATION_SILU, v.type,
-                                          v.n, x.data(), y.data()),
+                                          v.n, x.data(), y.data(),
+                                          BRAID_RT_GEMM_BLAS),
                   "activation " + shape);
     });
     result.kernels.push_back({"braid.activation", shape, v.type,
@@ -791,7 +793,8 @@ void measureCompute(const Options &options, const Timer &timer,
     desc.mask_type = a.type;
     double t = timer.measure([&] {
       checkKernel(braid_rt_cpu_attention(&desc, q.data(), k.data(), v.data(),
-                                         nullptr, out.data()),
+                                         nullptr, out.data(),
+                                         BRAID_RT_GEMM_BLAS, nullptr, 0),
                   "attention");
     });
     double flops = static_cast<double>(a.batch) * a.heads * attendedPairs(a) *
