@@ -98,7 +98,7 @@ def main():
             ok = False
             continue
         for tag, results, refs, first, tolerance in entries:
-            def load(r, k, first=first):
+            def load(r, k, first=first, out=out):
                 import numpy as np
                 return np.load(os.path.join(out, f"rank{r}", f"result{first + k}.npy"))
             status, worst, _ = check_results(tag, results, refs, out, tp, tolerance,
