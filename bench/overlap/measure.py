@@ -12,6 +12,14 @@ this script: $BRAID_MPIRUN, $BRAID_LINK), repeat, and print
   hidden fraction of each variant: (T_written - T_variant) / min(T_compute, T_comm)
   the prediction of each variant on the profile (braid-estimate)
 
+With --calibrate-on PROGRAMS it also runs braid-calibrate on the same ranks
+and link, on the shapes of those programs' variants plus the default sweep,
+and adds: the prediction of every variant on the calibrated profile, the
+error of both predictions against the measurement (the programs not
+calibrated on are the held-out set), and a variant "calibrated" (the
+overlap pipeline deciding with the calibrated profile), with its
+decomposer's decisions and whether it was the measured-best variant.
+
 Every variant that computes is checked against JAX's results once. Medians
 over the repeats (each repeat's value is braid-run's median over --iters
 steps, each step the slowest rank's), spread = min..max over the repeats.
@@ -30,6 +38,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 OPT = os.path.join(ROOT, "build/bin/braid-opt")
 COMPILE = os.path.join(ROOT, "build/bin/braid-compile")
 RUN = os.path.join(ROOT, "build-runtime/tools/braid-run/braid-run")
+CALIBRATE = os.path.join(ROOT, "build-runtime/tools/braid-calibrate/braid-calibrate")
 PYTHON = os.path.join(ROOT, ".venv/bin/python")
 IMPORT = os.path.join(ROOT, ".venv/bin/braid-import-stablehlo")
 COMPARE = os.path.join(ROOT, "test/Import/jax/compare.py")
@@ -41,6 +50,8 @@ VARIANTS = {
     "scheduled": ("braid-overlap-pipeline{{profile={p} decompose=0}}", [], True),
     "overlap": ("braid-overlap-pipeline{{profile={p}}}", [], True),
     "decomposed": ("braid-overlap-pipeline{{profile={p} force-decompose=1}}", [], True),
+    # Only with --calibrate-on: the overlap pipeline on the calibrated profile.
+    "calibrated": ("braid-overlap-pipeline{{profile={c} explain=1}}", [], True),
     "compute": (None, ["--keep-only=compute"], False),
     "comm": (None, ["--keep-only=communication"], False),
 }
@@ -63,8 +74,10 @@ def predicted_us(ir, profile):
     return float(match.group(1)) if match else float("nan")
 
 
-def prepare(work, program, ranks, profile, tiny):
-    """IR and artifacts of every variant; returns {variant: (ir, so)}."""
+def prepare(work, program, ranks, profile, tiny, calibrated=None, compile_=True):
+    """IR and artifacts of every variant; returns {variant: (ir, so)}. The
+    "calibrated" variant only when a calibrated profile is given; its
+    decomposer's remarks go to <program>.calibrated.decisions.txt."""
     jaxdir = os.path.join(work, f"np{ranks}", program)
     imported = jaxdir + ".imported.mlir"
     canonical = jaxdir + ".written.mlir"
@@ -73,13 +86,20 @@ def prepare(work, program, ranks, profile, tiny):
         "inline,symbol-dce,braid-raise-layer-ops,canonicalize)"])
     built = {}
     for variant, (pipeline, flags, _) in VARIANTS.items():
+        if variant == "calibrated" and not calibrated:
+            continue
         ir = canonical
         if pipeline:
             ir = f"{jaxdir}.{variant}.mlir"
-            sh([OPT, canonical, "-o", ir, "--mlir-print-op-on-diagnostic=false",
-                f"--pass-pipeline=builtin.module({pipeline.format(p=profile)})"])
+            done = sh([OPT, canonical, "-o", ir, "--mlir-print-op-on-diagnostic=false",
+                       "--pass-pipeline=builtin.module("
+                       f"{pipeline.format(p=profile, c=calibrated)})"])
+            if variant == "calibrated":
+                with open(f"{jaxdir}.calibrated.decisions.txt", "w") as f:
+                    f.write(done.stderr)
         so = f"{jaxdir}.{variant}.so"
-        sh([COMPILE, ir, "-o", so] + flags)
+        if compile_:
+            sh([COMPILE, ir, "-o", so] + flags)
         built[variant] = (ir, so)
     return jaxdir, built
 
@@ -96,6 +116,51 @@ def run(so, ranks, jaxdir, rundir, iters, warmup, trace=None):
     sh(cmd)
     with open(os.path.join(rundir, "timing.json")) as f:
         return json.load(f)["median_ms"]
+
+
+def decisions(jaxdir):
+    """What the decomposer chose on the calibrated profile, from its remarks
+    (explain=1): each distinct cut and each reason to decline, counted."""
+    cuts, declined = {}, {}
+    with open(f"{jaxdir}.calibrated.decisions.txt") as f:
+        for line in f:
+            if "remark: cut into " in line:
+                what = line.split("remark: ", 1)[1].split(" (")[0].split(",")[0].strip()
+                cuts[what] = cuts.get(what, 0) + 1
+            elif "remark: not decomposed: " in line:
+                why = line.split("not decomposed: ", 1)[1].split(":")[0].split(" (")[0].strip()
+                declined[why] = declined.get(why, 0) + 1
+    said = [f"{n} x {what}" for what, n in cuts.items()]
+    said += [f"{n} x not cut ({why})" for why, n in declined.items()]
+    return "; ".join(said) or "no collective matmul to cut"
+
+
+def calibrate(work, ranks, programs, profile, args):
+    """braid-calibrate on the shapes of `programs` (every variant) on `ranks`
+    ranks, under the same launcher as the runs; returns the profile path."""
+    shapes = os.path.join(work, f"np{ranks}", "calibration-shapes.txt")
+    lines = []
+    for program in programs:
+        _, built = prepare(work, program, ranks, profile, args.tiny, compile_=False)
+        for variant in ("written", "overlap", "decomposed"):
+            listed = sh([OPT, built[variant][0], "--mlir-print-op-on-diagnostic=false",
+                         "--braid-calibration-shapes=output=-"]).stdout
+            lines += [line for line in listed.splitlines() if line.startswith("--")]
+    with open(shapes, "w") as f:
+        f.write("\n".join(dict.fromkeys(lines)) + "\n")
+    out = os.path.join(work, f"np{ranks}", "calibrated.json")
+    link = os.environ.get("BRAID_LINK", "loopback")
+    cmd = [CALIBRATE, "--np", str(ranks), "--shapes", shapes, "--out", out,
+           "--base", profile, "--name", f"calibrated-np{ranks}",
+           "--machine", f"{platform.machine()}, {os.cpu_count()} CPUs, {ranks} ranks over {link}",
+           "--sweep", "tiny" if args.tiny else "default", "--timeout", "1800"]
+    started = time.time()
+    report = sh(cmd).stdout
+    with open(os.path.join(work, f"np{ranks}", "calibration-report.txt"), "w") as f:
+        f.write(report)
+    print(f"# calibrated on {','.join(programs)} at {ranks} ranks in "
+          f"{time.time() - started:.0f} s: {out}", flush=True)
+    return out
 
 
 def median(values):
@@ -115,9 +180,13 @@ def main():
     parser.add_argument("--tiny", action="store_true", help="small shapes (CI smoke test)")
     parser.add_argument("--work", default=os.path.join(ROOT, "build/bench-overlap"))
     parser.add_argument("--out", default="", help="also write the table to FILE")
+    parser.add_argument("--calibrate-on", default="",
+                        help="calibrate on these programs' shapes and compare predictions "
+                             "before and after (comma-separated; the rest are held out)")
     args = parser.parse_args()
     programs = args.programs.split(",")
-    for name in programs:
+    calibrate_on = [p for p in args.calibrate_on.split(",") if p]
+    for name in programs + calibrate_on:
         if name not in PROGRAMS:
             parser.error(f"unknown program {name!r}; known: {', '.join(PROGRAMS)}")
     rank_counts = [int(r) for r in args.ranks.split(",")]
@@ -139,18 +208,28 @@ def main():
         f"braid-estimate on {args.profile}.",
         "# fused (T3 tile/chunk triggers): not measured, the producer-fusion issue is open.",
     ]
+    if calibrate_on:
+        header.append(
+            f"# calibrated: braid-calibrate on this link and rank count, on the shapes of "
+            f"{','.join(calibrate_on)} (their written/overlap/decomposed variants) + the default "
+            "sweep; error = predicted / measured - 1; the other programs are held out.")
     lines = list(header)
+    errors = []
     print("\n".join(header), flush=True)
     for ranks in rank_counts:
         gen = [PYTHON, os.path.join(ROOT, "bench/overlap/programs.py")]
         if args.tiny:
             gen.append("--tiny")
-        sh(gen + [os.path.join(args.work, f"np{ranks}"), str(ranks)] + programs)
+        sh(gen + [os.path.join(args.work, f"np{ranks}"), str(ranks)]
+           + list(dict.fromkeys(programs + calibrate_on)))
+        calibrated = (calibrate(args.work, ranks, calibrate_on, args.profile, args)
+                      if calibrate_on else None)
         for program in programs:
-            jaxdir, built = prepare(args.work, program, ranks, args.profile, args.tiny)
-            times = {v: [] for v in VARIANTS}
+            jaxdir, built = prepare(args.work, program, ranks, args.profile, args.tiny,
+                                    calibrated)
+            times = {v: [] for v in built}
             for rep in range(args.repeat):
-                for variant, (ir, so) in built.items():
+                for variant, (_ir, so) in built.items():
                     rundir = f"{jaxdir}.{variant}.run"
                     trace = f"{jaxdir}.{variant}.measured.json" if rep == 0 else None
                     times[variant].append(run(so, ranks, jaxdir, rundir, args.iters,
@@ -165,15 +244,46 @@ def main():
                    f"({min(times['comm']):.2f}..{max(times['comm']):.2f}); results of "
                    "written/scheduled/overlap/decomposed match JAX",
                    f"{'variant':<11} {'median ms':>10} {'spread ms':>17} {'hidden':>7} "
-                   f"{'predicted ms':>13}"]
-            for variant in ("written", "scheduled", "overlap", "decomposed"):
+                   f"{'predicted ms':>13}"
+                   + (f" {'error':>7} {'calibrated ms':>14} {'error':>7}" if calibrated else "")]
+            shown = [v for v in ("written", "scheduled", "overlap", "decomposed", "calibrated")
+                     if v in built]
+            for variant in shown:
                 hidden = (t["written"] - t[variant]) / hideable if hideable > 0 else float("nan")
-                row.append(f"{variant:<11} {t[variant]:>10.2f} "
-                           f"{min(times[variant]):>8.2f}..{max(times[variant]):<8.2f} "
-                           f"{hidden:>7.2f} "
-                           f"{predicted_us(built[variant][0], args.profile) / 1000:>13.2f}")
+                base = predicted_us(built[variant][0], args.profile) / 1000
+                line = (f"{variant:<11} {t[variant]:>10.2f} "
+                        f"{min(times[variant]):>8.2f}..{max(times[variant]):<8.2f} "
+                        f"{hidden:>7.2f} {base:>13.2f}")
+                if calibrated:
+                    after = predicted_us(built[variant][0], calibrated) / 1000
+                    line += (f" {base / t[variant] - 1:>+7.0%} {after:>14.2f} "
+                             f"{after / t[variant] - 1:>+7.0%}")
+                    errors.append((program, ranks, program in calibrate_on,
+                                   base / t[variant] - 1, after / t[variant] - 1))
+                row.append(line)
+            if calibrated:
+                best = min(shown, key=lambda v: t[v])
+                row.append(f"calibrated decisions: {decisions(jaxdir)}; measured-best "
+                           f"variant: {best}" + (" (the calibrated choice)" if best == "calibrated"
+                                                 else f", {t['calibrated'] / t[best] - 1:+.0%} "
+                                                 "from it"))
             print("\n".join(row), flush=True)
             lines += row
+    if errors:
+        summary = ["\n## Prediction error, |predicted / measured - 1| over every variant"]
+        for held_out in (False, True):
+            chosen = [e for e in errors if (not e[2]) == held_out]
+            if not chosen:
+                continue
+            mean = [sum(abs(e[k]) for e in chosen) / len(chosen) for k in (3, 4)]
+            worst = [max(abs(e[k]) for e in chosen) for k in (3, 4)]
+            within = sum(1 for e in chosen if abs(e[4]) <= 0.10)
+            summary.append(
+                f"{'held out' if held_out else 'calibrated on'}: {len(chosen)} runs; "
+                f"{args.profile} mean {mean[0]:.0%} (worst {worst[0]:.0%}); calibrated mean "
+                f"{mean[1]:.0%} (worst {worst[1]:.0%}); {within} of {len(chosen)} within 10%")
+        print("\n".join(summary), flush=True)
+        lines += summary
     if args.out:
         with open(args.out, "w") as f:
             f.write("\n".join(lines) + "\n")

@@ -24,6 +24,11 @@ int launchedRank() {
   return 0;
 }
 
+std::string defaultLauncher() {
+  const char *launcher = std::getenv("BRAID_MPIRUN");
+  return launcher && *launcher ? launcher : "mpirun";
+}
+
 std::string formatSeconds(double seconds) {
   char text[64];
   std::snprintf(text, sizeof(text), "%g", seconds);

@@ -20,10 +20,15 @@ bool insideLaunch();
 /// The rank the launcher gave this process (0 when it says none).
 int launchedRank();
 
+/// The launcher a tool uses when not told: $BRAID_MPIRUN where set (the
+/// shaped link of bench/net/ sets it, so every tool started under it runs
+/// its ranks over that link), else `mpirun`.
+std::string defaultLauncher();
+
 struct Relaunch {
   int np = 1;
   double timeoutSeconds = 300;
-  std::string mpirun = "mpirun";
+  std::string mpirun = defaultLauncher();
   /// Variables passed to the ranks with `-x` when they are set
   /// (OPENBLAS_NUM_THREADS always is).
   std::vector<std::string> exportedEnv;

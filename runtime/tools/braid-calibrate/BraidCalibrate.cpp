@@ -15,7 +15,7 @@
 // GEMM at each shape, its kernels, memory streaming, each collective over
 // every group size that divides the world, the host cost of issuing a
 // collective and the stream switch (event record -> wait -> run), fits the
-// cost model's parameters to them (docs/Performance-calibration.md) and
+// cost model's parameters to them (docs/Performance.md, "Calibration") and
 // writes a target profile in the bench/profiles format, every number
 // sourced "measured: <what> on <machine>, <date>". Numbers it cannot
 // measure keep the base profile's value with a source that says so.
@@ -71,7 +71,8 @@ const char *kUsage =
     "         [--copy BYTES]... "
     "[--attention BxHxHKVxSQxSKVxD[xDV][:dtype][:causal]]...\n"
     "         [--collective KIND:BYTES:GROUP]... [--timeout S] [--mpirun "
-    "PATH]\n";
+    "PATH]\n"
+    "  --mpirun defaults to $BRAID_MPIRUN where set, else mpirun\n";
 
 [[noreturn]] void usageError(const std::string &message) {
   std::fprintf(stderr, "braid-calibrate: %s\n%s", message.c_str(), kUsage);
@@ -139,7 +140,7 @@ struct CollectiveRequest {
 struct Options {
   int np = 2;
   double timeout = 900;
-  std::string mpirun = "mpirun";
+  std::string mpirun = braid_rt::launch::defaultLauncher();
   std::string base = "cpu-1gbe", name, out = "calibrated-profile.json";
   std::string machine, link = "both", sweep = "default";
   int samples = 0; // 0: the sweep's

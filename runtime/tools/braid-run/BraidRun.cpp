@@ -52,7 +52,7 @@ struct Options {
   std::string inputs, outputDir, trace;
   int iters = 5, warmup = 1;
   double timeout = 300;
-  std::string mpirun = "mpirun";
+  std::string mpirun = braid_rt::launch::defaultLauncher();
   uint64_t seed = 0;
 };
 
@@ -80,8 +80,6 @@ long parseInteger(const std::string &option, const std::string &text,
 
 Options parseOptions(int argc, char **argv) {
   Options options;
-  if (const char *launcher = std::getenv("BRAID_MPIRUN"); launcher && *launcher)
-    options.mpirun = launcher;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     std::string value;
