@@ -183,17 +183,42 @@ bool isGemmElement(Type type) {
   return type.isF32() || type.isF64() || isNarrowFloat(type);
 }
 
+/// Which operands of a matmul / batch_matmul the GEMM reads transposed:
+/// its maps are the defaults, with A's or B's two innermost results swapped
+/// (braid-fold-transpose-into-matmul); none for any other map.
+std::optional<std::pair<bool, bool>> gemmTransposes(linalg::LinalgOp op) {
+  SmallVector<AffineMap> defaults;
+  if (isa<linalg::MatmulOp>(op))
+    defaults = linalg::MatmulOp::getDefaultIndexingMaps(op->getContext());
+  else if (isa<linalg::BatchMatmulOp>(op))
+    defaults = linalg::BatchMatmulOp::getDefaultIndexingMaps(op->getContext());
+  else
+    return std::nullopt;
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  if (maps.size() != 3 || maps[2] != defaults[2])
+    return std::nullopt;
+  auto transposed = [](AffineMap map) {
+    SmallVector<AffineExpr> results(map.getResults());
+    std::swap(results[results.size() - 2], results.back());
+    return AffineMap::get(map.getNumDims(), map.getNumSymbols(), results,
+                          map.getContext());
+  };
+  bool flags[2];
+  for (int i = 0; i < 2; ++i) {
+    if (maps[i] == defaults[i])
+      flags[i] = false;
+    else if (maps[i] == transposed(defaults[i]))
+      flags[i] = true;
+    else
+      return std::nullopt;
+  }
+  return std::make_pair(flags[0], flags[1]);
+}
+
 /// linalg.matmul / batch_matmul the runtime GEMM runs as written.
 bool isRuntimeGemm(linalg::LinalgOp op) {
-  if (!isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op) ||
-      !op.hasPureBufferSemantics())
+  if (!op.hasPureBufferSemantics() || !gemmTransposes(op))
     return false;
-  if (auto matmul = dyn_cast<linalg::MatmulOp>(op.getOperation()))
-    if (matmul.hasUserDefinedMaps())
-      return false;
-  if (auto matmul = dyn_cast<linalg::BatchMatmulOp>(op.getOperation()))
-    if (matmul.hasUserDefinedMaps())
-      return false;
   for (Value operand : op->getOperands()) {
     auto type = dyn_cast<MemRefType>(operand.getType());
     if (!type || !type.hasStaticShape() || !isRowMajorMatrix(type) ||
@@ -972,11 +997,15 @@ struct GemmLowering : public OpConversionPattern<OpTy> {
     auto batchStride = [&](MemRefType type) -> int64_t {
       return batched ? type.getStridesAndOffset().first[0] : 0;
     };
+    auto [transA, transB] = *gemmTransposes(op);
     int64_t batch = batched ? types[0].getShape()[0] : 1;
-    int64_t m = dim(types[0], 1), k = dim(types[0], 0), n = dim(types[1], 0);
+    // C is [m, n]; A is stored [m, k] ([k, m] transposed).
+    int64_t m = dim(types[2], 1), n = dim(types[2], 0);
+    int64_t k = dim(types[0], transA ? 1 : 0);
     SmallVector<Attribute> args{
         rewriter.getI64IntegerAttr(batch), rewriter.getI64IntegerAttr(m),
         rewriter.getI64IntegerAttr(n), rewriter.getI64IntegerAttr(k),
+        rewriter.getI32IntegerAttr(transA), rewriter.getI32IntegerAttr(transB),
         elemAttr(rewriter, types[0].getElementType()),
         elemAttr(rewriter, types[1].getElementType()),
         elemAttr(rewriter, types[2].getElementType()),

@@ -120,10 +120,11 @@ static inline void braid_emit_copy(void *dst, const void *src, size_t bytes) {
 // OpenBLAS GEMMs, f32 vector layer ops), within the numerics contract.
 
 /// linalg.matmul / batch_matmul on strided row-major buffers; `c` already
-/// holds the init (accumulate).
+/// holds the init (accumulate). `trans_a`: A is stored [k, m]; `trans_b`: B
+/// is stored [n, k] (a matmul whose indexing maps read them transposed).
 static inline void braid_emit_gemm(int64_t batch, int64_t m, int64_t n,
-                                   int64_t k, int a_type, int b_type,
-                                   int c_type,
+                                   int64_t k, int32_t trans_a, int32_t trans_b,
+                                   int a_type, int b_type, int c_type,
                                    int64_t lda, int64_t ldb, int64_t ldc,
                                    int64_t stride_a, int64_t stride_b,
                                    int64_t stride_c, const void *a,
@@ -132,6 +133,8 @@ static inline void braid_emit_gemm(int64_t batch, int64_t m, int64_t n,
       batch, m, n, k, static_cast<braid_rt_elem>(a_type),
       static_cast<braid_rt_elem>(b_type), static_cast<braid_rt_elem>(c_type),
       /*accumulate=*/1);
+  desc.trans_a = trans_a;
+  desc.trans_b = trans_b;
   desc.lda = lda;
   desc.ldb = ldb;
   desc.ldc = ldc;

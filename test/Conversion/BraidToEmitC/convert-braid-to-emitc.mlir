@@ -47,7 +47,7 @@ func.func @step(%x: memref<16x8xbf16>, %w: memref<8xbf16>, %b: memref<8x4xbf16>,
     %a = arith.addf %in, %o : bf16
     linalg.yield %a : bf16
   }
-  // CHECK: call_opaque "braid_emit_gemm"(%[[NORM]], %[[B]], %{{.*}}) {args = [1, 16, 4, 8, 2 : i32, 2 : i32, 0 : i32, 8, 4, 4, 0, 0, 0, 0 : index, 1 : index, 2 : index
+  // CHECK: call_opaque "braid_emit_gemm"(%[[NORM]], %[[B]], %{{.*}}) {args = [1, 16, 4, 8, 0 : i32, 0 : i32, 2 : i32, 2 : i32, 0 : i32, 8, 4, 4, 0, 0, 0, 0 : index, 1 : index, 2 : index
   %zero = arith.constant 0.0 : f32
   linalg.fill ins(%zero : f32) outs(%acc : memref<16x4xf32>)
   linalg.matmul ins(%norm, %b : memref<16x8xbf16>, memref<8x4xbf16>) outs(%acc : memref<16x4xf32>)
@@ -59,7 +59,7 @@ func.func @step(%x: memref<16x8xbf16>, %w: memref<8xbf16>, %b: memref<8x4xbf16>,
   %block = memref.subview %acc[%row, 0] [4, 4] [1, 1] : memref<16x4xf32> to memref<4x4xf32, strided<[4, 1], offset: ?>>
   // A ring step's GEMM on rank-chosen row blocks (offsets known only at run
   // time) is still one runtime GEMM, with the blocks' leading dimensions.
-  // CHECK: call_opaque "braid_emit_gemm"(%{{.*}}, %[[B]], %{{.*}}) {args = [1, 4, 4, 8, 2 : i32, 2 : i32, 0 : i32, 8, 4, 4, 0, 0, 0, 0 : index, 1 : index, 2 : index
+  // CHECK: call_opaque "braid_emit_gemm"(%{{.*}}, %[[B]], %{{.*}}) {args = [1, 4, 4, 8, 0 : i32, 0 : i32, 2 : i32, 2 : i32, 0 : i32, 8, 4, 4, 0, 0, 0, 0 : index, 1 : index, 2 : index
   %rows = memref.subview %norm[%row, 0] [4, 8] [1, 1] : memref<16x8xbf16> to memref<4x8xbf16, strided<[8, 1], offset: ?>>
   linalg.matmul ins(%rows, %b : memref<4x8xbf16, strided<[8, 1], offset: ?>>, memref<8x4xbf16>) outs(%block : memref<4x4xf32, strided<[4, 1], offset: ?>>)
   // CHECK: call_opaque "braid_emit_copy"

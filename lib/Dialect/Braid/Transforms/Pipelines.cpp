@@ -39,6 +39,7 @@ void mlir::braid::buildOverlapPipeline(OpPassManager &pm,
 
 void mlir::braid::buildBufferizationPipeline(OpPassManager &pm) {
   OpPassManager &function = pm.nest<func::FuncOp>();
+  function.addPass(createBraidFoldTransposeIntoMatmul());
   function.addPass(createConvertElementwiseToLinalgPass());
   function.addPass(createBraidFuseElementwise());
   function.addPass(createBraidProtectAsyncCaptures());

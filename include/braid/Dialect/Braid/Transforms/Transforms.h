@@ -182,6 +182,11 @@ struct ArenaPlan {
 /// launch forks after the host's earlier work and is joined by its first
 /// wait, a launch's stream runs its body in order). Located errors for
 /// allocations it cannot place (dynamic shapes, inside loops).
+/// Patterns of braid-fold-transpose-into-matmul: a matmul or batch_matmul
+/// operand produced by a linalg.transpose of its two innermost dimensions
+/// reads the transpose's input through a swapped indexing map.
+void populateFoldTransposeIntoMatmulPatterns(RewritePatternSet &patterns);
+
 FailureOr<ArenaPlan> planArena(func::FuncOp function, int64_t alignment);
 
 /// The arena `braid-buffer-pipeline` plans for the tensor-level `function`
