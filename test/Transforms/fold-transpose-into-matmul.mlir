@@ -5,6 +5,8 @@
 // RUN: %braid-diff %s --compare=%t.mlir --exact --entry=batched
 // RUN: %braid-diff %s --compare=%t.mlir --exact --entry=shared
 // RUN: %braid-diff %s --compare=%t.mlir --exact --entry=odd_shapes
+// RUN: %braid-diff %s --compare=%t.mlir --exact --entry=result_transposed
+// RUN: %braid-diff %s --compare=%t.mlir --exact --entry=batched_result
 // A transposed matmul operand is read through the matmul's indexing map;
 // the transpose disappears unless another op reads it. Bitwise equal.
 
@@ -104,4 +106,58 @@ func.func @batch_moved(%a: tensor<4x2x8xf32>, %b: tensor<2x8x6xf32>) -> tensor<2
   %acc = linalg.fill ins(%zero : f32) outs(%o : tensor<2x4x6xf32>) -> tensor<2x4x6xf32>
   %r = linalg.batch_matmul ins(%at, %b : tensor<2x4x8xf32>, tensor<2x8x6xf32>) outs(%acc : tensor<2x4x6xf32>) -> tensor<2x4x6xf32>
   return %r : tensor<2x4x6xf32>
+}
+
+// A transposed result: Cᵀ = Bᵀ · Aᵀ, one matmul writing the transpose's
+// layout, with the operands swapped and both read transposed; the fill
+// moves to the transposed shape.
+// CHECK-LABEL: func.func @result_transposed
+// CHECK-SAME: (%[[A:[^:]+]]: tensor<6x10xf32>, %[[B:[^:]+]]: tensor<10x4xf32>)
+// CHECK-NOT: linalg.transpose
+// CHECK: %[[F:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<4x6xf32>)
+// CHECK: linalg.matmul indexing_maps = [#[[KM]], #[[NK]], #[[MN]]] ins(%[[B]], %[[A]] : tensor<10x4xf32>, tensor<6x10xf32>) outs(%[[F]] : tensor<4x6xf32>)
+// CHECK-NOT: linalg.transpose
+func.func @result_transposed(%a: tensor<6x10xf32>, %b: tensor<10x4xf32>) -> tensor<4x6xf32> {
+  %zero = arith.constant 0.0 : f32
+  %o = tensor.empty() : tensor<6x4xf32>
+  %acc = linalg.fill ins(%zero : f32) outs(%o : tensor<6x4xf32>) -> tensor<6x4xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<6x10xf32>, tensor<10x4xf32>) outs(%acc : tensor<6x4xf32>) -> tensor<6x4xf32>
+  %e = tensor.empty() : tensor<4x6xf32>
+  %t = linalg.transpose ins(%r : tensor<6x4xf32>) outs(%e : tensor<4x6xf32>) permutation = [1, 0]
+  return %t : tensor<4x6xf32>
+}
+
+// Both folds at once, on a batch: the operand transpose and the result's.
+// CHECK-LABEL: func.func @batched_result
+// CHECK-NOT: linalg.transpose
+// CHECK: linalg.batch_matmul indexing_maps
+func.func @batched_result(%a: tensor<3x8x5xf32>, %b: tensor<3x8x7xf32>) -> tensor<3x7x5xf32> {
+  %zero = arith.constant 0.0 : f32
+  %ea = tensor.empty() : tensor<3x5x8xf32>
+  %at = linalg.transpose ins(%a : tensor<3x8x5xf32>) outs(%ea : tensor<3x5x8xf32>) permutation = [0, 2, 1]
+  %o = tensor.empty() : tensor<3x5x7xf32>
+  %acc = linalg.fill ins(%zero : f32) outs(%o : tensor<3x5x7xf32>) -> tensor<3x5x7xf32>
+  %r = linalg.batch_matmul ins(%at, %b : tensor<3x5x8xf32>, tensor<3x8x7xf32>) outs(%acc : tensor<3x5x7xf32>) -> tensor<3x5x7xf32>
+  %e = tensor.empty() : tensor<3x7x5xf32>
+  %t = linalg.transpose ins(%r : tensor<3x5x7xf32>) outs(%e : tensor<3x7x5xf32>) permutation = [0, 2, 1]
+  return %t : tensor<3x7x5xf32>
+}
+
+// Refused: the matmul accumulates into a value (not a fill), or another op
+// reads its result; the transpose stays.
+// CHECK-LABEL: func.func @result_not_folded
+// CHECK: %[[R1:.+]] = linalg.matmul ins(
+// CHECK: linalg.transpose ins(%[[R1]]
+// CHECK: %[[R2:.+]] = linalg.matmul ins(
+// CHECK: linalg.transpose ins(%[[R2]]
+func.func @result_not_folded(%a: tensor<6x10xf32>, %b: tensor<10x4xf32>, %c: tensor<6x4xf32>) -> (tensor<4x6xf32>, tensor<4x6xf32>, tensor<6x4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %r = linalg.matmul ins(%a, %b : tensor<6x10xf32>, tensor<10x4xf32>) outs(%c : tensor<6x4xf32>) -> tensor<6x4xf32>
+  %e = tensor.empty() : tensor<4x6xf32>
+  %t = linalg.transpose ins(%r : tensor<6x4xf32>) outs(%e : tensor<4x6xf32>) permutation = [1, 0]
+  %o = tensor.empty() : tensor<6x4xf32>
+  %acc = linalg.fill ins(%zero : f32) outs(%o : tensor<6x4xf32>) -> tensor<6x4xf32>
+  %r2 = linalg.matmul ins(%a, %b : tensor<6x10xf32>, tensor<10x4xf32>) outs(%acc : tensor<6x4xf32>) -> tensor<6x4xf32>
+  %t2 = linalg.transpose ins(%r2 : tensor<6x4xf32>) outs(%e : tensor<4x6xf32>) permutation = [1, 0]
+  return %t, %t2, %r2 : tensor<4x6xf32>, tensor<4x6xf32>, tensor<6x4xf32>
 }

@@ -83,6 +83,59 @@ struct FoldTransposedOperand : public OpRewritePattern<MatmulOp> {
   }
 };
 
+/// transpose(matmul(A, B)) of a zero- (or any constant-) initialised matmul
+/// is matmul(B, A) with both operands read transposed: Cᵀ = Bᵀ · Aᵀ, the
+/// same products summed in the same order over k. A wgrad whose result
+/// JAX transposes into the weight's layout is then one GEMM.
+template <typename MatmulOp>
+struct FoldTransposedResult : public OpRewritePattern<linalg::TransposeOp> {
+  using OpRewritePattern<linalg::TransposeOp>::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::TransposeOp transpose,
+                                PatternRewriter &rewriter) const override {
+    auto matmul = transpose.getInput().template getDefiningOp<MatmulOp>();
+    if (!matmul || !matmul.hasPureTensorSemantics() ||
+        !transpose.hasPureTensorSemantics() || !swapsInnermostPair(transpose))
+      return rewriter.notifyMatchFailure(transpose,
+                                         "not an innermost transpose of a "
+                                         "matmul on tensors");
+    if (!matmul->hasOneUse())
+      return rewriter.notifyMatchFailure(transpose,
+                                         "other ops read the matmul's result");
+    auto fill =
+        matmul.getDpsInits()[0].template getDefiningOp<linalg::FillOp>();
+    if (!fill)
+      return rewriter.notifyMatchFailure(
+          transpose, "the matmul accumulates into a value, not a fill");
+    SmallVector<AffineMap> maps = matmul.getIndexingMapsArray();
+    unsigned numDims = maps[0].getNumDims();
+    // New loop (.., i, j, k) is old (.., j, i, k).
+    auto swap = llvm::to_vector(llvm::seq<unsigned>(0, numDims));
+    std::swap(swap[numDims - 3], swap[numDims - 2]);
+    AffineMap rename = AffineMap::getPermutationMap(swap, getContext());
+    if (maps[2] != AffineMap::getMultiDimIdentityMap(numDims, getContext())
+                       .dropResult(numDims - 1))
+      return rewriter.notifyMatchFailure(transpose,
+                                         "the matmul's result map is not the "
+                                         "identity on its parallel loops");
+    SmallVector<Attribute> newMaps = {AffineMapAttr::get(maps[1].compose(rename)),
+                                      AffineMapAttr::get(maps[0].compose(rename)),
+                                      AffineMapAttr::get(maps[2])};
+    Location loc = matmul.getLoc();
+    Value init = transpose.getInit();
+    Value filled = linalg::FillOp::create(rewriter, fill.getLoc(),
+                                          fill.getInputs()[0], init)
+                       .getResult(0);
+    auto fused = MatmulOp::create(
+        rewriter, loc, TypeRange{init.getType()},
+        ValueRange{matmul.getDpsInputs()[1], matmul.getDpsInputs()[0]},
+        ValueRange{filled});
+    fused.setIndexingMapsAttr(rewriter.getArrayAttr(newMaps));
+    rewriter.replaceOp(transpose, fused->getResults());
+    return success();
+  }
+};
+
 struct BraidFoldTransposeIntoMatmulPass
     : public braid::impl::BraidFoldTransposeIntoMatmulBase<
           BraidFoldTransposeIntoMatmulPass> {
@@ -99,6 +152,8 @@ struct BraidFoldTransposeIntoMatmulPass
 void mlir::braid::populateFoldTransposeIntoMatmulPatterns(
     RewritePatternSet &patterns) {
   patterns.add<FoldTransposedOperand<linalg::MatmulOp>,
-               FoldTransposedOperand<linalg::BatchMatmulOp>>(
+               FoldTransposedOperand<linalg::BatchMatmulOp>,
+               FoldTransposedResult<linalg::MatmulOp>,
+               FoldTransposedResult<linalg::BatchMatmulOp>>(
       patterns.getContext());
 }

@@ -455,12 +455,17 @@ def BraidFoldTransposeIntoMatmul
            outs(%acc : tensor<32x16xf32>) -> tensor<32x16xf32>
     ```
 
+    A transposed result of a matmul initialised by a fill (`linalg.fill`
+    then `linalg.matmul`, read only by the transpose) becomes one matmul
+    writing the transposed layout: Cᵀ = Bᵀ · Aᵀ, the operands swapped and
+    both read transposed, the fill on the transposed shape.
+
     The lowering runs such a matmul as one runtime GEMM with a transposed
     operand (BLAS and cuBLASLt read it in place), where the transpose was a
     loop nest writing with a stride, measured at 1-5 ms per 2-4 MiB on the
     CPU target (docs/Performance.md). The products and their order are
-    unchanged: bitwise equal in the interpreter. The transpose stays while
-    other ops read it. It runs first in the buffer pipeline, after every
+    unchanged: bitwise equal in the interpreter. An operand's transpose
+    stays while other ops read it. It runs first in the buffer pipeline, after every
     tensor-level decision, because the passes that match collective matmuls
     expect the canonical maps.
   }];
