@@ -109,7 +109,8 @@ def attention(x, wq, wk, wv, wo, hd):
 
 
 # ---------------------------------------------------------------- programs
-# Each returns (mesh, f, in_specs, out_specs, global input arrays, dtype).
+# Each returns (mesh, f, in_specs, out_specs, global input arrays, dtype);
+# f is a shard_map body, or a jitted whole program (out_specs None).
 
 
 def prog_tp_mlp():
@@ -416,6 +417,77 @@ def prog_scan_ring():
             (P("tp", None), P("tp", None), P()), [x, ws], "f32")
 
 
+# ------------------------------------------------- whole jitted programs
+# These return the jitted function itself (not a shard_map body): the
+# program is what a user jits -- shard_maps (in main or in jitted callees)
+# with ordinary code between them.
+
+
+def prog_whole_program():
+    # Two manual computations, the first in a jitted callee (a jitted
+    # shard_map called from another jit: a private function holding it),
+    # with code between them: element-wise code on the column-split output
+    # of the first (runs on the rank's block, the replicated bias sliced),
+    # a row sum of it (needs the whole value: gathered), and results both
+    # replicated and sharded (out_shardings).
+    r = _rng(14)
+    x = _normal(r, (16, 32))
+    w1, w2 = _normal(r, (32, 64), 0.2), _normal(r, (64, 32), 0.2)
+    b = _normal(r, (64,), 0.1)
+    mesh = mesh_1d()
+    up = jax.jit(jax.shard_map(lambda x, w: x @ w, mesh=mesh,
+                               in_specs=(P(), P(None, "tp")), out_specs=P(None, "tp")))
+    down = jax.shard_map(lambda h, w: jax.lax.psum(h @ w, "tp"), mesh=mesh,
+                         in_specs=(P(None, "tp"), P("tp", None)), out_specs=P())
+
+    def f(x, w1, w2, b):
+        h = jnp.tanh(up(x, w1) + b)          # outside, on the rank's block of h
+        y = down(h, w2)                      # h's blocks go in as they are
+        z = y * 2.0 + x + jnp.sum(h, axis=1, keepdims=True)  # whole h: gathered
+        return z, jnp.sum(z * z), h
+    out_sh = (NamedSharding(mesh, P()), NamedSharding(mesh, P()),
+              NamedSharding(mesh, P("tp", None)))
+    return (mesh, jax.jit(f, out_shardings=out_sh), (P(), P(None, "tp"), P("tp", None), P()),
+            None, [x, w1, w2, b], "f32")
+
+
+def prog_grad_shard_map():
+    # jit(value_and_grad(loss)) where the loss calls a TP shard_map: JAX
+    # writes the forward manual computation and the transposed one (with the
+    # residuals passed between them as blocks), the loss and its cotangent
+    # outside; then an SGD update of the sharded weights outside too.
+    r = _rng(15)
+    x, y = _normal(r, (16, 32)), _normal(r, (16, 32))
+    w1, w2 = _normal(r, (32, 64), 0.2), _normal(r, (64, 32), 0.2)
+    mesh = mesh_1d()
+    mlp = jax.shard_map(lambda x, w1, w2: jax.lax.psum(silu(x @ w1) @ w2, "tp"), mesh=mesh,
+                        in_specs=(P(), P(None, "tp"), P("tp", None)), out_specs=P())
+
+    def step(x, y, w1, w2):
+        def loss(w1, w2):
+            return jnp.mean((mlp(x, w1, w2) - y) ** 2)
+        value, (g1, g2) = jax.value_and_grad(loss, argnums=(0, 1))(w1, w2)
+        return value, w1 - 0.1 * g1, w2 - 0.1 * g2
+    out_sh = (NamedSharding(mesh, P()), NamedSharding(mesh, P(None, "tp")),
+              NamedSharding(mesh, P("tp", None)))
+    return (mesh, jax.jit(step, out_shardings=out_sh), (P(), P(), P(None, "tp"), P("tp", None)),
+            None, [x, y, w1, w2], "f32")
+
+
+def prog_a2a_groups():
+    # all_to_all over explicit device groups that are no mesh axis
+    # (axis_index_groups [[0, 1], [2, 3]] on a mesh of 4): a derived 2x2 grid.
+    r = _rng(16)
+    x = _normal(r, (16, 8))
+    mesh = mesh_1d()
+
+    def f(x):
+        y = jax.lax.all_to_all(x, "tp", 0, 0, tiled=True, axis_index_groups=[[0, 1], [2, 3]])
+        return jax.lax.psum(y * y, "tp") + y
+    g = jax.jit(jax.shard_map(f, mesh=mesh, in_specs=P("tp", None), out_specs=P("tp", None)))
+    return mesh, g, (P("tp", None),), None, [x], "f32"
+
+
 PROGRAMS = {
     "tp_mlp": prog_tp_mlp,
     "sp_mlp": prog_sp_mlp,
@@ -432,6 +504,9 @@ PROGRAMS = {
     "mesh2d_gspmd": prog_mesh2d_gspmd,
     "grad": prog_grad,
     "scan_ring": prog_scan_ring,
+    "whole_program": prog_whole_program,
+    "grad_shard_map": prog_grad_shard_map,
+    "a2a_groups": prog_a2a_groups,
 }
 
 
@@ -463,7 +538,10 @@ def build(name, outdir):
     d = os.path.join(outdir, name)
     os.makedirs(d, exist_ok=True)
     placed = [jax.device_put(a, NamedSharding(mesh, s)) for a, s in zip(args, in_specs)]
-    g = jax.jit(jax.shard_map(f, mesh=mesh, in_specs=in_specs, out_specs=out_specs))
+    if hasattr(f, "lower"):
+        g = f  # a whole jitted program (in_specs place its arguments)
+    else:
+        g = jax.jit(jax.shard_map(f, mesh=mesh, in_specs=in_specs, out_specs=out_specs))
     gspmd = name.endswith("_gspmd")
     if gspmd:
         jax.config.update("jax_use_shardy_partitioner", False)
