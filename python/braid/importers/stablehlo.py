@@ -351,6 +351,17 @@ class Importer:
                 and _str(o.attributes["call_target_name"]) == "SPMDFullToShardShape"
                 for o in ops):
             return self._import_gspmd(main, ops)
+        attrs = self.module.operation.attributes
+        if ("mhlo.spmd_parameters_shardings" in attrs or "mhlo.spmd_output_sharding" in attrs) \
+                and not self._has_manual(main, set()):
+            return self._import_partitioned(main)
+        if not self._has_manual(main, set()) and self._has_sharded_boundary(main):
+            # Auto-sharded (no shard_map) and not partitioned: every rank
+            # computes the whole program on its gathered arguments.
+            self.remark(main, "no shard_map: every rank computes the whole program (sharded "
+                        "arguments gathered, results sliced); braid.jax_spmd."
+                        "partitioned_stablehlo gives XLA's partitioned per-device program")
+            return self._import_program(main)
         if not self._has_manual(main, set()):
             # No manual axes: the whole function is the per-rank program.
             if self.meshes:
@@ -367,6 +378,21 @@ class Importer:
     # Blocks are gathered (braid.all_gather) when code outside needs the whole
     # value, and whole values are sliced at the rank's offset when a manual
     # computation or a result wants a block.
+
+    def _has_sharded_boundary(self, main):
+        """Whether an argument or result of main is split by its sdy.sharding."""
+        from jax._src.lib.mlir import ir
+        for key in ("arg_attrs", "res_attrs"):
+            if key not in main.attributes:
+                continue
+            for i in range(len(ir.ArrayAttr(main.attributes[key]))):
+                try:
+                    spec = self._attr_spec(main, key, i, f"{key[:3]} #{i}")
+                except OpError:
+                    return True  # reported when imported
+                if spec not in (None, "absent"):
+                    return True
+        return False
 
     def _has_manual(self, fop, seen):
         """Whether the function holds a manual computation, itself or in a
@@ -673,6 +699,28 @@ class Importer:
             else:
                 local[r] = (x, spec)
 
+    # ------------------------------------------- XLA-partitioned programs
+    def _import_partitioned(self, main):
+        """What XLA's SPMD partitioner made of an auto-sharded jit
+        (braid.jax_spmd.partitioned_stablehlo): main is already the
+        per-device program, partition p is rank p. Its meshes only spell
+        replica groups (`#stablehlo.replica_group_mesh_axes`); the grid is
+        inferred like the legacy form's (the fewest axes, factors of
+        mhlo.num_partitions, on which every group set is a set of axes),
+        other group sets go onto derived grids."""
+        self.group_meshes, self.meshes = self.meshes, {}
+        counts = {m.n for m in self.group_meshes.values()}
+        if "mhlo.num_partitions" in self.module.operation.attributes:
+            n = _int(self.module.operation.attributes["mhlo.num_partitions"])
+        elif len(counts) == 1:
+            n = counts.pop()   # every group mesh spans all partitions
+        else:
+            n = 1
+            self.error(main, "a partitioned module without mhlo.num_partitions (write it "
+                       "with braid.jax_spmd.partitioned_stablehlo, which sets it)")
+        self.mesh = self._infer_mesh(n)
+        return self._function_text("main", main, public=True)
+
     # ------------------------------------------------------ legacy GSPMD form
     def _import_gspmd(self, main, ops):
         """jax_use_shardy_partitioner=False: Sharding/SPMDFullToShardShape
@@ -736,8 +784,34 @@ class Importer:
                 for o in b.operations:
                     o = o.operation
                     if "replica_groups" in o.attributes:
-                        out.append(_dense2d(o.attributes["replica_groups"]))
+                        try:
+                            out.append(self._replica_groups(o))
+                        except OpError:
+                            pass  # reported where the collective is imported
                     self._walk_groups(o, out)
+
+    def _replica_groups(self, op):
+        """Replica groups as lists of positions: dense groups, or the
+        mesh-axes form XLA's partitioner writes
+        (`#stablehlo.replica_group_mesh_axes<mesh = @m, axes = [...]>`: the
+        positions varying along those axes of @m)."""
+        from jax._src.lib.mlir.dialects import hlo
+        attr = op.attributes["replica_groups"]
+        if not hlo.ReplicaGroupMeshAxesAttr.isinstance(attr):
+            return _dense2d(attr)
+        rg = hlo.ReplicaGroupMeshAxesAttr(attr)
+        name = rg.mesh.value
+        mesh = getattr(self, "group_meshes", {}).get(name) or self.meshes.get(name)
+        if mesh is None:
+            raise OpError(f"replica groups name mesh @{name}, which the module does not define")
+        names = [n for n, _ in mesh.axes]
+        axes = []
+        for a in rg.axes:
+            a = hlo.AxisRefAttr(a)
+            if a.sub_axis_info is not None:
+                raise OpError(f"replica groups over a sub-axis of '{a.name}' are not supported")
+            axes.append(names.index(a.name))
+        return [list(g) for g in mesh.groups_for(axes)]
 
     def _check_manual(self, mc):
         from jax._src.lib.mlir import ir
@@ -978,8 +1052,8 @@ class Importer:
             if len(outs) == 1:
                 return [Val(base, outs[0].shape, outs[0].elt, outs[0].unsigned)]
             return [Val(f"{base}#{i}", o.shape, o.elt, o.unsigned) for i, o in enumerate(outs)]
-        if name == "stablehlo.optimization_barrier":
-            return ins
+        if name in ("stablehlo.optimization_barrier", "mhlo.copy"):
+            return ins  # XLA's partitioner copies values (value semantics: identity)
         if name == "stablehlo.custom_call":
             tgt = _str(op.attributes["call_target_name"])
             if tgt in IDENTITY_CUSTOM_CALLS and len(ins) == len(outs):
@@ -1322,7 +1396,7 @@ class Importer:
             ptxt = ", ".join(f"[{s}, {t}]" for s, t in gpairs)
             return [e.op(f"braid.collective_permute {x.name} on @{mesh.name} axes = "
                          f"{axes} pairs = [{ptxt}] : {x.type}", x.shape, x.elt, x.unsigned)]
-        groups = _dense2d(op.attributes["replica_groups"])
+        groups = self._replica_groups(op)
         mesh, axes = self._grid_for_groups(groups)
         size = math.prod(mesh.sizes[i] for i in axes)
         res = []
