@@ -540,11 +540,15 @@ class Importer:
             vmap[v] = self._gather_blocks(e, x, spec)
         return self._get(vmap, v)
 
-    def _gather_blocks(self, e, x, spec):
-        key = ("gather", x.name, spec)
+    def _once(self, key, make):
+        """make(), once per key: a value is gathered or sliced only once."""
         if key not in self._made:
-            self._made[key] = self._gather_blocks_uncached(e, x, spec)
+            self._made[key] = make()
         return self._made[key]
+
+    def _gather_blocks(self, e, x, spec):
+        return self._once(("gather", x.name, spec),
+                          lambda: self._gather_blocks_uncached(e, x, spec))
 
     def _gather_blocks_uncached(self, e, x, spec):
         mesh = self.mesh
@@ -560,10 +564,8 @@ class Importer:
 
     def _slice_block(self, e, x, spec):
         """This rank's block of the whole value x: offsets from braid.rank."""
-        key = ("slice", x.name, spec)
-        if key not in self._made:
-            self._made[key] = self._slice_block_uncached(e, x, spec)
-        return self._made[key]
+        return self._once(("slice", x.name, spec),
+                          lambda: self._slice_block_uncached(e, x, spec))
 
     def _slice_block_uncached(self, e, x, spec):
         mesh = self.mesh
