@@ -624,6 +624,8 @@ class Importer:
                     continue
                 for v in o.operands:
                     self._whole(e, v, vmap, local)
+                for v in self._captured(o, local):
+                    self._whole(e, v, vmap, local)
             except OpError as ex:
                 self.error(o, str(ex))
                 for r in o.results:
@@ -654,6 +656,17 @@ class Importer:
             bm[v] = x if s == spec else self._slice_block(e, x, spec)
         self._import_op(e, op, bm)
         local[op.results[0]] = (bm[op.results[0]], spec)
+
+    def _captured(self, op, local):
+        """Block-held values the regions of op (a loop body) read from outside."""
+        out = []
+        for r in op.regions:
+            for b in r.blocks:
+                for o in b.operations:
+                    o = o.operation
+                    out += [v for v in o.operands if v in local]
+                    out += self._captured(o, local)
+        return out
 
     def _inline_call(self, e, call, callee, vmap, local):
         """A private function holding a manual computation (a jitted
