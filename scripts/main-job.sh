@@ -27,6 +27,10 @@
 #      An IR file (below) is compiled as written and overlapped and run on
 #      the ranks of its grid over loopback, checked against the interpreter.
 #
+# scripts/main-job.sh jax:NAME runs another program of programs.py through
+# the same steps: jax:auto_dp_tp_train is an auto-sharded jit training step
+# (no shard_map; XLA's partitioned per-device program imported),
+# jax:whole_program a jit with two shard_maps and code between them.
 # scripts/main-job.sh examples/tp_mlp.mlir runs a Braid IR file instead (no
 # import step). Installs and builds first when needed. PROFILE picks the
 # hardware profile (h100-sxm-x8, cpu-1gbe, ... in bench/profiles).
@@ -47,7 +51,11 @@ quiet=--mlir-print-op-on-diagnostic=false
 if [[ "$EXAMPLE" == jax:* ]]; then
   name=${EXAMPLE#jax:}
   jaxdir="$out/jax/$name"
-  echo "== $name: lower with jax.jit(shard_map(...)).lower on 4 host devices, run it in JAX"
+  if [[ "$name" == auto_* ]]; then
+    echo "== $name: jax.jit with NamedShardings (no shard_map) on 4 host devices, partitioned by XLA's SPMD partitioner, run it in JAX"
+  else
+    echo "== $name: lower with jax.jit(shard_map(...)).lower on 4 host devices, run it in JAX"
+  fi
   .venv/bin/python test/Import/jax/programs.py "$out/jax" "$name" >/dev/null
   echo "== import the StableHLO ($jaxdir/program.mlir)"
   source="$out/$name.mlir"

@@ -49,6 +49,9 @@ config.substitutions.append(
 # onnxruntime) live in the checkout's .venv, made by scripts/install-deps.sh.
 # A missing .venv makes the import tests fail, never skip.
 venv_bin = os.path.join(config.braid_src_root, ".venv", "bin")
+# The importers under test are this checkout's, whatever checkout the .venv's
+# editable install points at (a worktree may share another's .venv).
+config.environment["PYTHONPATH"] = os.path.join(config.braid_src_root, "python")
 config.substitutions.append(("%venv-python", os.path.join(venv_bin, "python")))
 config.substitutions.append(
     ("%braid-import-stablehlo", os.path.join(venv_bin, "braid-import-stablehlo")))

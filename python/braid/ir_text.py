@@ -15,6 +15,8 @@ API
     `.type` is the printed type, `.rank`, `.is_float`, `.is_int`.
 
 `tensor_type(shape, elt)` -> "tensor<4x8xf32>" ("tensor<f32>" for shape ()).
+    "ui8" (ONNX's uint8) prints as i8: the IR is signless; a Val of "ui8"
+    is `unsigned`, so casts pick extui/uitofp (`signless(elt)`).
 
 `scalar_literal(value, elt)` -> the literal of a number as `elt` holds it:
     "true"/"false", "42", "0.10000000149011612" (a float rounded to `elt`
@@ -99,6 +101,7 @@ FLOAT_BITS = {"f16": 16, "bf16": 16, "f32": 32, "f64": 64}
 NUMPY_ELT = {
     "float32": "f32", "float16": "f16", "float64": "f64", "bfloat16": "bf16",
     "int64": "i64", "int32": "i32", "int16": "i16", "int8": "i8", "bool": "i1",
+    "uint8": "ui8",
 }
 
 
@@ -110,20 +113,28 @@ def numpy_type(elt: str):
     """The numpy scalar type that holds values of `elt` (bf16 in float32)."""
     return {"f32": np.float32, "f16": np.float16, "f64": np.float64, "bf16": np.float32,
             "i64": np.int64, "i32": np.int32, "i16": np.int16, "i8": np.int8,
-            "i1": np.bool_}[elt]
+            "i1": np.bool_, "ui8": np.uint8}[elt]
+
+
+def signless(elt: str) -> str:
+    """The IR spelling of `elt`: Braid's tensors are signless, so an
+    unsigned element type ("ui8", ONNX's uint8) is printed as "i8"; the
+    unsigned reading is the importer's (extui, uitofp, ...)."""
+    return elt[1:] if elt.startswith("ui") else elt
 
 
 def int_bits(elt: str) -> int:
     if elt == "index":
         return 64
+    elt = signless(elt)
     assert elt.startswith("i"), elt
     return int(elt[1:])
 
 
 def tensor_type(shape, elt: str) -> str:
     if shape is None:
-        return elt
-    return "tensor<" + "".join(f"{d}x" for d in shape) + elt + ">"
+        return signless(elt)
+    return "tensor<" + "".join(f"{d}x" for d in shape) + signless(elt) + ">"
 
 
 class Val:
@@ -133,7 +144,7 @@ class Val:
         self.name = name
         self.shape = None if shape is None else tuple(int(d) for d in shape)
         self.elt = elt
-        self.unsigned = unsigned
+        self.unsigned = unsigned or elt.startswith("ui")
 
     @property
     def type(self) -> str:
@@ -193,6 +204,10 @@ def scalar_literal(value, elt: str) -> str:
     same bits; NaN and infinities, which have no decimal form, are hex."""
     if elt == "i1":
         return "true" if bool(value) else "false"
+    if elt.startswith("ui"):  # the signless bits of an unsigned value
+        bits = int_bits(elt)
+        v = int(value) % (1 << bits)
+        return str(v - (1 << bits) if v >= 1 << (bits - 1) else v)
     if elt not in FLOAT_TYPES:
         return str(int(value))
     x = _round_to(value, elt)
@@ -362,7 +377,7 @@ class Emitter:
     # Literals are text, or numbers printed with scalar_literal.
     def const_scalar(self, lit, elt: str) -> Val:
         # true/false are typed i1 already: no ": i1" after them
-        suffix = "" if elt == "i1" else f" : {elt}"
+        suffix = "" if elt == "i1" else f" : {signless(elt)}"
         return self.entry_op(f"arith.constant {_literal(lit, elt)}{suffix}", None, elt)
 
     def splat(self, lit, shape, elt: str, unsigned=False) -> Val:
@@ -405,7 +420,8 @@ class Emitter:
     def fill(self, scalar: Val, shape, elt: str) -> Val:
         e = self.empty(shape, elt)
         t = tensor_type(shape, elt)
-        return self._op_of(f"linalg.fill ins({scalar.name} : {elt}) outs({e.name} : {t}) -> {t}",
+        return self._op_of(f"linalg.fill ins({scalar.name} : {signless(elt)}) outs({e.name} : {t}) "
+                           f"-> {t}",
                            shape, elt, [scalar, e])
 
     def zeros(self, shape, elt: str) -> Val:

@@ -43,8 +43,21 @@ SUPPORTED = {
     "Where", "Equal", "Less", "Greater", "Constant", "ConstantOfShape",
     "Shape", "Expand", "Trilu", "ReduceMean", "ReduceSum", "ReduceMax",
     "Identity", "Attention", "Sin", "Cos", "Abs", "Log", "Max", "Min", "Clip",
-    "Flatten",
+    "Flatten", "DynamicQuantizeLinear", "MatMulInteger", "QuantizeLinear",
+    "DequantizeLinear",
 }
+
+# Ops that take uint8 operands (quantized tensors): layout ops move them,
+# the quantization ops read them. Any other op with a uint8 operand is an
+# error naming the type and the node.
+UINT8_OK = {"Reshape", "Transpose", "Squeeze", "Unsqueeze", "Flatten", "Gather",
+            "Concat", "Slice", "Split", "Identity", "Expand", "Cast",
+            "DequantizeLinear", "MatMulInteger", "QuantizeLinear"}
+
+# Ops never folded at import time although their operands are constants:
+# a quantized weight stays 8-bit in the program and is dequantized there
+# (folding would store it as f32, four times the bytes).
+NEVER_FOLD = {"DequantizeLinear"}
 
 
 # Ops that take a blocked split (fused QKV) as is.
@@ -460,8 +473,10 @@ class Importer:
         for k, out in enumerate(self.graph.output):
             v = self.env[out.name]
             if v.et == "?":
+                dtype = v.const.dtype.name if v.const is not None else "unknown"
                 raise ImportError_(
-                    f"{self.path}: error: output '{out.name}' has an unsupported type")
+                    f"{self.path}: error: output '{out.name}' has element type {dtype}, "
+                    f"which is not supported")
             # a token-split result of sequence parallelism is returned split
             if not (self.sp and v.split is not None and not v.origins
                     and v.state[1] == self.token_dim(v)):
@@ -750,7 +765,7 @@ class Importer:
     def try_fold(self, node, ins):
         if not ins or any(v is not None and v.const is None for v in ins):
             return None
-        if node.op_type in ("Constant",):
+        if node.op_type in ("Constant",) or node.op_type in NEVER_FOLD:
             return None
         if any(self.inferred_sizes.get(o, 0) > FOLD_MAX_ELEMENTS for o in node.output):
             return None  # never build a huge result (ConstantOfShape, Expand, Tile)
@@ -793,9 +808,18 @@ class Importer:
                             f"{FOLD_MAX_ELEMENTS} elements)")
         if op not in BLOCK_OK:
             ins = [self.unblock(v) for v in ins]
-        for v in ins:
-            if v is not None and v.et == "?":
-                raise NodeError("operand element type is not supported")
+        for k, v in enumerate(ins):
+            if v is None:
+                continue
+            if v.et == "?":
+                dtype = v.const.dtype.name if v.const is not None else "unknown"
+                raise NodeError(f"input {k} ('{node.input[k]}') has element type {dtype}, "
+                                f"which is not supported (supported: "
+                                f"{', '.join(sorted(NUMPY_ELT))})")
+            if v.et == "ui8" and op not in UINT8_OK:
+                raise NodeError(f"input {k} ('{node.input[k]}') has element type uint8, "
+                                f"which {op} does not take (uint8 tensors go through "
+                                f"{', '.join(sorted(UINT8_OK))})")
         return getattr(self, "op_" + op)(node, ins)
 
     def op_constant(self, node):
@@ -839,7 +863,7 @@ class Importer:
         et = a.et
         op = fop if is_float(et) else iop
         if op is None:
-            raise NodeError(f"element type {et} is not supported")
+            raise NodeError(f"element type {self.np_name(et)} is not supported")
         return [self.elementwise(ins, lambda s: self.e.binary(op, s[0], s[1]))]
 
     def op_Add(self, node, ins):
@@ -1568,7 +1592,9 @@ class Importer:
         if a.et != b.et:
             raise NodeError(f"operand types {a.et} and {b.et} differ")
         if not is_float(a.et):
-            raise NodeError("integer MatMul is not supported")
+            raise NodeError(f"integer MatMul ({self.np_name(a.et)}) is not supported; a "
+                            "quantized matmul is MatMulInteger (what onnxruntime."
+                            "quantization writes) or DequantizeLinear + MatMul")
         if b.weight is not None and len(b.shape) == 2 and len(a.shape) >= 2:
             return [self.linear(node, a, b, trans_b=False)]
         return [self.matmul_act(a, b)]
@@ -1750,6 +1776,174 @@ class Importer:
             v = self.reshape(v, v.shape[:-1])
         return v
 
+    # quantization ------------------------------------------------------------
+    # onnxruntime's rules (CPU kernels and MLAS), which the results must
+    # match: quantize q = saturate(round_half_even(x / scale) + zero_point)
+    # in f32; dequantize (int32(q) - int32(zero_point)) * scale; integer
+    # matmuls accumulate in int32 exactly.
+    QUANT_RANGE = {"ui8": (0, 255), "i8": (-128, 127)}
+
+    def to_i32(self, v: Val) -> Val:
+        """v widened to int32 (extui for uint8, extsi for int8)."""
+        if v.et == "i32":
+            return v
+        if is_float(v.et) or v.et == "i1":
+            raise NodeError(f"element type {self.np_name(v.et)} is not an integer type")
+        # constants too are widened in the program: they stay 8-bit there
+        x = self.no_partial(v)
+        r = self.e.convert(self.local_val(x), "i32")
+        return Val(x.shape, "i32", ssa=r.name, state=x.state, origins=x.origins)
+
+    def sub_zero_point(self, q: Val, zp: Val | None) -> Val:
+        """q - zp in int32 (nothing for a constant zero point of zeros)."""
+        if zp is None or (zp.const is not None and not np.any(zp.const)):
+            return q
+        return self.arith2(None, "arith.subi", [q, self.to_i32(zp)])[0]
+
+    def per_axis(self, v: Val, x: Val, axis: int, what: str) -> Val:
+        """A scale or zero point for x: a scalar, or 1-D along `axis`
+        (reshaped so numpy broadcasting lines it up with that axis)."""
+        if math.prod(v.shape) == 1:
+            return self.reshape(v, ())
+        rank = len(x.shape)
+        axis = axis % rank
+        if len(v.shape) != 1 or v.shape[0] != x.shape[axis]:
+            raise NodeError(f"{what} of shape {list(v.shape)} is neither a scalar nor 1-D "
+                            f"of size {x.shape[axis]} along axis {axis} (blocked "
+                            f"quantization is not supported)")
+        return self.reshape(v, (v.shape[0],) + (1,) * (rank - 1 - axis))
+
+    def to_float(self, v: Val, et: str) -> Val:
+        return self.unary_to(v, et, lambda x: self.e.convert(x, et))
+
+    def unary_to(self, v: Val, et: str, fn) -> Val:
+        x = self.no_partial(v)
+        r = fn(self.local_val(x))
+        return Val(x.shape, et, ssa=r.name, state=x.state, origins=x.origins)
+
+    def fconst(self, value, et):
+        return Val((), et, const=np.array(value, numpy_type(et)))
+
+    def quantize(self, x: Val, scale: Val, zp_f: Val, out_et: str) -> Val:
+        """saturate(round_half_even(x / scale) + zp) as out_et (ui8 / i8);
+        zp_f is the zero point as a float of x's type."""
+        lo, hi = self.QUANT_RANGE[out_et]
+        et = x.et
+        q = self.arith2("arith.divf", None, [x, scale])[0]
+        q = self.unary([q], lambda t: self.e.unary("math.roundeven", t))[0]
+        q = self.arith2("arith.addf", None, [q, zp_f])[0]
+        q = self.arith2("arith.maximumf", None, [q, self.fconst(lo, et)])[0]
+        q = self.arith2("arith.minimumf", None, [q, self.fconst(hi, et)])[0]
+        q = self.unary_to(q, "i32", lambda t: self.e.cast("arith.fptosi", t, "i32"))
+        return self.unary_to(q, out_et, lambda t: self.e.cast("arith.trunci", t, out_et))
+
+    def op_DynamicQuantizeLinear(self, node, ins):
+        """uint8 quantization with a scale and zero point from x's range
+        (including 0), as onnxruntime computes them: scale = (max - min) /
+        255 (1 when max == min), zero point = round_half_even(clamp(0 -
+        min / scale, 0, 255))."""
+        x = self.to_R(ins[0])
+        if x.et != "f32":
+            raise NodeError(f"element type {self.np_name(x.et)} is not supported "
+                            "(DynamicQuantizeLinear takes float32)")
+        xl = self.local_val(x)
+        dims = list(range(len(x.shape)))
+        lo = self.e.reduce(xl, dims, self.e.const_scalar(scalar_literal(np.inf, "f32"), "f32"),
+                           "arith.minimumf")
+        hi = self.e.reduce(xl, dims, self.e.const_scalar(scalar_literal(-np.inf, "f32"), "f32"),
+                           "arith.maximumf")
+        mn = Val((), "f32", ssa=lo.name)
+        mx = Val((), "f32", ssa=hi.name)
+        zero, one = self.fconst(0.0, "f32"), self.fconst(1.0, "f32")
+        mn = self.arith2("arith.minimumf", None, [mn, zero])[0]
+        mx = self.arith2("arith.maximumf", None, [mx, zero])[0]
+        width = self.arith2("arith.subf", None, [mx, mn])[0]
+        scale = self.arith2("arith.divf", None, [width, self.fconst(255.0, "f32")])[0]
+        same = self.compare("oeq", None, [mx, mn])[0]
+        scale = self.elementwise([same, one, scale],
+                                 lambda t: self.e.select(t[0], t[1], t[2]), out_et="f32")
+        zp = self.arith2("arith.subf", None, [zero, self.arith2("arith.divf", None,
+                                                                [mn, scale])[0]])[0]
+        zp = self.arith2("arith.maximumf", None, [zp, zero])[0]
+        zp = self.arith2("arith.minimumf", None, [zp, self.fconst(255.0, "f32")])[0]
+        zp = self.unary([zp], lambda t: self.e.unary("math.roundeven", t))[0]
+        y = self.quantize(x, scale, zp, "ui8")
+        zp8 = self.unary_to(zp, "i32", lambda t: self.e.cast("arith.fptosi", t, "i32"))
+        zp8 = self.unary_to(zp8, "ui8", lambda t: self.e.cast("arith.trunci", t, "ui8"))
+        return [y, scale, zp8]
+
+    def op_QuantizeLinear(self, node, ins):
+        x, scale = ins[0], ins[1]
+        zp = ins[2] if len(ins) > 2 else None
+        if self.attr(node, "block_size", 0):
+            raise NodeError("blocked quantization (block_size) is not supported")
+        if zp is not None:
+            out_et = zp.et
+        else:
+            out_et = elem_of(self.attr(node, "output_dtype", TensorProto.UINT8) or
+                             TensorProto.UINT8)
+        if out_et not in self.QUANT_RANGE:
+            raise NodeError(f"quantizing to {self.np_name(out_et) if out_et != '?' else 'it'} "
+                            "is not supported (uint8 and int8 are)")
+        if not is_float(x.et) or scale.et != x.et:
+            raise NodeError(f"QuantizeLinear of {self.np_name(x.et)} with a "
+                            f"{self.np_name(scale.et)} scale is not supported")
+        axis = int(self.attr(node, "axis", 1))
+        scale = self.per_axis(scale, x, axis, "scale")
+        if zp is None:
+            zp_f = self.fconst(0.0, x.et)
+        else:
+            zp = self.per_axis(zp, x, axis, "zero point")
+            zp_f = (Val(zp.shape, x.et, const=zp.const.astype(numpy_type(x.et)))
+                    if zp.const is not None else self.to_float(zp, x.et))
+        return [self.quantize(x, scale, zp_f, out_et)]
+
+    def op_DequantizeLinear(self, node, ins):
+        x, scale = ins[0], ins[1]
+        zp = ins[2] if len(ins) > 2 else None
+        if self.attr(node, "block_size", 0):
+            raise NodeError("blocked quantization (block_size) is not supported")
+        if not is_float(scale.et):
+            raise NodeError(f"scale of element type {self.np_name(scale.et)} is not a float")
+        if x.et not in ("ui8", "i8", "i32"):
+            raise NodeError(f"dequantizing {self.np_name(x.et)} is not supported "
+                            "(uint8, int8 and int32 are)")
+        axis = int(self.attr(node, "axis", 1))
+        if zp is not None:
+            zp = self.per_axis(zp, x, axis, "zero point")
+        q = self.sub_zero_point(self.to_i32(x), zp)
+        f = self.to_float(q, scale.et)
+        return [self.arith2("arith.mulf", None, [f, self.per_axis(scale, x, axis, "scale")])[0]]
+
+    def op_MatMulInteger(self, node, ins):
+        """(A - a_zero_point) x (B - b_zero_point) in int32: both operands
+        widened to i32 first (uint8 and int8 may mix; a constant B stays int8
+        in the program); linalg.matmul on i32 accumulates exactly."""
+        a, b = ins[0], ins[1]
+        azp = ins[2] if len(ins) > 2 else None
+        bzp = ins[3] if len(ins) > 3 else None
+        for v, what in ((a, "A"), (b, "B")):
+            if v.et not in ("ui8", "i8"):
+                raise NodeError(f"{what} has element type {self.np_name(v.et)}; "
+                                "MatMulInteger takes uint8 and int8")
+        a32, b32 = self.to_i32(a), self.to_i32(b)
+        if azp is not None:
+            if math.prod(azp.shape) != 1:
+                if len(a.shape) < 2 or azp.shape != (a.shape[-2],):
+                    raise NodeError(f"a_zero_point of shape {list(azp.shape)} is neither a "
+                                    "scalar nor one per row of A")
+                azp = self.reshape(azp, (a.shape[-2], 1))
+            else:
+                azp = self.reshape(azp, ())
+            a32 = self.sub_zero_point(a32, azp)
+        if bzp is not None:
+            if math.prod(bzp.shape) != 1 and bzp.shape != (b.shape[-1],):
+                raise NodeError(f"b_zero_point of shape {list(bzp.shape)} is neither a "
+                                "scalar nor one per column of B")
+            bzp = self.reshape(bzp, ()) if math.prod(bzp.shape) == 1 else bzp
+            b32 = self.sub_zero_point(b32, bzp)
+        return [self.matmul_act(a32, b32)]
+
     def op_Gemm(self, node, ins):
         a, b = ins[0], ins[1]
         c = ins[2] if len(ins) > 2 else None
@@ -1807,6 +2001,17 @@ def rank_slices(manifest, arrays: dict, tp: int):
     return out
 
 
+def interp_array(arr, dtype: str) -> np.ndarray:
+    """`arr` as braid-interp reads an argument of manifest dtype `dtype`:
+    bfloat16 as float32 (NumPy has no bf16), uint8 as the int8 of the same
+    bits (the IR is signless: tensor<...xi8>)."""
+    if dtype == "bfloat16":
+        return np.asarray(arr).astype(np.float32)
+    if dtype == "uint8":
+        return np.asarray(arr).astype(np.uint8).view(np.int8)
+    return np.asarray(arr).astype(dtype)
+
+
 def write_rank_args(manifest, model_path, feeds: dict, out_dir: str):
     """Write DIR/rankR/argN.npy for every argument: graph inputs from feeds,
     weights sliced from the model's initializers."""
@@ -1819,12 +2024,8 @@ def write_rank_args(manifest, model_path, feeds: dict, out_dir: str):
         d = os.path.join(out_dir, f"rank{r}")
         os.makedirs(d, exist_ok=True)
         for i, arr in enumerate(arrs):
-            dt = manifest["arguments"][i]["dtype"]
-            if dt == "bfloat16":
-                arr = arr.astype(np.float32)
-            else:
-                arr = arr.astype(dt)
-            np.save(os.path.join(d, f"arg{i}.npy"), arr)
+            np.save(os.path.join(d, f"arg{i}.npy"),
+                    interp_array(arr, manifest["arguments"][i]["dtype"]))
 
 
 def write_weight_slices(manifest, model, out_dir: str):

@@ -180,6 +180,25 @@ class Mesh:
         return t
 
 
+def _factorizations(n):
+    """Ordered factorizations of n into factors >= 2 ([] for 1)."""
+    if n == 1:
+        return [[]]
+    out = []
+    for f in range(2, n + 1):
+        if n % f == 0:
+            out += [[f] + rest for rest in _factorizations(n // f)]
+    return out
+
+
+def _refinements(sizes):
+    """Grids whose row-major positions are those of a mesh of `sizes`, each
+    axis split into ordered factors; fewest axes first."""
+    per_axis = [_factorizations(n) or [[n]] for n in sizes]
+    grids = [sum(c, []) for c in itertools.product(*per_axis)]
+    return sorted((g for g in grids if g), key=len)
+
+
 # ---------------------------------------------------------------- importer
 
 ELEMENTWISE_BINARY = {
@@ -231,6 +250,12 @@ REDUCTION_KINDS = {
     "stablehlo.xor": "xor",
 }
 
+# Element-wise ops (operands and result of one shape): outside a manual
+# computation they run on the rank's blocks of operands sharded alike.
+BLOCKWISE_OPS = (set(ELEMENTWISE_BINARY) | set(ELEMENTWISE_UNARY) | {
+    "stablehlo.not", "stablehlo.logistic", "chlo.square", "stablehlo.sign",
+    "stablehlo.convert", "stablehlo.compare", "stablehlo.select", "stablehlo.clamp"})
+
 IDENTITY_CUSTOM_CALLS = {
     "Sharding", "SPMDFullToShardShape", "SPMDShardToFullShape",
     "xla.sdy.GlobalToLocalShape", "xla.sdy.LocalToGlobalShape",
@@ -253,6 +278,7 @@ class Importer:
         self.funcs = {}          # name -> func op
         self.emitted_funcs = {}  # name -> text
         self.pending = []
+        self._made = {}          # gathers and slices made once per value and spec
 
     # ------------------------------------------------------------ errors
     def loc(self, op):
@@ -325,61 +351,390 @@ class Importer:
                 and _str(o.attributes["call_target_name"]) == "SPMDFullToShardShape"
                 for o in ops):
             return self._import_gspmd(main, ops)
-        if not mc:
+        attrs = self.module.operation.attributes
+        if ("mhlo.spmd_parameters_shardings" in attrs or "mhlo.spmd_output_sharding" in attrs) \
+                and not self._has_manual(main, set()):
+            return self._import_partitioned(main)
+        if not self._has_manual(main, set()) and self._has_sharded_boundary(main):
+            # Auto-sharded (no shard_map) and not partitioned: every rank
+            # computes the whole program on its gathered arguments.
+            self.remark(main, "no shard_map: every rank computes the whole program (sharded "
+                        "arguments gathered, results sliced); braid.jax_spmd."
+                        "partitioned_stablehlo gives XLA's partitioned per-device program")
+            return self._import_program(main)
+        if not self._has_manual(main, set()):
             # No manual axes: the whole function is the per-rank program.
             if self.meshes:
                 self.mesh = next(iter(self.meshes.values()))
             return self._function_text("main", main, public=True)
-        if len(mc) > 1:
-            for o in mc[1:]:
-                self.error(o, "only one sdy.manual_computation per program is supported")
-        mc = mc[0]
-        self._check_manual(mc)
-        # arguments: every operand must be a block argument of main
-        region_blk = list(mc.regions[0].blocks)[0]
-        e = Emitter(indent="  ")
-        vmap = {}
-        args = []
-        main_args = list(blocks[0].arguments)
-        # Operands are main's arguments in order, except constants JAX hoists
-        # out of the body (closed-over arrays); those are materialised inside.
-        hoisted = []
-        for i, (operand, barg) in enumerate(zip(mc.operands, region_blk.arguments)):
-            owner = operand.owner
-            if hasattr(owner, "name") and owner.name == "stablehlo.constant":
-                if str(operand.type) != str(barg.type):
-                    self.error(mc, f"hoisted constant operand #{i} is sharded; only "
-                               "replicated constants are supported")
-                hoisted.append((barg, owner))
+        return self._import_program(main)
+
+    # --------------------------------------------------- whole programs
+    # A jitted program around shard_maps: manual computations (in main or in
+    # the private functions it calls, which are inlined) and the code between
+    # them. Outside a manual computation every value is either held whole
+    # (replicated: every rank computes it) or as this rank's block of a
+    # sharding, `spec` = per dimension the ordered mesh axes it is split over.
+    # Blocks are gathered (braid.all_gather) when code outside needs the whole
+    # value, and whole values are sliced at the rank's offset when a manual
+    # computation or a result wants a block.
+
+    def _has_sharded_boundary(self, main):
+        """Whether an argument or result of main is split by its sdy.sharding."""
+        from jax._src.lib.mlir import ir
+        for key in ("arg_attrs", "res_attrs"):
+            if key not in main.attributes:
                 continue
-            v = self._arg_val(mc, f"%arg{len(args)}", barg.type)
-            idx = main_args.index(operand) if operand in main_args else -1
-            if idx != len(args):
-                what = f"function argument #{idx}" if idx >= 0 else "not a function argument"
-                self.error(mc, f"operand #{i} is {what}; "
-                           "the importer needs main's arguments in order "
-                           "(argN of the per-rank function = argN)")
-            vmap[barg] = v
+            for i in range(len(ir.ArrayAttr(main.attributes[key]))):
+                try:
+                    spec = self._attr_spec(main, key, i, f"{key[:3]} #{i}")
+                except OpError:
+                    return True  # reported when imported
+                if spec not in (None, "absent"):
+                    return True
+        return False
+
+    def _has_manual(self, fop, seen):
+        """Whether the function holds a manual computation, itself or in a
+        function it calls."""
+        name = _str(fop.attributes["sym_name"])
+        if name in seen:
+            return False
+        seen.add(name)
+        found = False
+
+        def walk(op):
+            nonlocal found
+            for r in op.regions:
+                for b in r.blocks:
+                    for o in b.operations:
+                        o = o.operation
+                        if o.name == "sdy.manual_computation":
+                            found = True
+                        elif o.name in ("func.call", "stablehlo.call"):
+                            callee = self.funcs.get(_sym(o.attributes["callee"]))
+                            if callee is not None and self._has_manual(callee, seen):
+                                found = True
+                        walk(o)
+        walk(fop)
+        return found
+
+    def _spec(self, sharding, what, op):
+        """The per-dimension mesh axes of a sdy.TensorShardingAttr; None when
+        it splits nothing (replicated). Axes of size 1 split nothing."""
+        from jax._src.lib.mlir import ir
+        from jax._src.lib.mlir.dialects import sdy
+        t = sdy.TensorShardingAttr(sharding)
+        ref = t.mesh_or_ref
+        name = ref.value if isinstance(ref, ir.FlatSymbolRefAttr) else None
+        if name is None or name not in self.meshes:
+            raise OpError(f"{what}: sharding {t} names no mesh of the module")
+        mesh = self.meshes[name]
+        if self.mesh is None:
+            self.mesh = mesh
+        elif mesh is not self.mesh and mesh.sizes != self.mesh.sizes:
+            raise OpError(f"{what}: sharding over mesh @{name}, but the program runs on "
+                          f"@{self.mesh.name}; one mesh per program is supported")
+        names = [n for n, _ in mesh.axes]
+        spec = []
+        for d in t.dimension_shardings:
+            axes = []
+            for a in sdy.DimensionShardingAttr(d).axes:
+                a = sdy.AxisRefAttr(a)
+                if a.sub_axis_info is not None:
+                    raise OpError(f"{what}: sharding {t} splits a sub-axis of '{a.name}'; "
+                                  "sub-axes are not supported")
+                i = names.index(a.name)
+                if mesh.sizes[i] > 1:
+                    axes.append(i)
+            spec.append(tuple(axes))
+        return tuple(spec) if any(spec) else None
+
+    def _attr_spec(self, fop, key, i, what):
+        """The spec of argument / result i from arg_attrs / res_attrs, or
+        the string "absent" when it has no sdy.sharding."""
+        from jax._src.lib.mlir import ir
+        if key not in fop.attributes:
+            return "absent"
+        attrs = ir.ArrayAttr(fop.attributes[key])
+        if i >= len(attrs):
+            return "absent"
+        d = ir.DictAttr(attrs[i])
+        if "sdy.sharding" not in d:
+            return "absent"
+        return self._spec(d["sdy.sharding"], what, fop)
+
+    def _local_shape(self, shape, spec, what):
+        if spec is None:
+            return tuple(shape)
+        out = list(shape)
+        for d, axes in enumerate(spec):
+            n = math.prod(self.mesh.sizes[a] for a in axes)
+            if out[d] % n:
+                raise OpError(f"{what}: dimension {d} of size {out[d]} does not divide "
+                              f"into {n} blocks")
+            out[d] //= n
+        return tuple(out)
+
+    def _import_program(self, main):
+        e = Emitter(indent="  ")
+        blk = list(main.regions[0].blocks)[0]
+        ops = [o.operation for o in blk.operations]
+        for o in ops:
+            if o.name == "sdy.manual_computation":
+                self._check_manual(o)
+        vmap, local, args = {}, {}, []
+        for i, a in enumerate(blk.arguments):
+            what = f"argument %arg{i}"
+            try:
+                spec = self._attr_spec(main, "arg_attrs", i, what)
+                if spec == "absent":
+                    spec = self._implied_arg_spec(a, what)
+                v = self._arg_val(main, f"%arg{i}", a.type)
+                v = Val(v.name, self._local_shape(v.shape, spec, what), v.elt, v.unsigned)
+            except OpError as ex:
+                self.error(main, str(ex))
+                v, spec = Val(f"%arg{i}", (), "f32"), None
             args.append(v)
-        for barg, cop in hoisted:
-            out = _val_of_type("", barg.type)
-            vmap[barg] = self._constant(e, cop, out)
+            if spec is None:
+                vmap[a] = v
+            else:
+                local[a] = (v, spec)
+        outs = self._outside_block(e, blk, vmap, local, "func.return")
+        results = []
+        for i, (v, spec) in enumerate(outs):
+            what = f"result #{i}"
+            try:
+                want = self._attr_spec(main, "res_attrs", i, what)
+                if want == "absent":
+                    want = spec
+                results.append(self._as_spec(e, v, spec, want))
+            except OpError as ex:
+                self.error(main, str(ex))
+                results.append(v)
+        return self._func_text("main", args, results, e, public=True)
+
+    def _implied_arg_spec(self, arg, what):
+        """An argument without sdy.sharding (hand-written text) takes the
+        in_sharding of the manual computations that read it when they all
+        agree, as JAX's propagation would; else it is replicated."""
+        specs = set()
+        for u in arg.uses:
+            owner = u.owner
+            if owner.name != "sdy.manual_computation":
+                return None
+            from jax._src.lib.mlir.dialects import sdy
+            per = sdy.TensorShardingPerValueAttr(owner.attributes["in_shardings"])
+            specs.add(self._spec(per.shardings[u.operand_number], what, owner))
+        return specs.pop() if len(specs) == 1 else None
+
+    def _entry(self, v, vmap, local):
+        if v in local:
+            return local[v]
+        return self._get(vmap, v), None
+
+    def _whole(self, e, v, vmap, local):
+        """The whole (replicated) value of v, gathered once when held as blocks."""
+        if v not in vmap and v in local:
+            x, spec = local[v]
+            vmap[v] = self._gather_blocks(e, x, spec)
+        return self._get(vmap, v)
+
+    def _once(self, key, make):
+        """make(), once per key: a value is gathered or sliced only once."""
+        if key not in self._made:
+            self._made[key] = make()
+        return self._made[key]
+
+    def _gather_blocks(self, e, x, spec):
+        return self._once(("gather", x.name, spec),
+                          lambda: self._gather_blocks_uncached(e, x, spec))
+
+    def _gather_blocks_uncached(self, e, x, spec):
+        mesh = self.mesh
+        for d, axes in enumerate(spec):
+            if not axes:
+                continue
+            shape = list(x.shape)
+            shape[d] *= math.prod(mesh.sizes[a] for a in axes)
+            t = tensor_type(shape, x.elt)
+            x = e.op(f"braid.all_gather {x.name} on @{mesh.name} axes = {list(axes)} "
+                     f"dim = {d} : {x.type} -> {t}", tuple(shape), x.elt, x.unsigned)
+        return x
+
+    def _slice_block(self, e, x, spec):
+        """This rank's block of the whole value x: offsets from braid.rank."""
+        return self._once(("slice", x.name, spec),
+                          lambda: self._slice_block_uncached(e, x, spec))
+
+    def _slice_block_uncached(self, e, x, spec):
+        mesh = self.mesh
+        offs, sizes = [], []
+        for d, axes in enumerate(spec):
+            n = x.shape[d]
+            if not axes:
+                offs.append(0)
+                sizes.append(n)
+                continue
+            parts = math.prod(mesh.sizes[a] for a in axes)
+            if n % parts:
+                raise OpError(f"dimension {d} of size {n} does not divide into {parts} blocks")
+            r = e.entry_op(f"braid.rank on @{mesh.name} axes = {list(axes)} : index", None,
+                           "index")
+            c = e.const_scalar(str(n // parts), "index")
+            offs.append(e.op(f"arith.muli {r.name}, {c.name} : index", None, "index").name)
+            sizes.append(n // parts)
+        return e.extract_slice(x, offs, sizes)
+
+    def _as_spec(self, e, x, spec, want):
+        if spec == want:
+            return x
+        whole = x if spec is None else self._gather_blocks(e, x, spec)
+        return whole if want is None else self._slice_block(e, whole, want)
+
+    def _outside_block(self, e, blk, vmap, local, term):
+        """Ops between manual computations; returns (Val, spec) per result."""
+        for o in blk.operations:
+            o = o.operation
+            if o.name == term:
+                try:
+                    return [self._entry(v, vmap, local) for v in o.operands]
+                except OpError as ex:
+                    self.error(o, str(ex))
+                    return [(_placeholder(v.type), None) for v in o.operands]
+            try:
+                if o.name == "sdy.manual_computation":
+                    self._manual(e, o, vmap, local)
+                    continue
+                if o.name in ("func.call", "stablehlo.call"):
+                    callee = self.funcs.get(_sym(o.attributes["callee"]))
+                    if callee is not None and self._has_manual(callee, set()):
+                        self._inline_call(e, o, callee, vmap, local)
+                        continue
+                if o.name in ("sdy.sharding_constraint", "sdy.reshard"):
+                    x, spec = self._entry(o.operands[0], vmap, local)
+                    if spec is None:
+                        vmap[o.results[0]] = x
+                    else:
+                        local[o.results[0]] = (x, spec)
+                    continue
+                spec = self._blockwise_spec(o, local)
+                if spec is not None:
+                    self._blockwise(e, o, spec, vmap, local)
+                    continue
+                for v in o.operands:
+                    self._whole(e, v, vmap, local)
+                for v in self._captured(o, local):
+                    self._whole(e, v, vmap, local)
+            except OpError as ex:
+                self.error(o, str(ex))
+                for r in o.results:
+                    vmap[r] = _placeholder(r.type)
+                continue
+            self._import_op(e, o, vmap)
+        return []
+
+    def _blockwise_spec(self, op, local):
+        """The sharding an element-wise op outside the manual computations
+        runs on without communication: that of its operands held as blocks
+        when they agree (whole operands are sliced locally), else None."""
+        if op.name not in BLOCKWISE_OPS or len(op.results) != 1:
+            return None
+        from jax._src.lib.mlir import ir
+
+        def shape(v):
+            return list(ir.RankedTensorType(v.type).shape)
+        if any(shape(v) != shape(op.results[0]) for v in op.operands):
+            return None
+        specs = {local[v][1] for v in op.operands if v in local}
+        return specs.pop() if len(specs) == 1 else None
+
+    def _blockwise(self, e, op, spec, vmap, local):
+        bm = {}
+        for v in op.operands:
+            x, s = self._entry(v, vmap, local)
+            bm[v] = x if s == spec else self._slice_block(e, x, spec)
+        self._import_op(e, op, bm)
+        local[op.results[0]] = (bm[op.results[0]], spec)
+
+    def _captured(self, op, local):
+        """Block-held values the regions of op (a loop body) read from outside."""
+        out = []
+        for r in op.regions:
+            for b in r.blocks:
+                for o in b.operations:
+                    o = o.operation
+                    out += [v for v in o.operands if v in local]
+                    out += self._captured(o, local)
+        return out
+
+    def _inline_call(self, e, call, callee, vmap, local):
+        """A private function holding a manual computation (a jitted
+        shard_map called from another jit, or grad's forward and transposed
+        bodies) is inlined: its arguments keep the caller's blocks."""
+        cblk = list(callee.regions[0].blocks)[0]
+        for a, v in zip(cblk.arguments, call.operands):
+            x, spec = self._entry(v, vmap, local)
+            if spec is None:
+                vmap[a] = x
+            else:
+                local[a] = (x, spec)
+        outs = self._outside_block(e, cblk, vmap, local, "func.return")
+        for r, (x, spec) in zip(call.results, outs):
+            if spec is None:
+                vmap[r] = x
+            else:
+                local[r] = (x, spec)
+
+    def _manual(self, e, mc, vmap, local):
+        from jax._src.lib.mlir.dialects import sdy
+        self._check_manual(mc)
+        region_blk = list(mc.regions[0].blocks)[0]
         n_extra = len(list(region_blk.arguments)) - len(list(mc.operands))
         if n_extra:
-            self.error(mc, f"{n_extra} extra region arguments (tokens/dimension variables)")
-        # the other ops of main: only the return of the manual results
-        for o in ops:
-            if o.name in ("sdy.manual_computation", "func.return", "stablehlo.constant"):
-                continue
-            self.error(o, "op outside the manual computation")
-        ret = [o for o in ops if o.name == "func.return"][0]
-        res = list(mc.results)
-        for i, r in enumerate(ret.operands):
-            if r not in res or res.index(r) != i:
-                self.error(ret, "the public function must return the manual computation's "
-                           "results in order")
-        results = self._block(e, region_blk, vmap, "sdy.return")
-        return self._func_text("main", args, results, e, public=True)
+            raise OpError(f"{n_extra} extra region arguments (tokens/dimension variables) "
+                          "are not supported")
+        ins = sdy.TensorShardingPerValueAttr(mc.attributes["in_shardings"]).shardings
+        outs = sdy.TensorShardingPerValueAttr(mc.attributes["out_shardings"]).shardings
+        bm = dict(vmap)
+        for i, (operand, barg) in enumerate(zip(mc.operands, region_blk.arguments)):
+            want = self._spec(ins[i], f"operand #{i}", mc)
+            x, spec = self._entry(operand, vmap, local)
+            x = self._as_spec(e, x, spec, want)
+            bt = _val_of_type("", barg.type)
+            if tuple(x.shape) != tuple(bt.shape):
+                raise OpError(f"operand #{i}: block of shape {list(x.shape)} for a region "
+                              f"argument of shape {list(bt.shape)}")
+            bm[barg] = x
+        results = self._block(e, region_blk, bm, "sdy.return")
+        for i, (r, x) in enumerate(zip(mc.results, results)):
+            spec = self._spec(outs[i], f"result #{i}", mc)
+            if spec is None:
+                vmap[r] = x
+            else:
+                local[r] = (x, spec)
+
+    # ------------------------------------------- XLA-partitioned programs
+    def _import_partitioned(self, main):
+        """What XLA's SPMD partitioner made of an auto-sharded jit
+        (braid.jax_spmd.partitioned_stablehlo): main is already the
+        per-device program, partition p is rank p. Its meshes only spell
+        replica groups (`#stablehlo.replica_group_mesh_axes`); the grid is
+        inferred like the legacy form's (the fewest axes, factors of
+        mhlo.num_partitions, on which every group set is a set of axes),
+        other group sets go onto derived grids."""
+        self.group_meshes, self.meshes = self.meshes, {}
+        counts = {m.n for m in self.group_meshes.values()}
+        if "mhlo.num_partitions" in self.module.operation.attributes:
+            n = _int(self.module.operation.attributes["mhlo.num_partitions"])
+        elif len(counts) == 1:
+            n = counts.pop()   # every group mesh spans all partitions
+        else:
+            n = 1
+            self.error(main, "a partitioned module without mhlo.num_partitions (write it "
+                       "with braid.jax_spmd.partitioned_stablehlo, which sets it)")
+        self.mesh = self._infer_mesh(n)
+        return self._function_text("main", main, public=True)
 
     # ------------------------------------------------------ legacy GSPMD form
     def _import_gspmd(self, main, ops):
@@ -444,8 +799,34 @@ class Importer:
                 for o in b.operations:
                     o = o.operation
                     if "replica_groups" in o.attributes:
-                        out.append(_dense2d(o.attributes["replica_groups"]))
+                        try:
+                            out.append(self._replica_groups(o))
+                        except OpError:
+                            pass  # reported where the collective is imported
                     self._walk_groups(o, out)
+
+    def _replica_groups(self, op):
+        """Replica groups as lists of positions: dense groups, or the
+        mesh-axes form XLA's partitioner writes
+        (`#stablehlo.replica_group_mesh_axes<mesh = @m, axes = [...]>`: the
+        positions varying along those axes of @m)."""
+        from jax._src.lib.mlir.dialects import hlo
+        attr = op.attributes["replica_groups"]
+        if not hlo.ReplicaGroupMeshAxesAttr.isinstance(attr):
+            return _dense2d(attr)
+        rg = hlo.ReplicaGroupMeshAxesAttr(attr)
+        name = rg.mesh.value
+        mesh = getattr(self, "group_meshes", {}).get(name) or self.meshes.get(name)
+        if mesh is None:
+            raise OpError(f"replica groups name mesh @{name}, which the module does not define")
+        names = [n for n, _ in mesh.axes]
+        axes = []
+        for a in rg.axes:
+            a = hlo.AxisRefAttr(a)
+            if a.sub_axis_info is not None:
+                raise OpError(f"replica groups over a sub-axis of '{a.name}' are not supported")
+            axes.append(names.index(a.name))
+        return [list(g) for g in mesh.groups_for(axes)]
 
     def _check_manual(self, mc):
         from jax._src.lib.mlir import ir
@@ -467,6 +848,10 @@ class Importer:
             self.error(mc, f"mesh @{name} is not defined")
             self.mesh = Mesh(name or "mesh", [], None)
             return
+        if self.mesh is not None and self.mesh.name != name and \
+                self.mesh.sizes != self.meshes[name].sizes:
+            self.error(mc, f"manual computation over mesh @{name}, but the program runs on "
+                       f"@{self.mesh.name}; one mesh per program is supported")
         self.mesh = self.meshes[name]
         manual = sdy.ManualAxesAttr(mc.attributes["manual_axes"])
         manual_names = {str(manual[i]) for i in range(len(manual))}
@@ -520,20 +905,22 @@ class Importer:
             if o.name == term:
                 results = [self._get(vmap, v) for v in o.operands]
                 continue
-            try:
-                outs = self._op(e, o, vmap)
-            except OpError as ex:
-                self.error(o, str(ex))
-                outs = None
-            except Exception as ex:  # noqa: BLE001 - report, keep going
-                self.error(o, f"cannot import ({type(ex).__name__}: {ex})")
-                outs = None
-            if outs is None:
-                outs = [_placeholder(r.type) for r in o.results]
-            for r, v in zip(o.results, outs):
-                # keep the producer's signedness on values that came through as signless
-                vmap[r] = v
+            self._import_op(e, o, vmap)
         return results
+
+    def _import_op(self, e, o, vmap):
+        try:
+            outs = self._op(e, o, vmap)
+        except OpError as ex:
+            self.error(o, str(ex))
+            outs = None
+        except Exception as ex:  # noqa: BLE001 - report, keep going
+            self.error(o, f"cannot import ({type(ex).__name__}: {ex})")
+            outs = None
+        if outs is None:
+            outs = [_placeholder(r.type) for r in o.results]
+        for r, v in zip(o.results, outs):
+            vmap[r] = v
 
     def _get(self, vmap, v):
         if v not in vmap:
@@ -680,8 +1067,8 @@ class Importer:
             if len(outs) == 1:
                 return [Val(base, outs[0].shape, outs[0].elt, outs[0].unsigned)]
             return [Val(f"{base}#{i}", o.shape, o.elt, o.unsigned) for i, o in enumerate(outs)]
-        if name == "stablehlo.optimization_barrier":
-            return ins
+        if name in ("stablehlo.optimization_barrier", "mhlo.copy"):
+            return ins  # XLA's partitioner copies values (value semantics: identity)
         if name == "stablehlo.custom_call":
             tgt = _str(op.attributes["call_target_name"])
             if tgt in IDENTITY_CUSTOM_CALLS and len(ins) == len(outs):
@@ -707,6 +1094,10 @@ class Importer:
             return self._scatter(e, op, ins, outs)
         if name == "stablehlo.while":
             return self._while(e, op, ins, outs, vmap)
+        if name == "sdy.manual_computation":
+            raise OpError("a manual computation (shard_map) nested inside another one, a "
+                          "loop or a branch is not supported; call it from the top level "
+                          "of the jitted function")
         raise OpError("unsupported op")
 
     def _shape_identity(self, ins, outs):
@@ -1020,8 +1411,8 @@ class Importer:
             ptxt = ", ".join(f"[{s}, {t}]" for s, t in gpairs)
             return [e.op(f"braid.collective_permute {x.name} on @{mesh.name} axes = "
                          f"{axes} pairs = [{ptxt}] : {x.type}", x.shape, x.elt, x.unsigned)]
-        groups = _dense2d(op.attributes["replica_groups"])
-        axes = mesh.axes_for_groups(groups)
+        groups = self._replica_groups(op)
+        mesh, axes = self._grid_for_groups(groups)
         size = math.prod(mesh.sizes[i] for i in axes)
         res = []
         if name in ("stablehlo.all_reduce", "stablehlo.reduce_scatter"):
@@ -1051,6 +1442,34 @@ class Importer:
                 res.append(e.op(f"braid.all_to_all {pre} split_dim = {sd} concat_dim = {cd} : "
                                 f"{x.type} -> {o.type}", o.shape, x.elt, x.unsigned))
         return res
+
+    def _grid_for_groups(self, groups):
+        """(grid, ordered axes) whose groups are `groups`: the program's mesh
+        when they are groups of its axes, else the coarsest finer grid --
+        every mesh axis split into factors, positions unchanged -- on which
+        they are (explicit device groups such as all_to_all's
+        axis_index_groups [[0, 1], [2, 3]] on a mesh of 4 are axis 1 of a
+        2x2 grid). That grid is declared beside the mesh (docs/Rationale.md,
+        "Explicit device groups")."""
+        mesh = self.mesh
+        try:
+            return mesh, mesh.axes_for_groups(groups)
+        except OpError as first:
+            err = first
+        for sizes in _refinements(mesh.sizes):
+            if len(sizes) == len(mesh.sizes):
+                continue
+            name = f"{mesh.name}_" + "x".join(str(n) for n in sizes)
+            fine = self.meshes.get(name) or Mesh(
+                name, [(f"{mesh.name}{i}", n) for i, n in enumerate(sizes)], mesh.device_ids)
+            try:
+                axes = fine.axes_for_groups(groups)
+            except OpError:
+                continue
+            self.meshes[name] = fine
+            return fine, axes
+        raise OpError(f"{err}, nor of any grid that splits its axes further (explicit "
+                      "device groups must be the groups of some axes of such a grid)")
 
     def _permute_axes(self, pairs):
         mesh = self.mesh

@@ -9,13 +9,34 @@ exist on both sides with the same shape, and
     max|actual - expected| <= tol * max(1, max|expected|)
 
 with tol from meta.json (see programs.py for why each tolerance is what it
-is). Prints the worst error per result; exits 1 on any mismatch.
+is). A result JAX gives every rank identically (replicated) must also be
+bitwise equal on every rank here. Prints the worst error per result; exits 1
+on any mismatch.
 """
 import json
 import os
 import sys
 
 import numpy as np
+
+
+def check_replicated(exp_root, actual, ranks):
+    """Results JAX replicates (the same bits on every rank) must be bitwise
+    equal on every rank of the actual run too."""
+    ok = True
+    for n in sorted(os.listdir(os.path.join(exp_root, ranks[0]))):
+        exp = [np.load(os.path.join(exp_root, r, n)) for r in ranks]
+        if not all(e.shape == exp[0].shape and e.tobytes() == exp[0].tobytes() for e in exp):
+            continue
+        paths = [os.path.join(actual, r, n) for r in ranks]
+        if not all(os.path.exists(p) for p in paths):
+            continue
+        got = [np.load(p) for p in paths]
+        same = all(g.shape == got[0].shape and g.tobytes() == got[0].tobytes() for g in got)
+        verdict = "bitwise equal on every rank" if same else "MISMATCH: differs between ranks"
+        print(f"{n}: replicated, {verdict}")
+        ok &= same
+    return ok
 
 
 def main(argv):
@@ -59,6 +80,7 @@ def main(argv):
             status = "ok" if err <= tol else "MISMATCH"
             print(f"{r}/{n}: max abs diff {d:.3g}, relative {err:.3g} (tol {tol:.3g}) {status}")
             ok &= err <= tol
+    ok &= check_replicated(exp_root, actual, ranks)
     print(f"{'PASS' if ok else 'FAIL'}: worst relative error {worst:.3g} (tol {tol:.3g})")
     return 0 if ok else 1
 

@@ -39,11 +39,17 @@ os.environ.setdefault("XLA_FLAGS", "")
 os.environ["XLA_FLAGS"] += " --xla_force_host_platform_device_count=4"
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
+# braid.jax_spmd from this checkout (not the one an editable install names)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..",
+                                "python"))
+
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 from jax.sharding import Mesh, NamedSharding  # noqa: E402
 from jax.sharding import PartitionSpec as P
+
+from braid.jax_spmd import partitioned_stablehlo  # noqa: E402
 
 F32_TOL = 4e-6
 BF16_TOL = 2.0 ** -6
@@ -109,7 +115,8 @@ def attention(x, wq, wk, wv, wo, hd):
 
 
 # ---------------------------------------------------------------- programs
-# Each returns (mesh, f, in_specs, out_specs, global input arrays, dtype).
+# Each returns (mesh, f, in_specs, out_specs, global input arrays, dtype);
+# f is a shard_map body, or a jitted whole program (out_specs None).
 
 
 def prog_tp_mlp():
@@ -416,6 +423,147 @@ def prog_scan_ring():
             (P("tp", None), P("tp", None), P()), [x, ws], "f32")
 
 
+# ------------------------------------------------- whole jitted programs
+# These return the jitted function itself (not a shard_map body): the
+# program is what a user jits -- shard_maps (in main or in jitted callees)
+# with ordinary code between them.
+
+
+def prog_whole_program():
+    # Two manual computations, the first in a jitted callee (a jitted
+    # shard_map called from another jit: a private function holding it),
+    # with code between them: element-wise code on the column-split output
+    # of the first (runs on the rank's block, the replicated bias sliced),
+    # a row sum of it (needs the whole value: gathered), and results both
+    # replicated and sharded (out_shardings).
+    r = _rng(14)
+    x = _normal(r, (16, 32))
+    w1, w2 = _normal(r, (32, 64), 0.2), _normal(r, (64, 32), 0.2)
+    b = _normal(r, (64,), 0.1)
+    mesh = mesh_1d()
+    up = jax.jit(jax.shard_map(lambda x, w: x @ w, mesh=mesh,
+                               in_specs=(P(), P(None, "tp")), out_specs=P(None, "tp")))
+    down = jax.shard_map(lambda h, w: jax.lax.psum(h @ w, "tp"), mesh=mesh,
+                         in_specs=(P(None, "tp"), P("tp", None)), out_specs=P())
+
+    def f(x, w1, w2, b):
+        h = jnp.tanh(up(x, w1) + b)          # outside, on the rank's block of h
+        y = down(h, w2)                      # h's blocks go in as they are
+        z = y * 2.0 + x + jnp.sum(h, axis=1, keepdims=True)  # whole h: gathered
+        return z, jnp.sum(z * z), h
+    out_sh = (NamedSharding(mesh, P()), NamedSharding(mesh, P()),
+              NamedSharding(mesh, P("tp", None)))
+    return (mesh, jax.jit(f, out_shardings=out_sh), (P(), P(None, "tp"), P("tp", None), P()),
+            None, [x, w1, w2, b], "f32")
+
+
+def prog_grad_shard_map():
+    # jit(value_and_grad(loss)) where the loss calls a TP shard_map: JAX
+    # writes the forward manual computation and the transposed one (with the
+    # residuals passed between them as blocks), the loss and its cotangent
+    # outside; then an SGD update of the sharded weights outside too.
+    r = _rng(15)
+    x, y = _normal(r, (16, 32)), _normal(r, (16, 32))
+    w1, w2 = _normal(r, (32, 64), 0.2), _normal(r, (64, 32), 0.2)
+    mesh = mesh_1d()
+    mlp = jax.shard_map(lambda x, w1, w2: jax.lax.psum(silu(x @ w1) @ w2, "tp"), mesh=mesh,
+                        in_specs=(P(), P(None, "tp"), P("tp", None)), out_specs=P())
+
+    def step(x, y, w1, w2):
+        def loss(w1, w2):
+            return jnp.mean((mlp(x, w1, w2) - y) ** 2)
+        value, (g1, g2) = jax.value_and_grad(loss, argnums=(0, 1))(w1, w2)
+        return value, w1 - 0.1 * g1, w2 - 0.1 * g2
+    out_sh = (NamedSharding(mesh, P()), NamedSharding(mesh, P(None, "tp")),
+              NamedSharding(mesh, P("tp", None)))
+    return (mesh, jax.jit(step, out_shardings=out_sh), (P(), P(), P(None, "tp"), P("tp", None)),
+            None, [x, y, w1, w2], "f32")
+
+
+def prog_a2a_groups():
+    # all_to_all over explicit device groups that are no mesh axis
+    # (axis_index_groups [[0, 1], [2, 3]] on a mesh of 4): a derived 2x2 grid.
+    r = _rng(16)
+    x = _normal(r, (16, 8))
+    mesh = mesh_1d()
+
+    def f(x):
+        y = jax.lax.all_to_all(x, "tp", 0, 0, tiled=True, axis_index_groups=[[0, 1], [2, 3]])
+        return jax.lax.psum(y * y, "tp") + y
+    g = jax.jit(jax.shard_map(f, mesh=mesh, in_specs=P("tp", None), out_specs=P("tp", None)))
+    return mesh, g, (P("tp", None),), None, [x], "f32"
+
+
+# ------------------------------------------------ auto-sharded programs
+# jit with NamedSharding arguments and sharding constraints, no shard_map:
+# XLA partitions them. program.mlir is what its SPMD partitioner makes of
+# them (braid.jax_spmd.partitioned_stablehlo), lowered.mlir JAX's own
+# lowering (Shardy annotations). Names start with "auto_".
+
+
+def auto_mesh(shape, names):
+    """A mesh of Auto axes (jax.sharding.Mesh's default): XLA decides."""
+    return Mesh(np.array(jax.devices()[:4]).reshape(shape), names)
+
+
+def prog_auto_fsdp_mlp():
+    # An MLP with FSDP-style parameter sharding: batch and both weights
+    # split along their first dimension over the same axis; XLA gathers the
+    # weights where they are used.
+    r = _rng(17)
+    x = _normal(r, (16, 32))
+    w1, w2 = _normal(r, (32, 64), 0.2), _normal(r, (64, 32), 0.2)
+    mesh = auto_mesh((4,), ("fsdp",))
+
+    def f(x, w1, w2):
+        h = jax.lax.with_sharding_constraint(jnp.tanh(x @ w1), NamedSharding(mesh, P("fsdp")))
+        return h @ w2
+    spec = P("fsdp", None)
+    g = jax.jit(f, out_shardings=NamedSharding(mesh, spec))
+    return mesh, g, (spec, spec, spec), None, [x, w1, w2], "f32"
+
+
+def prog_auto_tp_attention():
+    # Tensor-parallel causal attention written without shard_map: Q/K/V
+    # column-split, heads constrained onto tp, the out projection row-split.
+    r = _rng(18)
+    B, S, D, H, hd = 2, 16, 32, 8, 8
+    x = _normal(r, (B, S, D))
+    ws = _attn_weights(r, D, H, hd, jnp.float32)
+    mesh = auto_mesh((4,), ("tp",))
+    heads = NamedSharding(mesh, P(None, None, "tp", None))
+
+    def f(x, wq, wk, wv, wo):
+        q = jax.lax.with_sharding_constraint((x @ wq).reshape(B, S, H, hd), heads)
+        k = jax.lax.with_sharding_constraint((x @ wk).reshape(B, S, H, hd), heads)
+        v = jax.lax.with_sharding_constraint((x @ wv).reshape(B, S, H, hd), heads)
+        s = jnp.einsum("bqhd,bkhd->bhqk", q, k) / np.sqrt(hd)
+        causal = jnp.tril(jnp.ones((S, S), bool))
+        p = jax.nn.softmax(jnp.where(causal, s, -jnp.inf), axis=-1)
+        o = jnp.einsum("bhqk,bkhd->bqhd", p, v).reshape(B, S, H * hd)
+        return o @ wo
+    g = jax.jit(f, out_shardings=NamedSharding(mesh, P()))
+    return mesh, g, (P(),) + ATTN_SPECS, None, [x] + ws, "f32"
+
+
+def prog_auto_dp_tp_train():
+    # A 2-D data x tensor-parallel training step: value_and_grad of an MLP's
+    # MSE loss, then an SGD update; batch over dp, weights over tp.
+    r = _rng(19)
+    x, y = _normal(r, (16, 32)), _normal(r, (16, 32))
+    w1, w2 = _normal(r, (32, 64), 0.2), _normal(r, (64, 32), 0.2)
+    mesh = auto_mesh((2, 2), ("dp", "tp"))
+
+    def step(x, y, w1, w2):
+        def loss(w1, w2):
+            return jnp.mean((jnp.tanh(x @ w1) @ w2 - y) ** 2)
+        value, (g1, g2) = jax.value_and_grad(loss, argnums=(0, 1))(w1, w2)
+        return value, w1 - 0.1 * g1, w2 - 0.1 * g2
+    specs = (P("dp", None), P("dp", None), P(None, "tp"), P("tp", None))
+    out = tuple(NamedSharding(mesh, s) for s in (P(), P(None, "tp"), P("tp", None)))
+    return mesh, jax.jit(step, out_shardings=out), specs, None, [x, y, w1, w2], "f32"
+
+
 PROGRAMS = {
     "tp_mlp": prog_tp_mlp,
     "sp_mlp": prog_sp_mlp,
@@ -432,6 +580,12 @@ PROGRAMS = {
     "mesh2d_gspmd": prog_mesh2d_gspmd,
     "grad": prog_grad,
     "scan_ring": prog_scan_ring,
+    "whole_program": prog_whole_program,
+    "grad_shard_map": prog_grad_shard_map,
+    "a2a_groups": prog_a2a_groups,
+    "auto_fsdp_mlp": prog_auto_fsdp_mlp,
+    "auto_tp_attention": prog_auto_tp_attention,
+    "auto_dp_tp_train": prog_auto_dp_tp_train,
 }
 
 
@@ -463,13 +617,19 @@ def build(name, outdir):
     d = os.path.join(outdir, name)
     os.makedirs(d, exist_ok=True)
     placed = [jax.device_put(a, NamedSharding(mesh, s)) for a, s in zip(args, in_specs)]
-    g = jax.jit(jax.shard_map(f, mesh=mesh, in_specs=in_specs, out_specs=out_specs))
+    if hasattr(f, "lower"):
+        g = f  # a whole jitted program (in_specs place its arguments)
+    else:
+        g = jax.jit(jax.shard_map(f, mesh=mesh, in_specs=in_specs, out_specs=out_specs))
     gspmd = name.endswith("_gspmd")
     if gspmd:
         jax.config.update("jax_use_shardy_partitioner", False)
     try:
         lowered = g.lower(*placed)
         text = lowered.as_text()
+        if name.startswith("auto_"):
+            _atomic_write(os.path.join(d, "lowered.mlir"), lambda fh: fh.write(text.encode()))
+            text = partitioned_stablehlo(lowered)
         _atomic_write(os.path.join(d, "program.mlir"), lambda fh: fh.write(text.encode()))
     finally:
         if gspmd:

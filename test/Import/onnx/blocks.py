@@ -5,6 +5,7 @@
 Small shapes (every dim <= 256); weights are initializers drawn from a fixed
 seed, so the block is the same on every run.
 """
+import math
 import sys
 
 import numpy as np
@@ -303,6 +304,9 @@ def feeds(name, model_path, seed=3, dims=None):
             elif inp.name == "token_type_ids":   # segment A, then segment B
                 out[inp.name] = (np.arange(shape[-1]) >= shape[-1] // 2).astype(dt) * \
                     np.ones(shape, dt)
+            elif inp.name == "q_ties":   # quantization ties and out-of-range values
+                k = np.arange(math.prod(shape)) * 11 - 352
+                out[inp.name] = (rng.permutation(k) / 4).reshape(shape).astype(dt)
             elif dt.kind == "i":   # token ids: in range of any table of >= 64 rows
                 out[inp.name] = rng.integers(0, 64, shape).astype(dt)
             else:

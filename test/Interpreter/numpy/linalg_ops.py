@@ -116,6 +116,18 @@ case("matmul_i32_wrap", [tt((3, 4), "i32"), tt((4, 2), "i32"),
      "%r0 = " + mm(("%a0", (3, 4)), ("%a1", (4, 2)), ("%a2", (3, 2)),
                    ("i32", "i32", "i32")),
      [IA, IB, IC], [(iref & 0xFFFFFFFF).astype(np.uint32).view(np.int32)])
+# int8 x int8 -> int32 (linalg.matmul's signed cast), K = 256 at the extremes
+# of int8: exact in i32 (what quantized ONNX's MatMulInteger becomes).
+QA = rng.integers(-128, 128, (3, 256), dtype=np.int8)
+QA[0] = -128
+QB = rng.integers(-128, 128, (256, 2), dtype=np.int8)
+QB[:, 0] = -128
+QC = np.zeros((3, 2), np.int32)
+case("matmul_i8_i32", [tt((3, 256), "i8"), tt((256, 2), "i8"), tt((3, 2), "i32")],
+     [tt((3, 2), "i32")],
+     "%r0 = " + mm(("%a0", (3, 256)), ("%a1", (256, 2)), ("%a2", (3, 2)),
+                   ("i8", "i8", "i32")),
+     [QA, QB, QC], [(QA.astype(np.int64) @ QB.astype(np.int64)).astype(np.int32)])
 
 # linalg.generic: a payload reading linalg.index, transposed and broadcast
 # indexing maps.
