@@ -777,9 +777,7 @@ LogicalResult ScatterOp::verify() {
 // Producer fusion
 //===----------------------------------------------------------------------===//
 
-namespace {
-
-bool isContraction(Operation *op) {
+bool mlir::braid::isContraction(Operation *op) {
   auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
   return linalgOp && linalg::isaContractionOpInterface(linalgOp);
 }
@@ -787,7 +785,7 @@ bool isContraction(Operation *op) {
 /// Whether `op` computes each element of its result from the element at the
 /// same position of `operand` (and of nothing else along the cut): the
 /// producer's output can then be cut into chunks anywhere.
-bool isPositionwiseUse(Operation *op, Value operand) {
+bool mlir::braid::isPositionwiseUse(Operation *op, Value operand) {
   if (op->hasTrait<OpTrait::Elementwise>())
     return llvm::all_of(op->getResultTypes(), [&](Type type) {
       auto shaped = dyn_cast<ShapedType>(type);
@@ -805,8 +803,6 @@ bool isPositionwiseUse(Operation *op, Value operand) {
   return linalgOp.getIndexingMapMatchingResult(linalgOp->getResult(0))
       .isIdentity();
 }
-
-} // namespace
 
 YieldOp FusedCollectiveOp::getYield() {
   return cast<YieldOp>(getBody().front().getTerminator());
@@ -940,6 +936,95 @@ LogicalResult FusedCollectiveOp::verifyRegions() {
   return success();
 }
 
+LogicalResult mlir::braid::checkFusionSchedule(Operation *collective,
+                                               TriggerAttr trigger,
+                                               FusionOrder order,
+                                               int64_t groupSize,
+                                               std::string &whyNot) {
+  llvm::raw_string_ostream os(whyNot);
+  bool reduces = isa<ReduceScatterOp, AllReduceOp>(collective);
+  if (reduces && order != FusionOrder::Ring) {
+    os << "'" << collective->getName()
+       << "' is fused in ring order (each chunk's partial sum travels the "
+          "ring), not '"
+       << stringifyFusionOrder(order) << "'";
+    return failure();
+  }
+  if (!reduces && order != FusionOrder::Arrival) {
+    os << "an all_gather is fused in arrival order (the shard is computed as "
+          "receivers consume it), not '"
+       << stringifyFusionOrder(order) << "'";
+    return failure();
+  }
+  auto inputType = cast<RankedTensorType>(collective->getOperand(0).getType());
+  if (!inputType.hasStaticShape()) {
+    os << "the producer's result must have a static shape, not " << inputType;
+    return failure();
+  }
+  int64_t cutDim = 0;
+  if (auto scatter = dyn_cast<ReduceScatterOp>(collective))
+    cutDim = scatter.getDim();
+  else if (auto gather = dyn_cast<AllGatherOp>(collective))
+    cutDim = gather.getDim();
+  int64_t extent = inputType.getDimSize(cutDim);
+
+  // The chunk a trigger releases, along the cut dimension.
+  int64_t chunkExtent = extent;
+  if (reduces) {
+    if (trigger.isChunk() && trigger.getCount() != groupSize) {
+      os << "a ring fuses one chunk per rank: count must be the group size "
+         << groupSize << ", not " << trigger.getCount();
+      return failure();
+    }
+    if (extent % groupSize != 0) {
+      os << "the " << extent << " entries of dim " << cutDim
+         << " do not divide into " << groupSize
+         << " ring chunks; pad them or leave the collective unfused";
+      return failure();
+    }
+    chunkExtent = extent / groupSize;
+  } else if (trigger.isChunk()) {
+    if (extent % trigger.getCount() != 0) {
+      os << "the shard's " << extent << " entries of dim " << cutDim
+         << " do not divide into " << trigger.getCount() << " chunks";
+      return failure();
+    }
+    chunkExtent = extent / trigger.getCount();
+  }
+  if (trigger.isTile()) {
+    int64_t rank = inputType.getRank();
+    if (rank < 2) {
+      os << "a tile trigger needs an output of at least 2 dimensions, not "
+         << inputType;
+      return failure();
+    }
+    int64_t rows = inputType.getDimSize(rank - 2);
+    int64_t cols = inputType.getDimSize(rank - 1);
+    int64_t tileAlongCut = cutDim == rank - 2   ? trigger.getM()
+                           : cutDim == rank - 1 ? trigger.getN()
+                                                : 1;
+    if (chunkExtent % tileAlongCut != 0) {
+      os << "a tile of " << tileAlongCut << " along dim " << cutDim
+         << " would straddle two chunks of " << chunkExtent;
+      return failure();
+    }
+    // Tiles of one chunk: its share of the last two dimensions.
+    int64_t chunkRows = cutDim == rank - 2 ? chunkExtent : rows;
+    int64_t chunkCols = cutDim == rank - 1 ? chunkExtent : cols;
+    int64_t batches = 1;
+    for (int64_t d = 0; d < rank - 2; ++d)
+      batches *= d == cutDim ? chunkExtent : inputType.getDimSize(d);
+    int64_t tiles = llvm::divideCeil(chunkRows, trigger.getM()) *
+                    llvm::divideCeil(chunkCols, trigger.getN()) * batches;
+    if (trigger.getThreshold() > tiles) {
+      os << "a threshold of " << trigger.getThreshold()
+         << " tiles exceeds the " << tiles << " tiles of a chunk";
+      return failure();
+    }
+  }
+  return success();
+}
+
 LogicalResult
 FusedCollectiveOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
   Operation *collective = getCollective();
@@ -950,56 +1035,9 @@ FusedCollectiveOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
       cast<CollectiveOpInterface>(collective).getGroupSize(&symbolTable);
   if (failed(size))
     return success();
-  int64_t groupSize = *size;
-  auto inputType = cast<RankedTensorType>(collective->getOperand(0).getType());
-  int64_t cutDim = getCutDim();
-  int64_t extent = inputType.getDimSize(cutDim);
-  TriggerAttr trigger = getTrigger();
-  bool reduces = isa<ReduceScatterOp, AllReduceOp>(collective);
-
-  // The chunk a trigger releases, along the cut dimension.
-  int64_t chunkExtent = extent;
-  if (reduces) {
-    if (trigger.isChunk() && trigger.getCount() != groupSize)
-      return emitOpError() << "a ring fuses one chunk per rank: count must "
-                              "be the group size "
-                           << groupSize << ", not " << trigger.getCount();
-    if (extent % groupSize != 0)
-      return emitOpError() << "the " << extent << " entries of dim " << cutDim
-                           << " do not divide into " << groupSize
-                           << " ring chunks; pad them or leave the collective "
-                              "unfused";
-    chunkExtent = extent / groupSize;
-  } else if (trigger.isChunk()) {
-    if (extent % trigger.getCount() != 0)
-      return emitOpError() << "the shard's " << extent << " entries of dim "
-                           << cutDim << " do not divide into "
-                           << trigger.getCount() << " chunks";
-    chunkExtent = extent / trigger.getCount();
-  }
-  if (trigger.isTile()) {
-    int64_t rank = inputType.getRank();
-    int64_t rows = inputType.getDimSize(rank - 2);
-    int64_t cols = inputType.getDimSize(rank - 1);
-    int64_t tileAlongCut = cutDim == rank - 2   ? trigger.getM()
-                           : cutDim == rank - 1 ? trigger.getN()
-                                                : 1;
-    if (chunkExtent % tileAlongCut != 0)
-      return emitOpError() << "a tile of " << tileAlongCut
-                           << " along dim " << cutDim
-                           << " would straddle two chunks of " << chunkExtent;
-    // Tiles of one chunk: its share of the last two dimensions.
-    int64_t chunkRows = cutDim == rank - 2 ? chunkExtent : rows;
-    int64_t chunkCols = cutDim == rank - 1 ? chunkExtent : cols;
-    int64_t batches = 1;
-    for (int64_t d = 0; d < rank - 2; ++d)
-      batches *= d == cutDim ? chunkExtent : inputType.getDimSize(d);
-    int64_t tiles = llvm::divideCeil(chunkRows, trigger.getM()) *
-                    llvm::divideCeil(chunkCols, trigger.getN()) * batches;
-    if (trigger.getThreshold() > tiles)
-      return emitOpError() << "a threshold of " << trigger.getThreshold()
-                           << " tiles exceeds the " << tiles
-                           << " tiles of a chunk";
-  }
+  std::string whyNot;
+  if (failed(checkFusionSchedule(collective, getTrigger(), getOrder(), *size,
+                                 whyNot)))
+    return emitOpError() << whyNot;
   return success();
 }
