@@ -320,17 +320,20 @@ double mlir::braid::playFusedCollective(StreamSimulator &sim,
         double arrived =
             sim.communicate(streams.communication, leave, transfer, link, op)
                 .end;
+        // The communication kernel combines what it receives (as Flux's
+        // GEMM+reduce-scatter does), on the SMs communication holds: it
+        // counts as communication, and GEMMs beside it lose those SMs.
         OpTime add = model.streamingTime(3 * bytes, bytes / 4);
         add.explanation = "combine a received partial sum: " + add.explanation;
+        add.communication = true;
         if (firstTransfer == 0) {
           firstTransfer = transfer.seconds;
           firstCombine = add.seconds;
         }
-        combined[j] =
-            sim.compute(streams.combine,
-                        std::max(arrived, next.done + latency),
-                        [&](int64_t) { return add; }, op)
-                .end;
+        combined[j] = sim.communicate(streams.combine,
+                                      std::max(arrived, next.done + latency),
+                                      add, /*link=*/nullptr, op)
+                          .end;
       }
     }
     for (double time : combined)

@@ -1,8 +1,8 @@
 //===- TimingModel.cpp - the one event-driven model of a rank's time -----===//
 
 #include "braid/Analysis/TimingModel.h"
-#include "braid/Analysis/FusedCollective.h"
 #include "braid/Analysis/DependenceGraph.h"
+#include "braid/Analysis/FusedCollective.h"
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/Support/FormatVariadic.h"

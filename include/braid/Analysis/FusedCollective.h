@@ -57,7 +57,8 @@ struct FusedStreams {
   int64_t compute = 0;
   /// Transfers.
   int64_t communication = 1;
-  /// The combines of received partial sums (a kernel beside the producer).
+  /// The combines of received partial sums (in the communication kernel,
+  /// on the SMs communication holds).
   int64_t combine = 2;
 };
 
@@ -72,8 +73,9 @@ struct FusedStreams {
 /// each released piece waits for the profile's `trigger_latency` (the flag
 /// its producer sets, polled by the communication side) and then goes:
 /// ring order (reduce_scatter, all_reduce) sends the piece's partial sum to
-/// the next rank once the partial received for it has been combined (on
-/// the combine stream, as soon as it arrives and the own piece is done);
+/// the next rank once the partial received for it has been combined (by
+/// the communication side, on the combine stream, as soon as it arrives
+/// and the own piece is done);
 /// an all_reduce then gathers the reduced chunks; arrival order
 /// (all_gather) all-gathers each piece. `compute` waits for the result.
 /// Returns when the result is available; `detail` says how the time was
