@@ -332,15 +332,17 @@ FailureOr<TensorPtr> exchange(Operation *op, const GroupInstance &group,
   return call.outputs[group.position];
 }
 
-LogicalResult executeCollective(Operation *op, Frame &frame,
-                                TaskContext &task) {
-  auto collective = cast<CollectiveOpInterface>(op);
+/// Issues the communication of `collective` as `op` (the collective, or the
+/// braid.fused_collective holding it) under `signature`, and binds this
+/// member's output to `result`.
+LogicalResult communicate(Operation *op, CollectiveOpInterface collective,
+                          const CollectiveSignature &signature, Value result,
+                          Frame &frame, TaskContext &task) {
   FailureOr<GroupInstance> group = formGroup(
       op, collective.getGridSymbol(), collective.getGroupAxes(), task);
   if (failed(group))
     return failure();
-  FailureOr<int64_t> sequence =
-      issue(op, *group, CollectiveSignature::of(collective), task);
+  FailureOr<int64_t> sequence = issue(op, *group, signature, task);
   if (failed(sequence))
     return failure();
   FailureOr<TensorPtr> output =
@@ -348,8 +350,15 @@ LogicalResult executeCollective(Operation *op, Frame &frame,
                frame.lookup(collective.getCommunicatedValue()).tensor, task);
   if (failed(output))
     return failure();
-  frame[op->getResult(0)] = RValue{*output, std::nullopt, nullptr, nullptr};
+  frame[result] = RValue{*output, std::nullopt, nullptr, nullptr};
   return success();
+}
+
+LogicalResult executeCollective(Operation *op, Frame &frame,
+                                TaskContext &task) {
+  auto collective = cast<CollectiveOpInterface>(op);
+  return communicate(op, collective, CollectiveSignature::of(collective),
+                     op->getResult(0), frame, task);
 }
 
 //===----------------------------------------------------------------------===//
@@ -442,26 +451,14 @@ LogicalResult executeFusedCollective(Operation *op, Frame &frame,
   if (!task.run.scheduler.yield(task.taskId))
     return failure();
   auto collective = cast<CollectiveOpInterface>(inner);
-  FailureOr<GroupInstance> group = formGroup(
-      inner, collective.getGridSymbol(), collective.getGroupAxes(), task);
-  if (failed(group))
-    return failure();
   CollectiveSignature signature = CollectiveSignature::of(collective);
   {
     llvm::raw_string_ostream os(signature.description);
     os << " fused with trigger = " << fused.getTrigger()
        << " order = " << stringifyFusionOrder(fused.getOrder());
   }
-  FailureOr<int64_t> sequence = issue(op, *group, signature, task);
-  if (failed(sequence))
-    return failure();
-  FailureOr<TensorPtr> output =
-      exchange(op, *group, *sequence,
-               frame.lookup(collective.getCommunicatedValue()).tensor, task);
-  if (failed(output))
-    return failure();
-  frame[fused.getResult()] = RValue{*output, std::nullopt, nullptr, nullptr};
-  return success();
+  return communicate(op, collective, signature, fused.getResult(), frame,
+                     task);
 }
 
 LogicalResult executeRank(Operation *op, Frame &frame, TaskContext &task) {

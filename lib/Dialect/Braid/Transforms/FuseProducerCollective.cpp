@@ -184,6 +184,16 @@ FusionDecision mlir::braid::planProducerFusion(Operation *collective,
         checkFusionSchedule(collective, trigger, order, size, whyNot));
   };
   TriggerAttr bestChunk, bestTile;
+  auto keepFaster = [&](TriggerAttr trigger, TriggerAttr &best,
+                        double &bestTime, std::string &bestDetail) {
+    std::string detail;
+    double time = play(trigger, detail);
+    if (!best || time < bestTime) {
+      best = trigger;
+      bestTime = time;
+      bestDetail = detail;
+    }
+  };
 
   // Chunk trigger: one chunk per ring step; 2..max-steps pieces of a shard.
   if (options.choice == FusionChoice::Auto ||
@@ -196,18 +206,13 @@ FusionDecision mlir::braid::planProducerFusion(Operation *collective,
         counts.push_back(c);
     for (int64_t count : counts) {
       TriggerAttr trigger = TriggerAttr::get(context, count);
-      std::string whyNot, detail;
+      std::string whyNot;
       if (!fits(trigger, whyNot)) {
         if (decision.whyNotChunk.empty())
           decision.whyNotChunk = whyNot;
         continue;
       }
-      double time = play(trigger, detail);
-      if (!bestChunk || time < decision.chunk) {
-        bestChunk = trigger;
-        decision.chunk = time;
-        decision.chunkDetail = detail;
-      }
+      keepFaster(trigger, bestChunk, decision.chunk, decision.chunkDetail);
     }
   }
 
@@ -239,19 +244,14 @@ FusionDecision mlir::braid::planProducerFusion(Operation *collective,
       for (int64_t threshold = std::max<int64_t>(1, tiles); threshold >= 1;
            threshold = threshold == 1 ? 0 : llvm::divideCeil(threshold, 2)) {
         TriggerAttr trigger = TriggerAttr::get(context, m, n, threshold);
-        std::string whyNot, detail;
+        std::string whyNot;
         if (m < 1 || n < 1 || !fits(trigger, whyNot)) {
           if (decision.whyNotTile.empty())
             decision.whyNotTile =
                 whyNot.empty() ? "the output has no tile" : whyNot;
           break;
         }
-        double time = play(trigger, detail);
-        if (!bestTile || time < decision.tile) {
-          bestTile = trigger;
-          decision.tile = time;
-          decision.tileDetail = detail;
-        }
+        keepFaster(trigger, bestTile, decision.tile, decision.tileDetail);
       }
     } else {
       decision.whyNotTile = "a tile trigger needs an output of at least 2 "
