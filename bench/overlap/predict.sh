@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Predicted step time of the bundled model-shaped programs before and after
-# the overlap pipeline, with and without collective-matmul decomposition,
+# the overlap pipeline, with and without collective-matmul decomposition and
+# producer fusion (fuse=auto),
 # side by side per hardware profile (the cost model's timeline; no GPU).
 #   bench/overlap/predict.sh [profile ...]
 # Prints one row per program and profile; docs/Overlap.md records the table.
@@ -18,8 +19,9 @@ estimate() { # program pipeline-or-empty profile -> "scheduled exposed"
     sed -n 's/.*scheduled \([0-9.]*\) us;.*exposed \([0-9.]*\) us,.*/\1 \2/p'
 }
 
-printf '%-34s %-16s %12s %12s %12s %9s %12s\n' program profile "as written" \
-  "overlapped" "+decomposed" speedup "exposed"
+printf '%-34s %-16s %12s %12s %12s %9s %12s %12s %9s %12s\n' program profile \
+  "as written" "overlapped" "+decomposed" speedup "exposed" "+fused" \
+  speedup "exposed"
 for profile in "${PROFILES[@]}"; do
   for program in "${PROGRAMS[@]}"; do
     read -r before _ < <(estimate "$program" "" "$profile")
@@ -27,8 +29,13 @@ for profile in "${PROFILES[@]}"; do
       "braid-overlap-pipeline{profile=$profile decompose=0}" "$profile")
     read -r cut exposed < <(estimate "$program" \
       "braid-overlap-pipeline{profile=$profile}" "$profile")
-    printf '%-34s %-16s %9.1f us %9.1f us %9.1f us %8.3fx %9.1f us\n' \
+    # Producer fusion (T3) where the cost model says it pays, then the
+    # decomposition of what is left.
+    read -r fused fusedExposed < <(estimate "$program" \
+      "braid-overlap-pipeline{profile=$profile fuse=auto}" "$profile")
+    printf '%-34s %-16s %9.1f us %9.1f us %9.1f us %8.3fx %9.1f us %9.1f us %8.3fx %9.1f us\n' \
       "$(basename "$program" .mlir)" "$profile" "$before" "$sync" "$cut" \
-      "$(echo "$before / $cut" | bc -l)" "$exposed"
+      "$(echo "$before / $cut" | bc -l)" "$exposed" "$fused" \
+      "$(echo "$before / $fused" | bc -l)" "$fusedExposed"
   done
 done

@@ -341,6 +341,14 @@ HardwareProfile::fromJSON(const llvm::json::Object &rootObject,
   if (!commSMs)
     return commSMs.takeError();
   profile.commSMs = static_cast<int64_t>(*commSMs);
+  if ((*links)->getObject("trigger_latency")) {
+    auto latency = reader.number(**links, "trigger_latency", "links");
+    if (!latency)
+      return latency.takeError();
+    if (!(*latency >= 0))
+      return reader.error("'links.trigger_latency' must be >= 0");
+    profile.triggerLatency = *latency;
+  }
   if (profile.intraNode.busBandwidth <= 0 || profile.interNode.busBandwidth <= 0)
     return reader.error("link bandwidths must be positive");
 

@@ -35,7 +35,7 @@ const llvm::StringSet<> &knownKeys(StringRef level) {
                          "kernels"};
     result["peak_flops"] = {"f64", "f32", "f16", "bf16"};
     result["links"] = {"intra_node", "inter_node", "collective_launch",
-                       "comm_sms"};
+                       "comm_sms", "trigger_latency"};
     result["intra_node"] = {"bus_bandwidth", "step_latency", "algorithms",
                             "collectives"};
     result["inter_node"] = result["intra_node"];

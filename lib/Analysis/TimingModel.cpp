@@ -2,6 +2,7 @@
 
 #include "braid/Analysis/TimingModel.h"
 #include "braid/Analysis/DependenceGraph.h"
+#include "braid/Analysis/FusedCollective.h"
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -142,6 +143,11 @@ double ComputeWindows::around(Operation *op) {
 
 namespace {
 
+/// The streams a braid.fused_collective's communication and combines run on
+/// in the estimate (its own, beside every start's).
+constexpr int64_t kFusedCommunicationStream = 1000;
+constexpr int64_t kFusedCombineStream = 1001;
+
 class FunctionSimulator {
 public:
   FunctionSimulator(const CostModel &model, TimelineMode mode,
@@ -195,6 +201,27 @@ private:
     }
 
     double ready = readyTime(op);
+    if (auto fused = dyn_cast<FusedCollectiveOp>(op)) {
+      // Its producer on this stream, its communication beside it on
+      // streams of its own (FusedCollective.h).
+      Operation *collective = fused.getCollective();
+      std::string why;
+      FailureOr<FusedCollectiveWork> work =
+          getFusedCollectiveWork(collective, model, tables, why);
+      if (failed(work)) {
+        reportUncosted(op, why);
+        valueReady[fused.getResult()] = ready;
+        return;
+      }
+      FailureOr<const LinkProfile *> link =
+          model.linkFor(cast<CollectiveOpInterface>(collective), tables);
+      FusedStreams streams{stream, kFusedCommunicationStream,
+                           kFusedCombineStream};
+      valueReady[fused.getResult()] = playFusedCollective(
+          simulator, streams, ready, *work, fused.getTrigger(),
+          succeeded(link) ? *link : nullptr, op);
+      return;
+    }
     StreamSimulator::Interval interval;
     if (auto collective = dyn_cast<CollectiveOpInterface>(op)) {
       std::string why;

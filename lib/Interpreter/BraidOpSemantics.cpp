@@ -83,6 +83,27 @@ Tensor reduceInOrder(ArrayRef<TensorPtr> inputs, ReductionKind kind,
 }
 
 /// Chunk `index` of `count` equal chunks of `tensor` along `dim`.
+Tensor chunk(const Tensor &tensor, int64_t dim, int64_t count, int64_t index);
+
+/// Chunk `index` of the members' inputs along `dim`, reduced in ring order:
+/// the rank after the chunk's owner computes it first and each next rank
+/// adds its own part to the partial sum it received, up to the owner. That
+/// is the order of a T3 ring (and of braid-decompose-collective-matmul's):
+/// at step s rank r works on chunk (r - s - 1) mod P.
+Tensor reduceChunkInRingOrder(ArrayRef<TensorPtr> inputs, ReductionKind kind,
+                              int64_t dim, int64_t index, bool f64) {
+  int64_t size = inputs.size();
+  Tensor acc = chunk(*inputs[(index + 1) % size], dim, size, index);
+  for (int64_t step = 2; step <= size; ++step) {
+    Tensor own = chunk(*inputs[(index + step) % size], dim, size, index);
+    for (int64_t i = 0; i < acc.numElements(); ++i)
+      acc.set(i, combine(kind, acc.get(i), own.get(i), f64));
+  }
+  return acc;
+}
+
+Tensor concatenate(ArrayRef<Tensor> parts, int64_t dim);
+
 Tensor chunk(const Tensor &tensor, int64_t dim, int64_t count, int64_t index) {
   SmallVector<int64_t> shape(tensor.shape());
   shape[dim] /= count;
@@ -127,10 +148,19 @@ struct CollectiveSemantics {
   /// (source, target) group positions.
   SmallVector<std::pair<int64_t, int64_t>> pairs;
   int64_t root = 0;
+  /// reduce_scatter / all_reduce fused with their producer in ring order
+  /// (braid.fused_collective): each chunk is reduced starting at the rank
+  /// after its owner, as the partial sum travels the ring.
+  bool ringOrder = false;
 };
 
 CollectiveSemantics semanticsOf(Operation *op) {
   using Kind = CollectiveSemantics::Kind;
+  if (auto fused = dyn_cast<FusedCollectiveOp>(op)) {
+    CollectiveSemantics semantics = semanticsOf(fused.getCollective());
+    semantics.ringOrder = fused.getOrder() == FusionOrder::Ring;
+    return semantics;
+  }
   CollectiveSemantics semantics;
   TypeSwitch<Operation *>(op)
       .Case([&](AllReduceOp allReduce) {
@@ -192,6 +222,23 @@ std::vector<TensorPtr> computeCollective(const CollectiveSemantics &semantics,
   auto share = [](Tensor value) {
     return std::make_shared<const Tensor>(std::move(value));
   };
+  if (semantics.ringOrder && (semantics.kind == Kind::AllReduce ||
+                              semantics.kind == Kind::ReduceScatter)) {
+    // Each chunk reduced once, in ring order; an all_reduce then gathers
+    // the reduced chunks, so every rank gets the same bits.
+    SmallVector<Tensor> reduced;
+    for (int64_t p = 0; p < size; ++p)
+      reduced.push_back(reduceChunkInRingOrder(
+          inputs, semantics.reduction, semantics.dim, p, f64));
+    if (semantics.kind == Kind::ReduceScatter) {
+      for (int64_t p = 0; p < size; ++p)
+        outputs[p] = share(std::move(reduced[p]));
+    } else {
+      TensorPtr gathered = share(concatenate(reduced, semantics.dim));
+      std::fill(outputs.begin(), outputs.end(), gathered);
+    }
+    return outputs;
+  }
   switch (semantics.kind) {
   case Kind::AllReduce: {
     TensorPtr reduced = share(reduceInOrder(inputs, semantics.reduction, f64));
@@ -285,15 +332,17 @@ FailureOr<TensorPtr> exchange(Operation *op, const GroupInstance &group,
   return call.outputs[group.position];
 }
 
-LogicalResult executeCollective(Operation *op, Frame &frame,
-                                TaskContext &task) {
-  auto collective = cast<CollectiveOpInterface>(op);
+/// Issues the communication of `collective` as `op` (the collective, or the
+/// braid.fused_collective holding it) under `signature`, and binds this
+/// member's output to `result`.
+LogicalResult communicate(Operation *op, CollectiveOpInterface collective,
+                          const CollectiveSignature &signature, Value result,
+                          Frame &frame, TaskContext &task) {
   FailureOr<GroupInstance> group = formGroup(
       op, collective.getGridSymbol(), collective.getGroupAxes(), task);
   if (failed(group))
     return failure();
-  FailureOr<int64_t> sequence =
-      issue(op, *group, CollectiveSignature::of(collective), task);
+  FailureOr<int64_t> sequence = issue(op, *group, signature, task);
   if (failed(sequence))
     return failure();
   FailureOr<TensorPtr> output =
@@ -301,8 +350,15 @@ LogicalResult executeCollective(Operation *op, Frame &frame,
                frame.lookup(collective.getCommunicatedValue()).tensor, task);
   if (failed(output))
     return failure();
-  frame[op->getResult(0)] = RValue{*output, std::nullopt, nullptr, nullptr};
+  frame[result] = RValue{*output, std::nullopt, nullptr, nullptr};
   return success();
+}
+
+LogicalResult executeCollective(Operation *op, Frame &frame,
+                                TaskContext &task) {
+  auto collective = cast<CollectiveOpInterface>(op);
+  return communicate(op, collective, CollectiveSignature::of(collective),
+                     op->getResult(0), frame, task);
 }
 
 //===----------------------------------------------------------------------===//
@@ -369,6 +425,40 @@ LogicalResult executeCommandCollective(Operation *op, Frame &frame,
     return failure();
   target.write(**output);
   return success();
+}
+
+/// braid.fused_collective: the producer, then its communication in the
+/// trigger's order. The producer runs whole: the interpreter's contractions
+/// sum each output element sequentially over K, so the chunks or tiles a
+/// fused producer computes one by one are bitwise the rows of the whole
+/// (cuts along M or N are exact). What the order changes is the
+/// communication: a ring reduces every chunk starting at the rank after its
+/// owner (reassociated, within the numerics contract; every rank gets the
+/// same bits); arrival order gathers the same bits as the plain all_gather.
+/// Members match on the fused op, trigger and order included: a rank
+/// running the fused form cannot pair with one running the plain
+/// collective.
+LogicalResult executeFusedCollective(Operation *op, Frame &frame,
+                                     TaskContext &task) {
+  auto fused = cast<FusedCollectiveOp>(op);
+  Operation *inner = fused.getCollective();
+  for (Operation &nested : fused.getBody().front().without_terminator()) {
+    if (&nested == inner)
+      break;
+    if (failed(task.run.execute(&nested, frame, task)))
+      return failure();
+  }
+  if (!task.run.scheduler.yield(task.taskId))
+    return failure();
+  auto collective = cast<CollectiveOpInterface>(inner);
+  CollectiveSignature signature = CollectiveSignature::of(collective);
+  {
+    llvm::raw_string_ostream os(signature.description);
+    os << " fused with trigger = " << fused.getTrigger()
+       << " order = " << stringifyFusionOrder(fused.getOrder());
+  }
+  return communicate(op, collective, signature, fused.getResult(), frame,
+                     task);
 }
 
 LogicalResult executeRank(Operation *op, Frame &frame, TaskContext &task) {
@@ -849,6 +939,7 @@ void mlir::braid::interp::registerBraidHandlers(HandlerRegistry &registry) {
   registry.add<AllToAllOp>(executeCollective);
   registry.add<CollectivePermuteOp>(executeCollective);
   registry.add<BroadcastOp>(executeCollective);
+  registry.add<FusedCollectiveOp>(executeFusedCollective);
   registry.add<RankOp>(executeRank);
   registry.add<RMSNormOp>(executeRMSNorm);
   registry.add<LayerNormOp>(executeLayerNorm);

@@ -91,6 +91,12 @@ private:
       futures[start.getFuture()] = yielded;
       return;
     }
+    if (auto fused = dyn_cast<FusedCollectiveOp>(op)) {
+      // The body's value, whatever its schedule.
+      runOn(fused.getBody().front());
+      state[fused.getResult()] = of(fused.getYield().getValues()[0]);
+      return;
+    }
     if (auto await = dyn_cast<AwaitOp>(op)) {
       auto it = futures.find(await.getFuture());
       if (it != futures.end())

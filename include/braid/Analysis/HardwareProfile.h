@@ -117,6 +117,14 @@ struct HardwareProfile {
   double collectiveLaunch = 0;
   /// SMs NCCL kernels occupy while a collective runs.
   int64_t commSMs = 0;
+  /// Seconds from a producer's release of a piece of its output (a flag it
+  /// sets) to the communication it triggers starting (the poll that sees
+  /// it): the profile's optional `links.trigger_latency`. Negative: one
+  /// kernel launch (a flag write and a stream wait on it).
+  double triggerLatency = -1;
+  double getTriggerLatency() const {
+    return triggerLatency >= 0 ? triggerLatency : kernelOverhead;
+  }
 
   /// Decision thresholds (the profile's optional `policies`).
   /// Smallest predicted saving, as a fraction of the time as written, a

@@ -299,7 +299,7 @@ func.func @f(%x: tensor<8xf32>) -> !braid.future<tensor<8xf32>> {
 // -----
 
 func.func @f(%x: tensor<8xf32>) {
-  // expected-error @+1 {{'braid.yield' op expects parent op 'braid.start'}}
+  // expected-error @+1 {{'braid.yield' op expects parent op to be one of 'braid.start, braid.fused_collective'}}
   braid.yield %x : tensor<8xf32>
 }
 

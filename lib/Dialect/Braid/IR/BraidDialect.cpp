@@ -8,6 +8,8 @@
 #include "mlir/Transforms/InliningUtils.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallBitVector.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/MathExtras.h"
 #include "llvm/Support/raw_ostream.h"
@@ -159,6 +161,18 @@ LogicalResult BraidDialect::verifyOperationAttribute(Operation *op,
                                 "partial sums: it takes no wire type";
     return success();
   }
+  if (attr.getName() == kFusionAttrName) {
+    if (!isa<TriggerAttr>(attr.getValue()))
+      return op->emitError() << "'" << kFusionAttrName
+                             << "' must be a #braid.trigger attribute";
+    if (!isa<AllGatherOp, ReduceScatterOp, AllReduceOp>(op))
+      return op->emitError() << "'" << kFusionAttrName
+                             << "' belongs on braid.all_gather, "
+                                "braid.reduce_scatter or braid.all_reduce, "
+                                "not on '"
+                             << op->getName() << "'";
+    return success();
+  }
   if (attr.getName() == kTargetAttrName) {
     if (!isa<TargetAttr>(attr.getValue()))
       return op->emitError() << "'" << kTargetAttrName
@@ -206,6 +220,85 @@ DecompositionPlanAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     return emitError() << "partial sums travel as f32, bf16 or f16, not "
                        << wire;
   return success();
+}
+
+LogicalResult TriggerAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                  TriggerKind kind, int64_t count, int64_t m,
+                                  int64_t n, int64_t threshold) {
+  if (kind == TriggerKind::Chunk) {
+    if (m || n || threshold)
+      return emitError() << "a chunk trigger takes only 'count' (tiles are "
+                            "for the tile trigger)";
+    if (count < 2)
+      return emitError() << "a chunk trigger needs at least 2 chunks, not "
+                         << count;
+    return success();
+  }
+  if (count)
+    return emitError() << "a tile trigger takes 'm', 'n' and 'threshold', "
+                          "not 'count' (its chunks are the collective's)";
+  if (m < 1 || n < 1)
+    return emitError() << "a tile trigger needs a tile of at least 1x1, not "
+                       << m << "x" << n;
+  if (threshold < 1)
+    return emitError() << "a tile trigger needs a threshold of at least one "
+                          "tile, not "
+                       << threshold;
+  return success();
+}
+
+// #braid.trigger<chunk, count = C> | #braid.trigger<tile, m = M, n = N,
+// threshold = T>
+Attribute TriggerAttr::parse(AsmParser &parser, Type) {
+  StringRef keyword;
+  SMLoc loc = parser.getCurrentLocation();
+  if (parser.parseLess() || parser.parseKeyword(&keyword))
+    return {};
+  std::optional<TriggerKind> kind = symbolizeTriggerKind(keyword);
+  if (!kind) {
+    parser.emitError(loc) << "expected 'chunk' or 'tile', got '" << keyword
+                          << "'";
+    return {};
+  }
+  int64_t count = 0, m = 0, n = 0, threshold = 0;
+  llvm::StringMap<int64_t *> fields{{"count", &count},
+                                    {"m", &m},
+                                    {"n", &n},
+                                    {"threshold", &threshold}};
+  llvm::StringSet<> seen;
+  while (succeeded(parser.parseOptionalComma())) {
+    StringRef name;
+    SMLoc at = parser.getCurrentLocation();
+    if (parser.parseKeyword(&name))
+      return {};
+    auto it = fields.find(name);
+    if (it == fields.end()) {
+      parser.emitError(at) << "unknown trigger parameter '" << name
+                           << "' (count, m, n, threshold)";
+      return {};
+    }
+    if (!seen.insert(name).second) {
+      parser.emitError(at) << "trigger parameter '" << name
+                           << "' given twice";
+      return {};
+    }
+    if (parser.parseEqual() || parser.parseInteger(*it->second))
+      return {};
+  }
+  if (parser.parseGreater())
+    return {};
+  return getChecked([&] { return parser.emitError(loc); },
+                    parser.getContext(), *kind, count, m, n, threshold);
+}
+
+void TriggerAttr::print(AsmPrinter &printer) const {
+  printer << "<" << stringifyTriggerKind(getKind());
+  if (isChunk())
+    printer << ", count = " << getCount();
+  else
+    printer << ", m = " << getM() << ", n = " << getN()
+            << ", threshold = " << getThreshold();
+  printer << ">";
 }
 
 LogicalResult

@@ -3,6 +3,7 @@
 #include "braid/Dialect/Braid/IR/BraidDialect.h"
 #include "VerifyUtils.h"
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/IR/PatternMatch.h"
@@ -769,5 +770,274 @@ LogicalResult ScatterOp::verify() {
                          << " must equal the destination type " << dest;
   if (getKind() == ScatterKind::Add && dest.getElementType().isInteger(1))
     return emitOpError() << "kind 'add' is not defined on i1";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Producer fusion
+//===----------------------------------------------------------------------===//
+
+bool mlir::braid::isContraction(Operation *op) {
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+  return linalgOp && linalg::isaContractionOpInterface(linalgOp);
+}
+
+/// Whether `op` computes each element of its result from the element at the
+/// same position of `operand` (and of nothing else along the cut): the
+/// producer's output can then be cut into chunks anywhere.
+bool mlir::braid::isPositionwiseUse(Operation *op, Value operand) {
+  if (op->hasTrait<OpTrait::Elementwise>())
+    return llvm::all_of(op->getResultTypes(), [&](Type type) {
+      auto shaped = dyn_cast<ShapedType>(type);
+      return shaped && shaped.getShape() ==
+                           cast<ShapedType>(operand.getType()).getShape();
+    });
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+  if (!linalgOp || linalgOp.getNumLoops() != linalgOp.getNumParallelLoops() ||
+      linalgOp->getNumResults() != 1)
+    return false;
+  for (OpOperand &use : op->getOpOperands())
+    if (use.get() == operand && !linalgOp.getMatchingIndexingMap(&use)
+                                     .isIdentity())
+      return false;
+  return linalgOp.getIndexingMapMatchingResult(linalgOp->getResult(0))
+      .isIdentity();
+}
+
+YieldOp FusedCollectiveOp::getYield() {
+  return cast<YieldOp>(getBody().front().getTerminator());
+}
+
+Operation *FusedCollectiveOp::getCollective() {
+  auto yield = dyn_cast<YieldOp>(getBody().front().getTerminator());
+  if (!yield || yield.getValues().size() != 1)
+    return nullptr;
+  Operation *def = yield.getValues()[0].getDefiningOp();
+  if (!def || def->getBlock() != &getBody().front() ||
+      !isa<AllGatherOp, ReduceScatterOp, AllReduceOp>(def))
+    return nullptr;
+  return def;
+}
+
+Operation *FusedCollectiveOp::getContraction() {
+  for (Operation &op : getBody().front())
+    if (isContraction(&op))
+      return &op;
+  return nullptr;
+}
+
+int64_t FusedCollectiveOp::getCutDim() {
+  Operation *collective = getCollective();
+  if (auto scatter = dyn_cast_or_null<ReduceScatterOp>(collective))
+    return scatter.getDim();
+  if (auto gather = dyn_cast_or_null<AllGatherOp>(collective))
+    return gather.getDim();
+  return 0;
+}
+
+LogicalResult FusedCollectiveOp::verifyRegions() {
+  Block &body = getBody().front();
+  if (body.getNumArguments() != 0)
+    return emitOpError() << "body takes no arguments; it reads the values "
+                            "it needs from above";
+  auto yield = dyn_cast<YieldOp>(body.getTerminator());
+  if (!yield || yield.getValues().size() != 1)
+    return emitOpError() << "body must end with braid.yield of its "
+                            "collective's result";
+  if (yield.getValues()[0].getType() != getResult().getType())
+    return emitOpError() << "body yields " << yield.getValues()[0].getType()
+                         << " but the op's result is " << getResult().getType();
+  Operation *collective = getCollective();
+  if (!collective)
+    return emitOpError() << "body must yield the result of the "
+                            "braid.reduce_scatter, braid.all_reduce or "
+                            "braid.all_gather it fuses";
+  for (Operation &op : body.without_terminator())
+    if (&op != collective && isa<CollectiveOpInterface>(op))
+      return emitOpError() << "body fuses one collective; '" << op.getName()
+                           << "' is a second";
+
+  Value input = collective->getOperand(0);
+  Operation *producer = input.getDefiningOp();
+  if (!producer || producer->getBlock() != &body)
+    return emitOpError() << "the collective's input must be computed in the "
+                            "body by the producer";
+  if (!input.hasOneUse())
+    return emitOpError() << "the producer's result must feed only the "
+                            "collective, but it has "
+                         << llvm::range_size(input.getUses()) << " uses";
+  auto inputType = cast<RankedTensorType>(input.getType());
+  if (!inputType.hasStaticShape())
+    return emitOpError() << "the producer's result must have a static shape, "
+                            "not "
+                         << inputType;
+
+  int64_t contractions = 0;
+  for (Operation &op : body.without_terminator()) {
+    if (&op == collective)
+      continue;
+    if (!isMemoryEffectFree(&op))
+      return emitOpError() << "the producer must be free of side effects; '"
+                           << op.getName() << "' is not";
+    if (op.getNumRegions() && !isa<linalg::LinalgOp>(op))
+      return emitOpError() << "the producer must be one contraction and "
+                              "element-wise ops; '"
+                           << op.getName() << "' has regions";
+    if (isContraction(&op))
+      ++contractions;
+  }
+  if (contractions != 1)
+    return emitOpError() << "the producer must hold exactly one contraction "
+                            "(linalg.matmul, batch_matmul, contract or a "
+                            "matmul-like generic), found "
+                         << contractions;
+
+  // From the contraction to the collective only position-wise ops, so the
+  // output can be computed and released chunk by chunk.
+  Operation *contraction = getContraction();
+  llvm::SmallPtrSet<Value, 8> chain;
+  chain.insert(contraction->getResult(0));
+  for (Operation *op = contraction->getNextNode(); op && op != collective;
+       op = op->getNextNode()) {
+    for (Value operand : op->getOperands()) {
+      if (!chain.contains(operand))
+        continue;
+      if (!isPositionwiseUse(op, operand))
+        return emitOpError()
+               << "'" << op->getName()
+               << "' reads the contraction's result but is not element-wise "
+                  "on it: the output could not be released chunk by chunk";
+      for (Value result : op->getResults())
+        chain.insert(result);
+    }
+  }
+  if (!chain.contains(input))
+    return emitOpError() << "the collective's input is not computed from the "
+                            "contraction (through element-wise ops)";
+  if (cast<ShapedType>(contraction->getResult(0).getType()).getShape() !=
+      inputType.getShape())
+    return emitOpError() << "the collective's input must have the "
+                            "contraction's output shape";
+
+  bool reduces = isa<ReduceScatterOp, AllReduceOp>(collective);
+  if (reduces && getOrder() != FusionOrder::Ring)
+    return emitOpError() << "'" << collective->getName()
+                         << "' is fused in ring order (each chunk's partial "
+                            "sum travels the ring), not '"
+                         << stringifyFusionOrder(getOrder()) << "'";
+  if (!reduces && getOrder() != FusionOrder::Arrival)
+    return emitOpError() << "an all_gather is fused in arrival order (the "
+                            "shard is computed as receivers consume it), not '"
+                         << stringifyFusionOrder(getOrder()) << "'";
+  if (getTrigger().isTile() && inputType.getRank() < 2)
+    return emitOpError() << "a tile trigger needs an output of at least 2 "
+                            "dimensions, not "
+                         << inputType;
+  return success();
+}
+
+LogicalResult mlir::braid::checkFusionSchedule(Operation *collective,
+                                               TriggerAttr trigger,
+                                               FusionOrder order,
+                                               int64_t groupSize,
+                                               std::string &whyNot) {
+  llvm::raw_string_ostream os(whyNot);
+  bool reduces = isa<ReduceScatterOp, AllReduceOp>(collective);
+  if (reduces && order != FusionOrder::Ring) {
+    os << "'" << collective->getName()
+       << "' is fused in ring order (each chunk's partial sum travels the "
+          "ring), not '"
+       << stringifyFusionOrder(order) << "'";
+    return failure();
+  }
+  if (!reduces && order != FusionOrder::Arrival) {
+    os << "an all_gather is fused in arrival order (the shard is computed as "
+          "receivers consume it), not '"
+       << stringifyFusionOrder(order) << "'";
+    return failure();
+  }
+  auto inputType = cast<RankedTensorType>(collective->getOperand(0).getType());
+  if (!inputType.hasStaticShape()) {
+    os << "the producer's result must have a static shape, not " << inputType;
+    return failure();
+  }
+  int64_t cutDim = 0;
+  if (auto scatter = dyn_cast<ReduceScatterOp>(collective))
+    cutDim = scatter.getDim();
+  else if (auto gather = dyn_cast<AllGatherOp>(collective))
+    cutDim = gather.getDim();
+  int64_t extent = inputType.getDimSize(cutDim);
+
+  // The chunk a trigger releases, along the cut dimension.
+  int64_t chunkExtent = extent;
+  if (reduces) {
+    if (trigger.isChunk() && trigger.getCount() != groupSize) {
+      os << "a ring fuses one chunk per rank: count must be the group size "
+         << groupSize << ", not " << trigger.getCount();
+      return failure();
+    }
+    if (extent % groupSize != 0) {
+      os << "the " << extent << " entries of dim " << cutDim
+         << " do not divide into " << groupSize
+         << " ring chunks; pad them or leave the collective unfused";
+      return failure();
+    }
+    chunkExtent = extent / groupSize;
+  } else if (trigger.isChunk()) {
+    if (extent % trigger.getCount() != 0) {
+      os << "the shard's " << extent << " entries of dim " << cutDim
+         << " do not divide into " << trigger.getCount() << " chunks";
+      return failure();
+    }
+    chunkExtent = extent / trigger.getCount();
+  }
+  if (trigger.isTile()) {
+    int64_t rank = inputType.getRank();
+    if (rank < 2) {
+      os << "a tile trigger needs an output of at least 2 dimensions, not "
+         << inputType;
+      return failure();
+    }
+    int64_t rows = inputType.getDimSize(rank - 2);
+    int64_t cols = inputType.getDimSize(rank - 1);
+    int64_t tileAlongCut = cutDim == rank - 2   ? trigger.getM()
+                           : cutDim == rank - 1 ? trigger.getN()
+                                                : 1;
+    if (chunkExtent % tileAlongCut != 0) {
+      os << "a tile of " << tileAlongCut << " along dim " << cutDim
+         << " would straddle two chunks of " << chunkExtent;
+      return failure();
+    }
+    // Tiles of one chunk: its share of the last two dimensions.
+    int64_t chunkRows = cutDim == rank - 2 ? chunkExtent : rows;
+    int64_t chunkCols = cutDim == rank - 1 ? chunkExtent : cols;
+    int64_t batches = 1;
+    for (int64_t d = 0; d < rank - 2; ++d)
+      batches *= d == cutDim ? chunkExtent : inputType.getDimSize(d);
+    int64_t tiles = llvm::divideCeil(chunkRows, trigger.getM()) *
+                    llvm::divideCeil(chunkCols, trigger.getN()) * batches;
+    if (trigger.getThreshold() > tiles) {
+      os << "a threshold of " << trigger.getThreshold()
+         << " tiles exceeds the " << tiles << " tiles of a chunk";
+      return failure();
+    }
+  }
+  return success();
+}
+
+LogicalResult
+FusedCollectiveOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  Operation *collective = getCollective();
+  if (!collective)
+    return success();
+  // A missing grid is the collective's own error.
+  FailureOr<int64_t> size =
+      cast<CollectiveOpInterface>(collective).getGroupSize(&symbolTable);
+  if (failed(size))
+    return success();
+  std::string whyNot;
+  if (failed(checkFusionSchedule(collective, getTrigger(), getOrder(), *size,
+                                 whyNot)))
+    return emitOpError() << whyNot;
   return success();
 }

@@ -403,6 +403,12 @@ struct YieldModel : public ReadsOperandsModel<YieldModel, YieldOp> {
                           const BufferizationOptions &options,
                           BufferizationState &state) const {
     auto yield = cast<YieldOp>(op);
+    auto start = dyn_cast<StartOp>(op->getParentOp());
+    if (!start)
+      return op->getParentOp()->emitOpError()
+             << "has no buffer-level lowering yet (its counters and "
+                "triggered communication are to come): compile with "
+                "braid-overlap-pipeline{fuse=never}";
     rewriter.setInsertionPoint(op);
     SmallVector<Value> values;
     for (Value value : yield.getValues()) {
@@ -416,7 +422,6 @@ struct YieldModel : public ReadsOperandsModel<YieldModel, YieldOp> {
         return failure();
       values.push_back(*buffer);
     }
-    auto start = cast<StartOp>(op->getParentOp());
     rewriter.modifyOpInPlace(start, [&] {
       SmallVector<Type> types(ValueRange(values).getTypes());
       start.getFuture().setType(FutureType::get(op->getContext(), types));

@@ -296,8 +296,11 @@ struct BraidConvertToAsyncPass
         if (!function.isExternal())
           isolateBranches(function.getBody().front(), streamOf, nextStream);
       });
+    // A fused collective's communication is its own (it runs beside its
+    // producer, triggered by it): the fused op stays where it is.
     getOperation().walk([&](CollectiveOpInterface op) {
-      if (!op->getParentOfType<StartOp>())
+      if (!op->getParentOfType<StartOp>() &&
+          !op->getParentOfType<FusedCollectiveOp>())
         collectives.push_back(op);
     });
     for (CollectiveOpInterface op : collectives) {

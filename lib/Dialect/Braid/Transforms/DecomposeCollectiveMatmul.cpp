@@ -821,7 +821,10 @@ struct BraidDecomposeCollectiveMatmulPass
     SmallVector<Operation *> collectives;
     function->walk([&](CollectiveOpInterface collective) {
       Operation *op = collective;
-      if (op->getParentOfType<StartOp>())
+      if (op->getParentOfType<FusedCollectiveOp>())
+        remark(op, "not decomposed: it is fused with its producer "
+                   "(braid.fused_collective)");
+      else if (op->getParentOfType<StartOp>())
         remark(op, "not decomposed: it is asynchronous already (inside "
                    "braid.start); decomposition runs before "
                    "braid-convert-to-async");

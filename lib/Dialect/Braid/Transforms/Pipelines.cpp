@@ -21,6 +21,12 @@ void mlir::braid::buildOverlapPipeline(OpPassManager &pm,
     target.profile = options.profile;
     pm.addPass(createBraidSetTarget(target));
   }
+  if (options.fuse != FusionChoice::Never) {
+    BraidFuseProducerCollectiveOptions fuse;
+    fuse.trigger = options.fuse;
+    fuse.explain = options.explain;
+    pm.addNestedPass<func::FuncOp>(createBraidFuseProducerCollective(fuse));
+  }
   if (options.decompose) {
     BraidDecomposeCollectiveMatmulOptions decompose;
     decompose.force = options.forceDecompose;

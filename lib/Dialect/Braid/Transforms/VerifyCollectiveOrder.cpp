@@ -261,11 +261,18 @@ struct BraidVerifyCollectiveOrderPass
   }
 
   /// One stream per communicator and one communicator per stream, across
-  /// the module (a collective outside any start runs on stream 0).
+  /// the module (a collective outside any start runs on stream 0; one
+  /// fused with its producer, on its communicator's).
   LogicalResult verifyStreams(ModuleOp module) {
     std::map<std::string, std::pair<int64_t, Operation *>> streamOf;
     std::map<int64_t, std::pair<std::string, Operation *>> communicatorOf;
     WalkResult walk = module.walk([&](CollectiveOpInterface collective) {
+      // A fused collective's pieces go out on its communicator's stream,
+      // whatever stream its producer runs on (the lowering puts them
+      // there, behind the producer's triggers); it is issued in host order
+      // with the rest, which verifyOrder proves.
+      if (collective->getParentOfType<FusedCollectiveOp>())
+        return WalkResult::advance();
       auto start = collective->getParentOfType<StartOp>();
       int64_t stream = start ? start.getStream() : 0;
       Operation *site = start ? start.getOperation() : collective.getOperation();

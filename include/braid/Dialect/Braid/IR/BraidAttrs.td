@@ -49,6 +49,23 @@ def Braid_DecompositionForm : I32EnumAttr<"DecompositionForm",
   let genSpecializedAttr = 0;
 }
 
+def Braid_TriggerKind : I32EnumAttr<"TriggerKind",
+    "what releases a piece of a fused producer's output to its collective", [
+      I32EnumAttrCase<"Chunk", 0, "chunk">,
+      I32EnumAttrCase<"Tile", 1, "tile">
+    ]> {
+  let cppNamespace = "::mlir::braid";
+  let genSpecializedAttr = 0;
+}
+
+def Braid_FusionOrder : I32EnumAttr<"FusionOrder",
+    "the order a fused producer computes its output in", [
+      I32EnumAttrCase<"Ring", 0, "ring">,
+      I32EnumAttrCase<"Arrival", 1, "arrival">
+    ]> {
+  let cppNamespace = "::mlir::braid";
+}
+
 class Braid_Attr<string name, string attrMnemonic, list<Trait> traits = []>
     : AttrDef<Braid_Dialect, name, traits> {
   let mnemonic = attrMnemonic;
@@ -142,6 +159,54 @@ def Braid_DecompositionPlanAttr
     OptionalParameter<"::mlir::Type">:$wire);
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
+}
+
+def Braid_TriggerAttr : Braid_Attr<"Trigger", "trigger"> {
+  let summary = "when a fused producer hands a piece of its output to its collective";
+  let description = [{
+    The schedule of a `braid.fused_collective`: what piece of the producer's
+    output, once computed, releases its communication.
+
+    - `#braid.trigger<chunk, count = C>`: the output is cut into `C` chunks
+      along the collective's dimension; each chunk's communication starts
+      when the chunk is done. For a reduce_scatter or all_reduce ring `C`
+      is the group size (one chunk per ring step); for an all_gather the
+      shard is sent in `C` pieces.
+    - `#braid.trigger<tile, m = M, n = N, threshold = T>`: the producer
+      computes `M x N` output tiles (over the last two dimensions) in the
+      collective's order; every `T` finished tiles of a chunk release their
+      rows (a chunk's last tiles release the rest). Needs a producer that
+      signals per tile (Braid's own GEMM on GPU).
+
+    Also the plan attribute `braid.fusion` that `braid-fuse-producer-collective`
+    records on a collective (and a user may write by hand).
+
+    ```mlir
+    %r = braid.reduce_scatter %y on @tp axes = [0] dim = 0 reduction = sum
+           {braid.fusion = #braid.trigger<tile, m = 128, n = 128, threshold = 4>}
+           : tensor<1024x512xf32> -> tensor<256x512xf32>
+    ```
+  }];
+  let parameters = (ins EnumParameter<Braid_TriggerKind>:$kind,
+                        DefaultValuedParameter<"int64_t", "0">:$count,
+                        DefaultValuedParameter<"int64_t", "0">:$m,
+                        DefaultValuedParameter<"int64_t", "0">:$n,
+                        DefaultValuedParameter<"int64_t", "0">:$threshold);
+  let hasCustomAssemblyFormat = 1;
+  let genVerifyDecl = 1;
+  let builders = [
+    AttrBuilder<(ins "int64_t":$count), [{
+      return $_get($_ctxt, ::mlir::braid::TriggerKind::Chunk, count, 0, 0, 0);
+    }]>,
+    AttrBuilder<(ins "int64_t":$m, "int64_t":$n, "int64_t":$threshold), [{
+      return $_get($_ctxt, ::mlir::braid::TriggerKind::Tile, 0, m, n,
+                   threshold);
+    }]>
+  ];
+  let extraClassDeclaration = [{
+    bool isChunk() const { return getKind() == ::mlir::braid::TriggerKind::Chunk; }
+    bool isTile() const { return getKind() == ::mlir::braid::TriggerKind::Tile; }
+  }];
 }
 
 #endif // BRAID_DIALECT_BRAID_IR_BRAIDATTRS_TD

@@ -35,6 +35,24 @@
 namespace mlir {
 namespace braid {
 
+/// Whether `op` is a structured linalg contraction (matmul, batch_matmul,
+/// contract, a matmul-like generic): a producer braid.fused_collective takes.
+bool isContraction(Operation *op);
+/// Whether `op` computes each element of its result from the element at the
+/// same position of `operand` (element-wise ops of one shape; linalg ops with
+/// only parallel loops and identity maps for `operand` and the result): a
+/// fused producer's epilogue, whose output can be cut anywhere.
+bool isPositionwiseUse(Operation *op, Value operand);
+/// Whether a producer feeding `collective` (reduce_scatter, all_reduce or
+/// all_gather) over `groupSize` ranks can be fused with it under `trigger`
+/// in `order`: a ring takes one chunk per rank and a cut dimension that
+/// divides by it, an all_gather's chunks divide its shard, a tile lies in
+/// one chunk and a threshold counts at most a chunk's tiles. `whyNot` says
+/// why not, as braid.fused_collective's verifier does.
+LogicalResult checkFusionSchedule(Operation *collective, TriggerAttr trigger,
+                                  FusionOrder order, int64_t groupSize,
+                                  std::string &whyNot);
+
 /// Work an op does on one rank, independent of hardware.
 struct OpCost {
   int64_t flops = 0;

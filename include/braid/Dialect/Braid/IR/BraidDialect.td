@@ -60,6 +60,9 @@ def Braid_Dialect : Dialect {
     /// Discardable attribute on a collective: its `#braid.decomposition`.
     static constexpr ::llvm::StringLiteral kDecompositionAttrName =
         "braid.decomposition";
+    /// Discardable attribute on a collective: the `#braid.trigger` its
+    /// producer is to be fused with it by (braid-fuse-producer-collective).
+    static constexpr ::llvm::StringLiteral kFusionAttrName = "braid.fusion";
     /// Discardable attribute on a module: its `#braid.target`.
     static constexpr ::llvm::StringLiteral kTargetAttrName = "braid.target";
     /// Buffer level: on a function argument, the buffer the function

@@ -250,8 +250,9 @@ def Braid_StartOp : Braid_Op<"start", [
 }
 
 def Braid_YieldOp : Braid_Op<"yield", [
-    Pure, Terminator, ReturnLike, HasParent<"StartOp">]> {
-  let summary = "the values a braid.start body produces";
+    Pure, Terminator, ReturnLike,
+    ParentOneOf<["StartOp", "FusedCollectiveOp"]>]> {
+  let summary = "the values a braid.start or braid.fused_collective body produces";
   let description = [{
     ```mlir
     braid.yield %r : tensor<64x128xf32>
@@ -277,6 +278,79 @@ def Braid_AwaitOp : Braid_Op<"await", [
   let arguments = (ins Braid_FutureType:$future);
   let results = (outs Variadic<AnyType>:$values);
   let assemblyFormat = "$future attr-dict `:` qualified(type($future))";
+}
+
+//===----------------------------------------------------------------------===//
+// Producer fusion
+//===----------------------------------------------------------------------===//
+
+def Braid_FusedCollectiveOp : Braid_Op<"fused_collective", [
+    RecursiveMemoryEffects, SingleBlock,
+    SingleBlockImplicitTerminator<"::mlir::braid::YieldOp">,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "a producer and the collective it feeds, run in the collective's order";
+  let description = [{
+    T3-style producer fusion at the tensor level. The body holds the
+    unfused program: one contraction (`linalg.matmul`, `batch_matmul`,
+    `contract` or a matmul-like `generic`), optionally followed by a chain
+    of element-wise ops (its epilogue), whose result feeds exactly one
+    collective — `braid.reduce_scatter` or `braid.all_reduce` of the
+    producer's output, or `braid.all_gather` of it — whose result the body
+    yields. The op's value is exactly the body's; what it adds is the
+    schedule:
+
+    - `trigger` (`#braid.trigger<chunk, count = C>` or
+      `#braid.trigger<tile, m = .., n = .., threshold = ..>`): which piece
+      of the producer's output, once computed, releases its communication.
+    - `order`: the order the producer computes its output in.
+      `ring` (reduce_scatter, all_reduce): rank r first computes the chunk
+      that travels farthest, chunk (r - s - 1) mod P at step s, adds the
+      partial sum received from r - 1 and passes it to r + 1; after P - 1
+      steps it holds chunk r, reduced (an all_reduce then gathers the
+      reduced chunks). Every chunk is reduced starting at the rank after
+      its owner: the sum is reassociated (f64 numerics contract), and
+      every rank gets the same bits. `arrival` (all_gather): the shard is
+      computed and sent in the order receivers consume it, piece by piece;
+      bitwise equal to the unfused form.
+
+    The cut is along the collective's dimension (dim 0 for an all_reduce),
+    a dimension of the contraction's output, so the producer is never cut
+    along its reduction. A ring needs one chunk per group member (`count`
+    = group size) and the cut dimension must divide by it; an all_gather's
+    `count` must divide its shard; a tile must not straddle two chunks.
+
+    ```mlir
+    %s = braid.fused_collective trigger = #braid.trigger<chunk, count = 4>
+                                order = ring {
+      %y = linalg.matmul ins(%x, %w : tensor<64x32xf32>, tensor<32x16xf32>)
+                         outs(%zero : tensor<64x16xf32>) -> tensor<64x16xf32>
+      %r = braid.reduce_scatter %y on @tp axes = [0] dim = 0 reduction = sum
+             : tensor<64x16xf32> -> tensor<16x16xf32>
+      braid.yield %r : tensor<16x16xf32>
+    } : tensor<16x16xf32>
+    ```
+
+    `braid-fuse-producer-collective` forms it where the timing model says
+    it pays; the reference interpreter runs it in its trigger order.
+  }];
+  let arguments = (ins Braid_TriggerAttr:$trigger, Braid_FusionOrder:$order);
+  let results = (outs Braid_NumericTensor:$result);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    `trigger` `=` qualified($trigger) `order` `=` $order $body attr-dict
+    `:` type($result)
+  }];
+  let hasRegionVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The terminator of the body.
+    YieldOp getYield();
+    /// The collective of the body (whose result the body yields).
+    ::mlir::Operation *getCollective();
+    /// The contraction of the producer.
+    ::mlir::Operation *getContraction();
+    /// The dimension of the producer's output the collective cuts.
+    int64_t getCutDim();
+  }];
 }
 
 //===----------------------------------------------------------------------===//

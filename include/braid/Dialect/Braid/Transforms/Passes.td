@@ -286,6 +286,69 @@ def BraidDecomposeCollectiveMatmul
                            "::mlir::tensor::TensorDialect"];
 }
 
+def BraidFuseProducerCollective
+    : InterfacePass<"braid-fuse-producer-collective",
+                    "::mlir::FunctionOpInterface"> {
+  let summary = "Fuse a GEMM producer with the collective it feeds (T3), where the cost model says it pays";
+  let description = [{
+    Wraps a producer — one contraction (`linalg.matmul`, `batch_matmul`,
+    `contract`, a matmul-like `generic`) and a chain of element-wise ops
+    after it — and the `reduce_scatter`, `all_reduce` or `all_gather` of its
+    output into one `braid.fused_collective`, which keeps the producer
+    whole and releases its output to the collective piece by piece in the
+    collective's order (T3): ring order for reduce_scatter and all_reduce
+    (rank r first computes the chunk that travels farthest), arrival order
+    for all_gather.
+
+    For every such collective the pass plays, through the one timing model
+    on the module's `#braid.target`: the program as written (the collective
+    beside the compute that can hide it), the separate ring GEMMs of
+    `braid-decompose-collective-matmul` (where that rewrite applies), the
+    chunk trigger (`#braid.trigger<chunk, count = P>`: one GEMM per chunk)
+    and the tile trigger (`#braid.trigger<tile, m, n, threshold>`: the
+    producer as one GEMM of the target's tile, every `threshold` tiles
+    released; thresholds from a chunk's tiles down to one are tried), and
+    keeps the fastest. It fuses only when the fused form beats both the
+    program as written and the separate ring GEMMs by the target's
+    `min_gain`; when the separate rings are fastest it leaves the
+    collective to `braid-decompose-collective-matmul`. `trigger` restricts
+    the choice (`chunk`, `tile`) or turns fusion off (`never`). Decisions
+    are remarks under `-braid-explain` or `explain`.
+
+    The decision is recorded on the collective as `braid.fusion =
+    #braid.trigger<...>` and applied by the public rewrite
+    `fuseProducerCollective` (Transforms.h). A plan written by hand is
+    applied as written, without the cost model, and is an error when it
+    does not fit (a ring's count other than the group size, a cut
+    dimension that does not divide, a tile straddling two chunks, a
+    producer that is not a contraction with an element-wise epilogue);
+    `plan-only` stops after recording.
+  }];
+  let options = [
+    Option<"trigger", "trigger", "::mlir::braid::FusionChoice",
+           /*default=*/"::mlir::braid::FusionChoice::Auto",
+           "What to fuse with", [{::llvm::cl::values(
+             clEnumValN(::mlir::braid::FusionChoice::Auto, "auto",
+                        "the fastest of chunk, tile, separate rings and "
+                        "nothing, by the cost model"),
+             clEnumValN(::mlir::braid::FusionChoice::Never, "never",
+                        "no fusion (hand-written plans still apply)"),
+             clEnumValN(::mlir::braid::FusionChoice::Chunk, "chunk",
+                        "the chunk trigger wherever it fits"),
+             clEnumValN(::mlir::braid::FusionChoice::Tile, "tile",
+                        "the tile trigger wherever it fits"))}]>,
+    Option<"tileM", "tile-m", "int64_t", /*default=*/"0",
+           "Rows of a tile-trigger tile (0: the target's GEMM tile)">,
+    Option<"tileN", "tile-n", "int64_t", /*default=*/"0",
+           "Columns of a tile-trigger tile (0: the target's GEMM tile)">,
+    Option<"planOnly", "plan-only", "bool", /*default=*/"false",
+           "Record each decision as a braid.fusion attribute and stop">,
+    Option<"explain", "explain", "bool", /*default=*/"false",
+           "Report every decision as a remark (as -braid-explain does)">
+  ];
+  let dependentDialects = ["::mlir::braid::BraidDialect"];
+}
+
 def BraidVerifyRingCoverage
     : InterfacePass<"braid-verify-ring-coverage", "::mlir::FunctionOpInterface"> {
   let summary = "Prove a decomposed collective matmul covers every chunk once on every rank";

@@ -3,6 +3,8 @@
 #ifndef BRAID_DIALECT_BRAID_TRANSFORMS_PIPELINES_H
 #define BRAID_DIALECT_BRAID_TRANSFORMS_PIPELINES_H
 
+#include "braid/Dialect/Braid/Transforms/Transforms.h"
+
 #include "mlir/Pass/PassOptions.h"
 
 namespace mlir {
@@ -32,12 +34,28 @@ struct OverlapPipelineOptions
       llvm::cl::desc("Cut every collective matmul the rewrite can take, "
                      "paying or not"),
       llvm::cl::init(false)};
+  PassOptions::Option<FusionChoice> fuse{
+      *this, "fuse",
+      llvm::cl::desc("Fuse GEMM producers with the collectives they feed "
+                     "(braid-fuse-producer-collective) before decomposing; "
+                     "never by default: the fused op has no buffer-level "
+                     "lowering yet"),
+      llvm::cl::values(
+          clEnumValN(FusionChoice::Auto, "auto",
+                     "where the cost model says it pays"),
+          clEnumValN(FusionChoice::Never, "never", "no fusion"),
+          clEnumValN(FusionChoice::Chunk, "chunk",
+                     "the chunk trigger wherever it fits"),
+          clEnumValN(FusionChoice::Tile, "tile",
+                     "the tile trigger wherever it fits")),
+      llvm::cl::init(FusionChoice::Never)};
   PassOptions::Option<bool> explain{
       *this, "explain", llvm::cl::desc("Report every decision as a remark"),
       llvm::cl::init(false)};
 };
 
-/// set-target (with `profile`), decompose-collective-matmul +
+/// set-target (with `profile`), fuse-producer-collective (with `fuse`),
+/// decompose-collective-matmul +
 /// verify-ring-coverage (with `decompose`),
 /// convert-to-async, schedule, verify-collective-order.
 void buildOverlapPipeline(OpPassManager &pm,

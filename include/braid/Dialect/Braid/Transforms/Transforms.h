@@ -139,6 +139,73 @@ DecompositionDecision planCollectiveMatmul(const CollectiveMatmulMatch &match,
                                            double hideableCompute);
 
 //===----------------------------------------------------------------------===//
+// Producer fusion
+//===----------------------------------------------------------------------===//
+
+/// Option value of `braid-fuse-producer-collective` (and of
+/// `braid-overlap-pipeline`'s `fuse`): what the planner may choose.
+enum class FusionChoice { Auto, Never, Chunk, Tile };
+
+/// How a collective is fused with its producer: the trigger and the order
+/// the producer computes its output in.
+struct TriggerPlan {
+  TriggerAttr trigger;
+  FusionOrder order = FusionOrder::Ring;
+
+  /// `trigger` in the order `collective` takes (ring for reduce_scatter
+  /// and all_reduce, arrival for all_gather).
+  static TriggerPlan forCollective(Operation *collective, TriggerAttr trigger);
+};
+
+/// Moves the producer of `collective` (a contraction and its element-wise
+/// epilogue, see matchProducerChain) and the collective into one
+/// braid.fused_collective scheduled by `plan`; the collective's uses take
+/// the fused op's result. Fails, changing nothing, when the collective has
+/// no such producer or `plan` does not fit it (checkFusionSchedule).
+FailureOr<FusedCollectiveOp> fuseProducerCollective(RewriterBase &rewriter,
+                                                    Operation *collective,
+                                                    const TriggerPlan &plan);
+
+/// What the fusion planner may choose among.
+struct FusionOptions {
+  FusionChoice choice = FusionChoice::Auto;
+  /// Tile of the tile trigger (0: the target's GEMM tile).
+  int64_t tileM = 0, tileN = 0;
+  /// The options braid-decompose-collective-matmul plans the separate ring
+  /// GEMMs with, which fusion must beat.
+  DecompositionOptions decomposition;
+};
+
+/// The fusion planner's verdict for one collective.
+struct FusionDecision {
+  /// The fastest trigger allowed (null trigger: leave it unfused).
+  TriggerPlan plan;
+  /// Predicted times: as written (beside the compute that can hide it),
+  /// as separate ring GEMMs (negative when they do not apply or do not
+  /// pay), fused with the best chunk and the best tile trigger (negative
+  /// when not allowed or not possible).
+  double asWritten = 0, separate = -1, chunk = -1, tile = -1;
+  /// How the chosen fused time was made, and why a trigger was not
+  /// possible.
+  std::string chunkDetail, tileDetail, whyNotChunk, whyNotTile;
+  /// Why nothing fused could be planned at all.
+  std::string whyNot;
+};
+
+/// Plans the fusion of `collective` with the timing model on the module's
+/// target: the producer and collective as written beside `hideableCompute`
+/// seconds of independent compute, the separate ring GEMMs of
+/// planCollectiveMatmul (when their rewrite applies), the chunk trigger
+/// (one chunk per ring step, or 2..max-steps pieces of a gathered shard)
+/// and the tile trigger (the target's GEMM tile, thresholds from a whole
+/// chunk down to one tile), each through playFusedCollective.
+FusionDecision planProducerFusion(Operation *collective,
+                                  const CostModel &model,
+                                  SymbolTableCollection &tables,
+                                  const FusionOptions &options,
+                                  double hideableCompute);
+
+//===----------------------------------------------------------------------===//
 // Scheduling
 //===----------------------------------------------------------------------===//
 
