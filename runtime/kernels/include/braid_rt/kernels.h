@@ -308,6 +308,46 @@ int braid_rt_cuda_gemm(braid_rt_cuda_gemm_cache *cache,
                        const void *b, void *c, void *workspace,
                        size_t workspace_bytes, void *stream);
 
+/*===-------------------------------------------------------------------===//
+ * Producer fusion on CUDA (docs/Rationale.md, "Producer fusion on GPU").
+ * Release flags are 32-bit words of device memory, one per chunk, that only
+ * grow (epoch-valued, never reset). A consumer stream waits on a flag with
+ * braid_rt_cuda_wait_flag: the wait is done by the stream's front end
+ * (cuStreamWaitValue32, GEQ), not by a spinning kernel, so it holds no SM;
+ * work enqueued after it (a NCCL operation on the communication stream)
+ * starts when the flag is set.
+ *===-------------------------------------------------------------------===*/
+
+/* Chunk trigger: braid_rt_cuda_gemm once per chunk (cut along M or N into
+ * `chunks` equal chunks, `order` as for braid_rt_cpu_gemm_chunked), each
+ * followed by cuStreamWriteValue32(flags[chunk] = epoch + 1) on `stream`, so
+ * the flag is set when the chunk's GEMM has finished. A consumer waits for
+ * flags[c] >= epoch + 1. */
+int braid_rt_cuda_gemm_chunked_signal(
+    braid_rt_cuda_gemm_cache *cache, const braid_rt_gemm_desc *desc,
+    const void *a, const void *b, void *c, void *workspace,
+    size_t workspace_bytes, braid_rt_gemm_cut cut, int64_t chunks,
+    const int64_t *order, uint32_t *flags, uint32_t epoch, void *stream);
+
+/* Tile trigger: Braid's own tiled GEMM (f32/bf16/f16 operands, f32
+ * accumulation, C of any of those types; no transposes, batch 1) over C
+ * cut along M into `chunks` equal row chunks. Tiles are scheduled chunk
+ * by chunk in `order` (device-independent host array, NULL: natural); each
+ * CTA stores its 64x64 tile and then adds 1 to flags[chunk] with release
+ * semantics (all its stores are visible before the count). A chunk is
+ * complete when flags[chunk] >= (epoch + 1) * braid_rt_cuda_tiles_per_chunk
+ * (m, n, chunks). The kernel never waits: it cannot starve anything. */
+int64_t braid_rt_cuda_tiles_per_chunk(int64_t m, int64_t n, int64_t chunks);
+int braid_rt_cuda_gemm_tiles_signal(const braid_rt_gemm_desc *desc,
+                                    const void *a, const void *b, void *c,
+                                    int64_t chunks, const int64_t *order,
+                                    uint32_t *flags, void *stream);
+
+/* Later work on `stream` waits until flags[index] >= value
+ * (cuStreamWaitValue32 GEQ: the stream front end waits, no SM spins). */
+int braid_rt_cuda_wait_flag(const uint32_t *flags, int64_t index,
+                            uint32_t value, void *stream);
+
 int braid_rt_cuda_rmsnorm(braid_rt_elem type, int64_t rows, int64_t width,
                           const void *x, const void *weight, float epsilon,
                           void *y, void *stream);
