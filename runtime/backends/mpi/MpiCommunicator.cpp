@@ -67,137 +67,218 @@ size_t chunkLength(size_t count, size_t parts, size_t index) {
 } // namespace
 
 //===----------------------------------------------------------------------===//
-// Round: messages posted together and completed together
+// Pipeline and Round: the messages of one operation and their progress
 //===----------------------------------------------------------------------===//
 
-class MpiCommunicator::Round {
+/// Messages posted one by one and completed individually, driven by one
+/// loop that also waits for a producer's counter: MPI progresses only
+/// inside MPI calls, so every wait (for a chunk's release or a partial sum's
+/// arrival) keeps testing every open message. Between polls the worker
+/// backs off as Backoff does, except that its sleeps are waits on the
+/// counter it needs next, which end the moment the producer signals: a
+/// chunk's transfer starts when it is released, not after a sleep.
+class MpiCommunicator::Pipeline {
 public:
-  Round(const MpiCommunicator &comm, MPI_Comm mpiComm, std::string what,
-        Watchdog::Watch &watch)
+  Pipeline(const MpiCommunicator &comm, MPI_Comm mpiComm, std::string what,
+           Watchdog::Watch &watch)
       : comm_(comm), mpiComm_(mpiComm), what_(std::move(what)),
         watch_(watch) {}
-  ~Round() {
-    // Only reached with requests left after an error: they cannot be
-    // completed, and their buffers must not be reused, so the process
-    // should not continue communicating; free the handles MPI allows.
-    for (MPI_Request &request : requests_)
-      if (request != MPI_REQUEST_NULL)
-        MPI_Request_free(&request);
+  ~Pipeline() {
+    // Left open only after an error (a timeout): the peers will not take or
+    // send these messages any more; cancel receives, free what MPI allows.
+    for (size_t i = 0; i < requests_.size(); ++i)
+      if (requests_[i] != MPI_REQUEST_NULL) {
+        if (isRecv_[i])
+          MPI_Cancel(&requests_[i]);
+        MPI_Request_free(&requests_[i]);
+      }
   }
 
-  Status recv(void *buffer, size_t bytes, int peer, int tag) {
-    for (size_t done = 0; done < bytes; done += kMaxMessageBytes) {
-      int piece = static_cast<int>(std::min(kMaxMessageBytes, bytes - done));
-      MPI_Request request;
-      int rc = MPI_Irecv(bytesAt(buffer, done), piece, MPI_BYTE, peer, tag,
-                         mpiComm_, &request);
-      if (rc != MPI_SUCCESS)
-        return failure("MPI_Irecv from rank " + std::to_string(peer), rc);
-      add(request, peer);
-    }
-    return Status::ok();
+  /// Posts a receive; returns its handle for done().
+  StatusOr<size_t> recv(void *buffer, size_t bytes, int peer, int tag) {
+    return post(true, buffer, bytes, peer, tag);
   }
 
   Status send(const void *buffer, size_t bytes, int peer, int tag) {
+    auto posted = post(false, const_cast<void *>(buffer), bytes, peer, tag);
+    if (!posted)
+      return posted.takeStatus();
+    // A send completes while the worker waits for the next chunk.
+    bool progressed = false;
+    return test(progressed);
+  }
+
+  /// Polls until `counter` >= `value` (the chunk is released).
+  Status waitForCounter(CpuCounter &counter, uint64_t value) {
+    if (counter.value().value() >= value)
+      return Status::ok();
+    return waitUntil(
+        [&] { return counter.value().value() >= value; }, &counter, value,
+        [&] {
+          return "counter '" + counter.name() + "' >= " +
+                 std::to_string(value) + " (it is at " +
+                 std::to_string(counter.value().value()) +
+                 ": the producer has not released the chunk)";
+        });
+  }
+
+  /// Polls until receive `handle` has completed.
+  Status waitForTransfer(size_t handle) {
+    return waitUntil([&] { return done(handle); }, nullptr, 0,
+                     [&] { return openRanks(); });
+  }
+
+  /// Polls until every message has completed.
+  Status waitAll() {
+    return waitUntil(
+        [&] {
+          return std::all_of(requests_.begin(), requests_.end(),
+                             [](MPI_Request r) { return r == MPI_REQUEST_NULL; });
+        },
+        nullptr, 0, [&] { return openRanks(); });
+  }
+
+private:
+  /// One transfer, in pieces MPI's int counts carry.
+  StatusOr<size_t> post(bool isRecv, void *buffer, size_t bytes, int peer,
+                        int tag) {
+    size_t first = requests_.size();
     for (size_t done = 0; done < bytes || (bytes == 0 && done == 0);
          done += kMaxMessageBytes) {
       int piece = static_cast<int>(std::min(kMaxMessageBytes, bytes - done));
       MPI_Request request;
-      int rc = MPI_Isend(bytesAt(buffer, done), piece, MPI_BYTE, peer, tag,
-                         mpiComm_, &request);
+      int rc = isRecv ? MPI_Irecv(bytesAt(buffer, done), piece, MPI_BYTE,
+                                  peer, tag, mpiComm_, &request)
+                      : MPI_Isend(bytesAt(buffer, done), piece, MPI_BYTE,
+                                  peer, tag, mpiComm_, &request);
       if (rc != MPI_SUCCESS)
-        return failure("MPI_Isend to rank " + std::to_string(peer), rc);
-      add(request, peer);
+        return failure(std::string(isRecv ? "MPI_Irecv from" : "MPI_Isend to") +
+                           " rank " + std::to_string(peer),
+                       rc);
+      add(request, peer, isRecv);
       if (bytes == 0)
         break;
     }
-    return Status::ok();
+    transfers_.push_back({first, requests_.size()});
+    return transfers_.size() - 1;
   }
 
-  /// A zero-byte message: barriers.
-  Status recvEmpty(int peer, int tag) {
-    MPI_Request request;
-    int rc = MPI_Irecv(nullptr, 0, MPI_BYTE, peer, tag, mpiComm_, &request);
-    if (rc != MPI_SUCCESS)
-      return failure("MPI_Irecv from rank " + std::to_string(peer), rc);
-    add(request, peer);
-    return Status::ok();
+  bool done(size_t handle) const {
+    auto [first, last] = transfers_[handle];
+    for (size_t i = first; i < last; ++i)
+      if (requests_[i] != MPI_REQUEST_NULL)
+        return false;
+    return true;
   }
 
-  /// Polls until every message completed, the watchdog expires, or MPI
-  /// reports an error.
-  Status wait() {
-    size_t total = requests_.size();
-    if (total == 0)
+  Status test(bool &progressed) {
+    progressed = false;
+    if (requests_.empty())
       return Status::ok();
-    std::vector<int> indices(total);
-    std::vector<MPI_Status> statuses(total);
-    size_t remaining = total;
-    Backoff backoff;
-    publishWaitingFor();
-    while (remaining > 0) {
-      int completed = 0;
-      int rc = MPI_Testsome(static_cast<int>(total), requests_.data(),
-                            &completed, indices.data(), statuses.data());
-      if (rc != MPI_SUCCESS) {
-        int code = rc;
-        int peer = -1;
-        if (rc == MPI_ERR_IN_STATUS)
-          for (int i = 0; i < completed; ++i)
-            if (statuses[i].MPI_ERROR != MPI_SUCCESS) {
-              code = statuses[i].MPI_ERROR;
-              peer = peers_[indices[i]];
-              break;
-            }
-        return failure(peer >= 0 ? "message with rank " + std::to_string(peer)
-                                 : std::string("MPI_Testsome"),
-                       code);
-      }
-      if (completed == MPI_UNDEFINED)
-        break;
-      if (completed > 0) {
-        remaining -= static_cast<size_t>(completed);
-        backoff.reset();
-        if (remaining > 0)
-          publishWaitingFor();
+    indices_.resize(requests_.size());
+    statuses_.resize(requests_.size());
+    int completed = 0;
+    int rc = MPI_Testsome(static_cast<int>(requests_.size()), requests_.data(),
+                          &completed, indices_.data(), statuses_.data());
+    if (rc != MPI_SUCCESS) {
+      int code = rc, peer = -1;
+      if (rc == MPI_ERR_IN_STATUS)
+        for (int i = 0; i < completed; ++i)
+          if (statuses_[i].MPI_ERROR != MPI_SUCCESS) {
+            code = statuses_[i].MPI_ERROR;
+            peer = peers_[indices_[i]];
+            break;
+          }
+      return failure(peer >= 0 ? "message with rank " + std::to_string(peer)
+                               : std::string("MPI_Testsome"),
+                     code);
+    }
+    progressed = completed != MPI_UNDEFINED && completed > 0;
+    return Status::ok();
+  }
+
+  template <typename Ready, typename Describe>
+  Status waitUntil(Ready ready, CpuCounter *counter, uint64_t value,
+                   Describe describe) {
+    // Backoff's schedule: 8 re-polls, yields for 50 us, then sleeps of 1 us
+    // doubling to 200 us (here: waits on the counter when there is one).
+    int polls = 0;
+    long sleepNs = 0;
+    Watchdog::Clock::time_point yieldUntil{};
+    for (;;) {
+      bool progressed = false;
+      BRAID_RT_RETURN_IF_ERROR(test(progressed));
+      if (ready())
+        return Status::ok();
+      if (progressed) {
+        polls = 0;
+        sleepNs = 0;
         continue;
       }
-      if (watch_.expired() ||
-          Watchdog::Clock::now() >= watch_.deadline()) {
-        publishWaitingFor();
+      auto now = Watchdog::Clock::now();
+      if (watch_.expired() || now >= watch_.deadline()) {
+        watch_.setWaitingFor(describe());
         return watch_.expire();
       }
-      backoff.pause();
+      bool nothingOpen = std::all_of(
+          requests_.begin(), requests_.end(),
+          [](MPI_Request r) { return r == MPI_REQUEST_NULL; });
+      if (counter && nothingOpen) {
+        // Nothing for MPI to progress: sleep on the counter until released
+        // (or the deadline, which the next pass reports).
+        watch_.setWaitingFor(describe());
+        auto released = counter->waitAtLeastFor(
+            value, watch_.deadline() - now, what_);
+        if (!released)
+          return released.takeStatus();
+        continue;
+      }
+      ++polls;
+      if (polls <= 8)
+        continue;
+      if (polls == 9) {
+        yieldUntil = now + std::chrono::microseconds(50);
+        watch_.setWaitingFor(describe());
+      }
+      if (sleepNs == 0 && now < yieldUntil) {
+        sched_yield();
+        continue;
+      }
+      sleepNs = sleepNs == 0 ? 1000 : std::min(sleepNs * 2, Backoff::kMaxSleepNs);
+      if (counter) {
+        auto released = counter->waitAtLeastFor(
+            value, std::chrono::nanoseconds(sleepNs), what_);
+        if (!released)
+          return released.takeStatus();
+        if (released.value())
+          continue;
+      } else {
+        timespec duration{0, sleepNs};
+        nanosleep(&duration, nullptr);
+      }
     }
-    requests_.clear();
-    peers_.clear();
-    return Status::ok();
   }
 
-private:
-  void add(MPI_Request request, int peer) {
+  std::string openRanks() const {
+    std::set<int> missing;
+    for (size_t i = 0; i < requests_.size(); ++i)
+      if (requests_[i] != MPI_REQUEST_NULL)
+        missing.insert(peers_[i]);
+    if (missing.empty())
+      return std::string();
+    return "ranks that did not arrive: " +
+           comm_.describeRanks({missing.begin(), missing.end()});
+  }
+
+  void add(MPI_Request request, int peer, bool isRecv) {
     requests_.push_back(request);
     peers_.push_back(peer);
+    isRecv_.push_back(isRecv);
   }
 
   Status failure(const std::string &call, int code) {
     return Status::error(StatusCode::kCommunicationError,
                          what_ + ": " + call + ": " + mpiErrorText(code));
-  }
-
-  /// Members with a message still open: their data has not come, or they
-  /// have not taken ours (a large message waits for its receiver). Either
-  /// way they have not arrived at their part of the operation.
-  void publishWaitingFor() {
-    std::set<int> missing;
-    for (size_t i = 0; i < requests_.size(); ++i)
-      if (requests_[i] != MPI_REQUEST_NULL)
-        missing.insert(peers_[i]);
-    watch_.setWaitingFor(
-        missing.empty() ? std::string()
-                        : "ranks that did not arrive: " +
-                              comm_.describeRanks(
-                                  {missing.begin(), missing.end()}));
   }
 
   const MpiCommunicator &comm_;
@@ -206,6 +287,27 @@ private:
   Watchdog::Watch &watch_;
   std::vector<MPI_Request> requests_;
   std::vector<int> peers_;
+  std::vector<bool> isRecv_;
+  std::vector<std::pair<size_t, size_t>> transfers_;
+  std::vector<int> indices_;
+  std::vector<MPI_Status> statuses_;
+};
+
+
+/// Messages posted together and completed together (the untriggered
+/// collectives): a Pipeline waited on as a whole.
+class MpiCommunicator::Round : public MpiCommunicator::Pipeline {
+public:
+  using Pipeline::Pipeline;
+  Status recv(void *buffer, size_t bytes, int peer, int tag) {
+    auto posted = Pipeline::recv(buffer, bytes, peer, tag);
+    return posted ? Status::ok() : posted.takeStatus();
+  }
+  /// A zero-byte message: barriers.
+  Status recvEmpty(int peer, int tag) { return recv(nullptr, 0, peer, tag); }
+  /// Polls until every message completed, the watchdog expires, or MPI
+  /// reports an error.
+  Status wait() { return waitAll(); }
 };
 
 //===----------------------------------------------------------------------===//
@@ -737,230 +839,6 @@ MpiCommunicator::split(int color, int key, std::string name) {
 //===----------------------------------------------------------------------===//
 // Triggered collectives: messages posted as a producer releases chunks
 //===----------------------------------------------------------------------===//
-
-/// Messages posted one by one and completed individually, driven by one
-/// loop that also waits for a producer's counter: MPI progresses only
-/// inside MPI calls, so every wait (for a chunk's release or a partial sum's
-/// arrival) keeps testing every open message. Between polls the worker
-/// backs off as Backoff does, except that its sleeps are waits on the
-/// counter it needs next, which end the moment the producer signals: a
-/// chunk's transfer starts when it is released, not after a sleep.
-class MpiCommunicator::Pipeline {
-public:
-  Pipeline(const MpiCommunicator &comm, MPI_Comm mpiComm, std::string what,
-           Watchdog::Watch &watch)
-      : comm_(comm), mpiComm_(mpiComm), what_(std::move(what)),
-        watch_(watch) {}
-  ~Pipeline() {
-    // Left open only after an error (a timeout): the peers will not take or
-    // send these messages any more; cancel receives, free what MPI allows.
-    for (size_t i = 0; i < requests_.size(); ++i)
-      if (requests_[i] != MPI_REQUEST_NULL) {
-        if (isRecv_[i])
-          MPI_Cancel(&requests_[i]);
-        MPI_Request_free(&requests_[i]);
-      }
-  }
-
-  /// Posts a receive; returns its handle for done().
-  StatusOr<size_t> recv(void *buffer, size_t bytes, int peer, int tag) {
-    size_t first = requests_.size();
-    for (size_t done = 0; done < bytes || (bytes == 0 && done == 0);
-         done += kMaxMessageBytes) {
-      int piece = static_cast<int>(std::min(kMaxMessageBytes, bytes - done));
-      MPI_Request request;
-      int rc = MPI_Irecv(bytesAt(buffer, done), piece, MPI_BYTE, peer, tag,
-                         mpiComm_, &request);
-      if (rc != MPI_SUCCESS)
-        return failure("MPI_Irecv from rank " + std::to_string(peer), rc);
-      add(request, peer, true);
-      if (bytes == 0)
-        break;
-    }
-    transfers_.push_back({first, requests_.size()});
-    return transfers_.size() - 1;
-  }
-
-  Status send(const void *buffer, size_t bytes, int peer, int tag) {
-    size_t first = requests_.size();
-    for (size_t done = 0; done < bytes || (bytes == 0 && done == 0);
-         done += kMaxMessageBytes) {
-      int piece = static_cast<int>(std::min(kMaxMessageBytes, bytes - done));
-      MPI_Request request;
-      int rc = MPI_Isend(bytesAt(buffer, done), piece, MPI_BYTE, peer, tag,
-                         mpiComm_, &request);
-      if (rc != MPI_SUCCESS)
-        return failure("MPI_Isend to rank " + std::to_string(peer), rc);
-      add(request, peer, false);
-      if (bytes == 0)
-        break;
-    }
-    transfers_.push_back({first, requests_.size()});
-    // A send completes while the worker waits for the next chunk.
-    bool progressed = false;
-    return test(progressed);
-  }
-
-  /// Polls until `counter` >= `value` (the chunk is released).
-  Status waitForCounter(CpuCounter &counter, uint64_t value) {
-    if (counter.value().value() >= value)
-      return Status::ok();
-    return waitUntil(
-        [&] { return counter.value().value() >= value; }, &counter, value,
-        [&] {
-          return "counter '" + counter.name() + "' >= " +
-                 std::to_string(value) + " (it is at " +
-                 std::to_string(counter.value().value()) +
-                 ": the producer has not released the chunk)";
-        });
-  }
-
-  /// Polls until receive `handle` has completed.
-  Status waitForTransfer(size_t handle) {
-    return waitUntil([&] { return done(handle); }, nullptr, 0,
-                     [&] { return openRanks(); });
-  }
-
-  /// Polls until every message has completed.
-  Status waitAll() {
-    return waitUntil(
-        [&] {
-          return std::all_of(requests_.begin(), requests_.end(),
-                             [](MPI_Request r) { return r == MPI_REQUEST_NULL; });
-        },
-        nullptr, 0, [&] { return openRanks(); });
-  }
-
-private:
-  bool done(size_t handle) const {
-    auto [first, last] = transfers_[handle];
-    for (size_t i = first; i < last; ++i)
-      if (requests_[i] != MPI_REQUEST_NULL)
-        return false;
-    return true;
-  }
-
-  Status test(bool &progressed) {
-    progressed = false;
-    if (requests_.empty())
-      return Status::ok();
-    indices_.resize(requests_.size());
-    statuses_.resize(requests_.size());
-    int completed = 0;
-    int rc = MPI_Testsome(static_cast<int>(requests_.size()), requests_.data(),
-                          &completed, indices_.data(), statuses_.data());
-    if (rc != MPI_SUCCESS) {
-      int code = rc, peer = -1;
-      if (rc == MPI_ERR_IN_STATUS)
-        for (int i = 0; i < completed; ++i)
-          if (statuses_[i].MPI_ERROR != MPI_SUCCESS) {
-            code = statuses_[i].MPI_ERROR;
-            peer = peers_[indices_[i]];
-            break;
-          }
-      return failure(peer >= 0 ? "message with rank " + std::to_string(peer)
-                               : std::string("MPI_Testsome"),
-                     code);
-    }
-    progressed = completed != MPI_UNDEFINED && completed > 0;
-    return Status::ok();
-  }
-
-  template <typename Ready, typename Describe>
-  Status waitUntil(Ready ready, CpuCounter *counter, uint64_t value,
-                   Describe describe) {
-    // Backoff's schedule: 8 re-polls, yields for 50 us, then sleeps of 1 us
-    // doubling to 200 us (here: waits on the counter when there is one).
-    int polls = 0;
-    long sleepNs = 0;
-    Watchdog::Clock::time_point yieldUntil{};
-    for (;;) {
-      bool progressed = false;
-      BRAID_RT_RETURN_IF_ERROR(test(progressed));
-      if (ready())
-        return Status::ok();
-      if (progressed) {
-        polls = 0;
-        sleepNs = 0;
-        continue;
-      }
-      auto now = Watchdog::Clock::now();
-      if (watch_.expired() || now >= watch_.deadline()) {
-        watch_.setWaitingFor(describe());
-        return watch_.expire();
-      }
-      bool nothingOpen = std::all_of(
-          requests_.begin(), requests_.end(),
-          [](MPI_Request r) { return r == MPI_REQUEST_NULL; });
-      if (counter && nothingOpen) {
-        // Nothing for MPI to progress: sleep on the counter until released
-        // (or the deadline, which the next pass reports).
-        watch_.setWaitingFor(describe());
-        auto released = counter->waitAtLeastFor(
-            value, watch_.deadline() - now, what_);
-        if (!released)
-          return released.takeStatus();
-        continue;
-      }
-      ++polls;
-      if (polls <= 8)
-        continue;
-      if (polls == 9) {
-        yieldUntil = now + std::chrono::microseconds(50);
-        watch_.setWaitingFor(describe());
-      }
-      if (sleepNs == 0 && now < yieldUntil) {
-        sched_yield();
-        continue;
-      }
-      sleepNs = sleepNs == 0 ? 1000 : std::min(sleepNs * 2, Backoff::kMaxSleepNs);
-      if (counter) {
-        auto released = counter->waitAtLeastFor(
-            value, std::chrono::nanoseconds(sleepNs), what_);
-        if (!released)
-          return released.takeStatus();
-        if (released.value())
-          continue;
-      } else {
-        timespec duration{0, sleepNs};
-        nanosleep(&duration, nullptr);
-      }
-    }
-  }
-
-  std::string openRanks() const {
-    std::set<int> missing;
-    for (size_t i = 0; i < requests_.size(); ++i)
-      if (requests_[i] != MPI_REQUEST_NULL)
-        missing.insert(peers_[i]);
-    if (missing.empty())
-      return std::string();
-    return "ranks that did not arrive: " +
-           comm_.describeRanks({missing.begin(), missing.end()});
-  }
-
-  void add(MPI_Request request, int peer, bool isRecv) {
-    requests_.push_back(request);
-    peers_.push_back(peer);
-    isRecv_.push_back(isRecv);
-  }
-
-  Status failure(const std::string &call, int code) {
-    return Status::error(StatusCode::kCommunicationError,
-                         what_ + ": " + call + ": " + mpiErrorText(code));
-  }
-
-  const MpiCommunicator &comm_;
-  MPI_Comm mpiComm_;
-  std::string what_;
-  Watchdog::Watch &watch_;
-  std::vector<MPI_Request> requests_;
-  std::vector<int> peers_;
-  std::vector<bool> isRecv_;
-  std::vector<std::pair<size_t, size_t>> transfers_;
-  std::vector<int> indices_;
-  std::vector<MPI_Status> statuses_;
-};
 
 StatusOr<CpuCounter *> MpiCommunicator::checkTrigger(
     const std::string &operation, const Trigger &trigger, size_t chunks,
