@@ -64,6 +64,26 @@ bool validComm(braid_exec *exec, int comm, const char *where) {
   return false;
 }
 
+bool validCounter(braid_exec *exec, int counter, const char *where) {
+  if (counter >= 0 &&
+      counter < static_cast<int>(exec->program->counters.size()))
+    return true;
+  failStep(exec, BRAID_RT_INVALID_ARGUMENT, where,
+           "counter " + std::to_string(counter) +
+               " is not one of the program's " +
+               std::to_string(exec->program->counters.size()));
+  return false;
+}
+
+bool validTiles(braid_exec *exec, int64_t tiles, const char *where) {
+  if (tiles >= 1)
+    return true;
+  failStep(exec, BRAID_RT_INVALID_ARGUMENT, where,
+           "tiles_per_chunk = " + std::to_string(tiles) +
+               " (at least 1)");
+  return false;
+}
+
 bool validEvent(braid_exec *exec, int event, const char *where) {
   if (event >= 0 && event < static_cast<int>(exec->program->events.size()))
     return true;
@@ -110,6 +130,47 @@ int runLaunched(void *data) {
     stream->failure = kernelError && *kernelError
                           ? std::string(kernelError)
                           : "the launched function returned " +
+                                std::to_string(result);
+  }
+  return result;
+}
+
+int releaseTile(void *user, int64_t position, int64_t tile) {
+  auto *record = static_cast<GemmSignalRecord *>(user);
+  braid_rt_status status = braid_rt_trigger_release(
+      &record->trigger, static_cast<uint64_t>(record->chunks),
+      static_cast<uint64_t>(position), static_cast<uint64_t>(tile));
+  if (status != BRAID_RT_OK && record->stream &&
+      record->stream->failure.empty())
+    record->stream->failure = braid_rt_last_error();
+  return status;
+}
+
+/// The chunked GEMM of braid_exec_gemm_signal; on a worker stream it also
+/// marks and traces the op as runLaunched does.
+int runGemmSignal(void *data) {
+  auto *record = static_cast<GemmSignalRecord *>(data);
+  WorkerStream *stream = record->stream;
+  Clock::time_point start;
+  if (stream) {
+    stream->current = record->where;
+    stream->currentKind = SpanKind::Compute;
+    if (stream->tracing)
+      start = Clock::now();
+  }
+  int result = braid_rt_cpu_gemm_chunked(
+      &record->desc, record->a, record->b, record->c, record->numerics,
+      nullptr, 0, record->cut, record->chunks, record->order.data(),
+      static_cast<int64_t>(record->trigger.tiles_per_chunk), releaseTile,
+      record);
+  if (stream && stream->tracing)
+    stream->spans.push_back(Span{record->where, SpanKind::Compute,
+                                 stream->index, start, Clock::now()});
+  if (result != 0 && stream && stream->failure.empty()) {
+    const char *kernelError = braid_rt_kernel_last_error();
+    stream->failure = kernelError && *kernelError
+                          ? std::string(kernelError)
+                          : "the chunked GEMM returned " +
                                 std::to_string(result);
   }
   return result;
@@ -193,6 +254,8 @@ void beginStep(braid_program *program) {
   exec.status = BRAID_RT_OK;
   exec.error.clear();
   exec.tasks.reset();
+  exec.gemms.reset();
+  exec.stepIndex = exec.stepsBegun++;
   exec.openSpans.clear();
   std::fill(exec.eventStream.begin(), exec.eventStream.end(), -1);
   for (size_t i = 1; i < program->streams.size(); ++i) {
@@ -446,6 +509,146 @@ void braid_exec_permute(braid_exec *exec, int comm, const void *send,
       braid_rt_stream_launch_host(worker->stream, runLaunched, task);
   if (status != BRAID_RT_OK)
     failStep(exec, status, where, braid_rt_last_error());
+}
+
+uint64_t braid_exec_epoch(braid_exec *exec) { return exec->stepIndex; }
+
+void braid_exec_gemm_signal(braid_exec *exec, int stream,
+                            const braid_rt_gemm_desc *desc, const void *a,
+                            const void *b, void *c,
+                            braid_rt_gemm_numerics numerics,
+                            braid_rt_gemm_cut cut, int64_t chunks,
+                            braid_rt_chunk_order order, int comm, int counter,
+                            uint64_t epoch, int64_t tiles_per_chunk,
+                            const char *where) {
+  if (exec->failed || !validCounter(exec, counter, where))
+    return;
+  braid_program *program = exec->program;
+  if (!desc || chunks < 1 || tiles_per_chunk < 1) {
+    failStep(exec, BRAID_RT_INVALID_ARGUMENT, where,
+             !desc ? std::string("the GEMM descriptor is null")
+                   : "chunks = " + std::to_string(chunks) +
+                         " and tiles_per_chunk = " +
+                         std::to_string(tiles_per_chunk) +
+                         " must be at least 1");
+    return;
+  }
+  int rank = 0, size = 1;
+  if (order == BRAID_RT_CHUNK_ORDER_RING) {
+    if (!validComm(exec, comm, where))
+      return;
+    rank = program->commRanks[comm];
+    size = program->commSizes[comm];
+  }
+  GemmSignalRecord *record = exec->gemms.next();
+  record->order.resize(static_cast<size_t>(chunks));
+  for (int64_t position = 0; position < chunks; ++position) {
+    int64_t chunk = braid_rt_chunk_at(order, rank, size, chunks, position);
+    if (chunk < 0) {
+      failStep(exec, BRAID_RT_INVALID_ARGUMENT, where,
+               "chunk order " + std::to_string(static_cast<int>(order)) +
+                   " cannot cut " + std::to_string(chunks) +
+                   " chunks over a communicator of size " +
+                   std::to_string(size) +
+                   " (ring order needs a multiple of it)");
+      return;
+    }
+    record->order[static_cast<size_t>(position)] = chunk;
+  }
+  record->where = where;
+  record->desc = *desc;
+  record->a = a;
+  record->b = b;
+  record->c = c;
+  record->numerics = numerics;
+  record->cut = cut;
+  record->chunks = chunks;
+  record->trigger = braid_rt_trigger{program->counters[counter], epoch,
+                                     static_cast<uint64_t>(tiles_per_chunk)};
+  uint64_t lastValue = (epoch * static_cast<uint64_t>(chunks) +
+                        static_cast<uint64_t>(chunks)) *
+                       static_cast<uint64_t>(tiles_per_chunk);
+  if (stream == 0) {
+    record->stream = nullptr;
+    Clock::time_point start = Clock::now();
+    int result = runGemmSignal(record);
+    if (program->tracing)
+      program->hostSpans.push_back(
+          Span{where, SpanKind::Compute, 0, start, Clock::now()});
+    if (result != 0) {
+      const char *runtimeError = braid_rt_last_error();
+      const char *kernelError = braid_rt_kernel_last_error();
+      failStep(exec, static_cast<braid_rt_status>(result), where,
+               kernelError && *kernelError ? kernelError : runtimeError);
+    }
+    return;
+  }
+  WorkerStream *worker = workerStream(exec, stream, where);
+  if (!worker)
+    return;
+  record->stream = worker;
+  braid_rt_status status =
+      braid_rt_stream_launch_host(worker->stream, runGemmSignal, record);
+  // A signal task runs after a failure too: it poisons the counter, so the
+  // collective waiting on it fails with the GEMM's error at once.
+  if (status == BRAID_RT_OK)
+    status = braid_rt_counter_signal(worker->stream, program->counters[counter],
+                                     lastValue);
+  if (status != BRAID_RT_OK)
+    failStep(exec, status, where, braid_rt_last_error());
+}
+
+void braid_exec_reduce_scatter_triggered(
+    braid_exec *exec, int comm, const void *send, void *recv,
+    size_t recv_count, braid_rt_dtype dtype, braid_rt_reduce_op op,
+    int counter, uint64_t epoch, int64_t chunks_per_rank,
+    int64_t tiles_per_chunk, int stream, const char *where) {
+  if (exec->failed || !validCounter(exec, counter, where) ||
+      !validTiles(exec, tiles_per_chunk, where))
+    return;
+  braid_rt_trigger trigger{exec->program->counters[counter], epoch,
+                           static_cast<uint64_t>(tiles_per_chunk)};
+  communicate(exec, comm, stream, where,
+              [&](braid_rt_comm *c, braid_rt_stream *s) {
+                return braid_rt_reduce_scatter_triggered(
+                    c, send, recv, recv_count, dtype, op, &trigger,
+                    static_cast<size_t>(chunks_per_rank), s);
+              });
+}
+
+void braid_exec_all_reduce_triggered(
+    braid_exec *exec, int comm, const void *send, void *recv, size_t count,
+    braid_rt_dtype dtype, braid_rt_reduce_op op, int counter, uint64_t epoch,
+    int64_t chunks_per_rank, int64_t tiles_per_chunk, int stream,
+    const char *where) {
+  if (exec->failed || !validCounter(exec, counter, where) ||
+      !validTiles(exec, tiles_per_chunk, where))
+    return;
+  braid_rt_trigger trigger{exec->program->counters[counter], epoch,
+                           static_cast<uint64_t>(tiles_per_chunk)};
+  communicate(exec, comm, stream, where,
+              [&](braid_rt_comm *c, braid_rt_stream *s) {
+                return braid_rt_all_reduce_triggered(
+                    c, send, recv, count, dtype, op, &trigger,
+                    static_cast<size_t>(chunks_per_rank), s);
+              });
+}
+
+void braid_exec_all_gather_triggered(
+    braid_exec *exec, int comm, const void *send, void *recv,
+    size_t send_count, braid_rt_dtype dtype, int counter, uint64_t epoch,
+    int64_t chunks, int64_t tiles_per_chunk, int stream, const char *where) {
+  if (exec->failed || !validCounter(exec, counter, where) ||
+      !validTiles(exec, tiles_per_chunk, where))
+    return;
+  braid_rt_trigger trigger{exec->program->counters[counter], epoch,
+                           static_cast<uint64_t>(tiles_per_chunk)};
+  communicate(exec, comm, stream, where,
+              [&](braid_rt_comm *c, braid_rt_stream *s) {
+                return braid_rt_all_gather_triggered(
+                    c, send, recv, send_count, dtype, &trigger,
+                    static_cast<size_t>(chunks), s);
+              });
 }
 
 void braid_exec_span_begin(braid_exec *exec, const char *label) {

@@ -42,7 +42,8 @@ std::string checkDescriptor(const braid_program_desc *desc) {
     return "the program descriptor's world size " +
            std::to_string(desc->world_size) + " is not positive";
   if (desc->num_args < 0 || desc->num_results < 0 || desc->num_comms < 0 ||
-      desc->num_streams < 0 || desc->num_events < 0)
+      desc->num_streams < 0 || desc->num_events < 0 ||
+      desc->num_counters < 0)
     return "the program descriptor has a negative count";
   if ((desc->num_args && !desc->args) ||
       (desc->num_results && !desc->results) ||
@@ -71,6 +72,9 @@ void releaseResources(braid_program *program) {
   for (braid_rt_event *event : program->events)
     braid_rt_event_destroy(event);
   program->events.clear();
+  for (braid_rt_counter *counter : program->counters)
+    braid_rt_counter_destroy(counter);
+  program->counters.clear();
   if (program->arena)
     braid_rt_arena_destroy(program->arena);
   program->arena = nullptr;
@@ -196,6 +200,17 @@ braid_rt_status createResources(braid_program *program) {
     program->events.push_back(event);
   }
   program->exec.eventStream.assign(desc->num_events, -1);
+  // Counters start at 0 and only grow: the triggered ops' epoch values
+  // (step index) keep one step's releases from satisfying the next.
+  for (int32_t i = 0; i < desc->num_counters; ++i) {
+    braid_rt_counter *counter = nullptr;
+    std::string name = "counter " + std::to_string(i);
+    braid_rt_status status =
+        braid_rt_counter_create(context, name.c_str(), 0, &counter);
+    if (status != BRAID_RT_OK)
+      return setLastError(status, prefix + name + ": " + braid_rt_last_error());
+    program->counters.push_back(counter);
+  }
   uint64_t alignment = desc->arena_alignment ? desc->arena_alignment : 64;
   void *base = nullptr;
   braid_rt_status status =

@@ -13,6 +13,7 @@
 
 #include "braid_rt/braid_exec.h"
 #include "braid_rt/braid_program.h"
+#include "braid_rt/kernels.h"
 
 #include <array>
 #include <chrono>
@@ -92,6 +93,44 @@ struct TaskRecord {
   size_t zeroBytes;
 };
 
+/// A GEMM that releases a trigger chunk by chunk (braid_exec_gemm_signal):
+/// everything copied, since the emitted step's locals die before the
+/// worker runs it.
+struct GemmSignalRecord {
+  WorkerStream *stream;
+  const char *where;
+  braid_rt_gemm_desc desc;
+  const void *a;
+  const void *b;
+  void *c;
+  braid_rt_gemm_numerics numerics;
+  braid_rt_gemm_cut cut;
+  int64_t chunks;
+  braid_rt_trigger trigger;
+  /// The chunk at each position (ring order depends on the rank); the
+  /// vector keeps its capacity from step to step.
+  std::vector<int64_t> order;
+};
+
+/// Records whose addresses stay valid while the pool grows (blocks never
+/// move) and are reused from step to step.
+template <typename Record> class RecordPool {
+public:
+  Record *next() {
+    size_t block = used_ / kBlock, slot = used_ % kBlock;
+    if (block == blocks_.size())
+      blocks_.push_back(std::make_unique<std::array<Record, kBlock>>());
+    ++used_;
+    return &(*blocks_[block])[slot];
+  }
+  void reset() { used_ = 0; }
+
+private:
+  static constexpr size_t kBlock = 64;
+  std::vector<std::unique_ptr<std::array<Record, kBlock>>> blocks_;
+  size_t used_ = 0;
+};
+
 class TaskPool {
 public:
   TaskRecord *next() {
@@ -117,6 +156,11 @@ struct braid_exec {
   braid_rt_status status = BRAID_RT_OK;
   std::string error;
   braid_rt::program::TaskPool tasks;
+  braid_rt::program::RecordPool<braid_rt::program::GemmSignalRecord> gemms;
+  /// Steps begun on this program before the current one (the epoch of the
+  /// triggered ops).
+  uint64_t stepIndex = 0;
+  uint64_t stepsBegun = 0;
   /// The stream that last recorded each event (for failures seen by a wait).
   std::vector<int32_t> eventStream;
   /// Host spans opened by braid_exec_span_begin.
@@ -137,6 +181,7 @@ struct braid_program {
   /// Index 0 is unused: stream 0 is the calling thread.
   std::vector<std::unique_ptr<braid_rt::program::WorkerStream>> streams;
   std::vector<braid_rt_event *> events;
+  std::vector<braid_rt_counter *> counters;
   braid_rt_arena *arena = nullptr;
   char *arenaBase = nullptr;
   braid_exec exec;

@@ -830,6 +830,109 @@ braid_rt_status braid_rt_counter_host_add(braid_rt_counter *counter,
 }
 
 //===----------------------------------------------------------------------===//
+// Triggered collectives
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// The C++ trigger of a C one whose counter belongs to `comm`'s context.
+StatusOr<Trigger> toTrigger(const char *api, const braid_rt_comm *comm,
+                            const braid_rt_trigger *trigger) {
+  REQUIRE(api, trigger);
+  REQUIRE(api, trigger->counter);
+  BRAID_RT_RETURN_IF_ERROR(
+      sameContext(api, comm->context, trigger->counter->context));
+  Trigger result;
+  result.counter = trigger->counter->counter.get();
+  result.epoch = trigger->epoch;
+  result.tilesPerChunk =
+      trigger->tiles_per_chunk == 0 ? 1 : trigger->tiles_per_chunk;
+  return result;
+}
+
+} // namespace
+
+int64_t braid_rt_chunk_at(braid_rt_chunk_order order, int rank, int size,
+                          int64_t chunks, int64_t position) {
+  int raw = rawValue(order);
+  if (raw < 0 || raw >= kNumChunkOrders || size < 1 || rank < 0 ||
+      rank >= size || chunks < 1 || position < 0 || position >= chunks ||
+      (raw == BRAID_RT_CHUNK_ORDER_RING && chunks % size != 0))
+    return -1;
+  return chunkAt(static_cast<ChunkOrder>(raw), rank, size, chunks, position);
+}
+
+braid_rt_status braid_rt_trigger_release(const braid_rt_trigger *trigger,
+                                         uint64_t chunks, uint64_t position,
+                                         uint64_t tile) {
+  return guarded("braid_rt_trigger_release", [&]() -> Status {
+    REQUIRE("braid_rt_trigger_release", trigger);
+    REQUIRE("braid_rt_trigger_release", trigger->counter);
+    uint64_t tiles =
+        trigger->tiles_per_chunk == 0 ? 1 : trigger->tiles_per_chunk;
+    if (position >= chunks || tile >= tiles)
+      return Status::error(
+          StatusCode::kInvalidArgument,
+          "braid_rt_trigger_release: tile " + std::to_string(tile) +
+              " of position " + std::to_string(position) +
+              " is outside " + std::to_string(chunks) + " chunks of " +
+              std::to_string(tiles) + " tiles");
+    return trigger->counter->counter->hostSignal(
+        (trigger->epoch * chunks + position) * tiles + tile + 1);
+  });
+}
+
+braid_rt_status braid_rt_reduce_scatter_triggered(
+    braid_rt_comm *comm, const void *send, void *recv, size_t recv_count,
+    braid_rt_dtype dtype, braid_rt_reduce_op op,
+    const braid_rt_trigger *trigger, size_t chunks_per_rank,
+    braid_rt_stream *stream) {
+  const char *api = "braid_rt_reduce_scatter_triggered";
+  return guarded(api, [&]() -> Status {
+    BRAID_RT_RETURN_IF_ERROR(checkCollective(api, comm, stream));
+    auto cppTrigger = toTrigger(api, comm, trigger);
+    if (!cppTrigger)
+      return cppTrigger.takeStatus();
+    return comm->communicator->reduceScatterTriggered(
+        send, recv, recv_count, toDType(dtype), toReduceOp(op),
+        cppTrigger.value(), chunks_per_rank, *stream->stream);
+  });
+}
+
+braid_rt_status braid_rt_all_reduce_triggered(
+    braid_rt_comm *comm, const void *send, void *recv, size_t count,
+    braid_rt_dtype dtype, braid_rt_reduce_op op,
+    const braid_rt_trigger *trigger, size_t chunks_per_rank,
+    braid_rt_stream *stream) {
+  const char *api = "braid_rt_all_reduce_triggered";
+  return guarded(api, [&]() -> Status {
+    BRAID_RT_RETURN_IF_ERROR(checkCollective(api, comm, stream));
+    auto cppTrigger = toTrigger(api, comm, trigger);
+    if (!cppTrigger)
+      return cppTrigger.takeStatus();
+    return comm->communicator->allReduceTriggered(
+        send, recv, count, toDType(dtype), toReduceOp(op), cppTrigger.value(),
+        chunks_per_rank, *stream->stream);
+  });
+}
+
+braid_rt_status braid_rt_all_gather_triggered(
+    braid_rt_comm *comm, const void *send, void *recv, size_t send_count,
+    braid_rt_dtype dtype, const braid_rt_trigger *trigger, size_t chunks,
+    braid_rt_stream *stream) {
+  const char *api = "braid_rt_all_gather_triggered";
+  return guarded(api, [&]() -> Status {
+    BRAID_RT_RETURN_IF_ERROR(checkCollective(api, comm, stream));
+    auto cppTrigger = toTrigger(api, comm, trigger);
+    if (!cppTrigger)
+      return cppTrigger.takeStatus();
+    return comm->communicator->allGatherTriggered(
+        send, recv, send_count, toDType(dtype), cppTrigger.value(), chunks,
+        *stream->stream);
+  });
+}
+
+//===----------------------------------------------------------------------===//
 // Memory
 //===----------------------------------------------------------------------===//
 

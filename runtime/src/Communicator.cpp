@@ -8,6 +8,42 @@ Communicator::~Communicator() = default;
 
 Status Communicator::registerMemory(void *, size_t) { return Status::ok(); }
 
+int64_t chunkAt(ChunkOrder order, int rank, int size, int64_t chunks,
+                int64_t position) {
+  if (order != ChunkOrder::Ring || size <= 0 || chunks % size != 0)
+    return position;
+  int64_t perRank = chunks / size;
+  int64_t step = position / perRank;
+  int64_t block = ((rank - step - 1) % size + size) % size;
+  return block * perRank + position % perRank;
+}
+
+Status Communicator::reduceScatterTriggered(const void *, void *, size_t,
+                                            DType, ReduceOp, const Trigger &,
+                                            size_t, Stream &) {
+  return Status::error(StatusCode::kUnavailable,
+                       describe("reduce_scatter_triggered") +
+                           ": not implemented by the " +
+                           engineName(engine()) + " engine");
+}
+
+Status Communicator::allReduceTriggered(const void *, void *, size_t, DType,
+                                        ReduceOp, const Trigger &, size_t,
+                                        Stream &) {
+  return Status::error(StatusCode::kUnavailable,
+                       describe("all_reduce_triggered") +
+                           ": not implemented by the " +
+                           engineName(engine()) + " engine");
+}
+
+Status Communicator::allGatherTriggered(const void *, void *, size_t, DType,
+                                        const Trigger &, size_t, Stream &) {
+  return Status::error(StatusCode::kUnavailable,
+                       describe("all_gather_triggered") +
+                           ": not implemented by the " +
+                           engineName(engine()) + " engine");
+}
+
 Status Communicator::deregisterMemory(void *) { return Status::ok(); }
 
 const char *engineName(Engine engine) {

@@ -298,6 +298,26 @@ Status CpuCounter::waitAtLeast(uint64_t value, const std::string &waiter) {
   return Status::ok();
 }
 
+StatusOr<bool> CpuCounter::waitAtLeastFor(uint64_t value,
+                                          std::chrono::nanoseconds duration,
+                                          const std::string &waiter) {
+  if (value_.load() >= value)
+    return true;
+  std::unique_lock<std::mutex> lock(mu_);
+  auto deadline = std::chrono::steady_clock::now() + duration;
+  while (value_.load() < value) {
+    if (!poison_.isOk())
+      return poisonedStatus(waiter);
+    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout)
+      break;
+  }
+  if (value_.load() >= value)
+    return true;
+  if (!poison_.isOk())
+    return poisonedStatus(waiter);
+  return false;
+}
+
 Status CpuCounter::hostWait(uint64_t value, double timeoutS) {
   std::unique_lock<std::mutex> lock(mu_);
   auto deadline = std::chrono::steady_clock::now() +

@@ -26,6 +26,9 @@ enum OpKind : int {
   kBroadcast,
   kBarrier,
   kSplit,
+  kReduceScatterTriggered,
+  kAllReduceTriggered,
+  kAllGatherTriggered,
   kNumOpKinds,
 };
 constexpr int kPhasesPerOp = 2;
@@ -64,137 +67,218 @@ size_t chunkLength(size_t count, size_t parts, size_t index) {
 } // namespace
 
 //===----------------------------------------------------------------------===//
-// Round: messages posted together and completed together
+// Pipeline and Round: the messages of one operation and their progress
 //===----------------------------------------------------------------------===//
 
-class MpiCommunicator::Round {
+/// Messages posted one by one and completed individually, driven by one
+/// loop that also waits for a producer's counter: MPI progresses only
+/// inside MPI calls, so every wait (for a chunk's release or a partial sum's
+/// arrival) keeps testing every open message. Between polls the worker
+/// backs off as Backoff does, except that its sleeps are waits on the
+/// counter it needs next, which end the moment the producer signals: a
+/// chunk's transfer starts when it is released, not after a sleep.
+class MpiCommunicator::Pipeline {
 public:
-  Round(const MpiCommunicator &comm, MPI_Comm mpiComm, std::string what,
-        Watchdog::Watch &watch)
+  Pipeline(const MpiCommunicator &comm, MPI_Comm mpiComm, std::string what,
+           Watchdog::Watch &watch)
       : comm_(comm), mpiComm_(mpiComm), what_(std::move(what)),
         watch_(watch) {}
-  ~Round() {
-    // Only reached with requests left after an error: they cannot be
-    // completed, and their buffers must not be reused, so the process
-    // should not continue communicating; free the handles MPI allows.
-    for (MPI_Request &request : requests_)
-      if (request != MPI_REQUEST_NULL)
-        MPI_Request_free(&request);
+  ~Pipeline() {
+    // Left open only after an error (a timeout): the peers will not take or
+    // send these messages any more; cancel receives, free what MPI allows.
+    for (size_t i = 0; i < requests_.size(); ++i)
+      if (requests_[i] != MPI_REQUEST_NULL) {
+        if (isRecv_[i])
+          MPI_Cancel(&requests_[i]);
+        MPI_Request_free(&requests_[i]);
+      }
   }
 
-  Status recv(void *buffer, size_t bytes, int peer, int tag) {
-    for (size_t done = 0; done < bytes; done += kMaxMessageBytes) {
-      int piece = static_cast<int>(std::min(kMaxMessageBytes, bytes - done));
-      MPI_Request request;
-      int rc = MPI_Irecv(bytesAt(buffer, done), piece, MPI_BYTE, peer, tag,
-                         mpiComm_, &request);
-      if (rc != MPI_SUCCESS)
-        return failure("MPI_Irecv from rank " + std::to_string(peer), rc);
-      add(request, peer);
-    }
-    return Status::ok();
+  /// Posts a receive; returns its handle for done().
+  StatusOr<size_t> recv(void *buffer, size_t bytes, int peer, int tag) {
+    return post(true, buffer, bytes, peer, tag);
   }
 
   Status send(const void *buffer, size_t bytes, int peer, int tag) {
+    auto posted = post(false, const_cast<void *>(buffer), bytes, peer, tag);
+    if (!posted)
+      return posted.takeStatus();
+    // A send completes while the worker waits for the next chunk.
+    bool progressed = false;
+    return test(progressed);
+  }
+
+  /// Polls until `counter` >= `value` (the chunk is released).
+  Status waitForCounter(CpuCounter &counter, uint64_t value) {
+    if (counter.value().value() >= value)
+      return Status::ok();
+    return waitUntil(
+        [&] { return counter.value().value() >= value; }, &counter, value,
+        [&] {
+          return "counter '" + counter.name() + "' >= " +
+                 std::to_string(value) + " (it is at " +
+                 std::to_string(counter.value().value()) +
+                 ": the producer has not released the chunk)";
+        });
+  }
+
+  /// Polls until receive `handle` has completed.
+  Status waitForTransfer(size_t handle) {
+    return waitUntil([&] { return done(handle); }, nullptr, 0,
+                     [&] { return openRanks(); });
+  }
+
+  /// Polls until every message has completed.
+  Status waitAll() {
+    return waitUntil(
+        [&] {
+          return std::all_of(requests_.begin(), requests_.end(),
+                             [](MPI_Request r) { return r == MPI_REQUEST_NULL; });
+        },
+        nullptr, 0, [&] { return openRanks(); });
+  }
+
+private:
+  /// One transfer, in pieces MPI's int counts carry.
+  StatusOr<size_t> post(bool isRecv, void *buffer, size_t bytes, int peer,
+                        int tag) {
+    size_t first = requests_.size();
     for (size_t done = 0; done < bytes || (bytes == 0 && done == 0);
          done += kMaxMessageBytes) {
       int piece = static_cast<int>(std::min(kMaxMessageBytes, bytes - done));
       MPI_Request request;
-      int rc = MPI_Isend(bytesAt(buffer, done), piece, MPI_BYTE, peer, tag,
-                         mpiComm_, &request);
+      int rc = isRecv ? MPI_Irecv(bytesAt(buffer, done), piece, MPI_BYTE,
+                                  peer, tag, mpiComm_, &request)
+                      : MPI_Isend(bytesAt(buffer, done), piece, MPI_BYTE,
+                                  peer, tag, mpiComm_, &request);
       if (rc != MPI_SUCCESS)
-        return failure("MPI_Isend to rank " + std::to_string(peer), rc);
-      add(request, peer);
+        return failure(std::string(isRecv ? "MPI_Irecv from" : "MPI_Isend to") +
+                           " rank " + std::to_string(peer),
+                       rc);
+      add(request, peer, isRecv);
       if (bytes == 0)
         break;
     }
-    return Status::ok();
+    transfers_.push_back({first, requests_.size()});
+    return transfers_.size() - 1;
   }
 
-  /// A zero-byte message: barriers.
-  Status recvEmpty(int peer, int tag) {
-    MPI_Request request;
-    int rc = MPI_Irecv(nullptr, 0, MPI_BYTE, peer, tag, mpiComm_, &request);
-    if (rc != MPI_SUCCESS)
-      return failure("MPI_Irecv from rank " + std::to_string(peer), rc);
-    add(request, peer);
-    return Status::ok();
+  bool done(size_t handle) const {
+    auto [first, last] = transfers_[handle];
+    for (size_t i = first; i < last; ++i)
+      if (requests_[i] != MPI_REQUEST_NULL)
+        return false;
+    return true;
   }
 
-  /// Polls until every message completed, the watchdog expires, or MPI
-  /// reports an error.
-  Status wait() {
-    size_t total = requests_.size();
-    if (total == 0)
+  Status test(bool &progressed) {
+    progressed = false;
+    if (requests_.empty())
       return Status::ok();
-    std::vector<int> indices(total);
-    std::vector<MPI_Status> statuses(total);
-    size_t remaining = total;
-    Backoff backoff;
-    publishWaitingFor();
-    while (remaining > 0) {
-      int completed = 0;
-      int rc = MPI_Testsome(static_cast<int>(total), requests_.data(),
-                            &completed, indices.data(), statuses.data());
-      if (rc != MPI_SUCCESS) {
-        int code = rc;
-        int peer = -1;
-        if (rc == MPI_ERR_IN_STATUS)
-          for (int i = 0; i < completed; ++i)
-            if (statuses[i].MPI_ERROR != MPI_SUCCESS) {
-              code = statuses[i].MPI_ERROR;
-              peer = peers_[indices[i]];
-              break;
-            }
-        return failure(peer >= 0 ? "message with rank " + std::to_string(peer)
-                                 : std::string("MPI_Testsome"),
-                       code);
-      }
-      if (completed == MPI_UNDEFINED)
-        break;
-      if (completed > 0) {
-        remaining -= static_cast<size_t>(completed);
-        backoff.reset();
-        if (remaining > 0)
-          publishWaitingFor();
+    indices_.resize(requests_.size());
+    statuses_.resize(requests_.size());
+    int completed = 0;
+    int rc = MPI_Testsome(static_cast<int>(requests_.size()), requests_.data(),
+                          &completed, indices_.data(), statuses_.data());
+    if (rc != MPI_SUCCESS) {
+      int code = rc, peer = -1;
+      if (rc == MPI_ERR_IN_STATUS)
+        for (int i = 0; i < completed; ++i)
+          if (statuses_[i].MPI_ERROR != MPI_SUCCESS) {
+            code = statuses_[i].MPI_ERROR;
+            peer = peers_[indices_[i]];
+            break;
+          }
+      return failure(peer >= 0 ? "message with rank " + std::to_string(peer)
+                               : std::string("MPI_Testsome"),
+                     code);
+    }
+    progressed = completed != MPI_UNDEFINED && completed > 0;
+    return Status::ok();
+  }
+
+  template <typename Ready, typename Describe>
+  Status waitUntil(Ready ready, CpuCounter *counter, uint64_t value,
+                   Describe describe) {
+    // Backoff's schedule: 8 re-polls, yields for 50 us, then sleeps of 1 us
+    // doubling to 200 us (here: waits on the counter when there is one).
+    int polls = 0;
+    long sleepNs = 0;
+    Watchdog::Clock::time_point yieldUntil{};
+    for (;;) {
+      bool progressed = false;
+      BRAID_RT_RETURN_IF_ERROR(test(progressed));
+      if (ready())
+        return Status::ok();
+      if (progressed) {
+        polls = 0;
+        sleepNs = 0;
         continue;
       }
-      if (watch_.expired() ||
-          Watchdog::Clock::now() >= watch_.deadline()) {
-        publishWaitingFor();
+      auto now = Watchdog::Clock::now();
+      if (watch_.expired() || now >= watch_.deadline()) {
+        watch_.setWaitingFor(describe());
         return watch_.expire();
       }
-      backoff.pause();
+      bool nothingOpen = std::all_of(
+          requests_.begin(), requests_.end(),
+          [](MPI_Request r) { return r == MPI_REQUEST_NULL; });
+      if (counter && nothingOpen) {
+        // Nothing for MPI to progress: sleep on the counter until released
+        // (or the deadline, which the next pass reports).
+        watch_.setWaitingFor(describe());
+        auto released = counter->waitAtLeastFor(
+            value, watch_.deadline() - now, what_);
+        if (!released)
+          return released.takeStatus();
+        continue;
+      }
+      ++polls;
+      if (polls <= 8)
+        continue;
+      if (polls == 9) {
+        yieldUntil = now + std::chrono::microseconds(50);
+        watch_.setWaitingFor(describe());
+      }
+      if (sleepNs == 0 && now < yieldUntil) {
+        sched_yield();
+        continue;
+      }
+      sleepNs = sleepNs == 0 ? 1000 : std::min(sleepNs * 2, Backoff::kMaxSleepNs);
+      if (counter) {
+        auto released = counter->waitAtLeastFor(
+            value, std::chrono::nanoseconds(sleepNs), what_);
+        if (!released)
+          return released.takeStatus();
+        if (released.value())
+          continue;
+      } else {
+        timespec duration{0, sleepNs};
+        nanosleep(&duration, nullptr);
+      }
     }
-    requests_.clear();
-    peers_.clear();
-    return Status::ok();
   }
 
-private:
-  void add(MPI_Request request, int peer) {
+  std::string openRanks() const {
+    std::set<int> missing;
+    for (size_t i = 0; i < requests_.size(); ++i)
+      if (requests_[i] != MPI_REQUEST_NULL)
+        missing.insert(peers_[i]);
+    if (missing.empty())
+      return std::string();
+    return "ranks that did not arrive: " +
+           comm_.describeRanks({missing.begin(), missing.end()});
+  }
+
+  void add(MPI_Request request, int peer, bool isRecv) {
     requests_.push_back(request);
     peers_.push_back(peer);
+    isRecv_.push_back(isRecv);
   }
 
   Status failure(const std::string &call, int code) {
     return Status::error(StatusCode::kCommunicationError,
                          what_ + ": " + call + ": " + mpiErrorText(code));
-  }
-
-  /// Members with a message still open: their data has not come, or they
-  /// have not taken ours (a large message waits for its receiver). Either
-  /// way they have not arrived at their part of the operation.
-  void publishWaitingFor() {
-    std::set<int> missing;
-    for (size_t i = 0; i < requests_.size(); ++i)
-      if (requests_[i] != MPI_REQUEST_NULL)
-        missing.insert(peers_[i]);
-    watch_.setWaitingFor(
-        missing.empty() ? std::string()
-                        : "ranks that did not arrive: " +
-                              comm_.describeRanks(
-                                  {missing.begin(), missing.end()}));
   }
 
   const MpiCommunicator &comm_;
@@ -203,6 +287,27 @@ private:
   Watchdog::Watch &watch_;
   std::vector<MPI_Request> requests_;
   std::vector<int> peers_;
+  std::vector<bool> isRecv_;
+  std::vector<std::pair<size_t, size_t>> transfers_;
+  std::vector<int> indices_;
+  std::vector<MPI_Status> statuses_;
+};
+
+
+/// Messages posted together and completed together (the untriggered
+/// collectives): a Pipeline waited on as a whole.
+class MpiCommunicator::Round : public MpiCommunicator::Pipeline {
+public:
+  using Pipeline::Pipeline;
+  Status recv(void *buffer, size_t bytes, int peer, int tag) {
+    auto posted = Pipeline::recv(buffer, bytes, peer, tag);
+    return posted ? Status::ok() : posted.takeStatus();
+  }
+  /// A zero-byte message: barriers.
+  Status recvEmpty(int peer, int tag) { return recv(nullptr, 0, peer, tag); }
+  /// Polls until every message completed, the watchdog expires, or MPI
+  /// reports an error.
+  Status wait() { return waitAll(); }
 };
 
 //===----------------------------------------------------------------------===//
@@ -729,6 +834,260 @@ MpiCommunicator::split(int color, int key, std::string name) {
   if (!created)
     return created.takeStatus();
   return std::unique_ptr<Communicator>(std::move(created.value()));
+}
+
+//===----------------------------------------------------------------------===//
+// Triggered collectives: messages posted as a producer releases chunks
+//===----------------------------------------------------------------------===//
+
+StatusOr<CpuCounter *> MpiCommunicator::checkTrigger(
+    const std::string &operation, const Trigger &trigger, size_t chunks,
+    size_t count, const char *countName) {
+  if (!trigger.counter)
+    return invalid(operation, "the trigger has no counter");
+  auto *counter = dynamic_cast<CpuCounter *>(trigger.counter);
+  if (!counter)
+    return invalid(operation, "the trigger's counter is not a CPU counter");
+  if (chunks == 0)
+    return invalid(operation, "0 chunks (at least 1)");
+  if (trigger.tilesPerChunk == 0)
+    return invalid(operation, "0 tiles per chunk (at least 1)");
+  if (count % chunks != 0)
+    return invalid(operation, std::string(countName) + " " +
+                                  std::to_string(count) +
+                                  " is not a multiple of the " +
+                                  std::to_string(chunks) + " chunks");
+  return counter;
+}
+
+Status MpiCommunicator::runRingReduceScatter(
+    const std::string &what, uint64_t seq, const void *send, void *recv,
+    size_t blockCount, DType dtype, ReduceOp op, CpuCounter &counter,
+    const Trigger &trigger, size_t chunksPerRank, bool gather) {
+  size_t members = size();
+  size_t me = rank();
+  size_t element = dtypeSize(dtype);
+  size_t chunkCount = blockCount / chunksPerRank;
+  size_t chunkBytes = chunkCount * element;
+  size_t chunks = members * chunksPerRank;
+  size_t left = (me + members - 1) % members, right = (me + 1) % members;
+  int ringTag = tag(seq, gather ? kAllReduceTriggered : kReduceScatterTriggered,
+                    0);
+  int gatherTag = tag(seq, kAllReduceTriggered, 1);
+  // Where this member's reduced sub-chunk q ends up.
+  auto resultAt = [&](size_t q) {
+    return bytesAt(recv, ((gather ? me * blockCount : 0) + q * chunkCount) *
+                             element);
+  };
+  auto ownAt = [&](size_t block, size_t q) {
+    return bytesAt(send, (block * blockCount + q * chunkCount) * element);
+  };
+  Watchdog::Watch watch = Watchdog::instance().watch(what);
+  Pipeline pipeline(*this, collComm_, what, watch);
+  // Partial sums from the left, one slot per chunk of steps 1..P-1, all
+  // posted now (they match the left member's sends in order); an in-place
+  // all_reduce also sends step 0's chunks from a copy, since the gather
+  // overwrites that block later.
+  bool inPlace = rangesOverlap(send, members * blockCount * element, recv,
+                               (gather ? members : 1) * blockCount * element);
+  size_t slots = (members - 1) * chunksPerRank;
+  std::vector<char> scratch =
+      takeScratch((slots + (inPlace ? chunksPerRank : 0)) * chunkBytes);
+  std::vector<size_t> partials(slots);
+  for (size_t slot = 0; slot < slots; ++slot) {
+    auto handle = pipeline.recv(scratch.data() + slot * chunkBytes, chunkBytes,
+                                static_cast<int>(left), ringTag);
+    if (!handle)
+      return handle.takeStatus();
+    partials[slot] = handle.value();
+  }
+  if (gather)
+    for (size_t peer = 0; peer < members; ++peer)
+      for (size_t q = 0; q < chunksPerRank && peer != me; ++q) {
+        auto handle = pipeline.recv(
+            bytesAt(recv, (peer * blockCount + q * chunkCount) * element),
+            chunkBytes, static_cast<int>(peer), gatherTag);
+        if (!handle)
+          return handle.takeStatus();
+      }
+  for (size_t position = 0; position < chunks; ++position) {
+    size_t step = position / chunksPerRank, q = position % chunksPerRank;
+    size_t block = static_cast<size_t>(
+                       chunkAt(ChunkOrder::Ring, static_cast<int>(me),
+                               static_cast<int>(members),
+                               static_cast<int64_t>(chunks),
+                               static_cast<int64_t>(position))) /
+                   chunksPerRank;
+    BRAID_RT_RETURN_IF_ERROR(pipeline.waitForCounter(
+        counter, trigger.readyValue(chunks, position)));
+    const char *own = ownAt(block, q);
+    if (members == 1) {
+      if (resultAt(q) != own)
+        std::memmove(resultAt(q), own, chunkBytes);
+      continue;
+    }
+    if (step == 0) {
+      const char *from = own;
+      if (inPlace) {
+        char *copy = scratch.data() + (slots + q) * chunkBytes;
+        std::memcpy(copy, own, chunkBytes);
+        from = copy;
+      }
+      BRAID_RT_RETURN_IF_ERROR(
+          pipeline.send(from, chunkBytes, static_cast<int>(right), ringTag));
+      continue;
+    }
+    size_t slot = (step - 1) * chunksPerRank + q;
+    char *partial = scratch.data() + slot * chunkBytes;
+    BRAID_RT_RETURN_IF_ERROR(pipeline.waitForTransfer(partials[slot]));
+    const void *sources[2] = {partial, own};
+    if (step + 1 < members) {
+      reduceInOrder(partial, sources, 2, chunkCount, dtype, op);
+      BRAID_RT_RETURN_IF_ERROR(pipeline.send(partial, chunkBytes,
+                                             static_cast<int>(right),
+                                             ringTag));
+      continue;
+    }
+    // The last step: block `me`, this member's result.
+    reduceInOrder(resultAt(q), sources, 2, chunkCount, dtype, op);
+    if (gather)
+      for (size_t peer = 0; peer < members; ++peer)
+        if (peer != me)
+          BRAID_RT_RETURN_IF_ERROR(pipeline.send(
+              resultAt(q), chunkBytes, static_cast<int>(peer), gatherTag));
+  }
+  BRAID_RT_RETURN_IF_ERROR(pipeline.waitAll());
+  returnScratch(std::move(scratch));
+  return Status::ok();
+}
+
+Status MpiCommunicator::reduceScatterTriggered(
+    const void *send, void *recv, size_t recvCount, DType dtype, ReduceOp op,
+    const Trigger &trigger, size_t chunksPerRank, Stream &stream) {
+  const char *name = "reduce_scatter_triggered";
+  BRAID_RT_RETURN_IF_ERROR(checkDType(name, dtype));
+  BRAID_RT_RETURN_IF_ERROR(checkReduceOp(name, op));
+  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, send, recvCount, "send"));
+  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, recv, recvCount, "receive"));
+  BRAID_RT_RETURN_IF_ERROR(checkStream(name, stream, DeviceKind::Cpu));
+  auto counter =
+      checkTrigger(name, trigger, chunksPerRank, recvCount, "recv_count");
+  if (!counter)
+    return counter.takeStatus();
+  size_t element = dtypeSize(dtype);
+  if (rangesOverlap(send, size() * recvCount * element, recv,
+                    recvCount * element))
+    return invalid(name, "the send and receive buffers overlap");
+  uint64_t seq = nextSequence();
+  std::string what = label(
+      name, seq,
+      reductionDetail(dtype, op, recvCount) + " per rank, " +
+          std::to_string(chunksPerRank) + " chunks per rank, counter '" +
+          counter.value()->name() + "' epoch " + std::to_string(trigger.epoch));
+  CpuCounter *cpuCounter = counter.value();
+  return stream.enqueueHost([this, send, recv, recvCount, dtype, op, seq,
+                             what, cpuCounter, trigger, chunksPerRank] {
+    if (recvCount == 0)
+      return Status::ok();
+    return runRingReduceScatter(what, seq, send, recv, recvCount, dtype, op,
+                                *cpuCounter, trigger, chunksPerRank, false);
+  });
+}
+
+Status MpiCommunicator::allReduceTriggered(const void *send, void *recv,
+                                           size_t count, DType dtype,
+                                           ReduceOp op, const Trigger &trigger,
+                                           size_t chunksPerRank,
+                                           Stream &stream) {
+  const char *name = "all_reduce_triggered";
+  BRAID_RT_RETURN_IF_ERROR(checkDType(name, dtype));
+  BRAID_RT_RETURN_IF_ERROR(checkReduceOp(name, op));
+  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, send, count, "send"));
+  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, recv, count, "receive"));
+  BRAID_RT_RETURN_IF_ERROR(checkStream(name, stream, DeviceKind::Cpu));
+  auto counter = checkTrigger(name, trigger, size() * chunksPerRank, count,
+                              "count");
+  if (!counter)
+    return counter.takeStatus();
+  size_t bytes = count * dtypeSize(dtype);
+  if (send != recv && rangesOverlap(send, bytes, recv, bytes))
+    return invalid(name, "the send and receive buffers overlap without "
+                         "being the same");
+  uint64_t seq = nextSequence();
+  std::string what = label(
+      name, seq,
+      reductionDetail(dtype, op, count) + ", " +
+          std::to_string(chunksPerRank) + " chunks per rank, counter '" +
+          counter.value()->name() + "' epoch " + std::to_string(trigger.epoch));
+  CpuCounter *cpuCounter = counter.value();
+  return stream.enqueueHost([this, send, recv, count, dtype, op, seq, what,
+                             cpuCounter, trigger, chunksPerRank] {
+    if (count == 0)
+      return Status::ok();
+    return runRingReduceScatter(what, seq, send, recv, count / size(), dtype,
+                                op, *cpuCounter, trigger, chunksPerRank, true);
+  });
+}
+
+Status MpiCommunicator::allGatherTriggered(const void *send, void *recv,
+                                           size_t sendCount, DType dtype,
+                                           const Trigger &trigger,
+                                           size_t chunks, Stream &stream) {
+  const char *name = "all_gather_triggered";
+  BRAID_RT_RETURN_IF_ERROR(checkDType(name, dtype));
+  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, send, sendCount, "send"));
+  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, recv, sendCount, "receive"));
+  BRAID_RT_RETURN_IF_ERROR(checkStream(name, stream, DeviceKind::Cpu));
+  auto counter = checkTrigger(name, trigger, chunks, sendCount, "send_count");
+  if (!counter)
+    return counter.takeStatus();
+  size_t element = dtypeSize(dtype);
+  size_t blockBytes = sendCount * element;
+  void *mine = bytesAt(recv, rank() * blockBytes);
+  if (send != mine &&
+      rangesOverlap(send, blockBytes, recv, size() * blockBytes))
+    return invalid(name, "the send buffer overlaps the receive buffer "
+                         "without being this rank's block of it");
+  uint64_t seq = nextSequence();
+  std::string what = label(
+      name, seq,
+      elementsDetail(dtype, sendCount, "elements per rank") + ", " +
+          std::to_string(chunks) + " chunks, counter '" +
+          counter.value()->name() + "' epoch " + std::to_string(trigger.epoch));
+  CpuCounter *cpuCounter = counter.value();
+  return stream.enqueueHost([this, send, recv, blockBytes, chunks, seq, what,
+                             cpuCounter, trigger] {
+    if (blockBytes == 0)
+      return Status::ok();
+    size_t members = size();
+    size_t me = rank();
+    size_t chunkBytes = blockBytes / chunks;
+    int tagValue = tag(seq, kAllGatherTriggered, 0);
+    Watchdog::Watch watch = Watchdog::instance().watch(what);
+    Pipeline pipeline(*this, collComm_, what, watch);
+    for (size_t peer = 0; peer < members; ++peer)
+      for (size_t q = 0; q < chunks && peer != me; ++q) {
+        auto handle =
+            pipeline.recv(bytesAt(recv, peer * blockBytes + q * chunkBytes),
+                          chunkBytes, static_cast<int>(peer), tagValue);
+        if (!handle)
+          return handle.takeStatus();
+      }
+    char *mine = bytesAt(recv, me * blockBytes);
+    for (size_t q = 0; q < chunks; ++q) {
+      BRAID_RT_RETURN_IF_ERROR(
+          pipeline.waitForCounter(*cpuCounter, trigger.readyValue(chunks, q)));
+      const char *chunk = bytesAt(send, q * chunkBytes);
+      // Peers read from `send`, so the local copy overlaps the transfers.
+      for (size_t peer = 0; peer < members; ++peer)
+        if (peer != me)
+          BRAID_RT_RETURN_IF_ERROR(pipeline.send(
+              chunk, chunkBytes, static_cast<int>(peer), tagValue));
+      if (send != mine)
+        std::memcpy(mine + q * chunkBytes, chunk, chunkBytes);
+    }
+    return pipeline.waitAll();
+  });
 }
 
 } // namespace braid_rt

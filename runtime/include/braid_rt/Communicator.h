@@ -32,6 +32,38 @@ namespace braid_rt {
 enum class Engine { Mpi, Nccl };
 const char *engineName(Engine engine);
 
+/// The order in which a producer computes the chunks of a triggered
+/// collective's buffer. Values are those of braid_rt_chunk_order.
+enum class ChunkOrder : int {
+  Natural = 0, ///< position i is chunk i (all_gather: arrival order)
+  Ring = 1,    ///< T3's ring order of reduce_scatter / all_reduce
+};
+constexpr int kNumChunkOrders = 2;
+
+/// The chunk a producer computes at `position` of `chunks` (a multiple of
+/// `size` for Ring). Ring: with k = chunks / size, position s * k + q is
+/// sub-chunk q of block (rank - s - 1) mod size, the block the ring's step s
+/// sends from this rank.
+int64_t chunkAt(ChunkOrder order, int rank, int size, int64_t chunks,
+                int64_t position);
+
+/// What a triggered collective waits on. The producer computes `chunks`
+/// chunks in the collective's order and releases position i by raising
+/// `counter` (a counter of the engine's device) to
+/// readyValue(chunks, i) = (epoch * chunks + i + 1) * tilesPerChunk
+/// (one signal per chunk when tilesPerChunk is 1, one per tile otherwise:
+/// the value after tile t of position i is readyValue(chunks, i) -
+/// tilesPerChunk + t + 1). Epoch-valued: a step never sees an earlier step's
+/// releases, so the counter is never reset.
+struct Trigger {
+  Counter *counter = nullptr;
+  uint64_t epoch = 0;
+  uint64_t tilesPerChunk = 1;
+  uint64_t readyValue(uint64_t chunks, uint64_t position) const {
+    return (epoch * chunks + position + 1) * tilesPerChunk;
+  }
+};
+
 /// One half of a grouped point-to-point exchange.
 struct PeerTransfer {
   enum class Kind { Send, Recv };
@@ -85,6 +117,42 @@ public:
   virtual Status sendRecv(const std::vector<PeerTransfer> &transfers,
                           Stream &stream) = 0;
   virtual Status barrier(Stream &stream) = 0;
+
+  /// Producer-fused collectives (docs/Runtime.md, "Triggered
+  /// collectives"). `send` is written by a producer on another stream while
+  /// the operation runs; the operation moves chunk data as soon as the
+  /// trigger releases it. Every member must pass the same chunk counts.
+  ///
+  /// reduce_scatter in T3's ring order: send holds size() blocks of
+  /// recvCount elements, each cut into chunksPerRank chunks (recvCount must
+  /// be a multiple of it); the producer computes them in ChunkOrder::Ring.
+  /// Step s (0 .. size()-1) of this member handles block
+  /// (rank - s - 1) mod size: it waits for the chunk's release, adds it to
+  /// the partial received from rank - 1 (received first, then this
+  /// member's; none at step 0) and sends the sum to rank + 1; the last step
+  /// handles block `rank` and writes recv. Block b is thus folded over the
+  /// members b+1, b+2, ..., b in that order: identical run to run, not the
+  /// rank-order fold of reduceScatter (the numerics contract's f64 bound
+  /// applies).
+  virtual Status reduceScatterTriggered(const void *send, void *recv,
+                                        size_t recvCount, DType dtype,
+                                        ReduceOp op, const Trigger &trigger,
+                                        size_t chunksPerRank, Stream &stream);
+  /// reduceScatterTriggered with count / size() per block (count a multiple
+  /// of size() * chunksPerRank), then every member's reduced chunks sent to
+  /// every member as each is done: replicated results are the owner's
+  /// bytes. May run in place (send == recv).
+  virtual Status allReduceTriggered(const void *send, void *recv,
+                                    size_t count, DType dtype, ReduceOp op,
+                                    const Trigger &trigger,
+                                    size_t chunksPerRank, Stream &stream);
+  /// all_gather whose send block (sendCount elements, a multiple of
+  /// `chunks`) is produced in `chunks` chunks in natural order; chunk i goes
+  /// to every member as soon as it is released. Same result as allGather.
+  virtual Status allGatherTriggered(const void *send, void *recv,
+                                    size_t sendCount, DType dtype,
+                                    const Trigger &trigger, size_t chunks,
+                                    Stream &stream);
 
   /// Collective over this communicator: members with equal `color` form a
   /// new communicator, ranked by `key` (ties by rank here).

@@ -13,6 +13,7 @@
 #include "braid_rt/Device.h"
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -100,6 +101,14 @@ public:
   uint64_t add(uint64_t delta);
   /// Blocks until the value is >= `value`, bounded by the watchdog.
   Status waitAtLeast(uint64_t value, const std::string &waiter);
+  /// Blocks at most `duration` (not watched: the caller bounds its own
+  /// wait) until the value is >= `value`; wakes as soon as a signal raises
+  /// it. True when reached; the producer's error when it was poisoned. Lets
+  /// a communication worker sleep between polls of its messages and still
+  /// start a chunk's transfer the moment the chunk is released.
+  StatusOr<bool> waitAtLeastFor(uint64_t value,
+                                std::chrono::nanoseconds duration,
+                                const std::string &waiter);
   /// The producer failed: waiters return `status` instead of waiting out
   /// the timeout.
   Status poison(const Status &status);

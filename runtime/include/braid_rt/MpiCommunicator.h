@@ -22,6 +22,7 @@
 #define BRAID_RT_MPICOMMUNICATOR_H
 
 #include "braid_rt/Communicator.h"
+#include "braid_rt/CpuDevice.h"
 
 #include <mpi.h>
 
@@ -61,10 +62,21 @@ public:
   Status sendRecv(const std::vector<PeerTransfer> &transfers,
                   Stream &stream) override;
   Status barrier(Stream &stream) override;
+  Status reduceScatterTriggered(const void *send, void *recv,
+                                size_t recvCount, DType dtype, ReduceOp op,
+                                const Trigger &trigger, size_t chunksPerRank,
+                                Stream &stream) override;
+  Status allReduceTriggered(const void *send, void *recv, size_t count,
+                            DType dtype, ReduceOp op, const Trigger &trigger,
+                            size_t chunksPerRank, Stream &stream) override;
+  Status allGatherTriggered(const void *send, void *recv, size_t sendCount,
+                            DType dtype, const Trigger &trigger, size_t chunks,
+                            Stream &stream) override;
   StatusOr<std::unique_ptr<Communicator>> split(int color, int key,
                                                 std::string name) override;
 
   class Round;
+  class Pipeline;
 
 private:
   MpiCommunicator(std::string name, int rank, int size,
@@ -78,6 +90,18 @@ private:
   std::vector<char> takeScratch(size_t bytes);
   void returnScratch(std::vector<char> scratch);
 
+  /// Checks shared by the triggered collectives; the CPU counter.
+  StatusOr<CpuCounter *> checkTrigger(const std::string &operation,
+                                      const Trigger &trigger, size_t chunks,
+                                      size_t count, const char *countName);
+  /// The ring reduce-scatter of reduceScatterTriggered; with `gather`, the
+  /// reduced chunks also go to every member (all_reduce). `recv` is the
+  /// block (reduce_scatter) or the whole buffer (all_reduce).
+  Status runRingReduceScatter(const std::string &what, uint64_t seq,
+                              const void *send, void *recv, size_t blockCount,
+                              DType dtype, ReduceOp op, CpuCounter &counter,
+                              const Trigger &trigger, size_t chunksPerRank,
+                              bool gather);
   Status runAllGatherBytes(const std::string &what, int tagValue,
                            const void *send, void *recv, size_t blockBytes);
 

@@ -16,6 +16,7 @@
 #define BRAID_RT_BRAID_EXEC_H
 
 #include "braid_rt/braid_program.h"
+#include "braid_rt/kernels.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -74,6 +75,58 @@ void braid_exec_permute(braid_exec *exec, int comm, const void *send,
                         void *recv, size_t count, braid_rt_dtype dtype,
                         const int32_t *pairs, int num_pairs, int stream,
                         const char *where);
+
+/*--- Producer fusion: a GEMM releasing a counter, triggered collectives ----*/
+/* (docs/Runtime.md, "Triggered collectives"). Counters are the program's
+ * (0 .. num_counters-1 of the descriptor), start at 0 and only grow. The
+ * producer and its collective name the same counter, epoch, chunk count and
+ * tiles per chunk; the collective's chunks are the GEMM's: chunk c of the
+ * output buffer is its c-th `chunks`-th. */
+
+/* Steps begun on this program before the current one: 0, 1, 2, ... The
+ * epoch a counter's ops pass; a counter used by u triggered ops per step
+ * passes braid_exec_epoch() * u + (the op's index among them). */
+uint64_t braid_exec_epoch(braid_exec *exec);
+
+/* C = A·B (braid_rt_cpu_gemm_chunked) on `stream`, computed in `chunks`
+ * chunks cut along `cut`, in `order` (RING: ring order of this rank in comm
+ * `comm`, chunks a multiple of its size; NATURAL: 0, 1, ...; `comm` is then
+ * ignored), each chunk as `tiles_per_chunk` tile blocks (1: whole chunks);
+ * after each tile block it raises counter `counter` to the value of
+ * braid_rt_trigger_release (epoch `epoch`). `desc` is copied; the operands
+ * must stay valid until the step ends. If the GEMM fails, the counter is
+ * poisoned: a collective waiting on it fails with the GEMM's error instead
+ * of waiting out the timeout. */
+void braid_exec_gemm_signal(braid_exec *exec, int stream,
+                            const braid_rt_gemm_desc *desc, const void *a,
+                            const void *b, void *c,
+                            braid_rt_gemm_numerics numerics,
+                            braid_rt_gemm_cut cut, int64_t chunks,
+                            braid_rt_chunk_order order, int comm, int counter,
+                            uint64_t epoch, int64_t tiles_per_chunk,
+                            const char *where);
+
+/* braid_rt_reduce_scatter_triggered on comm `comm`: send is the GEMM's
+ * output (size * recv_count elements), produced by braid_exec_gemm_signal
+ * with chunks = size * chunks_per_rank in RING order on the same comm. */
+void braid_exec_reduce_scatter_triggered(
+    braid_exec *exec, int comm, const void *send, void *recv,
+    size_t recv_count, braid_rt_dtype dtype, braid_rt_reduce_op op,
+    int counter, uint64_t epoch, int64_t chunks_per_rank,
+    int64_t tiles_per_chunk, int stream, const char *where);
+/* braid_rt_all_reduce_triggered (count elements; may be in place); the
+ * producer as for reduce_scatter. */
+void braid_exec_all_reduce_triggered(
+    braid_exec *exec, int comm, const void *send, void *recv, size_t count,
+    braid_rt_dtype dtype, braid_rt_reduce_op op, int counter, uint64_t epoch,
+    int64_t chunks_per_rank, int64_t tiles_per_chunk, int stream,
+    const char *where);
+/* braid_rt_all_gather_triggered: send (send_count elements, may be this
+ * rank's block of recv) produced in `chunks` chunks in NATURAL order. */
+void braid_exec_all_gather_triggered(
+    braid_exec *exec, int comm, const void *send, void *recv,
+    size_t send_count, braid_rt_dtype dtype, int counter, uint64_t epoch,
+    int64_t chunks, int64_t tiles_per_chunk, int stream, const char *where);
 
 /*--- Tracing of host-stream work (no-ops unless tracing is on) -------------*/
 

@@ -73,6 +73,9 @@ typedef struct braid_program_desc {
   int32_t num_events;
   const char *metadata_json;  /* all of the above, for tools */
   braid_program_step_fn step;
+  /* Counters 0..num_counters-1 of the triggered ops (braid_exec.h). Last,
+   * so a descriptor written without it has none. */
+  int32_t num_counters;
 } braid_program_desc;
 
 /* Defined by the emitted code. */

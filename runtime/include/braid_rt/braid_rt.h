@@ -26,7 +26,7 @@ extern "C" {
 #endif
 
 /* Bumped on every incompatible change; compare with braid_rt_api_version(). */
-#define BRAID_RT_API_VERSION 1
+#define BRAID_RT_API_VERSION 2 /* 2: triggered collectives */
 
 typedef enum braid_rt_status {
   BRAID_RT_OK = 0,
@@ -181,6 +181,79 @@ braid_rt_status braid_rt_send_recv(braid_rt_comm *comm,
                                    const braid_rt_peer_transfer *transfers,
                                    size_t num_transfers,
                                    braid_rt_stream *stream);
+
+/*--- Triggered collectives (producer fusion, docs/Runtime.md) --------------*/
+
+/* The order in which a producer computes the chunks of a triggered
+ * collective's buffer. */
+typedef enum braid_rt_chunk_order {
+  BRAID_RT_CHUNK_ORDER_NATURAL = 0, /* position i is chunk i (all_gather) */
+  BRAID_RT_CHUNK_ORDER_RING = 1     /* T3's ring order (reduce_scatter,
+                                       all_reduce) */
+} braid_rt_chunk_order;
+
+/* The chunk a producer on rank `rank` of a group of `size` computes at
+ * `position` of `chunks`. RING (chunks a multiple of size, k = chunks /
+ * size): position s*k + q is chunk ((rank - s - 1) mod size)*k + q, the
+ * block the ring's step s consumes on this rank. -1 for invalid arguments. */
+int64_t braid_rt_chunk_at(braid_rt_chunk_order order, int rank, int size,
+                          int64_t chunks, int64_t position);
+
+/* What a triggered collective waits on. The producer computes the buffer's
+ * `chunks` chunks in the collective's order and, after tile t (0 ..
+ * tiles_per_chunk-1) of position i, raises `counter` to
+ *   (epoch * chunks + i) * tiles_per_chunk + t + 1
+ * (braid_rt_trigger_release); the collective moves position i once the
+ * counter reaches (epoch * chunks + i + 1) * tiles_per_chunk. With one tile
+ * per chunk that is epoch * chunks + i + 1. `epoch` is the step number, so a
+ * step never sees an earlier step's releases and counters are never reset;
+ * the counter must start at or below epoch * chunks * tiles_per_chunk. */
+typedef struct braid_rt_trigger {
+  braid_rt_counter *counter;
+  uint64_t epoch;
+  uint64_t tiles_per_chunk; /* 0 is read as 1 */
+} braid_rt_trigger;
+
+/* Host side of a producer (a CPU kernel's release callback): raises the
+ * trigger's counter to the value that releases tile `tile` of position
+ * `position` of `chunks`. */
+braid_rt_status braid_rt_trigger_release(const braid_rt_trigger *trigger,
+                                         uint64_t chunks, uint64_t position,
+                                         uint64_t tile);
+
+/* reduce_scatter in T3's ring order, triggered chunk by chunk. `send` holds
+ * comm-size blocks of recv_count elements, each cut into chunks_per_rank
+ * chunks (recv_count a multiple of it); the producer computes them in
+ * BRAID_RT_CHUNK_ORDER_RING (chunks = size * chunks_per_rank). Step s of
+ * rank r waits for block (r - s - 1) mod size, adds it to the partial sum
+ * received from rank r - 1 (received + own) and sends it to rank r + 1;
+ * the last step writes block r to `recv`. Block b is folded over ranks
+ * b+1, b+2, ..., b: identical run to run, within the numerics contract of
+ * braid_rt_reduce_scatter's rank-order fold (not bitwise equal to it). The
+ * buffers must not overlap. MPI engine; the NCCL engine answers
+ * BRAID_RT_UNAVAILABLE. */
+braid_rt_status braid_rt_reduce_scatter_triggered(
+    braid_rt_comm *comm, const void *send, void *recv, size_t recv_count,
+    braid_rt_dtype dtype, braid_rt_reduce_op op,
+    const braid_rt_trigger *trigger, size_t chunks_per_rank,
+    braid_rt_stream *stream);
+/* braid_rt_reduce_scatter_triggered with blocks of count / size elements
+ * (count a multiple of size * chunks_per_rank), each reduced chunk then sent
+ * to every rank as soon as it is done: every rank gets the owner's bytes.
+ * May run in place (send == recv). */
+braid_rt_status braid_rt_all_reduce_triggered(
+    braid_rt_comm *comm, const void *send, void *recv, size_t count,
+    braid_rt_dtype dtype, braid_rt_reduce_op op,
+    const braid_rt_trigger *trigger, size_t chunks_per_rank,
+    braid_rt_stream *stream);
+/* all_gather whose send block (send_count elements, a multiple of `chunks`)
+ * is produced in `chunks` chunks in natural order: chunk i goes to every
+ * rank as soon as it is released. Bitwise the same as braid_rt_all_gather;
+ * `send` may be this rank's block of `recv`. */
+braid_rt_status braid_rt_all_gather_triggered(
+    braid_rt_comm *comm, const void *send, void *recv, size_t send_count,
+    braid_rt_dtype dtype, const braid_rt_trigger *trigger, size_t chunks,
+    braid_rt_stream *stream);
 
 /*--- Streams, events, counters ---------------------------------------------*/
 

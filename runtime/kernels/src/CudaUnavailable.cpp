@@ -33,6 +33,23 @@ int braid_rt_cuda_gemm(braid_rt_cuda_gemm_cache *, const braid_rt_gemm_desc *,
                        void *) {
   return unavailable("gemm");
 }
+int braid_rt_cuda_gemm_chunked_signal(braid_rt_cuda_gemm_cache *,
+                                      const braid_rt_gemm_desc *, const void *,
+                                      const void *, void *, void *, size_t,
+                                      braid_rt_gemm_cut, int64_t,
+                                      const int64_t *, uint32_t *, uint32_t,
+                                      void *) {
+  return unavailable("gemm_chunked_signal");
+}
+int64_t braid_rt_cuda_tiles_per_chunk(int64_t, int64_t, int64_t) { return 0; }
+int braid_rt_cuda_gemm_tiles_signal(const braid_rt_gemm_desc *, const void *,
+                                    const void *, void *, int64_t,
+                                    const int64_t *, uint32_t *, void *) {
+  return unavailable("gemm_tiles_signal");
+}
+int braid_rt_cuda_wait_flag(const uint32_t *, int64_t, uint32_t, void *) {
+  return unavailable("wait_flag");
+}
 int braid_rt_cuda_rmsnorm(braid_rt_elem, int64_t, int64_t, const void *,
                           const void *, float, void *, void *) {
   return unavailable("braid.rmsnorm");

@@ -107,6 +107,44 @@ int braid_rt_cpu_gemm(const braid_rt_gemm_desc *desc, const void *a,
                       void *workspace, size_t workspace_bytes);
 
 /*===-------------------------------------------------------------------===//
+ * Producer fusion (docs/Runtime.md, "Triggered collectives"): the GEMM
+ * above, computed chunk by chunk in the order a collective consumes its
+ * output, releasing each piece as soon as it is stored.
+ *
+ * C is cut along M (row chunks) or N (column chunks) into `chunks` equal
+ * chunks (the cut extent must be a multiple of `chunks`, so chunk c is
+ * exactly the c-th `chunks`-th of C, as the triggered collectives of
+ * braid_rt.h cut their buffers); `order[i]` is the chunk computed at
+ * position i (NULL: 0, 1, ..., chunks-1; braid_rt_chunk_at in braid_rt.h
+ * gives the ring order). Each chunk is computed as `tiles_per_chunk` tile
+ * blocks along the same axis (1: the chunk at once; more: finer releases,
+ * cut as evenly as the rows/columns allow), each one braid_rt_cpu_gemm call
+ * on the sub-matrices. After tile t of position i is stored,
+ * `release(user, i, t)` runs on the calling thread; a non-zero result stops
+ * the GEMM and is returned (its message is the callback's to set).
+ *
+ * Because every element of C is one dot product over all of K either way,
+ * the result is bitwise equal to braid_rt_cpu_gemm of the whole problem
+ * with the same numerics (OpenBLAS keeps its K order per element; checked
+ * by the runtime's tests). batch must be 1; accumulate is honoured.
+ *===-------------------------------------------------------------------===*/
+typedef enum braid_rt_gemm_cut {
+  BRAID_RT_GEMM_CUT_M = 0, /* chunk c = rows [c*m/chunks, (c+1)*m/chunks) */
+  BRAID_RT_GEMM_CUT_N = 1  /* chunk c = columns, likewise */
+} braid_rt_gemm_cut;
+
+typedef int (*braid_rt_gemm_release_fn)(void *user, int64_t position,
+                                        int64_t tile);
+
+int braid_rt_cpu_gemm_chunked(const braid_rt_gemm_desc *desc, const void *a,
+                              const void *b, void *c,
+                              braid_rt_gemm_numerics numerics, void *workspace,
+                              size_t workspace_bytes, braid_rt_gemm_cut cut,
+                              int64_t chunks, const int64_t *order,
+                              int64_t tiles_per_chunk,
+                              braid_rt_gemm_release_fn release, void *user);
+
+/*===-------------------------------------------------------------------===//
  * Layer ops (braid dialect). `type` is the element type of the data
  * tensors; f32, bf16, f16 and f64 unless noted. `numerics`:
  * BRAID_RT_GEMM_SEQUENTIAL is braid-interp's bitwise; BRAID_RT_GEMM_BLAS
@@ -269,6 +307,46 @@ int braid_rt_cuda_gemm(braid_rt_cuda_gemm_cache *cache,
                        const braid_rt_gemm_desc *desc, const void *a,
                        const void *b, void *c, void *workspace,
                        size_t workspace_bytes, void *stream);
+
+/*===-------------------------------------------------------------------===//
+ * Producer fusion on CUDA (docs/Rationale.md, "Producer fusion on GPU").
+ * Release flags are 32-bit words of device memory, one per chunk, that only
+ * grow (epoch-valued, never reset). A consumer stream waits on a flag with
+ * braid_rt_cuda_wait_flag: the wait is done by the stream's front end
+ * (cuStreamWaitValue32, GEQ), not by a spinning kernel, so it holds no SM;
+ * work enqueued after it (a NCCL operation on the communication stream)
+ * starts when the flag is set.
+ *===-------------------------------------------------------------------===*/
+
+/* Chunk trigger: braid_rt_cuda_gemm once per chunk (cut along M or N into
+ * `chunks` equal chunks, `order` as for braid_rt_cpu_gemm_chunked), each
+ * followed by cuStreamWriteValue32(flags[chunk] = epoch + 1) on `stream`, so
+ * the flag is set when the chunk's GEMM has finished. A consumer waits for
+ * flags[c] >= epoch + 1. */
+int braid_rt_cuda_gemm_chunked_signal(
+    braid_rt_cuda_gemm_cache *cache, const braid_rt_gemm_desc *desc,
+    const void *a, const void *b, void *c, void *workspace,
+    size_t workspace_bytes, braid_rt_gemm_cut cut, int64_t chunks,
+    const int64_t *order, uint32_t *flags, uint32_t epoch, void *stream);
+
+/* Tile trigger: Braid's own tiled GEMM (f32/bf16/f16 operands, f32
+ * accumulation, C of any of those types; no transposes, batch 1) over C
+ * cut along M into `chunks` equal row chunks. Tiles are scheduled chunk
+ * by chunk in `order` (device-independent host array, NULL: natural); each
+ * CTA stores its 64x64 tile and then adds 1 to flags[chunk] with release
+ * semantics (all its stores are visible before the count). A chunk is
+ * complete when flags[chunk] >= (epoch + 1) * braid_rt_cuda_tiles_per_chunk
+ * (m, n, chunks). The kernel never waits: it cannot starve anything. */
+int64_t braid_rt_cuda_tiles_per_chunk(int64_t m, int64_t n, int64_t chunks);
+int braid_rt_cuda_gemm_tiles_signal(const braid_rt_gemm_desc *desc,
+                                    const void *a, const void *b, void *c,
+                                    int64_t chunks, const int64_t *order,
+                                    uint32_t *flags, void *stream);
+
+/* Later work on `stream` waits until flags[index] >= value
+ * (cuStreamWaitValue32 GEQ: the stream front end waits, no SM spins). */
+int braid_rt_cuda_wait_flag(const uint32_t *flags, int64_t index,
+                            uint32_t value, void *stream);
 
 int braid_rt_cuda_rmsnorm(braid_rt_elem type, int64_t rows, int64_t width,
                           const void *x, const void *weight, float epsilon,
