@@ -38,6 +38,10 @@ std::string checkDescriptor(const braid_program_desc *desc) {
            std::to_string(BRAID_PROGRAM_ABI_VERSION);
   if (!desc->step)
     return "the program descriptor has no step function";
+  if (desc->device != BRAID_PROGRAM_DEVICE_CPU &&
+      desc->device != BRAID_PROGRAM_DEVICE_CUDA)
+    return "the program descriptor names device " +
+           std::to_string(desc->device) + ", which this runtime does not know";
   if (desc->world_size <= 0)
     return "the program descriptor's world size " +
            std::to_string(desc->world_size) + " is not positive";
@@ -64,6 +68,7 @@ std::string checkDescriptor(const braid_program_desc *desc) {
 
 /// Destroys what `program` created, in reverse order; keeps the context.
 void releaseResources(braid_program *program) {
+  destroyCudaProgram(program);
   for (size_t i = 1; i < program->streams.size(); ++i)
     if (program->streams[i] && program->streams[i]->stream)
       braid_rt_stream_destroy(program->streams[i]->stream);
@@ -176,6 +181,11 @@ braid_rt_status createResources(braid_program *program) {
     program->commSizes.push_back(size);
   }
   program->streams.resize(1);
+  if (desc->device == BRAID_PROGRAM_DEVICE_CUDA) {
+    // CUDA streams, events and a device arena of the program's own.
+    program->exec.eventStream.assign(desc->num_events, -1);
+    return createCudaProgram(program);
+  }
   for (int32_t i = 1; i <= desc->num_streams; ++i) {
     auto worker = std::make_unique<WorkerStream>();
     worker->index = i;
@@ -352,12 +362,66 @@ braid_rt_status braid_program_step(braid_program *program,
       BRAID_PROGRAM_REQUIRE(api, args);
     if (desc->num_results > 0)
       BRAID_PROGRAM_REQUIRE(api, results);
-    beginStep(program);
-    desc->step(&program->exec, args, results, program->arenaBase);
-    braid_rt_status status = endStep(program);
+    braid_rt_status status;
+    if (program->cuda) {
+      status = cudaStep(program, args, results, /*onDevice=*/false);
+    } else {
+      beginStep(program);
+      desc->step(&program->exec, args, results, program->arenaBase);
+      status = endStep(program);
+    }
     if (status != BRAID_RT_OK)
       return setLastError(status, "rank " + std::to_string(program->rank) +
                                       ": " + program->exec.error);
+    return BRAID_RT_OK;
+  });
+}
+
+braid_rt_status braid_program_step_device(braid_program *program,
+                                          const void *const *args,
+                                          void *const *results) {
+  const char *api = "braid_program_step_device";
+  return guarded(api, [&]() -> braid_rt_status {
+    BRAID_PROGRAM_REQUIRE(api, program);
+    const braid_program_desc *desc = program->desc;
+    if (!program->cuda)
+      return setLastError(BRAID_RT_INVALID_ARGUMENT,
+                          std::string(api) + ": program '" +
+                              (desc->function ? desc->function : "?") +
+                              "' does not run on CUDA");
+    if (desc->num_args > 0)
+      BRAID_PROGRAM_REQUIRE(api, args);
+    if (desc->num_results > 0)
+      BRAID_PROGRAM_REQUIRE(api, results);
+    braid_rt_status status =
+        cudaStep(program, args, results, /*onDevice=*/true);
+    if (status != BRAID_RT_OK)
+      return setLastError(status, "rank " + std::to_string(program->rank) +
+                                      ": " + program->exec.error);
+    return BRAID_RT_OK;
+  });
+}
+
+braid_rt_status braid_program_create_nccl(int *argc, char ***argv,
+                                          int cuda_device,
+                                          braid_program **out) {
+  const char *api = "braid_program_create_nccl";
+  return guarded(api, [&]() -> braid_rt_status {
+    BRAID_PROGRAM_REQUIRE(api, out);
+    *out = nullptr;
+    braid_rt_context *context = nullptr;
+    braid_rt_status status =
+        braid_rt_init_nccl(argc, argv, cuda_device, &context);
+    if (status != BRAID_RT_OK)
+      return setLastError(status, std::string(api) + ": " +
+                                      braid_rt_last_error());
+    status = braid_program_create(context, out);
+    if (status != BRAID_RT_OK) {
+      std::string message = lastError;
+      braid_rt_context_destroy(context);
+      return setLastError(status, message);
+    }
+    (*out)->ownsContext = true;
     return BRAID_RT_OK;
   });
 }
