@@ -506,3 +506,52 @@ int braid_exec_cuda_gemm(braid_exec *, int, const braid_rt_gemm_desc *,
 } // extern "C"
 
 #endif // BRAID_RT_HAVE_CUDA
+
+namespace braid_rt::program {
+
+// The NCCL engine takes device pointers only: the program's own collectives
+// on host values (creation's agreement, measurements, traces) go through a
+// device copy there.
+braid_rt_status worldCollective(braid_program *program, const void *send,
+                                size_t sendBytes, void *recv,
+                                size_t recvBytes, const CommEnqueue &enqueue) {
+#ifdef BRAID_RT_HAVE_CUDA
+  braid_rt_engine engine = BRAID_RT_ENGINE_MPI;
+  braid_rt_context_engine(program->context, &engine);
+  if (engine == BRAID_RT_ENGINE_NCCL) {
+    size_t recvOffset = (sendBytes + 255) / 256 * 256;
+    char *device = nullptr;
+    cudaError_t error = cudaMalloc(reinterpret_cast<void **>(&device),
+                                   recvOffset + recvBytes + 1);
+    if (error == cudaSuccess && sendBytes)
+      error = cudaMemcpy(device, send, sendBytes, cudaMemcpyHostToDevice);
+    if (error != cudaSuccess) {
+      if (device)
+        cudaFree(device);
+      return setLastError(BRAID_RT_INTERNAL,
+                          std::string("staging a world collective: ") +
+                              cudaGetErrorString(error));
+    }
+    braid_rt_status status = enqueue(program->world, program->worldStream,
+                                     device, device + recvOffset);
+    if (status == BRAID_RT_OK)
+      status = braid_rt_stream_synchronize(program->worldStream);
+    if (status == BRAID_RT_OK && recvBytes &&
+        cudaMemcpy(recv, device + recvOffset, recvBytes,
+                   cudaMemcpyDeviceToHost) != cudaSuccess)
+      status = setLastError(BRAID_RT_INTERNAL,
+                            "copying a world collective's result back");
+    cudaFree(device);
+    return status;
+  }
+#endif
+  (void)sendBytes;
+  (void)recvBytes;
+  braid_rt_status status =
+      enqueue(program->world, program->worldStream, send, recv);
+  if (status != BRAID_RT_OK)
+    return status;
+  return braid_rt_stream_synchronize(program->worldStream);
+}
+
+} // namespace braid_rt::program

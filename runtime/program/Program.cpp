@@ -99,9 +99,13 @@ braid_rt_status agree(braid_program *program, const std::string &localProblem) {
   uint64_t hash = desc ? desc->collective_hash : 0;
   std::memcpy(&mine[2], &hash, sizeof(hash));
   std::vector<int64_t> all(static_cast<size_t>(kFields) * program->size);
-  braid_rt_status status = waitWorld(
-      program, braid_rt_all_gather(program->world, mine, all.data(), kFields,
-                                   BRAID_RT_I64, program->worldStream));
+  braid_rt_status status = worldCollective(
+      program, mine, sizeof(mine), all.data(), all.size() * sizeof(int64_t),
+      [&](braid_rt_comm *world, braid_rt_stream *stream, const void *send,
+          void *recv) {
+        return braid_rt_all_gather(world, send, recv, kFields, BRAID_RT_I64,
+                                   stream);
+      });
   if (status != BRAID_RT_OK)
     return setLastError(status,
                         std::string("braid_program_create: comparing the "
@@ -257,6 +261,29 @@ braid_rt_status setLastError(braid_rt_status status, std::string message) {
 
 } // namespace braid_rt::program
 
+/// A program on a context made by `init`, which the program then owns.
+template <typename Init>
+braid_rt_status createOwningContext(const char *api, braid_program **out,
+                                    Init init) {
+  return guarded(api, [&]() -> braid_rt_status {
+    BRAID_PROGRAM_REQUIRE(api, out);
+    *out = nullptr;
+    braid_rt_context *context = nullptr;
+    braid_rt_status status = init(&context);
+    if (status != BRAID_RT_OK)
+      return setLastError(status, std::string(api) + ": " +
+                                      braid_rt_last_error());
+    status = braid_program_create(context, out);
+    if (status != BRAID_RT_OK) {
+      std::string message = lastError;
+      braid_rt_context_destroy(context);
+      return setLastError(status, message);
+    }
+    (*out)->ownsContext = true;
+    return BRAID_RT_OK;
+  });
+}
+
 extern "C" {
 
 const braid_program_desc *braid_program_get_desc(void) {
@@ -301,24 +328,10 @@ braid_rt_status braid_program_create(braid_rt_context *context,
 
 braid_rt_status braid_program_create_mpi(int *argc, char ***argv,
                                          braid_program **out) {
-  const char *api = "braid_program_create_mpi";
-  return guarded(api, [&]() -> braid_rt_status {
-    BRAID_PROGRAM_REQUIRE(api, out);
-    *out = nullptr;
-    braid_rt_context *context = nullptr;
-    braid_rt_status status = braid_rt_init_mpi(argc, argv, &context);
-    if (status != BRAID_RT_OK)
-      return setLastError(status, std::string(api) + ": " +
-                                      braid_rt_last_error());
-    status = braid_program_create(context, out);
-    if (status != BRAID_RT_OK) {
-      std::string message = lastError;
-      braid_rt_context_destroy(context);
-      return setLastError(status, message);
-    }
-    (*out)->ownsContext = true;
-    return BRAID_RT_OK;
-  });
+  return createOwningContext(
+      "braid_program_create_mpi", out, [&](braid_rt_context **context) {
+        return braid_rt_init_mpi(argc, argv, context);
+      });
 }
 
 braid_rt_status braid_program_destroy(braid_program *program) {
@@ -405,25 +418,10 @@ braid_rt_status braid_program_step_device(braid_program *program,
 braid_rt_status braid_program_create_nccl(int *argc, char ***argv,
                                           int cuda_device,
                                           braid_program **out) {
-  const char *api = "braid_program_create_nccl";
-  return guarded(api, [&]() -> braid_rt_status {
-    BRAID_PROGRAM_REQUIRE(api, out);
-    *out = nullptr;
-    braid_rt_context *context = nullptr;
-    braid_rt_status status =
-        braid_rt_init_nccl(argc, argv, cuda_device, &context);
-    if (status != BRAID_RT_OK)
-      return setLastError(status, std::string(api) + ": " +
-                                      braid_rt_last_error());
-    status = braid_program_create(context, out);
-    if (status != BRAID_RT_OK) {
-      std::string message = lastError;
-      braid_rt_context_destroy(context);
-      return setLastError(status, message);
-    }
-    (*out)->ownsContext = true;
-    return BRAID_RT_OK;
-  });
+  return createOwningContext(
+      "braid_program_create_nccl", out, [&](braid_rt_context **context) {
+        return braid_rt_init_nccl(argc, argv, cuda_device, context);
+      });
 }
 
 braid_rt_status braid_program_barrier(braid_program *program) {
@@ -443,10 +441,13 @@ braid_rt_status braid_program_max_over_ranks(braid_program *program,
   BRAID_PROGRAM_REQUIRE(api, program);
   BRAID_PROGRAM_REQUIRE(api, value);
   double mine = *value, max = 0;
-  braid_rt_status status = waitWorld(
-      program, braid_rt_all_reduce(program->world, &mine, &max, 1,
-                                   BRAID_RT_F64, BRAID_RT_MAX,
-                                   program->worldStream));
+  braid_rt_status status = worldCollective(
+      program, &mine, sizeof(mine), &max, sizeof(max),
+      [&](braid_rt_comm *world, braid_rt_stream *stream, const void *send,
+          void *recv) {
+        return braid_rt_all_reduce(world, send, recv, 1, BRAID_RT_F64,
+                                   BRAID_RT_MAX, stream);
+      });
   if (status != BRAID_RT_OK)
     return setLastError(status, std::string(api) + ": " +
                                     braid_rt_last_error());
@@ -474,19 +475,27 @@ braid_rt_status braid_program_write_trace(braid_program *program,
     std::string mine = serializeSpans(*program);
     int64_t mySize = static_cast<int64_t>(mine.size());
     std::vector<int64_t> sizes(program->size);
-    braid_rt_status status = waitWorld(
-        program, braid_rt_all_gather(program->world, &mySize, sizes.data(), 1,
-                                     BRAID_RT_I64, program->worldStream));
+    braid_rt_status status = worldCollective(
+        program, &mySize, sizeof(mySize), sizes.data(),
+        sizes.size() * sizeof(int64_t),
+        [&](braid_rt_comm *world, braid_rt_stream *stream, const void *send,
+            void *recv) {
+          return braid_rt_all_gather(world, send, recv, 1, BRAID_RT_I64,
+                                     stream);
+        });
     int64_t longest = 0;
     for (int64_t size : sizes)
       longest = std::max(longest, size);
     mine.resize(static_cast<size_t>(longest));
     std::vector<char> all(static_cast<size_t>(longest) * program->size);
     if (status == BRAID_RT_OK && longest > 0)
-      status = waitWorld(program,
-                         braid_rt_all_gather(program->world, mine.data(),
-                                             all.data(), longest, BRAID_RT_I8,
-                                             program->worldStream));
+      status = worldCollective(
+          program, mine.data(), mine.size(), all.data(), all.size(),
+          [&](braid_rt_comm *world, braid_rt_stream *stream, const void *send,
+              void *recv) {
+            return braid_rt_all_gather(world, send, recv, longest, BRAID_RT_I8,
+                                       stream);
+          });
     if (status != BRAID_RT_OK)
       return setLastError(status, std::string(api) + ": gathering spans: " +
                                       braid_rt_last_error());

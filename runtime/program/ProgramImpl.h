@@ -197,6 +197,11 @@ void cudaCommunicate(braid_exec *exec, int comm, int stream,
                      void *recv, size_t recvBytes, const CommEnqueue &enqueue);
 void cudaZeroFill(braid_exec *exec, void *target, size_t bytes, int stream,
                   const char *where);
+/// A collective of the program itself on the world communicator, on host
+/// buffers, waited for (through device copies on the NCCL engine).
+braid_rt_status worldCollective(braid_program *program, const void *send,
+                                size_t sendBytes, void *recv,
+                                size_t recvBytes, const CommEnqueue &enqueue);
 
 /// Chrome trace JSON of every rank's spans (Trace.cpp).
 std::string serializeSpans(const braid_program &program);

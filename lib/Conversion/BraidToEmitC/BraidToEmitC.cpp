@@ -226,7 +226,7 @@ bool isRuntimeGemm(linalg::LinalgOp op) {
 
 /// The linalg ops (and non-contiguous copies) that are not runtime GEMMs:
 /// what becomes loops (CPU) or a kernel (CUDA).
-SmallVector<Operation *> loopNestOps(func::FuncOp function) {
+SmallVector<Operation *> loopNestCandidates(func::FuncOp function) {
   SmallVector<Operation *> work;
   function.walk([&](Operation *op) {
     if (auto copy = dyn_cast<memref::CopyOp>(op)) {
@@ -244,9 +244,11 @@ SmallVector<Operation *> loopNestOps(func::FuncOp function) {
   return work;
 }
 
-LogicalResult lowerLinalgToLoops(func::FuncOp function) {
-  IRRewriter rewriter(function.getContext());
-  for (Operation *op : loopNestOps(function)) {
+/// Those ops as linalg ops on buffers, copies rewritten to linalg.copy.
+FailureOr<SmallVector<linalg::LinalgOp>> loopNestOps(func::FuncOp function,
+                                                     IRRewriter &rewriter) {
+  SmallVector<linalg::LinalgOp> nests;
+  for (Operation *op : loopNestCandidates(function)) {
     rewriter.setInsertionPoint(op);
     if (auto copy = dyn_cast<memref::CopyOp>(op)) {
       op = linalg::CopyOp::create(rewriter, copy.getLoc(), copy.getSource(),
@@ -257,6 +259,20 @@ LogicalResult lowerLinalgToLoops(func::FuncOp function) {
     if (!linalgOp.hasPureBufferSemantics())
       return op->emitOpError() << "is still on tensors; run the buffer "
                                   "pipeline before lowering to host code";
+    nests.push_back(linalgOp);
+  }
+  return nests;
+}
+
+LogicalResult lowerLinalgToLoops(func::FuncOp function) {
+  IRRewriter rewriter(function.getContext());
+  FailureOr<SmallVector<linalg::LinalgOp>> nests =
+      loopNestOps(function, rewriter);
+  if (failed(nests))
+    return failure();
+  for (linalg::LinalgOp linalgOp : *nests) {
+    Operation *op = linalgOp;
+    rewriter.setInsertionPoint(op);
     // The loop nest is one span of the measured timeline.
     emitc::CallOpaqueOp::create(
         rewriter, op->getLoc(), TypeRange(), "braid_emit_span_begin",
@@ -389,17 +405,13 @@ LogicalResult distributeOverThreads(func::FuncOp kernel,
 LogicalResult outlineLoopNestsAsKernels(func::FuncOp function,
                                         int &numKernels) {
   IRRewriter rewriter(function.getContext());
-  for (Operation *op : loopNestOps(function)) {
+  FailureOr<SmallVector<linalg::LinalgOp>> nests =
+      loopNestOps(function, rewriter);
+  if (failed(nests))
+    return failure();
+  for (linalg::LinalgOp linalgOp : *nests) {
+    Operation *op = linalgOp;
     rewriter.setInsertionPoint(op);
-    if (auto copy = dyn_cast<memref::CopyOp>(op)) {
-      op = linalg::CopyOp::create(rewriter, copy.getLoc(), copy.getSource(),
-                                  copy.getTarget());
-      rewriter.eraseOp(copy);
-    }
-    auto linalgOp = cast<linalg::LinalgOp>(op);
-    if (!linalgOp.hasPureBufferSemantics())
-      return op->emitOpError() << "is still on tensors; run the buffer "
-                                  "pipeline before lowering to host code";
     SmallVector<int64_t> ranges = linalgOp.getStaticLoopRanges();
     SmallVector<utils::IteratorType> iterators =
         linalgOp.getIteratorTypesArray();
