@@ -18,7 +18,9 @@
 # GoogleTest: found installed, else built from GTEST_SOURCE_DIR (default
 # .gpu-deps/googletest, a copy of Debian's /usr/src/googletest; see
 # docs/GPU.md). Without it only the tests that need none run.
-# Environment: CUDA_ARCH (default: native), JOBS, QUICK=1 (short benchmarks).
+# Environment: CUDA_ARCH (default: the GPU's, e.g. 90), JOBS, BUILD_DIR
+# (default build-gpu), NCCL_ROOT (default: found in python's site-packages),
+# QUICK=1 (short benchmarks).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 results=${1:-${OUT:-gpu-results}}
@@ -26,7 +28,10 @@ mkdir -p "$results"
 results=$(cd "$results" && pwd)
 build=${BUILD_DIR:-$root/build-gpu}
 jobs=${JOBS:-$(nproc)}
-arch=${CUDA_ARCH:-native}
+# The GPU's own architecture (9.0 -> 90); "native" needs CMake 3.24.
+arch=${CUDA_ARCH:-$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null \
+  | head -1 | tr -d ' .')}
+arch=${arch:-native}
 summary=$results/summary.txt
 : > "$summary"
 failures=0
