@@ -59,3 +59,14 @@ config.substitutions.append(
     ("%braid-import-onnx", os.path.join(venv_bin, "braid-import-onnx")))
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.braid_tools_dir, append_path=True)
+
+# The CUDA target's builds (test/Integration/cuda): nvcc on PATH and a
+# runtime built with CUDA (it writes braid-runtime-link.cmake).
+import shutil  # noqa: E402
+
+if shutil.which("nvcc") and os.path.exists(
+    os.path.join(config.braid_runtime_build_dir, "braid-runtime-link.cmake")
+):
+    config.available_features.add("cuda")
+config.substitutions.append(
+    ("%braid_runtime_build_dir", config.braid_runtime_build_dir))

@@ -235,6 +235,25 @@ void communicate(braid_exec *exec, int comm, int stream, const char *where,
   enqueueSpanEnd(exec, worker, where);
 }
 
+/// A CUDA program's collective (ExecCuda.cpp), with the bytes it reads and
+/// writes; false for other programs.
+bool onCuda(braid_exec *exec, int comm, int stream, const char *where,
+            const void *send, size_t sendBytes, void *recv, size_t recvBytes,
+            const CommEnqueue &enqueue) {
+  if (!exec->program->cuda)
+    return false;
+  if (!exec->failed && validComm(exec, comm, where))
+    cudaCommunicate(exec, comm, stream, where, send, sendBytes, recv,
+                    recvBytes, enqueue);
+  return true;
+}
+
+size_t groupSize(braid_exec *exec, int comm) {
+  return comm >= 0 && comm < static_cast<int>(exec->program->commSizes.size())
+             ? static_cast<size_t>(exec->program->commSizes[comm])
+             : 0;
+}
+
 /// The failure a worker stream reports at a wait or at the end of a step.
 void failFromStream(braid_exec *exec, WorkerStream *stream,
                     braid_rt_status status, const std::string &runtimeError) {
@@ -323,12 +342,16 @@ int64_t braid_exec_comm_rank(braid_exec *exec, int comm) {
 // enqueued on a CPU stream starts after everything enqueued before it: the
 // ordering the fork asks for already holds.
 void braid_exec_fork(braid_exec *exec, int stream) {
+  if (exec->program->cuda)
+    return cudaFork(exec, stream);
   if (exec->failed || stream == 0)
     return;
   workerStream(exec, stream, nullptr);
 }
 
 void braid_exec_record(braid_exec *exec, int event, int stream) {
+  if (exec->program->cuda)
+    return cudaRecord(exec, event, stream);
   if (exec->failed || !validEvent(exec, event, nullptr))
     return;
   if (stream == 0) {
@@ -349,6 +372,8 @@ void braid_exec_record(braid_exec *exec, int event, int stream) {
 }
 
 void braid_exec_wait(braid_exec *exec, int event) {
+  if (exec->program->cuda)
+    return cudaWait(exec, event);
   if (exec->failed || !validEvent(exec, event, nullptr))
     return;
   int stream = exec->eventStream[event];
@@ -391,6 +416,13 @@ void braid_exec_all_reduce(braid_exec *exec, int comm, const void *send,
                            void *recv, size_t count, braid_rt_dtype dtype,
                            braid_rt_reduce_op op, int stream,
                            const char *where) {
+  size_t bytes = count * dtypeSize(dtype);
+  if (onCuda(exec, comm, stream, where, send, bytes, recv, bytes,
+             [&](braid_rt_comm *c, braid_rt_stream *s, const void *sd,
+                 void *rv) {
+               return braid_rt_all_reduce(c, sd, rv, count, dtype, op, s);
+             }))
+    return;
   communicate(exec, comm, stream, where,
               [&](braid_rt_comm *c, braid_rt_stream *s) {
                 return braid_rt_all_reduce(c, send, recv, count, dtype, op, s);
@@ -401,6 +433,14 @@ void braid_exec_all_gather(braid_exec *exec, int comm, const void *send,
                            void *recv, size_t send_count,
                            braid_rt_dtype dtype, int stream,
                            const char *where) {
+  size_t bytes = send_count * dtypeSize(dtype);
+  if (onCuda(exec, comm, stream, where, send, bytes, recv,
+             bytes * groupSize(exec, comm),
+             [&](braid_rt_comm *c, braid_rt_stream *s, const void *sd,
+                 void *rv) {
+               return braid_rt_all_gather(c, sd, rv, send_count, dtype, s);
+             }))
+    return;
   communicate(exec, comm, stream, where,
               [&](braid_rt_comm *c, braid_rt_stream *s) {
                 return braid_rt_all_gather(c, send, recv, send_count, dtype,
@@ -412,6 +452,15 @@ void braid_exec_reduce_scatter(braid_exec *exec, int comm, const void *send,
                                void *recv, size_t recv_count,
                                braid_rt_dtype dtype, braid_rt_reduce_op op,
                                int stream, const char *where) {
+  size_t bytes = recv_count * dtypeSize(dtype);
+  if (onCuda(exec, comm, stream, where, send, bytes * groupSize(exec, comm),
+             recv, bytes,
+             [&](braid_rt_comm *c, braid_rt_stream *s, const void *sd,
+                 void *rv) {
+               return braid_rt_reduce_scatter(c, sd, rv, recv_count, dtype,
+                                              op, s);
+             }))
+    return;
   communicate(exec, comm, stream, where,
               [&](braid_rt_comm *c, braid_rt_stream *s) {
                 return braid_rt_reduce_scatter(c, send, recv, recv_count,
@@ -423,6 +472,14 @@ void braid_exec_all_to_all(braid_exec *exec, int comm, const void *send,
                            void *recv, size_t count_per_peer,
                            braid_rt_dtype dtype, int stream,
                            const char *where) {
+  size_t bytes = count_per_peer * dtypeSize(dtype) * groupSize(exec, comm);
+  if (onCuda(exec, comm, stream, where, send, bytes, recv, bytes,
+             [&](braid_rt_comm *c, braid_rt_stream *s, const void *sd,
+                 void *rv) {
+               return braid_rt_all_to_all(c, sd, rv, count_per_peer, dtype,
+                                          s);
+             }))
+    return;
   communicate(exec, comm, stream, where,
               [&](braid_rt_comm *c, braid_rt_stream *s) {
                 return braid_rt_all_to_all(c, send, recv, count_per_peer,
@@ -433,6 +490,13 @@ void braid_exec_all_to_all(braid_exec *exec, int comm, const void *send,
 void braid_exec_broadcast(braid_exec *exec, int comm, const void *send,
                           void *recv, size_t count, braid_rt_dtype dtype,
                           int root, int stream, const char *where) {
+  size_t bytes = count * dtypeSize(dtype);
+  if (onCuda(exec, comm, stream, where, send, bytes, recv, bytes,
+             [&](braid_rt_comm *c, braid_rt_stream *s, const void *sd,
+                 void *rv) {
+               return braid_rt_broadcast(c, sd, rv, count, dtype, root, s);
+             }))
+    return;
   communicate(exec, comm, stream, where,
               [&](braid_rt_comm *c, braid_rt_stream *s) {
                 return braid_rt_broadcast(c, send, recv, count, dtype, root,
@@ -483,6 +547,25 @@ void braid_exec_permute(braid_exec *exec, int comm, const void *send,
     if (source == me)
       transfers[numTransfers++] = braid_rt_peer_transfer{
           BRAID_RT_SEND, target, const_cast<void *>(send), count, dtype};
+  }
+  if (program->cuda) {
+    // The transfers name this rank's send and recv buffers; staging (hybrid)
+    // substitutes its copies.
+    size_t bytes = count * dtypeSize(dtype);
+    if (numTransfers > 0 &&
+        !onCuda(exec, comm, stream, where, send, bytes, recv, bytes,
+                [&](braid_rt_comm *c, braid_rt_stream *s, const void *sd,
+                    void *rv) {
+                  for (size_t i = 0; i < numTransfers; ++i)
+                    transfers[i].buffer = transfers[i].kind == BRAID_RT_SEND
+                                              ? const_cast<void *>(sd)
+                                              : rv;
+                  return braid_rt_send_recv(c, transfers, numTransfers, s);
+                }))
+      return;
+    if (sources == 0)
+      cudaZeroFill(exec, recv, bytes, stream, where);
+    return;
   }
   if (numTransfers > 0)
     communicate(exec, comm, stream, where,

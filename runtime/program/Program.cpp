@@ -38,6 +38,10 @@ std::string checkDescriptor(const braid_program_desc *desc) {
            std::to_string(BRAID_PROGRAM_ABI_VERSION);
   if (!desc->step)
     return "the program descriptor has no step function";
+  if (desc->device != BRAID_PROGRAM_DEVICE_CPU &&
+      desc->device != BRAID_PROGRAM_DEVICE_CUDA)
+    return "the program descriptor names device " +
+           std::to_string(desc->device) + ", which this runtime does not know";
   if (desc->world_size <= 0)
     return "the program descriptor's world size " +
            std::to_string(desc->world_size) + " is not positive";
@@ -65,6 +69,7 @@ std::string checkDescriptor(const braid_program_desc *desc) {
 
 /// Destroys what `program` created, in reverse order; keeps the context.
 void releaseResources(braid_program *program) {
+  destroyCudaProgram(program);
   for (size_t i = 1; i < program->streams.size(); ++i)
     if (program->streams[i] && program->streams[i]->stream)
       braid_rt_stream_destroy(program->streams[i]->stream);
@@ -98,9 +103,13 @@ braid_rt_status agree(braid_program *program, const std::string &localProblem) {
   uint64_t hash = desc ? desc->collective_hash : 0;
   std::memcpy(&mine[2], &hash, sizeof(hash));
   std::vector<int64_t> all(static_cast<size_t>(kFields) * program->size);
-  braid_rt_status status = waitWorld(
-      program, braid_rt_all_gather(program->world, mine, all.data(), kFields,
-                                   BRAID_RT_I64, program->worldStream));
+  braid_rt_status status = worldCollective(
+      program, mine, sizeof(mine), all.data(), all.size() * sizeof(int64_t),
+      [&](braid_rt_comm *world, braid_rt_stream *stream, const void *send,
+          void *recv) {
+        return braid_rt_all_gather(world, send, recv, kFields, BRAID_RT_I64,
+                                   stream);
+      });
   if (status != BRAID_RT_OK)
     return setLastError(status,
                         std::string("braid_program_create: comparing the "
@@ -180,6 +189,11 @@ braid_rt_status createResources(braid_program *program) {
     program->commSizes.push_back(size);
   }
   program->streams.resize(1);
+  if (desc->device == BRAID_PROGRAM_DEVICE_CUDA) {
+    // CUDA streams, events and a device arena of the program's own.
+    program->exec.eventStream.assign(desc->num_events, -1);
+    return createCudaProgram(program);
+  }
   for (int32_t i = 1; i <= desc->num_streams; ++i) {
     auto worker = std::make_unique<WorkerStream>();
     worker->index = i;
@@ -262,6 +276,29 @@ braid_rt_status setLastError(braid_rt_status status, std::string message) {
 
 } // namespace braid_rt::program
 
+/// A program on a context made by `init`, which the program then owns.
+template <typename Init>
+braid_rt_status createOwningContext(const char *api, braid_program **out,
+                                    Init init) {
+  return guarded(api, [&]() -> braid_rt_status {
+    BRAID_PROGRAM_REQUIRE(api, out);
+    *out = nullptr;
+    braid_rt_context *context = nullptr;
+    braid_rt_status status = init(&context);
+    if (status != BRAID_RT_OK)
+      return setLastError(status, std::string(api) + ": " +
+                                      braid_rt_last_error());
+    status = braid_program_create(context, out);
+    if (status != BRAID_RT_OK) {
+      std::string message = lastError;
+      braid_rt_context_destroy(context);
+      return setLastError(status, message);
+    }
+    (*out)->ownsContext = true;
+    return BRAID_RT_OK;
+  });
+}
+
 extern "C" {
 
 const braid_program_desc *braid_program_get_desc(void) {
@@ -306,24 +343,10 @@ braid_rt_status braid_program_create(braid_rt_context *context,
 
 braid_rt_status braid_program_create_mpi(int *argc, char ***argv,
                                          braid_program **out) {
-  const char *api = "braid_program_create_mpi";
-  return guarded(api, [&]() -> braid_rt_status {
-    BRAID_PROGRAM_REQUIRE(api, out);
-    *out = nullptr;
-    braid_rt_context *context = nullptr;
-    braid_rt_status status = braid_rt_init_mpi(argc, argv, &context);
-    if (status != BRAID_RT_OK)
-      return setLastError(status, std::string(api) + ": " +
-                                      braid_rt_last_error());
-    status = braid_program_create(context, out);
-    if (status != BRAID_RT_OK) {
-      std::string message = lastError;
-      braid_rt_context_destroy(context);
-      return setLastError(status, message);
-    }
-    (*out)->ownsContext = true;
-    return BRAID_RT_OK;
-  });
+  return createOwningContext(
+      "braid_program_create_mpi", out, [&](braid_rt_context **context) {
+        return braid_rt_init_mpi(argc, argv, context);
+      });
 }
 
 braid_rt_status braid_program_destroy(braid_program *program) {
@@ -367,14 +390,53 @@ braid_rt_status braid_program_step(braid_program *program,
       BRAID_PROGRAM_REQUIRE(api, args);
     if (desc->num_results > 0)
       BRAID_PROGRAM_REQUIRE(api, results);
-    beginStep(program);
-    desc->step(&program->exec, args, results, program->arenaBase);
-    braid_rt_status status = endStep(program);
+    braid_rt_status status;
+    if (program->cuda) {
+      status = cudaStep(program, args, results, /*onDevice=*/false);
+    } else {
+      beginStep(program);
+      desc->step(&program->exec, args, results, program->arenaBase);
+      status = endStep(program);
+    }
     if (status != BRAID_RT_OK)
       return setLastError(status, "rank " + std::to_string(program->rank) +
                                       ": " + program->exec.error);
     return BRAID_RT_OK;
   });
+}
+
+braid_rt_status braid_program_step_device(braid_program *program,
+                                          const void *const *args,
+                                          void *const *results) {
+  const char *api = "braid_program_step_device";
+  return guarded(api, [&]() -> braid_rt_status {
+    BRAID_PROGRAM_REQUIRE(api, program);
+    const braid_program_desc *desc = program->desc;
+    if (!program->cuda)
+      return setLastError(BRAID_RT_INVALID_ARGUMENT,
+                          std::string(api) + ": program '" +
+                              (desc->function ? desc->function : "?") +
+                              "' does not run on CUDA");
+    if (desc->num_args > 0)
+      BRAID_PROGRAM_REQUIRE(api, args);
+    if (desc->num_results > 0)
+      BRAID_PROGRAM_REQUIRE(api, results);
+    braid_rt_status status =
+        cudaStep(program, args, results, /*onDevice=*/true);
+    if (status != BRAID_RT_OK)
+      return setLastError(status, "rank " + std::to_string(program->rank) +
+                                      ": " + program->exec.error);
+    return BRAID_RT_OK;
+  });
+}
+
+braid_rt_status braid_program_create_nccl(int *argc, char ***argv,
+                                          int cuda_device,
+                                          braid_program **out) {
+  return createOwningContext(
+      "braid_program_create_nccl", out, [&](braid_rt_context **context) {
+        return braid_rt_init_nccl(argc, argv, cuda_device, context);
+      });
 }
 
 braid_rt_status braid_program_barrier(braid_program *program) {
@@ -394,10 +456,13 @@ braid_rt_status braid_program_max_over_ranks(braid_program *program,
   BRAID_PROGRAM_REQUIRE(api, program);
   BRAID_PROGRAM_REQUIRE(api, value);
   double mine = *value, max = 0;
-  braid_rt_status status = waitWorld(
-      program, braid_rt_all_reduce(program->world, &mine, &max, 1,
-                                   BRAID_RT_F64, BRAID_RT_MAX,
-                                   program->worldStream));
+  braid_rt_status status = worldCollective(
+      program, &mine, sizeof(mine), &max, sizeof(max),
+      [&](braid_rt_comm *world, braid_rt_stream *stream, const void *send,
+          void *recv) {
+        return braid_rt_all_reduce(world, send, recv, 1, BRAID_RT_F64,
+                                   BRAID_RT_MAX, stream);
+      });
   if (status != BRAID_RT_OK)
     return setLastError(status, std::string(api) + ": " +
                                     braid_rt_last_error());
@@ -425,19 +490,27 @@ braid_rt_status braid_program_write_trace(braid_program *program,
     std::string mine = serializeSpans(*program);
     int64_t mySize = static_cast<int64_t>(mine.size());
     std::vector<int64_t> sizes(program->size);
-    braid_rt_status status = waitWorld(
-        program, braid_rt_all_gather(program->world, &mySize, sizes.data(), 1,
-                                     BRAID_RT_I64, program->worldStream));
+    braid_rt_status status = worldCollective(
+        program, &mySize, sizeof(mySize), sizes.data(),
+        sizes.size() * sizeof(int64_t),
+        [&](braid_rt_comm *world, braid_rt_stream *stream, const void *send,
+            void *recv) {
+          return braid_rt_all_gather(world, send, recv, 1, BRAID_RT_I64,
+                                     stream);
+        });
     int64_t longest = 0;
     for (int64_t size : sizes)
       longest = std::max(longest, size);
     mine.resize(static_cast<size_t>(longest));
     std::vector<char> all(static_cast<size_t>(longest) * program->size);
     if (status == BRAID_RT_OK && longest > 0)
-      status = waitWorld(program,
-                         braid_rt_all_gather(program->world, mine.data(),
-                                             all.data(), longest, BRAID_RT_I8,
-                                             program->worldStream));
+      status = worldCollective(
+          program, mine.data(), mine.size(), all.data(), all.size(),
+          [&](braid_rt_comm *world, braid_rt_stream *stream, const void *send,
+              void *recv) {
+            return braid_rt_all_gather(world, send, recv, longest, BRAID_RT_I8,
+                                       stream);
+          });
     if (status != BRAID_RT_OK)
       return setLastError(status, std::string(api) + ": gathering spans: " +
                                       braid_rt_last_error());

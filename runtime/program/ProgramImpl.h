@@ -17,6 +17,7 @@
 
 #include <array>
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -148,6 +149,9 @@ private:
   size_t used_ = 0;
 };
 
+/// The state of a program compiled for CUDA (ExecCuda.cpp).
+struct CudaProgram;
+
 } // namespace braid_rt::program
 
 struct braid_exec {
@@ -185,6 +189,10 @@ struct braid_program {
   braid_rt_arena *arena = nullptr;
   char *arenaBase = nullptr;
   braid_exec exec;
+  /// Set for programs compiled with --target=cuda: their streams, events,
+  /// arena and staging (their braid_rt worker streams and events are not
+  /// made).
+  braid_rt::program::CudaProgram *cuda = nullptr;
 
   /// Tracing: spans of the host thread and the start of the last traced
   /// step; worker spans live in `streams`.
@@ -208,6 +216,37 @@ void failStep(braid_exec *exec, braid_rt_status status, const char *where,
 void beginStep(braid_program *program);
 /// Waits for every worker stream; returns the step's first failure.
 braid_rt_status endStep(braid_program *program);
+
+//--- CUDA programs (ExecCuda.cpp; without CUDA they report unavailable) ---//
+
+/// Creates streams, events, the device arena and staging of a CUDA program
+/// (its communicators exist).
+braid_rt_status createCudaProgram(braid_program *program);
+void destroyCudaProgram(braid_program *program);
+/// One step; `onDevice`: args and results are device pointers already.
+braid_rt_status cudaStep(braid_program *program, const void *const *args,
+                         void *const *results, bool onDevice);
+void cudaFork(braid_exec *exec, int stream);
+void cudaRecord(braid_exec *exec, int event, int stream);
+void cudaWait(braid_exec *exec, int event);
+/// Posts a collective on `comm`'s braid_rt stream with these buffers.
+using CommEnqueue = std::function<braid_rt_status(
+    braid_rt_comm *comm, braid_rt_stream *stream, const void *send,
+    void *recv)>;
+/// A collective issued on program stream `stream`: on the communicator's
+/// CUDA stream between two events (NCCL), or staged through host memory
+/// (MPI engine, hybrid mode). `sendBytes`/`recvBytes` are what staging
+/// copies.
+void cudaCommunicate(braid_exec *exec, int comm, int stream,
+                     const char *where, const void *send, size_t sendBytes,
+                     void *recv, size_t recvBytes, const CommEnqueue &enqueue);
+void cudaZeroFill(braid_exec *exec, void *target, size_t bytes, int stream,
+                  const char *where);
+/// A collective of the program itself on the world communicator, on host
+/// buffers, waited for (through device copies on the NCCL engine).
+braid_rt_status worldCollective(braid_program *program, const void *send,
+                                size_t sendBytes, void *recv,
+                                size_t recvBytes, const CommEnqueue &enqueue);
 
 /// Chrome trace JSON of every rank's spans (Trace.cpp).
 std::string serializeSpans(const braid_program &program);

@@ -1,13 +1,20 @@
 //===- braid-compile.cpp - a Braid program to a shared library ------------===//
 //
-// braid-compile IN.mlir -o OUT.so [--target=cpu] [--overlap] [--profile NAME]
-//               [--memory-budget B] [--emit-cpp FILE] [--runtime-dir DIR]
+// braid-compile IN.mlir -o OUT.so [--target=cpu|cuda] [--overlap]
+//               [--profile NAME] [--memory-budget B] [--emit-cpp FILE]
+//               [--emit-sources DIR] [--runtime-dir DIR]
 //
 // Calls inlined, the pipeline (the program as written, or the overlap
 // pipeline first), the buffer level, EmitC and its C++, then the host
 // compiler against the runtime (docs/Lowering.md, "The artifact"). Prints
 // each function's arena beside the scheduler's estimate of it. Errors are
 // located in the input; OUT appears only when everything succeeded.
+//
+// --target=cuda writes CUDA C++ (kernels and host code, docs/GPU.md) and
+// builds it with nvcc (`$NVCC`) against a CUDA-enabled runtime
+// (braid_rt_link_cuda.txt). --emit-sources DIR writes the emitted source,
+// its metadata and a CMake project that builds it with only CMake, the
+// compiler and the runtime's sources (the GPU machine has no LLVM).
 //
 //===----------------------------------------------------------------------===//
 
@@ -43,13 +50,13 @@ namespace cl = llvm::cl;
 static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<input.mlir>"),
                                       cl::Required);
 static cl::opt<std::string> outputFile("o", cl::desc("The shared library"),
-                                       cl::value_desc("OUT.so"), cl::Required);
+                                       cl::value_desc("OUT.so"), cl::init(""));
 enum class Target { Cpu, Cuda };
 static cl::opt<Target> target(
     "target", cl::desc("What the program runs on"), cl::init(Target::Cpu),
     cl::values(clEnumValN(Target::Cpu, "cpu", "host C++ on MPI ranks"),
                clEnumValN(Target::Cuda, "cuda",
-                          "CUDA kernels and NCCL (not available yet)")));
+                          "CUDA kernels, cuBLASLt and NCCL (nvcc)")));
 static cl::opt<bool> overlap("overlap",
                              cl::desc("Run the overlap pipeline first"));
 static cl::opt<bool> forceDecompose(
@@ -74,6 +81,11 @@ static cl::opt<KeepOnly> keepOnly(
 static cl::opt<std::string> emitCpp("emit-cpp",
                                     cl::desc("Also write the C++ to FILE"),
                                     cl::value_desc("FILE"), cl::init(""));
+static cl::opt<std::string> emitSources(
+    "emit-sources",
+    cl::desc("Write the emitted source, metadata.json and a CMake project "
+             "that builds it against the runtime's sources to DIR"),
+    cl::value_desc("DIR"), cl::init(""));
 static cl::opt<std::string> emitBuffers(
     "emit-buffers", cl::desc("Also write the buffer-level IR to FILE"),
     cl::value_desc("FILE"), cl::init(""));
@@ -85,9 +97,11 @@ static cl::opt<std::string> runtimeDir(
 static cl::opt<std::string> compiler("cxx", cl::desc("Host C++ compiler"),
                                      cl::init(""));
 
-/// The runtime's link fragment (braid_rt_link.txt), from the first tree
-/// that has one.
-static FailureOr<std::string> findLinkFragment(const char *argv0) {
+/// The runtime's link fragment (`fileName`: braid_rt_link.txt, or
+/// braid_rt_link_cuda.txt for CUDA programs), from the first tree that has
+/// one.
+static FailureOr<std::string> findLinkFragment(const char *argv0,
+                                               StringRef fileName) {
   // A runtime named by the user is the only place looked at.
   SmallVector<std::string> candidates;
   std::optional<std::string> env =
@@ -106,15 +120,17 @@ static FailureOr<std::string> findLinkFragment(const char *argv0) {
   }
   for (const std::string &dir : candidates) {
     SmallString<256> path(dir);
-    llvm::sys::path::append(path, "braid_rt_link.txt");
+    llvm::sys::path::append(path, fileName);
     if (auto buffer = llvm::MemoryBuffer::getFile(path))
       return (*buffer)->getBuffer().trim().str();
   }
   llvm::errs() << "braid-compile: error: no runtime found (looked for "
-                  "braid_rt_link.txt in";
+               << fileName << " in";
   for (const std::string &dir : candidates)
     llvm::errs() << " " << dir;
-  llvm::errs() << "); build it with scripts/build.sh or pass --runtime-dir\n";
+  llvm::errs() << "); build it with scripts/build.sh"
+               << (fileName.contains("cuda") ? " with CUDA and NCCL" : "")
+               << " or pass --runtime-dir\n";
   return failure();
 }
 
@@ -176,8 +192,92 @@ static LogicalResult runPipeline(ModuleOp module, MLIRContext &context) {
     file->keep();
   }
   PassManager lower(&context);
-  lower.addPass(braid::createConvertBraidToEmitC());
+  braid::ConvertBraidToEmitCOptions lowering;
+  // --target given: it decides; otherwise the module's braid.device does.
+  if (target.getNumOccurrences() > 0)
+    lowering.target = target == Target::Cuda ? "cuda" : "cpu";
+  lower.addPass(braid::createConvertBraidToEmitC(lowering));
   return lower.run(module);
+}
+
+/// `path` relative to `base` (both made absolute), with "/" separators.
+static std::string relativePath(StringRef path, StringRef base) {
+  SmallString<256> absolutePath(path), absoluteBase(base);
+  llvm::sys::fs::make_absolute(absolutePath);
+  llvm::sys::fs::make_absolute(absoluteBase);
+  llvm::sys::path::remove_dots(absolutePath, /*remove_dot_dot=*/true);
+  llvm::sys::path::remove_dots(absoluteBase, /*remove_dot_dot=*/true);
+  SmallVector<StringRef> to(llvm::sys::path::begin(absolutePath),
+                            llvm::sys::path::end(absolutePath));
+  SmallVector<StringRef> from(llvm::sys::path::begin(absoluteBase),
+                              llvm::sys::path::end(absoluteBase));
+  size_t common = 0;
+  while (common < to.size() && common < from.size() &&
+         to[common] == from[common])
+    ++common;
+  std::string result;
+  for (size_t i = common; i < from.size(); ++i)
+    result += result.empty() ? ".." : "/..";
+  for (size_t i = common; i < to.size(); ++i)
+    result += (result.empty() ? "" : "/") + to[i].str();
+  return result.empty() ? "." : result;
+}
+
+/// --emit-sources: DIR/program.cu (or .cpp), DIR/metadata.json and a
+/// CMakeLists.txt that builds the artifact (a shared library braid-run
+/// loads) and a checker linked with it (braid-check: one rank, no
+/// launcher; docs/GPU.md) through the runtime's cmake/BraidProgram.cmake.
+static LogicalResult writeSourceProject(StringRef dir, StringRef source,
+                                        StringRef metadata, bool cuda) {
+  if (std::error_code ec = llvm::sys::fs::create_directories(dir)) {
+    llvm::errs() << "braid-compile: error: " << dir << ": " << ec.message()
+                 << "\n";
+    return failure();
+  }
+  std::string name = cuda ? "program.cu" : "program.cpp";
+  // The runtime's sources relative to DIR, so that a committed project
+  // builds wherever the tree is checked out.
+  std::string runtime = relativePath(BRAID_RUNTIME_SOURCE_DIR, dir);
+  std::string cmake =
+      "# Generated by braid-compile --emit-sources. Builds the program with "
+      "CMake and\n# " +
+      std::string(cuda ? "the CUDA toolkit and NCCL" : "a C++ compiler") +
+      " against Braid's runtime (no LLVM, no MPI needed):\n"
+      "#   cmake -S . -B build && cmake --build build\n"
+      "# BRAID_RUNTIME_SOURCE_DIR names the runtime/ sources; "
+      "BRAID_RUNTIME_BUILD_DIR,\n# if set, a runtime build tree to link "
+      "instead of building the sources.\n"
+      "cmake_minimum_required(VERSION 3.20)\n" +
+      std::string(cuda ? "# A100 (sm_80) and H100/H200 (sm_90) unless told.\n"
+                         "if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)\n"
+                         "  set(CMAKE_CUDA_ARCHITECTURES 80 90)\n"
+                         "endif()\n"
+                       : "") +
+      "project(braid_emitted_program LANGUAGES C CXX" +
+      std::string(cuda ? " CUDA" : "") +
+      ")\n"
+      "set(BRAID_RUNTIME_SOURCE_DIR \"${CMAKE_CURRENT_SOURCE_DIR}/" +
+      runtime +
+      "\" CACHE PATH\n    \"Braid's runtime/ sources\")\n"
+      "include(${BRAID_RUNTIME_SOURCE_DIR}/cmake/BraidProgram.cmake)\n"
+      "braid_add_program(program " +
+      name + ")\n";
+  for (auto [file, text] :
+       {std::pair<std::string, std::string>{name, source.str()},
+        {"metadata.json", metadata.str() + "\n"},
+        {"CMakeLists.txt", cmake}}) {
+    SmallString<256> path(dir);
+    llvm::sys::path::append(path, file);
+    std::string error;
+    auto output = openOutputFile(path, &error);
+    if (!output) {
+      llvm::errs() << "braid-compile: error: " << error << "\n";
+      return failure();
+    }
+    output->os() << text;
+    output->keep();
+  }
+  return success();
 }
 
 int main(int argc, char **argv) {
@@ -188,9 +288,9 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv,
                               "Braid compiler: a program to a shared "
                               "library that runs on MPI ranks\n");
-  if (target == Target::Cuda) {
-    llvm::errs() << "braid-compile: error: --target=cuda is not available "
-                    "yet; use --target=cpu\n";
+  if (outputFile.empty() && emitSources.empty()) {
+    llvm::errs() << "braid-compile: error: nothing to produce: give -o "
+                    "OUT.so or --emit-sources DIR\n";
     return 1;
   }
 
@@ -217,6 +317,14 @@ int main(int argc, char **argv) {
     return 1;
   if (failed(runPipeline(*module, context)))
     return 1;
+  bool cuda = false;
+  std::string metadata;
+  if (auto json = (*module)->getAttrOfType<StringAttr>(
+          braid::BraidDialect::kProgramMetadataAttrName)) {
+    metadata = json.getValue().str();
+    cuda = StringRef(metadata).contains("\"device\": \"cuda\"");
+    (*module)->removeAttr(braid::BraidDialect::kProgramMetadataAttrName);
+  }
 
   std::string cpp;
   llvm::raw_string_ostream cppStream(cpp);
@@ -231,14 +339,20 @@ int main(int argc, char **argv) {
     file->os() << cpp;
     file->keep();
   }
-
-  FailureOr<std::string> link = findLinkFragment(argv[0]);
+  if (!emitSources.empty() &&
+      failed(writeSourceProject(emitSources, cpp, metadata, cuda)))
+    return 1;
+  if (outputFile.empty())
+    return 0;
+  FailureOr<std::string> link = findLinkFragment(
+      argv[0], cuda ? "braid_rt_link_cuda.txt" : "braid_rt_link.txt");
   if (failed(link))
     return 1;
   // Sources and the partial library go to temporaries next to OUT, renamed
   // only when the compiler succeeded.
   SmallString<256> source, partial;
-  if (llvm::sys::fs::createUniqueFile(outputFile + ".%%%%%%.cpp", source) ||
+  if (llvm::sys::fs::createUniqueFile(
+          outputFile + (cuda ? ".%%%%%%.cu" : ".%%%%%%.cpp"), source) ||
       llvm::sys::fs::createUniqueFile(outputFile + ".%%%%%%.tmp", partial)) {
     llvm::errs() << "braid-compile: error: cannot create files next to "
                  << outputFile << "\n";
@@ -260,10 +374,11 @@ int main(int argc, char **argv) {
   }
   std::string cxx = compiler;
   if (cxx.empty()) {
-    if (std::optional<std::string> env = llvm::sys::Process::GetEnv("CXX"))
+    const char *variable = cuda ? "NVCC" : "CXX";
+    if (std::optional<std::string> env = llvm::sys::Process::GetEnv(variable))
       cxx = *env;
     else
-      cxx = "c++";
+      cxx = cuda ? "nvcc" : "c++";
   }
   llvm::ErrorOr<std::string> cxxPath = llvm::sys::findProgramByName(cxx);
   if (!cxxPath) {

@@ -6,7 +6,7 @@
 include "mlir/Pass/PassBase.td"
 
 def ConvertBraidToEmitC : Pass<"convert-braid-to-emitc", "::mlir::ModuleOp"> {
-  let summary = "Lower a buffer-level braid program to EmitC host code (CPU target)";
+  let summary = "Lower a buffer-level braid program to EmitC host code (CPU or CUDA target)";
   let description = [{
     Input: the buffer level (docs/Lowering.md): one function on memrefs with
     an arena argument, braid.cmd.* ops, linalg on memrefs, scf, arith and
@@ -27,8 +27,24 @@ def ConvertBraidToEmitC : Pass<"convert-braid-to-emitc", "::mlir::ModuleOp"> {
       access), bf16/f16 stored as uint16_t and computed in f32;
     - upstream arith/scf/func/math -> EmitC through upstream patterns.
 
+    The CUDA target (`target=cuda`, or the module attribute
+    `braid.device = "cuda"` that `braid-compile --target=cuda` sets) emits
+    the same host code against `braid_rt/braid_emitted_cuda.h`: buffers
+    live in device memory, the kernels and the GEMM are the runtime's CUDA
+    ones on the stream of their launch, and every other linalg op becomes
+    a `__global__` function of its own (its leading parallel loops spread
+    over the threads of a grid-stride loop, the rest sequential in each
+    thread, so a reduction keeps the interpreter's order), launched by the
+    host. Host code that would read device memory (a scalar load outside
+    a loop nest) is refused with a located error.
+
     An op it cannot lower is a located error naming the op.
   }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"\"",
+           "cpu or cuda (default: the module's braid.device attribute, "
+           "else cpu)">
+  ];
   let dependentDialects = ["::mlir::emitc::EmitCDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::arith::ArithDialect"];

@@ -1,13 +1,20 @@
 //===- BraidToEmitC.cpp - buffer-level braid to EmitC host code -----------===//
 //
 // Lowers one buffer-level function (docs/Lowering.md) to EmitC for the CPU
-// target. Before the dialect conversion, plain IR steps put the program in
+// or the CUDA target (docs/GPU.md). Before the dialect conversion, plain IR steps put the program in
 // a form the patterns map one op at a time: contractions the runtime GEMM
 // can run stay, every other linalg op becomes loops; narrow-float scalar
 // arithmetic is widened to f32 (bf16/f16 are stored as bit patterns);
 // launches are flattened into host code that issues their body on their
 // stream; each communicator, stream and event gets its index. The program's
 // descriptor (braid_program.h) is emitted verbatim next to the step.
+//
+// The CUDA target keeps the host code and changes what it calls: the
+// buffers are device memory, so every linalg op that is not a GEMM becomes
+// a __global__ function of its own (Step 1b) instead of host loops, and
+// the emitted file includes braid_emitted_cuda.h, whose braid_emit_*
+// functions enqueue the runtime's CUDA kernels and cuBLASLt on the stream
+// of the current launch.
 //
 //===----------------------------------------------------------------------===//
 
@@ -34,6 +41,7 @@
 #include "llvm/ADT/TypeSwitch.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Transforms/RegionUtils.h"
 #include "llvm/Support/Format.h"
 
 #include <map>
@@ -53,6 +61,16 @@ namespace {
 constexpr StringLiteral kStreamAttr = "braid.stream";
 constexpr StringLiteral kCommAttr = "braid.comm";
 constexpr StringLiteral kStepBody = "braid_step_body";
+/// Marks a function outlined as a CUDA kernel (emitted `__global__`).
+/// (Not a braid dialect attribute: it lives only inside this pass.)
+constexpr StringLiteral kKernelAttr = "braid_kernel";
+/// The program's metadata JSON, left on the EmitC module.
+constexpr StringLiteral kMetadataAttr = BraidDialect::kProgramMetadataAttrName;
+/// The module attribute `braid-compile --target=cuda` sets.
+constexpr StringLiteral kDeviceAttr = BraidDialect::kDeviceAttrName;
+
+/// What the emitted code runs on.
+enum class CodegenTarget { Cpu, Cuda };
 
 //===----------------------------------------------------------------------===//
 // Element types as the runtime names them
@@ -231,8 +249,9 @@ bool isRuntimeGemm(linalg::LinalgOp op) {
   return a.isF64() == c.isF64() && b.isF64() == c.isF64();
 }
 
-LogicalResult lowerLinalgToLoops(func::FuncOp function) {
-  IRRewriter rewriter(function.getContext());
+/// The linalg ops (and non-contiguous copies) that are not runtime GEMMs:
+/// what becomes loops (CPU) or a kernel (CUDA).
+SmallVector<Operation *> loopNestCandidates(func::FuncOp function) {
   SmallVector<Operation *> work;
   function.walk([&](Operation *op) {
     if (auto copy = dyn_cast<memref::CopyOp>(op)) {
@@ -247,7 +266,14 @@ LogicalResult lowerLinalgToLoops(func::FuncOp function) {
       if (!isRuntimeGemm(linalgOp))
         work.push_back(op);
   });
-  for (Operation *op : work) {
+  return work;
+}
+
+/// Those ops as linalg ops on buffers, copies rewritten to linalg.copy.
+FailureOr<SmallVector<linalg::LinalgOp>> loopNestOps(func::FuncOp function,
+                                                     IRRewriter &rewriter) {
+  SmallVector<linalg::LinalgOp> nests;
+  for (Operation *op : loopNestCandidates(function)) {
     rewriter.setInsertionPoint(op);
     if (auto copy = dyn_cast<memref::CopyOp>(op)) {
       op = linalg::CopyOp::create(rewriter, copy.getLoc(), copy.getSource(),
@@ -258,6 +284,20 @@ LogicalResult lowerLinalgToLoops(func::FuncOp function) {
     if (!linalgOp.hasPureBufferSemantics())
       return op->emitOpError() << "is still on tensors; run the buffer "
                                   "pipeline before lowering to host code";
+    nests.push_back(linalgOp);
+  }
+  return nests;
+}
+
+LogicalResult lowerLinalgToLoops(func::FuncOp function) {
+  IRRewriter rewriter(function.getContext());
+  FailureOr<SmallVector<linalg::LinalgOp>> nests =
+      loopNestOps(function, rewriter);
+  if (failed(nests))
+    return failure();
+  for (linalg::LinalgOp linalgOp : *nests) {
+    Operation *op = linalgOp;
+    rewriter.setInsertionPoint(op);
     // The loop nest is one span of the measured timeline.
     emitc::CallOpaqueOp::create(
         rewriter, op->getLoc(), TypeRange(), "braid_emit_span_begin",
@@ -270,6 +310,219 @@ LogicalResult lowerLinalgToLoops(func::FuncOp function) {
     rewriter.eraseOp(op);
   }
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Step 1b (CUDA): every other linalg op becomes a kernel
+//===----------------------------------------------------------------------===//
+
+/// A value the kernel may recompute instead of receiving it: a constant.
+bool isRematerializable(Value value) {
+  Operation *def = value.getDefiningOp();
+  return def && def->hasTrait<OpTrait::ConstantLike>() &&
+         def->getNumOperands() == 0 && def->getNumRegions() == 0;
+}
+
+/// Replaces the nest's outermost `scf.parallel` (or, without one, all of
+/// the kernel's body) by a grid-stride loop over the flattened iteration
+/// space: thread t runs iterations t, t + T, t + 2T, ... (T threads in the
+/// grid), the indices recovered by division. Inner parallel loops become
+/// sequential: each thread owns whole output elements, so a reduction runs
+/// in the interpreter's order.
+LogicalResult distributeOverThreads(func::FuncOp kernel,
+                                    IRRewriter &rewriter) {
+  Block &entry = kernel.getBody().front();
+  Location loc = kernel.getLoc();
+  Type indexType = rewriter.getIndexType();
+  auto opaqueIndex = [&](StringRef callee) -> Value {
+    return emitc::CallOpaqueOp::create(rewriter, loc, TypeRange{indexType},
+                                       callee, ValueRange())
+        .getResult(0);
+  };
+  auto constant = [&](int64_t value) -> Value {
+    return arith::ConstantIndexOp::create(rewriter, loc, value);
+  };
+  scf::ParallelOp outer;
+  for (Operation &op : entry.without_terminator())
+    if (auto parallel = dyn_cast<scf::ParallelOp>(op)) {
+      outer = parallel;
+      break;
+    }
+  SmallVector<Operation *> body;
+  for (Operation &op : entry.without_terminator())
+    body.push_back(&op);
+  rewriter.setInsertionPointToStart(&entry);
+  Value first = opaqueIndex("braid_cuda_thread_index");
+  Value stride = opaqueIndex("braid_cuda_thread_count");
+  if (!outer) {
+    // No parallel loop (a full reduction, a 0-d op): one iteration, run by
+    // thread 0.
+    auto loop = scf::ForOp::create(rewriter, loc, first, constant(1), stride);
+    for (Operation *op : body)
+      op->moveBefore(loop.getBody()->getTerminator());
+    return success();
+  }
+  rewriter.setInsertionPoint(outer);
+  SmallVector<Value> trips;
+  Value total = constant(1);
+  for (auto [lower, upper, step] :
+       llvm::zip(outer.getLowerBound(), outer.getUpperBound(),
+                 outer.getStep())) {
+    // ceil((upper - lower) / step)
+    Value span = rewriter.createOrFold<arith::SubIOp>(loc, upper, lower);
+    Value rounded = rewriter.createOrFold<arith::AddIOp>(
+        loc, span,
+        rewriter.createOrFold<arith::SubIOp>(loc, step, constant(1)));
+    Value trip = rewriter.createOrFold<arith::DivUIOp>(loc, rounded, step);
+    trips.push_back(trip);
+    total = rewriter.createOrFold<arith::MulIOp>(loc, total, trip);
+  }
+  auto loop = scf::ForOp::create(rewriter, loc, first, total, stride);
+  rewriter.setInsertionPointToStart(loop.getBody());
+  SmallVector<Value> ivs(trips.size());
+  Value rest = loop.getInductionVar();
+  for (int64_t i = trips.size() - 1; i >= 0; --i) {
+    Value position =
+        i == 0 ? rest
+               : rewriter.createOrFold<arith::RemUIOp>(loc, rest, trips[i]);
+    if (i > 0)
+      rest = rewriter.createOrFold<arith::DivUIOp>(loc, rest, trips[i]);
+    Value scaled = rewriter.createOrFold<arith::MulIOp>(
+        loc, position, outer.getStep()[i]);
+    ivs[i] = rewriter.createOrFold<arith::AddIOp>(
+        loc, outer.getLowerBound()[i], scaled);
+  }
+  IRMapping mapping;
+  mapping.map(outer.getInductionVars(), ivs);
+  for (Operation &op : outer.getBody()->without_terminator())
+    rewriter.clone(op, mapping);
+  rewriter.eraseOp(outer);
+  // Parallel loops nested under a sequential one run in each thread.
+  SmallVector<scf::ParallelOp> inner;
+  kernel.walk([&](scf::ParallelOp parallel) { inner.push_back(parallel); });
+  for (scf::ParallelOp parallel : inner) {
+    if (!parallel.getInitVals().empty())
+      return parallel.emitOpError() << "reduces; the kernel outliner "
+                                       "expects linalg's loop nests";
+    rewriter.setInsertionPoint(parallel);
+    IRMapping nested;
+    Block *innermost = nullptr;
+    for (auto [lower, upper, step, iv] :
+         llvm::zip(parallel.getLowerBound(), parallel.getUpperBound(),
+                   parallel.getStep(), parallel.getInductionVars())) {
+      auto sequential = scf::ForOp::create(rewriter, loc, lower, upper, step);
+      nested.map(iv, sequential.getInductionVar());
+      rewriter.setInsertionPointToStart(sequential.getBody());
+      innermost = sequential.getBody();
+    }
+    for (Operation &op : parallel.getBody()->without_terminator())
+      rewriter.clone(op, nested);
+    (void)innermost;
+    rewriter.eraseOp(parallel);
+  }
+  return success();
+}
+
+/// Each loop nest becomes `braid_kernel_N`, a function marked `braid.kernel`
+/// (emitted `__global__`), and the host launches it on the current stream
+/// with one thread per iteration of its leading parallel loops
+/// (`braid_emit_kernel<braid_kernel_N>(threads, where, args...)`).
+LogicalResult outlineLoopNestsAsKernels(func::FuncOp function,
+                                        int &numKernels) {
+  IRRewriter rewriter(function.getContext());
+  FailureOr<SmallVector<linalg::LinalgOp>> nests =
+      loopNestOps(function, rewriter);
+  if (failed(nests))
+    return failure();
+  for (linalg::LinalgOp linalgOp : *nests) {
+    Operation *op = linalgOp;
+    rewriter.setInsertionPoint(op);
+    SmallVector<int64_t> ranges = linalgOp.getStaticLoopRanges();
+    SmallVector<utils::IteratorType> iterators =
+        linalgOp.getIteratorTypesArray();
+    int64_t threads = 1;
+    for (auto [range, iterator] : llvm::zip(ranges, iterators)) {
+      if (iterator != utils::IteratorType::parallel)
+        break;
+      if (ShapedType::isDynamic(range))
+        return op->emitOpError()
+               << "has a dynamic loop range; the CUDA target launches "
+                  "kernels of static size";
+      threads *= range;
+    }
+    // What the op reads from outside: its operands and the values its body
+    // captures; constants are recomputed in the kernel.
+    llvm::SetVector<Value> used(op->getOperands().begin(),
+                                op->getOperands().end());
+    getUsedValuesDefinedAbove(op->getRegions(), used);
+    SmallVector<Value> arguments, constants;
+    for (Value value : used)
+      (isRematerializable(value) ? constants : arguments).push_back(value);
+    for (Value value : arguments)
+      if (!isa<MemRefType, IndexType, IntegerType, FloatType>(
+              value.getType()))
+        return op->emitOpError()
+               << "captures a value of type " << value.getType()
+               << ", which a kernel cannot take as an argument";
+
+    std::string name = "braid_kernel_" + std::to_string(numKernels++);
+    rewriter.setInsertionPoint(function);
+    SmallVector<Type> types;
+    for (Value value : arguments)
+      types.push_back(value.getType());
+    auto kernel = func::FuncOp::create(rewriter, op->getLoc(), name,
+                                       rewriter.getFunctionType(types, {}));
+    kernel.setPrivate();
+    kernel->setAttr(kKernelAttr, rewriter.getUnitAttr());
+    Block *entry = kernel.addEntryBlock();
+    IRMapping mapping;
+    for (auto [value, argument] : llvm::zip(arguments, entry->getArguments()))
+      mapping.map(value, argument);
+    rewriter.setInsertionPointToStart(entry);
+    for (Value value : constants)
+      rewriter.clone(*value.getDefiningOp(), mapping);
+    Operation *clone = rewriter.clone(*op, mapping);
+    func::ReturnOp::create(rewriter, op->getLoc());
+    rewriter.setInsertionPoint(clone);
+    if (failed(linalg::linalgOpToParallelLoops(
+            rewriter, cast<linalg::LinalgOp>(clone))))
+      return op->emitOpError() << "cannot be lowered to loops";
+    rewriter.eraseOp(clone);
+    if (failed(distributeOverThreads(kernel, rewriter)))
+      return failure();
+
+    rewriter.setInsertionPoint(op);
+    SmallVector<Attribute> args{rewriter.getI64IntegerAttr(threads),
+                                where(rewriter, op)};
+    for (unsigned i = 0; i < arguments.size(); ++i)
+      args.push_back(rewriter.getIndexAttr(i));
+    emitc::CallOpaqueOp::create(
+        rewriter, op->getLoc(), TypeRange(), "braid_emit_kernel", arguments,
+        rewriter.getArrayAttr(args),
+        rewriter.getArrayAttr(
+            {emitc::OpaqueAttr::get(rewriter.getContext(), name)}));
+    rewriter.eraseOp(op);
+  }
+  return success();
+}
+
+/// Host code of the CUDA target may compute addresses and indices, not
+/// touch data: the buffers are in device memory.
+LogicalResult checkNoHostDataAccess(ModuleOp module) {
+  WalkResult walk = module.walk([&](Operation *op) {
+    auto function = op->getParentOfType<func::FuncOp>();
+    if (!function || function->hasAttr(kKernelAttr))
+      return WalkResult::advance();
+    if (isa<memref::LoadOp, memref::StoreOp>(op)) {
+      op->emitOpError()
+          << "reads or writes device memory on the host; the CUDA target "
+             "keeps data on the GPU and lowers only loop nests (linalg "
+             "ops), kernels and GEMMs to device code";
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  return failure(walk.wasInterrupted());
 }
 
 //===----------------------------------------------------------------------===//
@@ -806,13 +1059,19 @@ struct CopyLowering : public OpConversionPattern<memref::CopyOp> {
 
 /// A constant global: a static array in the emitted file.
 struct GetGlobalLowering : public OpConversionPattern<memref::GetGlobalOp> {
-  using OpConversionPattern::OpConversionPattern;
+  GetGlobalLowering(const TypeConverter &converter, MLIRContext *context,
+                    CodegenTarget codegen)
+      : OpConversionPattern(converter, context), codegen(codegen) {}
+  CodegenTarget codegen;
   LogicalResult
   matchAndRewrite(memref::GetGlobalOp op, OpAdaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Type result = getTypeConverter()->convertType(op.getType());
+    std::string symbol = ("braid_global_" + op.getName()).str();
     rewriter.replaceOpWithNewOp<emitc::LiteralOp>(
-        op, result, ("braid_global_" + op.getName()).str());
+        op, result,
+        codegen == CodegenTarget::Cuda ? "braid_cuda_global(" + symbol + ")"
+                                       : symbol);
     return success();
   }
 };
@@ -1058,7 +1317,10 @@ int64_t innerSize(Type type) {
 
 /// braid.cmd.compute around a layer op -> its runtime kernel.
 struct ComputeLowering : public OpConversionPattern<CommandComputeOp> {
-  using OpConversionPattern::OpConversionPattern;
+  ComputeLowering(const TypeConverter &converter, MLIRContext *context,
+                  StringRef targetName)
+      : OpConversionPattern(converter, context), targetName(targetName) {}
+  StringRef targetName;
   LogicalResult
   matchAndRewrite(CommandComputeOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -1293,7 +1555,8 @@ struct ComputeLowering : public OpConversionPattern<CommandComputeOp> {
             })
             .Default([&](Operation *other) -> LogicalResult {
               return other->emitOpError()
-                     << "has no runtime kernel on the CPU target yet";
+                     << "has no runtime kernel on the " << targetName
+                     << " target yet";
             });
     if (failed(result))
       return failure();
@@ -1386,8 +1649,12 @@ struct CallOperandsLowering : public OpConversionPattern<emitc::CallOpaqueOp> {
   LogicalResult
   matchAndRewrite(emitc::CallOpaqueOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
+    SmallVector<Type> results;
+    if (failed(getTypeConverter()->convertTypes(op->getResultTypes(),
+                                                results)))
+      return failure();
     rewriter.replaceOpWithNewOp<emitc::CallOpaqueOp>(
-        op, op->getResultTypes(), op.getCallee(), adaptor.getOperands(),
+        op, results, op.getCallee(), adaptor.getOperands(),
         op.getArgsAttr(), op.getTemplateArgsAttr());
     return success();
   }
@@ -1502,7 +1769,8 @@ std::string cValue(Type type, Attribute value) {
   return text;
 }
 
-FailureOr<std::string> emitGlobal(memref::GlobalOp global) {
+FailureOr<std::string> emitGlobal(memref::GlobalOp global,
+                                  CodegenTarget codegen) {
   auto type = cast<MemRefType>(global.getType());
   auto init = dyn_cast_or_null<DenseElementsAttr>(
       global.getInitialValue().value_or(Attribute()));
@@ -1513,7 +1781,10 @@ FailureOr<std::string> emitGlobal(memref::GlobalOp global) {
               "types are";
   std::string text;
   llvm::raw_string_ostream os(text);
-  os << "static " << element << " braid_global_" << global.getSymName() << "["
+  // CUDA: device memory, its address taken on the host
+  // (braid_cuda_global in braid_emitted_cuda.h).
+  os << (codegen == CodegenTarget::Cuda ? "static __device__ " : "static ")
+     << element << " braid_global_" << global.getSymName() << "["
      << std::max<int64_t>(type.getNumElements(), 1) << "] = {";
   int64_t count = type.getNumElements();
   for (int64_t i = 0; i < count; ++i) {
@@ -1554,9 +1825,10 @@ std::string jsonShape(ArrayRef<int64_t> shape) {
 }
 
 FailureOr<std::string>
-emitDescriptor(func::FuncOp function, StringRef originalName,
+emitDescriptor(func::FuncOp function, StringRef originalName, std::string &json,
                ArrayRef<ArgumentInfo> arguments, const ProgramTables &tables,
-               int64_t worldSize, int64_t arenaBytes, StringRef source) {
+               int64_t worldSize, int64_t arenaBytes, StringRef source,
+               CodegenTarget codegen) {
   std::string text;
   llvm::raw_string_ostream os(text);
   SmallVector<const ArgumentInfo *> inputs, results;
@@ -1646,7 +1918,6 @@ emitDescriptor(func::FuncOp function, StringRef originalName,
   os << ");\n}\n";
 
   // Metadata for tools.
-  std::string json;
   llvm::raw_string_ostream js(json);
   js << "{\"function\": " << cString(originalName) << ", \"world_size\": "
      << worldSize << ", \"arena_bytes\": " << arenaBytes
@@ -1670,7 +1941,8 @@ emitDescriptor(func::FuncOp function, StringRef originalName,
                      ", ")
        << "]}";
   js << "], \"streams\": " << numStreams
-     << ", \"events\": " << tables.numEvents << "}";
+     << ", \"events\": " << tables.numEvents << ", \"device\": \""
+     << (codegen == CodegenTarget::Cuda ? "cuda" : "cpu") << "\"}";
 
   os << "const braid_program_desc braid_program_descriptor = {\n"
      << "  BRAID_PROGRAM_ABI_VERSION, " << cString(originalName) << ", "
@@ -1683,7 +1955,10 @@ emitDescriptor(func::FuncOp function, StringRef originalName,
      << (tables.comms.empty() ? "nullptr" : "braid_comms") << ", "
      << numStreams << ", "
      << (numStreams ? "braid_stream_priorities" : "nullptr") << ", "
-     << tables.numEvents << ",\n  " << cString(json) << ",\n  braid_step};\n"
+     << tables.numEvents << ",\n  " << cString(json) << ",\n  braid_step, "
+     << (codegen == CodegenTarget::Cuda ? "BRAID_PROGRAM_DEVICE_CUDA"
+                                        : "BRAID_PROGRAM_DEVICE_CPU")
+     << "};\n"
      << "}\n";
   return text;
 }
@@ -1705,6 +1980,7 @@ StringRef sourceName(ModuleOp module) {
 
 struct ConvertBraidToEmitCPass
     : public braid::impl::ConvertBraidToEmitCBase<ConvertBraidToEmitCPass> {
+  using Base::Base;
   void runOnOperation() override {
     ModuleOp module = getOperation();
     MLIRContext *context = &getContext();
@@ -1720,6 +1996,20 @@ struct ConvertBraidToEmitCPass
     }
     func::FuncOp function = functions.front();
     std::string originalName = function.getSymName().str();
+
+    std::string targetName = target;
+    if (targetName.empty())
+      if (auto device = module->getAttrOfType<StringAttr>(kDeviceAttr))
+        targetName = device.getValue().str();
+    if (targetName.empty())
+      targetName = "cpu";
+    if (targetName != "cpu" && targetName != "cuda") {
+      module.emitError() << "target '" << targetName
+                         << "' is not one of cpu, cuda";
+      return signalPassFailure();
+    }
+    CodegenTarget codegen =
+        targetName == "cuda" ? CodegenTarget::Cuda : CodegenTarget::Cpu;
 
     // Arguments: inputs, result buffers, the arena.
     SmallVector<ArgumentInfo> arguments;
@@ -1759,8 +2049,17 @@ struct ConvertBraidToEmitCPass
     int64_t worldSize = getLargestDeviceCount(module);
 
     ProgramTables tables;
-    if (failed(lowerLinalgToLoops(function)) ||
-        failed(assignTablesAndFlattenLaunches(function, tables)))
+    int numKernels = 0;
+    if (codegen == CodegenTarget::Cuda) {
+      if (failed(outlineLoopNestsAsKernels(function, numKernels)))
+        return signalPassFailure();
+    } else if (failed(lowerLinalgToLoops(function))) {
+      return signalPassFailure();
+    }
+    if (failed(assignTablesAndFlattenLaunches(function, tables)))
+      return signalPassFailure();
+    if (codegen == CodegenTarget::Cuda &&
+        failed(checkNoHostDataAccess(module)))
       return signalPassFailure();
     {
       RewritePatternSet widen(context);
@@ -1773,14 +2072,15 @@ struct ConvertBraidToEmitCPass
       // Index arithmetic of loop nests with non-identity indexing maps
       // (reversals, shifts) is affine.apply: arith, which EmitC takes.
       populateAffineToStdConversionPatterns(widen);
-      if (failed(applyPatternsGreedily(function, std::move(widen))))
+      // Every function: the step, outlined launch bodies and kernels.
+      if (failed(applyPatternsGreedily(module, std::move(widen))))
         return signalPassFailure();
     }
     // Globals become static arrays.
     std::string globals;
     for (auto global :
          llvm::make_early_inc_range(module.getOps<memref::GlobalOp>())) {
-      FailureOr<std::string> text = emitGlobal(global);
+      FailureOr<std::string> text = emitGlobal(global, codegen);
       if (failed(text))
         return signalPassFailure();
       globals += *text;
@@ -1805,9 +2105,10 @@ struct ConvertBraidToEmitCPass
     if (unsupported.wasInterrupted())
       return signalPassFailure();
 
+    std::string metadata;
     FailureOr<std::string> descriptor = emitDescriptor(
-        function, originalName, arguments, tables, worldSize, arenaBytes,
-        sourceName(module));
+        function, originalName, metadata, arguments, tables, worldSize, arenaBytes,
+        sourceName(module), codegen);
     if (failed(descriptor))
       return signalPassFailure();
     function.setSymName(kStepBody);
@@ -1831,7 +2132,8 @@ struct ConvertBraidToEmitCPass
     target.addLegalDialect<emitc::EmitCDialect>();
     target.addDynamicallyLegalOp<emitc::CallOpaqueOp>(
         [&](emitc::CallOpaqueOp call) {
-          return converter.isLegal(call->getOperandTypes());
+          return converter.isLegal(call->getOperandTypes()) &&
+                 converter.isLegal(call->getResultTypes());
         });
     target.addLegalOp<ModuleOp, shard::GridOp>();
     target.addIllegalDialect<arith::ArithDialect, math::MathDialect,
@@ -1852,7 +2154,7 @@ struct ConvertBraidToEmitCPass
                  SameBaseViewLowering<memref::CastOp>,
                  SameBaseViewLowering<memref::ReinterpretCastOp>,
                  SameBaseViewLowering<memref::TransposeOp>, DeallocLowering,
-                 CopyLowering, GetGlobalLowering,
+                 CopyLowering,
                  CollectiveLowering<CommandAllReduceOp>,
                  CollectiveLowering<CommandAllGatherOp>,
                  CollectiveLowering<CommandReduceScatterOp>,
@@ -1861,9 +2163,11 @@ struct ConvertBraidToEmitCPass
                  CollectiveLowering<CommandCollectivePermuteOp>, RankLowering,
                  GemmLowering<linalg::MatmulOp>,
                  GemmLowering<linalg::BatchMatmulOp>, SoftmaxLowering,
-                 CallOperandsLowering,
-                 ComputeLowering>(
-        converter, context);
+                 CallOperandsLowering>(converter, context);
+    patterns.add<ComputeLowering>(converter, context,
+                                  codegen == CodegenTarget::Cuda ? "CUDA"
+                                                                 : "CPU");
+    patterns.add<GetGlobalLowering>(converter, context, codegen);
     patterns.add<UnsignedIndexLowering<arith::RemUIOp, emitc::RemOp>,
                  UnsignedIndexLowering<arith::DivUIOp, emitc::DivOp>>(
         converter, context, /*benefit=*/2);
@@ -1872,6 +2176,18 @@ struct ConvertBraidToEmitCPass
     if (failed(applyFullConversion(module, target, std::move(patterns))))
       return signalPassFailure();
 
+    // Outlined loop nests are the CUDA kernels.
+    module.walk([&](emitc::FuncOp function) {
+      if (!function->removeAttr(kKernelAttr))
+        return;
+      function.setSpecifiersAttr(
+          OpBuilder(context).getStrArrayAttr({"__global__"}));
+    });
+    module->removeAttr(kDeviceAttr);
+    // The descriptor's JSON, for tools that write it beside the sources
+    // (braid-compile --emit-sources); C++ translation ignores it.
+    module->setAttr(kMetadataAttr, StringAttr::get(context, metadata));
+
     // Grids were only read for the descriptor.
     for (auto grid : llvm::make_early_inc_range(module.getOps<shard::GridOp>()))
       grid.erase();
@@ -1879,7 +2195,10 @@ struct ConvertBraidToEmitCPass
     OpBuilder builder(context);
     builder.setInsertionPointToStart(module.getBody());
     emitc::IncludeOp::create(builder, module.getLoc(),
-                             "braid_rt/braid_emitted.h", false);
+                             codegen == CodegenTarget::Cuda
+                                 ? "braid_rt/braid_emitted_cuda.h"
+                                 : "braid_rt/braid_emitted.h",
+                             false);
     if (!globals.empty())
       emitc::VerbatimOp::create(builder, module.getLoc(), globals);
     builder.setInsertionPointToEnd(module.getBody());

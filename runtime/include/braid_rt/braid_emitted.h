@@ -11,6 +11,7 @@
 #ifndef BRAID_RT_BRAID_EMITTED_H
 #define BRAID_RT_BRAID_EMITTED_H
 
+#include "braid_rt/braid_emitted_descs.h"
 #include "braid_rt/braid_exec.h"
 #include "braid_rt/kernels.h"
 #include "braid_rt/kernels/Float.h"
@@ -129,18 +130,9 @@ static inline void braid_emit_gemm(int64_t batch, int64_t m, int64_t n,
                                    int64_t stride_a, int64_t stride_b,
                                    int64_t stride_c, const void *a,
                                    const void *b, void *c, const char *where) {
-  braid_rt_gemm_desc desc = braid_rt_gemm_desc_dense(
-      batch, m, n, k, static_cast<braid_rt_elem>(a_type),
-      static_cast<braid_rt_elem>(b_type), static_cast<braid_rt_elem>(c_type),
-      /*accumulate=*/1);
-  desc.trans_a = trans_a;
-  desc.trans_b = trans_b;
-  desc.lda = lda;
-  desc.ldb = ldb;
-  desc.ldc = ldc;
-  desc.stride_a = stride_a;
-  desc.stride_b = stride_b;
-  desc.stride_c = stride_c;
+  braid_rt_gemm_desc desc = braid_emit_gemm_desc(
+      batch, m, n, k, trans_a, trans_b, a_type, b_type, c_type, lda, ldb, ldc,
+      stride_a, stride_b, stride_c);
   BRAID_EMIT_KERNEL(where, braid_rt_cpu_gemm(&desc, a, b, c,
                                              BRAID_RT_GEMM_BLAS, nullptr, 0));
 }
@@ -151,22 +143,9 @@ static inline void braid_emit_attention(
     double scale, int type, int mask_type, int64_t m0,
     int64_t m1, int64_t m2, int64_t m3, const void *q, const void *k,
     const void *v, const void *mask, void *out, const char *where) {
-  braid_rt_attention_desc desc;
-  desc.batch = batch;
-  desc.heads = heads;
-  desc.kv_heads = kv_heads;
-  desc.q_len = q_len;
-  desc.kv_len = kv_len;
-  desc.head_dim = head_dim;
-  desc.v_head_dim = v_head_dim;
-  desc.causal = causal;
-  desc.scale = scale;
-  desc.type = static_cast<braid_rt_elem>(type);
-  desc.mask_type = static_cast<braid_rt_elem>(mask_type);
-  desc.mask_shape[0] = m0;
-  desc.mask_shape[1] = m1;
-  desc.mask_shape[2] = m2;
-  desc.mask_shape[3] = m3;
+  braid_rt_attention_desc desc = braid_emit_attention_desc(
+      batch, heads, kv_heads, q_len, kv_len, head_dim, v_head_dim, causal,
+      scale, type, mask_type, m0, m1, m2, m3);
   BRAID_EMIT_KERNEL(where,
                     braid_rt_cpu_attention(&desc, q, k, v, mask, out,
                                            BRAID_RT_GEMM_BLAS, nullptr, 0));

@@ -73,10 +73,17 @@ typedef struct braid_program_desc {
   int32_t num_events;
   const char *metadata_json;  /* all of the above, for tools */
   braid_program_step_fn step;
+  /* Where the step's buffers live and its kernels run (BRAID_PROGRAM_DEVICE_*).
+   * CUDA programs take device pointers in `step`; braid_program_step stages
+   * the caller's host buffers. */
+  int32_t device;
   /* Counters 0..num_counters-1 of the triggered ops (braid_exec.h). Last,
    * so a descriptor written without it has none. */
   int32_t num_counters;
 } braid_program_desc;
+
+#define BRAID_PROGRAM_DEVICE_CPU 0
+#define BRAID_PROGRAM_DEVICE_CUDA 1
 
 /* Defined by the emitted code. */
 extern const braid_program_desc braid_program_descriptor;
@@ -94,6 +101,11 @@ const char *braid_program_last_error(void);
  * collective sequences differ. */
 braid_rt_status braid_program_create_mpi(int *argc, char ***argv,
                                          braid_program **out);
+/* The NCCL engine on CUDA device `cuda_device` (ranks from an MPI launch,
+ * one rank without MPI: no launcher needed) and the program on it. */
+braid_rt_status braid_program_create_nccl(int *argc, char ***argv,
+                                          int cuda_device,
+                                          braid_program **out);
 /* The same on a context the caller made (the caller keeps it). */
 braid_rt_status braid_program_create(braid_rt_context *context,
                                      braid_program **out);
@@ -106,6 +118,12 @@ braid_rt_status braid_program_rank(const braid_program *program, int *rank,
 braid_rt_status braid_program_step(braid_program *program,
                                    const void *const *args,
                                    void *const *results);
+
+/* A CUDA program's step on device buffers of the descriptor's sizes
+ * (braid_program_step stages host buffers through copies of its own). */
+braid_rt_status braid_program_step_device(braid_program *program,
+                                          const void *const *args,
+                                          void *const *results);
 
 /* Measurement support for launchers. */
 braid_rt_status braid_program_barrier(braid_program *program);

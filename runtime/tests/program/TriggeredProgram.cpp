@@ -89,7 +89,8 @@ extern const braid_program_desc braid_program_descriptor;
 const braid_program_desc braid_program_descriptor = {
     BRAID_PROGRAM_ABI_VERSION, "triggered", "prog.mlir", P, 2, kArgs, 2,
     kResults, 2 * M * N * sizeof(float) * 8, 64, 0x7a11ULL, 1, kComms, 2,
-    kPriorities, 0, "{}", step, /*num_counters=*/2};
+    kPriorities, 0, "{}", step, BRAID_PROGRAM_DEVICE_CPU,
+    /*num_counters=*/2};
 }
 
 int main(int argc, char **argv) {

@@ -183,6 +183,23 @@ LogicalResult BraidDialect::verifyOperationAttribute(Operation *op,
                              << op->getName() << "'";
     return success();
   }
+  if (attr.getName() == kProgramMetadataAttrName) {
+    if (!isa<StringAttr>(attr.getValue()) || !isa<ModuleOp>(op))
+      return op->emitError() << "'" << kProgramMetadataAttrName
+                             << "' must be a string on a module";
+    return success();
+  }
+  if (attr.getName() == kDeviceAttrName) {
+    auto device = dyn_cast<StringAttr>(attr.getValue());
+    if (!device || (device.getValue() != "cpu" && device.getValue() != "cuda"))
+      return op->emitError() << "'" << kDeviceAttrName
+                             << "' must be \"cpu\" or \"cuda\"";
+    if (!isa<ModuleOp>(op))
+      return op->emitError() << "'" << kDeviceAttrName
+                             << "' belongs on a module, not on '"
+                             << op->getName() << "'";
+    return success();
+  }
   if (attr.getName() != kDeviceOrderAttrName)
     return op->emitError() << "unknown braid attribute '"
                            << attr.getName().getValue() << "'";

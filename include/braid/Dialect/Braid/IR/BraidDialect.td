@@ -65,6 +65,14 @@ def Braid_Dialect : Dialect {
     static constexpr ::llvm::StringLiteral kFusionAttrName = "braid.fusion";
     /// Discardable attribute on a module: its `#braid.target`.
     static constexpr ::llvm::StringLiteral kTargetAttrName = "braid.target";
+    /// Discardable attribute on a module: what the emitted code runs on,
+    /// "cpu" or "cuda" (set by `braid-compile --target`; read by
+    /// convert-braid-to-emitc).
+    static constexpr ::llvm::StringLiteral kDeviceAttrName = "braid.device";
+    /// Discardable attribute on the module convert-braid-to-emitc returns:
+    /// the compiled program's metadata JSON (the descriptor's), a string.
+    static constexpr ::llvm::StringLiteral kProgramMetadataAttrName =
+        "braid.program_metadata";
     /// Buffer level: on a function argument, the buffer the function
     /// writes result N into (an i64); on a function argument, the arena
     /// (unit); on a function, the arena's size in bytes (an i64).

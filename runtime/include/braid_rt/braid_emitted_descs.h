@@ -1,0 +1,61 @@
+//===- braid_emitted_descs.h - kernel descriptors from emitted arguments -*- C++ -*-===//
+//
+// The descriptors the GEMM and attention kernels take, built from the flat
+// arguments emitted code passes: shared by the CPU (braid_emitted.h) and
+// CUDA (braid_emitted_cuda.h) targets, which differ only in the kernel
+// they hand them to.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef BRAID_RT_BRAID_EMITTED_DESCS_H
+#define BRAID_RT_BRAID_EMITTED_DESCS_H
+
+#include "braid_rt/kernels.h"
+
+/// linalg.matmul / batch_matmul on strided row-major buffers; C holds the
+/// init (accumulate).
+static inline braid_rt_gemm_desc
+braid_emit_gemm_desc(int64_t batch, int64_t m, int64_t n, int64_t k,
+                     int32_t trans_a, int32_t trans_b, int a_type, int b_type,
+                     int c_type, int64_t lda, int64_t ldb, int64_t ldc,
+                     int64_t stride_a, int64_t stride_b, int64_t stride_c) {
+  braid_rt_gemm_desc desc = braid_rt_gemm_desc_dense(
+      batch, m, n, k, static_cast<braid_rt_elem>(a_type),
+      static_cast<braid_rt_elem>(b_type), static_cast<braid_rt_elem>(c_type),
+      /*accumulate=*/1);
+  desc.trans_a = trans_a;
+  desc.trans_b = trans_b;
+  desc.lda = lda;
+  desc.ldb = ldb;
+  desc.ldc = ldc;
+  desc.stride_a = stride_a;
+  desc.stride_b = stride_b;
+  desc.stride_c = stride_c;
+  return desc;
+}
+
+static inline braid_rt_attention_desc braid_emit_attention_desc(
+    int64_t batch, int64_t heads, int64_t kv_heads, int64_t q_len,
+    int64_t kv_len, int64_t head_dim, int64_t v_head_dim, int32_t causal,
+    double scale, int type, int mask_type, int64_t m0, int64_t m1, int64_t m2,
+    int64_t m3) {
+  braid_rt_attention_desc desc;
+  desc.batch = batch;
+  desc.heads = heads;
+  desc.kv_heads = kv_heads;
+  desc.q_len = q_len;
+  desc.kv_len = kv_len;
+  desc.head_dim = head_dim;
+  desc.v_head_dim = v_head_dim;
+  desc.causal = causal;
+  desc.scale = scale;
+  desc.type = static_cast<braid_rt_elem>(type);
+  desc.mask_type = static_cast<braid_rt_elem>(mask_type);
+  desc.mask_shape[0] = m0;
+  desc.mask_shape[1] = m1;
+  desc.mask_shape[2] = m2;
+  desc.mask_shape[3] = m3;
+  return desc;
+}
+
+#endif // BRAID_RT_BRAID_EMITTED_DESCS_H

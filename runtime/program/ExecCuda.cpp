@@ -1,0 +1,557 @@
+//===- ExecCuda.cpp - the executor of CUDA programs -----------------------===//
+//
+// A program compiled with `--target=cuda` keeps its buffers in device memory
+// and only enqueues work: stream 0 is a CUDA stream the program owns, as are
+// its worker streams 1..n (created with the descriptor's priorities) and its
+// events. The host issues in program order:
+//
+//  - fork(s): stream s waits for what stream 0 has so far (an event);
+//  - record(e, s): event e recorded on stream s; wait(e): stream 0 waits
+//    for e. Everything the host issues later is on stream 0 or forks from
+//    it, so that is the join: the host never blocks inside a step;
+//  - a collective issued on stream s runs on its communicator's own CUDA
+//    stream (NCCL engine: one stream per communicator, so its collectives
+//    never reorder), after s's work so far, and s continues after it;
+//  - with the MPI engine (hybrid mode: P processes share a GPU, NCCL refuses
+//    that), a collective waits for s, copies its source to pinned host
+//    memory, runs on the MPI engine and copies the result back. Correct,
+//    not fast: it exists to check a P-rank program's CUDA results.
+//
+// A step stages the caller's host buffers through device buffers made at
+// creation (braid_program_step) or takes device pointers
+// (braid_program_step_device), joins every stream into stream 0 and waits
+// for it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ProgramImpl.h"
+
+#include "braid_rt/braid_exec_cuda.h"
+
+#ifdef BRAID_RT_HAVE_CUDA
+#include "braid_rt/braid_rt_nccl.h"
+#include <cuda_runtime.h>
+#endif
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+using namespace braid_rt::program;
+
+#ifdef BRAID_RT_HAVE_CUDA
+
+namespace braid_rt::program {
+
+struct CudaProgram {
+  int device = 0;
+  /// Collectives on NCCL communicators' CUDA streams (else staged, hybrid).
+  bool nccl = false;
+  /// Index 0 is stream 0.
+  std::vector<cudaStream_t> streams;
+  std::vector<cudaEvent_t> events;
+  /// One event re-recorded for every ordering edge: a stream wait takes
+  /// the event's state when it is issued.
+  cudaEvent_t edge = nullptr;
+  /// The arena: a braid_rt DEVICE arena (NCCL engine: ncclMemAlloc memory
+  /// registered with the communicators) or cudaMalloc (hybrid).
+  braid_rt_arena *arena = nullptr;
+  void *ownedArena = nullptr;
+  /// Device copies of the step's arguments and results.
+  std::vector<void *> args, results;
+  std::vector<size_t> argBytes, resultBytes;
+  braid_rt_cuda_gemm_cache *gemm = nullptr;
+  size_t workspaceBytes = 0;
+  /// A cuBLASLt workspace per stream: GEMMs on two streams run at once.
+  std::vector<void *> workspaces;
+  /// The communicators' CUDA streams (NCCL engine).
+  std::vector<cudaStream_t> commStreams;
+  /// Pinned staging for hybrid collectives, grown on demand.
+  char *staging = nullptr;
+  size_t stagingBytes = 0;
+};
+
+} // namespace braid_rt::program
+
+namespace {
+
+size_t tensorBytes(const braid_program_tensor &tensor) {
+  size_t elements = 1;
+  for (int32_t i = 0; i < tensor.rank; ++i)
+    elements *= static_cast<size_t>(tensor.shape[i]);
+  return elements * dtypeSize(tensor.dtype);
+}
+
+/// Records the first CUDA failure of the step; true when `error` is one.
+bool failed(braid_exec *exec, cudaError_t error, const char *where,
+            const char *what) {
+  if (error == cudaSuccess)
+    return false;
+  failStep(exec, BRAID_RT_INTERNAL, where,
+           std::string(what) + ": " + cudaGetErrorString(error));
+  return true;
+}
+
+braid_rt_status cudaFailure(cudaError_t error, const std::string &what) {
+  return setLastError(BRAID_RT_INTERNAL,
+                      "braid_program_create: " + what + ": " +
+                          cudaGetErrorString(error));
+}
+
+CudaProgram *state(braid_exec *exec) { return exec->program->cuda; }
+
+bool validStream(braid_exec *exec, int stream, const char *where) {
+  CudaProgram *cuda = state(exec);
+  if (stream >= 0 && stream < static_cast<int>(cuda->streams.size()))
+    return true;
+  failStep(exec, BRAID_RT_INVALID_ARGUMENT, where,
+           "stream " + std::to_string(stream) +
+               " is not a stream of the program (it has " +
+               std::to_string(cuda->streams.size() - 1) + " workers)");
+  return false;
+}
+
+/// `to` waits for the work enqueued on `from` so far.
+bool order(braid_exec *exec, cudaStream_t from, cudaStream_t to,
+           const char *where) {
+  if (from == to)
+    return true;
+  CudaProgram *cuda = state(exec);
+  if (failed(exec, cudaEventRecord(cuda->edge, from), where,
+             "cudaEventRecord") ||
+      failed(exec, cudaStreamWaitEvent(to, cuda->edge, 0), where,
+             "cudaStreamWaitEvent"))
+    return false;
+  return true;
+}
+
+/// Pinned host memory of at least `bytes`.
+char *staging(braid_exec *exec, size_t bytes, const char *where) {
+  CudaProgram *cuda = state(exec);
+  if (cuda->stagingBytes >= bytes)
+    return cuda->staging;
+  if (cuda->staging)
+    cudaFreeHost(cuda->staging);
+  cuda->staging = nullptr;
+  cuda->stagingBytes = 0;
+  void *memory = nullptr;
+  if (failed(exec, cudaMallocHost(&memory, bytes), where, "cudaMallocHost"))
+    return nullptr;
+  cuda->staging = static_cast<char *>(memory);
+  cuda->stagingBytes = bytes;
+  return cuda->staging;
+}
+
+} // namespace
+
+namespace braid_rt::program {
+
+braid_rt_status createCudaProgram(braid_program *program) {
+  const braid_program_desc *desc = program->desc;
+  auto cuda = std::make_unique<CudaProgram>();
+  braid_rt_engine engine = BRAID_RT_ENGINE_MPI;
+  braid_rt_status status = braid_rt_context_engine(program->context, &engine);
+  if (status != BRAID_RT_OK)
+    return setLastError(status, std::string("braid_program_create: ") +
+                                    braid_rt_last_error());
+  cuda->nccl = engine == BRAID_RT_ENGINE_NCCL;
+  int devices = 0;
+  cudaError_t error = cudaGetDeviceCount(&devices);
+  if (error != cudaSuccess || devices == 0)
+    return setLastError(BRAID_RT_UNAVAILABLE,
+                        "braid_program_create: the program runs on CUDA and "
+                        "this process sees no GPU" +
+                            std::string(error != cudaSuccess
+                                            ? std::string(" (") +
+                                                  cudaGetErrorString(error) +
+                                                  ")"
+                                            : ""));
+  if (cuda->nccl) {
+    // The NCCL engine made the context's device current.
+    cudaGetDevice(&cuda->device);
+  } else {
+    // Hybrid: BRAID_CUDA_DEVICE, else ranks spread over the devices
+    // (with one GPU, every rank shares it).
+    const char *chosen = std::getenv("BRAID_CUDA_DEVICE");
+    cuda->device = chosen ? std::atoi(chosen) : program->rank % devices;
+  }
+  if ((error = cudaSetDevice(cuda->device)) != cudaSuccess)
+    return cudaFailure(error, "cudaSetDevice(" +
+                                  std::to_string(cuda->device) + ")");
+
+  int least = 0, greatest = 0;
+  cudaDeviceGetStreamPriorityRange(&least, &greatest);
+  cuda->streams.resize(desc->num_streams + 1);
+  for (int32_t i = 0; i <= desc->num_streams; ++i) {
+    // braid_rt's priorities: lower runs first, as CUDA's; clamped to the
+    // device's range.
+    int priority = i == 0 ? 0 : desc->stream_priorities[i - 1];
+    priority = std::min(std::max(priority, greatest), least);
+    if ((error = cudaStreamCreateWithPriority(
+             &cuda->streams[i], cudaStreamNonBlocking, priority)) !=
+        cudaSuccess)
+      return cudaFailure(error, "stream " + std::to_string(i));
+  }
+  for (int32_t i = 0; i <= desc->num_events; ++i) {
+    cudaEvent_t event = nullptr;
+    if ((error = cudaEventCreateWithFlags(&event, cudaEventDisableTiming)) !=
+        cudaSuccess)
+      return cudaFailure(error, "event " + std::to_string(i));
+    if (i == desc->num_events)
+      cuda->edge = event;
+    else
+      cuda->events.push_back(event);
+  }
+
+  uint64_t alignment = desc->arena_alignment ? desc->arena_alignment : 64;
+  uint64_t arenaBytes = std::max<uint64_t>(desc->arena_bytes, 1);
+  if (cuda->nccl) {
+    void *base = nullptr;
+    status = braid_rt_arena_create(program->context, arenaBytes, alignment,
+                                   BRAID_RT_MEMORY_DEVICE, &cuda->arena);
+    if (status == BRAID_RT_OK)
+      status = braid_rt_arena_at(cuda->arena, 0, arenaBytes, 1, &base);
+    if (status != BRAID_RT_OK)
+      return setLastError(status, "braid_program_create: the " +
+                                      std::to_string(arenaBytes) +
+                                      "-byte device arena: " +
+                                      braid_rt_last_error());
+    program->arenaBase = static_cast<char *>(base);
+  } else {
+    // cudaMalloc aligns to 256 bytes, more than the planner asks.
+    if ((error = cudaMalloc(&cuda->ownedArena, arenaBytes)) != cudaSuccess)
+      return cudaFailure(error, "the " + std::to_string(arenaBytes) +
+                                    "-byte device arena");
+    program->arenaBase = static_cast<char *>(cuda->ownedArena);
+  }
+  for (int32_t i = 0; i < desc->num_args + desc->num_results; ++i) {
+    bool isArg = i < desc->num_args;
+    const braid_program_tensor &tensor =
+        isArg ? desc->args[i] : desc->results[i - desc->num_args];
+    size_t bytes = tensorBytes(tensor);
+    void *memory = nullptr;
+    if ((error = cudaMalloc(&memory, std::max<size_t>(bytes, 1))) !=
+        cudaSuccess)
+      return cudaFailure(error, std::string(isArg ? "argument" : "result") +
+                                    " buffer");
+    (isArg ? cuda->args : cuda->results).push_back(memory);
+    (isArg ? cuda->argBytes : cuda->resultBytes).push_back(bytes);
+  }
+
+  if (braid_rt_cuda_gemm_cache_create(&cuda->gemm) != 0)
+    return setLastError(BRAID_RT_INTERNAL,
+                        std::string("braid_program_create: cuBLASLt: ") +
+                            braid_rt_kernel_last_error());
+  cuda->workspaceBytes = braid_rt_cuda_gemm_workspace_bytes();
+  for (size_t i = 0; i < cuda->streams.size(); ++i) {
+    void *workspace = nullptr;
+    if (cuda->workspaceBytes &&
+        (error = cudaMalloc(&workspace, cuda->workspaceBytes)) != cudaSuccess)
+      return cudaFailure(error, "GEMM workspace");
+    cuda->workspaces.push_back(workspace);
+  }
+  if (cuda->nccl)
+    for (braid_rt_stream *stream : program->commStreams) {
+      cudaStream_t handle = nullptr;
+      status = braid_rt_stream_cuda(stream, &handle);
+      if (status != BRAID_RT_OK)
+        return setLastError(status, std::string("braid_program_create: ") +
+                                        braid_rt_last_error());
+      cuda->commStreams.push_back(handle);
+    }
+  program->cuda = cuda.release();
+  return BRAID_RT_OK;
+}
+
+void destroyCudaProgram(braid_program *program) {
+  CudaProgram *cuda = program->cuda;
+  if (!cuda)
+    return;
+  cudaSetDevice(cuda->device);
+  for (cudaStream_t stream : cuda->streams)
+    if (stream) {
+      cudaStreamSynchronize(stream);
+      cudaStreamDestroy(stream);
+    }
+  for (cudaEvent_t event : cuda->events)
+    cudaEventDestroy(event);
+  if (cuda->edge)
+    cudaEventDestroy(cuda->edge);
+  if (cuda->arena)
+    braid_rt_arena_destroy(cuda->arena);
+  if (cuda->ownedArena)
+    cudaFree(cuda->ownedArena);
+  for (void *memory : cuda->args)
+    cudaFree(memory);
+  for (void *memory : cuda->results)
+    cudaFree(memory);
+  for (void *memory : cuda->workspaces)
+    if (memory)
+      cudaFree(memory);
+  if (cuda->gemm)
+    braid_rt_cuda_gemm_cache_destroy(cuda->gemm);
+  if (cuda->staging)
+    cudaFreeHost(cuda->staging);
+  delete cuda;
+  program->cuda = nullptr;
+  program->arenaBase = nullptr;
+}
+
+braid_rt_status cudaStep(braid_program *program, const void *const *args,
+                         void *const *results, bool onDevice) {
+  CudaProgram *cuda = program->cuda;
+  braid_exec *exec = &program->exec;
+  const braid_program_desc *desc = program->desc;
+  beginStep(program);
+  const char *where = "braid_program_step";
+  cudaStream_t stream0 = cuda->streams[0];
+  failed(exec, cudaSetDevice(cuda->device), where, "cudaSetDevice");
+  std::vector<const void *> stepArgs(args, args + desc->num_args);
+  std::vector<void *> stepResults(results, results + desc->num_results);
+  if (!onDevice) {
+    for (int32_t i = 0; i < desc->num_args && !exec->failed; ++i) {
+      failed(exec,
+             cudaMemcpyAsync(cuda->args[i], args[i], cuda->argBytes[i],
+                             cudaMemcpyHostToDevice, stream0),
+             where, "copying an argument to the device");
+      stepArgs[i] = cuda->args[i];
+    }
+    for (int32_t i = 0; i < desc->num_results; ++i)
+      stepResults[i] = cuda->results[i];
+  }
+  if (!exec->failed)
+    desc->step(exec, stepArgs.data(), stepResults.data(), program->arenaBase);
+  // Every stream joins stream 0; then the results go back.
+  for (size_t i = 1; i < cuda->streams.size() && !exec->failed; ++i)
+    order(exec, cuda->streams[i], stream0, where);
+  if (!onDevice)
+    for (int32_t i = 0; i < desc->num_results && !exec->failed; ++i)
+      failed(exec,
+             cudaMemcpyAsync(results[i], cuda->results[i],
+                             cuda->resultBytes[i], cudaMemcpyDeviceToHost,
+                             stream0),
+             where, "copying a result to the host");
+  // Wait for everything, also after a failure (nothing may still run).
+  for (cudaStream_t stream : cuda->streams) {
+    cudaError_t error = cudaStreamSynchronize(stream);
+    failed(exec, error, where, "a kernel of the step failed");
+  }
+  return exec->failed ? exec->status : BRAID_RT_OK;
+}
+
+void cudaFork(braid_exec *exec, int stream) {
+  if (exec->failed || !validStream(exec, stream, nullptr) || stream == 0)
+    return;
+  CudaProgram *cuda = state(exec);
+  order(exec, cuda->streams[0], cuda->streams[stream], nullptr);
+}
+
+void cudaRecord(braid_exec *exec, int event, int stream) {
+  CudaProgram *cuda = state(exec);
+  if (exec->failed || !validStream(exec, stream, nullptr))
+    return;
+  if (event < 0 || event >= static_cast<int>(cuda->events.size())) {
+    failStep(exec, BRAID_RT_INVALID_ARGUMENT, nullptr,
+             "event " + std::to_string(event) +
+                 " is not one of the program's " +
+                 std::to_string(cuda->events.size()));
+    return;
+  }
+  if (!failed(exec, cudaEventRecord(cuda->events[event], cuda->streams[stream]),
+              nullptr, "cudaEventRecord"))
+    exec->eventStream[event] = stream;
+}
+
+void cudaWait(braid_exec *exec, int event) {
+  CudaProgram *cuda = state(exec);
+  if (exec->failed || event < 0 ||
+      event >= static_cast<int>(cuda->events.size()) ||
+      exec->eventStream[event] < 0)
+    return;
+  failed(exec, cudaStreamWaitEvent(cuda->streams[0], cuda->events[event], 0),
+         nullptr, "cudaStreamWaitEvent");
+}
+
+void cudaCommunicate(braid_exec *exec, int comm, int stream,
+                     const char *where, const void *send, size_t sendBytes,
+                     void *recv, size_t recvBytes,
+                     const CommEnqueue &enqueue) {
+  if (exec->failed || !validStream(exec, stream, where))
+    return;
+  braid_program *program = exec->program;
+  CudaProgram *cuda = state(exec);
+  cudaStream_t issuing = cuda->streams[stream];
+  braid_rt_stream *commStream = program->commStreams[comm];
+  if (cuda->nccl) {
+    cudaStream_t ordered = cuda->commStreams[comm];
+    if (!order(exec, issuing, ordered, where))
+      return;
+    braid_rt_status status =
+        enqueue(program->comms[comm], commStream, send, recv);
+    if (status != BRAID_RT_OK) {
+      failStep(exec, status, where, braid_rt_last_error());
+      return;
+    }
+    order(exec, ordered, issuing, where);
+    return;
+  }
+  // Hybrid: through pinned host memory, synchronously.
+  char *host = staging(exec, sendBytes + recvBytes + 64, where);
+  if (!host)
+    return;
+  char *hostSend = host;
+  char *hostRecv = host + ((sendBytes + 63) / 64) * 64;
+  if (failed(exec, cudaStreamSynchronize(issuing), where,
+             "waiting for the collective's inputs") ||
+      (sendBytes && failed(exec,
+                           cudaMemcpy(hostSend, send, sendBytes,
+                                      cudaMemcpyDeviceToHost),
+                           where, "staging the source")) ||
+      (recvBytes && failed(exec,
+                           cudaMemcpy(hostRecv, recv, recvBytes,
+                                      cudaMemcpyDeviceToHost),
+                           where, "staging the target")))
+    return;
+  braid_rt_status status =
+      enqueue(program->comms[comm], commStream, hostSend, hostRecv);
+  if (status == BRAID_RT_OK)
+    status = braid_rt_stream_synchronize(commStream);
+  if (status != BRAID_RT_OK) {
+    failStep(exec, status, where, braid_rt_last_error());
+    return;
+  }
+  if (recvBytes)
+    failed(exec,
+           cudaMemcpyAsync(recv, hostRecv, recvBytes, cudaMemcpyHostToDevice,
+                           issuing),
+           where, "copying the result back");
+  // The staging buffer is reused by the next collective.
+  failed(exec, cudaStreamSynchronize(issuing), where,
+         "copying the result back");
+}
+
+void cudaZeroFill(braid_exec *exec, void *target, size_t bytes, int stream,
+                  const char *where) {
+  if (exec->failed || !bytes || !validStream(exec, stream, where))
+    return;
+  failed(exec,
+         cudaMemsetAsync(target, 0, bytes, state(exec)->streams[stream]),
+         where, "cudaMemsetAsync");
+}
+
+} // namespace braid_rt::program
+
+extern "C" {
+
+void *braid_exec_cuda_stream(braid_exec *exec, int stream) {
+  if (!exec->program->cuda) {
+    failStep(exec, BRAID_RT_INVALID_ARGUMENT, nullptr,
+             "a CUDA call in a program that does not run on CUDA");
+    return nullptr;
+  }
+  if (!validStream(exec, stream, nullptr))
+    return nullptr;
+  return state(exec)->streams[stream];
+}
+
+int braid_exec_cuda_gemm(braid_exec *exec, int stream,
+                         const braid_rt_gemm_desc *desc, const void *a,
+                         const void *b, void *c) {
+  CudaProgram *cuda = exec->program->cuda;
+  if (!cuda || !validStream(exec, stream, nullptr))
+    return BRAID_RT_KERNEL_INVALID_ARGUMENT;
+  return braid_rt_cuda_gemm(cuda->gemm, desc, a, b, c,
+                            cuda->workspaces[stream], cuda->workspaceBytes,
+                            cuda->streams[stream]);
+}
+
+} // extern "C"
+
+#else // !BRAID_RT_HAVE_CUDA
+
+namespace braid_rt::program {
+
+struct CudaProgram {};
+
+braid_rt_status createCudaProgram(braid_program *) {
+  return setLastError(BRAID_RT_UNAVAILABLE,
+                      "braid_program_create: the program runs on CUDA and "
+                      "this runtime was built without CUDA");
+}
+void destroyCudaProgram(braid_program *) {}
+braid_rt_status cudaStep(braid_program *, const void *const *, void *const *,
+                         bool) {
+  return BRAID_RT_UNAVAILABLE;
+}
+void cudaFork(braid_exec *, int) {}
+void cudaRecord(braid_exec *, int, int) {}
+void cudaWait(braid_exec *, int) {}
+void cudaCommunicate(braid_exec *, int, int, const char *, const void *,
+                     size_t, void *, size_t, const CommEnqueue &) {}
+void cudaZeroFill(braid_exec *, void *, size_t, int, const char *) {}
+
+} // namespace braid_rt::program
+
+extern "C" {
+void *braid_exec_cuda_stream(braid_exec *exec, int) {
+  failStep(exec, BRAID_RT_UNAVAILABLE, nullptr,
+           "this runtime was built without CUDA");
+  return nullptr;
+}
+int braid_exec_cuda_gemm(braid_exec *, int, const braid_rt_gemm_desc *,
+                         const void *, const void *, void *) {
+  return BRAID_RT_KERNEL_UNAVAILABLE;
+}
+} // extern "C"
+
+#endif // BRAID_RT_HAVE_CUDA
+
+namespace braid_rt::program {
+
+// The NCCL engine takes device pointers only: the program's own collectives
+// on host values (creation's agreement, measurements, traces) go through a
+// device copy there.
+braid_rt_status worldCollective(braid_program *program, const void *send,
+                                size_t sendBytes, void *recv,
+                                size_t recvBytes, const CommEnqueue &enqueue) {
+#ifdef BRAID_RT_HAVE_CUDA
+  braid_rt_engine engine = BRAID_RT_ENGINE_MPI;
+  braid_rt_context_engine(program->context, &engine);
+  if (engine == BRAID_RT_ENGINE_NCCL) {
+    size_t recvOffset = (sendBytes + 255) / 256 * 256;
+    char *device = nullptr;
+    cudaError_t error = cudaMalloc(reinterpret_cast<void **>(&device),
+                                   recvOffset + recvBytes + 1);
+    if (error == cudaSuccess && sendBytes)
+      error = cudaMemcpy(device, send, sendBytes, cudaMemcpyHostToDevice);
+    if (error != cudaSuccess) {
+      if (device)
+        cudaFree(device);
+      return setLastError(BRAID_RT_INTERNAL,
+                          std::string("staging a world collective: ") +
+                              cudaGetErrorString(error));
+    }
+    braid_rt_status status = enqueue(program->world, program->worldStream,
+                                     device, device + recvOffset);
+    if (status == BRAID_RT_OK)
+      status = braid_rt_stream_synchronize(program->worldStream);
+    if (status == BRAID_RT_OK && recvBytes &&
+        cudaMemcpy(recv, device + recvOffset, recvBytes,
+                   cudaMemcpyDeviceToHost) != cudaSuccess)
+      status = setLastError(BRAID_RT_INTERNAL,
+                            "copying a world collective's result back");
+    cudaFree(device);
+    return status;
+  }
+#endif
+  (void)sendBytes;
+  (void)recvBytes;
+  braid_rt_status status =
+      enqueue(program->world, program->worldStream, send, recv);
+  if (status != BRAID_RT_OK)
+    return status;
+  return braid_rt_stream_synchronize(program->worldStream);
+}
+
+} // namespace braid_rt::program
