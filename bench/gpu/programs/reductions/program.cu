@@ -139,25 +139,25 @@ void braid_step_body(float* v1, float* v2, float* v3, float* v4, int8_t* v5) {
   int64_t v12 = (int64_t) v7;
   int8_t* v13 = v5 + v12;
   float* v14 = reinterpret_cast<float*>(v13);
-  braid_emit_kernel<braid_kernel_0>(96, "/work/wt-cuda/bench/gpu/programs/reductions.mlir:14:9 linalg.fill", v14);
-  braid_emit_kernel<braid_kernel_1>(96, "/work/wt-cuda/bench/gpu/programs/reductions.mlir:15:10 linalg.reduce", v1, v14);
-  braid_emit_kernel<braid_kernel_2>(96, "/work/wt-cuda/bench/gpu/programs/reductions.mlir:20:9 linalg.fill", v11);
-  braid_emit_kernel<braid_kernel_3>(96, "/work/wt-cuda/bench/gpu/programs/reductions.mlir:21:10 linalg.reduce", v1, v11);
+  braid_emit_kernel<braid_kernel_0>(96, "/work/main/bench/gpu/programs/reductions.mlir:14:9 linalg.fill", v14);
+  braid_emit_kernel<braid_kernel_1>(96, "/work/main/bench/gpu/programs/reductions.mlir:15:10 linalg.reduce", v1, v14);
+  braid_emit_kernel<braid_kernel_2>(96, "/work/main/bench/gpu/programs/reductions.mlir:20:9 linalg.fill", v11);
+  braid_emit_kernel<braid_kernel_3>(96, "/work/main/bench/gpu/programs/reductions.mlir:21:10 linalg.reduce", v1, v11);
   int64_t v15 = (int64_t) v6;
   int8_t* v16 = v5 + v15;
   float* v17 = reinterpret_cast<float*>(v16);
-  braid_emit_kernel<braid_kernel_4>(19200, "/work/wt-cuda/bench/gpu/programs/reductions.mlir:27:11 linalg.broadcast", v11, v17);
+  braid_emit_kernel<braid_kernel_4>(19200, "/work/main/bench/gpu/programs/reductions.mlir:27:11 linalg.broadcast", v11, v17);
   int64_t v18 = (int64_t) v8;
   int8_t* v19 = v5 + v18;
   float* v20 = reinterpret_cast<float*>(v19);
-  braid_emit_kernel<braid_kernel_5>(19200, "/work/wt-cuda/bench/gpu/programs/reductions.mlir:29:13 linalg.generic", v1, v17, v20);
+  braid_emit_kernel<braid_kernel_5>(19200, "/work/main/bench/gpu/programs/reductions.mlir:29:13 linalg.generic", v1, v17, v20);
   int64_t v21 = (int64_t) v6;
   int8_t* v22 = v5 + v21;
   float* v23 = reinterpret_cast<float*>(v22);
-  braid_emit_softmax(0, 96, 200, 1, v20, v23, "/work/wt-cuda/bench/gpu/programs/reductions.mlir:31:11 linalg.softmax");
-  braid_emit_kernel<braid_kernel_6>(6144, "/work/wt-cuda/bench/gpu/programs/reductions.mlir:33:10 linalg.fill", v3);
-  braid_emit_gemm(1, 96, 64, 200, 0, 0, 0, 200, 64, 64, 0, 0, 0, v23, v2, v3, "/work/wt-cuda/bench/gpu/programs/reductions.mlir:34:8 linalg.matmul");
-  braid_emit_kernel<braid_kernel_7>(96, "/work/wt-cuda/bench/gpu/programs/reductions.mlir:37:10 linalg.generic", v14, v4);
+  braid_emit_softmax(0, 96, 200, 1, v20, v23, "/work/main/bench/gpu/programs/reductions.mlir:31:11 linalg.softmax");
+  braid_emit_kernel<braid_kernel_6>(6144, "/work/main/bench/gpu/programs/reductions.mlir:33:10 linalg.fill", v3);
+  braid_emit_gemm(1, 96, 64, 200, 0, 0, 0, 0, 0, 200, 64, 64, 0, 0, 0, v23, v2, v3, "/work/main/bench/gpu/programs/reductions.mlir:34:8 linalg.matmul");
+  braid_emit_kernel<braid_kernel_7>(96, "/work/main/bench/gpu/programs/reductions.mlir:37:10 linalg.generic", v14, v4);
   return;
 }
 extern "C" {
@@ -174,7 +174,7 @@ static void braid_step(braid_exec *exec, const void *const *args, void *const *r
   braid_step_body(const_cast<float *>(static_cast<const float *>(args[0])), const_cast<float *>(static_cast<const float *>(args[1])), static_cast<float *>(results[0]), static_cast<float *>(results[1]), reinterpret_cast<int8_t *>(arena));
 }
 const braid_program_desc braid_program_descriptor = {
-  BRAID_PROGRAM_ABI_VERSION, "reductions", "/work/wt-cuda/bench/gpu/programs/reductions.mlir", 1,
+  BRAID_PROGRAM_ABI_VERSION, "reductions", "/work/main/bench/gpu/programs/reductions.mlir", 1,
   2, braid_args, 2, braid_results,
   153984ULL, 64, 0xcbf29ce484222325ULL,
   0, nullptr, 0, nullptr, 0,

@@ -85,31 +85,31 @@ void braid_step_body(uint16_t* v1, uint16_t* v2, uint16_t* v3, uint16_t* v4, uin
   int64_t v11 = (int64_t) v10;
   int8_t* v12 = v7 + v11;
   uint16_t* v13 = reinterpret_cast<uint16_t*>(v12);
-  braid_emit_rmsnorm(2, 256, 256, v1, v2, 9.999999740e-06f, v13, "/work/wt-cuda/bench/gpu/programs/tp_mlp_1rank.mlir:18:8 braid.rmsnorm");
+  braid_emit_rmsnorm(2, 256, 256, v1, v2, 9.999999740e-06f, v13, "/work/main/bench/gpu/programs/tp_mlp_1rank.mlir:18:8 braid.rmsnorm");
   int64_t v14 = (int64_t) v9;
   int8_t* v15 = v7 + v14;
   float* v16 = reinterpret_cast<float*>(v15);
-  braid_emit_kernel<braid_kernel_0>(32768, "/work/wt-cuda/bench/gpu/programs/tp_mlp_1rank.mlir:24:11 linalg.fill", v16);
+  braid_emit_kernel<braid_kernel_0>(32768, "/work/main/bench/gpu/programs/tp_mlp_1rank.mlir:24:11 linalg.fill", v16);
   int64_t v17 = (int64_t) v8;
   int8_t* v18 = v7 + v17;
   float* v19 = reinterpret_cast<float*>(v18);
   braid_emit_copy(v19, v16, 131072);
-  braid_emit_gemm(1, 256, 128, 256, 2, 2, 0, 256, 128, 128, 0, 0, 0, v13, v3, v19, "/work/wt-cuda/bench/gpu/programs/tp_mlp_1rank.mlir:25:11 linalg.matmul");
-  braid_emit_gemm(1, 256, 128, 256, 2, 2, 0, 256, 128, 128, 0, 0, 0, v13, v4, v16, "/work/wt-cuda/bench/gpu/programs/tp_mlp_1rank.mlir:27:9 linalg.matmul");
+  braid_emit_gemm(1, 256, 128, 256, 0, 0, 2, 2, 0, 256, 128, 128, 0, 0, 0, v13, v3, v19, "/work/main/bench/gpu/programs/tp_mlp_1rank.mlir:25:11 linalg.matmul");
+  braid_emit_gemm(1, 256, 128, 256, 0, 0, 2, 2, 0, 256, 128, 128, 0, 0, 0, v13, v4, v16, "/work/main/bench/gpu/programs/tp_mlp_1rank.mlir:27:9 linalg.matmul");
   int64_t v20 = (int64_t) v10;
   int8_t* v21 = v7 + v20;
   float* v22 = reinterpret_cast<float*>(v21);
-  braid_emit_swiglu(0, 32768, v19, v16, v22, "/work/wt-cuda/bench/gpu/programs/tp_mlp_1rank.mlir:29:8 braid.swiglu");
+  braid_emit_swiglu(0, 32768, v19, v16, v22, "/work/main/bench/gpu/programs/tp_mlp_1rank.mlir:29:8 braid.swiglu");
   int64_t v23 = (int64_t) v8;
   int8_t* v24 = v7 + v23;
   uint16_t* v25 = reinterpret_cast<uint16_t*>(v24);
-  braid_emit_kernel<braid_kernel_1>(32768, "/work/wt-cuda/bench/gpu/programs/tp_mlp_1rank.mlir:30:10 linalg.generic", v22, v25);
+  braid_emit_kernel<braid_kernel_1>(32768, "/work/main/bench/gpu/programs/tp_mlp_1rank.mlir:30:10 linalg.generic", v22, v25);
   int64_t v26 = (int64_t) v10;
   int8_t* v27 = v7 + v26;
   float* v28 = reinterpret_cast<float*>(v27);
-  braid_emit_kernel<braid_kernel_2>(65536, "/work/wt-cuda/bench/gpu/programs/tp_mlp_1rank.mlir:33:11 linalg.fill", v28);
-  braid_emit_gemm(1, 256, 256, 128, 2, 2, 0, 128, 256, 256, 0, 0, 0, v25, v5, v28, "/work/wt-cuda/bench/gpu/programs/tp_mlp_1rank.mlir:34:14 linalg.matmul");
-  braid_emit_kernel<braid_kernel_3>(65536, "/work/wt-cuda/bench/gpu/programs/tp_mlp_1rank.mlir:41:10 linalg.generic", v1, v28, v6);
+  braid_emit_kernel<braid_kernel_2>(65536, "/work/main/bench/gpu/programs/tp_mlp_1rank.mlir:33:11 linalg.fill", v28);
+  braid_emit_gemm(1, 256, 256, 128, 0, 0, 2, 2, 0, 128, 256, 256, 0, 0, 0, v25, v5, v28, "/work/main/bench/gpu/programs/tp_mlp_1rank.mlir:34:14 linalg.matmul");
+  braid_emit_kernel<braid_kernel_3>(65536, "/work/main/bench/gpu/programs/tp_mlp_1rank.mlir:41:10 linalg.generic", v1, v28, v6);
   return;
 }
 extern "C" {
@@ -128,7 +128,7 @@ static void braid_step(braid_exec *exec, const void *const *args, void *const *r
   braid_step_body(const_cast<uint16_t *>(static_cast<const uint16_t *>(args[0])), const_cast<uint16_t *>(static_cast<const uint16_t *>(args[1])), const_cast<uint16_t *>(static_cast<const uint16_t *>(args[2])), const_cast<uint16_t *>(static_cast<const uint16_t *>(args[3])), const_cast<uint16_t *>(static_cast<const uint16_t *>(args[4])), static_cast<uint16_t *>(results[0]), reinterpret_cast<int8_t *>(arena));
 }
 const braid_program_desc braid_program_descriptor = {
-  BRAID_PROGRAM_ABI_VERSION, "mlp", "/work/wt-cuda/bench/gpu/programs/tp_mlp_1rank.mlir", 1,
+  BRAID_PROGRAM_ABI_VERSION, "mlp", "/work/main/bench/gpu/programs/tp_mlp_1rank.mlir", 1,
   5, braid_args, 1, braid_results,
   393216ULL, 64, 0xcbf29ce484222325ULL,
   0, nullptr, 0, nullptr, 0,
