@@ -11,7 +11,8 @@ For every program (all of them unless names are given) this lowers
     OUTDIR/NAME/meta.json             dtype and the tolerance the comparison uses
 
 and finally OUTDIR/programs.stamp. Rank R is the row-major position R in the
-mesh (not the device id), which is what braid-interp calls rank R; for a mesh
+mesh (not the device id), which is what braid-interp calls rank R as long as
+the module carries no device order (JAX's text does not); for a mesh
 with a permuted device order the shard of mesh position R is read from the
 device at that position. bf16 arrays are stored as float32 (braid-interp's
 convention; the values are exact bf16 numbers).
