@@ -23,8 +23,25 @@ FailureOr<GroupInstance> mlir::braid::resolveGroup(shard::GridOp grid,
       }))
     return failure();
 
+  // Ranks are devices (world ranks), as in the runtime: a grid with a
+  // braid.device_order runs position p on device order[p]. Grids of one
+  // program may order their devices differently (docs/Rationale.md,
+  // "Explicit device groups").
+  auto order =
+      grid->getAttrOfType<DeviceOrderAttr>(BraidDialect::kDeviceOrderAttrName);
+  auto deviceAt = [&](int64_t position) {
+    return order ? order.getDevices()[position] : position;
+  };
+  int64_t gridPosition = rank;
+  if (order) {
+    auto it = llvm::find(order.getDevices(), rank);
+    if (it == order.getDevices().end())
+      return failure();
+    gridPosition = it - order.getDevices().begin();
+  }
+
   SmallVector<int64_t> coords(shape.size());
-  for (int64_t d = shape.size() - 1, rest = rank; d >= 0; --d) {
+  for (int64_t d = shape.size() - 1, rest = gridPosition; d >= 0; --d) {
     coords[d] = rest % shape[d];
     rest /= shape[d];
   }
@@ -61,7 +78,7 @@ FailureOr<GroupInstance> mlir::braid::resolveGroup(shard::GridOp grid,
       memberCoords[axes[i]] = rest % shape[axes[i]];
       rest /= shape[axes[i]];
     }
-    int64_t member = linear(memberCoords);
+    int64_t member = deviceAt(linear(memberCoords));
     if (member == rank)
       group.position = position;
     group.members.push_back(member);

@@ -153,10 +153,8 @@ CostModel::linkFor(CollectiveOpInterface op,
   shard::GridOp grid = lookupGrid(op, op.getGridSymbol(), &tables);
   if (!grid)
     return failure();
-  auto order = grid->getAttrOfType<DeviceOrderAttr>(
-      BraidDialect::kDeviceOrderAttrName);
-  auto nodeOf = [&](int64_t position) {
-    int64_t device = order ? order.getDevices()[position] : position;
+  // Group members are devices (resolveGroup applies the device order).
+  auto nodeOf = [&](int64_t device) {
     return device / std::max<int64_t>(1, hw.devicesPerNode);
   };
   int64_t numRanks = getStaticDeviceCount(grid);

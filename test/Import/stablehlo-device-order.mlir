@@ -1,14 +1,14 @@
 // A mesh with a permuted device order keeps it as braid.device_order on the
-// grid; groups, ranks and pairs stay in grid positions. The rank (axis_index
-// of x, from partition_id) is therefore the grid position, whatever device
-// runs it: rank R of braid-interp writes R / 2.
+// grid; groups, ranks and pairs stay in grid positions. braid-interp's ranks
+// are devices, as the runtime's world ranks: device R sits at position 3 - R,
+// so its axis_index of x (from partition_id) is (3 - R) / 2.
 // RUN: %braid-import-stablehlo %s -o %t.mlir
 // RUN: FileCheck %s < %t.mlir
 // RUN: braid-opt %t.mlir > /dev/null
 // RUN: rm -rf %t.out
 // RUN: braid-interp --quiet %t.mlir --output-dir=%t.out
 // RUN: %venv-python -c "import numpy as n; print([int(n.load('%t.out/rank%%d/result0.npy' %% r)) for r in range(4)])" | FileCheck %s --check-prefix=RANKS
-// RANKS: [0, 0, 1, 1]
+// RANKS: [1, 1, 0, 0]
 
 // CHECK: shard.grid @mesh(shape = 2x2) {braid.device_order = #braid.device_order<[3, 2, 1, 0]>}
 // CHECK: braid.rank on @mesh axes = [0, 1] : index

@@ -27,14 +27,15 @@ namespace braid {
 struct GroupInstance {
   /// Names the communicator: grid, axes and the fixed coordinates.
   std::string communicator;
-  /// Global ranks (row-major grid positions) in group order.
+  /// Global ranks (devices: the grid's row-major positions mapped through its
+  /// braid.device_order, if any) in group order.
   SmallVector<int64_t> members;
   /// Position of the queried rank within `members`.
   int64_t position = 0;
 };
 
-/// The group instance containing global rank `rank` of `grid` formed by
-/// `axes`; failure for dynamic grids, grids over kMaxGridDevices devices,
+/// The group instance containing global rank (device) `rank` of `grid` formed
+/// by `axes`, found at the position the grid's device order gives it; failure for dynamic grids, grids over kMaxGridDevices devices,
 /// axes outside the grid or ranks outside the grid.
 FailureOr<GroupInstance> resolveGroup(shard::GridOp grid,
                                       ArrayRef<int16_t> axes, int64_t rank);

@@ -656,9 +656,9 @@ FailureOr<int> assignComm(Operation *op, FlatSymbolRefAttr gridRef,
                                   "need static grids";
     spec.shape.push_back(size);
   }
-  if (auto order = grid->getAttrOfType<DenseI64ArrayAttr>(
+  if (auto order = grid->getAttrOfType<DeviceOrderAttr>(
           BraidDialect::kDeviceOrderAttrName))
-    for (int64_t device : order.asArrayRef())
+    for (int64_t device : order.getDevices())
       spec.deviceOrder.push_back(device);
   for (int16_t axis : axes)
     spec.axes.push_back(axis);

@@ -1449,27 +1449,74 @@ class Importer:
         every mesh axis split into factors, positions unchanged -- on which
         they are (explicit device groups such as all_to_all's
         axis_index_groups [[0, 1], [2, 3]] on a mesh of 4 are axis 1 of a
-        2x2 grid). That grid is declared beside the mesh (docs/Rationale.md,
-        "Explicit device groups")."""
+        2x2 grid), else axis 1 of a (groups x group size) grid whose device
+        order lists the groups one after another ([[0, 3], [1, 2]]: order
+        [0, 3, 1, 2]). Such grids are declared beside the mesh
+        (docs/Rationale.md, "Explicit device groups"). Only groups that
+        partition no grid -- unequal sizes, a device in two groups or in
+        none -- are an error."""
         mesh = self.mesh
         try:
             return mesh, mesh.axes_for_groups(groups)
-        except OpError as first:
-            err = first
+        except OpError:
+            pass
         for sizes in _refinements(mesh.sizes):
             if len(sizes) == len(mesh.sizes):
                 continue
-            name = f"{mesh.name}_" + "x".join(str(n) for n in sizes)
-            fine = self.meshes.get(name) or Mesh(
-                name, [(f"{mesh.name}{i}", n) for i, n in enumerate(sizes)], mesh.device_ids)
+            fine = self._derived_grid(sizes, list(range(mesh.n)))
             try:
                 axes = fine.axes_for_groups(groups)
             except OpError:
                 continue
-            self.meshes[name] = fine
+            self.meshes[fine.name] = fine
             return fine, axes
-        raise OpError(f"{err}, nor of any grid that splits its axes further (explicit "
-                      "device groups must be the groups of some axes of such a grid)")
+        groups = [[p for p in g if p >= 0] for g in groups]   # -1 pads short groups
+        self._check_partition(groups)
+        grouped = self._derived_grid([len(groups), len(groups[0])],
+                                     [p for g in groups for p in g])
+        self.meshes[grouped.name] = grouped
+        return grouped, [1]
+
+    def _derived_grid(self, sizes, positions):
+        """The grid of `sizes` whose position q is the mesh's position
+        positions[q] (so it runs on that position's device), named after the
+        mesh and its shape; the one already declared when it exists."""
+        mesh = self.mesh
+        devices = [mesh.device_ids[p] for p in positions] if mesh.device_ids else positions
+        if devices == list(range(mesh.n)):
+            devices = None
+        base = f"{mesh.name}_" + "x".join(str(n) for n in sizes)
+        for k in itertools.count():
+            name = base if k == 0 else f"{base}_{k}"
+            known = self.meshes.get(name)
+            if known is None:
+                return Mesh(name, [(f"{mesh.name}{i}", n) for i, n in enumerate(sizes)],
+                            devices)
+            if known.sizes == list(sizes) and (known.device_ids or None) == devices:
+                return known
+
+    def _check_partition(self, groups):
+        """Explicit device groups are the axis of some grid exactly when they
+        partition the mesh's positions into groups of one size."""
+        mesh = self.mesh
+        shown = [list(g) for g in groups]
+        where = (f"mesh @{mesh.name} "
+                 f"{{{', '.join(f'{n}={s}' for n, s in mesh.axes)}}} ({mesh.n} devices)")
+        if len({len(g) for g in groups}) > 1:
+            raise OpError(f"replica groups {shown} have unequal sizes "
+                          f"{[len(g) for g in groups]}; they are the axis of no grid over {where}")
+        seen = [p for g in groups for p in g]
+        twice = sorted({p for p in seen if seen.count(p) > 1})
+        if twice:
+            raise OpError(f"replica groups {shown} list device(s) {twice} more than once; they "
+                          f"are the axis of no grid over {where}")
+        outside = sorted(p for p in seen if not 0 <= p < mesh.n)
+        if outside:
+            raise OpError(f"replica groups {shown} name device(s) {outside} outside {where}")
+        missing = sorted(set(range(mesh.n)) - set(seen))
+        if missing:
+            raise OpError(f"replica groups {shown} leave out device(s) {missing}; they are the "
+                          f"axis of no grid over {where}")
 
     def _permute_axes(self, pairs):
         mesh = self.mesh

@@ -11,7 +11,8 @@ For every program (all of them unless names are given) this lowers
     OUTDIR/NAME/meta.json             dtype and the tolerance the comparison uses
 
 and finally OUTDIR/programs.stamp. Rank R is the row-major position R in the
-mesh (not the device id), which is what braid-interp calls rank R; for a mesh
+mesh (not the device id), which is what braid-interp calls rank R as long as
+the module carries no device order (JAX's text does not); for a mesh
 with a permuted device order the shard of mesh position R is read from the
 device at that position. bf16 arrays are stored as float32 (braid-interp's
 convention; the values are exact bf16 numbers).
@@ -480,18 +481,29 @@ def prog_grad_shard_map():
             None, [x, y, w1, w2], "f32")
 
 
-def prog_a2a_groups():
-    # all_to_all over explicit device groups that are no mesh axis
-    # (axis_index_groups [[0, 1], [2, 3]] on a mesh of 4): a derived 2x2 grid.
-    r = _rng(16)
+def _a2a_within_groups(groups, seed):
+    """all_to_all within explicit device groups, then a psum over the mesh."""
+    r = _rng(seed)
     x = _normal(r, (16, 8))
     mesh = mesh_1d()
 
     def f(x):
-        y = jax.lax.all_to_all(x, "tp", 0, 0, tiled=True, axis_index_groups=[[0, 1], [2, 3]])
+        y = jax.lax.all_to_all(x, "tp", 0, 0, tiled=True, axis_index_groups=groups)
         return jax.lax.psum(y * y, "tp") + y
     g = jax.jit(jax.shard_map(f, mesh=mesh, in_specs=P("tp", None), out_specs=P("tp", None)))
     return mesh, g, (P("tp", None),), None, [x], "f32"
+
+
+def prog_a2a_groups():
+    # axis_index_groups [[0, 1], [2, 3]] on a mesh of 4: no mesh axis, axis 1
+    # of a derived 2x2 grid.
+    return _a2a_within_groups([[0, 1], [2, 3]], 16)
+
+
+def prog_a2a_groups_permuted():
+    # [[0, 3], [1, 2]]: groups that split no mesh axis, axis 1 of a 2x2 grid
+    # with device order [0, 3, 1, 2].
+    return _a2a_within_groups([[0, 3], [1, 2]], 21)
 
 
 # ------------------------------------------------ auto-sharded programs
@@ -583,6 +595,7 @@ PROGRAMS = {
     "whole_program": prog_whole_program,
     "grad_shard_map": prog_grad_shard_map,
     "a2a_groups": prog_a2a_groups,
+    "a2a_groups_permuted": prog_a2a_groups_permuted,
     "auto_fsdp_mlp": prog_auto_fsdp_mlp,
     "auto_tp_attention": prog_auto_tp_attention,
     "auto_dp_tp_train": prog_auto_dp_tp_train,
