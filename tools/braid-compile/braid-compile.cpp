@@ -285,6 +285,16 @@ int main(int argc, char **argv) {
   registerAsmPrinterCLOptions();
   registerMLIRContextCLOptions();
   registerPassManagerCLOptions();
+  // --help lists braid-compile's own options, not the hundreds LLVM
+  // registers for its backends (--help-hidden still shows them all; MLIR's
+  // --mlir-* options stay accepted).
+  static cl::OptionCategory braidCompileOptions("braid-compile options");
+  for (cl::Option *option : std::initializer_list<cl::Option *>{
+           &inputFile, &outputFile, &target, &overlap, &forceDecompose,
+           &profile, &memoryBudget, &keepOnly, &emitCpp, &emitSources,
+           &emitBuffers, &runtimeDir, &compiler})
+    option->addCategory(braidCompileOptions);
+  cl::HideUnrelatedOptions(braidCompileOptions);
   cl::ParseCommandLineOptions(argc, argv,
                               "Braid compiler: a program to a shared "
                               "library that runs on MPI ranks\n");
