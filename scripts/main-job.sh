@@ -104,7 +104,8 @@ if [[ "$EXAMPLE" == jax:llama_block ]]; then
   # cannot be made). Every variant is compiled with braid-compile and run
   # with braid-run; each computing variant is checked against JAX.
   echo "== compile (braid-compile) as written / scheduled / overlap / decomposed /"
-  echo "   compute only / communication only; run on 2 MPI ranks (braid-run) over"
+  echo "   fused with the chunk and the tile trigger (T3) / compute only /"
+  echo "   communication only; run on 2 MPI ranks (braid-run) over"
   echo "   a shaped 1 Gbit link; check against JAX; measured beside predicted (cpu-1gbe)"
   bench/net/shaped-link.sh --np 2 --rate 1gbit -- \
     bench/overlap/measure.sh --programs llama_block --ranks 2 --repeat 1 \

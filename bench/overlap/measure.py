@@ -50,6 +50,10 @@ VARIANTS = {
     "scheduled": ("braid-overlap-pipeline{{profile={p} decompose=0}}", [], True),
     "overlap": ("braid-overlap-pipeline{{profile={p}}}", [], True),
     "decomposed": ("braid-overlap-pipeline{{profile={p} force-decompose=1}}", [], True),
+    # T3 producer fusion wherever it fits: one GEMM computing in the
+    # collective's order, releasing a counter per chunk or per tile block.
+    "fused-chunk": ("braid-overlap-pipeline{{profile={p} decompose=0 fuse=chunk}}", [], True),
+    "fused-tile": ("braid-overlap-pipeline{{profile={p} decompose=0 fuse=tile}}", [], True),
     # Only with --calibrate-on: the overlap pipeline on the calibrated profile.
     "calibrated": ("braid-overlap-pipeline{{profile={c} explain=1}}", [], True),
     "compute": (None, ["--keep-only=compute"], False),
@@ -84,7 +88,7 @@ def prepare(work, program, ranks, profile, tiny, calibrated=None, compile_=True)
     sh([IMPORT, os.path.join(jaxdir, "program.mlir"), "-o", imported])
     sh([OPT, imported, "-o", canonical, "--pass-pipeline=builtin.module("
         "inline,symbol-dce,braid-raise-layer-ops,canonicalize)"])
-    built = {}
+    built, skipped = {}, {}
     for variant, (pipeline, flags, _) in VARIANTS.items():
         if variant == "calibrated" and not calibrated:
             continue
@@ -97,11 +101,27 @@ def prepare(work, program, ranks, profile, tiny, calibrated=None, compile_=True)
             if variant == "calibrated":
                 with open(f"{jaxdir}.calibrated.decisions.txt", "w") as f:
                     f.write(done.stderr)
+        fused = variant.startswith("fused-")
+        if fused:
+            with open(ir) as f:
+                if "braid.fused_collective" not in f.read():
+                    skipped[variant] = "no collective fed by a GEMM fits the trigger"
+                    continue
         so = f"{jaxdir}.{variant}.so"
         if compile_:
-            sh([COMPILE, ir, "-o", so] + flags)
+            if fused:
+                # The buffer level refuses some fused forms with a reason.
+                done = subprocess.run([COMPILE, ir, "-o", so] + flags,
+                                      capture_output=True, text=True)
+                if done.returncode != 0:
+                    reason = re.search(r"error: (.*)", done.stderr)
+                    skipped[variant] = "not compiled: " + (
+                        reason.group(1) if reason else done.stderr.strip())
+                    continue
+            else:
+                sh([COMPILE, ir, "-o", so] + flags)
         built[variant] = (ir, so)
-    return jaxdir, built
+    return jaxdir, built, skipped
 
 
 def run(so, ranks, jaxdir, rundir, iters, warmup, trace=None):
@@ -141,7 +161,7 @@ def calibrate(work, ranks, programs, profile, args):
     shapes = os.path.join(work, f"np{ranks}", "calibration-shapes.txt")
     lines = []
     for program in programs:
-        _, built = prepare(work, program, ranks, profile, args.tiny, compile_=False)
+        _, built, _ = prepare(work, program, ranks, profile, args.tiny, compile_=False)
         for variant in ("written", "overlap", "decomposed"):
             listed = sh([OPT, built[variant][0], "--mlir-print-op-on-diagnostic=false",
                          "--braid-calibration-shapes=output=-"]).stdout
@@ -206,7 +226,9 @@ def main():
         "spread = min..max over the repeats.",
         "# hidden = (T_written - T_variant) / min(T_compute, T_comm); predicted = "
         f"braid-estimate on {args.profile}.",
-        "# fused (T3 tile/chunk triggers): not measured, the producer-fusion issue is open.",
+        "# fused-chunk / fused-tile: braid-fuse-producer-collective with the chunk / tile "
+        "trigger wherever it fits (no decomposition), compiled to the chunked GEMM + "
+        "triggered collectives.",
     ]
     if calibrate_on:
         header.append(
@@ -225,8 +247,8 @@ def main():
         calibrated = (calibrate(args.work, ranks, calibrate_on, args.profile, args)
                       if calibrate_on else None)
         for program in programs:
-            jaxdir, built = prepare(args.work, program, ranks, args.profile, args.tiny,
-                                    calibrated)
+            jaxdir, built, skipped = prepare(args.work, program, ranks, args.profile,
+                                             args.tiny, calibrated)
             times = {v: [] for v in built}
             for rep in range(args.repeat):
                 for variant, (_ir, so) in built.items():
@@ -242,12 +264,12 @@ def main():
                    f"({min(times['compute']):.2f}..{max(times['compute']):.2f}), "
                    f"communication only {t['comm']:.2f} ms "
                    f"({min(times['comm']):.2f}..{max(times['comm']):.2f}); results of "
-                   "written/scheduled/overlap/decomposed match JAX",
+                   "every computing variant match JAX",
                    f"{'variant':<11} {'median ms':>10} {'spread ms':>17} {'hidden':>7} "
                    f"{'predicted ms':>13}"
                    + (f" {'error':>7} {'calibrated ms':>14} {'error':>7}" if calibrated else "")]
-            shown = [v for v in ("written", "scheduled", "overlap", "decomposed", "calibrated")
-                     if v in built]
+            shown = [v for v in ("written", "scheduled", "overlap", "decomposed",
+                                 "fused-chunk", "fused-tile", "calibrated") if v in built]
             for variant in shown:
                 hidden = (t["written"] - t[variant]) / hideable if hideable > 0 else float("nan")
                 base = predicted_us(built[variant][0], args.profile) / 1000
@@ -261,6 +283,8 @@ def main():
                     errors.append((program, ranks, program in calibrate_on,
                                    base / t[variant] - 1, after / t[variant] - 1))
                 row.append(line)
+            for variant, reason in skipped.items():
+                row.append(f"{variant:<11} {'-':>10} ({reason})")
             if calibrated:
                 best = min(shown, key=lambda v: t[v])
                 row.append(f"calibrated decisions: {decisions(jaxdir)}; measured-best "

@@ -192,11 +192,13 @@ CollectiveSemantics semanticsOf(Operation *op) {
       })
       .Case([&](CommandAllReduceOp allReduce) {
         semantics.reduction = allReduce.getReduction();
+        semantics.ringOrder = getCommandTrigger(op).has_value();
       })
       .Case([&](CommandAllGatherOp) { semantics.kind = Kind::AllGather; })
       .Case([&](CommandReduceScatterOp reduceScatter) {
         semantics.kind = Kind::ReduceScatter;
         semantics.reduction = reduceScatter.getReduction();
+        semantics.ringOrder = getCommandTrigger(op).has_value();
       })
       .Case([&](CommandAllToAllOp) { semantics.kind = Kind::AllToAll; })
       .Case([&](CommandCollectivePermuteOp permute) {
@@ -412,8 +414,28 @@ LogicalResult executeCommandCollective(Operation *op, Frame &frame,
   }
   const BufferView &source = bufferOf(frame, op->getOperand(0));
   const BufferView &target = bufferOf(frame, op->getOperand(1));
-  if (failed(task.recordAccess(op, source, /*write=*/false)))
+  if (std::optional<CommandTrigger> trigger = getCommandTrigger(op)) {
+    // Each chunk is read once its producer released it, in the order the
+    // producer computes them (ring order for a reduction).
+    bool ring = !isa<CommandAllGatherOp>(op);
+    auto epoch = static_cast<uint64_t>(scalarOf(frame, trigger->epoch).i);
+    int64_t chunkElements = source.numElements() / trigger->chunks;
+    for (int64_t position = 0; position < trigger->chunks; ++position) {
+      uint64_t value = (epoch * trigger->chunks + position + 1) *
+                       static_cast<uint64_t>(trigger->tiles);
+      if (failed(acquireCounter(op, trigger->counter, value, task)))
+        return failure();
+      int64_t chunk = chunkAtPosition(ring, issued->group.position,
+                                      issued->group.members.size(),
+                                      trigger->chunks, position);
+      if (failed(task.recordAccess(
+              op, flatRange(source, chunk * chunkElements, chunkElements),
+              /*write=*/false)))
+        return failure();
+    }
+  } else if (failed(task.recordAccess(op, source, /*write=*/false))) {
     return failure();
+  }
   Tensor contents = source.read();
   Tensor flat(contents.kind(), {contents.numElements()});
   for (int64_t i = 0; i < contents.numElements(); ++i)
@@ -459,6 +481,86 @@ LogicalResult executeFusedCollective(Operation *op, Frame &frame,
   }
   return communicate(op, collective, signature, fused.getResult(), frame,
                      task);
+}
+
+//===----------------------------------------------------------------------===//
+// Producer fusion on buffers: counters and the chunked producer
+//===----------------------------------------------------------------------===//
+
+LogicalResult executeCounter(Operation *op, Frame &frame, TaskContext &task) {
+  task.run.ranks[task.rank].counters.try_emplace(op);
+  frame[op->getResult(0)] = RValue::of(Scalar::ofInt(ElemKind::I64, 0));
+  return success();
+}
+
+CounterState &counterOf(Value counterValue, TaskContext &task) {
+  return task.run.ranks[task.rank].counters[counterValue.getDefiningOp()];
+}
+
+LogicalResult executeNextEpoch(Operation *op, Frame &frame,
+                               TaskContext &task) {
+  auto next = cast<CommandNextEpochOp>(op);
+  CounterState &counter = counterOf(next.getCounter(), task);
+  frame[next.getEpoch()] = RValue::of(
+      Scalar::ofInt(ElemKind::I64, static_cast<int64_t>(counter.uses++)));
+  return success();
+}
+
+/// The body computes the whole output into a private copy (cuts along M
+/// or N are exact, so every chunk holds the bits of the whole); the op then
+/// stores it chunk by chunk, tile block by tile block, in its order, and
+/// after each tile block releases the counter with this task's clock, then
+/// lets other tasks run. A collective that reads a chunk before its
+/// release races with these stores.
+LogicalResult executeChunkedCompute(Operation *op, Frame &frame,
+                                    TaskContext &task) {
+  auto chunked = cast<CommandChunkedComputeOp>(op);
+  FailureOr<GroupInstance> group =
+      formGroup(op, chunked.getGridAttr(), chunked.getAxes(), task);
+  if (failed(group))
+    return failure();
+  Value outputValue = chunked.getOutput();
+  BufferView output = bufferOf(frame, outputValue);
+  if (failed(task.recordAccess(op, output, /*write=*/false)))
+    return failure();
+  auto scratch = std::make_shared<Storage>(
+      output.numElements() * output.elementBytes(), 0xFF,
+      task.run.options.f64Mode,
+      "the private copy of " + task.run.describeBuffer(outputValue));
+  BufferView privateView =
+      BufferView::contiguous(scratch, output.kind, output.shape);
+  privateView.write(output.read());
+  RValue saved = frame.lookup(outputValue);
+  frame[outputValue] = RValue::of(privateView);
+  FailureOr<SmallVector<RValue>> ran =
+      task.run.executeBlock(chunked.getBody().front(), {}, frame, task);
+  frame[outputValue] = saved;
+  if (failed(ran))
+    return failure();
+
+  auto epoch = static_cast<uint64_t>(scalarOf(frame, chunked.getEpoch()).i);
+  int64_t chunks = chunked.getChunks(), tiles = chunked.getTiles();
+  int64_t chunkElements = output.numElements() / chunks;
+  int64_t tileElements = chunkElements / tiles;
+  bool ring = chunked.getOrder() == FusionOrder::Ring;
+  CounterState &counter = counterOf(chunked.getCounter(), task);
+  for (int64_t position = 0; position < chunks; ++position) {
+    int64_t chunk = chunkAtPosition(ring, group->position,
+                                    group->members.size(), chunks, position);
+    for (int64_t tile = 0; tile < tiles; ++tile) {
+      int64_t begin = chunk * chunkElements + tile * tileElements;
+      BufferView stored = flatRange(output, begin, tileElements);
+      if (failed(task.recordAccess(op, stored, /*write=*/true)))
+        return failure();
+      stored.write(flatRange(privateView, begin, tileElements).read());
+      counter.value = (epoch * chunks + position) * tiles + tile + 1;
+      counter.releases.push_back({counter.value, task.clock()});
+      task.clock().tick(task.stream);
+      if (!task.run.scheduler.yield(task.taskId))
+        return failure();
+    }
+  }
+  return success();
 }
 
 LogicalResult executeRank(Operation *op, Frame &frame, TaskContext &task) {
@@ -912,6 +1014,46 @@ LogicalResult executeScatter(Operation *op, Frame &frame, TaskContext &task) {
 
 } // namespace
 
+LogicalResult mlir::braid::interp::acquireCounter(Operation *op,
+                                                  Value counterValue,
+                                                  uint64_t value,
+                                                  TaskContext &task) {
+  CounterState &counter = counterOf(counterValue, task);
+  std::string waitingFor;
+  llvm::raw_string_ostream os(waitingFor);
+  os << "the counter of " << counterValue.getLoc() << " to reach " << value
+     << " ('" << op->getName() << "' at " << op->getLoc() << ")";
+  if (!task.run.scheduler.waitUntil(
+          task.taskId, [&counter, value] { return counter.value >= value; },
+          waitingFor))
+    return failure();
+  for (const auto &[released, clock] : counter.releases)
+    if (released >= value) {
+      task.clock().join(clock);
+      break;
+    }
+  return success();
+}
+
+int64_t mlir::braid::interp::chunkAtPosition(bool ring, int64_t rank,
+                                             int64_t size, int64_t chunks,
+                                             int64_t position) {
+  if (!ring)
+    return position;
+  int64_t perRank = chunks / size;
+  int64_t step = position / perRank, within = position % perRank;
+  return (((rank - step - 1) % size + size) % size) * perRank + within;
+}
+
+BufferView mlir::braid::interp::flatRange(const BufferView &view,
+                                          int64_t begin, int64_t count) {
+  BufferView range = view;
+  range.offset += begin;
+  range.shape = {count};
+  range.strides = {1};
+  return range;
+}
+
 bool mlir::braid::interp::isCommandCollective(Operation *op) {
   return isa<CommandCollectiveOpInterface>(op);
 }
@@ -927,6 +1069,9 @@ LogicalResult mlir::braid::interp::issueCommandCollective(Operation *op,
 }
 
 void mlir::braid::interp::registerBraidHandlers(HandlerRegistry &registry) {
+  registry.add<CommandCounterOp>(executeCounter);
+  registry.add<CommandNextEpochOp>(executeNextEpoch);
+  registry.add<CommandChunkedComputeOp>(executeChunkedCompute);
   registry.add<CommandAllReduceOp>(executeCommandCollective);
   registry.add<CommandAllGatherOp>(executeCommandCollective);
   registry.add<CommandReduceScatterOp>(executeCommandCollective);

@@ -117,6 +117,17 @@ bool isCommandCollective(Operation *op);
 /// stream that runs the body.
 LogicalResult issueCommandCollective(Operation *op, TaskContext &task);
 
+/// Waits until the counter of `counterValue` (a braid.cmd.counter result)
+/// reaches `value` and joins the clock of the release that got it there.
+LogicalResult acquireCounter(Operation *op, Value counterValue,
+                             uint64_t value, TaskContext &task);
+/// Position `position` of `chunks` chunks in ring order of group position
+/// `rank` of `size` (chunks a multiple of size), or natural order.
+int64_t chunkAtPosition(bool ring, int64_t rank, int64_t size, int64_t chunks,
+                        int64_t position);
+/// Elements [begin, begin + count) of a contiguous row-major view, flat.
+BufferView flatRange(const BufferView &view, int64_t begin, int64_t count);
+
 /// One collective call: every member's input, then every member's output.
 struct CollectiveCall {
   std::vector<std::shared_ptr<const Tensor>> inputs;
@@ -142,8 +153,18 @@ struct StreamQueue {
   std::deque<StreamJob> jobs;
 };
 
+/// A braid.cmd.counter of one rank: its value, the epochs handed out, and
+/// each release with the releasing task's clock (what a waiter joins).
+struct CounterState {
+  uint64_t value = 0;
+  uint64_t uses = 0;
+  std::vector<std::pair<uint64_t, VectorClock>> releases;
+};
+
 struct RankState {
   bool hostDone = false;
+  /// Keyed by the braid.cmd.counter op (a counter is a declaration).
+  std::map<Operation *, CounterState> counters;
   int64_t pendingJobs = 0;
   std::map<int64_t, StreamQueue> streams;
   /// Per stream (0 = host).

@@ -111,7 +111,7 @@ LogicalResult TaskContext::recordAccess(Operation *op, const BufferView &view,
 /// that it can allocate the static results.
 static LogicalResult checkTypes(Operation *op, TaskContext &task) {
   auto supported = [](Type type) {
-    if (isa<FutureType, EventType>(type))
+    if (isa<FutureType, EventType, CounterType>(type))
       return true;
     if (auto shaped = dyn_cast<ShapedType>(type);
         shaped && isa<RankedTensorType, MemRefType>(type))
@@ -455,8 +455,8 @@ static LogicalResult executeCall(func::CallOp call, Frame &frame,
 static LogicalResult checkBufferSupport(Operation *op, TaskContext &task) {
   if (isa<linalg::LinalgOp, linalg::SoftmaxOp, scf::ForOp, scf::IfOp,
           scf::WhileOp, scf::YieldOp,
-          scf::ConditionOp, func::CallOp, CommandComputeOp, CommandLaunchOp>(
-          op) ||
+          scf::ConditionOp, func::CallOp, CommandComputeOp, CommandLaunchOp,
+          CommandChunkedComputeOp>(op) ||
       isa<memref::MemRefDialect, bufferization::BufferizationDialect>(
           op->getDialect()) ||
       isCommandCollective(op))

@@ -596,6 +596,13 @@ void braid_exec_permute(braid_exec *exec, int comm, const void *send,
 
 uint64_t braid_exec_epoch(braid_exec *exec) { return exec->stepIndex; }
 
+uint64_t braid_exec_next_epoch(braid_exec *exec, int counter,
+                               const char *where) {
+  if (exec->failed || !validCounter(exec, counter, where))
+    return 0;
+  return exec->program->counterUses[static_cast<size_t>(counter)]++;
+}
+
 void braid_exec_gemm_signal(braid_exec *exec, int stream,
                             const braid_rt_gemm_desc *desc, const void *a,
                             const void *b, void *c,

@@ -225,6 +225,7 @@ braid_rt_status createResources(braid_program *program) {
       return setLastError(status, prefix + name + ": " + braid_rt_last_error());
     program->counters.push_back(counter);
   }
+  program->counterUses.assign(program->counters.size(), 0);
   uint64_t alignment = desc->arena_alignment ? desc->arena_alignment : 64;
   void *base = nullptr;
   braid_rt_status status =

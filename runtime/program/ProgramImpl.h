@@ -186,6 +186,9 @@ struct braid_program {
   std::vector<std::unique_ptr<braid_rt::program::WorkerStream>> streams;
   std::vector<braid_rt_event *> events;
   std::vector<braid_rt_counter *> counters;
+  /// Per counter, the uses braid_exec_next_epoch has handed out: the epoch
+  /// of its next use (never reset, as the counter never is).
+  std::vector<uint64_t> counterUses;
   braid_rt_arena *arena = nullptr;
   char *arenaBase = nullptr;
   braid_exec exec;

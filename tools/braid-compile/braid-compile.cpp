@@ -63,6 +63,19 @@ static cl::opt<bool> forceDecompose(
     "force-decompose",
     cl::desc("With --overlap: cut every collective matmul into ring steps, "
              "whatever the cost model says"));
+static cl::opt<braid::FusionChoice> fuse(
+    "fuse",
+    cl::desc("With --overlap: fuse GEMM producers with the collectives they "
+             "feed (T3 triggers, braid-fuse-producer-collective)"),
+    cl::init(braid::FusionChoice::Never),
+    cl::values(
+        clEnumValN(braid::FusionChoice::Never, "never", "no fusion"),
+        clEnumValN(braid::FusionChoice::Auto, "auto",
+                   "where the cost model says it pays"),
+        clEnumValN(braid::FusionChoice::Chunk, "chunk",
+                   "the chunk trigger wherever it fits"),
+        clEnumValN(braid::FusionChoice::Tile, "tile",
+                   "the tile trigger wherever it fits")));
 static cl::opt<std::string>
     profile("profile", cl::desc("Hardware profile for --overlap"),
             cl::init(""));
@@ -146,6 +159,7 @@ static LogicalResult runPipeline(ModuleOp module, MLIRContext &context) {
       options.profile = profile;
     options.memoryBudget = memoryBudget;
     options.forceDecompose = forceDecompose;
+    options.fuse = fuse;
     braid::buildOverlapPipeline(pm, options);
   }
   if (failed(pm.run(module)))
@@ -290,7 +304,7 @@ int main(int argc, char **argv) {
   // --mlir-* options stay accepted).
   static cl::OptionCategory braidCompileOptions("braid-compile options");
   for (cl::Option *option : std::initializer_list<cl::Option *>{
-           &inputFile, &outputFile, &target, &overlap, &forceDecompose,
+           &inputFile, &outputFile, &target, &overlap, &forceDecompose, &fuse,
            &profile, &memoryBudget, &keepOnly, &emitCpp, &emitSources,
            &emitBuffers, &runtimeDir, &compiler})
     option->addCategory(braidCompileOptions);

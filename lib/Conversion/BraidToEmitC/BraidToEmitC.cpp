@@ -60,6 +60,7 @@ namespace {
 
 constexpr StringLiteral kStreamAttr = "braid.stream";
 constexpr StringLiteral kCommAttr = "braid.comm";
+constexpr StringLiteral kCounterAttr = "braid.counter_index";
 constexpr StringLiteral kStepBody = "braid_step_body";
 /// Marks a function outlined as a CUDA kernel (emitted `__global__`).
 /// (Not a braid dialect attribute: it lives only inside this pass.)
@@ -625,6 +626,7 @@ struct ProgramTables {
   std::map<std::pair<std::string, SmallVector<int16_t>>, int> commIndex;
   std::map<int64_t, int64_t> streamPriority; // stream -> braid priority
   int numEvents = 0;
+  int numCounters = 0;
   int numOutlined = 0;
   uint64_t collectiveHash = 0xcbf29ce484222325ull;
 };
@@ -793,18 +795,29 @@ LogicalResult assignTablesAndFlattenLaunches(func::FuncOp function,
     if (auto rank = dyn_cast<RankOp>(op)) {
       grid = rank.getGridAttr();
       axes = rank.getAxes();
+    } else if (auto counter = dyn_cast<CommandCounterOp>(op)) {
+      counter->setAttr(kCounterAttr,
+                       IntegerAttr::get(IntegerType::get(op->getContext(), 32),
+                                        tables.numCounters++));
+      return WalkResult::advance();
     } else if (op->getName().getStringRef().starts_with("braid.cmd.") &&
                op->hasAttr("grid")) {
       grid = op->getAttrOfType<FlatSymbolRefAttr>("grid");
       axes = op->getAttrOfType<DenseI16ArrayAttr>("axes").asArrayRef();
-      auto type = cast<MemRefType>(op->getOperand(0).getType());
-      std::string entry;
-      llvm::raw_string_ostream os(entry);
-      os << op->getName().getStringRef() << " " << grid.getValue() << " [";
-      llvm::interleaveComma(axes, os);
-      os << "] " << type.getElementType() << " " << type.getNumElements()
-         << ";";
-      hashInto(tables.collectiveHash, entry);
+      // The chunked producer only needs its group (ring order); the
+      // collectives make up the sequence every rank must agree on.
+      if (isa<CommandCollectiveOpInterface>(op)) {
+        auto type = cast<MemRefType>(op->getOperand(0).getType());
+        std::string entry;
+        llvm::raw_string_ostream os(entry);
+        os << op->getName().getStringRef() << " " << grid.getValue() << " [";
+        llvm::interleaveComma(axes, os);
+        os << "] " << type.getElementType() << " " << type.getNumElements();
+        if (std::optional<CommandTrigger> trigger = getCommandTrigger(op))
+          os << " after " << trigger->chunks << "x" << trigger->tiles;
+        os << ";";
+        hashInto(tables.collectiveHash, entry);
+      }
     } else {
       return WalkResult::advance();
     }
@@ -1100,10 +1113,34 @@ struct CollectiveLowering : public OpConversionPattern<OpTy> {
     StringRef callee;
     if (failed(describe(op, rewriter, args, callee)))
       return failure();
+    SmallVector<Value> operands{adaptor.getSource(), adaptor.getTarget()};
+    std::string triggered;
+    if (std::optional<CommandTrigger> trigger = getCommandTrigger(op)) {
+      // braid_exec_*_triggered: the counter, its epoch, then chunks per
+      // rank (a ring) or chunks (all_gather) and tiles per chunk.
+      int64_t chunks = trigger->chunks;
+      if (!isa<CommandAllGatherOp>(op.getOperation())) {
+        FailureOr<int64_t> size =
+            getGroupSize(op, op->template getAttrOfType<FlatSymbolRefAttr>(
+                                 "grid"),
+                         op->template getAttrOfType<DenseI16ArrayAttr>("axes")
+                             .asArrayRef());
+        if (failed(size) || ShapedType::isDynamic(*size))
+          return op.emitOpError() << "needs a static group size";
+        chunks /= *size;
+      }
+      triggered = (callee + "_triggered").str();
+      callee = triggered;
+      operands.push_back(rewriter.getRemappedValue(trigger->counter));
+      operands.push_back(rewriter.getRemappedValue(trigger->epoch));
+      args.push_back(rewriter.getIndexAttr(2));
+      args.push_back(rewriter.getIndexAttr(3));
+      args.push_back(rewriter.getI64IntegerAttr(chunks));
+      args.push_back(rewriter.getI64IntegerAttr(trigger->tiles));
+    }
     args.push_back(i32(rewriter, streamIndex));
     args.push_back(where(rewriter, op));
-    callOpaque(rewriter, loc, callee,
-               ValueRange{adaptor.getSource(), adaptor.getTarget()}, args);
+    callOpaque(rewriter, loc, callee, operands, args);
     rewriter.eraseOp(op);
     return success();
   }
@@ -1230,23 +1267,14 @@ Attribute elemAttr(OpBuilder &builder, Type type) {
   return builder.getI32IntegerAttr(kernelElem(type));
 }
 
-/// linalg.matmul / batch_matmul -> braid_emit_gemm.
-template <typename OpTy>
-struct GemmLowering : public OpConversionPattern<OpTy> {
-  using OpConversionPattern<OpTy>::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    SmallVector<Value> pointers;
-    SmallVector<MemRefType> types;
-    for (auto [original, converted] :
-         llvm::zip(op->getOperands(), adaptor.getOperands())) {
-      auto type = cast<MemRefType>(original.getType());
-      pointers.push_back(converted);
-      types.push_back(type);
-    }
-    bool batched = types[0].getRank() == 3;
+/// The shape, transposes, element types and strides of a runtime GEMM
+/// (isRuntimeGemm), in braid_emit_gemm_desc's order.
+SmallVector<Attribute> gemmShapeArgs(OpBuilder &rewriter,
+                                     linalg::LinalgOp op) {
+  SmallVector<MemRefType> types;
+  for (Value operand : op->getOperands())
+    types.push_back(cast<MemRefType>(operand.getType()));
+  bool batched = types[0].getRank() == 3;
     auto dim = [&](MemRefType type, int fromEnd) {
       return type.getShape()[type.getRank() - 1 - fromEnd];
     };
@@ -1256,12 +1284,12 @@ struct GemmLowering : public OpConversionPattern<OpTy> {
     auto batchStride = [&](MemRefType type) -> int64_t {
       return batched ? type.getStridesAndOffset().first[0] : 0;
     };
-    auto [transA, transB] = *gemmTransposes(op);
-    int64_t batch = batched ? types[0].getShape()[0] : 1;
-    // C is [m, n]; A is stored [m, k] ([k, m] transposed).
-    int64_t m = dim(types[2], 1), n = dim(types[2], 0);
-    int64_t k = dim(types[0], transA ? 1 : 0);
-    SmallVector<Attribute> args{
+  auto [transA, transB] = *gemmTransposes(op);
+  int64_t batch = batched ? types[0].getShape()[0] : 1;
+  // C is [m, n]; A is stored [m, k] ([k, m] transposed).
+  int64_t m = dim(types[2], 1), n = dim(types[2], 0);
+  int64_t k = dim(types[0], transA ? 1 : 0);
+  SmallVector<Attribute> args{
         rewriter.getI64IntegerAttr(batch), rewriter.getI64IntegerAttr(m),
         rewriter.getI64IntegerAttr(n), rewriter.getI64IntegerAttr(k),
         rewriter.getI32IntegerAttr(transA), rewriter.getI32IntegerAttr(transB),
@@ -1273,10 +1301,116 @@ struct GemmLowering : public OpConversionPattern<OpTy> {
         rewriter.getI64IntegerAttr(leading(types[2])),
         rewriter.getI64IntegerAttr(batchStride(types[0])),
         rewriter.getI64IntegerAttr(batchStride(types[1])),
-        rewriter.getI64IntegerAttr(batchStride(types[2])),
-        rewriter.getIndexAttr(0), rewriter.getIndexAttr(1),
-        rewriter.getIndexAttr(2), where(rewriter, op)};
-    callOpaque(rewriter, loc, "braid_emit_gemm", pointers, args);
+        rewriter.getI64IntegerAttr(batchStride(types[2]))};
+  return args;
+}
+
+/// linalg.matmul / batch_matmul -> braid_emit_gemm.
+template <typename OpTy>
+struct GemmLowering : public OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    SmallVector<Attribute> args = gemmShapeArgs(rewriter, op);
+    for (int64_t i = 0; i < 3; ++i)
+      args.push_back(rewriter.getIndexAttr(i));
+    args.push_back(where(rewriter, op));
+    callOpaque(rewriter, op.getLoc(), "braid_emit_gemm",
+               adaptor.getOperands(), args);
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+/// braid.cmd.counter -> its index among the program's counters.
+struct CounterLowering : public OpConversionPattern<CommandCounterOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(CommandCounterOp op, OpAdaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto index = op->getAttrOfType<IntegerAttr>(kCounterAttr);
+    if (!index)
+      return op.emitOpError() << "has no counter index (the lowering "
+                                 "assigns them before converting)";
+    rewriter.replaceOpWithNewOp<emitc::ConstantOp>(op, index.getType(),
+                                                   index);
+    return success();
+  }
+};
+
+/// braid.cmd.next_epoch -> braid_exec_next_epoch.
+struct NextEpochLowering : public OpConversionPattern<CommandNextEpochOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(CommandNextEpochOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto call = emitc::CallOpaqueOp::create(
+        rewriter, op.getLoc(), TypeRange{rewriter.getI64Type()},
+        "braid_exec_next_epoch", ValueRange{adaptor.getCounter()},
+        rewriter.getArrayAttr({self(rewriter), rewriter.getIndexAttr(0),
+                               where(rewriter, op)}));
+    rewriter.replaceOp(op, call.getResults());
+    return success();
+  }
+};
+
+/// The matmul a chunked producer runs as the runtime's chunked GEMM, or
+/// nullptr when its body is anything else.
+linalg::MatmulOp chunkedGemm(CommandChunkedComputeOp op) {
+  Block &body = op.getBody().front();
+  auto matmul = dyn_cast<linalg::MatmulOp>(&body.front());
+  if (!llvm::hasSingleElement(body.without_terminator()) || !matmul ||
+      !isRuntimeGemm(matmul) || matmul.getDpsInits()[0] != op.getOutput())
+    return nullptr;
+  return matmul;
+}
+
+/// Checked before anything is lowered (the body's matmul would otherwise
+/// become loops).
+LogicalResult checkChunkedProducers(func::FuncOp function) {
+  WalkResult walk = function.walk([](CommandChunkedComputeOp op) {
+    if (chunkedGemm(op))
+      return WalkResult::advance();
+    op.emitOpError()
+        << "computes something other than one linalg.matmul of f64, f32, "
+           "f16 or bf16 buffers into its output; the runtime's chunked GEMM "
+           "is the only producer that releases a counter";
+    return WalkResult::interrupt();
+  });
+  return failure(walk.wasInterrupted());
+}
+
+/// braid.cmd.chunked_compute of one linalg.matmul -> braid_emit_gemm_signal
+/// (the runtime's chunked GEMM, on the launch's stream).
+struct ChunkedComputeLowering
+    : public OpConversionPattern<CommandChunkedComputeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(CommandChunkedComputeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    linalg::MatmulOp matmul = chunkedGemm(op);
+    if (!matmul)
+      return failure();
+    auto comm = op->getAttrOfType<IntegerAttr>(kCommAttr);
+    auto stream = op->getAttrOfType<IntegerAttr>(kStreamAttr);
+    SmallVector<Attribute> args{
+        i32(rewriter, stream ? stream.getInt() : 0)};
+    llvm::append_range(args, gemmShapeArgs(rewriter, matmul));
+    SmallVector<Value> operands;
+    for (Value operand : matmul->getOperands())
+      operands.push_back(rewriter.getRemappedValue(operand));
+    operands.push_back(adaptor.getCounter());
+    operands.push_back(adaptor.getEpoch());
+    for (int64_t i = 0; i < 5; ++i)
+      args.push_back(rewriter.getIndexAttr(i));
+    args.push_back(i32(rewriter, comm.getInt()));
+    args.push_back(i32(rewriter, op.getOrder() == FusionOrder::Ring));
+    args.push_back(rewriter.getI64IntegerAttr(op.getChunks()));
+    args.push_back(rewriter.getI64IntegerAttr(op.getTiles()));
+    args.push_back(where(rewriter, op));
+    callOpaque(rewriter, op.getLoc(), "braid_emit_gemm_signal", operands,
+               args);
     rewriter.eraseOp(op);
     return success();
   }
@@ -1941,7 +2075,8 @@ emitDescriptor(func::FuncOp function, StringRef originalName, std::string &json,
                      ", ")
        << "]}";
   js << "], \"streams\": " << numStreams
-     << ", \"events\": " << tables.numEvents << ", \"device\": \""
+     << ", \"events\": " << tables.numEvents
+     << ", \"counters\": " << tables.numCounters << ", \"device\": \""
      << (codegen == CodegenTarget::Cuda ? "cuda" : "cpu") << "\"}";
 
   os << "const braid_program_desc braid_program_descriptor = {\n"
@@ -1958,7 +2093,7 @@ emitDescriptor(func::FuncOp function, StringRef originalName, std::string &json,
      << tables.numEvents << ",\n  " << cString(json) << ",\n  braid_step, "
      << (codegen == CodegenTarget::Cuda ? "BRAID_PROGRAM_DEVICE_CUDA"
                                         : "BRAID_PROGRAM_DEVICE_CPU")
-     << "};\n"
+     << ", " << tables.numCounters << "};\n"
      << "}\n";
   return text;
 }
@@ -2050,6 +2185,8 @@ struct ConvertBraidToEmitCPass
 
     ProgramTables tables;
     int numKernels = 0;
+    if (failed(checkChunkedProducers(function)))
+      return signalPassFailure();
     if (codegen == CodegenTarget::Cuda) {
       if (failed(outlineLoopNestsAsKernels(function, numKernels)))
         return signalPassFailure();
@@ -2126,6 +2263,11 @@ struct ConvertBraidToEmitCPass
         return Type();
       return emitc::PointerType::get(element);
     });
+    // A counter is its index among the program's (braid_exec_next_epoch,
+    // braid_exec_gemm_signal and the triggered collectives take it).
+    converter.addConversion([context](CounterType) -> Type {
+      return IntegerType::get(context, 32);
+    });
     populateEmitCSizeTTypeConversions(converter);
 
     ConversionTarget target(*context);
@@ -2163,6 +2305,7 @@ struct ConvertBraidToEmitCPass
                  CollectiveLowering<CommandCollectivePermuteOp>, RankLowering,
                  GemmLowering<linalg::MatmulOp>,
                  GemmLowering<linalg::BatchMatmulOp>, SoftmaxLowering,
+                 CounterLowering, NextEpochLowering, ChunkedComputeLowering,
                  CallOperandsLowering>(converter, context);
     patterns.add<ComputeLowering>(converter, context,
                                   codegen == CodegenTarget::Cuda ? "CUDA"

@@ -87,6 +87,12 @@ void braid_exec_permute(braid_exec *exec, int comm, const void *send,
  * epoch a counter's ops pass; a counter used by u triggered ops per step
  * passes braid_exec_epoch() * u + (the op's index among them). */
 uint64_t braid_exec_epoch(braid_exec *exec);
+/* The epoch of the next use of counter `counter`: 0, 1, 2, ... over the
+ * program's life, one per call. Compiled programs call it once per
+ * producer/collective pair (braid.cmd.next_epoch), so a pair inside a loop
+ * gets a fresh epoch per iteration; every rank makes the same calls. */
+uint64_t braid_exec_next_epoch(braid_exec *exec, int counter,
+                               const char *where);
 
 /* C = A·B (braid_rt_cpu_gemm_chunked) on `stream`, computed in `chunks`
  * chunks cut along `cut`, in `order` (RING: ring order of this rank in comm

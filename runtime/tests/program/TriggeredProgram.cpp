@@ -53,6 +53,9 @@ void step(braid_exec *exec, const void *const *args, void *const *results,
   braid_rt_gemm_desc desc = braid_rt_gemm_desc_dense(
       1, M, N, K, BRAID_RT_ELEM_F32, BRAID_RT_ELEM_F32, BRAID_RT_ELEM_F32, 0);
   uint64_t epoch = braid_exec_epoch(exec);
+  // Counter 1 takes its epochs per use, as compiled programs do.
+  uint64_t gatherEpoch =
+      braid_exec_next_epoch(exec, 1, "prog.mlir:3:1 next_epoch");
   float *reduced = reinterpret_cast<float *>(arena);
   float *gathered = reinterpret_cast<float *>(arena) + M * N;
   braid_exec_gemm_signal(exec, 1, &desc, args[0], args[1], reduced,
@@ -66,9 +69,9 @@ void step(braid_exec *exec, const void *const *args, void *const *results,
   braid_exec_gemm_signal(exec, 1, &desc, args[0], args[1], gathered,
                          BRAID_RT_GEMM_BLAS, BRAID_RT_GEMM_CUT_M,
                          kGatherChunks, BRAID_RT_CHUNK_ORDER_NATURAL, -1, 1,
-                         epoch, kGatherTiles, "prog.mlir:3:1 gemm_signal");
+                         gatherEpoch, kGatherTiles, "prog.mlir:3:1 gemm_signal");
   braid_exec_all_gather_triggered(exec, 0, gathered, results[1], M * N,
-                                  BRAID_RT_F32, 1, epoch, kGatherChunks,
+                                  BRAID_RT_F32, 1, gatherEpoch, kGatherChunks,
                                   kGatherTiles, 0,
                                   "prog.mlir:4:1 all_gather_triggered");
 }

@@ -76,3 +76,23 @@ func.func @bitwise(%x: memref<4xi32>, %y: memref<4xi32>) {
 func.func @boundary_type(%x: memref<4xi16>, %y: memref<4xi32> {braid.result = 0 : i64}) {
   return
 }
+
+// -----
+
+// A chunked producer the runtime cannot run: only one linalg.matmul of
+// floats releases a counter (the chunked GEMM).
+shard.grid @tp(shape = 2)
+func.func @integer_producer(%a: memref<8x8xi32>, %b: memref<8x8xi32>,
+                            %g: memref<16x8xi32> {braid.result = 0 : i64},
+                            %arena: memref<256xi8> {braid.arena}) {
+  %c0 = arith.constant 0 : index
+  %c = memref.view %arena[%c0][] : memref<256xi8> to memref<8x8xi32>
+  %counter = braid.cmd.counter : !braid.counter
+  %epoch = braid.cmd.next_epoch %counter : i64
+  // expected-error @below {{computes something other than one linalg.matmul of f64, f32, f16 or bf16 buffers into its output; the runtime's chunked GEMM is the only producer that releases a counter}}
+  braid.cmd.chunked_compute %c release %counter[%epoch] chunks = 2 tiles = 1 order = arrival on @tp axes = [0] : memref<8x8xi32> {
+    linalg.matmul ins(%a, %b : memref<8x8xi32>, memref<8x8xi32>) outs(%c : memref<8x8xi32>)
+  }
+  braid.cmd.all_gather %c, %g on @tp axes = [0] after %counter[%epoch] chunks = 2 tiles = 1 : memref<8x8xi32>, memref<16x8xi32>
+  return
+}

@@ -46,7 +46,7 @@ shard.grid @tp(shape = 2)
 // CUDA: braid_emit_kernel<braid_kernel_2>(1, "{{.*}} linalg.generic",
 // CUDA: braid_emit_gemm(1, 16, 4, 8, 0, 0, 2, 2, 0, 8, 4, 4, 0, 0, 0,
 // CUDA: braid_emit_copy(
-// CUDA: braid_step, BRAID_PROGRAM_DEVICE_CUDA};
+// CUDA: braid_step, BRAID_PROGRAM_DEVICE_CUDA, 0};
 func.func @step(%x: memref<16x8xbf16>, %w: memref<8xbf16>, %b: memref<8x4xbf16>,
                 %out: memref<16x4xf32> {braid.result = 0 : i64},
                 %sums: memref<16xf32> {braid.result = 1 : i64},

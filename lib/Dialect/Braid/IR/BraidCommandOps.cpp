@@ -6,6 +6,7 @@
 #include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
+#include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
 using namespace mlir::braid;
@@ -54,19 +55,71 @@ FailureOr<int64_t> verifyCommandGroup(OpTy op,
   return verifyGroup(op, op.getGridAttr(), op.getAxes(), tables);
 }
 
+/// The `after` clause is whole (counter, epoch, chunks and tiles, or none)
+/// and the chunks and tiles cut the source evenly.
+template <typename OpTy>
+LogicalResult verifyTriggerClause(OpTy op) {
+  bool any = op.getCounter() || op.getEpoch() || op.getChunksAttr() ||
+             op.getTilesAttr();
+  bool all = op.getCounter() && op.getEpoch() && op.getChunksAttr() &&
+             op.getTilesAttr();
+  if (any && !all)
+    return op.emitOpError() << "has a partial trigger; a triggered "
+                               "collective names a counter, an epoch, "
+                               "chunks and tiles";
+  if (!all)
+    return success();
+  int64_t pieces = *op.getChunks() * *op.getTiles();
+  if (op.getSourceElements() % pieces != 0)
+    return op.emitOpError()
+           << "source holds " << op.getSourceElements()
+           << " elements, which " << *op.getChunks() << " chunks of "
+           << *op.getTiles() << " tiles do not cut evenly";
+  return success();
+}
+
 } // namespace
+
+std::optional<CommandTrigger> mlir::braid::getCommandTrigger(Operation *op) {
+  return TypeSwitch<Operation *, std::optional<CommandTrigger>>(op)
+      .Case<CommandAllReduceOp, CommandReduceScatterOp, CommandAllGatherOp>(
+          [](auto collective) -> std::optional<CommandTrigger> {
+            if (!collective.getCounter() || !collective.getChunksAttr() ||
+                !collective.getTilesAttr())
+              return std::nullopt;
+            return CommandTrigger{collective.getCounter(),
+                                  collective.getEpoch(),
+                                  *collective.getChunks(),
+                                  *collective.getTiles()};
+          })
+      .Default([](Operation *) { return std::nullopt; });
+}
+
+int64_t mlir::braid::getCommandStream(Operation *op) {
+  auto launch = op->getParentOfType<CommandLaunchOp>();
+  return launch ? launch.getStream() : 0;
+}
 
 #define BRAID_COMMAND_BUFFERS_VERIFIER(OpTy)                                   \
   LogicalResult OpTy::verify() {                                               \
     return verifyCollectiveBuffers(*this, getSource().getType(),               \
                                    getTarget().getType());                     \
   }
-BRAID_COMMAND_BUFFERS_VERIFIER(CommandAllReduceOp)
-BRAID_COMMAND_BUFFERS_VERIFIER(CommandAllGatherOp)
-BRAID_COMMAND_BUFFERS_VERIFIER(CommandReduceScatterOp)
 BRAID_COMMAND_BUFFERS_VERIFIER(CommandAllToAllOp)
 BRAID_COMMAND_BUFFERS_VERIFIER(CommandBroadcastOp)
 #undef BRAID_COMMAND_BUFFERS_VERIFIER
+
+#define BRAID_COMMAND_TRIGGERED_VERIFIER(OpTy)                                 \
+  LogicalResult OpTy::verify() {                                               \
+    if (failed(verifyCollectiveBuffers(*this, getSource().getType(),           \
+                                       getTarget().getType())))                \
+      return failure();                                                        \
+    return verifyTriggerClause(*this);                                         \
+  }
+BRAID_COMMAND_TRIGGERED_VERIFIER(CommandAllReduceOp)
+BRAID_COMMAND_TRIGGERED_VERIFIER(CommandAllGatherOp)
+BRAID_COMMAND_TRIGGERED_VERIFIER(CommandReduceScatterOp)
+#undef BRAID_COMMAND_TRIGGERED_VERIFIER
 
 LogicalResult CommandCollectivePermuteOp::verify() {
   if (failed(verifyCollectiveBuffers(*this, getSource().getType(),
@@ -206,6 +259,150 @@ LogicalResult CommandComputeOp::verifyRegions() {
       return emitOpError() << "yielded value " << index << " of type "
                            << tensorType << " does not fit output buffer "
                            << memrefType;
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Producer fusion: next_epoch pairs a chunked_compute with its collective
+//===----------------------------------------------------------------------===//
+
+LogicalResult CommandChunkedComputeOp::verifyRegions() {
+  MemRefType type = getOutput().getType();
+  if (!memref::isStaticShapeAndContiguousRowMajor(type))
+    return emitOpError() << "output " << type
+                         << " is not a contiguous row-major buffer; its "
+                            "chunks are released as contiguous pieces";
+  int64_t pieces = getChunks() * getTiles();
+  if (type.getNumElements() % pieces != 0)
+    return emitOpError() << "output holds " << type.getNumElements()
+                         << " elements, which " << getChunks()
+                         << " chunks of " << getTiles()
+                         << " tiles do not cut evenly";
+  Block &body = getBody().front();
+  if (body.without_terminator().empty())
+    return emitOpError() << "has an empty body; it must compute its output";
+  for (Operation &op : body.without_terminator()) {
+    auto effects = dyn_cast<MemoryEffectOpInterface>(op);
+    if (!effects) {
+      if (op.hasTrait<OpTrait::HasRecursiveMemoryEffects>())
+        continue;
+      return op.emitOpError()
+             << "has unknown memory effects; a chunked_compute body may "
+                "write only the buffer it releases";
+    }
+    SmallVector<MemoryEffects::EffectInstance> instances;
+    effects.getEffects(instances);
+    for (const MemoryEffects::EffectInstance &instance : instances)
+      if (isa<MemoryEffects::Write>(instance.getEffect()) &&
+          instance.getValue() != getOutput())
+        return op.emitOpError()
+               << "writes a buffer other than the chunked_compute's output "
+                  "(only the output is released chunk by chunk)";
+  }
+  return success();
+}
+
+LogicalResult
+CommandChunkedComputeOp::verifySymbolUses(SymbolTableCollection &tables) {
+  FailureOr<int64_t> size = verifyGroup(*this, getGridAttr(), getAxes(),
+                                        tables);
+  if (failed(size))
+    return failure();
+  if (getOrder() == FusionOrder::Ring && !ShapedType::isDynamic(*size) &&
+      getChunks() % *size != 0)
+    return emitOpError() << "computes " << getChunks()
+                         << " chunks in ring order over a group of " << *size
+                         << "; ring order needs a multiple of the group size";
+  return success();
+}
+
+namespace {
+
+/// Whether `a` is issued before `b` (neither holding the other).
+bool isIssuedBefore(Operation *a, Operation *b) {
+  for (Operation *at = a; at; at = at->getParentOp()) {
+    Block *block = at->getBlock();
+    if (!block)
+      return false;
+    if (Operation *bAt = block->findAncestorOpInBlock(*b))
+      return bAt != at && at->isBeforeInBlock(bAt);
+  }
+  return false;
+}
+
+} // namespace
+
+LogicalResult CommandNextEpochOp::verify() {
+  CommandChunkedComputeOp producer;
+  Operation *consumer = nullptr;
+  for (Operation *user : getEpoch().getUsers()) {
+    if (auto chunked = dyn_cast<CommandChunkedComputeOp>(user);
+        chunked && chunked.getEpoch() == getEpoch()) {
+      if (producer)
+        return emitOpError() << "epoch is released by two chunked_compute "
+                                "ops; each pair needs its own epoch";
+      producer = chunked;
+      continue;
+    }
+    std::optional<CommandTrigger> trigger = getCommandTrigger(user);
+    if (!trigger || trigger->epoch != getEpoch())
+      return user->emitOpError()
+             << "uses a counter epoch; only a braid.cmd.chunked_compute and "
+                "the collective it triggers take one";
+    if (consumer)
+      return emitOpError() << "epoch triggers two collectives; each pair "
+                              "needs its own epoch";
+    consumer = user;
+  }
+  if (!producer || !consumer)
+    return emitOpError() << "epoch needs one braid.cmd.chunked_compute and "
+                            "one collective triggered by it; it has "
+                         << (producer ? "no collective" : "no producer");
+  std::optional<CommandTrigger> trigger = getCommandTrigger(consumer);
+  if (producer.getCounter() != getCounter() ||
+      trigger->counter != getCounter())
+    return emitOpError() << "pairs ops that name a different counter than "
+                            "the epoch's";
+  if (producer.getChunks() != trigger->chunks ||
+      producer.getTiles() != trigger->tiles)
+    return consumer->emitOpError()
+           << "waits for " << trigger->chunks << " chunks of "
+           << trigger->tiles << " tiles, but its producer releases "
+           << producer.getChunks() << " chunks of " << producer.getTiles()
+           << " tiles: some waited values are never reached";
+  auto collective = cast<CommandCollectiveOpInterface>(consumer);
+  if (collective.getSourceBuffer() != producer.getOutput())
+    return consumer->emitOpError()
+           << "sends a buffer other than the output of the chunked_compute "
+              "that triggers it";
+  bool ring = isa<CommandAllReduceOp, CommandReduceScatterOp>(consumer);
+  if (ring != (producer.getOrder() == FusionOrder::Ring))
+    return producer.emitOpError()
+           << "computes in " << stringifyFusionOrder(producer.getOrder())
+           << " order, but its " << consumer->getName()
+           << " consumes chunks in "
+           << (ring ? "ring" : "arrival") << " order";
+  if (producer.getGridAttr() != consumer->getAttr("grid") ||
+      producer.getAxesAttr() != consumer->getAttr("axes"))
+    return producer.emitOpError()
+           << "orders its chunks over another group than the collective it "
+              "triggers";
+  // The wait must be able to end: a collective issued before its producer
+  // has to run on a stream of its own, else the stream (or the host) that
+  // would run the producer is blocked behind the wait.
+  if (isIssuedBefore(consumer, producer)) {
+    int64_t consumerStream = getCommandStream(consumer);
+    int64_t producerStream = getCommandStream(producer);
+    if (consumerStream == 0)
+      return consumer->emitOpError()
+             << "waits on the host stream for a producer issued after it; "
+                "the wait can never end";
+    if (consumerStream == producerStream)
+      return consumer->emitOpError()
+             << "waits on stream " << consumerStream
+             << " for a producer issued after it on the same stream; the "
+                "wait can never end";
   }
   return success();
 }

@@ -9,6 +9,11 @@
 //   one definition of its semantics (verifier, interpreter, kernel).
 // - braid.start yields buffers with the identity layout; the await returns
 //   them, read-only to the analysis (another start may still read them).
+// - braid.fused_collective: One-Shot bufferizes its body like any code (the
+//   contraction writes its init's buffer, the collective reads it); the
+//   fused op then becomes the counter form: the contraction inside a
+//   braid.cmd.chunked_compute releasing a fresh counter, the collective
+//   triggered by it (docs/Lowering.md, "Producer fusion").
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,6 +26,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
 #include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
 using namespace mlir::braid;
@@ -218,7 +224,9 @@ struct AllReduceModel : public ReadsOperandsModel<AllReduceModel, AllReduceOp> {
     CommandAllReduceOp::create(rewriter, op->getLoc(), *buffer, *buffer,
                                allReduce.getGridAttr(),
                                allReduce.getAxesAttr(),
-                               allReduce.getReductionAttr());
+                               allReduce.getReductionAttr(),
+                               /*counter=*/Value(), /*epoch=*/Value(), /*chunks=*/nullptr,
+                               /*tiles=*/nullptr);
     replaceOpWithBufferizedValues(rewriter, op, *buffer);
     return success();
   }
@@ -230,7 +238,9 @@ LogicalResult CollectiveModel<AllReduceOp>::lower(
     int64_t, const BufferizationOptions &) const {
   CommandAllReduceOp::create(rewriter, op.getLoc(), source, target,
                              op.getGridAttr(), op.getAxesAttr(),
-                             op.getReductionAttr());
+                             op.getReductionAttr(), /*counter=*/Value(),
+                             /*epoch=*/Value(), /*chunks=*/nullptr,
+                               /*tiles=*/nullptr);
   return success();
 }
 
@@ -243,7 +253,9 @@ LogicalResult CollectiveModel<AllGatherOp>::lower(
   auto sourceType = cast<MemRefType>(source.getType());
   if (outerElements(sourceType.getShape(), dim) == 1) {
     CommandAllGatherOp::create(rewriter, loc, source, target,
-                               op.getGridAttr(), op.getAxesAttr());
+                               op.getGridAttr(), op.getAxesAttr(),
+                               /*counter=*/Value(), /*epoch=*/Value(), /*chunks=*/nullptr,
+                               /*tiles=*/nullptr);
     return success();
   }
   SmallVector<int64_t> packedShape{groupSize};
@@ -254,7 +266,9 @@ LogicalResult CollectiveModel<AllGatherOp>::lower(
   if (failed(packed))
     return failure();
   CommandAllGatherOp::create(rewriter, loc, source, *packed, op.getGridAttr(),
-                             op.getAxesAttr());
+                             op.getAxesAttr(), /*counter=*/Value(),
+                             /*epoch=*/Value(), /*chunks=*/nullptr,
+                               /*tiles=*/nullptr);
   unpackBlocks(rewriter, loc, *packed, target, dim, groupSize);
   return success();
 }
@@ -275,7 +289,9 @@ LogicalResult CollectiveModel<ReduceScatterOp>::lower(
   }
   CommandReduceScatterOp::create(rewriter, loc, source, target,
                                  op.getGridAttr(), op.getAxesAttr(),
-                                 op.getReductionAttr());
+                                 op.getReductionAttr(), /*counter=*/Value(),
+                                 /*epoch=*/Value(), /*chunks=*/nullptr,
+                               /*tiles=*/nullptr);
   return success();
 }
 
@@ -404,11 +420,6 @@ struct YieldModel : public ReadsOperandsModel<YieldModel, YieldOp> {
                           BufferizationState &state) const {
     auto yield = cast<YieldOp>(op);
     auto start = dyn_cast<StartOp>(op->getParentOp());
-    if (!start)
-      return op->getParentOp()->emitOpError()
-             << "has no buffer-level lowering yet (its counters and "
-                "triggered communication are to come): compile with "
-                "braid-overlap-pipeline{fuse=never}";
     rewriter.setInsertionPoint(op);
     SmallVector<Value> values;
     for (Value value : yield.getValues()) {
@@ -422,11 +433,156 @@ struct YieldModel : public ReadsOperandsModel<YieldModel, YieldOp> {
         return failure();
       values.push_back(*buffer);
     }
-    rewriter.modifyOpInPlace(start, [&] {
-      SmallVector<Type> types(ValueRange(values).getTypes());
-      start.getFuture().setType(FutureType::get(op->getContext(), types));
-    });
+    // A fused collective's yield stays until the fused op is rewritten.
+    if (start)
+      rewriter.modifyOpInPlace(start, [&] {
+        SmallVector<Type> types(ValueRange(values).getTypes());
+        start.getFuture().setType(FutureType::get(op->getContext(), types));
+      });
     replaceOpWithNewBufferizedOp<YieldOp>(rewriter, op, values);
+    return success();
+  }
+};
+
+/// Chunks and tiles per chunk of the counter form of `fused`, whose cut
+/// dimension holds `rows` rows per group member (ring) or in all (arrival).
+std::pair<int64_t, int64_t> triggerPieces(FusedCollectiveOp fused,
+                                          int64_t cutRows,
+                                          int64_t groupSize) {
+  TriggerAttr trigger = fused.getTrigger();
+  bool ring = fused.getOrder() == FusionOrder::Ring;
+  if (trigger.isChunk())
+    return {trigger.getCount(), 1};
+  // A tile trigger releases every `threshold` tiles of `m` rows: on the
+  // buffer level that is tile blocks along the cut, as many per chunk as
+  // the chunk's rows allow evenly.
+  int64_t chunks = ring ? groupSize : 1;
+  int64_t chunkRows = cutRows / chunks;
+  int64_t tiles = std::max<int64_t>(
+      1, chunkRows / std::max<int64_t>(1, trigger.getM()) /
+             std::max<int64_t>(1, trigger.getThreshold()));
+  while (tiles > 1 && chunkRows % tiles != 0)
+    --tiles;
+  return {chunks, tiles};
+}
+
+/// braid.fused_collective, its body already on buffers: the counter form
+/// (BufferizableOpInterfaceImpl.cpp's header). Its value is the buffer the
+/// body yields, a fresh one (the collective's target, or for an
+/// all_reduce the contraction's output, itself a fresh init).
+struct FusedCollectiveModel
+    : public BufferizableOpInterface::ExternalModel<FusedCollectiveModel,
+                                                    FusedCollectiveOp> {
+  AliasingOpOperandList getAliasingOpOperands(Operation *, Value,
+                                              const AnalysisState &) const {
+    return {};
+  }
+  bool bufferizesToAllocation(Operation *, Value) const { return true; }
+
+  LogicalResult bufferize(Operation *op, RewriterBase &rewriter,
+                          const BufferizationOptions &,
+                          BufferizationState &) const {
+    auto fused = cast<FusedCollectiveOp>(op);
+    Block &body = fused.getBody().front();
+    Value result = body.getTerminator()->getOperand(0);
+    if (!isa<MemRefType>(result.getType()))
+      return op->emitOpError() << "body was not bufferized before the op";
+    Operation *collective = nullptr;
+    linalg::LinalgOp contraction;
+    for (Operation &nested : body.without_terminator()) {
+      if (isa<CommandCollectiveOpInterface>(nested))
+        collective = &nested;
+      else if (auto linalgOp = dyn_cast<linalg::LinalgOp>(nested);
+               linalgOp && linalg::isaContractionOpInterface(linalgOp))
+        contraction = linalgOp;
+    }
+    if (!collective || !contraction)
+      return op->emitOpError() << "has no contraction and collective on "
+                                  "buffers after bufferization";
+    if (!isa<linalg::MatmulOp>(contraction))
+      return op->emitOpError()
+             << "fuses a " << contraction->getName()
+             << "; the buffer level lowers a linalg.matmul producer only "
+                "(the runtime's chunked GEMM)";
+    // (The tensor collective, and with it the cut dimension, is gone: a
+    // cut along an inner dimension shows as the blocks packed for it.)
+    Value sent =
+        cast<CommandCollectiveOpInterface>(collective).getSourceBuffer();
+    Value produced = contraction.getDpsInits()[0];
+    for (Operation *next = contraction->getNextNode(); next != collective;
+         next = next->getNextNode())
+      if (auto pack = dyn_cast<linalg::TransposeOp>(next);
+          pack && pack.getInit() == sent)
+        return op->emitOpError()
+               << "cuts its producer along an inner dimension; the buffer "
+                  "level releases contiguous chunks, a cut along the first "
+                  "dimension of the matmul's output";
+    for (Operation *next = contraction->getNextNode(); next != collective;
+         next = next->getNextNode())
+      if (isa<linalg::LinalgOp>(next))
+        return op->emitOpError()
+               << "has an epilogue (" << next->getName()
+               << ") between its contraction and its collective; the "
+                  "chunked GEMM cannot run it yet: fuse the bare matmul";
+    if (sent != produced)
+      return op->emitOpError()
+             << "sends a copy of its producer's output; the buffer level "
+                "releases the output itself";
+    FailureOr<int64_t> groupSize = getGroupSize(
+        collective, collective->getAttrOfType<FlatSymbolRefAttr>("grid"),
+        collective->getAttrOfType<DenseI16ArrayAttr>("axes").asArrayRef());
+    if (failed(groupSize) || ShapedType::isDynamic(*groupSize))
+      return op->emitOpError() << "needs a static group size";
+    auto producedType = cast<MemRefType>(produced.getType());
+    auto [chunks, tiles] =
+        triggerPieces(fused, producedType.getShape()[0], *groupSize);
+
+    Location loc = op->getLoc();
+    rewriter.setInsertionPoint(op);
+    // Allocations, copies and views the body needed run before.
+    for (Operation &nested :
+         llvm::make_early_inc_range(body.without_terminator()))
+      if (&nested != collective && &nested != contraction.getOperation())
+        rewriter.moveOpBefore(&nested, op);
+    Value counter = CommandCounterOp::create(
+        rewriter, loc, CounterType::get(op->getContext()));
+    Value epoch =
+        CommandNextEpochOp::create(rewriter, loc, rewriter.getI64Type(),
+                                   counter);
+    auto chunkAttr = rewriter.getI64IntegerAttr(chunks);
+    auto tileAttr = rewriter.getI64IntegerAttr(tiles);
+    auto producer = CommandChunkedComputeOp::create(
+        rewriter, contraction.getLoc(), produced, counter, epoch, chunkAttr,
+        tileAttr,
+        FusionOrderAttr::get(op->getContext(), fused.getOrder()),
+        collective->getAttrOfType<FlatSymbolRefAttr>("grid"),
+        collective->getAttrOfType<DenseI16ArrayAttr>("axes"));
+    Block *producerBody = rewriter.createBlock(&producer.getBody());
+    CommandEndOp::create(rewriter, loc);
+    rewriter.moveOpBefore(contraction, producerBody->getTerminator());
+    rewriter.setInsertionPoint(op);
+    Location at = collective->getLoc();
+    TypeSwitch<Operation *>(collective)
+        .Case([&](CommandReduceScatterOp rs) {
+          CommandReduceScatterOp::create(
+              rewriter, at, rs.getSource(), rs.getTarget(), rs.getGridAttr(),
+              rs.getAxesAttr(), rs.getReductionAttr(), counter, epoch,
+              chunkAttr, tileAttr);
+        })
+        .Case([&](CommandAllReduceOp ar) {
+          CommandAllReduceOp::create(
+              rewriter, at, ar.getSource(), ar.getTarget(), ar.getGridAttr(),
+              ar.getAxesAttr(), ar.getReductionAttr(), counter, epoch,
+              chunkAttr, tileAttr);
+        })
+        .Case([&](CommandAllGatherOp ag) {
+          CommandAllGatherOp::create(rewriter, at, ag.getSource(),
+                                     ag.getTarget(), ag.getGridAttr(),
+                                     ag.getAxesAttr(), counter, epoch,
+                                     chunkAttr, tileAttr);
+        });
+    rewriter.eraseOp(collective);
+    replaceOpWithBufferizedValues(rewriter, op, result);
     return success();
   }
 };
@@ -505,6 +661,7 @@ void mlir::braid::registerBufferizableOpInterfaceExternalModels(
         context);
     YieldOp::attachInterface<YieldModel>(*context);
     AwaitOp::attachInterface<AwaitModel>(*context);
+    FusedCollectiveOp::attachInterface<FusedCollectiveModel>(*context);
     CommandComputeOp::attachInterface<BufferizedModel<CommandComputeOp>>(
         *context);
     CommandYieldOp::attachInterface<BufferizedModel<CommandYieldOp>>(

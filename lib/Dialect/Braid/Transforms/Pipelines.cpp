@@ -57,6 +57,7 @@ void mlir::braid::buildBufferizationPipeline(OpPassManager &pm) {
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   pm.nest<func::FuncOp>().addPass(createBraidConvertAsyncToStreams());
+  pm.nest<func::FuncOp>().addPass(createBraidLaunchFusedProducers());
   bufferization::BufferResultsToOutParamsPassOptions outParams;
   outParams.addResultAttribute = true;
   outParams.hoistStaticAllocs = true;

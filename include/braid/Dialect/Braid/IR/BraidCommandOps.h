@@ -14,7 +14,31 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include <optional>
+
 #define GET_OP_CLASSES
 #include "braid/Dialect/Braid/IR/BraidCommandOps.h.inc"
+
+namespace mlir {
+namespace braid {
+
+/// What a triggered buffer-level collective waits on (its `after` clause).
+struct CommandTrigger {
+  Value counter;
+  Value epoch;
+  int64_t chunks = 0;
+  int64_t tiles = 0;
+};
+
+/// The trigger of a braid.cmd.all_reduce / reduce_scatter / all_gather
+/// written in its triggered form; nothing for any other op.
+std::optional<CommandTrigger> getCommandTrigger(Operation *op);
+
+/// The worker stream of the braid.cmd.launch around `op`; 0 (the host
+/// stream) outside one.
+int64_t getCommandStream(Operation *op);
+
+} // namespace braid
+} // namespace mlir
 
 #endif // BRAID_DIALECT_BRAID_IR_BRAIDCOMMANDOPS_H

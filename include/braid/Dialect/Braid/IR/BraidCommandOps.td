@@ -37,6 +37,29 @@ class Braid_CommandCollectiveOp<string mnemonic, list<Trait> traits = []>
                         Arg<AnyStaticShapeMemRef, "", [MemWrite]>:$target,
                         FlatSymbolRefAttr:$grid, Braid_CommandGridAxes:$axes);
   let hasVerifier = 1;
+  // all_reduce, reduce_scatter and all_gather may be triggered by a
+  // braid.cmd.chunked_compute producer (producer fusion).
+  dag triggerArgs = (ins Optional<Braid_CounterType>:$counter,
+                         Optional<I64>:$epoch,
+                         OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$chunks,
+                         OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$tiles);
+  code triggerFormat = [{
+    (`after` $counter^ `[` $epoch `]` `chunks` `=` $chunks `tiles` `=` $tiles)?
+  }];
+  code triggerDescription = [{
+
+    Triggered form (`after %counter[%epoch] chunks = C tiles = T`, from
+    `braid.fused_collective`): `source` is the output of the
+    `braid.cmd.chunked_compute` that releases `%counter` with the same
+    epoch, chunks and tiles. The source is cut into `C` contiguous chunks;
+    the collective sends a chunk only once the producer has stored it
+    (the counter reached `(epoch * C + position + 1) * T`, position being
+    the chunk's place in the producer's order), so it may be issued before
+    its producer and overlap it. A reduce_scatter or all_reduce then runs as
+    the T3 ring: every chunk is reduced starting at the rank after its owner
+    (ring order, reassociated within the numerics contract); an all_gather
+    moves the chunks in natural order and is bitwise the plain one.
+  }];
   code commonDescription = [{
     Buffer level: reads `source` and writes `target`, both contiguous
     row-major buffers of the same element type, on the stream of the
@@ -54,22 +77,25 @@ class Braid_CommandCollectiveOp<string mnemonic, list<Trait> traits = []>
   }];
 }
 
-def Braid_CommandAllReduceOp : Braid_CommandCollectiveOp<"all_reduce"> {
+def Braid_CommandAllReduceOp : Braid_CommandCollectiveOp<"all_reduce",
+                                                         [AttrSizedOperandSegments]> {
   let summary = "all_reduce of a buffer; `source` and `target` may be the same";
   let description = !strconcat([{
     ```mlir
     braid.cmd.all_reduce %x, %x on @tp axes = [0] reduction = sum
         : memref<64x128xf32>, memref<64x128xf32>
     ```
-  }], commonDescription);
-  let arguments = !con(commonArgs, (ins Braid_ReductionKind:$reduction));
-  let assemblyFormat = [{
+  }], commonDescription, triggerDescription);
+  let arguments = !con(commonArgs, (ins Braid_ReductionKind:$reduction), triggerArgs);
+  let assemblyFormat = !strconcat([{
     $source `,` $target `on` $grid `axes` `=` $axes `reduction` `=` $reduction
+  }], triggerFormat, [{
     attr-dict `:` type($source) `,` type($target)
-  }];
+  }]);
 }
 
-def Braid_CommandAllGatherOp : Braid_CommandCollectiveOp<"all_gather"> {
+def Braid_CommandAllGatherOp : Braid_CommandCollectiveOp<"all_gather",
+                                                         [AttrSizedOperandSegments]> {
   let summary = "concatenate every member's buffer in group order";
   let description = !strconcat([{
     `target` holds `P` blocks, block `i` being member `i`'s `source`.
@@ -78,15 +104,17 @@ def Braid_CommandAllGatherOp : Braid_CommandCollectiveOp<"all_gather"> {
     braid.cmd.all_gather %x, %y on @tp axes = [0]
         : memref<64x256xbf16>, memref<256x256xbf16>
     ```
-  }], commonDescription);
-  let arguments = commonArgs;
-  let assemblyFormat = [{
-    $source `,` $target `on` $grid `axes` `=` $axes attr-dict
-    `:` type($source) `,` type($target)
-  }];
+  }], commonDescription, triggerDescription);
+  let arguments = !con(commonArgs, triggerArgs);
+  let assemblyFormat = !strconcat([{
+    $source `,` $target `on` $grid `axes` `=` $axes
+  }], triggerFormat, [{
+    attr-dict `:` type($source) `,` type($target)
+  }]);
 }
 
-def Braid_CommandReduceScatterOp : Braid_CommandCollectiveOp<"reduce_scatter"> {
+def Braid_CommandReduceScatterOp : Braid_CommandCollectiveOp<"reduce_scatter",
+                                                             [AttrSizedOperandSegments]> {
   let summary = "reduce every member's buffer; member i keeps block i";
   let description = !strconcat([{
     `source` holds `P` blocks; `target` of member `i` is the reduction of
@@ -95,13 +123,17 @@ def Braid_CommandReduceScatterOp : Braid_CommandCollectiveOp<"reduce_scatter"> {
     ```mlir
     braid.cmd.reduce_scatter %p, %y on @tp axes = [0] reduction = sum
         : memref<256x256xf32>, memref<64x256xf32>
+    braid.cmd.reduce_scatter %p, %y on @tp axes = [0] reduction = sum
+        after %counter[%epoch] chunks = 4 tiles = 1
+        : memref<256x256xf32>, memref<64x256xf32>
     ```
-  }], commonDescription);
-  let arguments = !con(commonArgs, (ins Braid_ReductionKind:$reduction));
-  let assemblyFormat = [{
+  }], commonDescription, triggerDescription);
+  let arguments = !con(commonArgs, (ins Braid_ReductionKind:$reduction), triggerArgs);
+  let assemblyFormat = !strconcat([{
     $source `,` $target `on` $grid `axes` `=` $axes `reduction` `=` $reduction
+  }], triggerFormat, [{
     attr-dict `:` type($source) `,` type($target)
-  }];
+  }]);
 }
 
 def Braid_CommandAllToAllOp : Braid_CommandCollectiveOp<"all_to_all"> {
@@ -204,6 +236,95 @@ def Braid_CommandYieldOp : Braid_CommandOp<"yield", [
 }
 
 //===----------------------------------------------------------------------===//
+// Producer fusion: counters, a producer that releases them
+//===----------------------------------------------------------------------===//
+
+def Braid_CommandCounterOp : Braid_CommandOp<"counter"> {
+  let summary = "a counter of the program (one per producer / collective pair)";
+  let description = [{
+    Buffer level. Names one of the program's counters (`!braid.counter`);
+    the op is a declaration: executed again (in a loop) it names the same
+    counter. It has effects so that two counters are never merged.
+
+    ```mlir
+    %counter = braid.cmd.counter : !braid.counter
+    ```
+  }];
+  let results = (outs Braid_CounterType:$counter);
+  let assemblyFormat = "attr-dict `:` type($counter)";
+}
+
+def Braid_CommandNextEpochOp : Braid_CommandOp<"next_epoch", [
+    MemoryEffects<[MemRead, MemWrite]>]> {
+  let summary = "the epoch of a counter's next producer / collective pair";
+  let description = [{
+    Buffer level. Returns 0, 1, 2, ... on successive executions over the
+    program's life (steps and loop iterations alike), the same on every
+    rank. Exactly one `braid.cmd.chunked_compute` and one triggered
+    collective use the result, with this op's counter: the producer
+    releases values `(epoch * chunks + position) * tiles + tile + 1` and
+    the collective waits for `(epoch * chunks + position + 1) * tiles`, so
+    no pair is ever satisfied by an earlier pair's releases. The verifier
+    checks that pairing, that the producer's output is what the collective
+    sends, that their chunks, tiles and order agree, and that no wait is
+    issued where its producer could never run (before it on the host
+    stream or on the producer's own stream).
+
+    ```mlir
+    %epoch = braid.cmd.next_epoch %counter : i64
+    ```
+  }];
+  let arguments = (ins Braid_CounterType:$counter);
+  let results = (outs I64:$epoch);
+  let assemblyFormat = "$counter attr-dict `:` type($epoch)";
+  let hasVerifier = 1;
+}
+
+def Braid_CommandChunkedComputeOp : Braid_CommandOp<"chunked_compute", [
+    RecursiveMemoryEffects, SingleBlock,
+    SingleBlockImplicitTerminator<"::mlir::braid::CommandEndOp">,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "compute a buffer in chunks, releasing a counter after each";
+  let description = [{
+    Buffer level: the producer of `braid.fused_collective`. The body (buffer
+    ops that write only `output`, a contiguous buffer) computes `output`;
+    the op computes it in `chunks` contiguous chunks, each in `tiles` tile
+    blocks, in `order`: `ring` is the ring order of this rank in the group
+    (`axes` of `grid`), position `s * k + q` being chunk
+    `((rank - s - 1) mod P) * k + q` with `k = chunks / P`, the order a T3
+    reduce-scatter consumes them; `arrival` is natural order. After tile `t`
+    of position `i` it raises `counter` to `(epoch * chunks + i) * tiles +
+    t + 1` (a release: the chunk's stores happen before a waiter's loads).
+    Cutting a contraction along M is exact, so every chunk holds the same
+    bits as the whole computation.
+
+    ```mlir
+    braid.cmd.chunked_compute %c release %counter[%epoch] chunks = 4
+        tiles = 1 order = ring on @tp axes = [0] : memref<64x16xf32> {
+      linalg.matmul ins(%a, %b : memref<64x32xf32>, memref<32x16xf32>)
+                    outs(%c : memref<64x16xf32>)
+    }
+    ```
+
+    The CPU and CUDA targets lower a body of one `linalg.matmul` (its init
+    already in `output`) to the runtime's chunked GEMM
+    (`braid_exec_gemm_signal`).
+  }];
+  let arguments = (ins AnyStaticShapeMemRef:$output, Braid_CounterType:$counter,
+                       I64:$epoch, ConfinedAttr<I64Attr, [IntPositive]>:$chunks,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$tiles,
+                       Braid_FusionOrder:$order, FlatSymbolRefAttr:$grid,
+                       Braid_CommandGridAxes:$axes);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    $output `release` $counter `[` $epoch `]` `chunks` `=` $chunks
+    `tiles` `=` $tiles `order` `=` $order `on` $grid `axes` `=` $axes
+    attr-dict `:` type($output) $body
+  }];
+  let hasRegionVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // Streams and events
 //===----------------------------------------------------------------------===//
 
@@ -241,8 +362,8 @@ def Braid_CommandLaunchOp : Braid_CommandOp<"launch", [
 }
 
 def Braid_CommandEndOp : Braid_CommandOp<"end", [
-    Pure, Terminator, HasParent<"CommandLaunchOp">]> {
-  let summary = "end of a braid.cmd.launch body";
+    Pure, Terminator, ParentOneOf<["CommandLaunchOp", "CommandChunkedComputeOp"]>]> {
+  let summary = "end of a braid.cmd.launch or braid.cmd.chunked_compute body";
   let assemblyFormat = "attr-dict";
 }
 

@@ -38,4 +38,23 @@ def Braid_EventType : TypeDef<Braid_Dialect, "Event"> {
   }];
 }
 
+def Braid_CounterType : TypeDef<Braid_Dialect, "Counter"> {
+  let mnemonic = "counter";
+  let summary = "a !braid.counter: a producer's releases that a collective waits on";
+  let description = [{
+    Buffer level. A monotonic 64-bit counter of the program, made by
+    `braid.cmd.counter`: `braid.cmd.chunked_compute` raises it as the chunks
+    of its output are stored (release) and a triggered collective waits for
+    each chunk's value before it sends the chunk (acquire). It starts at 0
+    and is never reset; `braid.cmd.next_epoch` gives each producer /
+    collective pair the epoch its values are offset by, so a later step's
+    (or loop iteration's) waits are never satisfied by an earlier one's
+    releases.
+
+    ```mlir
+    %counter = braid.cmd.counter : !braid.counter
+    ```
+  }];
+}
+
 #endif // BRAID_DIALECT_BRAID_IR_BRAIDTYPES_TD

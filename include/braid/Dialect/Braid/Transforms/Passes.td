@@ -626,6 +626,38 @@ def BraidLoopYieldsInPlace
   let dependentDialects = ["::mlir::bufferization::BufferizationDialect"];
 }
 
+def BraidLaunchFusedProducers
+    : InterfacePass<"braid-launch-fused-producers", "::mlir::FunctionOpInterface"> {
+  let summary = "Run each fused producer on a worker stream beside its collective";
+  let description = [{
+    Bufferization turns a `braid.fused_collective` into a
+    `braid.cmd.chunked_compute` followed by the collective it triggers, both
+    on the host stream: correct, but the producer finishes before the
+    collective starts. This pass launches each such producer on a worker
+    stream of its own (one past the highest stream the function launches
+    on) and makes the host wait for it after the collective, so the
+    collective, issued by the host right after the launch, sends each
+    chunk as soon as the producer releases it. Producers already inside a
+    launch, or whose collective is not on the host after them, are left as
+    they are.
+
+    ```mlir
+    braid.cmd.chunked_compute %c release %counter[%epoch] chunks = 4 tiles = 1
+        order = ring on @tp axes = [0] : memref<64x16xf32> { linalg.matmul ... }
+    braid.cmd.reduce_scatter %c, %r on @tp axes = [0] reduction = sum
+        after %counter[%epoch] chunks = 4 tiles = 1 : ...
+    ```
+    becomes
+    ```mlir
+    %done = braid.cmd.launch stream = 3 {
+      braid.cmd.chunked_compute %c release %counter[%epoch] ... { ... }
+    }
+    braid.cmd.reduce_scatter %c, %r ... after %counter[%epoch] ...
+    braid.cmd.wait %done
+    ```
+  }];
+}
+
 def BraidConvertAsyncToStreams
     : InterfacePass<"braid-convert-async-to-streams", "::mlir::FunctionOpInterface"> {
   let summary = "Bufferized braid.start/await become braid.cmd.launch/wait";

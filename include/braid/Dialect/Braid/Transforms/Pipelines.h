@@ -38,8 +38,7 @@ struct OverlapPipelineOptions
       *this, "fuse",
       llvm::cl::desc("Fuse GEMM producers with the collectives they feed "
                      "(braid-fuse-producer-collective) before decomposing; "
-                     "never by default: the fused op has no buffer-level "
-                     "lowering yet"),
+                     "never by default"),
       llvm::cl::values(
           clEnumValN(FusionChoice::Auto, "auto",
                      "where the cost model says it pays"),

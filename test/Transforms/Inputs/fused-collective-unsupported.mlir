@@ -1,0 +1,41 @@
+// Fused ops the buffer level refuses (fuse-producer-collective-buffer.mlir),
+// one program each (split by test/Interpreter/Inputs/split.py).
+
+// ----- epilogue.mlir
+// EPILOGUE: error: 'braid.fused_collective' op has an epilogue (linalg.generic) between its contraction and its collective; the chunked GEMM cannot run it yet: fuse the bare matmul
+shard.grid @tp(shape = 2)
+func.func @epilogue(%x: tensor<8x8xf32>, %w: tensor<8x8xf32>, %c: tensor<8x8xf32>) -> tensor<4x8xf32> {
+  %r = braid.fused_collective trigger = #braid.trigger<chunk, count = 2> order = ring {
+    %y = linalg.matmul ins(%x, %w : tensor<8x8xf32>, tensor<8x8xf32>) outs(%c : tensor<8x8xf32>) -> tensor<8x8xf32>
+    %t = math.tanh %y : tensor<8x8xf32>
+    %s = braid.reduce_scatter %t on @tp axes = [0] dim = 0 reduction = sum : tensor<8x8xf32> -> tensor<4x8xf32>
+    braid.yield %s : tensor<4x8xf32>
+  } : tensor<4x8xf32>
+  return %r : tensor<4x8xf32>
+}
+
+// ----- columns.mlir
+
+// COLUMNS: error: 'braid.fused_collective' op cuts its producer along an inner dimension; the buffer level releases contiguous chunks, a cut along the first dimension of the matmul's output
+shard.grid @tp(shape = 2)
+func.func @columns(%x: tensor<8x8xf32>, %w: tensor<8x8xf32>, %c: tensor<8x8xf32>) -> tensor<8x4xf32> {
+  %r = braid.fused_collective trigger = #braid.trigger<chunk, count = 2> order = ring {
+    %y = linalg.matmul ins(%x, %w : tensor<8x8xf32>, tensor<8x8xf32>) outs(%c : tensor<8x8xf32>) -> tensor<8x8xf32>
+    %s = braid.reduce_scatter %y on @tp axes = [0] dim = 1 reduction = sum : tensor<8x8xf32> -> tensor<8x4xf32>
+    braid.yield %s : tensor<8x4xf32>
+  } : tensor<8x4xf32>
+  return %r : tensor<8x4xf32>
+}
+
+// ----- batched.mlir
+
+// BATCHED: error: 'braid.fused_collective' op fuses a linalg.batch_matmul; the buffer level lowers a linalg.matmul producer only (the runtime's chunked GEMM)
+shard.grid @tp(shape = 2)
+func.func @batched(%x: tensor<4x8x8xf32>, %w: tensor<4x8x8xf32>, %c: tensor<4x8x8xf32>) -> tensor<8x8x8xf32> {
+  %r = braid.fused_collective trigger = #braid.trigger<chunk, count = 2> order = arrival {
+    %y = linalg.batch_matmul ins(%x, %w : tensor<4x8x8xf32>, tensor<4x8x8xf32>) outs(%c : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+    %g = braid.all_gather %y on @tp axes = [0] dim = 0 : tensor<4x8x8xf32> -> tensor<8x8x8xf32>
+    braid.yield %g : tensor<8x8x8xf32>
+  } : tensor<8x8x8xf32>
+  return %r : tensor<8x8x8xf32>
+}
