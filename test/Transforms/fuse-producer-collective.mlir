@@ -1,12 +1,18 @@
 // Structure of the rewrite (trigger forced: these shapes are far too small
 // for fusion to pay), the remarks, hand-written plans, and what is refused.
-// RUN: braid-opt %s --pass-pipeline='builtin.module(func.func(braid-fuse-producer-collective{trigger=chunk}))' -split-input-file | FileCheck %s
-// RUN: braid-opt %s --pass-pipeline='builtin.module(func.func(braid-fuse-producer-collective{trigger=tile}))' -split-input-file | FileCheck %s --check-prefix=TILE
+// Every form the tensor level takes (lowerable-only=0); by default the pass
+// fuses only what the buffer level lowers, and says why it leaves the rest:
+// RUN: braid-opt %s --pass-pipeline='builtin.module(func.func(braid-fuse-producer-collective{trigger=chunk}))' -braid-explain --mlir-print-op-on-diagnostic=false -split-input-file -o %t.lowerable.mlir 2>&1 | FileCheck %s --check-prefix=LOWERABLE
+// LOWERABLE: remark: not fused: the buffer level lowers a bare matmul, not one with an epilogue (arith.mulf) (lowerable-only=0 fuses it for the estimate and the interpreter)
+// LOWERABLE: remark: fused with #braid.trigger<chunk, count = 2> in ring order
+// LOWERABLE: remark: not fused: the buffer level lowers a linalg.matmul producer only, not linalg.batch_matmul
+// RUN: braid-opt %s --pass-pipeline='builtin.module(func.func(braid-fuse-producer-collective{trigger=chunk lowerable-only=0}))' -split-input-file | FileCheck %s
+// RUN: braid-opt %s --pass-pipeline='builtin.module(func.func(braid-fuse-producer-collective{trigger=tile lowerable-only=0}))' -split-input-file | FileCheck %s --check-prefix=TILE
 // Without a forced trigger the cost model declines every one, with every
 // prediction.
-// RUN: braid-opt %s --pass-pipeline='builtin.module(func.func(braid-fuse-producer-collective))' -braid-explain --mlir-print-op-on-diagnostic=false -split-input-file -o %t.ignored 2>&1 | FileCheck %s --check-prefix=COST
-// RUN: braid-opt %s --pass-pipeline='builtin.module(func.func(braid-fuse-producer-collective{trigger=never}))' -split-input-file | FileCheck %s --check-prefix=NEVER
-// RUN: not braid-opt %s --pass-pipeline='builtin.module(func.func(braid-fuse-producer-collective{trigger=wave}))' -split-input-file -o %t.ignored 2>&1 | FileCheck %s --check-prefix=BADOPT
+// RUN: braid-opt %s --pass-pipeline='builtin.module(func.func(braid-fuse-producer-collective{lowerable-only=0}))' -braid-explain --mlir-print-op-on-diagnostic=false -split-input-file -o %t.ignored 2>&1 | FileCheck %s --check-prefix=COST
+// RUN: braid-opt %s --pass-pipeline='builtin.module(func.func(braid-fuse-producer-collective{trigger=never lowerable-only=0}))' -split-input-file | FileCheck %s --check-prefix=NEVER
+// RUN: not braid-opt %s --pass-pipeline='builtin.module(func.func(braid-fuse-producer-collective{trigger=wave lowerable-only=0}))' -split-input-file -o %t.ignored 2>&1 | FileCheck %s --check-prefix=BADOPT
 // BADOPT: for the --trigger option: Cannot find option named 'wave'
 //
 // Differential runs against the unfused program on every rank, several
@@ -15,29 +21,29 @@
 // all_gather, bf16 matmul -> truncf -> all_reduce. The ring reassociates
 // the sums (numerics contract against the f64 run; the all_reduce's
 // result is checked bitwise equal on every rank); the all_gather is exact.
-// RUN: braid-opt %S/Inputs/fuse-producer-p2.mlir --pass-pipeline='builtin.module(func.func(braid-fuse-producer-collective{trigger=chunk}))' -o %t.p2.chunk.mlir
+// RUN: braid-opt %S/Inputs/fuse-producer-p2.mlir --pass-pipeline='builtin.module(func.func(braid-fuse-producer-collective{trigger=chunk lowerable-only=0}))' -o %t.p2.chunk.mlir
 // RUN: %braid-diff %S/Inputs/fuse-producer-p2.mlir --compare=%t.p2.chunk.mlir
-// RUN: braid-opt %S/Inputs/fuse-producer-p2.mlir --pass-pipeline='builtin.module(func.func(braid-fuse-producer-collective{trigger=tile}))' -o %t.p2.tile.mlir
+// RUN: braid-opt %S/Inputs/fuse-producer-p2.mlir --pass-pipeline='builtin.module(func.func(braid-fuse-producer-collective{trigger=tile lowerable-only=0}))' -o %t.p2.tile.mlir
 // RUN: %braid-diff %S/Inputs/fuse-producer-p2.mlir --compare=%t.p2.tile.mlir
-// RUN: braid-opt %S/Inputs/fuse-producer-p3.mlir --pass-pipeline='builtin.module(func.func(braid-fuse-producer-collective{trigger=chunk}))' -o %t.p3.chunk.mlir
+// RUN: braid-opt %S/Inputs/fuse-producer-p3.mlir --pass-pipeline='builtin.module(func.func(braid-fuse-producer-collective{trigger=chunk lowerable-only=0}))' -o %t.p3.chunk.mlir
 // RUN: %braid-diff %S/Inputs/fuse-producer-p3.mlir --compare=%t.p3.chunk.mlir
-// RUN: braid-opt %S/Inputs/fuse-producer-p3.mlir --pass-pipeline='builtin.module(func.func(braid-fuse-producer-collective{trigger=tile}))' -o %t.p3.tile.mlir
+// RUN: braid-opt %S/Inputs/fuse-producer-p3.mlir --pass-pipeline='builtin.module(func.func(braid-fuse-producer-collective{trigger=tile lowerable-only=0}))' -o %t.p3.tile.mlir
 // RUN: %braid-diff %S/Inputs/fuse-producer-p3.mlir --compare=%t.p3.tile.mlir
-// RUN: braid-opt %S/Inputs/fuse-producer-p4.mlir --pass-pipeline='builtin.module(func.func(braid-fuse-producer-collective{trigger=chunk}))' -o %t.p4.chunk.mlir
+// RUN: braid-opt %S/Inputs/fuse-producer-p4.mlir --pass-pipeline='builtin.module(func.func(braid-fuse-producer-collective{trigger=chunk lowerable-only=0}))' -o %t.p4.chunk.mlir
 // RUN: %braid-diff %S/Inputs/fuse-producer-p4.mlir --compare=%t.p4.chunk.mlir
-// RUN: braid-opt %S/Inputs/fuse-producer-p4.mlir --pass-pipeline='builtin.module(func.func(braid-fuse-producer-collective{trigger=tile}))' -o %t.p4.tile.mlir
+// RUN: braid-opt %S/Inputs/fuse-producer-p4.mlir --pass-pipeline='builtin.module(func.func(braid-fuse-producer-collective{trigger=tile lowerable-only=0}))' -o %t.p4.tile.mlir
 // RUN: %braid-diff %S/Inputs/fuse-producer-p4.mlir --compare=%t.p4.tile.mlir
-// RUN: braid-opt %S/Inputs/fuse-producer-p8.mlir --pass-pipeline='builtin.module(func.func(braid-fuse-producer-collective{trigger=chunk}))' -o %t.p8.chunk.mlir
+// RUN: braid-opt %S/Inputs/fuse-producer-p8.mlir --pass-pipeline='builtin.module(func.func(braid-fuse-producer-collective{trigger=chunk lowerable-only=0}))' -o %t.p8.chunk.mlir
 // RUN: %braid-diff %S/Inputs/fuse-producer-p8.mlir --compare=%t.p8.chunk.mlir
-// RUN: braid-opt %S/Inputs/fuse-producer-p8.mlir --pass-pipeline='builtin.module(func.func(braid-fuse-producer-collective{trigger=tile}))' -o %t.p8.tile.mlir
+// RUN: braid-opt %S/Inputs/fuse-producer-p8.mlir --pass-pipeline='builtin.module(func.func(braid-fuse-producer-collective{trigger=tile lowerable-only=0}))' -o %t.p8.tile.mlir
 // RUN: %braid-diff %S/Inputs/fuse-producer-p8.mlir --compare=%t.p8.tile.mlir
 // The ring order is the T3 ring's: the forward MLP with its reduce_scatter
 // fused is bitwise equal to the same MLP cut into separate ring GEMMs by
 // braid-decompose-collective-matmul (its all_gather ring is an exact M cut).
-// RUN: braid-opt %S/Inputs/collective-matmul-p3.mlir --pass-pipeline='builtin.module(func.func(braid-fuse-producer-collective{trigger=chunk}))' -o %t.mlp3.fused.mlir
+// RUN: braid-opt %S/Inputs/collective-matmul-p3.mlir --pass-pipeline='builtin.module(func.func(braid-fuse-producer-collective{trigger=chunk lowerable-only=0}))' -o %t.mlp3.fused.mlir
 // RUN: braid-opt %S/Inputs/collective-matmul-p3.mlir --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul{force=true}))' -o %t.mlp3.rings.mlir
 // RUN: %braid-diff %t.mlp3.rings.mlir --compare=%t.mlp3.fused.mlir --exact
-// RUN: braid-opt %S/Inputs/collective-matmul-p8.mlir --pass-pipeline='builtin.module(func.func(braid-fuse-producer-collective{trigger=tile}))' -o %t.mlp8.fused.mlir
+// RUN: braid-opt %S/Inputs/collective-matmul-p8.mlir --pass-pipeline='builtin.module(func.func(braid-fuse-producer-collective{trigger=tile lowerable-only=0}))' -o %t.mlp8.fused.mlir
 // RUN: braid-opt %S/Inputs/collective-matmul-p8.mlir --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul{force=true}))' -o %t.mlp8.rings.mlir
 // RUN: %braid-diff %t.mlp8.rings.mlir --compare=%t.mlp8.fused.mlir --exact
 

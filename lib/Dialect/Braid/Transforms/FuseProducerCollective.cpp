@@ -102,6 +102,25 @@ std::pair<int64_t, int64_t> cutOf(Operation *collective) {
   return {dim, type.getDimSize(dim)};
 }
 
+/// Whether the buffer level lowers `collective` fused with `chain`
+/// (BufferizableOpInterfaceImpl.cpp): the runtime's chunked GEMM runs a bare
+/// linalg.matmul and releases contiguous chunks of its output.
+bool isLowerableFusion(Operation *collective, const ProducerChain &chain,
+                       std::string &whyNot) {
+  if (!isa<linalg::MatmulOp>(chain.contraction))
+    whyNot = "the buffer level lowers a linalg.matmul producer only, not " +
+             chain.contraction->getName().getStringRef().str();
+  else if (!chain.epilogue.empty())
+    whyNot = "the buffer level lowers a bare matmul, not one with an "
+             "epilogue (" +
+             chain.epilogue.front()->getName().getStringRef().str() + ")";
+  else if (cutOf(collective).first != 0)
+    whyNot = "the buffer level releases contiguous chunks, a cut along "
+             "the first dimension of the matmul's output, not dimension " +
+             std::to_string(cutOf(collective).first);
+  return whyNot.empty();
+}
+
 /// The producer and the collective as written: the chain's ops, then the
 /// collective beside `hideable` seconds of compute that does not depend on
 /// it (not counted), as PlanCollectiveMatmul plays it.
@@ -345,6 +364,16 @@ struct BraidFuseProducerCollectivePass
       if (op->hasAttr(BraidDialect::kDecompositionAttrName)) {
         remark(op, "not fused: it carries a braid.decomposition plan");
         continue;
+      }
+      if (lowerableOnly) {
+        std::string whyNot;
+        FailureOr<ProducerChain> chain = matchProducerChain(op, whyNot);
+        if (succeeded(chain) && !isLowerableFusion(op, *chain, whyNot)) {
+          remark(op, "not fused: " + whyNot +
+                         " (lowerable-only=0 fuses it for the estimate and "
+                         "the interpreter)");
+          continue;
+        }
       }
       FusionDecision decision = planProducerFusion(
           op, *model, tables, options, windows.around(op));

@@ -24,6 +24,7 @@ void mlir::braid::buildOverlapPipeline(OpPassManager &pm,
   if (options.fuse != FusionChoice::Never) {
     BraidFuseProducerCollectiveOptions fuse;
     fuse.trigger = options.fuse;
+    fuse.lowerableOnly = options.fuseLowerableOnly;
     fuse.explain = options.explain;
     pm.addNestedPass<func::FuncOp>(createBraidFuseProducerCollective(fuse));
   }

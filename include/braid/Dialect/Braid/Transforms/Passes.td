@@ -343,6 +343,11 @@ def BraidFuseProducerCollective
            "Columns of a tile-trigger tile (0: the target's GEMM tile)">,
     Option<"planOnly", "plan-only", "bool", /*default=*/"false",
            "Record each decision as a braid.fusion attribute and stop">,
+    Option<"lowerableOnly", "lowerable-only", "bool", /*default=*/"true",
+           "Fuse only what the buffer level lowers (a bare linalg.matmul "
+           "cut along its output's first dimension); false also fuses "
+           "epilogues, batched producers and inner cuts, which the "
+           "estimate and the interpreter take">,
     Option<"explain", "explain", "bool", /*default=*/"false",
            "Report every decision as a remark (as -braid-explain does)">
   ];

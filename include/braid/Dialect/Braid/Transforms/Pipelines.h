@@ -48,6 +48,11 @@ struct OverlapPipelineOptions
           clEnumValN(FusionChoice::Tile, "tile",
                      "the tile trigger wherever it fits")),
       llvm::cl::init(FusionChoice::Never)};
+  PassOptions::Option<bool> fuseLowerableOnly{
+      *this, "fuse-lowerable-only",
+      llvm::cl::desc("Fuse only what the buffer level lowers "
+                     "(braid-fuse-producer-collective{lowerable-only})"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> explain{
       *this, "explain", llvm::cl::desc("Report every decision as a remark"),
       llvm::cl::init(false)};
