@@ -2,6 +2,8 @@
 
 #include "braid_rt/Communicator.h"
 
+#include <cstdint>
+
 namespace braid_rt {
 
 Communicator::~Communicator() = default;
@@ -45,6 +47,124 @@ Status Communicator::allGatherTriggered(const void *, void *, size_t, DType,
 }
 
 Status Communicator::deregisterMemory(void *) { return Status::ok(); }
+
+bool rangesOverlap(const void *a, size_t aBytes, const void *b,
+                   size_t bBytes) {
+  auto x = reinterpret_cast<uintptr_t>(a);
+  auto y = reinterpret_cast<uintptr_t>(b);
+  return aBytes > 0 && bBytes > 0 && x < y + bBytes && y < x + aBytes;
+}
+
+//===----------------------------------------------------------------------===//
+// Checks shared by the engines' triggered collectives
+//===----------------------------------------------------------------------===//
+
+Status Communicator::checkTrigger(const std::string &operation,
+                                  const Trigger &trigger, size_t chunks,
+                                  size_t count, const char *countName,
+                                  DeviceKind kind) const {
+  if (!trigger.counter)
+    return invalid(operation, "the trigger has no counter");
+  if (trigger.counter->kind() != kind)
+    return invalid(operation, std::string("the ") + engineName(engine()) +
+                                  " engine waits on " + deviceKindName(kind) +
+                                  " counters; counter '" +
+                                  trigger.counter->name() + "' is " +
+                                  deviceKindName(trigger.counter->kind()));
+  if (chunks == 0)
+    return invalid(operation, "0 chunks (at least 1)");
+  if (trigger.tilesPerChunk == 0)
+    return invalid(operation, "0 tiles per chunk (at least 1)");
+  if (count % chunks != 0)
+    return invalid(operation, std::string(countName) + " " +
+                                  std::to_string(count) +
+                                  " is not a multiple of the " +
+                                  std::to_string(chunks) + " chunks");
+  return Status::ok();
+}
+
+namespace {
+
+std::string triggerDetail(const Trigger &trigger) {
+  return "counter '" + trigger.counter->name() + "' epoch " +
+         std::to_string(trigger.epoch);
+}
+
+} // namespace
+
+StatusOr<Communicator::TriggeredOp> Communicator::acceptReduceScatterTriggered(
+    const void *send, const void *recv, size_t recvCount, DType dtype,
+    ReduceOp op, const Trigger &trigger, size_t chunksPerRank,
+    const Stream &stream, DeviceKind kind) {
+  const char *name = "reduce_scatter_triggered";
+  BRAID_RT_RETURN_IF_ERROR(checkDType(name, dtype));
+  BRAID_RT_RETURN_IF_ERROR(checkReduceOp(name, op));
+  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, send, recvCount, "send"));
+  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, recv, recvCount, "receive"));
+  BRAID_RT_RETURN_IF_ERROR(checkStream(name, stream, kind));
+  BRAID_RT_RETURN_IF_ERROR(checkTrigger(name, trigger, chunksPerRank,
+                                        recvCount, "recv_count", kind));
+  size_t element = dtypeSize(dtype);
+  if (rangesOverlap(send, size() * recvCount * element, recv,
+                    recvCount * element))
+    return invalid(name, "the send and receive buffers overlap");
+  uint64_t sequence = nextSequence();
+  return TriggeredOp{
+      sequence,
+      label(name, sequence,
+            reductionDetail(dtype, op, recvCount) + " per rank, " +
+                std::to_string(chunksPerRank) + " chunks per rank, " +
+                triggerDetail(trigger))};
+}
+
+StatusOr<Communicator::TriggeredOp> Communicator::acceptAllReduceTriggered(
+    const void *send, const void *recv, size_t count, DType dtype,
+    ReduceOp op, const Trigger &trigger, size_t chunksPerRank,
+    const Stream &stream, DeviceKind kind) {
+  const char *name = "all_reduce_triggered";
+  BRAID_RT_RETURN_IF_ERROR(checkDType(name, dtype));
+  BRAID_RT_RETURN_IF_ERROR(checkReduceOp(name, op));
+  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, send, count, "send"));
+  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, recv, count, "receive"));
+  BRAID_RT_RETURN_IF_ERROR(checkStream(name, stream, kind));
+  BRAID_RT_RETURN_IF_ERROR(checkTrigger(name, trigger, size() * chunksPerRank,
+                                        count, "count", kind));
+  size_t bytes = count * dtypeSize(dtype);
+  if (send != recv && rangesOverlap(send, bytes, recv, bytes))
+    return invalid(name, "the send and receive buffers overlap without "
+                         "being the same");
+  uint64_t sequence = nextSequence();
+  return TriggeredOp{sequence,
+                     label(name, sequence,
+                           reductionDetail(dtype, op, count) + ", " +
+                               std::to_string(chunksPerRank) +
+                               " chunks per rank, " + triggerDetail(trigger))};
+}
+
+StatusOr<Communicator::TriggeredOp> Communicator::acceptAllGatherTriggered(
+    const void *send, const void *recv, size_t sendCount, DType dtype,
+    const Trigger &trigger, size_t chunks, const Stream &stream,
+    DeviceKind kind) {
+  const char *name = "all_gather_triggered";
+  BRAID_RT_RETURN_IF_ERROR(checkDType(name, dtype));
+  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, send, sendCount, "send"));
+  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, recv, sendCount, "receive"));
+  BRAID_RT_RETURN_IF_ERROR(checkStream(name, stream, kind));
+  BRAID_RT_RETURN_IF_ERROR(
+      checkTrigger(name, trigger, chunks, sendCount, "send_count", kind));
+  size_t blockBytes = sendCount * dtypeSize(dtype);
+  const char *mine = static_cast<const char *>(recv) + rank() * blockBytes;
+  if (send != mine &&
+      rangesOverlap(send, blockBytes, recv, size() * blockBytes))
+    return invalid(name, "the send buffer overlaps the receive buffer "
+                         "without being this rank's block of it");
+  uint64_t sequence = nextSequence();
+  return TriggeredOp{
+      sequence, label(name, sequence,
+                      elementsDetail(dtype, sendCount, "elements per rank") +
+                          ", " + std::to_string(chunks) + " chunks, " +
+                          triggerDetail(trigger))};
+}
 
 const char *engineName(Engine engine) {
   switch (engine) {

@@ -41,13 +41,6 @@ std::string mpiErrorText(int code) {
   return std::string(text, length);
 }
 
-bool rangesOverlap(const void *a, size_t aBytes, const void *b,
-                   size_t bBytes) {
-  auto x = reinterpret_cast<uintptr_t>(a);
-  auto y = reinterpret_cast<uintptr_t>(b);
-  return aBytes > 0 && bBytes > 0 && x < y + bBytes && y < x + aBytes;
-}
-
 char *bytesAt(void *base, size_t offset) {
   return static_cast<char *>(base) + offset;
 }
@@ -840,26 +833,6 @@ MpiCommunicator::split(int color, int key, std::string name) {
 // Triggered collectives: messages posted as a producer releases chunks
 //===----------------------------------------------------------------------===//
 
-StatusOr<CpuCounter *> MpiCommunicator::checkTrigger(
-    const std::string &operation, const Trigger &trigger, size_t chunks,
-    size_t count, const char *countName) {
-  if (!trigger.counter)
-    return invalid(operation, "the trigger has no counter");
-  auto *counter = dynamic_cast<CpuCounter *>(trigger.counter);
-  if (!counter)
-    return invalid(operation, "the trigger's counter is not a CPU counter");
-  if (chunks == 0)
-    return invalid(operation, "0 chunks (at least 1)");
-  if (trigger.tilesPerChunk == 0)
-    return invalid(operation, "0 tiles per chunk (at least 1)");
-  if (count % chunks != 0)
-    return invalid(operation, std::string(countName) + " " +
-                                  std::to_string(count) +
-                                  " is not a multiple of the " +
-                                  std::to_string(chunks) + " chunks");
-  return counter;
-}
-
 Status MpiCommunicator::runRingReduceScatter(
     const std::string &what, uint64_t seq, const void *send, void *recv,
     size_t blockCount, DType dtype, ReduceOp op, CpuCounter &counter,
@@ -961,30 +934,26 @@ Status MpiCommunicator::runRingReduceScatter(
   return Status::ok();
 }
 
+namespace {
+
+/// The CPU counter of a trigger the shared checks accepted.
+CpuCounter *cpuCounterOf(const Trigger &trigger) {
+  return static_cast<CpuCounter *>(trigger.counter);
+}
+
+} // namespace
+
 Status MpiCommunicator::reduceScatterTriggered(
     const void *send, void *recv, size_t recvCount, DType dtype, ReduceOp op,
     const Trigger &trigger, size_t chunksPerRank, Stream &stream) {
-  const char *name = "reduce_scatter_triggered";
-  BRAID_RT_RETURN_IF_ERROR(checkDType(name, dtype));
-  BRAID_RT_RETURN_IF_ERROR(checkReduceOp(name, op));
-  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, send, recvCount, "send"));
-  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, recv, recvCount, "receive"));
-  BRAID_RT_RETURN_IF_ERROR(checkStream(name, stream, DeviceKind::Cpu));
-  auto counter =
-      checkTrigger(name, trigger, chunksPerRank, recvCount, "recv_count");
-  if (!counter)
-    return counter.takeStatus();
-  size_t element = dtypeSize(dtype);
-  if (rangesOverlap(send, size() * recvCount * element, recv,
-                    recvCount * element))
-    return invalid(name, "the send and receive buffers overlap");
-  uint64_t seq = nextSequence();
-  std::string what = label(
-      name, seq,
-      reductionDetail(dtype, op, recvCount) + " per rank, " +
-          std::to_string(chunksPerRank) + " chunks per rank, counter '" +
-          counter.value()->name() + "' epoch " + std::to_string(trigger.epoch));
-  CpuCounter *cpuCounter = counter.value();
+  auto accepted = acceptReduceScatterTriggered(send, recv, recvCount, dtype,
+                                               op, trigger, chunksPerRank,
+                                               stream, DeviceKind::Cpu);
+  if (!accepted)
+    return accepted.takeStatus();
+  uint64_t seq = accepted.value().sequence;
+  std::string what = accepted.value().what;
+  CpuCounter *cpuCounter = cpuCounterOf(trigger);
   return stream.enqueueHost([this, send, recv, recvCount, dtype, op, seq,
                              what, cpuCounter, trigger, chunksPerRank] {
     if (recvCount == 0)
@@ -999,27 +968,14 @@ Status MpiCommunicator::allReduceTriggered(const void *send, void *recv,
                                            ReduceOp op, const Trigger &trigger,
                                            size_t chunksPerRank,
                                            Stream &stream) {
-  const char *name = "all_reduce_triggered";
-  BRAID_RT_RETURN_IF_ERROR(checkDType(name, dtype));
-  BRAID_RT_RETURN_IF_ERROR(checkReduceOp(name, op));
-  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, send, count, "send"));
-  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, recv, count, "receive"));
-  BRAID_RT_RETURN_IF_ERROR(checkStream(name, stream, DeviceKind::Cpu));
-  auto counter = checkTrigger(name, trigger, size() * chunksPerRank, count,
-                              "count");
-  if (!counter)
-    return counter.takeStatus();
-  size_t bytes = count * dtypeSize(dtype);
-  if (send != recv && rangesOverlap(send, bytes, recv, bytes))
-    return invalid(name, "the send and receive buffers overlap without "
-                         "being the same");
-  uint64_t seq = nextSequence();
-  std::string what = label(
-      name, seq,
-      reductionDetail(dtype, op, count) + ", " +
-          std::to_string(chunksPerRank) + " chunks per rank, counter '" +
-          counter.value()->name() + "' epoch " + std::to_string(trigger.epoch));
-  CpuCounter *cpuCounter = counter.value();
+  auto accepted = acceptAllReduceTriggered(send, recv, count, dtype, op,
+                                           trigger, chunksPerRank, stream,
+                                           DeviceKind::Cpu);
+  if (!accepted)
+    return accepted.takeStatus();
+  uint64_t seq = accepted.value().sequence;
+  std::string what = accepted.value().what;
+  CpuCounter *cpuCounter = cpuCounterOf(trigger);
   return stream.enqueueHost([this, send, recv, count, dtype, op, seq, what,
                              cpuCounter, trigger, chunksPerRank] {
     if (count == 0)
@@ -1033,28 +989,15 @@ Status MpiCommunicator::allGatherTriggered(const void *send, void *recv,
                                            size_t sendCount, DType dtype,
                                            const Trigger &trigger,
                                            size_t chunks, Stream &stream) {
-  const char *name = "all_gather_triggered";
-  BRAID_RT_RETURN_IF_ERROR(checkDType(name, dtype));
-  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, send, sendCount, "send"));
-  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, recv, sendCount, "receive"));
-  BRAID_RT_RETURN_IF_ERROR(checkStream(name, stream, DeviceKind::Cpu));
-  auto counter = checkTrigger(name, trigger, chunks, sendCount, "send_count");
-  if (!counter)
-    return counter.takeStatus();
-  size_t element = dtypeSize(dtype);
-  size_t blockBytes = sendCount * element;
-  void *mine = bytesAt(recv, rank() * blockBytes);
-  if (send != mine &&
-      rangesOverlap(send, blockBytes, recv, size() * blockBytes))
-    return invalid(name, "the send buffer overlaps the receive buffer "
-                         "without being this rank's block of it");
-  uint64_t seq = nextSequence();
-  std::string what = label(
-      name, seq,
-      elementsDetail(dtype, sendCount, "elements per rank") + ", " +
-          std::to_string(chunks) + " chunks, counter '" +
-          counter.value()->name() + "' epoch " + std::to_string(trigger.epoch));
-  CpuCounter *cpuCounter = counter.value();
+  auto accepted = acceptAllGatherTriggered(send, recv, sendCount, dtype,
+                                           trigger, chunks, stream,
+                                           DeviceKind::Cpu);
+  if (!accepted)
+    return accepted.takeStatus();
+  uint64_t seq = accepted.value().sequence;
+  std::string what = accepted.value().what;
+  size_t blockBytes = sendCount * dtypeSize(dtype);
+  CpuCounter *cpuCounter = cpuCounterOf(trigger);
   return stream.enqueueHost([this, send, recv, blockBytes, chunks, seq, what,
                              cpuCounter, trigger] {
     if (blockBytes == 0)

@@ -64,6 +64,10 @@ struct Trigger {
   }
 };
 
+/// True when [a, a + aBytes) and [b, b + bBytes) share a byte.
+bool rangesOverlap(const void *a, size_t aBytes, const void *b,
+                   size_t bBytes);
+
 /// One half of a grouped point-to-point exchange.
 struct PeerTransfer {
   enum class Kind { Send, Recv };
@@ -197,6 +201,32 @@ protected:
                         const std::vector<PeerTransfer> &transfers,
                         std::string *detail) const;
 
+  /// A triggered collective the shared checks accepted: its sequence
+  /// number and its label for statuses and the watchdog.
+  struct TriggeredOp {
+    uint64_t sequence = 0;
+    std::string what;
+  };
+  /// The checks of the triggered collectives every engine shares: element
+  /// type, reduction, buffers, a stream and a trigger counter of `kind`,
+  /// chunk and tile counts, overlapping buffers. On success the operation
+  /// takes the next sequence number; on failure nothing is taken.
+  StatusOr<TriggeredOp>
+  acceptReduceScatterTriggered(const void *send, const void *recv,
+                               size_t recvCount, DType dtype, ReduceOp op,
+                               const Trigger &trigger, size_t chunksPerRank,
+                               const Stream &stream, DeviceKind kind);
+  StatusOr<TriggeredOp>
+  acceptAllReduceTriggered(const void *send, const void *recv, size_t count,
+                           DType dtype, ReduceOp op, const Trigger &trigger,
+                           size_t chunksPerRank, const Stream &stream,
+                           DeviceKind kind);
+  StatusOr<TriggeredOp>
+  acceptAllGatherTriggered(const void *send, const void *recv,
+                           size_t sendCount, DType dtype,
+                           const Trigger &trigger, size_t chunks,
+                           const Stream &stream, DeviceKind kind);
+
   /// Sequence number of the next operation (counted per communicator, the
   /// same on every member since all enqueue the same operations).
   uint64_t nextSequence() { return sequence_.fetch_add(1); }
@@ -210,6 +240,11 @@ protected:
   std::string describeRanks(const std::vector<int> &ranks) const;
 
 private:
+  /// The trigger's part of the triggered collectives' checks.
+  Status checkTrigger(const std::string &operation, const Trigger &trigger,
+                      size_t chunks, size_t count, const char *countName,
+                      DeviceKind kind) const;
+
   std::atomic<uint64_t> sequence_{0};
   std::string name_;
   int rank_;

@@ -90,10 +90,6 @@ private:
   std::vector<char> takeScratch(size_t bytes);
   void returnScratch(std::vector<char> scratch);
 
-  /// Checks shared by the triggered collectives; the CPU counter.
-  StatusOr<CpuCounter *> checkTrigger(const std::string &operation,
-                                      const Trigger &trigger, size_t chunks,
-                                      size_t count, const char *countName);
   /// The ring reduce-scatter of reduceScatterTriggered; with `gather`, the
   /// reduced chunks also go to every member (all_reduce). `recv` is the
   /// block (reduce_scatter) or the whole buffer (all_reduce).
