@@ -73,6 +73,19 @@ public:
   Status sendRecv(const std::vector<PeerTransfer> &transfers,
                   Stream &stream) override;
   Status barrier(Stream &stream) override;
+  /// Triggered collectives (docs/Runtime.md, "Triggered collectives on
+  /// NCCL"): every wait on the trigger is a stream memory wait on the
+  /// operation's stream, so no SM spins and the host never blocks.
+  Status reduceScatterTriggered(const void *send, void *recv,
+                                size_t recvCount, DType dtype, ReduceOp op,
+                                const Trigger &trigger, size_t chunksPerRank,
+                                Stream &stream) override;
+  Status allReduceTriggered(const void *send, void *recv, size_t count,
+                            DType dtype, ReduceOp op, const Trigger &trigger,
+                            size_t chunksPerRank, Stream &stream) override;
+  Status allGatherTriggered(const void *send, void *recv, size_t sendCount,
+                            DType dtype, const Trigger &trigger, size_t chunks,
+                            Stream &stream) override;
   StatusOr<std::unique_ptr<Communicator>> split(int color, int key,
                                                 std::string name) override;
   /// ncclCommRegister / ncclCommDeregister, handles kept per base.
@@ -101,6 +114,25 @@ private:
   /// awaits ncclInProgress, and tracks the GPU work for the watchdog.
   Status enqueue(const std::string &what, Stream &stream,
                  const std::function<ncclResult_t(cudaStream_t)> &launch);
+  /// enqueue() for work of several NCCL calls, stream waits and kernels:
+  /// `work` enqueues it all on the stream (settling each NCCL call itself)
+  /// under the communicator's lock. `pending` is what the watchdog says
+  /// when the work does not finish.
+  Status enqueueWork(const std::string &what, Stream &stream,
+                     const std::string &pending,
+                     const std::function<Status(CudaStream &)> &work);
+  /// The ring reduce-scatter of reduceScatterTriggered on `stream`; with
+  /// `gather`, every member's reduced chunks then go to every member
+  /// (all_reduce; `recv` is then the whole buffer, else the block).
+  Status runRingReduceScatter(const std::string &what, CudaStream &stream,
+                              const void *send, void *recv, size_t blockCount,
+                              DType dtype, ReduceOp op, const Trigger &trigger,
+                              size_t chunksPerRank, bool gather);
+  /// Stream-ordered scratch from the communicator's own memory pool, which
+  /// keeps its memory across operations; the caller frees it with
+  /// cudaFreeAsync on the same stream after the work that uses it.
+  StatusOr<void *> takeScratch(size_t bytes, cudaStream_t stream,
+                               const std::string &what);
 
   std::shared_ptr<State> state_;
 };
