@@ -440,6 +440,74 @@ void cudaZeroFill(braid_exec *exec, void *target, size_t bytes, int stream,
          where, "cudaMemsetAsync");
 }
 
+namespace {
+
+/// The producer's release on a CUDA program's stream: a stream memory write
+/// of the counter after the tile block's GEMM.
+struct CudaRelease {
+  GemmSignalRecord *record;
+  cudaStream_t stream;
+};
+
+int releaseOnStream(void *user, int64_t position, int64_t tile) {
+  auto *release = static_cast<CudaRelease *>(user);
+  const braid_rt_trigger &trigger = release->record->trigger;
+  uint64_t value = (trigger.epoch * static_cast<uint64_t>(
+                                        release->record->chunks) +
+                    static_cast<uint64_t>(position)) *
+                       trigger.tiles_per_chunk +
+                   static_cast<uint64_t>(tile) + 1;
+  return braid_rt_counter_signal_cuda(trigger.counter, release->stream, value);
+}
+
+} // namespace
+
+void cudaGemmSignal(braid_exec *exec, int stream, GemmSignalRecord &record,
+                    uint64_t lastValue) {
+  const char *where = record.where;
+  if (exec->failed || !validStream(exec, stream, where))
+    return;
+  CudaProgram *cuda = state(exec);
+  cudaStream_t handle = cuda->streams[stream];
+  record.stream = nullptr;
+  if (cuda->nccl) {
+    CudaRelease release{&record, handle};
+    int result = braid_rt_cuda_gemm_chunked(
+        cuda->gemm, &record.desc, record.a, record.b, record.c,
+        cuda->workspaces[stream], cuda->workspaceBytes, record.cut,
+        record.chunks, record.order.data(),
+        static_cast<int64_t>(record.trigger.tiles_per_chunk), releaseOnStream,
+        &release, handle);
+    if (result != 0) {
+      const char *kernelError = braid_rt_kernel_last_error();
+      failStep(exec, static_cast<braid_rt_status>(result), where,
+               kernelError && *kernelError ? kernelError
+                                           : braid_rt_last_error());
+    }
+    return;
+  }
+  // Hybrid: the counter is the MPI engine's (a CPU counter) and the
+  // collective is staged synchronously, so the GEMM is waited for here and
+  // releases every chunk at once.
+  int result = braid_rt_cuda_gemm_chunked(
+      cuda->gemm, &record.desc, record.a, record.b, record.c,
+      cuda->workspaces[stream], cuda->workspaceBytes, record.cut,
+      record.chunks, record.order.data(),
+      static_cast<int64_t>(record.trigger.tiles_per_chunk), nullptr, nullptr,
+      handle);
+  if (result != 0) {
+    braid_exec_check_kernel(exec, result, where);
+    return;
+  }
+  if (failed(exec, cudaStreamSynchronize(handle), where,
+             "the chunked GEMM failed"))
+    return;
+  braid_rt_status status =
+      braid_rt_counter_host_signal(record.trigger.counter, lastValue);
+  if (status != BRAID_RT_OK)
+    failStep(exec, status, where, braid_rt_last_error());
+}
+
 } // namespace braid_rt::program
 
 extern "C" {
@@ -490,6 +558,7 @@ void cudaWait(braid_exec *, int) {}
 void cudaCommunicate(braid_exec *, int, int, const char *, const void *,
                      size_t, void *, size_t, const CommEnqueue &) {}
 void cudaZeroFill(braid_exec *, void *, size_t, int, const char *) {}
+void cudaGemmSignal(braid_exec *, int, GemmSignalRecord &, uint64_t) {}
 
 } // namespace braid_rt::program
 
