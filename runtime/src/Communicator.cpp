@@ -20,32 +20,6 @@ int64_t chunkAt(ChunkOrder order, int rank, int size, int64_t chunks,
   return block * perRank + position % perRank;
 }
 
-Status Communicator::reduceScatterTriggered(const void *, void *, size_t,
-                                            DType, ReduceOp, const Trigger &,
-                                            size_t, Stream &) {
-  return Status::error(StatusCode::kUnavailable,
-                       describe("reduce_scatter_triggered") +
-                           ": not implemented by the " +
-                           engineName(engine()) + " engine");
-}
-
-Status Communicator::allReduceTriggered(const void *, void *, size_t, DType,
-                                        ReduceOp, const Trigger &, size_t,
-                                        Stream &) {
-  return Status::error(StatusCode::kUnavailable,
-                       describe("all_reduce_triggered") +
-                           ": not implemented by the " +
-                           engineName(engine()) + " engine");
-}
-
-Status Communicator::allGatherTriggered(const void *, void *, size_t, DType,
-                                        const Trigger &, size_t, Stream &) {
-  return Status::error(StatusCode::kUnavailable,
-                       describe("all_gather_triggered") +
-                           ": not implemented by the " +
-                           engineName(engine()) + " engine");
-}
-
 Status Communicator::deregisterMemory(void *) { return Status::ok(); }
 
 bool rangesOverlap(const void *a, size_t aBytes, const void *b,
@@ -53,6 +27,34 @@ bool rangesOverlap(const void *a, size_t aBytes, const void *b,
   auto x = reinterpret_cast<uintptr_t>(a);
   auto y = reinterpret_cast<uintptr_t>(b);
   return aBytes > 0 && bBytes > 0 && x < y + bBytes && y < x + aBytes;
+}
+
+TriggeredRing::TriggeredRing(int rank, int size, const void *send,
+                             void *recv, size_t blockCount, DType dtype,
+                             size_t chunksPerRank, bool gather)
+    : members(static_cast<size_t>(size)), me(static_cast<size_t>(rank)),
+      element(dtypeSize(dtype)), blockCount(blockCount),
+      chunksPerRank(chunksPerRank), chunkCount(blockCount / chunksPerRank),
+      chunkBytes(chunkCount * element), chunks(members * chunksPerRank),
+      left((rank + size - 1) % size), right((rank + 1) % size), send(send),
+      recv(recv), gather(gather) {}
+
+size_t TriggeredRing::blockAt(size_t position) const {
+  return static_cast<size_t>(chunkAt(ChunkOrder::Ring, static_cast<int>(me),
+                                     static_cast<int>(members),
+                                     static_cast<int64_t>(chunks),
+                                     static_cast<int64_t>(position))) /
+         chunksPerRank;
+}
+
+const char *TriggeredRing::ownAt(size_t block, size_t q) const {
+  return static_cast<const char *>(send) +
+         (block * blockCount + q * chunkCount) * element;
+}
+
+char *TriggeredRing::resultAt(size_t member, size_t q) const {
+  return static_cast<char *>(recv) +
+         ((gather ? member * blockCount : 0) + q * chunkCount) * element;
 }
 
 //===----------------------------------------------------------------------===//
@@ -90,13 +92,21 @@ std::string triggerDetail(const Trigger &trigger) {
          std::to_string(trigger.epoch);
 }
 
+/// The device whose streams and counters an engine's operations take.
+DeviceKind deviceKindOf(Engine engine) {
+  return engine == Engine::Nccl ? DeviceKind::Cuda : DeviceKind::Cpu;
+}
+
 } // namespace
 
-StatusOr<Communicator::TriggeredOp> Communicator::acceptReduceScatterTriggered(
-    const void *send, const void *recv, size_t recvCount, DType dtype,
-    ReduceOp op, const Trigger &trigger, size_t chunksPerRank,
-    const Stream &stream, DeviceKind kind) {
+Status Communicator::reduceScatterTriggered(const void *send, void *recv,
+                                            size_t recvCount, DType dtype,
+                                            ReduceOp op,
+                                            const Trigger &trigger,
+                                            size_t chunksPerRank,
+                                            Stream &stream) {
   const char *name = "reduce_scatter_triggered";
+  DeviceKind kind = deviceKindOf(engine());
   BRAID_RT_RETURN_IF_ERROR(checkDType(name, dtype));
   BRAID_RT_RETURN_IF_ERROR(checkReduceOp(name, op));
   BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, send, recvCount, "send"));
@@ -109,19 +119,24 @@ StatusOr<Communicator::TriggeredOp> Communicator::acceptReduceScatterTriggered(
                     recvCount * element))
     return invalid(name, "the send and receive buffers overlap");
   uint64_t sequence = nextSequence();
-  return TriggeredOp{
+  TriggeredOp accepted{
       sequence,
       label(name, sequence,
             reductionDetail(dtype, op, recvCount) + " per rank, " +
                 std::to_string(chunksPerRank) + " chunks per rank, " +
                 triggerDetail(trigger))};
+  if (recvCount == 0)
+    return Status::ok();
+  return enqueueTriggeredRing(accepted, send, recv, recvCount, dtype, op,
+                              trigger, chunksPerRank, false, stream);
 }
 
-StatusOr<Communicator::TriggeredOp> Communicator::acceptAllReduceTriggered(
-    const void *send, const void *recv, size_t count, DType dtype,
-    ReduceOp op, const Trigger &trigger, size_t chunksPerRank,
-    const Stream &stream, DeviceKind kind) {
+Status Communicator::allReduceTriggered(const void *send, void *recv,
+                                        size_t count, DType dtype, ReduceOp op,
+                                        const Trigger &trigger,
+                                        size_t chunksPerRank, Stream &stream) {
   const char *name = "all_reduce_triggered";
+  DeviceKind kind = deviceKindOf(engine());
   BRAID_RT_RETURN_IF_ERROR(checkDType(name, dtype));
   BRAID_RT_RETURN_IF_ERROR(checkReduceOp(name, op));
   BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, send, count, "send"));
@@ -134,18 +149,24 @@ StatusOr<Communicator::TriggeredOp> Communicator::acceptAllReduceTriggered(
     return invalid(name, "the send and receive buffers overlap without "
                          "being the same");
   uint64_t sequence = nextSequence();
-  return TriggeredOp{sequence,
-                     label(name, sequence,
-                           reductionDetail(dtype, op, count) + ", " +
-                               std::to_string(chunksPerRank) +
-                               " chunks per rank, " + triggerDetail(trigger))};
+  TriggeredOp accepted{sequence,
+                       label(name, sequence,
+                             reductionDetail(dtype, op, count) + ", " +
+                                 std::to_string(chunksPerRank) +
+                                 " chunks per rank, " +
+                                 triggerDetail(trigger))};
+  if (count == 0)
+    return Status::ok();
+  return enqueueTriggeredRing(accepted, send, recv, count / size(), dtype, op,
+                              trigger, chunksPerRank, true, stream);
 }
 
-StatusOr<Communicator::TriggeredOp> Communicator::acceptAllGatherTriggered(
-    const void *send, const void *recv, size_t sendCount, DType dtype,
-    const Trigger &trigger, size_t chunks, const Stream &stream,
-    DeviceKind kind) {
+Status Communicator::allGatherTriggered(const void *send, void *recv,
+                                        size_t sendCount, DType dtype,
+                                        const Trigger &trigger, size_t chunks,
+                                        Stream &stream) {
   const char *name = "all_gather_triggered";
+  DeviceKind kind = deviceKindOf(engine());
   BRAID_RT_RETURN_IF_ERROR(checkDType(name, dtype));
   BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, send, sendCount, "send"));
   BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, recv, sendCount, "receive"));
@@ -159,11 +180,33 @@ StatusOr<Communicator::TriggeredOp> Communicator::acceptAllGatherTriggered(
     return invalid(name, "the send buffer overlaps the receive buffer "
                          "without being this rank's block of it");
   uint64_t sequence = nextSequence();
-  return TriggeredOp{
+  TriggeredOp accepted{
       sequence, label(name, sequence,
                       elementsDetail(dtype, sendCount, "elements per rank") +
                           ", " + std::to_string(chunks) + " chunks, " +
                           triggerDetail(trigger))};
+  if (sendCount == 0)
+    return Status::ok();
+  return enqueueTriggeredAllGather(accepted, send, recv, sendCount, dtype,
+                                   trigger, chunks, stream);
+}
+
+Status Communicator::enqueueTriggeredRing(const TriggeredOp &op, const void *,
+                                          void *, size_t, DType, ReduceOp,
+                                          const Trigger &, size_t, bool,
+                                          Stream &) {
+  return Status::error(StatusCode::kUnavailable,
+                       op.what + ": not implemented by the " +
+                           engineName(engine()) + " engine");
+}
+
+Status Communicator::enqueueTriggeredAllGather(const TriggeredOp &op,
+                                               const void *, void *, size_t,
+                                               DType, const Trigger &, size_t,
+                                               Stream &) {
+  return Status::error(StatusCode::kUnavailable,
+                       op.what + ": not implemented by the " +
+                           engineName(engine()) + " engine");
 }
 
 const char *engineName(Engine engine) {

@@ -656,6 +656,26 @@ const char *bytesAt(const void *base, size_t offset) {
   return static_cast<const char *>(base) + offset;
 }
 
+/// One NCCL group: `chunk` (`count` elements) to every other member, and
+/// each member's counterpart into `recv` + member * blockBytes +
+/// chunkOffset. The exchange of all_gather and of all_reduce's reduced
+/// chunks.
+ncclResult_t exchangeChunk(const void *chunk, size_t count,
+                           ncclDataType_t type, void *recv, size_t blockBytes,
+                           size_t chunkOffset, int members, int me,
+                           ncclComm_t comm, cudaStream_t stream) {
+  ncclResult_t result = ncclGroupStart();
+  for (int peer = 0; peer < members && result == ncclSuccess; ++peer) {
+    if (peer == me)
+      continue;
+    result = ncclSend(chunk, count, type, peer, comm, stream);
+    if (result == ncclSuccess)
+      result = ncclRecv(bytesAt(recv, peer * blockBytes + chunkOffset), count,
+                        type, peer, comm, stream);
+  }
+  return endGroup(result);
+}
+
 std::string pendingTrigger(const Trigger &trigger, uint64_t lastValue) {
   return "its GPU work has not finished: the stream waits for counter '" +
          trigger.counter->name() + "' to reach up to " +
@@ -694,58 +714,43 @@ StatusOr<void *> NcclCommunicator::takeScratch(size_t bytes,
   return scratch;
 }
 
-Status NcclCommunicator::runRingReduceScatter(
-    const std::string &what, CudaStream &stream, const void *send, void *recv,
-    size_t blockCount, DType dtype, ReduceOp op, const Trigger &trigger,
-    size_t chunksPerRank, bool gather) {
-  size_t members = size();
-  size_t me = rank();
-  size_t element = dtypeSize(dtype);
-  size_t chunkCount = blockCount / chunksPerRank;
-  size_t chunkBytes = chunkCount * element;
-  size_t chunks = members * chunksPerRank;
-  int left = static_cast<int>((me + members - 1) % members);
-  int right = static_cast<int>((me + 1) % members);
+Status NcclCommunicator::runRingReduceScatter(const std::string &what,
+                                              CudaStream &stream,
+                                              const TriggeredRing &ring,
+                                              DType dtype, ReduceOp op,
+                                              const Trigger &trigger) {
+  size_t members = ring.members, me = ring.me;
+  size_t chunkBytes = ring.chunkBytes, chunkCount = ring.chunkCount;
   cudaStream_t cuda = stream.handle();
   ncclComm_t comm = state_->comm;
   ncclDataType_t type = ncclType(dtype);
-  auto resultAt = [&](size_t q) {
-    return bytesAt(recv, ((gather ? me * blockCount : 0) + q * chunkCount) *
-                             element);
-  };
-  auto ownAt = [&](size_t block, size_t q) {
-    return bytesAt(send, (block * blockCount + q * chunkCount) * element);
-  };
   // Partials: sub-chunk q of step s arrives in slot (s % 2) * k + q, so a
   // step sends from one slot while the next step's partial lands in the
   // other (the group completes both before the stream moves on).
   char *slots = nullptr;
   if (members > 1) {
-    auto scratch = takeScratch(2 * chunksPerRank * chunkBytes, cuda, what);
+    auto scratch =
+        takeScratch(2 * ring.chunksPerRank * chunkBytes, cuda, what);
     if (!scratch)
       return scratch.takeStatus();
     slots = static_cast<char *>(scratch.value());
   }
   auto slotAt = [&](size_t step, size_t q) {
-    return slots + ((step % 2) * chunksPerRank + q) * chunkBytes;
+    return slots + ((step % 2) * ring.chunksPerRank + q) * chunkBytes;
   };
   Status status = Status::ok();
-  for (size_t position = 0; position < chunks && status.isOk(); ++position) {
-    size_t step = position / chunksPerRank, q = position % chunksPerRank;
-    size_t block = static_cast<size_t>(
-                       chunkAt(ChunkOrder::Ring, static_cast<int>(me),
-                               static_cast<int>(members),
-                               static_cast<int64_t>(chunks),
-                               static_cast<int64_t>(position))) /
-                   chunksPerRank;
+  for (size_t position = 0; position < ring.chunks && status.isOk();
+       ++position) {
+    size_t step = ring.step(position), q = ring.subChunk(position);
     status = stream.wait(*trigger.counter,
-                         trigger.readyValue(chunks, position));
+                         trigger.readyValue(ring.chunks, position));
     if (!status.isOk())
       break;
-    const char *own = ownAt(block, q);
+    const char *own = ring.ownAt(ring.blockAt(position), q);
+    char *result = ring.resultAt(me, q);
     if (members == 1) {
-      if (resultAt(q) != own)
-        status = cudaStatus(cudaMemcpyAsync(resultAt(q), own, chunkBytes,
+      if (result != own)
+        status = cudaStatus(cudaMemcpyAsync(result, own, chunkBytes,
                                             cudaMemcpyDeviceToDevice, cuda),
                             what + ": copying a chunk");
       continue;
@@ -754,7 +759,7 @@ Status NcclCommunicator::runRingReduceScatter(
     if (step > 0) {
       // received (the left's partial) op own, as the MPI engine folds.
       char *partial = slotAt(step, q);
-      char *target = step + 1 < members ? partial : resultAt(q);
+      char *target = step + 1 < members ? partial : result;
       status = cudaStatus(enqueueChunkFold(target, partial, own, chunkCount,
                                            dtype, op, cuda),
                           what + ": the fold kernel");
@@ -763,31 +768,24 @@ Status NcclCommunicator::runRingReduceScatter(
         continue;
     }
     // Send this step's partial right; receive the next step's from the left.
-    ncclResult_t result = ncclGroupStart();
-    if (result == ncclSuccess)
-      result = ncclSend(outgoing, chunkCount, type, right, comm, cuda);
-    if (result == ncclSuccess)
-      result = ncclRecv(slotAt(step + 1, q), chunkCount, type, left, comm,
-                        cuda);
-    status = settle(comm, endGroup(result), what);
+    ncclResult_t called = ncclGroupStart();
+    if (called == ncclSuccess)
+      called = ncclSend(outgoing, chunkCount, type, ring.right, comm, cuda);
+    if (called == ncclSuccess)
+      called = ncclRecv(slotAt(step + 1, q), chunkCount, type, ring.left,
+                        comm, cuda);
+    status = settle(comm, endGroup(called), what);
   }
   // Every member's reduced sub-chunk q to every member: the owner's bytes.
-  for (size_t q = 0; q < chunksPerRank && gather && members > 1 &&
+  for (size_t q = 0; q < ring.chunksPerRank && ring.gather && members > 1 &&
                      status.isOk();
-       ++q) {
-    ncclResult_t result = ncclGroupStart();
-    for (size_t peer = 0; peer < members && result == ncclSuccess; ++peer) {
-      if (peer == me)
-        continue;
-      result = ncclSend(resultAt(q), chunkCount, type, static_cast<int>(peer),
-                        comm, cuda);
-      if (result == ncclSuccess)
-        result = ncclRecv(
-            bytesAt(recv, (peer * blockCount + q * chunkCount) * element),
-            chunkCount, type, static_cast<int>(peer), comm, cuda);
-    }
-    status = settle(comm, endGroup(result), what);
-  }
+       ++q)
+    status = settle(comm,
+                    exchangeChunk(ring.resultAt(me, q), chunkCount, type,
+                                  ring.recv, ring.blockCount * ring.element,
+                                  q * chunkBytes, static_cast<int>(members),
+                                  static_cast<int>(me), comm, cuda),
+                    what);
   if (slots) {
     Status freed = cudaStatus(cudaFreeAsync(slots, cuda),
                               what + ": freeing its scratch");
@@ -797,61 +795,27 @@ Status NcclCommunicator::runRingReduceScatter(
   return status;
 }
 
-Status NcclCommunicator::reduceScatterTriggered(
-    const void *send, void *recv, size_t recvCount, DType dtype, ReduceOp op,
-    const Trigger &trigger, size_t chunksPerRank, Stream &stream) {
-  auto accepted = acceptReduceScatterTriggered(send, recv, recvCount, dtype,
-                                               op, trigger, chunksPerRank,
-                                               stream, DeviceKind::Cuda);
-  if (!accepted)
-    return accepted.takeStatus();
-  if (recvCount == 0)
-    return Status::ok();
-  const std::string &what = accepted.value().what;
+Status NcclCommunicator::enqueueTriggeredRing(
+    const TriggeredOp &op, const void *send, void *recv, size_t blockCount,
+    DType dtype, ReduceOp reduction, const Trigger &trigger,
+    size_t chunksPerRank, bool gather, Stream &stream) {
   size_t chunks = size() * chunksPerRank;
   return enqueueWork(
-      what, stream, pendingTrigger(trigger, trigger.readyValue(chunks, chunks - 1)),
+      op.what, stream,
+      pendingTrigger(trigger, trigger.readyValue(chunks, chunks - 1)),
       [&](CudaStream &cuda) {
-        return runRingReduceScatter(what, cuda, send, recv, recvCount, dtype,
-                                    op, trigger, chunksPerRank, false);
+        return runRingReduceScatter(
+            op.what, cuda,
+            TriggeredRing(rank(), size(), send, recv, blockCount, dtype,
+                          chunksPerRank, gather),
+            dtype, reduction, trigger);
       });
 }
 
-Status NcclCommunicator::allReduceTriggered(const void *send, void *recv,
-                                            size_t count, DType dtype,
-                                            ReduceOp op,
-                                            const Trigger &trigger,
-                                            size_t chunksPerRank,
-                                            Stream &stream) {
-  auto accepted = acceptAllReduceTriggered(send, recv, count, dtype, op,
-                                           trigger, chunksPerRank, stream,
-                                           DeviceKind::Cuda);
-  if (!accepted)
-    return accepted.takeStatus();
-  if (count == 0)
-    return Status::ok();
-  const std::string &what = accepted.value().what;
-  size_t chunks = size() * chunksPerRank;
-  return enqueueWork(
-      what, stream, pendingTrigger(trigger, trigger.readyValue(chunks, chunks - 1)),
-      [&](CudaStream &cuda) {
-        return runRingReduceScatter(what, cuda, send, recv, count / size(),
-                                    dtype, op, trigger, chunksPerRank, true);
-      });
-}
-
-Status NcclCommunicator::allGatherTriggered(const void *send, void *recv,
-                                            size_t sendCount, DType dtype,
-                                            const Trigger &trigger,
-                                            size_t chunks, Stream &stream) {
-  auto accepted = acceptAllGatherTriggered(send, recv, sendCount, dtype,
-                                           trigger, chunks, stream,
-                                           DeviceKind::Cuda);
-  if (!accepted)
-    return accepted.takeStatus();
-  if (sendCount == 0)
-    return Status::ok();
-  const std::string &what = accepted.value().what;
+Status NcclCommunicator::enqueueTriggeredAllGather(
+    const TriggeredOp &op, const void *send, void *recv, size_t sendCount,
+    DType dtype, const Trigger &trigger, size_t chunks, Stream &stream) {
+  const std::string &what = op.what;
   size_t members = size();
   size_t me = rank();
   size_t blockBytes = sendCount * dtypeSize(dtype);
@@ -867,23 +831,13 @@ Status NcclCommunicator::allGatherTriggered(const void *send, void *recv,
           BRAID_RT_RETURN_IF_ERROR(
               cudaStream.wait(*trigger.counter, trigger.readyValue(chunks, q)));
           const char *chunk = bytesAt(send, q * chunkBytes);
-          if (members > 1) {
-            ncclResult_t result = ncclGroupStart();
-            for (size_t peer = 0; peer < members && result == ncclSuccess;
-                 ++peer) {
-              if (peer == me)
-                continue;
-              result = ncclSend(chunk, chunkCount, type,
-                                static_cast<int>(peer), state_->comm, cuda);
-              if (result == ncclSuccess)
-                result = ncclRecv(
-                    bytesAt(recv, peer * blockBytes + q * chunkBytes),
-                    chunkCount, type, static_cast<int>(peer), state_->comm,
-                    cuda);
-            }
-            BRAID_RT_RETURN_IF_ERROR(
-                settle(state_->comm, endGroup(result), what));
-          }
+          if (members > 1)
+            BRAID_RT_RETURN_IF_ERROR(settle(
+                state_->comm,
+                exchangeChunk(chunk, chunkCount, type, recv, blockBytes,
+                              q * chunkBytes, static_cast<int>(members),
+                              static_cast<int>(me), state_->comm, cuda),
+                what));
           if (send != mine)
             BRAID_RT_RETURN_IF_ERROR(cudaStatus(
                 cudaMemcpyAsync(mine + q * chunkBytes, chunk, chunkBytes,

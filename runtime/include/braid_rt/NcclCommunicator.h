@@ -73,19 +73,6 @@ public:
   Status sendRecv(const std::vector<PeerTransfer> &transfers,
                   Stream &stream) override;
   Status barrier(Stream &stream) override;
-  /// Triggered collectives (docs/Runtime.md, "Triggered collectives on
-  /// NCCL"): every wait on the trigger is a stream memory wait on the
-  /// operation's stream, so no SM spins and the host never blocks.
-  Status reduceScatterTriggered(const void *send, void *recv,
-                                size_t recvCount, DType dtype, ReduceOp op,
-                                const Trigger &trigger, size_t chunksPerRank,
-                                Stream &stream) override;
-  Status allReduceTriggered(const void *send, void *recv, size_t count,
-                            DType dtype, ReduceOp op, const Trigger &trigger,
-                            size_t chunksPerRank, Stream &stream) override;
-  Status allGatherTriggered(const void *send, void *recv, size_t sendCount,
-                            DType dtype, const Trigger &trigger, size_t chunks,
-                            Stream &stream) override;
   StatusOr<std::unique_ptr<Communicator>> split(int color, int key,
                                                 std::string name) override;
   /// ncclCommRegister / ncclCommDeregister, handles kept per base.
@@ -110,6 +97,19 @@ private:
   NcclCommunicator(std::string name, int rank, int size,
                    std::vector<int> worldRanks, std::shared_ptr<State> state);
 
+  /// Triggered collectives (docs/Runtime.md, "Triggered collectives on
+  /// NCCL"): every wait on the trigger is a stream memory wait on the
+  /// operation's stream, so no SM spins and the host never blocks.
+  Status enqueueTriggeredRing(const TriggeredOp &op, const void *send,
+                              void *recv, size_t blockCount, DType dtype,
+                              ReduceOp reduction, const Trigger &trigger,
+                              size_t chunksPerRank, bool gather,
+                              Stream &stream) override;
+  Status enqueueTriggeredAllGather(const TriggeredOp &op, const void *send,
+                                   void *recv, size_t sendCount, DType dtype,
+                                   const Trigger &trigger, size_t chunks,
+                                   Stream &stream) override;
+
   /// Runs `launch` (NCCL calls on `stream`) under the communicator's lock,
   /// awaits ncclInProgress, and tracks the GPU work for the watchdog.
   Status enqueue(const std::string &what, Stream &stream,
@@ -121,13 +121,12 @@ private:
   Status enqueueWork(const std::string &what, Stream &stream,
                      const std::string &pending,
                      const std::function<Status(CudaStream &)> &work);
-  /// The ring reduce-scatter of reduceScatterTriggered on `stream`; with
-  /// `gather`, every member's reduced chunks then go to every member
-  /// (all_reduce; `recv` is then the whole buffer, else the block).
+  /// The ring reduce-scatter of the triggered reduce_scatter on `stream`;
+  /// with ring.gather, every member's reduced chunks then go to every
+  /// member (all_reduce).
   Status runRingReduceScatter(const std::string &what, CudaStream &stream,
-                              const void *send, void *recv, size_t blockCount,
-                              DType dtype, ReduceOp op, const Trigger &trigger,
-                              size_t chunksPerRank, bool gather);
+                              const TriggeredRing &ring, DType dtype,
+                              ReduceOp op, const Trigger &trigger);
   /// Stream-ordered scratch from the communicator's own memory pool, which
   /// keeps its memory across operations; the caller frees it with
   /// cudaFreeAsync on the same stream after the work that uses it.
