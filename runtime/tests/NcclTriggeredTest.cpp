@@ -25,6 +25,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "../backends/nccl/ChunkFold.h"
+#include "GridMatrix.h"
 #include "braid_rt/DType.h"
 #include "braid_rt/braid_rt.h"
 #include "braid_rt/braid_rt_nccl.h"
@@ -148,17 +149,10 @@ TEST(ChunkFold, BitwiseTheMpiEnginesFold) {
 // Triggered collectives fed by the CUDA chunked GEMM
 //===----------------------------------------------------------------------===//
 
-/// Floats on a grid every type holds exactly (steps of 2^-7 in [-1, 1)):
-/// with k <= 64 every dot product is exact in f32, so any GEMM algorithm
-/// gives the same bits and the comparisons below are bitwise.
-std::vector<float> randomMatrix(size_t elements, uint64_t seed) {
-  std::mt19937_64 generator(seed);
-  std::uniform_int_distribution<int> grid(-128, 127);
-  std::vector<float> values(elements);
-  for (float &value : values)
-    value = static_cast<float>(grid(generator)) / 128.0f;
-  return values;
-}
+// GEMM inputs on a grid (GridMatrix.h) with k <= 64: every dot product is
+// exact in f32, so any GEMM algorithm gives the same bits and the
+// comparisons below are bitwise.
+using braid_rt::test::gridMatrix;
 
 enum class Kind { ReduceScatter, AllReduce, AllReduceInPlace, AllGather };
 
@@ -209,8 +203,8 @@ protected:
             int64_t chunks, uint64_t tiles, uint64_t seed) {
     braid_rt_gemm_desc desc = braid_rt_gemm_desc_dense(
         1, m, n, k, BRAID_RT_ELEM_F32, BRAID_RT_ELEM_F32, cType, 0);
-    std::vector<float> a = randomMatrix(m * k, seed);
-    std::vector<float> b = randomMatrix(k * n, seed + 1);
+    std::vector<float> a = gridMatrix(m * k, seed);
+    std::vector<float> b = gridMatrix(k * n, seed + 1);
     DeviceMemory aDevice(a.data(), a.size() * 4), bDevice(b.data(),
                                                           b.size() * 4);
     size_t elements = static_cast<size_t>(m * n);
