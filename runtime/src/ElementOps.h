@@ -103,14 +103,33 @@ template <typename T> BRAID_RT_HOST_DEVICE inline T quietNaN() {
   }
 }
 
-/// a op b; max/min of a NaN is NaN.
+/// `value` (a NaN) with its quiet bit set, payload and sign kept.
+template <typename T> BRAID_RT_HOST_DEVICE inline T quieted(T value) {
+  if constexpr (std::is_same_v<T, float>) {
+    return bitsFloat(floatBits(value) | 0x00400000u);
+  } else {
+    uint64_t bits;
+    std::memcpy(&bits, &value, sizeof(bits));
+    bits |= 0x0008000000000000ull;
+    std::memcpy(&value, &bits, sizeof(value));
+    return value;
+  }
+}
+
+/// a op b. A sum or product with a NaN operand is the first NaN operand,
+/// quieted: what x86 returns for one NaN, spelled out because CUDA returns
+/// a canonical NaN and the compiler may swap a commutative op's operands.
+/// Max/min of a NaN is the quiet NaN.
 template <typename T>
 BRAID_RT_HOST_DEVICE inline T combineFloat(T a, T b, ReduceOp op) {
   switch (op) {
   case ReduceOp::Sum:
-    return a + b;
   case ReduceOp::Prod:
-    return a * b;
+    if (a != a)
+      return quieted(a);
+    if (b != b)
+      return quieted(b);
+    return op == ReduceOp::Sum ? a + b : a * b;
   case ReduceOp::Max:
     if (a != a || b != b)
       return quietNaN<T>();
