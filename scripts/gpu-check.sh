@@ -104,6 +104,9 @@ grep -E "tests passed|Test #|Passed|Failed" "$results/runtime-tests.txt" | tail 
 # Producer fusion on NCCL on its own: under ctest a skip (77) passes, here
 # it fails, so a GPU run cannot skip it silently.
 step nccl-triggered "$build/runtime/tests/braid_rt_nccl_triggered_test"
+# The measured trace of a CUDA program (the trace is kept in the results).
+step cuda-trace "$build/runtime/tests/cuda_program/braid_cuda_trace_program" \
+  "$results/cuda-trace.json"
 
 # --- 3. The end-to-end programs on the GPU --------------------------------------
 for dir in "$root"/bench/gpu/programs/*/; do
