@@ -25,6 +25,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "../backends/nccl/ChunkFold.h"
+#include "../kernels/tests/GpuTest.h"
 #include "GridMatrix.h"
 #include "braid_rt/DType.h"
 #include "braid_rt/braid_rt.h"
@@ -384,11 +385,8 @@ TEST_F(NcclTriggeredTest, BadArgumentsAreRejectedBeforeEnqueueing) {
 
 int main(int argc, char **argv) {
   ::testing::InitGoogleTest(&argc, argv);
-  int devices = 0;
-  if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0) {
-    std::printf("no CUDA device: skipped\n");
-    return 77;
-  }
+  if (braid_rt::test::noCudaDevice())
+    return braid_rt::test::kSkipped;
   ncclUniqueId id;
   if (ncclGetUniqueId(&id) != ncclSuccess ||
       braid_rt_init_nccl_unique_id(&id, 1, 0, 0, &context) != BRAID_RT_OK ||

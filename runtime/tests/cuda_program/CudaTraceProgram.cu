@@ -15,6 +15,7 @@
 #include "braid_rt/braid_emitted_cuda.h"
 #include "braid_rt/braid_program.h"
 
+#include "../../kernels/tests/GpuTest.h"
 #include "../GridMatrix.h"
 
 #include <cstdio>
@@ -84,17 +85,6 @@ const braid_program_desc braid_program_descriptor = {
 
 namespace {
 
-int failures = 0;
-
-#define CHECK(condition, ...)                                                  \
-  do {                                                                         \
-    if (!(condition)) {                                                        \
-      std::printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #condition);         \
-      std::printf(__VA_ARGS__);                                                \
-      std::printf("\n");                                                       \
-      ++failures;                                                              \
-    }                                                                          \
-  } while (0)
 
 /// One "X" event of the trace.
 struct Event {
@@ -144,11 +134,9 @@ std::map<std::string, Event> readEvents(const std::string &json,
 } // namespace
 
 int main(int argc, char **argv) {
-  int devices = 0;
-  if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0) {
-    std::printf("no CUDA device: skipped\n");
-    return 77;
-  }
+  if (braid_rt::test::noCudaDevice())
+    return braid_rt::test::kSkipped;
+  int &failures = braid_rt::test::gpuTestFailures();
   braid_program *program = nullptr;
   if (braid_program_create_nccl(&argc, &argv, 0, &program) != BRAID_RT_OK) {
     std::printf("FAIL: creating the program: %s\n",
