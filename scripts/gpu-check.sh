@@ -7,7 +7,8 @@
 # 1. builds runtime/ with CUDA + NCCL (no MPI: one rank, no launcher), its
 #    tests and the GPU benchmark;
 # 2. runs the runtime's tests: the conformance suite on the NCCL engine (one
-#    rank), the unit tests and the CUDA kernel tests;
+#    rank), the unit tests, the CUDA kernel tests and the triggered
+#    collectives on NCCL (also as a step of their own);
 # 3. builds every emitted-source program under bench/gpu/programs/ (made
 #    here by bench/gpu/generate.sh) against that runtime and runs each on
 #    the GPU, comparing with the interpreter's outputs shipped beside it;
@@ -100,6 +101,12 @@ step runtime-build bash -c "cmake -S '$root/runtime' -B '$build/runtime' -DCMAKE
 step runtime-tests bash -c "cd '$build/runtime' && ctest --output-on-failure --timeout 300"
 grep -E "tests passed|Test #|Passed|Failed" "$results/runtime-tests.txt" | tail -30 \
   > "$results/runtime-tests-summary.txt" || true
+# Producer fusion on NCCL on its own: under ctest a skip (77) passes, here
+# it fails, so a GPU run cannot skip it silently.
+step nccl-triggered "$build/runtime/tests/braid_rt_nccl_triggered_test"
+# The measured trace of a CUDA program (the trace is kept in the results).
+step cuda-trace "$build/runtime/tests/cuda_program/braid_cuda_trace_program" \
+  "$results/cuda-trace.json"
 
 # --- 3. The end-to-end programs on the GPU --------------------------------------
 for dir in "$root"/bench/gpu/programs/*/; do

@@ -658,6 +658,8 @@ void braid_exec_gemm_signal(braid_exec *exec, int stream,
   uint64_t lastValue = (epoch * static_cast<uint64_t>(chunks) +
                         static_cast<uint64_t>(chunks)) *
                        static_cast<uint64_t>(tiles_per_chunk);
+  if (program->cuda)
+    return cudaGemmSignal(exec, stream, *record, lastValue);
   if (stream == 0) {
     record->stream = nullptr;
     Clock::time_point start = Clock::now();
@@ -698,6 +700,16 @@ void braid_exec_reduce_scatter_triggered(
     return;
   braid_rt_trigger trigger{exec->program->counters[counter], epoch,
                            static_cast<uint64_t>(tiles_per_chunk)};
+  size_t bytes = recv_count * dtypeSize(dtype);
+  if (onCuda(exec, comm, stream, where, send, bytes * groupSize(exec, comm),
+             recv, bytes,
+             [&](braid_rt_comm *c, braid_rt_stream *s, const void *sd,
+                 void *rv) {
+               return braid_rt_reduce_scatter_triggered(
+                   c, sd, rv, recv_count, dtype, op, &trigger,
+                   static_cast<size_t>(chunks_per_rank), s);
+             }))
+    return;
   communicate(exec, comm, stream, where,
               [&](braid_rt_comm *c, braid_rt_stream *s) {
                 return braid_rt_reduce_scatter_triggered(
@@ -716,6 +728,15 @@ void braid_exec_all_reduce_triggered(
     return;
   braid_rt_trigger trigger{exec->program->counters[counter], epoch,
                            static_cast<uint64_t>(tiles_per_chunk)};
+  size_t bytes = count * dtypeSize(dtype);
+  if (onCuda(exec, comm, stream, where, send, bytes, recv, bytes,
+             [&](braid_rt_comm *c, braid_rt_stream *s, const void *sd,
+                 void *rv) {
+               return braid_rt_all_reduce_triggered(
+                   c, sd, rv, count, dtype, op, &trigger,
+                   static_cast<size_t>(chunks_per_rank), s);
+             }))
+    return;
   communicate(exec, comm, stream, where,
               [&](braid_rt_comm *c, braid_rt_stream *s) {
                 return braid_rt_all_reduce_triggered(
@@ -733,6 +754,16 @@ void braid_exec_all_gather_triggered(
     return;
   braid_rt_trigger trigger{exec->program->counters[counter], epoch,
                            static_cast<uint64_t>(tiles_per_chunk)};
+  size_t bytes = send_count * dtypeSize(dtype);
+  if (onCuda(exec, comm, stream, where, send, bytes, recv,
+             bytes * groupSize(exec, comm),
+             [&](braid_rt_comm *c, braid_rt_stream *s, const void *sd,
+                 void *rv) {
+               return braid_rt_all_gather_triggered(
+                   c, sd, rv, send_count, dtype, &trigger,
+                   static_cast<size_t>(chunks), s);
+             }))
+    return;
   communicate(exec, comm, stream, where,
               [&](braid_rt_comm *c, braid_rt_stream *s) {
                 return braid_rt_all_gather_triggered(

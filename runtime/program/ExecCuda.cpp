@@ -70,6 +70,22 @@ struct CudaProgram {
   /// Pinned staging for hybrid collectives, grown on demand.
   char *staging = nullptr;
   size_t stagingBytes = 0;
+
+  /// Tracing: the step's spans, each a pair of timing events recorded on
+  /// the stream the op ran on, measured from `origin` (recorded on stream 0
+  /// when the step begins) once the step's streams are idle. Events are
+  /// reused from step to step.
+  struct GpuSpan {
+    const char *label;
+    SpanKind kind;
+    int32_t stream;
+    cudaStream_t on;
+    cudaEvent_t start, end;
+  };
+  cudaEvent_t origin = nullptr;
+  std::vector<cudaEvent_t> timingEvents;
+  size_t timingUsed = 0;
+  std::vector<GpuSpan> spans;
 };
 
 } // namespace braid_rt::program
@@ -141,6 +157,72 @@ char *staging(braid_exec *exec, size_t bytes, const char *where) {
   cuda->staging = static_cast<char *>(memory);
   cuda->stagingBytes = bytes;
   return cuda->staging;
+}
+
+/// A timing event of the pool (created on first use).
+cudaEvent_t timingEvent(braid_exec *exec, const char *where) {
+  CudaProgram *cuda = state(exec);
+  if (cuda->timingUsed == cuda->timingEvents.size()) {
+    cudaEvent_t event = nullptr;
+    if (failed(exec, cudaEventCreate(&event), where,
+               "creating a timing event for the trace"))
+      return nullptr;
+    cuda->timingEvents.push_back(event);
+  }
+  return cuda->timingEvents[cuda->timingUsed++];
+}
+
+/// Opens a span of program stream `stream` whose work is enqueued on `on`
+/// (the stream itself, or a communicator's stream): a timing event recorded
+/// there now. Returns the span's token, -1 when the step is not traced.
+int spanBegin(braid_exec *exec, int stream, cudaStream_t on,
+              const char *label, SpanKind kind) {
+  if (!exec->program->tracing || exec->failed)
+    return -1;
+  CudaProgram *cuda = state(exec);
+  cudaEvent_t start = timingEvent(exec, label);
+  if (!start ||
+      failed(exec, cudaEventRecord(start, on), label, "cudaEventRecord"))
+    return -1;
+  cuda->spans.push_back(
+      CudaProgram::GpuSpan{label, kind, stream, on, start, nullptr});
+  return static_cast<int>(cuda->spans.size() - 1);
+}
+
+/// Closes span `token` after the work enqueued on its stream since it
+/// opened.
+void spanEnd(braid_exec *exec, int token) {
+  CudaProgram *cuda = state(exec);
+  if (token < 0 || token >= static_cast<int>(cuda->spans.size()))
+    return;
+  CudaProgram::GpuSpan &span = cuda->spans[static_cast<size_t>(token)];
+  cudaEvent_t end = timingEvent(exec, span.label);
+  if (end && !failed(exec, cudaEventRecord(end, span.on), span.label,
+                     "cudaEventRecord"))
+    span.end = end;
+}
+
+/// The step's spans on the host clock: origin is the step's traceOrigin.
+/// Called once every stream is idle, so no event is pending.
+void collectSpans(braid_program *program) {
+  CudaProgram *cuda = program->cuda;
+  for (const CudaProgram::GpuSpan &span : cuda->spans) {
+    float fromOrigin = 0, duration = 0;
+    if (!span.end ||
+        cudaEventElapsedTime(&fromOrigin, cuda->origin, span.start) !=
+            cudaSuccess ||
+        cudaEventElapsedTime(&duration, span.start, span.end) != cudaSuccess)
+      continue;
+    auto at = [&](double milliseconds) {
+      return program->traceOrigin +
+             std::chrono::duration_cast<Clock::duration>(
+                 std::chrono::duration<double, std::milli>(milliseconds));
+    };
+    program->hostSpans.push_back(Span{span.label, span.kind, span.stream,
+                                      at(fromOrigin),
+                                      at(double(fromOrigin) + duration)});
+  }
+  cuda->spans.clear();
 }
 
 } // namespace
@@ -278,6 +360,10 @@ void destroyCudaProgram(braid_program *program) {
     cudaEventDestroy(event);
   if (cuda->edge)
     cudaEventDestroy(cuda->edge);
+  if (cuda->origin)
+    cudaEventDestroy(cuda->origin);
+  for (cudaEvent_t event : cuda->timingEvents)
+    cudaEventDestroy(event);
   if (cuda->arena)
     braid_rt_arena_destroy(cuda->arena);
   if (cuda->ownedArena)
@@ -307,6 +393,18 @@ braid_rt_status cudaStep(braid_program *program, const void *const *args,
   const char *where = "braid_program_step";
   cudaStream_t stream0 = cuda->streams[0];
   failed(exec, cudaSetDevice(cuda->device), where, "cudaSetDevice");
+  cuda->spans.clear();
+  cuda->timingUsed = 0;
+  if (program->tracing && !exec->failed) {
+    // The GPU's zero of the trace, taken as close to traceOrigin (set by
+    // beginStep) as the host can: the first thing on the idle stream 0.
+    if (!cuda->origin)
+      failed(exec, cudaEventCreate(&cuda->origin), where,
+             "creating the trace's origin event");
+    if (cuda->origin)
+      failed(exec, cudaEventRecord(cuda->origin, stream0), where,
+             "cudaEventRecord");
+  }
   std::vector<const void *> stepArgs(args, args + desc->num_args);
   std::vector<void *> stepResults(results, results + desc->num_results);
   if (!onDevice) {
@@ -337,6 +435,10 @@ braid_rt_status cudaStep(braid_program *program, const void *const *args,
     cudaError_t error = cudaStreamSynchronize(stream);
     failed(exec, error, where, "a kernel of the step failed");
   }
+  // Communicators' streams end with an event back to their issuing stream,
+  // so they are idle too: every timing event has completed.
+  if (program->tracing && !exec->failed)
+    collectSpans(program);
   return exec->failed ? exec->status : BRAID_RT_OK;
 }
 
@@ -387,16 +489,32 @@ void cudaCommunicate(braid_exec *exec, int comm, int stream,
     cudaStream_t ordered = cuda->commStreams[comm];
     if (!order(exec, issuing, ordered, where))
       return;
+    int span = spanBegin(exec, stream, ordered, where,
+                         SpanKind::Communication);
     braid_rt_status status =
         enqueue(program->comms[comm], commStream, send, recv);
     if (status != BRAID_RT_OK) {
       failStep(exec, status, where, braid_rt_last_error());
       return;
     }
+    spanEnd(exec, span);
     order(exec, ordered, issuing, where);
     return;
   }
-  // Hybrid: through pinned host memory, synchronously.
+  // Hybrid: through pinned host memory, synchronously; the span is the
+  // host's (staging included).
+  Clock::time_point start = Clock::now();
+  struct HostSpan {
+    braid_exec *exec;
+    int stream;
+    const char *where;
+    Clock::time_point start;
+    ~HostSpan() {
+      if (exec->program->tracing && !exec->failed)
+        exec->program->hostSpans.push_back(Span{
+            where, SpanKind::Communication, stream, start, Clock::now()});
+    }
+  } hostSpan{exec, stream, where, start};
   char *host = staging(exec, sendBytes + recvBytes + 64, where);
   if (!host)
     return;
@@ -440,6 +558,77 @@ void cudaZeroFill(braid_exec *exec, void *target, size_t bytes, int stream,
          where, "cudaMemsetAsync");
 }
 
+namespace {
+
+/// The producer's release on a CUDA program's stream: a stream memory write
+/// of the counter after the tile block's GEMM.
+struct CudaRelease {
+  GemmSignalRecord *record;
+  cudaStream_t stream;
+};
+
+int releaseOnStream(void *user, int64_t position, int64_t tile) {
+  auto *release = static_cast<CudaRelease *>(user);
+  const braid_rt_trigger &trigger = release->record->trigger;
+  uint64_t value = (trigger.epoch * static_cast<uint64_t>(
+                                        release->record->chunks) +
+                    static_cast<uint64_t>(position)) *
+                       trigger.tiles_per_chunk +
+                   static_cast<uint64_t>(tile) + 1;
+  return braid_rt_counter_signal_cuda(trigger.counter, release->stream, value);
+}
+
+} // namespace
+
+void cudaGemmSignal(braid_exec *exec, int stream, GemmSignalRecord &record,
+                    uint64_t lastValue) {
+  const char *where = record.where;
+  if (exec->failed || !validStream(exec, stream, where))
+    return;
+  CudaProgram *cuda = state(exec);
+  cudaStream_t handle = cuda->streams[stream];
+  record.stream = nullptr;
+  if (cuda->nccl) {
+    int span = spanBegin(exec, stream, handle, where, SpanKind::Compute);
+    CudaRelease release{&record, handle};
+    int result = braid_rt_cuda_gemm_chunked(
+        cuda->gemm, &record.desc, record.a, record.b, record.c,
+        cuda->workspaces[stream], cuda->workspaceBytes, record.cut,
+        record.chunks, record.order.data(),
+        static_cast<int64_t>(record.trigger.tiles_per_chunk), releaseOnStream,
+        &release, handle);
+    if (result != 0) {
+      const char *kernelError = braid_rt_kernel_last_error();
+      failStep(exec, static_cast<braid_rt_status>(result), where,
+               kernelError && *kernelError ? kernelError
+                                           : braid_rt_last_error());
+      return;
+    }
+    spanEnd(exec, span);
+    return;
+  }
+  // Hybrid: the counter is the MPI engine's (a CPU counter) and the
+  // collective is staged synchronously, so the GEMM is waited for here and
+  // releases every chunk at once.
+  int result = braid_rt_cuda_gemm_chunked(
+      cuda->gemm, &record.desc, record.a, record.b, record.c,
+      cuda->workspaces[stream], cuda->workspaceBytes, record.cut,
+      record.chunks, record.order.data(),
+      static_cast<int64_t>(record.trigger.tiles_per_chunk), nullptr, nullptr,
+      handle);
+  if (result != 0) {
+    braid_exec_check_kernel(exec, result, where);
+    return;
+  }
+  if (failed(exec, cudaStreamSynchronize(handle), where,
+             "the chunked GEMM failed"))
+    return;
+  braid_rt_status status =
+      braid_rt_counter_host_signal(record.trigger.counter, lastValue);
+  if (status != BRAID_RT_OK)
+    failStep(exec, status, where, braid_rt_last_error());
+}
+
 } // namespace braid_rt::program
 
 extern "C" {
@@ -453,6 +642,20 @@ void *braid_exec_cuda_stream(braid_exec *exec, int stream) {
   if (!validStream(exec, stream, nullptr))
     return nullptr;
   return state(exec)->streams[stream];
+}
+
+int braid_exec_cuda_span_begin(braid_exec *exec, int stream,
+                               const char *label) {
+  if (!exec->program->cuda || !exec->program->tracing ||
+      !validStream(exec, stream, label))
+    return -1;
+  return spanBegin(exec, stream, state(exec)->streams[stream], label,
+                   SpanKind::Compute);
+}
+
+void braid_exec_cuda_span_end(braid_exec *exec, int token) {
+  if (exec->program->cuda)
+    spanEnd(exec, token);
 }
 
 int braid_exec_cuda_gemm(braid_exec *exec, int stream,
@@ -490,6 +693,7 @@ void cudaWait(braid_exec *, int) {}
 void cudaCommunicate(braid_exec *, int, int, const char *, const void *,
                      size_t, void *, size_t, const CommEnqueue &) {}
 void cudaZeroFill(braid_exec *, void *, size_t, int, const char *) {}
+void cudaGemmSignal(braid_exec *, int, GemmSignalRecord &, uint64_t) {}
 
 } // namespace braid_rt::program
 
@@ -503,6 +707,8 @@ int braid_exec_cuda_gemm(braid_exec *, int, const braid_rt_gemm_desc *,
                          const void *, const void *, void *) {
   return BRAID_RT_KERNEL_UNAVAILABLE;
 }
+int braid_exec_cuda_span_begin(braid_exec *, int, const char *) { return -1; }
+void braid_exec_cuda_span_end(braid_exec *, int) {}
 } // extern "C"
 
 #endif // BRAID_RT_HAVE_CUDA

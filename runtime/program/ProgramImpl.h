@@ -245,6 +245,12 @@ void cudaCommunicate(braid_exec *exec, int comm, int stream,
                      void *recv, size_t recvBytes, const CommEnqueue &enqueue);
 void cudaZeroFill(braid_exec *exec, void *target, size_t bytes, int stream,
                   const char *where);
+/// braid_exec_gemm_signal of a CUDA program: the chunked GEMM on program
+/// stream `stream`, each tile block followed by a stream memory write of
+/// the counter (NCCL engine); in hybrid mode (a CPU counter) the whole GEMM,
+/// waited for, then one host signal of `lastValue`.
+void cudaGemmSignal(braid_exec *exec, int stream, GemmSignalRecord &record,
+                    uint64_t lastValue);
 /// A collective of the program itself on the world communicator, on host
 /// buffers, waited for (through device copies on the NCCL engine).
 braid_rt_status worldCollective(braid_program *program, const void *send,

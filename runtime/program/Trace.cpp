@@ -4,7 +4,9 @@
 // writeChromeTrace): one process per rank named "rank R", one thread per
 // stream, "X" events in microseconds with "cat" compute or communication,
 // so a predicted and a measured trace open side by side in Perfetto.
-// Timestamps are microseconds since the traced step began on that rank.
+// Timestamps are microseconds since the traced step began on that rank;
+// a CUDA program's spans were measured by CUDA events (ExecCuda.cpp) and
+// placed on the same clock.
 //
 //===----------------------------------------------------------------------===//
 
@@ -63,8 +65,11 @@ std::string number(double value) {
   return text;
 }
 
-std::string streamLabel(int stream) {
-  return stream == 0 ? "stream 0 (host)" : "stream " + std::to_string(stream);
+/// Stream 0 of a CPU program is the calling thread; of a CUDA program, a
+/// CUDA stream like the others.
+std::string streamLabel(int stream, bool cuda) {
+  return stream == 0 && !cuda ? "stream 0 (host)"
+                              : "stream " + std::to_string(stream);
 }
 
 } // namespace
@@ -97,7 +102,8 @@ std::string chromeTraceJson(const braid_program_desc &desc,
           ", \"args\": {\"name\": \"rank " + pid + "\"}");
     for (int stream = 0; stream <= desc.num_streams; ++stream) {
       std::string name;
-      appendEscaped(name, streamLabel(stream));
+      appendEscaped(name, streamLabel(stream, desc.device ==
+                                                    BRAID_PROGRAM_DEVICE_CUDA));
       event("\"name\": \"thread_name\", \"ph\": \"M\", \"pid\": " + pid +
             ", \"tid\": " + std::to_string(stream) +
             ", \"args\": {\"name\": " + name + "}");

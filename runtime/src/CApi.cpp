@@ -291,6 +291,21 @@ braid_rt_status braid_rt_counter_device_pointer(braid_rt_counter *counter,
     return Status::ok();
   });
 }
+
+braid_rt_status braid_rt_counter_signal_cuda(braid_rt_counter *counter,
+                                             cudaStream_t cuda_stream,
+                                             uint64_t value) {
+  return guarded("braid_rt_counter_signal_cuda", [&]() -> Status {
+    REQUIRE("braid_rt_counter_signal_cuda", counter);
+    auto *cuda = dynamic_cast<CudaCounter *>(counter->counter.get());
+    if (!cuda)
+      return Status::error(StatusCode::kInvalidArgument,
+                           "braid_rt_counter_signal_cuda: counter '" +
+                               counter->counter->name() +
+                               "' is not a CUDA counter");
+    return signalCounter(cuda_stream, *cuda, value, "a caller's CUDA stream");
+  });
+}
 #endif
 
 braid_rt_status braid_rt_context_destroy(braid_rt_context *context) {

@@ -2,6 +2,8 @@
 
 #include "braid_rt/Communicator.h"
 
+#include <cstdint>
+
 namespace braid_rt {
 
 Communicator::~Communicator() = default;
@@ -18,33 +20,194 @@ int64_t chunkAt(ChunkOrder order, int rank, int size, int64_t chunks,
   return block * perRank + position % perRank;
 }
 
-Status Communicator::reduceScatterTriggered(const void *, void *, size_t,
-                                            DType, ReduceOp, const Trigger &,
-                                            size_t, Stream &) {
-  return Status::error(StatusCode::kUnavailable,
-                       describe("reduce_scatter_triggered") +
-                           ": not implemented by the " +
-                           engineName(engine()) + " engine");
-}
-
-Status Communicator::allReduceTriggered(const void *, void *, size_t, DType,
-                                        ReduceOp, const Trigger &, size_t,
-                                        Stream &) {
-  return Status::error(StatusCode::kUnavailable,
-                       describe("all_reduce_triggered") +
-                           ": not implemented by the " +
-                           engineName(engine()) + " engine");
-}
-
-Status Communicator::allGatherTriggered(const void *, void *, size_t, DType,
-                                        const Trigger &, size_t, Stream &) {
-  return Status::error(StatusCode::kUnavailable,
-                       describe("all_gather_triggered") +
-                           ": not implemented by the " +
-                           engineName(engine()) + " engine");
-}
-
 Status Communicator::deregisterMemory(void *) { return Status::ok(); }
+
+bool rangesOverlap(const void *a, size_t aBytes, const void *b,
+                   size_t bBytes) {
+  auto x = reinterpret_cast<uintptr_t>(a);
+  auto y = reinterpret_cast<uintptr_t>(b);
+  return aBytes > 0 && bBytes > 0 && x < y + bBytes && y < x + aBytes;
+}
+
+TriggeredRing::TriggeredRing(int rank, int size, const void *send,
+                             void *recv, size_t blockCount, DType dtype,
+                             size_t chunksPerRank, bool gather)
+    : members(static_cast<size_t>(size)), me(static_cast<size_t>(rank)),
+      element(dtypeSize(dtype)), blockCount(blockCount),
+      chunksPerRank(chunksPerRank), chunkCount(blockCount / chunksPerRank),
+      chunkBytes(chunkCount * element), chunks(members * chunksPerRank),
+      left((rank + size - 1) % size), right((rank + 1) % size), send(send),
+      recv(recv), gather(gather) {}
+
+size_t TriggeredRing::blockAt(size_t position) const {
+  return static_cast<size_t>(chunkAt(ChunkOrder::Ring, static_cast<int>(me),
+                                     static_cast<int>(members),
+                                     static_cast<int64_t>(chunks),
+                                     static_cast<int64_t>(position))) /
+         chunksPerRank;
+}
+
+const char *TriggeredRing::ownAt(size_t block, size_t q) const {
+  return static_cast<const char *>(send) +
+         (block * blockCount + q * chunkCount) * element;
+}
+
+char *TriggeredRing::resultAt(size_t member, size_t q) const {
+  return static_cast<char *>(recv) +
+         ((gather ? member * blockCount : 0) + q * chunkCount) * element;
+}
+
+//===----------------------------------------------------------------------===//
+// Checks shared by the engines' triggered collectives
+//===----------------------------------------------------------------------===//
+
+Status Communicator::checkTrigger(const std::string &operation,
+                                  const Trigger &trigger, size_t chunks,
+                                  size_t count, const char *countName,
+                                  DeviceKind kind) const {
+  if (!trigger.counter)
+    return invalid(operation, "the trigger has no counter");
+  if (trigger.counter->kind() != kind)
+    return invalid(operation, std::string("the ") + engineName(engine()) +
+                                  " engine waits on " + deviceKindName(kind) +
+                                  " counters; counter '" +
+                                  trigger.counter->name() + "' is " +
+                                  deviceKindName(trigger.counter->kind()));
+  if (chunks == 0)
+    return invalid(operation, "0 chunks (at least 1)");
+  if (trigger.tilesPerChunk == 0)
+    return invalid(operation, "0 tiles per chunk (at least 1)");
+  if (count % chunks != 0)
+    return invalid(operation, std::string(countName) + " " +
+                                  std::to_string(count) +
+                                  " is not a multiple of the " +
+                                  std::to_string(chunks) + " chunks");
+  return Status::ok();
+}
+
+namespace {
+
+std::string triggerDetail(const Trigger &trigger) {
+  return "counter '" + trigger.counter->name() + "' epoch " +
+         std::to_string(trigger.epoch);
+}
+
+/// The device whose streams and counters an engine's operations take.
+DeviceKind deviceKindOf(Engine engine) {
+  return engine == Engine::Nccl ? DeviceKind::Cuda : DeviceKind::Cpu;
+}
+
+} // namespace
+
+Status Communicator::reduceScatterTriggered(const void *send, void *recv,
+                                            size_t recvCount, DType dtype,
+                                            ReduceOp op,
+                                            const Trigger &trigger,
+                                            size_t chunksPerRank,
+                                            Stream &stream) {
+  const char *name = "reduce_scatter_triggered";
+  DeviceKind kind = deviceKindOf(engine());
+  BRAID_RT_RETURN_IF_ERROR(checkDType(name, dtype));
+  BRAID_RT_RETURN_IF_ERROR(checkReduceOp(name, op));
+  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, send, recvCount, "send"));
+  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, recv, recvCount, "receive"));
+  BRAID_RT_RETURN_IF_ERROR(checkStream(name, stream, kind));
+  BRAID_RT_RETURN_IF_ERROR(checkTrigger(name, trigger, chunksPerRank,
+                                        recvCount, "recv_count", kind));
+  size_t element = dtypeSize(dtype);
+  if (rangesOverlap(send, size() * recvCount * element, recv,
+                    recvCount * element))
+    return invalid(name, "the send and receive buffers overlap");
+  uint64_t sequence = nextSequence();
+  TriggeredOp accepted{
+      sequence,
+      label(name, sequence,
+            reductionDetail(dtype, op, recvCount) + " per rank, " +
+                std::to_string(chunksPerRank) + " chunks per rank, " +
+                triggerDetail(trigger))};
+  if (recvCount == 0)
+    return Status::ok();
+  return enqueueTriggeredRing(accepted, send, recv, recvCount, dtype, op,
+                              trigger, chunksPerRank, false, stream);
+}
+
+Status Communicator::allReduceTriggered(const void *send, void *recv,
+                                        size_t count, DType dtype, ReduceOp op,
+                                        const Trigger &trigger,
+                                        size_t chunksPerRank, Stream &stream) {
+  const char *name = "all_reduce_triggered";
+  DeviceKind kind = deviceKindOf(engine());
+  BRAID_RT_RETURN_IF_ERROR(checkDType(name, dtype));
+  BRAID_RT_RETURN_IF_ERROR(checkReduceOp(name, op));
+  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, send, count, "send"));
+  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, recv, count, "receive"));
+  BRAID_RT_RETURN_IF_ERROR(checkStream(name, stream, kind));
+  BRAID_RT_RETURN_IF_ERROR(checkTrigger(name, trigger, size() * chunksPerRank,
+                                        count, "count", kind));
+  size_t bytes = count * dtypeSize(dtype);
+  if (send != recv && rangesOverlap(send, bytes, recv, bytes))
+    return invalid(name, "the send and receive buffers overlap without "
+                         "being the same");
+  uint64_t sequence = nextSequence();
+  TriggeredOp accepted{sequence,
+                       label(name, sequence,
+                             reductionDetail(dtype, op, count) + ", " +
+                                 std::to_string(chunksPerRank) +
+                                 " chunks per rank, " +
+                                 triggerDetail(trigger))};
+  if (count == 0)
+    return Status::ok();
+  return enqueueTriggeredRing(accepted, send, recv, count / size(), dtype, op,
+                              trigger, chunksPerRank, true, stream);
+}
+
+Status Communicator::allGatherTriggered(const void *send, void *recv,
+                                        size_t sendCount, DType dtype,
+                                        const Trigger &trigger, size_t chunks,
+                                        Stream &stream) {
+  const char *name = "all_gather_triggered";
+  DeviceKind kind = deviceKindOf(engine());
+  BRAID_RT_RETURN_IF_ERROR(checkDType(name, dtype));
+  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, send, sendCount, "send"));
+  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, recv, sendCount, "receive"));
+  BRAID_RT_RETURN_IF_ERROR(checkStream(name, stream, kind));
+  BRAID_RT_RETURN_IF_ERROR(
+      checkTrigger(name, trigger, chunks, sendCount, "send_count", kind));
+  size_t blockBytes = sendCount * dtypeSize(dtype);
+  const char *mine = static_cast<const char *>(recv) + rank() * blockBytes;
+  if (send != mine &&
+      rangesOverlap(send, blockBytes, recv, size() * blockBytes))
+    return invalid(name, "the send buffer overlaps the receive buffer "
+                         "without being this rank's block of it");
+  uint64_t sequence = nextSequence();
+  TriggeredOp accepted{
+      sequence, label(name, sequence,
+                      elementsDetail(dtype, sendCount, "elements per rank") +
+                          ", " + std::to_string(chunks) + " chunks, " +
+                          triggerDetail(trigger))};
+  if (sendCount == 0)
+    return Status::ok();
+  return enqueueTriggeredAllGather(accepted, send, recv, sendCount, dtype,
+                                   trigger, chunks, stream);
+}
+
+Status Communicator::enqueueTriggeredRing(const TriggeredOp &op, const void *,
+                                          void *, size_t, DType, ReduceOp,
+                                          const Trigger &, size_t, bool,
+                                          Stream &) {
+  return Status::error(StatusCode::kUnavailable,
+                       op.what + ": not implemented by the " +
+                           engineName(engine()) + " engine");
+}
+
+Status Communicator::enqueueTriggeredAllGather(const TriggeredOp &op,
+                                               const void *, void *, size_t,
+                                               DType, const Trigger &, size_t,
+                                               Stream &) {
+  return Status::error(StatusCode::kUnavailable,
+                       op.what + ": not implemented by the " +
+                           engineName(engine()) + " engine");
+}
 
 const char *engineName(Engine engine) {
   switch (engine) {

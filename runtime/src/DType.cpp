@@ -1,6 +1,7 @@
 //===- DType.cpp - element types and reductions ---------------------------===//
 
 #include "braid_rt/DType.h"
+#include "ElementOps.h"
 
 #include <cmath>
 #include <limits>
@@ -69,102 +70,14 @@ const char *reduceOpName(ReduceOp op) {
   return "invalid-reduce-op";
 }
 
-static uint32_t floatBits(float value) {
-  uint32_t bits;
-  std::memcpy(&bits, &value, sizeof(bits));
-  return bits;
-}
-
-static float bitsFloat(uint32_t bits) {
-  float value;
-  std::memcpy(&value, &bits, sizeof(value));
-  return value;
-}
-
-float halfToFloat(uint16_t bits) {
-  uint32_t sign = static_cast<uint32_t>(bits & 0x8000u) << 16;
-  uint32_t exponent = (bits >> 10) & 0x1fu;
-  uint32_t mantissa = bits & 0x3ffu;
-  if (exponent == 0x1f) // inf / NaN
-    return bitsFloat(sign | 0x7f800000u | (mantissa << 13));
-  if (exponent == 0) {
-    if (mantissa == 0)
-      return bitsFloat(sign);
-    // Subnormal: value = mantissa * 2^-24, exact in f32.
-    float magnitude = static_cast<float>(mantissa) * 0x1p-24f;
-    return sign ? -magnitude : magnitude;
-  }
-  return bitsFloat(sign | ((exponent + 112) << 23) | (mantissa << 13));
-}
-
-uint16_t floatToHalf(float value) {
-  uint32_t bits = floatBits(value);
-  uint16_t sign = static_cast<uint16_t>((bits >> 16) & 0x8000u);
-  uint32_t magnitude = bits & 0x7fffffffu;
-  if (magnitude > 0x7f800000u) // NaN: keep it quiet
-    return sign | 0x7e00u | static_cast<uint16_t>((bits >> 13) & 0x1ffu);
-  if (magnitude >= 0x47800000u) // >= 65536: infinity (also for inf)
-    return sign | 0x7c00u;
-  float absValue = bitsFloat(magnitude);
-  if (magnitude < 0x38800000u) { // below 2^-14: subnormal or zero
-    // Multiplying by 2^24 makes the subnormal's unit 1; the FPU's
-    // round-to-nearest-even of the float->int step is done by nearbyint.
-    float scaled = absValue * 0x1p24f;
-    uint32_t rounded = static_cast<uint32_t>(std::nearbyint(scaled));
-    return sign | static_cast<uint16_t>(rounded); // may round up to 0x400
-  }
-  // Normal: drop 13 mantissa bits, rounding to nearest even; a carry into
-  // the exponent is correct (up to infinity at 65520).
-  uint32_t rounded = magnitude + 0xfffu + ((magnitude >> 13) & 1u);
-  uint32_t half = (rounded >> 13) - (112u << 10);
-  return sign | static_cast<uint16_t>(half);
-}
-
-uint16_t floatToBf16(float value) {
-  uint32_t bits = floatBits(value);
-  if ((bits & 0x7fffffffu) > 0x7f800000u) // NaN: keep it quiet
-    return static_cast<uint16_t>((bits >> 16) | 0x40u);
-  uint32_t rounded = bits + 0x7fffu + ((bits >> 16) & 1u);
-  return static_cast<uint16_t>(rounded >> 16);
-}
+float halfToFloat(uint16_t bits) { return elements::halfToFloat(bits); }
+uint16_t floatToHalf(float value) { return elements::floatToHalf(value); }
+uint16_t floatToBf16(float value) { return elements::floatToBf16(value); }
 
 namespace {
 
-template <typename T> T combineFloat(T a, T b, ReduceOp op) {
-  switch (op) {
-  case ReduceOp::Sum:
-    return a + b;
-  case ReduceOp::Prod:
-    return a * b;
-  case ReduceOp::Max:
-    if (std::isnan(a) || std::isnan(b))
-      return std::numeric_limits<T>::quiet_NaN();
-    return a < b ? b : a;
-  case ReduceOp::Min:
-    if (std::isnan(a) || std::isnan(b))
-      return std::numeric_limits<T>::quiet_NaN();
-    return b < a ? b : a;
-  }
-  return a;
-}
-
-template <typename T> T combineInt(T a, T b, ReduceOp op) {
-  using U = std::make_unsigned_t<T>;
-  switch (op) {
-  case ReduceOp::Sum:
-    return static_cast<T>(static_cast<U>(a) + static_cast<U>(b));
-  case ReduceOp::Prod:
-    // Promote to unsigned long long so i8/i32 products wrap instead of
-    // overflowing a signed int.
-    return static_cast<T>(static_cast<unsigned long long>(static_cast<U>(a)) *
-                          static_cast<unsigned long long>(static_cast<U>(b)));
-  case ReduceOp::Max:
-    return a < b ? b : a;
-  case ReduceOp::Min:
-    return b < a ? b : a;
-  }
-  return a;
-}
+using elements::combineFloat;
+using elements::combineInt;
 
 // Folds block by block: each block of the result is computed in a local
 // accumulator before it is stored, so `dst` may alias any source, and the

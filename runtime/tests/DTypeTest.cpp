@@ -139,6 +139,28 @@ TEST(DType, ReduceSpecialValues) {
   EXPECT_EQ(out[3], -INFINITY);
 }
 
+TEST(DType, SumAndProductKeepTheFirstNaNQuieted) {
+  // A signalling NaN with a payload, and a negative quiet one: the result
+  // is the first NaN operand with its quiet bit set (the NCCL engine's fold
+  // kernel computes the same bits, not CUDA's canonical NaN).
+  uint32_t signalling = 0x7f800123u, negative = 0xffc00456u;
+  float first, second, one = 1.0f;
+  std::memcpy(&first, &signalling, 4);
+  std::memcpy(&second, &negative, 4);
+  for (ReduceOp op : {ReduceOp::Sum, ReduceOp::Prod}) {
+    float out;
+    const void *both[] = {&first, &second};
+    reduceInOrder(&out, both, 2, 1, DType::F32, op);
+    EXPECT_EQ(bitsOf(out), 0x7fc00123u);
+    const void *swapped[] = {&second, &first};
+    reduceInOrder(&out, swapped, 2, 1, DType::F32, op);
+    EXPECT_EQ(bitsOf(out), 0xffc00456u);
+    const void *later[] = {&one, &first};
+    reduceInOrder(&out, later, 2, 1, DType::F32, op);
+    EXPECT_EQ(bitsOf(out), 0x7fc00123u);
+  }
+}
+
 TEST(DType, IntegersWrap) {
   int8_t a[] = {100, -128, 16}, b[] = {100, -1, 16};
   const void *sources[] = {a, b};

@@ -20,6 +20,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "GridMatrix.h"
 #include "braid_rt/DType.h"
 #include "braid_rt/braid_rt.h"
 #include "braid_rt/kernels.h"
@@ -50,15 +51,7 @@ int rank = 0, size = 1;
     ASSERT_EQ(status_, BRAID_RT_OK) << #call << ": " << braid_rt_last_error(); \
   } while (0)
 
-/// Floats on a grid every type holds exactly (steps of 2^-7 in [-1, 1)).
-std::vector<float> randomMatrix(size_t elements, uint64_t seed) {
-  std::mt19937_64 generator(seed);
-  std::uniform_int_distribution<int> grid(-128, 127);
-  std::vector<float> values(elements);
-  for (float &value : values)
-    value = static_cast<float>(grid(generator)) / 128.0f;
-  return values;
-}
+using braid_rt::test::gridMatrix;
 
 /// One rank's GEMM problem of a step: A [m, k], B [k, n], C [m, n].
 struct Problem {
@@ -77,8 +70,8 @@ struct Problem {
 Problem makeProblem(int64_t m, int64_t n, int64_t k, braid_rt_elem cType,
                     int forRank, uint64_t step) {
   uint64_t seed = 1000003ULL * (step + 1) + 7919ULL * forRank;
-  return Problem{m, n, k, cType, randomMatrix(m * k, seed),
-                 randomMatrix(k * n, seed + 1)};
+  return Problem{m, n, k, cType, gridMatrix(m * k, seed),
+                 gridMatrix(k * n, seed + 1)};
 }
 
 /// C of `problem` by one braid_rt_cpu_gemm call.
@@ -222,8 +215,8 @@ TEST(ChunkedGemm, BitwiseEqualToOneCall) {
   };
   std::mt19937 random(42);
   for (const Case &test : cases) {
-    std::vector<float> a = randomMatrix(test.m * test.k, 1);
-    std::vector<float> b = randomMatrix(test.k * test.n, 2);
+    std::vector<float> a = gridMatrix(test.m * test.k, 1);
+    std::vector<float> b = gridMatrix(test.k * test.n, 2);
     braid_rt_gemm_desc desc = braid_rt_gemm_desc_dense(
         1, test.m, test.n, test.k, BRAID_RT_ELEM_F32, BRAID_RT_ELEM_F32,
         test.cType, 0);

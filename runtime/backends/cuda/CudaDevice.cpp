@@ -181,20 +181,25 @@ Status CudaStream::wait(Event &event) {
                     "cudaStreamWaitEvent on stream '" + name() + "'");
 }
 
+Status signalCounter(cudaStream_t stream, CudaCounter &counter,
+                     uint64_t value, const std::string &streamName) {
+  const StreamMemOps &ops = streamMemOps();
+  BRAID_RT_RETURN_IF_ERROR(ops.status);
+  return driverStatus(
+      ops.write(stream, reinterpret_cast<CUdeviceptr>(counter.devicePointer()),
+                value, CU_STREAM_WRITE_VALUE_DEFAULT),
+      "cuStreamWriteValue64 of counter '" + counter.name() + "' on " +
+          streamName);
+}
+
 Status CudaStream::signal(Counter &counter, uint64_t value) {
   auto *cudaCounter = dynamic_cast<CudaCounter *>(&counter);
   if (!cudaCounter)
     return Status::error(StatusCode::kInvalidArgument,
                          "CUDA stream '" + name() + "' signals a CPU counter");
-  const StreamMemOps &ops = streamMemOps();
-  BRAID_RT_RETURN_IF_ERROR(ops.status);
   BRAID_RT_RETURN_IF_ERROR(useDevice(device_));
-  return driverStatus(
-      ops.write(stream_,
-                reinterpret_cast<CUdeviceptr>(cudaCounter->devicePointer()),
-                value, CU_STREAM_WRITE_VALUE_DEFAULT),
-      "cuStreamWriteValue64 of counter '" + cudaCounter->name() +
-          "' on stream '" + name() + "'");
+  return signalCounter(stream_, *cudaCounter, value,
+                       "stream '" + name() + "'");
 }
 
 Status CudaStream::wait(Counter &counter, uint64_t value) {

@@ -41,13 +41,6 @@ std::string mpiErrorText(int code) {
   return std::string(text, length);
 }
 
-bool rangesOverlap(const void *a, size_t aBytes, const void *b,
-                   size_t bBytes) {
-  auto x = reinterpret_cast<uintptr_t>(a);
-  auto y = reinterpret_cast<uintptr_t>(b);
-  return aBytes > 0 && bBytes > 0 && x < y + bBytes && y < x + aBytes;
-}
-
 char *bytesAt(void *base, size_t offset) {
   return static_cast<char *>(base) + offset;
 }
@@ -840,90 +833,54 @@ MpiCommunicator::split(int color, int key, std::string name) {
 // Triggered collectives: messages posted as a producer releases chunks
 //===----------------------------------------------------------------------===//
 
-StatusOr<CpuCounter *> MpiCommunicator::checkTrigger(
-    const std::string &operation, const Trigger &trigger, size_t chunks,
-    size_t count, const char *countName) {
-  if (!trigger.counter)
-    return invalid(operation, "the trigger has no counter");
-  auto *counter = dynamic_cast<CpuCounter *>(trigger.counter);
-  if (!counter)
-    return invalid(operation, "the trigger's counter is not a CPU counter");
-  if (chunks == 0)
-    return invalid(operation, "0 chunks (at least 1)");
-  if (trigger.tilesPerChunk == 0)
-    return invalid(operation, "0 tiles per chunk (at least 1)");
-  if (count % chunks != 0)
-    return invalid(operation, std::string(countName) + " " +
-                                  std::to_string(count) +
-                                  " is not a multiple of the " +
-                                  std::to_string(chunks) + " chunks");
-  return counter;
-}
-
-Status MpiCommunicator::runRingReduceScatter(
-    const std::string &what, uint64_t seq, const void *send, void *recv,
-    size_t blockCount, DType dtype, ReduceOp op, CpuCounter &counter,
-    const Trigger &trigger, size_t chunksPerRank, bool gather) {
-  size_t members = size();
-  size_t me = rank();
-  size_t element = dtypeSize(dtype);
-  size_t chunkCount = blockCount / chunksPerRank;
-  size_t chunkBytes = chunkCount * element;
-  size_t chunks = members * chunksPerRank;
-  size_t left = (me + members - 1) % members, right = (me + 1) % members;
-  int ringTag = tag(seq, gather ? kAllReduceTriggered : kReduceScatterTriggered,
-                    0);
+Status MpiCommunicator::runRingReduceScatter(const std::string &what,
+                                             uint64_t seq,
+                                             const TriggeredRing &ring,
+                                             DType dtype, ReduceOp op,
+                                             CpuCounter &counter,
+                                             const Trigger &trigger) {
+  size_t members = ring.members, me = ring.me;
+  size_t chunkBytes = ring.chunkBytes, chunksPerRank = ring.chunksPerRank;
+  int ringTag = tag(
+      seq, ring.gather ? kAllReduceTriggered : kReduceScatterTriggered, 0);
   int gatherTag = tag(seq, kAllReduceTriggered, 1);
-  // Where this member's reduced sub-chunk q ends up.
-  auto resultAt = [&](size_t q) {
-    return bytesAt(recv, ((gather ? me * blockCount : 0) + q * chunkCount) *
-                             element);
-  };
-  auto ownAt = [&](size_t block, size_t q) {
-    return bytesAt(send, (block * blockCount + q * chunkCount) * element);
-  };
   Watchdog::Watch watch = Watchdog::instance().watch(what);
   Pipeline pipeline(*this, collComm_, what, watch);
   // Partial sums from the left, one slot per chunk of steps 1..P-1, all
   // posted now (they match the left member's sends in order); an in-place
   // all_reduce also sends step 0's chunks from a copy, since the gather
   // overwrites that block later.
-  bool inPlace = rangesOverlap(send, members * blockCount * element, recv,
-                               (gather ? members : 1) * blockCount * element);
+  size_t blockBytes = ring.blockCount * ring.element;
+  bool inPlace = rangesOverlap(ring.send, members * blockBytes, ring.recv,
+                               (ring.gather ? members : 1) * blockBytes);
   size_t slots = (members - 1) * chunksPerRank;
   std::vector<char> scratch =
       takeScratch((slots + (inPlace ? chunksPerRank : 0)) * chunkBytes);
   std::vector<size_t> partials(slots);
   for (size_t slot = 0; slot < slots; ++slot) {
     auto handle = pipeline.recv(scratch.data() + slot * chunkBytes, chunkBytes,
-                                static_cast<int>(left), ringTag);
+                                ring.left, ringTag);
     if (!handle)
       return handle.takeStatus();
     partials[slot] = handle.value();
   }
-  if (gather)
+  if (ring.gather)
     for (size_t peer = 0; peer < members; ++peer)
       for (size_t q = 0; q < chunksPerRank && peer != me; ++q) {
-        auto handle = pipeline.recv(
-            bytesAt(recv, (peer * blockCount + q * chunkCount) * element),
-            chunkBytes, static_cast<int>(peer), gatherTag);
+        auto handle = pipeline.recv(ring.resultAt(peer, q), chunkBytes,
+                                    static_cast<int>(peer), gatherTag);
         if (!handle)
           return handle.takeStatus();
       }
-  for (size_t position = 0; position < chunks; ++position) {
-    size_t step = position / chunksPerRank, q = position % chunksPerRank;
-    size_t block = static_cast<size_t>(
-                       chunkAt(ChunkOrder::Ring, static_cast<int>(me),
-                               static_cast<int>(members),
-                               static_cast<int64_t>(chunks),
-                               static_cast<int64_t>(position))) /
-                   chunksPerRank;
+  for (size_t position = 0; position < ring.chunks; ++position) {
+    size_t step = ring.step(position), q = ring.subChunk(position);
     BRAID_RT_RETURN_IF_ERROR(pipeline.waitForCounter(
-        counter, trigger.readyValue(chunks, position)));
-    const char *own = ownAt(block, q);
+        counter, trigger.readyValue(ring.chunks, position)));
+    const char *own = ring.ownAt(ring.blockAt(position), q);
+    char *result = ring.resultAt(me, q);
     if (members == 1) {
-      if (resultAt(q) != own)
-        std::memmove(resultAt(q), own, chunkBytes);
+      if (result != own)
+        std::memmove(result, own, chunkBytes);
       continue;
     }
     if (step == 0) {
@@ -934,7 +891,7 @@ Status MpiCommunicator::runRingReduceScatter(
         from = copy;
       }
       BRAID_RT_RETURN_IF_ERROR(
-          pipeline.send(from, chunkBytes, static_cast<int>(right), ringTag));
+          pipeline.send(from, chunkBytes, ring.right, ringTag));
       continue;
     }
     size_t slot = (step - 1) * chunksPerRank + q;
@@ -942,123 +899,58 @@ Status MpiCommunicator::runRingReduceScatter(
     BRAID_RT_RETURN_IF_ERROR(pipeline.waitForTransfer(partials[slot]));
     const void *sources[2] = {partial, own};
     if (step + 1 < members) {
-      reduceInOrder(partial, sources, 2, chunkCount, dtype, op);
-      BRAID_RT_RETURN_IF_ERROR(pipeline.send(partial, chunkBytes,
-                                             static_cast<int>(right),
-                                             ringTag));
+      reduceInOrder(partial, sources, 2, ring.chunkCount, dtype, op);
+      BRAID_RT_RETURN_IF_ERROR(
+          pipeline.send(partial, chunkBytes, ring.right, ringTag));
       continue;
     }
     // The last step: block `me`, this member's result.
-    reduceInOrder(resultAt(q), sources, 2, chunkCount, dtype, op);
-    if (gather)
+    reduceInOrder(result, sources, 2, ring.chunkCount, dtype, op);
+    if (ring.gather)
       for (size_t peer = 0; peer < members; ++peer)
         if (peer != me)
           BRAID_RT_RETURN_IF_ERROR(pipeline.send(
-              resultAt(q), chunkBytes, static_cast<int>(peer), gatherTag));
+              result, chunkBytes, static_cast<int>(peer), gatherTag));
   }
   BRAID_RT_RETURN_IF_ERROR(pipeline.waitAll());
   returnScratch(std::move(scratch));
   return Status::ok();
 }
 
-Status MpiCommunicator::reduceScatterTriggered(
-    const void *send, void *recv, size_t recvCount, DType dtype, ReduceOp op,
-    const Trigger &trigger, size_t chunksPerRank, Stream &stream) {
-  const char *name = "reduce_scatter_triggered";
-  BRAID_RT_RETURN_IF_ERROR(checkDType(name, dtype));
-  BRAID_RT_RETURN_IF_ERROR(checkReduceOp(name, op));
-  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, send, recvCount, "send"));
-  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, recv, recvCount, "receive"));
-  BRAID_RT_RETURN_IF_ERROR(checkStream(name, stream, DeviceKind::Cpu));
-  auto counter =
-      checkTrigger(name, trigger, chunksPerRank, recvCount, "recv_count");
-  if (!counter)
-    return counter.takeStatus();
-  size_t element = dtypeSize(dtype);
-  if (rangesOverlap(send, size() * recvCount * element, recv,
-                    recvCount * element))
-    return invalid(name, "the send and receive buffers overlap");
-  uint64_t seq = nextSequence();
-  std::string what = label(
-      name, seq,
-      reductionDetail(dtype, op, recvCount) + " per rank, " +
-          std::to_string(chunksPerRank) + " chunks per rank, counter '" +
-          counter.value()->name() + "' epoch " + std::to_string(trigger.epoch));
-  CpuCounter *cpuCounter = counter.value();
-  return stream.enqueueHost([this, send, recv, recvCount, dtype, op, seq,
-                             what, cpuCounter, trigger, chunksPerRank] {
-    if (recvCount == 0)
-      return Status::ok();
-    return runRingReduceScatter(what, seq, send, recv, recvCount, dtype, op,
-                                *cpuCounter, trigger, chunksPerRank, false);
-  });
+namespace {
+
+/// The CPU counter of a trigger the shared checks accepted.
+CpuCounter *cpuCounterOf(const Trigger &trigger) {
+  return static_cast<CpuCounter *>(trigger.counter);
 }
 
-Status MpiCommunicator::allReduceTriggered(const void *send, void *recv,
-                                           size_t count, DType dtype,
-                                           ReduceOp op, const Trigger &trigger,
-                                           size_t chunksPerRank,
-                                           Stream &stream) {
-  const char *name = "all_reduce_triggered";
-  BRAID_RT_RETURN_IF_ERROR(checkDType(name, dtype));
-  BRAID_RT_RETURN_IF_ERROR(checkReduceOp(name, op));
-  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, send, count, "send"));
-  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, recv, count, "receive"));
-  BRAID_RT_RETURN_IF_ERROR(checkStream(name, stream, DeviceKind::Cpu));
-  auto counter = checkTrigger(name, trigger, size() * chunksPerRank, count,
-                              "count");
-  if (!counter)
-    return counter.takeStatus();
-  size_t bytes = count * dtypeSize(dtype);
-  if (send != recv && rangesOverlap(send, bytes, recv, bytes))
-    return invalid(name, "the send and receive buffers overlap without "
-                         "being the same");
-  uint64_t seq = nextSequence();
-  std::string what = label(
-      name, seq,
-      reductionDetail(dtype, op, count) + ", " +
-          std::to_string(chunksPerRank) + " chunks per rank, counter '" +
-          counter.value()->name() + "' epoch " + std::to_string(trigger.epoch));
-  CpuCounter *cpuCounter = counter.value();
-  return stream.enqueueHost([this, send, recv, count, dtype, op, seq, what,
-                             cpuCounter, trigger, chunksPerRank] {
-    if (count == 0)
-      return Status::ok();
-    return runRingReduceScatter(what, seq, send, recv, count / size(), dtype,
-                                op, *cpuCounter, trigger, chunksPerRank, true);
-  });
+} // namespace
+
+Status MpiCommunicator::enqueueTriggeredRing(
+    const TriggeredOp &op, const void *send, void *recv, size_t blockCount,
+    DType dtype, ReduceOp reduction, const Trigger &trigger,
+    size_t chunksPerRank, bool gather, Stream &stream) {
+  uint64_t seq = op.sequence;
+  std::string what = op.what;
+  CpuCounter *cpuCounter = cpuCounterOf(trigger);
+  TriggeredRing ring(rank(), size(), send, recv, blockCount, dtype,
+                     chunksPerRank, gather);
+  return stream.enqueueHost(
+      [this, ring, dtype, reduction, seq, what, cpuCounter, trigger] {
+        return runRingReduceScatter(what, seq, ring, dtype, reduction,
+                                    *cpuCounter, trigger);
+      });
 }
 
-Status MpiCommunicator::allGatherTriggered(const void *send, void *recv,
-                                           size_t sendCount, DType dtype,
-                                           const Trigger &trigger,
-                                           size_t chunks, Stream &stream) {
-  const char *name = "all_gather_triggered";
-  BRAID_RT_RETURN_IF_ERROR(checkDType(name, dtype));
-  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, send, sendCount, "send"));
-  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, recv, sendCount, "receive"));
-  BRAID_RT_RETURN_IF_ERROR(checkStream(name, stream, DeviceKind::Cpu));
-  auto counter = checkTrigger(name, trigger, chunks, sendCount, "send_count");
-  if (!counter)
-    return counter.takeStatus();
-  size_t element = dtypeSize(dtype);
-  size_t blockBytes = sendCount * element;
-  void *mine = bytesAt(recv, rank() * blockBytes);
-  if (send != mine &&
-      rangesOverlap(send, blockBytes, recv, size() * blockBytes))
-    return invalid(name, "the send buffer overlaps the receive buffer "
-                         "without being this rank's block of it");
-  uint64_t seq = nextSequence();
-  std::string what = label(
-      name, seq,
-      elementsDetail(dtype, sendCount, "elements per rank") + ", " +
-          std::to_string(chunks) + " chunks, counter '" +
-          counter.value()->name() + "' epoch " + std::to_string(trigger.epoch));
-  CpuCounter *cpuCounter = counter.value();
+Status MpiCommunicator::enqueueTriggeredAllGather(
+    const TriggeredOp &op, const void *send, void *recv, size_t sendCount,
+    DType dtype, const Trigger &trigger, size_t chunks, Stream &stream) {
+  uint64_t seq = op.sequence;
+  std::string what = op.what;
+  size_t blockBytes = sendCount * dtypeSize(dtype);
+  CpuCounter *cpuCounter = cpuCounterOf(trigger);
   return stream.enqueueHost([this, send, recv, blockBytes, chunks, seq, what,
                              cpuCounter, trigger] {
-    if (blockBytes == 0)
-      return Status::ok();
     size_t members = size();
     size_t me = rank();
     size_t chunkBytes = blockBytes / chunks;

@@ -1,6 +1,7 @@
 //===- NcclCommunicator.cpp - the NCCL engine -----------------------------===//
 
 #include "braid_rt/NcclCommunicator.h"
+#include "ChunkFold.h"
 #include "braid_rt/Backoff.h"
 #include "braid_rt/Context.h"
 #include "braid_rt/CudaDevice.h"
@@ -40,6 +41,10 @@ struct NcclCommunicator::State {
 
   /// ncclCommRegister's handles by base (under callMu).
   std::map<void *, MemoryRegistration> registrations;
+  /// Scratch of the triggered collectives: a memory pool of this device
+  /// that never releases its memory, allocated from in stream order (under
+  /// callMu; made on first use).
+  cudaMemPool_t scratchPool = nullptr;
 };
 
 namespace {
@@ -201,6 +206,8 @@ NcclCommunicator::~NcclCommunicator() {
   state_->registrations.clear();
   if (state_->barrierWord)
     cudaFree(state_->barrierWord);
+  if (state_->scratchPool)
+    cudaMemPoolDestroy(state_->scratchPool);
   if (state_->owned) {
     Status finalized =
         settle(state_->comm, ncclCommFinalize(state_->comm),
@@ -341,6 +348,18 @@ NcclCommunicator::wrap(ncclComm_t comm, int device, std::string name) {
 Status NcclCommunicator::enqueue(
     const std::string &what, Stream &stream,
     const std::function<ncclResult_t(cudaStream_t)> &launch) {
+  return enqueueWork(what, stream,
+                     "its GPU work has not finished (NCCL does not say "
+                     "which ranks are missing)",
+                     [&](CudaStream &cuda) {
+                       return settle(state_->comm, launch(cuda.handle()),
+                                     what);
+                     });
+}
+
+Status NcclCommunicator::enqueueWork(
+    const std::string &what, Stream &stream, const std::string &pending,
+    const std::function<Status(CudaStream &)> &work) {
   auto *cudaStream = dynamic_cast<CudaStream *>(&stream);
   if (!cudaStream)
     return Status::error(StatusCode::kInvalidArgument,
@@ -356,8 +375,7 @@ Status NcclCommunicator::enqueue(
   }
   std::lock_guard<std::mutex> lock(state_->callMu);
   BRAID_RT_RETURN_IF_ERROR(useDevice(state_->device));
-  BRAID_RT_RETURN_IF_ERROR(
-      settle(state_->comm, launch(cudaStream->handle()), what));
+  BRAID_RT_RETURN_IF_ERROR(work(*cudaStream));
   cudaEvent_t event = nullptr;
   BRAID_RT_RETURN_IF_ERROR(cudaStatus(
       cudaEventCreateWithFlags(&event, cudaEventDisableTiming), what));
@@ -367,10 +385,8 @@ Status NcclCommunicator::enqueue(
     return cudaStatus(recorded, what);
   }
   std::lock_guard<std::mutex> flightLock(state_->flightMu);
-  state_->inFlight.push_back(State::InFlight{
-      event, Watchdog::instance().watch(
-                 what, "its GPU work has not finished (NCCL does not say "
-                       "which ranks are missing)")});
+  state_->inFlight.push_back(
+      State::InFlight{event, Watchdog::instance().watch(what, pending)});
   return Status::ok();
 }
 
@@ -617,6 +633,219 @@ NcclCommunicator::split(int color, int key, std::string name) {
   return std::unique_ptr<Communicator>(
       new NcclCommunicator(std::move(name), newRank, members_,
                            std::move(worldRanks), std::move(state)));
+}
+
+//===----------------------------------------------------------------------===//
+// Triggered collectives: stream memory waits on the trigger, then NCCL
+//===----------------------------------------------------------------------===//
+//
+// Everything is enqueued on the operation's stream at once and the host
+// returns: the stream waits for each chunk's release with a stream memory
+// operation (cuStreamWaitValue64 GEQ on the counter's word, done by the
+// stream's front end, so no SM spins and nothing holds the host), then runs
+// the chunk's NCCL group and, in the ring, the fold kernel. The producer
+// raises the counter from its own stream (a stream memory write after each
+// tile's GEMM, or a kernel's release atomic).
+
+namespace {
+
+char *bytesAt(void *base, size_t offset) {
+  return static_cast<char *>(base) + offset;
+}
+const char *bytesAt(const void *base, size_t offset) {
+  return static_cast<const char *>(base) + offset;
+}
+
+/// One NCCL group: `chunk` (`count` elements) to every other member, and
+/// each member's counterpart into `recv` + member * blockBytes +
+/// chunkOffset. The exchange of all_gather and of all_reduce's reduced
+/// chunks.
+ncclResult_t exchangeChunk(const void *chunk, size_t count,
+                           ncclDataType_t type, void *recv, size_t blockBytes,
+                           size_t chunkOffset, int members, int me,
+                           ncclComm_t comm, cudaStream_t stream) {
+  ncclResult_t result = ncclGroupStart();
+  for (int peer = 0; peer < members && result == ncclSuccess; ++peer) {
+    if (peer == me)
+      continue;
+    result = ncclSend(chunk, count, type, peer, comm, stream);
+    if (result == ncclSuccess)
+      result = ncclRecv(bytesAt(recv, peer * blockBytes + chunkOffset), count,
+                        type, peer, comm, stream);
+  }
+  return endGroup(result);
+}
+
+std::string pendingTrigger(const Trigger &trigger, uint64_t lastValue) {
+  return "its GPU work has not finished: the stream waits for counter '" +
+         trigger.counter->name() + "' to reach up to " +
+         std::to_string(lastValue) +
+         " (the producer has not released every chunk) or for peers (NCCL "
+         "does not say which)";
+}
+
+} // namespace
+
+StatusOr<void *> NcclCommunicator::takeScratch(size_t bytes,
+                                               cudaStream_t stream,
+                                               const std::string &what) {
+  // Under callMu (enqueueWork).
+  if (!state_->scratchPool) {
+    cudaMemPoolProps props;
+    std::memset(&props, 0, sizeof(props));
+    props.allocType = cudaMemAllocationTypePinned;
+    props.location.type = cudaMemLocationTypeDevice;
+    props.location.id = state_->device;
+    BRAID_RT_RETURN_IF_ERROR(
+        cudaStatus(cudaMemPoolCreate(&state_->scratchPool, &props),
+                   what + ": creating the scratch memory pool"));
+    // Keep freed memory in the pool: the next step allocates the same
+    // bytes again without going to the driver.
+    uint64_t keepAll = UINT64_MAX;
+    BRAID_RT_RETURN_IF_ERROR(cudaStatus(
+        cudaMemPoolSetAttribute(state_->scratchPool,
+                                cudaMemPoolAttrReleaseThreshold, &keepAll),
+        what + ": configuring the scratch memory pool"));
+  }
+  void *scratch = nullptr;
+  BRAID_RT_RETURN_IF_ERROR(cudaStatus(
+      cudaMallocFromPoolAsync(&scratch, bytes, state_->scratchPool, stream),
+      what + ": " + std::to_string(bytes) + " bytes of scratch"));
+  return scratch;
+}
+
+Status NcclCommunicator::runRingReduceScatter(const std::string &what,
+                                              CudaStream &stream,
+                                              const TriggeredRing &ring,
+                                              DType dtype, ReduceOp op,
+                                              const Trigger &trigger) {
+  size_t members = ring.members, me = ring.me;
+  size_t chunkBytes = ring.chunkBytes, chunkCount = ring.chunkCount;
+  cudaStream_t cuda = stream.handle();
+  ncclComm_t comm = state_->comm;
+  ncclDataType_t type = ncclType(dtype);
+  // Partials: sub-chunk q of step s arrives in slot (s % 2) * k + q, so a
+  // step sends from one slot while the next step's partial lands in the
+  // other (the group completes both before the stream moves on).
+  char *slots = nullptr;
+  if (members > 1) {
+    auto scratch =
+        takeScratch(2 * ring.chunksPerRank * chunkBytes, cuda, what);
+    if (!scratch)
+      return scratch.takeStatus();
+    slots = static_cast<char *>(scratch.value());
+  }
+  auto slotAt = [&](size_t step, size_t q) {
+    return slots + ((step % 2) * ring.chunksPerRank + q) * chunkBytes;
+  };
+  Status status = Status::ok();
+  for (size_t position = 0; position < ring.chunks && status.isOk();
+       ++position) {
+    size_t step = ring.step(position), q = ring.subChunk(position);
+    status = stream.wait(*trigger.counter,
+                         trigger.readyValue(ring.chunks, position));
+    if (!status.isOk())
+      break;
+    const char *own = ring.ownAt(ring.blockAt(position), q);
+    char *result = ring.resultAt(me, q);
+    if (members == 1) {
+      if (result != own)
+        status = cudaStatus(cudaMemcpyAsync(result, own, chunkBytes,
+                                            cudaMemcpyDeviceToDevice, cuda),
+                            what + ": copying a chunk");
+      continue;
+    }
+    const char *outgoing = own;
+    if (step > 0) {
+      // received (the left's partial) op own, as the MPI engine folds.
+      char *partial = slotAt(step, q);
+      char *target = step + 1 < members ? partial : result;
+      status = cudaStatus(enqueueChunkFold(target, partial, own, chunkCount,
+                                           dtype, op, cuda),
+                          what + ": the fold kernel");
+      outgoing = partial;
+      if (!status.isOk() || step + 1 == members)
+        continue;
+    }
+    // Send this step's partial right; receive the next step's from the left.
+    ncclResult_t called = ncclGroupStart();
+    if (called == ncclSuccess)
+      called = ncclSend(outgoing, chunkCount, type, ring.right, comm, cuda);
+    if (called == ncclSuccess)
+      called = ncclRecv(slotAt(step + 1, q), chunkCount, type, ring.left,
+                        comm, cuda);
+    status = settle(comm, endGroup(called), what);
+  }
+  // Every member's reduced sub-chunk q to every member: the owner's bytes.
+  for (size_t q = 0; q < ring.chunksPerRank && ring.gather && members > 1 &&
+                     status.isOk();
+       ++q)
+    status = settle(comm,
+                    exchangeChunk(ring.resultAt(me, q), chunkCount, type,
+                                  ring.recv, ring.blockCount * ring.element,
+                                  q * chunkBytes, static_cast<int>(members),
+                                  static_cast<int>(me), comm, cuda),
+                    what);
+  if (slots) {
+    Status freed = cudaStatus(cudaFreeAsync(slots, cuda),
+                              what + ": freeing its scratch");
+    if (status.isOk())
+      status = freed;
+  }
+  return status;
+}
+
+Status NcclCommunicator::enqueueTriggeredRing(
+    const TriggeredOp &op, const void *send, void *recv, size_t blockCount,
+    DType dtype, ReduceOp reduction, const Trigger &trigger,
+    size_t chunksPerRank, bool gather, Stream &stream) {
+  size_t chunks = size() * chunksPerRank;
+  return enqueueWork(
+      op.what, stream,
+      pendingTrigger(trigger, trigger.readyValue(chunks, chunks - 1)),
+      [&](CudaStream &cuda) {
+        return runRingReduceScatter(
+            op.what, cuda,
+            TriggeredRing(rank(), size(), send, recv, blockCount, dtype,
+                          chunksPerRank, gather),
+            dtype, reduction, trigger);
+      });
+}
+
+Status NcclCommunicator::enqueueTriggeredAllGather(
+    const TriggeredOp &op, const void *send, void *recv, size_t sendCount,
+    DType dtype, const Trigger &trigger, size_t chunks, Stream &stream) {
+  const std::string &what = op.what;
+  size_t members = size();
+  size_t me = rank();
+  size_t blockBytes = sendCount * dtypeSize(dtype);
+  size_t chunkBytes = blockBytes / chunks;
+  size_t chunkCount = sendCount / chunks;
+  ncclDataType_t type = ncclType(dtype);
+  return enqueueWork(
+      what, stream, pendingTrigger(trigger, trigger.readyValue(chunks, chunks - 1)),
+      [&](CudaStream &cudaStream) {
+        cudaStream_t cuda = cudaStream.handle();
+        char *mine = bytesAt(recv, me * blockBytes);
+        for (size_t q = 0; q < chunks; ++q) {
+          BRAID_RT_RETURN_IF_ERROR(
+              cudaStream.wait(*trigger.counter, trigger.readyValue(chunks, q)));
+          const char *chunk = bytesAt(send, q * chunkBytes);
+          if (members > 1)
+            BRAID_RT_RETURN_IF_ERROR(settle(
+                state_->comm,
+                exchangeChunk(chunk, chunkCount, type, recv, blockBytes,
+                              q * chunkBytes, static_cast<int>(members),
+                              static_cast<int>(me), state_->comm, cuda),
+                what));
+          if (send != mine)
+            BRAID_RT_RETURN_IF_ERROR(cudaStatus(
+                cudaMemcpyAsync(mine + q * chunkBytes, chunk, chunkBytes,
+                                cudaMemcpyDeviceToDevice, cuda),
+                what + ": copying this rank's chunk"));
+        }
+        return Status::ok();
+      });
 }
 
 //===----------------------------------------------------------------------===//

@@ -64,6 +64,37 @@ struct Trigger {
   }
 };
 
+/// True when [a, a + aBytes) and [b, b + bBytes) share a byte.
+bool rangesOverlap(const void *a, size_t aBytes, const void *b,
+                   size_t bBytes);
+
+/// Where the ring reduce-scatter of the triggered collectives reads and
+/// writes, the same for every engine: `members` blocks of `blockCount`
+/// elements, each cut into `chunksPerRank` sub-chunks; position i is step
+/// i / chunksPerRank and sub-chunk i % chunksPerRank of block
+/// (rank - step - 1) mod members (chunkAt, Ring).
+struct TriggeredRing {
+  TriggeredRing(int rank, int size, const void *send, void *recv,
+                size_t blockCount, DType dtype, size_t chunksPerRank,
+                bool gather);
+  size_t members, me, element, blockCount, chunksPerRank, chunkCount,
+      chunkBytes, chunks;
+  int left, right; ///< the neighbours partials come from and go to
+  const void *send;
+  void *recv; ///< this member's block, or (gather) the whole buffer
+  bool gather;
+
+  size_t step(size_t position) const { return position / chunksPerRank; }
+  size_t subChunk(size_t position) const { return position % chunksPerRank; }
+  /// The block position `position` handles.
+  size_t blockAt(size_t position) const;
+  /// Sub-chunk q of block `block` of this member's input.
+  const char *ownAt(size_t block, size_t q) const;
+  /// Where member `member`'s reduced sub-chunk q lands in recv (with
+  /// gather every member's, else only this member's).
+  char *resultAt(size_t member, size_t q) const;
+};
+
 /// One half of a grouped point-to-point exchange.
 struct PeerTransfer {
   enum class Kind { Send, Recv };
@@ -122,6 +153,9 @@ public:
   /// collectives"). `send` is written by a producer on another stream while
   /// the operation runs; the operation moves chunk data as soon as the
   /// trigger releases it. Every member must pass the same chunk counts.
+  /// The arguments are checked here, the same for every engine; the
+  /// engine enqueues the work (enqueueTriggeredRing /
+  /// enqueueTriggeredAllGather).
   ///
   /// reduce_scatter in T3's ring order: send holds size() blocks of
   /// recvCount elements, each cut into chunksPerRank chunks (recvCount must
@@ -134,25 +168,23 @@ public:
   /// members b+1, b+2, ..., b in that order: identical run to run, not the
   /// rank-order fold of reduceScatter (the numerics contract's f64 bound
   /// applies).
-  virtual Status reduceScatterTriggered(const void *send, void *recv,
-                                        size_t recvCount, DType dtype,
-                                        ReduceOp op, const Trigger &trigger,
-                                        size_t chunksPerRank, Stream &stream);
+  Status reduceScatterTriggered(const void *send, void *recv, size_t recvCount,
+                                DType dtype, ReduceOp op,
+                                const Trigger &trigger, size_t chunksPerRank,
+                                Stream &stream);
   /// reduceScatterTriggered with count / size() per block (count a multiple
   /// of size() * chunksPerRank), then every member's reduced chunks sent to
   /// every member as each is done: replicated results are the owner's
   /// bytes. May run in place (send == recv).
-  virtual Status allReduceTriggered(const void *send, void *recv,
-                                    size_t count, DType dtype, ReduceOp op,
-                                    const Trigger &trigger,
-                                    size_t chunksPerRank, Stream &stream);
+  Status allReduceTriggered(const void *send, void *recv, size_t count,
+                            DType dtype, ReduceOp op, const Trigger &trigger,
+                            size_t chunksPerRank, Stream &stream);
   /// all_gather whose send block (sendCount elements, a multiple of
   /// `chunks`) is produced in `chunks` chunks in natural order; chunk i goes
   /// to every member as soon as it is released. Same result as allGather.
-  virtual Status allGatherTriggered(const void *send, void *recv,
-                                    size_t sendCount, DType dtype,
-                                    const Trigger &trigger, size_t chunks,
-                                    Stream &stream);
+  Status allGatherTriggered(const void *send, void *recv, size_t sendCount,
+                            DType dtype, const Trigger &trigger, size_t chunks,
+                            Stream &stream);
 
   /// Collective over this communicator: members with equal `color` form a
   /// new communicator, ranked by `key` (ties by rank here).
@@ -197,6 +229,31 @@ protected:
                         const std::vector<PeerTransfer> &transfers,
                         std::string *detail) const;
 
+  /// A triggered collective whose arguments were checked: its sequence
+  /// number and its label for statuses and the watchdog.
+  struct TriggeredOp {
+    uint64_t sequence = 0;
+    std::string what;
+  };
+  /// The engine's part of reduceScatterTriggered (`gather` false: `recv` is
+  /// this member's block) and allReduceTriggered (`gather` true: `recv` is
+  /// the whole buffer and every member's reduced chunks go to every
+  /// member): T3's ring over blocks of `blockCount` elements, enqueued on
+  /// `stream`. Arguments are checked and counts non-zero. Default:
+  /// UNAVAILABLE.
+  virtual Status enqueueTriggeredRing(const TriggeredOp &op, const void *send,
+                                      void *recv, size_t blockCount,
+                                      DType dtype, ReduceOp reduction,
+                                      const Trigger &trigger,
+                                      size_t chunksPerRank, bool gather,
+                                      Stream &stream);
+  /// The engine's part of allGatherTriggered; as above.
+  virtual Status enqueueTriggeredAllGather(const TriggeredOp &op,
+                                           const void *send, void *recv,
+                                           size_t sendCount, DType dtype,
+                                           const Trigger &trigger,
+                                           size_t chunks, Stream &stream);
+
   /// Sequence number of the next operation (counted per communicator, the
   /// same on every member since all enqueue the same operations).
   uint64_t nextSequence() { return sequence_.fetch_add(1); }
@@ -210,6 +267,11 @@ protected:
   std::string describeRanks(const std::vector<int> &ranks) const;
 
 private:
+  /// The trigger's part of the triggered collectives' checks.
+  Status checkTrigger(const std::string &operation, const Trigger &trigger,
+                      size_t chunks, size_t count, const char *countName,
+                      DeviceKind kind) const;
+
   std::atomic<uint64_t> sequence_{0};
   std::string name_;
   int rank_;

@@ -92,7 +92,7 @@ public:
   CpuCounter(std::string name, uint64_t initial)
       : name_(std::move(name)), value_(initial) {}
   DeviceKind kind() const override { return DeviceKind::Cpu; }
-  const std::string &name() const { return name_; }
+  const std::string &name() const override { return name_; }
   StatusOr<uint64_t> value() override { return value_.load(); }
   Status hostSignal(uint64_t value) override;
   Status hostWait(uint64_t value, double timeoutS) override;

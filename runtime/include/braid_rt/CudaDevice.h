@@ -83,7 +83,7 @@ public:
   create(int device, std::string name, uint64_t initial);
   ~CudaCounter() override;
   DeviceKind kind() const override { return DeviceKind::Cuda; }
-  const std::string &name() const { return name_; }
+  const std::string &name() const override { return name_; }
   /// The 64-bit word kernels may raise (atomicAdd / atomicMax with release
   /// semantics) and stream memory operations wait on.
   uint64_t *devicePointer() const { return value_; }
@@ -98,6 +98,12 @@ private:
   std::string name_;
   uint64_t *value_;
 };
+
+/// Sets `counter` to `value` once the work enqueued on `stream` so far has
+/// run (cuStreamWriteValue64); CudaStream::signal on a stream the runtime
+/// does not own. `streamName` is for the status.
+Status signalCounter(cudaStream_t stream, CudaCounter &counter,
+                     uint64_t value, const std::string &streamName);
 
 class CudaDevice final : public Device {
 public:

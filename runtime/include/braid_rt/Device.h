@@ -97,6 +97,8 @@ class Counter {
 public:
   virtual ~Counter();
   virtual DeviceKind kind() const = 0;
+  /// What reports call it ("counter 'released'").
+  virtual const std::string &name() const = 0;
   virtual StatusOr<uint64_t> value() = 0;
   /// Sets the value from the host (must not go backwards).
   virtual Status hostSignal(uint64_t value) = 0;

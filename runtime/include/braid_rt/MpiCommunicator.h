@@ -62,16 +62,6 @@ public:
   Status sendRecv(const std::vector<PeerTransfer> &transfers,
                   Stream &stream) override;
   Status barrier(Stream &stream) override;
-  Status reduceScatterTriggered(const void *send, void *recv,
-                                size_t recvCount, DType dtype, ReduceOp op,
-                                const Trigger &trigger, size_t chunksPerRank,
-                                Stream &stream) override;
-  Status allReduceTriggered(const void *send, void *recv, size_t count,
-                            DType dtype, ReduceOp op, const Trigger &trigger,
-                            size_t chunksPerRank, Stream &stream) override;
-  Status allGatherTriggered(const void *send, void *recv, size_t sendCount,
-                            DType dtype, const Trigger &trigger, size_t chunks,
-                            Stream &stream) override;
   StatusOr<std::unique_ptr<Communicator>> split(int color, int key,
                                                 std::string name) override;
 
@@ -85,23 +75,27 @@ private:
 
   int tag(uint64_t seq, int opKind, int phase) const;
 
+  Status enqueueTriggeredRing(const TriggeredOp &op, const void *send,
+                              void *recv, size_t blockCount, DType dtype,
+                              ReduceOp reduction, const Trigger &trigger,
+                              size_t chunksPerRank, bool gather,
+                              Stream &stream) override;
+  Status enqueueTriggeredAllGather(const TriggeredOp &op, const void *send,
+                                   void *recv, size_t sendCount, DType dtype,
+                                   const Trigger &trigger, size_t chunks,
+                                   Stream &stream) override;
+
   /// Scratch buffers reused across operations (several may run at once on
   /// different streams).
   std::vector<char> takeScratch(size_t bytes);
   void returnScratch(std::vector<char> scratch);
 
-  /// Checks shared by the triggered collectives; the CPU counter.
-  StatusOr<CpuCounter *> checkTrigger(const std::string &operation,
-                                      const Trigger &trigger, size_t chunks,
-                                      size_t count, const char *countName);
-  /// The ring reduce-scatter of reduceScatterTriggered; with `gather`, the
-  /// reduced chunks also go to every member (all_reduce). `recv` is the
-  /// block (reduce_scatter) or the whole buffer (all_reduce).
+  /// The ring reduce-scatter of the triggered reduce_scatter; with
+  /// ring.gather, the reduced chunks also go to every member (all_reduce).
   Status runRingReduceScatter(const std::string &what, uint64_t seq,
-                              const void *send, void *recv, size_t blockCount,
-                              DType dtype, ReduceOp op, CpuCounter &counter,
-                              const Trigger &trigger, size_t chunksPerRank,
-                              bool gather);
+                              const TriggeredRing &ring, DType dtype,
+                              ReduceOp op, CpuCounter &counter,
+                              const Trigger &trigger);
   Status runAllGatherBytes(const std::string &what, int tagValue,
                            const void *send, void *recv, size_t blockBytes);
 

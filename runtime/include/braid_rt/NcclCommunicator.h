@@ -97,10 +97,41 @@ private:
   NcclCommunicator(std::string name, int rank, int size,
                    std::vector<int> worldRanks, std::shared_ptr<State> state);
 
+  /// Triggered collectives (docs/Runtime.md, "Triggered collectives on
+  /// NCCL"): every wait on the trigger is a stream memory wait on the
+  /// operation's stream, so no SM spins and the host never blocks.
+  Status enqueueTriggeredRing(const TriggeredOp &op, const void *send,
+                              void *recv, size_t blockCount, DType dtype,
+                              ReduceOp reduction, const Trigger &trigger,
+                              size_t chunksPerRank, bool gather,
+                              Stream &stream) override;
+  Status enqueueTriggeredAllGather(const TriggeredOp &op, const void *send,
+                                   void *recv, size_t sendCount, DType dtype,
+                                   const Trigger &trigger, size_t chunks,
+                                   Stream &stream) override;
+
   /// Runs `launch` (NCCL calls on `stream`) under the communicator's lock,
   /// awaits ncclInProgress, and tracks the GPU work for the watchdog.
   Status enqueue(const std::string &what, Stream &stream,
                  const std::function<ncclResult_t(cudaStream_t)> &launch);
+  /// enqueue() for work of several NCCL calls, stream waits and kernels:
+  /// `work` enqueues it all on the stream (settling each NCCL call itself)
+  /// under the communicator's lock. `pending` is what the watchdog says
+  /// when the work does not finish.
+  Status enqueueWork(const std::string &what, Stream &stream,
+                     const std::string &pending,
+                     const std::function<Status(CudaStream &)> &work);
+  /// The ring reduce-scatter of the triggered reduce_scatter on `stream`;
+  /// with ring.gather, every member's reduced chunks then go to every
+  /// member (all_reduce).
+  Status runRingReduceScatter(const std::string &what, CudaStream &stream,
+                              const TriggeredRing &ring, DType dtype,
+                              ReduceOp op, const Trigger &trigger);
+  /// Stream-ordered scratch from the communicator's own memory pool, which
+  /// keeps its memory across operations; the caller frees it with
+  /// cudaFreeAsync on the same stream after the work that uses it.
+  StatusOr<void *> takeScratch(size_t bytes, cudaStream_t stream,
+                               const std::string &what);
 
   std::shared_ptr<State> state_;
 };

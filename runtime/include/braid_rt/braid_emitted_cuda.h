@@ -13,7 +13,9 @@
 //  - `braid_emit_gemm` and the layer kernels call the runtime's cuBLASLt
 //    path and templated CUDA kernels (braid_rt/kernels.h);
 //  - communication goes through braid_exec (NCCL on one stream per
-//    communicator, ordered by events; braid_exec_cuda.h).
+//    communicator, ordered by events; braid_exec_cuda.h);
+//  - when the step is traced, each of these is a span of its stream timed
+//    by CUDA events (braid_exec_cuda_span_begin/_end); nothing waits.
 //
 // Numerics: as the CPU target, narrow floats are stored as bit patterns
 // and computed in f32 with the interpreter's rounding; nvcc builds with
@@ -164,19 +166,24 @@ static inline void braid_emit_kernel(int64_t threads, const char *where,
     blocks = 1;
   if (blocks > braid_cuda_max_blocks)
     blocks = braid_cuda_max_blocks;
+  int span = braid_exec_cuda_span_begin(braid_exec_self,
+                                        braid_current_stream, where);
   Kernel<<<static_cast<unsigned>(blocks), braid_cuda_block, 0,
            braid_cuda_stream()>>>(args...);
   braid_cuda_check(cudaGetLastError(), where);
+  braid_exec_cuda_span_end(braid_exec_self, span);
 }
 
 /// A braid.cmd.launch body: issued now, by the host, on `stream`.
 template <auto Body, typename... T>
 static inline void braid_emit_launch(int stream, const char *where,
                                      T... args) {
-  (void)where;
   int outer = braid_current_stream;
   braid_current_stream = stream;
+  // The whole body is one span of the stream (its ops nest inside).
+  int span = braid_exec_cuda_span_begin(braid_exec_self, stream, where);
   Body(args...);
+  braid_exec_cuda_span_end(braid_exec_self, span);
   braid_current_stream = outer;
 }
 
@@ -192,16 +199,24 @@ static inline T *braid_cuda_global(T (&symbol)[N]) {
 static inline void braid_emit_copy(void *dst, const void *src, size_t bytes) {
   if (dst == src || bytes == 0 || braid_exec_failed(braid_exec_self))
     return;
+  int span = braid_exec_cuda_span_begin(braid_exec_self,
+                                        braid_current_stream, "memref.copy");
   braid_cuda_check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice,
                                    braid_cuda_stream()),
                    "memref.copy");
+  braid_exec_cuda_span_end(braid_exec_self, span);
 }
 
-/// A runtime kernel: skipped after a failure; its status checked.
+/// A runtime kernel: skipped after a failure; its status checked; a span
+/// of the current stream when the step is traced.
 #define BRAID_EMIT_CUDA_KERNEL(where, call)                                    \
   do {                                                                         \
-    if (!braid_exec_failed(braid_exec_self))                                   \
+    if (!braid_exec_failed(braid_exec_self)) {                                 \
+      int braid_span_ = braid_exec_cuda_span_begin(                            \
+          braid_exec_self, braid_current_stream, where);                       \
       braid_exec_check_kernel(braid_exec_self, (call), where);                 \
+      braid_exec_cuda_span_end(braid_exec_self, braid_span_);                  \
+    }                                                                          \
   } while (0)
 
 /// linalg.matmul / batch_matmul through cuBLASLt (f32 accumulation); `c`

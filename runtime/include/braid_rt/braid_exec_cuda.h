@@ -29,6 +29,16 @@ int braid_exec_cuda_gemm(braid_exec *exec, int stream,
                          const braid_rt_gemm_desc *desc, const void *a,
                          const void *b, void *c);
 
+/* Tracing (braid_program_set_tracing; docs/Runtime.md, "Trace format"):
+ * when the step is traced, a span of `label` on program stream `stream`,
+ * timed by CUDA events recorded on that stream before and after the work
+ * enqueued between the two calls. Nothing waits: the events are read when
+ * the step has ended. Returns the token braid_exec_cuda_span_end takes (-1
+ * when the step is not traced; ending -1 does nothing). */
+int braid_exec_cuda_span_begin(braid_exec *exec, int stream,
+                               const char *label);
+void braid_exec_cuda_span_end(braid_exec *exec, int token);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -33,6 +33,12 @@ braid_rt_status braid_rt_stream_cuda(braid_rt_stream *stream,
 /* The counter's 64-bit word in device memory, for kernels that raise it. */
 braid_rt_status braid_rt_counter_device_pointer(braid_rt_counter *counter,
                                                 uint64_t **word);
+/* Sets the counter to `value` once the work enqueued on `cuda_stream` so far
+ * has run (cuStreamWriteValue64): braid_rt_counter_signal for a CUDA stream
+ * the runtime does not own, such as a compiled program's. */
+braid_rt_status braid_rt_counter_signal_cuda(braid_rt_counter *counter,
+                                             cudaStream_t cuda_stream,
+                                             uint64_t value);
 
 #ifdef __cplusplus
 } /* extern "C" */

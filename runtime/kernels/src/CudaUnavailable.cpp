@@ -33,6 +33,14 @@ int braid_rt_cuda_gemm(braid_rt_cuda_gemm_cache *, const braid_rt_gemm_desc *,
                        void *) {
   return unavailable("gemm");
 }
+int braid_rt_cuda_gemm_chunked(braid_rt_cuda_gemm_cache *,
+                               const braid_rt_gemm_desc *, const void *,
+                               const void *, void *, void *, size_t,
+                               braid_rt_gemm_cut, int64_t, const int64_t *,
+                               int64_t, braid_rt_gemm_release_fn, void *,
+                               void *) {
+  return unavailable("cuda_gemm_chunked");
+}
 int braid_rt_cuda_gemm_chunked_signal(braid_rt_cuda_gemm_cache *,
                                       const braid_rt_gemm_desc *, const void *,
                                       const void *, void *, void *, size_t,

@@ -3,6 +3,7 @@
 #include "Support.h"
 
 #include <limits>
+#include <vector>
 
 namespace braid_rt::kernels {
 namespace {
@@ -54,6 +55,44 @@ bool isFloatElem(braid_rt_elem type) {
 
 bool isIndexElem(braid_rt_elem type) {
   return type == BRAID_RT_ELEM_I32 || type == BRAID_RT_ELEM_I64;
+}
+
+braid_rt_kernel_status checkChunkedGemm(const char *op,
+                                        const braid_rt_gemm_desc *desc,
+                                        braid_rt_gemm_cut cut, int64_t chunks,
+                                        const int64_t *order,
+                                        int64_t tiles_per_chunk) {
+  if (!desc)
+    return invalid(op, "the GEMM descriptor is null");
+  if (desc->batch != 1)
+    return invalid(op, "batch = ", desc->batch,
+                   " (a chunked GEMM computes one matrix)");
+  if (cut != BRAID_RT_GEMM_CUT_M && cut != BRAID_RT_GEMM_CUT_N)
+    return invalid(op, "cut ", static_cast<int>(cut),
+                   " is neither M (0) nor N (1)");
+  bool alongM = cut == BRAID_RT_GEMM_CUT_M;
+  int64_t extent = alongM ? desc->m : desc->n;
+  const char *axis = alongM ? "m" : "n";
+  if (chunks < 1)
+    return invalid(op, "chunks = ", chunks, " (at least 1)");
+  if (tiles_per_chunk < 1)
+    return invalid(op, "tiles_per_chunk = ", tiles_per_chunk,
+                   " (at least 1)");
+  if (extent < 0 || extent % chunks != 0)
+    return invalid(op, axis, " = ", extent,
+                   " is not a multiple of chunks = ", chunks,
+                   " (chunk c must be exactly the c-th part of the output)");
+  if (order) {
+    std::vector<bool> seen(static_cast<size_t>(chunks), false);
+    for (int64_t i = 0; i < chunks; ++i) {
+      if (order[i] < 0 || order[i] >= chunks || seen[order[i]])
+        return invalid(op, "order[", i, "] = ", order[i],
+                       ": the order must name each of the ", chunks,
+                       " chunks once");
+      seen[order[i]] = true;
+    }
+  }
+  return BRAID_RT_KERNEL_OK;
 }
 
 } // namespace braid_rt::kernels

@@ -12,6 +12,7 @@
 #include "braid_rt/kernels.h"
 #include "braid_rt/kernels/Float.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <sstream>
@@ -161,6 +162,69 @@ braid_rt_kernel_status runCpuGemm(const braid_rt_gemm_desc &desc, const void *a,
                                   const void *b, void *c,
                                   braid_rt_gemm_numerics numerics,
                                   void *workspace, size_t workspaceBytes);
+
+/// Checks a chunked GEMM (braid_rt_cpu_gemm_chunked, braid_rt_cuda_gemm_
+/// chunked): one matrix, a cut along M or N whose extent is a multiple of
+/// `chunks`, an order naming every chunk once (null: natural), at least one
+/// tile per chunk.
+braid_rt_kernel_status checkChunkedGemm(const char *op,
+                                        const braid_rt_gemm_desc *desc,
+                                        braid_rt_gemm_cut cut, int64_t chunks,
+                                        const int64_t *order,
+                                        int64_t tilesPerChunk);
+
+/// The loop of both chunked GEMMs (arguments checked by checkChunkedGemm):
+/// for each position of `order` and each of its `tilesPerChunk` tile blocks
+/// (rows or columns of the chunk, cut as evenly as possible), `gemm(piece,
+/// a, b, c)` on the sub-matrices the block needs, then `release(user,
+/// position, tile)`. A cut along M or N leaves every element's dot product
+/// over K as one call computes it.
+template <typename Gemm>
+int forEachChunkTile(const braid_rt_gemm_desc &desc, const void *a,
+                     const void *b, void *c, braid_rt_gemm_cut cut,
+                     int64_t chunks, const int64_t *order,
+                     int64_t tilesPerChunk, Gemm &&gemm,
+                     braid_rt_gemm_release_fn release, void *user) {
+  bool alongM = cut == BRAID_RT_GEMM_CUT_M;
+  int64_t chunkExtent = (alongM ? desc.m : desc.n) / chunks;
+  size_t aElem = braid_rt_elem_size(desc.a_type);
+  size_t bElem = braid_rt_elem_size(desc.b_type);
+  size_t cElem = braid_rt_elem_size(desc.c_type);
+  // First row (column) of tile block `index` of a chunk.
+  auto blockBegin = [&](int64_t index) {
+    return index * (chunkExtent / tilesPerChunk) +
+           std::min(index, chunkExtent % tilesPerChunk);
+  };
+  for (int64_t position = 0; position < chunks; ++position) {
+    int64_t chunk = order ? order[position] : position;
+    for (int64_t tile = 0; tile < tilesPerChunk; ++tile) {
+      int64_t begin = chunk * chunkExtent + blockBegin(tile);
+      int64_t end = chunk * chunkExtent + blockBegin(tile + 1);
+      braid_rt_gemm_desc piece = desc;
+      const char *aPiece = static_cast<const char *>(a);
+      const char *bPiece = static_cast<const char *>(b);
+      char *cPiece = static_cast<char *>(c);
+      if (alongM) {
+        piece.m = end - begin;
+        // Row `begin` of A: a column of the stored [k, m] when transposed.
+        aPiece += (desc.trans_a ? begin : begin * desc.lda) * aElem;
+        cPiece += begin * desc.ldc * cElem;
+      } else {
+        piece.n = end - begin;
+        bPiece += (desc.trans_b ? begin * desc.ldb : begin) * bElem;
+        cPiece += begin * cElem;
+      }
+      if (end > begin)
+        if (int status = gemm(piece, a ? aPiece : nullptr,
+                              b ? bPiece : nullptr, c ? cPiece : nullptr))
+          return status;
+      if (release)
+        if (int status = release(user, position, tile))
+          return status;
+    }
+  }
+  return BRAID_RT_KERNEL_OK;
+}
 
 /// Checks shared by the CPU and CUDA entry points of the layer ops.
 braid_rt_kernel_status checkActivationKind(const char *op,

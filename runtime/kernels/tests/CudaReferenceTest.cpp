@@ -14,6 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "GpuTest.h"
 #include "ReferenceCases.h"
 
 #include <cuda_runtime.h>
@@ -189,11 +190,8 @@ int checkErrors() {
 } // namespace
 
 int main(int argc, char **argv) {
-  int devices = 0;
-  if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0) {
-    std::printf("no CUDA device: skipped\n");
-    return 77;
-  }
+  if (braid_rt::test::noCudaDevice())
+    return braid_rt::test::kSkipped;
   std::string dataDir = BRAID_RT_KERNELS_TEST_DATA;
   if (const char *dir = std::getenv("BRAID_RT_KERNELS_TEST_DATA"))
     dataDir = dir;

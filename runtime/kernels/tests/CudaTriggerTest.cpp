@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "GpuTest.h"
 #include "braid_rt/kernels.h"
 
 #include <cuda_runtime.h>
@@ -24,17 +25,7 @@
 
 namespace {
 
-int failures = 0;
-
-#define CHECK(condition, ...)                                                  \
-  do {                                                                         \
-    if (!(condition)) {                                                        \
-      std::printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #condition);         \
-      std::printf(__VA_ARGS__);                                                \
-      std::printf("\n");                                                       \
-      ++failures;                                                              \
-    }                                                                          \
-  } while (0)
+using braid_rt::test::gpuTestFailures;
 
 std::vector<float> randomMatrix(size_t elements, unsigned seed) {
   std::mt19937 generator(seed);
@@ -176,13 +167,11 @@ void chunkTrigger() {
 } // namespace
 
 int main() {
-  int devices = 0;
-  if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0) {
-    std::printf("no CUDA device: skipped\n");
-    return 77;
-  }
+  if (braid_rt::test::noCudaDevice())
+    return braid_rt::test::kSkipped;
   tileTrigger();
   chunkTrigger();
+  int failures = gpuTestFailures();
   std::printf("%s: %d failures\n", failures ? "FAIL" : "PASS", failures);
   return failures ? 1 : 0;
 }

@@ -14,6 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "../GridMatrix.h"
 #include "braid_rt/braid_exec.h"
 #include "braid_rt/kernels.h"
 
@@ -76,14 +77,7 @@ void step(braid_exec *exec, const void *const *args, void *const *results,
                                   "prog.mlir:4:1 all_gather_triggered");
 }
 
-std::vector<float> randomMatrix(size_t elements, unsigned seed) {
-  std::mt19937 generator(seed);
-  std::uniform_int_distribution<int> grid(-128, 127);
-  std::vector<float> values(elements);
-  for (float &value : values)
-    value = static_cast<float>(grid(generator)) / 128.0f;
-  return values;
-}
+using braid_rt::test::gridMatrix;
 
 } // namespace
 
@@ -111,8 +105,8 @@ int main(int argc, char **argv) {
   for (unsigned s = 0; s < 4; ++s) {
     std::vector<std::vector<float>> as, bs, cs;
     for (int r = 0; r < size; ++r) {
-      as.push_back(randomMatrix(M * K, 97 * s + 2 * r));
-      bs.push_back(randomMatrix(K * N, 97 * s + 2 * r + 1));
+      as.push_back(gridMatrix(M * K, 97 * s + 2 * r));
+      bs.push_back(gridMatrix(K * N, 97 * s + 2 * r + 1));
       cs.emplace_back(M * N);
       braid_rt_gemm_desc desc = braid_rt_gemm_desc_dense(
           1, M, N, K, BRAID_RT_ELEM_F32, BRAID_RT_ELEM_F32, BRAID_RT_ELEM_F32,

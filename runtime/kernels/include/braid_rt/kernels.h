@@ -318,6 +318,23 @@ int braid_rt_cuda_gemm(braid_rt_cuda_gemm_cache *cache,
  * starts when the flag is set.
  *===-------------------------------------------------------------------===*/
 
+/* The CUDA twin of braid_rt_cpu_gemm_chunked (same cut, order, tile blocks
+ * and checks): braid_rt_cuda_gemm on `stream` once per tile block, each
+ * followed by release(user, position, tile), called on the host right
+ * after the block's GEMM is enqueued. A release that enqueues a stream
+ * memory write on `stream` (the runtime's counter signal,
+ * braid_rt_counter_signal_cuda) thus marks the block done when its GEMM
+ * has finished; that is how the runtime's triggered collectives are fed
+ * on CUDA (docs/Runtime.md, "Triggered collectives on NCCL"). */
+int braid_rt_cuda_gemm_chunked(braid_rt_cuda_gemm_cache *cache,
+                               const braid_rt_gemm_desc *desc, const void *a,
+                               const void *b, void *c, void *workspace,
+                               size_t workspace_bytes, braid_rt_gemm_cut cut,
+                               int64_t chunks, const int64_t *order,
+                               int64_t tiles_per_chunk,
+                               braid_rt_gemm_release_fn release, void *user,
+                               void *stream);
+
 /* Chunk trigger: braid_rt_cuda_gemm once per chunk (cut along M or N into
  * `chunks` equal chunks, `order` as for braid_rt_cpu_gemm_chunked), each
  * followed by cuStreamWriteValue32(flags[chunk] = epoch + 1) on `stream`, so

@@ -183,60 +183,62 @@ int braid_rt_cuda_wait_flag(const uint32_t *flags, int64_t index,
                                                 result);
 }
 
+int braid_rt_cuda_gemm_chunked(braid_rt_cuda_gemm_cache *cache,
+                               const braid_rt_gemm_desc *desc, const void *a,
+                               const void *b, void *c, void *workspace,
+                               size_t workspace_bytes, braid_rt_gemm_cut cut,
+                               int64_t chunks, const int64_t *order,
+                               int64_t tiles_per_chunk,
+                               braid_rt_gemm_release_fn release, void *user,
+                               void *stream) {
+  if (braid_rt_kernel_status status = checkChunkedGemm(
+          "cuda_gemm_chunked", desc, cut, chunks, order, tiles_per_chunk))
+    return status;
+  return forEachChunkTile(
+      *desc, a, b, c, cut, chunks, order, tiles_per_chunk,
+      [&](const braid_rt_gemm_desc &piece, const void *aPiece,
+          const void *bPiece, void *cPiece) {
+        return braid_rt_cuda_gemm(cache, &piece, aPiece, bPiece, cPiece,
+                                  workspace, workspace_bytes, stream);
+      },
+      release, user);
+}
+
 int braid_rt_cuda_gemm_chunked_signal(
     braid_rt_cuda_gemm_cache *cache, const braid_rt_gemm_desc *desc,
     const void *a, const void *b, void *c, void *workspace,
     size_t workspace_bytes, braid_rt_gemm_cut cut, int64_t chunks,
     const int64_t *order, uint32_t *flags, uint32_t epoch, void *stream) {
   const char *op = "gemm_chunked_signal";
-  if (!desc || !flags)
-    return invalid(op, "the descriptor or the flags are null");
-  if (desc->batch != 1)
-    return invalid(op, "batch = ", desc->batch, " (one matrix)");
-  if (cut != BRAID_RT_GEMM_CUT_M && cut != BRAID_RT_GEMM_CUT_N)
-    return invalid(op, "cut ", static_cast<int>(cut), " is neither M nor N");
-  bool alongM = cut == BRAID_RT_GEMM_CUT_M;
-  int64_t extent = alongM ? desc->m : desc->n;
-  if (braid_rt_kernel_status status =
-          checkChunks(op, extent, alongM ? "m" : "n", chunks, order,
-                      int64_t(1) << 30))
-    return status;
+  if (!flags)
+    return invalid(op, "the flags are null");
   const FlagOps &ops = flagOps();
   if (!ops.found)
     return fail(BRAID_RT_KERNEL_UNAVAILABLE, op,
                 "the CUDA driver has no 32-bit stream memory operations");
-  size_t aElem = braid_rt_elem_size(desc->a_type);
-  size_t bElem = braid_rt_elem_size(desc->b_type);
-  size_t cElem = braid_rt_elem_size(desc->c_type);
-  int64_t chunkExtent = extent / chunks;
-  for (int64_t position = 0; position < chunks; ++position) {
-    int64_t chunk = order ? order[position] : position;
-    int64_t begin = chunk * chunkExtent;
-    braid_rt_gemm_desc piece = *desc;
-    auto *aPiece = static_cast<const char *>(a);
-    auto *bPiece = static_cast<const char *>(b);
-    auto *cPiece = static_cast<char *>(c);
-    if (alongM) {
-      piece.m = chunkExtent;
-      aPiece += (desc->trans_a ? begin : begin * desc->lda) * aElem;
-      cPiece += begin * desc->ldc * cElem;
-    } else {
-      piece.n = chunkExtent;
-      bPiece += (desc->trans_b ? begin * desc->ldb : begin) * bElem;
-      cPiece += begin * cElem;
-    }
-    if (int status = braid_rt_cuda_gemm(cache, &piece, aPiece, bPiece, cPiece,
-                                        workspace, workspace_bytes, stream))
-      return status;
-    // Runs when the chunk's GEMM has finished (stream order).
-    CUresult result =
-        ops.write(reinterpret_cast<CUstream>(stream),
-                  reinterpret_cast<CUdeviceptr>(flags + chunk), epoch + 1,
-                  CU_STREAM_WRITE_VALUE_DEFAULT);
-    if (result != CUDA_SUCCESS)
-      return driverFailure(op, "cuStreamWriteValue32", result);
-  }
-  return BRAID_RT_KERNEL_OK;
+  // Each chunk's flag is written in stream order after the chunk's GEMM.
+  struct Release {
+    const FlagOps &ops;
+    const int64_t *order;
+    uint32_t *flags;
+    uint32_t epoch;
+    void *stream;
+  } state{ops, order, flags, epoch, stream};
+  auto release = [](void *user, int64_t position, int64_t) -> int {
+    auto *self = static_cast<Release *>(user);
+    int64_t chunk = self->order ? self->order[position] : position;
+    CUresult result = self->ops.write(
+        reinterpret_cast<CUstream>(self->stream),
+        reinterpret_cast<CUdeviceptr>(self->flags + chunk), self->epoch + 1,
+        CU_STREAM_WRITE_VALUE_DEFAULT);
+    return result == CUDA_SUCCESS
+               ? BRAID_RT_KERNEL_OK
+               : driverFailure("gemm_chunked_signal", "cuStreamWriteValue32",
+                               result);
+  };
+  return braid_rt_cuda_gemm_chunked(cache, desc, a, b, c, workspace,
+                                    workspace_bytes, cut, chunks, order, 1,
+                                    release, &state, stream);
 }
 
 int64_t braid_rt_cuda_tiles_per_chunk(int64_t m, int64_t n, int64_t chunks) {
