@@ -178,8 +178,8 @@ const braid_program_desc braid_program_descriptor = {
   2, braid_args, 2, braid_results,
   153984ULL, 64, 0xcbf29ce484222325ULL,
   0, nullptr, 0, nullptr, 0,
-  "{\"function\": \"reductions\", \"world_size\": 1, \"arena_bytes\": 153984, \"collective_hash\": \"0xcbf29ce484222325\", \"args\": [{\"dtype\": \"f32\", \"shape\": [96, 200]}, {\"dtype\": \"f32\", \"shape\": [200, 64]}], \"results\": [{\"dtype\": \"f32\", \"shape\": [96, 64]}, {\"dtype\": \"f32\", \"shape\": [96]}], \"comms\": [], \"streams\": 0, \"events\": 0, \"device\": \"cuda\"}",
-  braid_step, BRAID_PROGRAM_DEVICE_CUDA};
+  "{\"function\": \"reductions\", \"world_size\": 1, \"arena_bytes\": 153984, \"collective_hash\": \"0xcbf29ce484222325\", \"args\": [{\"dtype\": \"f32\", \"shape\": [96, 200]}, {\"dtype\": \"f32\", \"shape\": [200, 64]}], \"results\": [{\"dtype\": \"f32\", \"shape\": [96, 64]}, {\"dtype\": \"f32\", \"shape\": [96]}], \"comms\": [], \"streams\": 0, \"events\": 0, \"counters\": 0, \"device\": \"cuda\"}",
+  braid_step, BRAID_PROGRAM_DEVICE_CUDA, 0};
 }
 
 

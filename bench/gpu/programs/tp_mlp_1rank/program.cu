@@ -132,8 +132,8 @@ const braid_program_desc braid_program_descriptor = {
   5, braid_args, 1, braid_results,
   393216ULL, 64, 0xcbf29ce484222325ULL,
   0, nullptr, 0, nullptr, 0,
-  "{\"function\": \"mlp\", \"world_size\": 1, \"arena_bytes\": 393216, \"collective_hash\": \"0xcbf29ce484222325\", \"args\": [{\"dtype\": \"bf16\", \"shape\": [256, 256]}, {\"dtype\": \"bf16\", \"shape\": [256]}, {\"dtype\": \"bf16\", \"shape\": [256, 128]}, {\"dtype\": \"bf16\", \"shape\": [256, 128]}, {\"dtype\": \"bf16\", \"shape\": [128, 256]}], \"results\": [{\"dtype\": \"bf16\", \"shape\": [256, 256]}], \"comms\": [], \"streams\": 0, \"events\": 0, \"device\": \"cuda\"}",
-  braid_step, BRAID_PROGRAM_DEVICE_CUDA};
+  "{\"function\": \"mlp\", \"world_size\": 1, \"arena_bytes\": 393216, \"collective_hash\": \"0xcbf29ce484222325\", \"args\": [{\"dtype\": \"bf16\", \"shape\": [256, 256]}, {\"dtype\": \"bf16\", \"shape\": [256]}, {\"dtype\": \"bf16\", \"shape\": [256, 128]}, {\"dtype\": \"bf16\", \"shape\": [256, 128]}, {\"dtype\": \"bf16\", \"shape\": [128, 256]}], \"results\": [{\"dtype\": \"bf16\", \"shape\": [256, 256]}], \"comms\": [], \"streams\": 0, \"events\": 0, \"counters\": 0, \"device\": \"cuda\"}",
+  braid_step, BRAID_PROGRAM_DEVICE_CUDA, 0};
 }
 
 
