@@ -277,8 +277,10 @@ double mlir::braid::playFusedCollective(StreamSimulator &sim,
   const HardwareProfile &hw = model.profile();
   int64_t size = work.groupSize;
   bool ring = work.kind != CollectiveKind::AllGather;
-  // Chunks: one per ring step; an all_gather's pieces of its shard.
-  int64_t chunks = ring ? size : (trigger.isChunk() ? trigger.getCount() : 1);
+  // Chunks: a ring's k per ring step (the chunk trigger's count is k times
+  // the group size; a tile trigger's one), an all_gather's pieces of its
+  // shard.
+  int64_t chunks = trigger.isChunk() ? trigger.getCount() : (ring ? size : 1);
   int64_t chunkBytes = work.outputBytes / chunks;
   double latency = hw.getTriggerLatency();
 
@@ -289,7 +291,8 @@ double mlir::braid::playFusedCollective(StreamSimulator &sim,
                           producerSeconds)
           : computeTiles(sim, streams.compute, ready, work, chunks, trigger,
                          op, producerSeconds);
-  size_t perChunk = pieces.size() / chunks;
+  // Pieces per ring step, in the order the producer computes them.
+  size_t perChunk = pieces.size() / (ring ? size : chunks);
 
   double end = 0, firstTransfer = 0, firstCombine = 0;
   if (!ring) {

@@ -9,6 +9,11 @@
 // REASSOCIATED: error: not bitwise equal
 // RUN: braid-opt %S/../Transforms/Inputs/collective-matmul-p4.mlir --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul{force=true}))' -o %t.rings.mlir
 // RUN: %braid-diff %t.rings.mlir --compare=%S/Inputs/fused-mlp-p4.mlir --exact
+// Three chunks per ring step reduce each in the order of its whole block:
+// bitwise the one-chunk ring.
+// RUN: sed 's/count = 4> order = ring/count = 12> order = ring/' %S/Inputs/fused-mlp-p4.mlir > %t.k3.mlir
+// RUN: grep -q "count = 12> order = ring" %t.k3.mlir
+// RUN: %braid-diff %S/Inputs/fused-mlp-p4.mlir --compare=%t.k3.mlir --exact
 
 shard.grid @tp(shape = 2)
 func.func @main(%x: tensor<4x8x8xf32>, %w: tensor<4x8x8xf32>, %c: tensor<4x8x8xf32>) -> tensor<8x8x8xf32> {

@@ -4,7 +4,7 @@
 shard.grid @tp(shape = 4)
 func.func @count_not_group(%x: tensor<16x8xf32>, %w: tensor<8x16xf32>, %c: tensor<16x16xf32>) -> tensor<4x16xf32> {
   %y = linalg.matmul ins(%x, %w : tensor<16x8xf32>, tensor<8x16xf32>) outs(%c : tensor<16x16xf32>) -> tensor<16x16xf32>
-  // expected-error @+1 {{cannot apply braid.fusion = #braid.trigger<chunk, count = 3>: a ring fuses one chunk per rank: count must be the group size 4, not 3}}
+  // expected-error @+1 {{cannot apply braid.fusion = #braid.trigger<chunk, count = 3>: a ring fuses whole ring steps: count must be a multiple of the group size 4, not 3}}
   %s = braid.reduce_scatter %y on @tp axes = [0] dim = 0 reduction = sum {braid.fusion = #braid.trigger<chunk, count = 3>} : tensor<16x16xf32> -> tensor<4x16xf32>
   return %s : tensor<4x16xf32>
 }

@@ -2,8 +2,22 @@
 
 shard.grid @tp(shape = 4)
 func.func @count_not_group(%x: tensor<16x8xf32>, %w: tensor<8x16xf32>, %c: tensor<16x16xf32>) -> tensor<4x16xf32> {
-  // expected-error @+1 {{a ring fuses one chunk per rank: count must be the group size 4, not 2}}
+  // expected-error @+1 {{a ring fuses whole ring steps: count must be a multiple of the group size 4, not 2}}
   %r = braid.fused_collective trigger = #braid.trigger<chunk, count = 2> order = ring {
+    %y = linalg.matmul ins(%x, %w : tensor<16x8xf32>, tensor<8x16xf32>) outs(%c : tensor<16x16xf32>) -> tensor<16x16xf32>
+    %s = braid.reduce_scatter %y on @tp axes = [0] dim = 0 reduction = sum : tensor<16x16xf32> -> tensor<4x16xf32>
+    braid.yield %s : tensor<4x16xf32>
+  } : tensor<4x16xf32>
+  return %r : tensor<4x16xf32>
+}
+
+// -----
+
+// Two chunks per ring step, but the 16 rows do not cut into 32.
+shard.grid @tp(shape = 4)
+func.func @count_uneven(%x: tensor<16x8xf32>, %w: tensor<8x16xf32>, %c: tensor<16x16xf32>) -> tensor<4x16xf32> {
+  // expected-error @+1 {{the 16 entries of dim 0 do not divide into 32 ring chunks; pad them or leave the collective unfused}}
+  %r = braid.fused_collective trigger = #braid.trigger<chunk, count = 32> order = ring {
     %y = linalg.matmul ins(%x, %w : tensor<16x8xf32>, tensor<8x16xf32>) outs(%c : tensor<16x16xf32>) -> tensor<16x16xf32>
     %s = braid.reduce_scatter %y on @tp axes = [0] dim = 0 reduction = sum : tensor<16x16xf32> -> tensor<4x16xf32>
     braid.yield %s : tensor<4x16xf32>

@@ -971,14 +971,16 @@ LogicalResult mlir::braid::checkFusionSchedule(Operation *collective,
   // The chunk a trigger releases, along the cut dimension.
   int64_t chunkExtent = extent;
   if (reduces) {
-    if (trigger.isChunk() && trigger.getCount() != groupSize) {
-      os << "a ring fuses one chunk per rank: count must be the group size "
+    if (trigger.isChunk() && trigger.getCount() % groupSize != 0) {
+      os << "a ring fuses whole ring steps: count must be a multiple of the "
+            "group size "
          << groupSize << ", not " << trigger.getCount();
       return failure();
     }
-    if (extent % groupSize != 0) {
+    int64_t pieces = trigger.isChunk() ? trigger.getCount() : groupSize;
+    if (extent % pieces != 0) {
       os << "the " << extent << " entries of dim " << cutDim
-         << " do not divide into " << groupSize
+         << " do not divide into " << pieces
          << " ring chunks; pad them or leave the collective unfused";
       return failure();
     }

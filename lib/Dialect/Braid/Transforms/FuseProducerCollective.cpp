@@ -214,12 +214,15 @@ FusionDecision mlir::braid::planProducerFusion(Operation *collective,
     }
   };
 
-  // Chunk trigger: one chunk per ring step; 2..max-steps pieces of a shard.
+  // Chunk trigger: 1, 2, 4 or 8 chunks per ring step (finer pieces start
+  // the ring sooner and cost GEMM efficiency); 2..max-steps pieces of a
+  // shard.
   if (options.choice == FusionChoice::Auto ||
       options.choice == FusionChoice::Chunk) {
     SmallVector<int64_t> counts;
     if (ring)
-      counts.push_back(size);
+      for (int64_t perStep = 1; perStep <= 8; perStep *= 2)
+        counts.push_back(size * perStep);
     else
       for (int64_t c = 2; c <= options.decomposition.maxSteps; ++c)
         counts.push_back(c);

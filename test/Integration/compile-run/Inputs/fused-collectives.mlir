@@ -1,6 +1,6 @@
 // Producer fusion on @P@ ranks (a template: @P@ the group size, @RS@ = 48 / @P@,
-// @AG@ = 48 * @P@): a T3 ring reduce_scatter fed by a chunk-triggered
-// matmul, an all_reduce fed by a tile-triggered one (tiles of 4 rows), and
+// @AG@ = 48 * @P@, @K@ = 2 * @P@): a T3 ring reduce_scatter fed by a
+// chunk-triggered matmul (two chunks per ring step), an all_reduce fed by a tile-triggered one (tiles of 4 rows), and
 // an arrival-order all_gather of a matmul cut into 3 chunks, the second
 // and third fusions chained through their values.
 shard.grid @tp(shape = @P@)
@@ -10,7 +10,7 @@ func.func @main(%x: tensor<48x32xf32>, %w: tensor<32x16xf32>,
   %zero = arith.constant 0.0 : f32
   %e0 = tensor.empty() : tensor<48x16xf32>
   %z0 = linalg.fill ins(%zero : f32) outs(%e0 : tensor<48x16xf32>) -> tensor<48x16xf32>
-  %rs = braid.fused_collective trigger = #braid.trigger<chunk, count = @P@> order = ring {
+  %rs = braid.fused_collective trigger = #braid.trigger<chunk, count = @K@> order = ring {
     %y = linalg.matmul ins(%x, %w : tensor<48x32xf32>, tensor<32x16xf32>)
                        outs(%z0 : tensor<48x16xf32>) -> tensor<48x16xf32>
     %r = braid.reduce_scatter %y on @tp axes = [0] dim = 0 reduction = sum

@@ -170,8 +170,8 @@ def Braid_TriggerAttr : Braid_Attr<"Trigger", "trigger"> {
     - `#braid.trigger<chunk, count = C>`: the output is cut into `C` chunks
       along the collective's dimension; each chunk's communication starts
       when the chunk is done. For a reduce_scatter or all_reduce ring `C`
-      is the group size (one chunk per ring step); for an all_gather the
-      shard is sent in `C` pieces.
+      is a multiple of the group size (`C / P` chunks per ring step); for
+      an all_gather the shard is sent in `C` pieces.
     - `#braid.trigger<tile, m = M, n = N, threshold = T>`: the producer
       computes `M x N` output tiles (over the last two dimensions) in the
       collective's order; every `T` finished tiles of a chunk release their

@@ -315,9 +315,12 @@ def Braid_FusedCollectiveOp : Braid_Op<"fused_collective", [
 
     The cut is along the collective's dimension (dim 0 for an all_reduce),
     a dimension of the contraction's output, so the producer is never cut
-    along its reduction. A ring needs one chunk per group member (`count`
-    = group size) and the cut dimension must divide by it; an all_gather's
-    `count` must divide its shard; a tile must not straddle two chunks.
+    along its reduction. A ring cuts each member's block into `k` chunks
+    (`count` = k x group size; the k chunks of a ring step leave one by
+    one, each reduced in the same order as the whole block, so the bits do
+    not depend on k) and the cut dimension must divide by `count`; an
+    all_gather's `count` must divide its shard; a tile must not straddle
+    two chunks.
 
     ```mlir
     %s = braid.fused_collective trigger = #braid.trigger<chunk, count = 4>
