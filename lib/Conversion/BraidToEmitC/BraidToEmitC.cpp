@@ -1395,7 +1395,7 @@ struct ChunkedComputeLowering
     auto comm = op->getAttrOfType<IntegerAttr>(kCommAttr);
     auto stream = op->getAttrOfType<IntegerAttr>(kStreamAttr);
     SmallVector<Attribute> args{
-        i32(rewriter, stream ? stream.getInt() : 0)};
+        self(rewriter), i32(rewriter, stream ? stream.getInt() : 0)};
     llvm::append_range(args, gemmShapeArgs(rewriter, matmul));
     SmallVector<Value> operands;
     for (Value operand : matmul->getOperands())

@@ -10,6 +10,7 @@
 #ifndef BRAID_RT_BRAID_EMITTED_DESCS_H
 #define BRAID_RT_BRAID_EMITTED_DESCS_H
 
+#include "braid_rt/braid_exec.h"
 #include "braid_rt/kernels.h"
 
 /// linalg.matmul / batch_matmul on strided row-major buffers; C holds the
@@ -56,6 +57,28 @@ static inline braid_rt_attention_desc braid_emit_attention_desc(
   desc.mask_shape[2] = m2;
   desc.mask_shape[3] = m3;
   return desc;
+}
+
+/// braid.cmd.chunked_compute of a linalg.matmul, on both targets: C
+/// (holding the init) += A·B on `stream`, in `chunks` chunks along M in
+/// ring order of comm `comm` (`ring`) or natural order, raising counter
+/// `counter` after each of `tiles` tile blocks per chunk (epoch `epoch`;
+/// braid_exec_gemm_signal runs OpenBLAS per block on CPU, cuBLASLt per
+/// block on CUDA).
+static inline void braid_emit_gemm_signal(
+    braid_exec *exec, int stream, int64_t batch, int64_t m, int64_t n,
+    int64_t k, int32_t trans_a, int32_t trans_b, int a_type, int b_type,
+    int c_type, int64_t lda, int64_t ldb, int64_t ldc, int64_t stride_a,
+    int64_t stride_b, int64_t stride_c, const void *a, const void *b, void *c,
+    int counter, int64_t epoch, int comm, int ring, int64_t chunks,
+    int64_t tiles, const char *where) {
+  braid_rt_gemm_desc desc = braid_emit_gemm_desc(
+      batch, m, n, k, trans_a, trans_b, a_type, b_type, c_type, lda, ldb, ldc,
+      stride_a, stride_b, stride_c);
+  braid_exec_gemm_signal(
+      exec, stream, &desc, a, b, c, BRAID_RT_GEMM_BLAS, BRAID_RT_GEMM_CUT_M,
+      chunks, ring ? BRAID_RT_CHUNK_ORDER_RING : BRAID_RT_CHUNK_ORDER_NATURAL,
+      comm, counter, static_cast<uint64_t>(epoch), tiles, where);
 }
 
 #endif // BRAID_RT_BRAID_EMITTED_DESCS_H
