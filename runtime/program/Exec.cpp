@@ -158,11 +158,19 @@ int runGemmSignal(void *data) {
     if (stream->tracing)
       start = Clock::now();
   }
-  int result = braid_rt_cpu_gemm_chunked(
-      &record->desc, record->a, record->b, record->c, record->numerics,
-      nullptr, 0, record->cut, record->chunks, record->order.data(),
-      static_cast<int64_t>(record->trigger.tiles_per_chunk), releaseTile,
-      record);
+  int64_t tiles = static_cast<int64_t>(record->trigger.tiles_per_chunk);
+  int result =
+      record->grouped
+          ? braid_rt_cpu_grouped_matmul_chunked(
+                record->groupedType, record->groupedOutType, record->rows,
+                record->depth, record->cols, record->experts, record->a,
+                record->b, record->groupSizes, record->sizesType, record->c,
+                record->numerics, record->chunks, record->order.data(), tiles,
+                releaseTile, record)
+          : braid_rt_cpu_gemm_chunked(
+                &record->desc, record->a, record->b, record->c,
+                record->numerics, nullptr, 0, record->cut, record->chunks,
+                record->order.data(), tiles, releaseTile, record);
   if (stream && stream->tracing)
     stream->spans.push_back(Span{record->where, SpanKind::Compute,
                                  stream->index, start, Clock::now()});
@@ -603,30 +611,28 @@ uint64_t braid_exec_next_epoch(braid_exec *exec, int counter,
   return exec->program->counterUses[static_cast<size_t>(counter)]++;
 }
 
-void braid_exec_gemm_signal(braid_exec *exec, int stream,
-                            const braid_rt_gemm_desc *desc, const void *a,
-                            const void *b, void *c,
-                            braid_rt_gemm_numerics numerics,
-                            braid_rt_gemm_cut cut, int64_t chunks,
-                            braid_rt_chunk_order order, int comm, int counter,
-                            uint64_t epoch, int64_t tiles_per_chunk,
-                            const char *where) {
+namespace {
+
+/// A record for a chunked producer of `chunks` chunks in `order` (ring
+/// order over comm `comm`) releasing `counter` with `epoch`; null after a
+/// failure (the step failed with it).
+GemmSignalRecord *producerRecord(braid_exec *exec, int64_t chunks,
+                                 braid_rt_chunk_order order, int comm,
+                                 int counter, uint64_t epoch,
+                                 int64_t tiles_per_chunk, const char *where) {
   if (exec->failed || !validCounter(exec, counter, where))
-    return;
+    return nullptr;
   braid_program *program = exec->program;
-  if (!desc || chunks < 1 || tiles_per_chunk < 1) {
+  if (chunks < 1 || tiles_per_chunk < 1) {
     failStep(exec, BRAID_RT_INVALID_ARGUMENT, where,
-             !desc ? std::string("the GEMM descriptor is null")
-                   : "chunks = " + std::to_string(chunks) +
-                         " and tiles_per_chunk = " +
-                         std::to_string(tiles_per_chunk) +
-                         " must be at least 1");
-    return;
+             "chunks = " + std::to_string(chunks) + " and tiles_per_chunk = " +
+                 std::to_string(tiles_per_chunk) + " must be at least 1");
+    return nullptr;
   }
   int rank = 0, size = 1;
   if (order == BRAID_RT_CHUNK_ORDER_RING) {
     if (!validComm(exec, comm, where))
-      return;
+      return nullptr;
     rank = program->commRanks[comm];
     size = program->commSizes[comm];
   }
@@ -641,25 +647,36 @@ void braid_exec_gemm_signal(braid_exec *exec, int stream,
                    " chunks over a communicator of size " +
                    std::to_string(size) +
                    " (ring order needs a multiple of it)");
-      return;
+      return nullptr;
     }
     record->order[static_cast<size_t>(position)] = chunk;
   }
   record->where = where;
-  record->desc = *desc;
-  record->a = a;
-  record->b = b;
-  record->c = c;
-  record->numerics = numerics;
-  record->cut = cut;
   record->chunks = chunks;
+  record->grouped = false;
   record->trigger = braid_rt_trigger{program->counters[counter], epoch,
                                      static_cast<uint64_t>(tiles_per_chunk)};
-  uint64_t lastValue = (epoch * static_cast<uint64_t>(chunks) +
-                        static_cast<uint64_t>(chunks)) *
-                       static_cast<uint64_t>(tiles_per_chunk);
-  if (program->cuda)
+  return record;
+}
+
+/// Runs `record` on the host (stream 0) or enqueues it on worker `stream`
+/// followed by the counter's last value.
+void issueProducer(braid_exec *exec, int stream, GemmSignalRecord *record,
+                   int counter) {
+  braid_program *program = exec->program;
+  const char *where = record->where;
+  uint64_t lastValue = (record->trigger.epoch * static_cast<uint64_t>(record->chunks) +
+                        static_cast<uint64_t>(record->chunks)) *
+                       record->trigger.tiles_per_chunk;
+  if (program->cuda) {
+    if (record->grouped) {
+      failStep(exec, BRAID_RT_UNAVAILABLE, where,
+               "a grouped matmul that releases a counter runs on the CPU "
+               "target only; compile the CUDA program without fusing it");
+      return;
+    }
     return cudaGemmSignal(exec, stream, *record, lastValue);
+  }
   if (stream == 0) {
     record->stream = nullptr;
     Clock::time_point start = Clock::now();
@@ -688,6 +705,62 @@ void braid_exec_gemm_signal(braid_exec *exec, int stream,
                                      lastValue);
   if (status != BRAID_RT_OK)
     failStep(exec, status, where, braid_rt_last_error());
+}
+
+} // namespace
+
+void braid_exec_gemm_signal(braid_exec *exec, int stream,
+                            const braid_rt_gemm_desc *desc, const void *a,
+                            const void *b, void *c,
+                            braid_rt_gemm_numerics numerics,
+                            braid_rt_gemm_cut cut, int64_t chunks,
+                            braid_rt_chunk_order order, int comm, int counter,
+                            uint64_t epoch, int64_t tiles_per_chunk,
+                            const char *where) {
+  if (!exec->failed && !desc) {
+    failStep(exec, BRAID_RT_INVALID_ARGUMENT, where,
+             "the GEMM descriptor is null");
+    return;
+  }
+  GemmSignalRecord *record = producerRecord(
+      exec, chunks, order, comm, counter, epoch, tiles_per_chunk, where);
+  if (!record)
+    return;
+  record->desc = *desc;
+  record->a = a;
+  record->b = b;
+  record->c = c;
+  record->numerics = numerics;
+  record->cut = cut;
+  issueProducer(exec, stream, record, counter);
+}
+
+void braid_exec_grouped_matmul_signal(
+    braid_exec *exec, int stream, braid_rt_elem type, braid_rt_elem out_type,
+    int64_t rows, int64_t depth, int64_t cols, int64_t experts,
+    const void *lhs, const void *rhs, const void *group_sizes,
+    braid_rt_elem sizes_type, void *out, braid_rt_gemm_numerics numerics,
+    int64_t chunks, braid_rt_chunk_order order, int comm, int counter,
+    uint64_t epoch, int64_t tiles_per_chunk, const char *where) {
+  GemmSignalRecord *record = producerRecord(
+      exec, chunks, order, comm, counter, epoch, tiles_per_chunk, where);
+  if (!record)
+    return;
+  record->grouped = true;
+  record->groupedType = type;
+  record->groupedOutType = out_type;
+  record->sizesType = sizes_type;
+  record->rows = rows;
+  record->depth = depth;
+  record->cols = cols;
+  record->experts = experts;
+  record->a = lhs;
+  record->b = rhs;
+  record->groupSizes = group_sizes;
+  record->c = out;
+  record->numerics = numerics;
+  record->cut = BRAID_RT_GEMM_CUT_M;
+  issueProducer(exec, stream, record, counter);
 }
 
 void braid_exec_reduce_scatter_triggered(

@@ -111,6 +111,14 @@ struct GemmSignalRecord {
   /// The chunk at each position (ring order depends on the rank); the
   /// vector keeps its capacity from step to step.
   std::vector<int64_t> order;
+  /// A grouped matmul producer (braid_exec_grouped_matmul_signal): lhs in
+  /// `a`, rhs in `b`, out in `c`, and its shape and group sizes.
+  bool grouped = false;
+  braid_rt_elem groupedType = BRAID_RT_ELEM_F32;
+  braid_rt_elem groupedOutType = BRAID_RT_ELEM_F32;
+  braid_rt_elem sizesType = BRAID_RT_ELEM_I64;
+  int64_t rows = 0, depth = 0, cols = 0, experts = 0;
+  const void *groupSizes = nullptr;
 };
 
 /// Records whose addresses stay valid while the pool grows (blocks never

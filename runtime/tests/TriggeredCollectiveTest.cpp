@@ -279,6 +279,69 @@ TEST(ChunkedGemm, RejectsWhatTheCollectivesCannotCut) {
       << braid_rt_kernel_last_error();
 }
 
+TEST(ChunkedGroupedMatmul, BitwiseEqualToOneCall) {
+  // Group boundaries inside chunks and tile blocks, an empty group, rows
+  // past the groups' total (zero), f32 and bf16 outputs.
+  struct Case {
+    int64_t rows, depth, cols;
+    std::vector<int64_t> sizes;
+    braid_rt_elem outType;
+    int64_t chunks, tiles;
+  };
+  const Case cases[] = {
+      {48, 32, 16, {20, 12, 16}, BRAID_RT_ELEM_F32, 4, 1},
+      {48, 32, 16, {20, 0, 16}, BRAID_RT_ELEM_F32, 8, 3},
+      {60, 24, 40, {7, 13, 30, 9}, BRAID_RT_ELEM_BF16, 3, 2},
+  };
+  std::mt19937 random(7);
+  for (const Case &test : cases) {
+    int64_t experts = static_cast<int64_t>(test.sizes.size());
+    std::vector<float> lhs = gridMatrix(test.rows * test.depth, 3);
+    std::vector<float> rhs = gridMatrix(experts * test.depth * test.cols, 4);
+    size_t bytes = test.rows * test.cols * braid_rt_elem_size(test.outType);
+    std::vector<char> whole(bytes, 0x55), chunked(bytes, 0x7f);
+    ASSERT_EQ(braid_rt_cpu_grouped_matmul(
+                  BRAID_RT_ELEM_F32, test.outType, test.rows, test.depth,
+                  test.cols, experts, lhs.data(), rhs.data(),
+                  test.sizes.data(), BRAID_RT_ELEM_I64, whole.data(),
+                  BRAID_RT_GEMM_BLAS, nullptr, 0),
+              0)
+        << braid_rt_kernel_last_error();
+    std::vector<int64_t> order(test.chunks);
+    for (int64_t i = 0; i < test.chunks; ++i)
+      order[i] = i;
+    std::shuffle(order.begin(), order.end(), random);
+    std::vector<std::pair<int64_t, int64_t>> releases;
+    auto record = [](void *user, int64_t position, int64_t tile) {
+      static_cast<std::vector<std::pair<int64_t, int64_t>> *>(user)
+          ->push_back({position, tile});
+      return 0;
+    };
+    ASSERT_EQ(braid_rt_cpu_grouped_matmul_chunked(
+                  BRAID_RT_ELEM_F32, test.outType, test.rows, test.depth,
+                  test.cols, experts, lhs.data(), rhs.data(),
+                  test.sizes.data(), BRAID_RT_ELEM_I64, chunked.data(),
+                  BRAID_RT_GEMM_BLAS, test.chunks, order.data(), test.tiles,
+                  record, &releases),
+              0)
+        << braid_rt_kernel_last_error();
+    EXPECT_EQ(std::memcmp(whole.data(), chunked.data(), bytes), 0)
+        << "rows " << test.rows << " chunks " << test.chunks;
+    EXPECT_EQ(releases.size(), static_cast<size_t>(test.chunks * test.tiles));
+  }
+  std::vector<float> lhs(40), rhs(16), out(40);
+  int64_t sizes[1] = {10};
+  EXPECT_NE(braid_rt_cpu_grouped_matmul_chunked(
+                BRAID_RT_ELEM_F32, BRAID_RT_ELEM_F32, 10, 4, 4, 1, lhs.data(),
+                rhs.data(), sizes, BRAID_RT_ELEM_I64, out.data(),
+                BRAID_RT_GEMM_BLAS, 4, nullptr, 1, nullptr, nullptr),
+            0);
+  EXPECT_NE(std::string(braid_rt_kernel_last_error())
+                .find("m = 10 is not a multiple of chunks = 4"),
+            std::string::npos)
+      << braid_rt_kernel_last_error();
+}
+
 TEST(ChunkOrder, RingVisitsEveryChunkOnceEndingWithOwnBlock) {
   for (int p = 1; p <= 8; ++p)
     for (int r = 0; r < p; ++r)

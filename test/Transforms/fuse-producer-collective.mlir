@@ -5,7 +5,7 @@
 // RUN: braid-opt %s --pass-pipeline='builtin.module(func.func(braid-fuse-producer-collective{trigger=chunk}))' -braid-explain --mlir-print-op-on-diagnostic=false -split-input-file -o %t.lowerable.mlir 2>&1 | FileCheck %s --check-prefix=LOWERABLE
 // LOWERABLE: remark: not fused: the buffer level lowers a bare matmul, not one with an epilogue (arith.mulf) (lowerable-only=0 fuses it for the estimate and the interpreter)
 // LOWERABLE: remark: fused with #braid.trigger<chunk, count = 2> in ring order
-// LOWERABLE: remark: not fused: the buffer level lowers a linalg.matmul producer only, not linalg.batch_matmul
+// LOWERABLE: remark: not fused: the buffer level lowers a linalg.matmul or braid.grouped_matmul producer, not linalg.batch_matmul
 // RUN: braid-opt %s --pass-pipeline='builtin.module(func.func(braid-fuse-producer-collective{trigger=chunk lowerable-only=0}))' -split-input-file | FileCheck %s
 // RUN: braid-opt %s --pass-pipeline='builtin.module(func.func(braid-fuse-producer-collective{trigger=tile lowerable-only=0}))' -split-input-file | FileCheck %s --check-prefix=TILE
 // Without a forced trigger the cost model declines every one, with every
@@ -40,6 +40,17 @@
 // The ring order is the T3 ring's: the forward MLP with its reduce_scatter
 // fused is bitwise equal to the same MLP cut into separate ring GEMMs by
 // braid-decompose-collective-matmul (its all_gather ring is an exact M cut).
+// A grouped matmul producer (MoE experts into a reduce_scatter): fused,
+// in ring order, within the numerics contract of the unfused program; two
+// chunks per ring step are bitwise one.
+// RUN: braid-opt %S/Inputs/grouped-matmul-rs-p4.mlir --pass-pipeline='builtin.module(func.func(braid-fuse-producer-collective{trigger=chunk}))' -o %t.grouped.mlir
+// RUN: FileCheck %s --check-prefix=GROUPED --input-file=%t.grouped.mlir
+// GROUPED: braid.fused_collective trigger = #braid.trigger<chunk, count = {{4|8|16|32}}> order = ring {
+// GROUPED-NEXT: braid.grouped_matmul
+// RUN: %braid-diff %S/Inputs/grouped-matmul-rs-p4.mlir --compare=%t.grouped.mlir
+// RUN: sed -e 's/count = [0-9]*> order = ring/count = 4> order = ring/' %t.grouped.mlir > %t.grouped.k1.mlir
+// RUN: sed -e 's/count = [0-9]*> order = ring/count = 8> order = ring/' %t.grouped.mlir > %t.grouped.k2.mlir
+// RUN: %braid-diff %t.grouped.k1.mlir --compare=%t.grouped.k2.mlir --exact
 // RUN: braid-opt %S/Inputs/collective-matmul-p3.mlir --pass-pipeline='builtin.module(func.func(braid-fuse-producer-collective{trigger=chunk lowerable-only=0}))' -o %t.mlp3.fused.mlir
 // RUN: braid-opt %S/Inputs/collective-matmul-p3.mlir --pass-pipeline='builtin.module(func.func(braid-decompose-collective-matmul{force=true}))' -o %t.mlp3.rings.mlir
 // RUN: %braid-diff %t.mlp3.rings.mlir --compare=%t.mlp3.fused.mlir --exact

@@ -1355,33 +1355,46 @@ struct NextEpochLowering : public OpConversionPattern<CommandNextEpochOp> {
   }
 };
 
-/// The matmul a chunked producer runs as the runtime's chunked GEMM, or
-/// nullptr when its body is anything else.
-linalg::MatmulOp chunkedGemm(CommandChunkedComputeOp op) {
+/// The producer a chunked_compute runs as one of the runtime's chunked
+/// producers: its body's one linalg.matmul the runtime GEMM takes, or its
+/// one braid.cmd.compute of a braid.grouped_matmul, writing the output;
+/// nullptr for any other body.
+Operation *chunkedProducer(CommandChunkedComputeOp op) {
   Block &body = op.getBody().front();
-  auto matmul = dyn_cast<linalg::MatmulOp>(&body.front());
-  if (!llvm::hasSingleElement(body.without_terminator()) || !matmul ||
-      !isRuntimeGemm(matmul) || matmul.getDpsInits()[0] != op.getOutput())
+  if (!llvm::hasSingleElement(body.without_terminator()))
     return nullptr;
-  return matmul;
+  Operation *only = &body.front();
+  if (auto matmul = dyn_cast<linalg::MatmulOp>(only))
+    return isRuntimeGemm(matmul) && matmul.getDpsInits()[0] == op.getOutput()
+               ? only
+               : nullptr;
+  if (auto compute = dyn_cast<CommandComputeOp>(only))
+    return isa_and_nonnull<GroupedMatmulOp>(compute.getSingleComputation()) &&
+                   compute.getOutputs().size() == 1 &&
+                   compute.getOutputs()[0] == op.getOutput()
+               ? only
+               : nullptr;
+  return nullptr;
 }
 
 /// Checked before anything is lowered (the body's matmul would otherwise
 /// become loops).
 LogicalResult checkChunkedProducers(func::FuncOp function) {
   WalkResult walk = function.walk([](CommandChunkedComputeOp op) {
-    if (chunkedGemm(op))
+    if (chunkedProducer(op))
       return WalkResult::advance();
     op.emitOpError()
         << "computes something other than one linalg.matmul of f64, f32, "
-           "f16 or bf16 buffers into its output; the runtime's chunked GEMM "
-           "is the only producer that releases a counter";
+           "f16 or bf16 buffers or one braid.grouped_matmul into its "
+           "output; the runtime's chunked GEMMs are the only producers that "
+           "release a counter";
     return WalkResult::interrupt();
   });
   return failure(walk.wasInterrupted());
 }
 
-/// braid.cmd.chunked_compute of one linalg.matmul -> braid_emit_gemm_signal
+/// braid.cmd.chunked_compute -> braid_emit_gemm_signal (a linalg.matmul) or
+/// braid_emit_grouped_matmul_signal (a braid.grouped_matmul)
 /// (the runtime's chunked GEMM, on the launch's stream).
 struct ChunkedComputeLowering
     : public OpConversionPattern<CommandChunkedComputeOp> {
@@ -1389,28 +1402,56 @@ struct ChunkedComputeLowering
   LogicalResult
   matchAndRewrite(CommandChunkedComputeOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    linalg::MatmulOp matmul = chunkedGemm(op);
-    if (!matmul)
+    Operation *producer = chunkedProducer(op);
+    if (!producer)
       return failure();
     auto comm = op->getAttrOfType<IntegerAttr>(kCommAttr);
     auto stream = op->getAttrOfType<IntegerAttr>(kStreamAttr);
     SmallVector<Attribute> args{
         self(rewriter), i32(rewriter, stream ? stream.getInt() : 0)};
-    llvm::append_range(args, gemmShapeArgs(rewriter, matmul));
     SmallVector<Value> operands;
-    for (Value operand : matmul->getOperands())
-      operands.push_back(rewriter.getRemappedValue(operand));
+    StringRef callee;
+    if (auto matmul = dyn_cast<linalg::MatmulOp>(producer)) {
+      // a, b, c.
+      callee = "braid_emit_gemm_signal";
+      llvm::append_range(args, gemmShapeArgs(rewriter, matmul));
+      for (Value operand : matmul->getOperands())
+        operands.push_back(rewriter.getRemappedValue(operand));
+      for (int64_t i = 0; i < 3; ++i)
+        args.push_back(rewriter.getIndexAttr(i));
+    } else {
+      // lhs, rhs, group_sizes, out (the braid.cmd.compute's buffers).
+      auto compute = cast<CommandComputeOp>(producer);
+      auto grouped = cast<GroupedMatmulOp>(compute.getSingleComputation());
+      callee = "braid_emit_grouped_matmul_signal";
+      auto lhs = grouped.getLhs().getType();
+      auto rhs = grouped.getRhs().getType();
+      args.push_back(elemAttr(rewriter, lhs.getElementType()));
+      args.push_back(elemAttr(rewriter, grouped.getType().getElementType()));
+      for (int64_t size : {lhs.getShape()[0], lhs.getShape()[1],
+                           rhs.getShape()[2], rhs.getShape()[0]})
+        args.push_back(rewriter.getI64IntegerAttr(size));
+      for (Value input : compute.getInputs())
+        operands.push_back(rewriter.getRemappedValue(input));
+      operands.push_back(adaptor.getOutput());
+      args.push_back(rewriter.getIndexAttr(0));
+      args.push_back(rewriter.getIndexAttr(1));
+      args.push_back(rewriter.getIndexAttr(2));
+      args.push_back(elemAttr(
+          rewriter, grouped.getGroupSizes().getType().getElementType()));
+      args.push_back(rewriter.getIndexAttr(3));
+    }
+    int64_t next = operands.size();
     operands.push_back(adaptor.getCounter());
     operands.push_back(adaptor.getEpoch());
-    for (int64_t i = 0; i < 5; ++i)
-      args.push_back(rewriter.getIndexAttr(i));
+    args.push_back(rewriter.getIndexAttr(next));
+    args.push_back(rewriter.getIndexAttr(next + 1));
     args.push_back(i32(rewriter, comm.getInt()));
     args.push_back(i32(rewriter, op.getOrder() == FusionOrder::Ring));
     args.push_back(rewriter.getI64IntegerAttr(op.getChunks()));
     args.push_back(rewriter.getI64IntegerAttr(op.getTiles()));
     args.push_back(where(rewriter, op));
-    callOpaque(rewriter, op.getLoc(), "braid_emit_gemm_signal", operands,
-               args);
+    callOpaque(rewriter, op.getLoc(), callee, operands, args);
     rewriter.eraseOp(op);
     return success();
   }

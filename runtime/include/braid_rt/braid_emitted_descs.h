@@ -81,4 +81,21 @@ static inline void braid_emit_gemm_signal(
       comm, counter, static_cast<uint64_t>(epoch), tiles, where);
 }
 
+/// braid.cmd.chunked_compute of a braid.grouped_matmul (CPU target:
+/// braid_exec_grouped_matmul_signal fails the step on CUDA).
+static inline void braid_emit_grouped_matmul_signal(
+    braid_exec *exec, int stream, int type, int out_type, int64_t rows,
+    int64_t depth, int64_t cols, int64_t experts, const void *lhs,
+    const void *rhs, const void *group_sizes, int sizes_type, void *out,
+    int counter, int64_t epoch, int comm, int ring, int64_t chunks,
+    int64_t tiles, const char *where) {
+  braid_exec_grouped_matmul_signal(
+      exec, stream, static_cast<braid_rt_elem>(type),
+      static_cast<braid_rt_elem>(out_type), rows, depth, cols, experts, lhs,
+      rhs, group_sizes, static_cast<braid_rt_elem>(sizes_type), out,
+      BRAID_RT_GEMM_BLAS, chunks,
+      ring ? BRAID_RT_CHUNK_ORDER_RING : BRAID_RT_CHUNK_ORDER_NATURAL, comm,
+      counter, static_cast<uint64_t>(epoch), tiles, where);
+}
+
 #endif // BRAID_RT_BRAID_EMITTED_DESCS_H

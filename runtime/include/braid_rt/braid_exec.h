@@ -112,6 +112,18 @@ void braid_exec_gemm_signal(braid_exec *exec, int stream,
                             uint64_t epoch, int64_t tiles_per_chunk,
                             const char *where);
 
+/* The same producer for braid.grouped_matmul
+ * (braid_rt_cpu_grouped_matmul_chunked: `chunks` row chunks in `order`, each
+ * as `tiles_per_chunk` row blocks, the counter raised after each). CPU
+ * target only: on a CUDA program it fails the step with UNAVAILABLE. */
+void braid_exec_grouped_matmul_signal(
+    braid_exec *exec, int stream, braid_rt_elem type, braid_rt_elem out_type,
+    int64_t rows, int64_t depth, int64_t cols, int64_t experts,
+    const void *lhs, const void *rhs, const void *group_sizes,
+    braid_rt_elem sizes_type, void *out, braid_rt_gemm_numerics numerics,
+    int64_t chunks, braid_rt_chunk_order order, int comm, int counter,
+    uint64_t epoch, int64_t tiles_per_chunk, const char *where);
+
 /* braid_rt_reduce_scatter_triggered on comm `comm`: send is the GEMM's
  * output (size * recv_count elements), produced by braid_exec_gemm_signal
  * with chunks = size * chunks_per_rank in RING order on the same comm. */

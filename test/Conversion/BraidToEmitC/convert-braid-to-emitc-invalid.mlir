@@ -89,7 +89,7 @@ func.func @integer_producer(%a: memref<8x8xi32>, %b: memref<8x8xi32>,
   %c = memref.view %arena[%c0][] : memref<256xi8> to memref<8x8xi32>
   %counter = braid.cmd.counter : !braid.counter
   %epoch = braid.cmd.next_epoch %counter : i64
-  // expected-error @below {{computes something other than one linalg.matmul of f64, f32, f16 or bf16 buffers into its output; the runtime's chunked GEMM is the only producer that releases a counter}}
+  // expected-error @below {{computes something other than one linalg.matmul of f64, f32, f16 or bf16 buffers or one braid.grouped_matmul into its output; the runtime's chunked GEMMs are the only producers that release a counter}}
   braid.cmd.chunked_compute %c release %counter[%epoch] chunks = 2 tiles = 1 order = arrival on @tp axes = [0] : memref<8x8xi32> {
     linalg.matmul ins(%a, %b : memref<8x8xi32>, memref<8x8xi32>) outs(%c : memref<8x8xi32>)
   }

@@ -134,7 +134,7 @@ func.func @yields_no_collective(%x: tensor<16x8xf32>, %w: tensor<8x16xf32>, %c: 
 
 shard.grid @tp(shape = 4)
 func.func @no_contraction(%y: tensor<16x16xf32>) -> tensor<4x16xf32> {
-  // expected-error @+1 {{the producer must hold exactly one contraction (linalg.matmul, batch_matmul, contract or a matmul-like generic), found 0}}
+  // expected-error @+1 {{the producer must hold exactly one contraction (linalg.matmul, batch_matmul, contract, a matmul-like generic or braid.grouped_matmul), found 0}}
   %r = braid.fused_collective trigger = #braid.trigger<chunk, count = 4> order = ring {
     %z = arith.addf %y, %y : tensor<16x16xf32>
     %s = braid.reduce_scatter %z on @tp axes = [0] dim = 0 reduction = sum : tensor<16x16xf32> -> tensor<4x16xf32>

@@ -29,7 +29,7 @@ func.func @columns(%x: tensor<8x8xf32>, %w: tensor<8x8xf32>, %c: tensor<8x8xf32>
 
 // ----- batched.mlir
 
-// BATCHED: error: 'braid.fused_collective' op fuses a linalg.batch_matmul; the buffer level lowers a linalg.matmul producer only (the runtime's chunked GEMM)
+// BATCHED: error: 'braid.fused_collective' op fuses a linalg.batch_matmul; the buffer level lowers a linalg.matmul or braid.grouped_matmul producer only (the runtime's chunked GEMMs)
 shard.grid @tp(shape = 2)
 func.func @batched(%x: tensor<4x8x8xf32>, %w: tensor<4x8x8xf32>, %c: tensor<4x8x8xf32>) -> tensor<8x8x8xf32> {
   %r = braid.fused_collective trigger = #braid.trigger<chunk, count = 2> order = arrival {

@@ -778,6 +778,8 @@ LogicalResult ScatterOp::verify() {
 //===----------------------------------------------------------------------===//
 
 bool mlir::braid::isContraction(Operation *op) {
+  if (isa<GroupedMatmulOp>(op))
+    return true;
   auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
   return linalgOp && linalg::isaContractionOpInterface(linalgOp);
 }
@@ -888,8 +890,9 @@ LogicalResult FusedCollectiveOp::verifyRegions() {
   }
   if (contractions != 1)
     return emitOpError() << "the producer must hold exactly one contraction "
-                            "(linalg.matmul, batch_matmul, contract or a "
-                            "matmul-like generic), found "
+                            "(linalg.matmul, batch_matmul, contract, a "
+                            "matmul-like generic or braid.grouped_matmul), "
+                            "found "
                          << contractions;
 
   // From the contraction to the collective only position-wise ops, so the

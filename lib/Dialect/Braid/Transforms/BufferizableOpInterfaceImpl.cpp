@@ -487,29 +487,38 @@ struct FusedCollectiveModel
     Value result = body.getTerminator()->getOperand(0);
     if (!isa<MemRefType>(result.getType()))
       return op->emitOpError() << "body was not bufferized before the op";
-    Operation *collective = nullptr;
-    linalg::LinalgOp contraction;
+    // The producer on buffers: the matmul (writing its init's buffer) or
+    // the braid.cmd.compute of a grouped matmul (writing a fresh one).
+    Operation *collective = nullptr, *producer = nullptr;
+    Value produced;
     for (Operation &nested : body.without_terminator()) {
-      if (isa<CommandCollectiveOpInterface>(nested))
+      if (isa<CommandCollectiveOpInterface>(nested)) {
         collective = &nested;
-      else if (auto linalgOp = dyn_cast<linalg::LinalgOp>(nested);
-               linalgOp && linalg::isaContractionOpInterface(linalgOp))
-        contraction = linalgOp;
+      } else if (auto linalgOp = dyn_cast<linalg::LinalgOp>(nested);
+                 linalgOp && linalg::isaContractionOpInterface(linalgOp)) {
+        producer = &nested;
+        produced = linalgOp.getDpsInits()[0];
+      } else if (auto compute = dyn_cast<CommandComputeOp>(nested);
+                 compute && isa_and_nonnull<GroupedMatmulOp>(
+                                compute.getSingleComputation())) {
+        producer = &nested;
+        produced = compute.getOutputs()[0];
+      }
     }
-    if (!collective || !contraction)
+    if (!collective || !producer)
       return op->emitOpError() << "has no contraction and collective on "
                                   "buffers after bufferization";
-    if (!isa<linalg::MatmulOp>(contraction))
+    if (!isa<linalg::MatmulOp, CommandComputeOp>(producer))
       return op->emitOpError()
-             << "fuses a " << contraction->getName()
-             << "; the buffer level lowers a linalg.matmul producer only "
-                "(the runtime's chunked GEMM)";
+             << "fuses a " << producer->getName()
+             << "; the buffer level lowers a linalg.matmul or "
+                "braid.grouped_matmul producer only (the runtime's chunked "
+                "GEMMs)";
     // (The tensor collective, and with it the cut dimension, is gone: a
     // cut along an inner dimension shows as the blocks packed for it.)
     Value sent =
         cast<CommandCollectiveOpInterface>(collective).getSourceBuffer();
-    Value produced = contraction.getDpsInits()[0];
-    for (Operation *next = contraction->getNextNode(); next != collective;
+    for (Operation *next = producer->getNextNode(); next != collective;
          next = next->getNextNode())
       if (auto pack = dyn_cast<linalg::TransposeOp>(next);
           pack && pack.getInit() == sent)
@@ -517,9 +526,9 @@ struct FusedCollectiveModel
                << "cuts its producer along an inner dimension; the buffer "
                   "level releases contiguous chunks, a cut along the first "
                   "dimension of the matmul's output";
-    for (Operation *next = contraction->getNextNode(); next != collective;
+    for (Operation *next = producer->getNextNode(); next != collective;
          next = next->getNextNode())
-      if (isa<linalg::LinalgOp>(next))
+      if (isa<linalg::LinalgOp, CommandComputeOp>(next))
         return op->emitOpError()
                << "has an epilogue (" << next->getName()
                << ") between its contraction and its collective; the "
@@ -542,7 +551,7 @@ struct FusedCollectiveModel
     // Allocations, copies and views the body needed run before.
     for (Operation &nested :
          llvm::make_early_inc_range(body.without_terminator()))
-      if (&nested != collective && &nested != contraction.getOperation())
+      if (&nested != collective && &nested != producer)
         rewriter.moveOpBefore(&nested, op);
     Value counter = CommandCounterOp::create(
         rewriter, loc, CounterType::get(op->getContext()));
@@ -551,15 +560,15 @@ struct FusedCollectiveModel
                                    counter);
     auto chunkAttr = rewriter.getI64IntegerAttr(chunks);
     auto tileAttr = rewriter.getI64IntegerAttr(tiles);
-    auto producer = CommandChunkedComputeOp::create(
-        rewriter, contraction.getLoc(), produced, counter, epoch, chunkAttr,
+    auto chunked = CommandChunkedComputeOp::create(
+        rewriter, producer->getLoc(), produced, counter, epoch, chunkAttr,
         tileAttr,
         FusionOrderAttr::get(op->getContext(), fused.getOrder()),
         collective->getAttrOfType<FlatSymbolRefAttr>("grid"),
         collective->getAttrOfType<DenseI16ArrayAttr>("axes"));
-    Block *producerBody = rewriter.createBlock(&producer.getBody());
+    Block *producerBody = rewriter.createBlock(&chunked.getBody());
     CommandEndOp::create(rewriter, loc);
-    rewriter.moveOpBefore(contraction, producerBody->getTerminator());
+    rewriter.moveOpBefore(producer, producerBody->getTerminator());
     rewriter.setInsertionPoint(op);
     Location at = collective->getLoc();
     TypeSwitch<Operation *>(collective)

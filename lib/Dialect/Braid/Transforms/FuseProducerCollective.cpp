@@ -104,11 +104,13 @@ std::pair<int64_t, int64_t> cutOf(Operation *collective) {
 
 /// Whether the buffer level lowers `collective` fused with `chain`
 /// (BufferizableOpInterfaceImpl.cpp): the runtime's chunked GEMM runs a bare
-/// linalg.matmul and releases contiguous chunks of its output.
+/// linalg.matmul or braid.grouped_matmul and releases contiguous chunks of
+/// its output.
 bool isLowerableFusion(Operation *collective, const ProducerChain &chain,
                        std::string &whyNot) {
-  if (!isa<linalg::MatmulOp>(chain.contraction))
-    whyNot = "the buffer level lowers a linalg.matmul producer only, not " +
+  if (!isa<linalg::MatmulOp, GroupedMatmulOp>(chain.contraction))
+    whyNot = "the buffer level lowers a linalg.matmul or braid.grouped_matmul "
+             "producer, not " +
              chain.contraction->getName().getStringRef().str();
   else if (!chain.epilogue.empty())
     whyNot = "the buffer level lowers a bare matmul, not one with an "

@@ -144,6 +144,18 @@ int braid_rt_cpu_gemm_chunked(const braid_rt_gemm_desc *desc, const void *a,
                               int64_t tiles_per_chunk,
                               braid_rt_gemm_release_fn release, void *user);
 
+/* braid.grouped_matmul (braid_rt_cpu_grouped_matmul) computed in `chunks`
+ * row chunks in `order`, each as `tiles_per_chunk` row blocks, release(user,
+ * position, tile) after each: the producer of a fused collective whose
+ * producer is a grouped matmul. Every row is computed as one call computes
+ * it (its group's GEMM over the same depth). */
+int braid_rt_cpu_grouped_matmul_chunked(
+    braid_rt_elem type, braid_rt_elem out_type, int64_t rows, int64_t depth,
+    int64_t cols, int64_t experts, const void *lhs, const void *rhs,
+    const void *group_sizes, braid_rt_elem sizes_type, void *out,
+    braid_rt_gemm_numerics numerics, int64_t chunks, const int64_t *order,
+    int64_t tiles_per_chunk, braid_rt_gemm_release_fn release, void *user);
+
 /*===-------------------------------------------------------------------===//
  * Layer ops (braid dialect). `type` is the element type of the data
  * tensors; f32, bf16, f16 and f64 unless noted. `numerics`:

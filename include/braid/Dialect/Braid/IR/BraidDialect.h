@@ -35,8 +35,10 @@
 namespace mlir {
 namespace braid {
 
-/// Whether `op` is a structured linalg contraction (matmul, batch_matmul,
-/// contract, a matmul-like generic): a producer braid.fused_collective takes.
+/// Whether `op` is a contraction a braid.fused_collective takes as its
+/// producer: a structured linalg contraction (matmul, batch_matmul,
+/// contract, a matmul-like generic) or braid.grouped_matmul (each row its
+/// group's dot products, so its rows cut exactly).
 bool isContraction(Operation *op);
 /// Whether `op` computes each element of its result from the element at the
 /// same position of `operand` (element-wise ops of one shape; linalg ops with

@@ -292,7 +292,7 @@ def Braid_FusedCollectiveOp : Braid_Op<"fused_collective", [
   let description = [{
     T3-style producer fusion at the tensor level. The body holds the
     unfused program: one contraction (`linalg.matmul`, `batch_matmul`,
-    `contract` or a matmul-like `generic`), optionally followed by a chain
+    `contract`, a matmul-like `generic` or `braid.grouped_matmul`), optionally followed by a chain
     of element-wise ops (its epilogue), whose result feeds exactly one
     collective — `braid.reduce_scatter` or `braid.all_reduce` of the
     producer's output, or `braid.all_gather` of it — whose result the body
