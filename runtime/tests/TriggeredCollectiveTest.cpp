@@ -196,6 +196,22 @@ void expectWithinContract(const std::vector<char> &got, size_t gotBegin,
 // The chunked GEMM
 //===----------------------------------------------------------------------===//
 
+/// Chunks 0..chunks-1 in a random order (the producer's order is any).
+std::vector<int64_t> shuffledOrder(int64_t chunks, std::mt19937 &random) {
+  std::vector<int64_t> order(chunks);
+  for (int64_t i = 0; i < chunks; ++i)
+    order[i] = i;
+  std::shuffle(order.begin(), order.end(), random);
+  return order;
+}
+
+/// A release callback that appends (position, tile) to a vector.
+int recordRelease(void *user, int64_t position, int64_t tile) {
+  static_cast<std::vector<std::pair<int64_t, int64_t>> *>(user)->push_back(
+      {position, tile});
+  return 0;
+}
+
 TEST(ChunkedGemm, BitwiseEqualToOneCall) {
   struct Case {
     int64_t m, n, k;
@@ -229,20 +245,12 @@ TEST(ChunkedGemm, BitwiseEqualToOneCall) {
     ASSERT_EQ(braid_rt_cpu_gemm(&desc, a.data(), b.data(), whole.data(),
                                 BRAID_RT_GEMM_BLAS, nullptr, 0),
               0);
-    std::vector<int64_t> order(test.chunks);
-    for (int64_t i = 0; i < test.chunks; ++i)
-      order[i] = i;
-    std::shuffle(order.begin(), order.end(), random);
+    std::vector<int64_t> order = shuffledOrder(test.chunks, random);
     std::vector<std::pair<int64_t, int64_t>> releases;
-    auto record = [](void *user, int64_t position, int64_t tile) {
-      static_cast<std::vector<std::pair<int64_t, int64_t>> *>(user)
-          ->push_back({position, tile});
-      return 0;
-    };
     ASSERT_EQ(braid_rt_cpu_gemm_chunked(
                   &desc, a.data(), b.data(), chunked.data(),
                   BRAID_RT_GEMM_BLAS, nullptr, 0, test.cut, test.chunks,
-                  order.data(), test.tiles, record, &releases),
+                  order.data(), test.tiles, recordRelease, &releases),
               0)
         << braid_rt_kernel_last_error();
     EXPECT_EQ(std::memcmp(whole.data(), chunked.data(), bytes), 0)
@@ -307,22 +315,14 @@ TEST(ChunkedGroupedMatmul, BitwiseEqualToOneCall) {
                   BRAID_RT_GEMM_BLAS, nullptr, 0),
               0)
         << braid_rt_kernel_last_error();
-    std::vector<int64_t> order(test.chunks);
-    for (int64_t i = 0; i < test.chunks; ++i)
-      order[i] = i;
-    std::shuffle(order.begin(), order.end(), random);
+    std::vector<int64_t> order = shuffledOrder(test.chunks, random);
     std::vector<std::pair<int64_t, int64_t>> releases;
-    auto record = [](void *user, int64_t position, int64_t tile) {
-      static_cast<std::vector<std::pair<int64_t, int64_t>> *>(user)
-          ->push_back({position, tile});
-      return 0;
-    };
     ASSERT_EQ(braid_rt_cpu_grouped_matmul_chunked(
                   BRAID_RT_ELEM_F32, test.outType, test.rows, test.depth,
                   test.cols, experts, lhs.data(), rhs.data(),
                   test.sizes.data(), BRAID_RT_ELEM_I64, chunked.data(),
                   BRAID_RT_GEMM_BLAS, test.chunks, order.data(), test.tiles,
-                  record, &releases),
+                  recordRelease, &releases),
               0)
         << braid_rt_kernel_last_error();
     EXPECT_EQ(std::memcmp(whole.data(), chunked.data(), bytes), 0)
