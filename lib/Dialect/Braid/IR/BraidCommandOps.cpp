@@ -69,7 +69,7 @@ LogicalResult verifyTriggerClause(OpTy op) {
                                "chunks and tiles";
   if (!all)
     return success();
-  int64_t pieces = *op.getChunks() * *op.getTiles();
+  auto pieces = static_cast<int64_t>(*op.getChunks() * *op.getTiles());
   if (op.getSourceElements() % pieces != 0)
     return op.emitOpError()
            << "source holds " << op.getSourceElements()
@@ -87,10 +87,10 @@ std::optional<CommandTrigger> mlir::braid::getCommandTrigger(Operation *op) {
             if (!collective.getCounter() || !collective.getChunksAttr() ||
                 !collective.getTilesAttr())
               return std::nullopt;
-            return CommandTrigger{collective.getCounter(),
-                                  collective.getEpoch(),
-                                  *collective.getChunks(),
-                                  *collective.getTiles()};
+            return CommandTrigger{
+                collective.getCounter(), collective.getEpoch(),
+                static_cast<int64_t>(*collective.getChunks()),
+                static_cast<int64_t>(*collective.getTiles())};
           })
       .Default([](Operation *) { return std::nullopt; });
 }
@@ -364,8 +364,8 @@ LogicalResult CommandNextEpochOp::verify() {
       trigger->counter != getCounter())
     return emitOpError() << "pairs ops that name a different counter than "
                             "the epoch's";
-  if (producer.getChunks() != trigger->chunks ||
-      producer.getTiles() != trigger->tiles)
+  if (static_cast<int64_t>(producer.getChunks()) != trigger->chunks ||
+      static_cast<int64_t>(producer.getTiles()) != trigger->tiles)
     return consumer->emitOpError()
            << "waits for " << trigger->chunks << " chunks of "
            << trigger->tiles << " tiles, but its producer releases "
