@@ -108,9 +108,9 @@ if [[ "$EXAMPLE" == jax:llama_block ]]; then
   echo "   communication only; run on 2 MPI ranks (braid-run) over"
   echo "   a shaped 1 Gbit link; check against JAX; measured beside predicted (cpu-1gbe)"
   bench/net/shaped-link.sh --np 2 --rate 1gbit -- \
-    bench/overlap/measure.sh --programs llama_block --ranks 2 --repeat 1 \
+    bench/overlap/measure.sh --programs llama_block,tp_mlp_train --ranks 2 --repeat 1 \
     --iters 5 --warmup 1 --work "$out/measured"
-  echo "== measured timelines for Perfetto: $out/measured/np2/llama_block.<variant>.measured.json"
+  echo "== measured timelines for Perfetto: $out/measured/np2/{llama_block,tp_mlp_train}.<variant>.measured.json"
   exit 0
 fi
 
