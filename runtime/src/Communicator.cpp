@@ -99,6 +99,18 @@ DeviceKind deviceKindOf(Engine engine) {
 
 } // namespace
 
+Status Communicator::checkTriggeredReduction(const char *name,
+                                             const void *send, void *recv,
+                                             size_t count, DType dtype,
+                                             ReduceOp op,
+                                             Stream &stream) const {
+  BRAID_RT_RETURN_IF_ERROR(checkDType(name, dtype));
+  BRAID_RT_RETURN_IF_ERROR(checkReduceOp(name, op));
+  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, send, count, "send"));
+  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, recv, count, "receive"));
+  return checkStream(name, stream, deviceKindOf(engine()));
+}
+
 Status Communicator::reduceScatterTriggered(const void *send, void *recv,
                                             size_t recvCount, DType dtype,
                                             ReduceOp op,
@@ -106,14 +118,11 @@ Status Communicator::reduceScatterTriggered(const void *send, void *recv,
                                             size_t chunksPerRank,
                                             Stream &stream) {
   const char *name = "reduce_scatter_triggered";
-  DeviceKind kind = deviceKindOf(engine());
-  BRAID_RT_RETURN_IF_ERROR(checkDType(name, dtype));
-  BRAID_RT_RETURN_IF_ERROR(checkReduceOp(name, op));
-  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, send, recvCount, "send"));
-  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, recv, recvCount, "receive"));
-  BRAID_RT_RETURN_IF_ERROR(checkStream(name, stream, kind));
+  BRAID_RT_RETURN_IF_ERROR(checkTriggeredReduction(
+      name, send, recv, recvCount, dtype, op, stream));
   BRAID_RT_RETURN_IF_ERROR(checkTrigger(name, trigger, chunksPerRank,
-                                        recvCount, "recv_count", kind));
+                                        recvCount, "recv_count",
+                                        deviceKindOf(engine())));
   size_t element = dtypeSize(dtype);
   if (rangesOverlap(send, size() * recvCount * element, recv,
                     recvCount * element))
@@ -136,14 +145,11 @@ Status Communicator::allReduceTriggered(const void *send, void *recv,
                                         const Trigger &trigger,
                                         size_t chunksPerRank, Stream &stream) {
   const char *name = "all_reduce_triggered";
-  DeviceKind kind = deviceKindOf(engine());
-  BRAID_RT_RETURN_IF_ERROR(checkDType(name, dtype));
-  BRAID_RT_RETURN_IF_ERROR(checkReduceOp(name, op));
-  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, send, count, "send"));
-  BRAID_RT_RETURN_IF_ERROR(checkBuffer(name, recv, count, "receive"));
-  BRAID_RT_RETURN_IF_ERROR(checkStream(name, stream, kind));
+  BRAID_RT_RETURN_IF_ERROR(
+      checkTriggeredReduction(name, send, recv, count, dtype, op, stream));
   BRAID_RT_RETURN_IF_ERROR(checkTrigger(name, trigger, size() * chunksPerRank,
-                                        count, "count", kind));
+                                        count, "count",
+                                        deviceKindOf(engine())));
   size_t bytes = count * dtypeSize(dtype);
   if (send != recv && rangesOverlap(send, bytes, recv, bytes))
     return invalid(name, "the send and receive buffers overlap without "
@@ -189,24 +195,6 @@ Status Communicator::allGatherTriggered(const void *send, void *recv,
     return Status::ok();
   return enqueueTriggeredAllGather(accepted, send, recv, sendCount, dtype,
                                    trigger, chunks, stream);
-}
-
-Status Communicator::enqueueTriggeredRing(const TriggeredOp &op, const void *,
-                                          void *, size_t, DType, ReduceOp,
-                                          const Trigger &, size_t, bool,
-                                          Stream &) {
-  return Status::error(StatusCode::kUnavailable,
-                       op.what + ": not implemented by the " +
-                           engineName(engine()) + " engine");
-}
-
-Status Communicator::enqueueTriggeredAllGather(const TriggeredOp &op,
-                                               const void *, void *, size_t,
-                                               DType, const Trigger &, size_t,
-                                               Stream &) {
-  return Status::error(StatusCode::kUnavailable,
-                       op.what + ": not implemented by the " +
-                           engineName(engine()) + " engine");
 }
 
 const char *engineName(Engine engine) {

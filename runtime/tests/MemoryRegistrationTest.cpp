@@ -125,6 +125,18 @@ public:
   }
   Status barrier(Stream &) override { return unused(); }
 
+protected:
+  Status enqueueTriggeredRing(const TriggeredOp &, const void *, void *,
+                              size_t, DType, ReduceOp, const Trigger &,
+                              size_t, bool, Stream &) override {
+    return unused();
+  }
+  Status enqueueTriggeredAllGather(const TriggeredOp &, const void *, void *,
+                                   size_t, DType, const Trigger &, size_t,
+                                   Stream &) override {
+    return unused();
+  }
+
 private:
   Status unused() {
     return Status::error(StatusCode::kUnavailable, "not part of this test");

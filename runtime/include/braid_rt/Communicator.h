@@ -239,20 +239,19 @@ protected:
   /// this member's block) and allReduceTriggered (`gather` true: `recv` is
   /// the whole buffer and every member's reduced chunks go to every
   /// member): T3's ring over blocks of `blockCount` elements, enqueued on
-  /// `stream`. Arguments are checked and counts non-zero. Default:
-  /// UNAVAILABLE.
+  /// `stream`. Arguments are checked and counts non-zero.
   virtual Status enqueueTriggeredRing(const TriggeredOp &op, const void *send,
                                       void *recv, size_t blockCount,
                                       DType dtype, ReduceOp reduction,
                                       const Trigger &trigger,
                                       size_t chunksPerRank, bool gather,
-                                      Stream &stream);
+                                      Stream &stream) = 0;
   /// The engine's part of allGatherTriggered; as above.
   virtual Status enqueueTriggeredAllGather(const TriggeredOp &op,
                                            const void *send, void *recv,
                                            size_t sendCount, DType dtype,
                                            const Trigger &trigger,
-                                           size_t chunks, Stream &stream);
+                                           size_t chunks, Stream &stream) = 0;
 
   /// Sequence number of the next operation (counted per communicator, the
   /// same on every member since all enqueue the same operations).
@@ -267,6 +266,11 @@ protected:
   std::string describeRanks(const std::vector<int> &ranks) const;
 
 private:
+  /// The checks reduce_scatter and all_reduce share, triggered: type,
+  /// reduction, both buffers of `count` elements and the stream.
+  Status checkTriggeredReduction(const char *name, const void *send,
+                                 void *recv, size_t count, DType dtype,
+                                 ReduceOp op, Stream &stream) const;
   /// The trigger's part of the triggered collectives' checks.
   Status checkTrigger(const std::string &operation, const Trigger &trigger,
                       size_t chunks, size_t count, const char *countName,

@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "../../tests/GridMatrix.h"
 #include "GpuTest.h"
 #include "braid_rt/kernels.h"
 
@@ -27,14 +28,7 @@ namespace {
 
 using braid_rt::test::gpuTestFailures;
 
-std::vector<float> randomMatrix(size_t elements, unsigned seed) {
-  std::mt19937 generator(seed);
-  std::uniform_int_distribution<int> grid(-128, 127);
-  std::vector<float> values(elements);
-  for (float &value : values)
-    value = static_cast<float>(grid(generator)) / 128.0f;
-  return values;
-}
+using braid_rt::test::gridMatrix;
 
 template <typename T> T *toDevice(const std::vector<T> &host) {
   T *device = nullptr;
@@ -52,7 +46,7 @@ template <typename T> std::vector<T> toHost(const T *device, size_t count) {
 
 void tileTrigger() {
   const int64_t m = 256, n = 200, k = 130, chunks = 4;
-  std::vector<float> a = randomMatrix(m * k, 1), b = randomMatrix(k * n, 2);
+  std::vector<float> a = gridMatrix(m * k, 1), b = gridMatrix(k * n, 2);
   braid_rt_gemm_desc desc = braid_rt_gemm_desc_dense(
       1, m, n, k, BRAID_RT_ELEM_F32, BRAID_RT_ELEM_F32, BRAID_RT_ELEM_F32, 0);
   std::vector<float> expected(m * n);
@@ -112,7 +106,7 @@ void tileTrigger() {
 
 void chunkTrigger() {
   const int64_t m = 192, n = 96, k = 64, chunks = 3;
-  std::vector<float> a = randomMatrix(m * k, 3), b = randomMatrix(k * n, 4);
+  std::vector<float> a = gridMatrix(m * k, 3), b = gridMatrix(k * n, 4);
   braid_rt_gemm_desc desc = braid_rt_gemm_desc_dense(
       1, m, n, k, BRAID_RT_ELEM_F32, BRAID_RT_ELEM_F32, BRAID_RT_ELEM_F32, 0);
   braid_rt_cuda_gemm_cache *cache = nullptr;

@@ -518,21 +518,23 @@ struct FusedCollectiveModel
     // cut along an inner dimension shows as the blocks packed for it.)
     Value sent =
         cast<CommandCollectiveOpInterface>(collective).getSourceBuffer();
+    Operation *epilogue = nullptr;
     for (Operation *next = producer->getNextNode(); next != collective;
-         next = next->getNextNode())
+         next = next->getNextNode()) {
       if (auto pack = dyn_cast<linalg::TransposeOp>(next);
           pack && pack.getInit() == sent)
         return op->emitOpError()
                << "cuts its producer along an inner dimension; the buffer "
                   "level releases contiguous chunks, a cut along the first "
                   "dimension of the matmul's output";
-    for (Operation *next = producer->getNextNode(); next != collective;
-         next = next->getNextNode())
-      if (isa<linalg::LinalgOp, CommandComputeOp>(next))
-        return op->emitOpError()
-               << "has an epilogue (" << next->getName()
-               << ") between its contraction and its collective; the "
-                  "chunked GEMM cannot run it yet: fuse the bare matmul";
+      if (!epilogue && isa<linalg::LinalgOp, CommandComputeOp>(next))
+        epilogue = next;
+    }
+    if (epilogue)
+      return op->emitOpError()
+             << "has an epilogue (" << epilogue->getName()
+             << ") between its contraction and its collective; the chunked "
+                "GEMM cannot run it yet: fuse the bare matmul";
     if (sent != produced)
       return op->emitOpError()
              << "sends a copy of its producer's output; the buffer level "

@@ -116,10 +116,10 @@ bool isLowerableFusion(Operation *collective, const ProducerChain &chain,
     whyNot = "the buffer level lowers a bare matmul, not one with an "
              "epilogue (" +
              chain.epilogue.front()->getName().getStringRef().str() + ")";
-  else if (cutOf(collective).first != 0)
+  else if (int64_t cutDim = cutOf(collective).first; cutDim != 0)
     whyNot = "the buffer level releases contiguous chunks, a cut along "
              "the first dimension of the matmul's output, not dimension " +
-             std::to_string(cutOf(collective).first);
+             std::to_string(cutDim);
   return whyNot.empty();
 }
 
