@@ -88,6 +88,51 @@ mlir::braid::matchProducerChain(Operation *collective, std::string &whyNot) {
   return failure();
 }
 
+LogicalResult mlir::braid::checkRowBlockEpilogue(Operation *op,
+                                                std::string &whyNot) {
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+  if (!linalgOp) {
+    if (op->hasTrait<OpTrait::Elementwise>())
+      return success();
+    whyNot = llvm::formatv("its epilogue's '{0}' is neither element-wise "
+                           "nor a linalg op, so it cannot run on a block of "
+                           "rows",
+                           op->getName())
+                 .str();
+    return failure();
+  }
+  auto fail = [&](const Twine &reason) {
+    whyNot = ("its epilogue's '" + op->getName().getStringRef() + "' " +
+              reason)
+                 .str();
+    return failure();
+  };
+  if (linalgOp.getNumLoops() != linalgOp.getNumParallelLoops() ||
+      linalgOp.getNumDpsInits() != 1)
+    return fail("is not one output of parallel loops");
+  // An index-dependent body would see the block's indices, not the rows'.
+  if (linalgOp.hasIndexSemantics())
+    return fail("reads its loop indices (linalg.index)");
+  AffineMap outputMap =
+      linalgOp.getMatchingIndexingMap(linalgOp.getDpsInitOperand(0));
+  auto rowLoop = outputMap.getNumResults() == 0
+                     ? nullptr
+                     : dyn_cast<AffineDimExpr>(outputMap.getResult(0));
+  if (!rowLoop)
+    return fail("does not store its output's rows by a loop of its own");
+  unsigned row = rowLoop.getPosition();
+  for (OpOperand &operand : op->getOpOperands()) {
+    AffineMap map = linalgOp.getMatchingIndexingMap(&operand);
+    for (AffineExpr result : map.getResults())
+      if (!isa<AffineDimExpr>(result) && result.isFunctionOfDim(row))
+        return fail(llvm::formatv("indexes operand {0} by {1}, so a block "
+                                  "of rows reads outside its own rows",
+                                  operand.getOperandNumber(), result)
+                        .str());
+  }
+  return success();
+}
+
 FailureOr<FusedCollectiveWork>
 mlir::braid::getFusedCollectiveWork(Operation *collective,
                                     const CostModel &model,

@@ -137,6 +137,13 @@ int runLaunched(void *data) {
 
 int releaseTile(void *user, int64_t position, int64_t tile) {
   auto *record = static_cast<GemmSignalRecord *>(user);
+  if (int result = runEpilogue(*record, position, tile)) {
+    if (record->stream && record->stream->failure.empty())
+      record->stream->failure =
+          std::string("the fused epilogue of ") + record->where +
+          " failed with status " + std::to_string(result);
+    return result;
+  }
   braid_rt_status status = braid_rt_trigger_release(
       &record->trigger, static_cast<uint64_t>(record->chunks),
       static_cast<uint64_t>(position), static_cast<uint64_t>(tile));
@@ -145,6 +152,22 @@ int releaseTile(void *user, int64_t position, int64_t tile) {
     record->stream->failure = braid_rt_last_error();
   return status;
 }
+
+} // namespace
+
+int braid_rt::program::runEpilogue(GemmSignalRecord &record, int64_t position,
+                                   int64_t tile) {
+  if (!record.epilogue)
+    return 0;
+  int64_t begin = 0, end = 0;
+  braid_rt_chunk_tile_range(
+      record.desc.m, record.chunks, record.order[static_cast<size_t>(position)],
+      static_cast<int64_t>(record.trigger.tiles_per_chunk), tile, &begin,
+      &end);
+  return record.epilogue(record.epilogueState.data(), begin, end);
+}
+
+namespace {
 
 /// The chunked GEMM of braid_exec_gemm_signal; on a worker stream it also
 /// marks and traces the op as runLaunched does.
@@ -654,6 +677,7 @@ GemmSignalRecord *producerRecord(braid_exec *exec, int64_t chunks,
   record->where = where;
   record->chunks = chunks;
   record->grouped = false;
+  record->epilogue = nullptr;
   record->trigger = braid_rt_trigger{program->counters[counter], epoch,
                                      static_cast<uint64_t>(tiles_per_chunk)};
   return record;
@@ -716,16 +740,42 @@ void braid_exec_gemm_signal(braid_exec *exec, int stream,
                             braid_rt_gemm_cut cut, int64_t chunks,
                             braid_rt_chunk_order order, int comm, int counter,
                             uint64_t epoch, int64_t tiles_per_chunk,
+                            const braid_exec_epilogue *epilogue,
                             const char *where) {
   if (!exec->failed && !desc) {
     failStep(exec, BRAID_RT_INVALID_ARGUMENT, where,
              "the GEMM descriptor is null");
     return;
   }
+  if (!exec->failed && epilogue && epilogue->fn) {
+    std::string problem;
+    if (cut != BRAID_RT_GEMM_CUT_M)
+      problem = "a fused epilogue runs on blocks of rows: the GEMM must be "
+                "cut along M";
+    else if (epilogue->state_bytes && !epilogue->state)
+      problem = "the epilogue's state is null";
+    else if (int64_t rows = epilogue->rows_per_block;
+             rows > 0 && (chunks < 1 || tiles_per_chunk < 1 ||
+                          desc->m != rows * chunks * tiles_per_chunk))
+      problem = "the epilogue computes blocks of " + std::to_string(rows) +
+                " rows, but m = " + std::to_string(desc->m) +
+                " does not cut into " + std::to_string(chunks) +
+                " chunks of " + std::to_string(tiles_per_chunk) +
+                " blocks of that many rows";
+    if (!problem.empty()) {
+      failStep(exec, BRAID_RT_INVALID_ARGUMENT, where, problem);
+      return;
+    }
+  }
   GemmSignalRecord *record = producerRecord(
       exec, chunks, order, comm, counter, epoch, tiles_per_chunk, where);
   if (!record)
     return;
+  if (epilogue && epilogue->fn) {
+    record->epilogue = epilogue->fn;
+    const auto *bytes = static_cast<const unsigned char *>(epilogue->state);
+    record->epilogueState.assign(bytes, bytes + epilogue->state_bytes);
+  }
   record->desc = *desc;
   record->a = a;
   record->b = b;

@@ -567,8 +567,12 @@ struct CudaRelease {
   cudaStream_t stream;
 };
 
+/// After each block's GEMM is enqueued: its epilogue's kernels, then the
+/// counter's value, both on the producer's stream.
 int releaseOnStream(void *user, int64_t position, int64_t tile) {
   auto *release = static_cast<CudaRelease *>(user);
+  if (int result = runEpilogue(*release->record, position, tile))
+    return result;
   const braid_rt_trigger &trigger = release->record->trigger;
   uint64_t value = (trigger.epoch * static_cast<uint64_t>(
                                         release->record->chunks) +
@@ -610,12 +614,16 @@ void cudaGemmSignal(braid_exec *exec, int stream, GemmSignalRecord &record,
   // Hybrid: the counter is the MPI engine's (a CPU counter) and the
   // collective is staged synchronously, so the GEMM is waited for here and
   // releases every chunk at once.
+  auto epilogueOnly = [](void *user, int64_t position, int64_t tile) {
+    return runEpilogue(*static_cast<GemmSignalRecord *>(user), position,
+                       tile);
+  };
   int result = braid_rt_cuda_gemm_chunked(
       cuda->gemm, &record.desc, record.a, record.b, record.c,
       cuda->workspaces[stream], cuda->workspaceBytes, record.cut,
       record.chunks, record.order.data(),
-      static_cast<int64_t>(record.trigger.tiles_per_chunk), nullptr, nullptr,
-      handle);
+      static_cast<int64_t>(record.trigger.tiles_per_chunk),
+      record.epilogue ? +epilogueOnly : nullptr, &record, handle);
   if (result != 0) {
     braid_exec_check_kernel(exec, result, where);
     return;

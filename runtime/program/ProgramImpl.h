@@ -119,7 +119,15 @@ struct GemmSignalRecord {
   braid_rt_elem sizesType = BRAID_RT_ELEM_I64;
   int64_t rows = 0, depth = 0, cols = 0, experts = 0;
   const void *groupSizes = nullptr;
+  /// The fused epilogue run on each block's rows before its release
+  /// (braid_exec_epilogue; fn null: none), its state copied here.
+  int (*epilogue)(void *state, int64_t rowBegin, int64_t rowEnd) = nullptr;
+  std::vector<unsigned char> epilogueState;
 };
+
+/// Runs `record`'s epilogue, if any, on the rows of tile block `tile` of
+/// the chunk at `position`: 0 or the epilogue's status.
+int runEpilogue(GemmSignalRecord &record, int64_t position, int64_t tile);
 
 /// Records whose addresses stay valid while the pool grows (blocks never
 /// move) and are reused from step to step.

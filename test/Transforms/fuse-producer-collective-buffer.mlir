@@ -1,9 +1,9 @@
 // Bufferization turns braid.fused_collective into the counter form: a
-// fresh counter and epoch, the matmul inside a braid.cmd.chunked_compute
-// that releases it (launched on a worker stream of its own by
-// braid-launch-fused-producers), and the collective triggered by it on the
-// host stream, which then waits for the producer. What the buffer level
-// cannot run yet is refused with the reason.
+// fresh counter and epoch, the matmul (and its epilogue) inside a
+// braid.cmd.chunked_compute that releases it (launched on a worker stream
+// of its own by braid-launch-fused-producers), and the collective
+// triggered by it on the host stream, which then waits for the producer.
+// What the buffer level cannot run is refused with the reason.
 // RUN: braid-opt %s -split-input-file --braid-buffer-pipeline 2>&1 | FileCheck %s
 // RUN: rm -rf %t && mkdir -p %t
 // RUN: %python %S/../Interpreter/Inputs/split.py %S/Inputs/fused-collective-unsupported.mlir %t
@@ -87,4 +87,35 @@ func.func @gather_loop(%x: tensor<6x8xf32>, %w: tensor<8x8xf32>) -> tensor<12x8x
     scf.yield %sum : tensor<12x8xf32>
   }
   return %out : tensor<12x8xf32>
+}
+
+// -----
+
+// An epilogue chain (a bias broadcast along the rows, then tanh): the
+// matmul writes a temporary, the epilogue reads it and writes the buffer
+// the chunked_compute releases, both inside it.
+// CHECK-LABEL: func.func @epilogue
+// CHECK: braid.cmd.launch stream = 1 {
+// CHECK-NEXT: braid.cmd.chunked_compute %[[OUT:.*]] release {{.*}} chunks = 2 tiles = 1 order = ring on @tp axes = [0] : memref<8x16xf32> {
+// CHECK-NEXT: linalg.matmul ins(%{{.*}}, %{{.*}} : memref<8x8xf32>, memref<8x16xf32>) outs(%[[TEMP:.*]] : memref<8x16xf32>)
+// CHECK-NEXT: linalg.generic {{.*}} ins(%[[TEMP]], %{{.*}} : memref<8x16xf32>, memref<16xf32>) outs(%[[OUT]] : memref<8x16xf32>)
+// CHECK: braid.cmd.reduce_scatter %[[OUT]], %{{.*}} after {{.*}} chunks = 2 tiles = 1
+#rows = affine_map<(d0, d1) -> (d0, d1)>
+#bias = affine_map<(d0, d1) -> (d1)>
+shard.grid @tp(shape = 2)
+func.func @epilogue(%x: tensor<8x8xf32>, %w: tensor<8x16xf32>, %c: tensor<8x16xf32>, %bias: tensor<16xf32>) -> tensor<4x16xf32> {
+  %e = tensor.empty() : tensor<8x16xf32>
+  %r = braid.fused_collective trigger = #braid.trigger<chunk, count = 2> order = ring {
+    %y = linalg.matmul ins(%x, %w : tensor<8x8xf32>, tensor<8x16xf32>) outs(%c : tensor<8x16xf32>) -> tensor<8x16xf32>
+    %b = linalg.generic {indexing_maps = [#rows, #bias, #rows], iterator_types = ["parallel", "parallel"]}
+        ins(%y, %bias : tensor<8x16xf32>, tensor<16xf32>) outs(%e : tensor<8x16xf32>) {
+    ^bb0(%v: f32, %a: f32, %o: f32):
+      %s = arith.addf %v, %a : f32
+      %t = math.tanh %s : f32
+      linalg.yield %t : f32
+    } -> tensor<8x16xf32>
+    %s = braid.reduce_scatter %b on @tp axes = [0] dim = 0 reduction = sum : tensor<8x16xf32> -> tensor<4x16xf32>
+    braid.yield %s : tensor<4x16xf32>
+  } : tensor<4x16xf32>
+  return %r : tensor<4x16xf32>
 }

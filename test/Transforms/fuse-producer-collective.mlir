@@ -3,9 +3,10 @@
 // Every form the tensor level takes (lowerable-only=0); by default the pass
 // fuses only what the buffer level lowers, and says why it leaves the rest:
 // RUN: braid-opt %s --pass-pipeline='builtin.module(func.func(braid-fuse-producer-collective{trigger=chunk}))' -braid-explain --mlir-print-op-on-diagnostic=false -split-input-file -o %t.lowerable.mlir 2>&1 | FileCheck %s --check-prefix=LOWERABLE
-// LOWERABLE: remark: not fused: the buffer level lowers a bare matmul, not one with an epilogue (arith.mulf) (lowerable-only=0 fuses it for the estimate and the interpreter)
+// LOWERABLE: remark: fused with #braid.trigger<chunk, count = 4> in ring order
 // LOWERABLE: remark: fused with #braid.trigger<chunk, count = 2> in ring order
 // LOWERABLE: remark: not fused: the buffer level lowers a linalg.matmul or braid.grouped_matmul producer, not linalg.batch_matmul
+// LOWERABLE: remark: not fused: the buffer level runs the epilogue on blocks of rows, but its epilogue's 'linalg.generic' indexes operand 1 by d0 + d1, so a block of rows reads outside its own rows (lowerable-only=0 fuses it for the estimate and the interpreter)
 // RUN: braid-opt %s --pass-pipeline='builtin.module(func.func(braid-fuse-producer-collective{trigger=chunk lowerable-only=0}))' -split-input-file | FileCheck %s
 // RUN: braid-opt %s --pass-pipeline='builtin.module(func.func(braid-fuse-producer-collective{trigger=tile lowerable-only=0}))' -split-input-file | FileCheck %s --check-prefix=TILE
 // Without a forced trigger the cost model declines every one, with every
@@ -133,4 +134,27 @@ func.func @by_hand(%x: tensor<16x8xf32>, %w: tensor<8x16xf32>, %c: tensor<16x16x
   %y = linalg.matmul ins(%x, %w : tensor<16x8xf32>, tensor<8x16xf32>) outs(%c : tensor<16x16xf32>) -> tensor<16x16xf32>
   %s = braid.reduce_scatter %y on @tp axes = [0] dim = 0 reduction = sum {braid.fusion = #braid.trigger<tile, m = 2, n = 8, threshold = 3>} : tensor<16x16xf32> -> tensor<4x16xf32>
   return %s : tensor<4x16xf32>
+}
+
+// -----
+
+// An epilogue that reads another operand at a shifted row (d0 + d1): a
+// block of rows reads rows outside it, so the buffer level cannot run it
+// per block; lowerable-only leaves it unfused.
+#rows = affine_map<(d0, d1) -> (d0, d1)>
+#shifted = affine_map<(d0, d1) -> (d0 + d1)>
+shard.grid @tp(shape = 2)
+// CHECK-LABEL: func.func @shifted_epilogue
+// CHECK: braid.fused_collective trigger = #braid.trigger<chunk, count = 2> order = ring
+func.func @shifted_epilogue(%x: tensor<8x8xf32>, %w: tensor<8x8xf32>, %c: tensor<8x8xf32>, %ramp: tensor<15xf32>) -> tensor<4x8xf32> {
+  %e = tensor.empty() : tensor<8x8xf32>
+  %y = linalg.matmul ins(%x, %w : tensor<8x8xf32>, tensor<8x8xf32>) outs(%c : tensor<8x8xf32>) -> tensor<8x8xf32>
+  %t = linalg.generic {indexing_maps = [#rows, #shifted, #rows], iterator_types = ["parallel", "parallel"]}
+      ins(%y, %ramp : tensor<8x8xf32>, tensor<15xf32>) outs(%e : tensor<8x8xf32>) {
+  ^bb0(%v: f32, %a: f32, %o: f32):
+    %s = arith.addf %v, %a : f32
+    linalg.yield %s : f32
+  } -> tensor<8x8xf32>
+  %s = braid.reduce_scatter %t on @tp axes = [0] dim = 0 reduction = sum : tensor<8x8xf32> -> tensor<4x8xf32>
+  return %s : tensor<4x8xf32>
 }

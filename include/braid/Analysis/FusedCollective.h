@@ -30,6 +30,14 @@ struct ProducerChain {
 FailureOr<ProducerChain> matchProducerChain(Operation *collective,
                                             std::string &whyNot);
 
+/// Whether epilogue op `op` (of a producer chain, on tensors or buffers)
+/// can run on a block of its output's rows alone, as the chunked producers
+/// run it after each tile block of the contraction: an element-wise op, or
+/// a linalg op of parallel loops whose every operand indexes the output's
+/// row loop by itself (a row of the output reads rows, or all, of each
+/// operand). Failure with the reason in `whyNot`.
+LogicalResult checkRowBlockEpilogue(Operation *op, std::string &whyNot);
+
 /// The work of a producer and its collective, as the timing model plays it.
 struct FusedCollectiveWork {
   CollectiveKind kind = CollectiveKind::ReduceScatter;

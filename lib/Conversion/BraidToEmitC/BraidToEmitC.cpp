@@ -18,6 +18,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "braid/Analysis/FusedCollective.h"
 #include "braid/Conversion/Passes.h"
 #include "braid/Dialect/Braid/IR/BraidDialect.h"
 
@@ -61,6 +62,8 @@ namespace {
 constexpr StringLiteral kStreamAttr = "braid.stream";
 constexpr StringLiteral kCommAttr = "braid.comm";
 constexpr StringLiteral kCounterAttr = "braid.counter_index";
+/// A chunked_compute's outlined epilogue (outlineChunkedEpilogues).
+constexpr StringLiteral kEpilogueAttr = "braid.epilogue";
 constexpr StringLiteral kStepBody = "braid_step_body";
 /// Marks a function outlined as a CUDA kernel (emitted `__global__`).
 /// (Not a braid dialect attribute: it lives only inside this pass.)
@@ -263,6 +266,9 @@ SmallVector<Operation *> loopNestCandidates(func::FuncOp function) {
         work.push_back(op);
       return;
     }
+    // A chunked producer's body is the runtime's (its epilogue outlined).
+    if (isa<CommandChunkedComputeOp>(op->getParentOp()))
+      return;
     if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op))
       if (!isRuntimeGemm(linalgOp))
         work.push_back(op);
@@ -1355,42 +1361,186 @@ struct NextEpochLowering : public OpConversionPattern<CommandNextEpochOp> {
   }
 };
 
+/// The ops of a chunked_compute's body after its producer (its first op).
+SmallVector<Operation *> chunkedEpilogue(CommandChunkedComputeOp op) {
+  SmallVector<Operation *> epilogue;
+  for (Operation &nested :
+       llvm::drop_begin(op.getBody().front().without_terminator()))
+    epilogue.push_back(&nested);
+  return epilogue;
+}
+
 /// The producer a chunked_compute runs as one of the runtime's chunked
-/// producers: its body's one linalg.matmul the runtime GEMM takes, or its
-/// one braid.cmd.compute of a braid.grouped_matmul, writing the output;
-/// nullptr for any other body.
-Operation *chunkedProducer(CommandChunkedComputeOp op) {
-  Block &body = op.getBody().front();
-  if (!llvm::hasSingleElement(body.without_terminator()))
-    return nullptr;
-  Operation *only = &body.front();
-  if (auto matmul = dyn_cast<linalg::MatmulOp>(only))
-    return isRuntimeGemm(matmul) && matmul.getDpsInits()[0] == op.getOutput()
-               ? only
-               : nullptr;
-  if (auto compute = dyn_cast<CommandComputeOp>(only))
-    return isa_and_nonnull<GroupedMatmulOp>(compute.getSingleComputation()) &&
-                   compute.getOutputs().size() == 1 &&
-                   compute.getOutputs()[0] == op.getOutput()
-               ? only
-               : nullptr;
-  return nullptr;
+/// producers: its body's first op, a linalg.matmul the runtime GEMM takes
+/// (then, optionally, an epilogue of linalg ops that run on blocks of rows)
+/// or a braid.cmd.compute of a braid.grouped_matmul; the last op writes the
+/// output. Failure with the reason in `whyNot`.
+FailureOr<Operation *> chunkedProducer(CommandChunkedComputeOp op,
+                                       std::string &whyNot) {
+  Operation *first = &op.getBody().front().front();
+  SmallVector<Operation *> epilogue = chunkedEpilogue(op);
+  Value written;
+  if (auto matmul = dyn_cast<linalg::MatmulOp>(first)) {
+    if (!isRuntimeGemm(matmul)) {
+      whyNot = "its linalg.matmul is not on f64, f32, f16 or bf16 row-major "
+               "buffers, which the runtime GEMM takes";
+      return failure();
+    }
+    for (Operation *next : epilogue) {
+      if (!isa<linalg::LinalgOp>(next))
+        whyNot = "its epilogue's '" + next->getName().getStringRef().str() +
+                 "' is not a linalg op";
+      else if (llvm::any_of(next->getOperands(), [&](Value operand) {
+                 return op->isAncestor(operand.getParentBlock()->getParentOp());
+               }))
+        whyNot = "its epilogue uses a value computed inside the "
+                 "chunked_compute";
+      else
+        (void)checkRowBlockEpilogue(next, whyNot);
+      if (!whyNot.empty())
+        return failure();
+    }
+    written = epilogue.empty()
+                  ? matmul.getDpsInits()[0]
+                  : cast<linalg::LinalgOp>(epilogue.back()).getDpsInits()[0];
+    if (!epilogue.empty()) {
+      auto rows = cast<MemRefType>(matmul.getDpsInits()[0].getType());
+      if (op.getOutput().getType().getShape() != rows.getShape()) {
+        whyNot = "its epilogue changes the matmul's shape";
+        return failure();
+      }
+      int64_t blocks = op.getChunks() * op.getTiles();
+      if (rows.getShape()[0] % blocks != 0) {
+        whyNot = "its epilogue runs on equal blocks of rows, but the " +
+                 std::to_string(rows.getShape()[0]) + " rows do not cut "
+                 "into " + std::to_string(op.getChunks()) + " chunks of " +
+                 std::to_string(op.getTiles()) + " tile blocks";
+        return failure();
+      }
+    }
+  } else if (auto compute = dyn_cast<CommandComputeOp>(first);
+             compute &&
+             isa_and_nonnull<GroupedMatmulOp>(
+                 compute.getSingleComputation()) &&
+             compute.getOutputs().size() == 1) {
+    if (!epilogue.empty()) {
+      whyNot = "an epilogue runs after a linalg.matmul only, not after a "
+               "braid.grouped_matmul";
+      return failure();
+    }
+    written = compute.getOutputs()[0];
+  } else {
+    whyNot = "it starts with '" + first->getName().getStringRef().str() +
+             "', not a linalg.matmul or a braid.cmd.compute of one "
+             "braid.grouped_matmul";
+    return failure();
+  }
+  if (written != op.getOutput()) {
+    whyNot = "its last op does not write the output it releases";
+    return failure();
+  }
+  return first;
 }
 
 /// Checked before anything is lowered (the body's matmul would otherwise
 /// become loops).
 LogicalResult checkChunkedProducers(func::FuncOp function) {
   WalkResult walk = function.walk([](CommandChunkedComputeOp op) {
-    if (chunkedProducer(op))
+    std::string whyNot;
+    if (succeeded(chunkedProducer(op, whyNot)))
       return WalkResult::advance();
-    op.emitOpError()
-        << "computes something other than one linalg.matmul of f64, f32, "
-           "f16 or bf16 buffers or one braid.grouped_matmul into its "
-           "output; the runtime's chunked GEMMs are the only producers that "
-           "release a counter";
+    op.emitOpError() << "cannot run on the runtime's chunked producers, "
+                        "the only producers that release a counter: "
+                     << whyNot;
     return WalkResult::interrupt();
   });
   return failure(walk.wasInterrupted());
+}
+
+/// What a chunked_compute's epilogue uses from outside the op, in a fixed
+/// order: the outlined epilogue's arguments (before the row).
+SmallVector<Value> epilogueCaptures(CommandChunkedComputeOp op) {
+  llvm::SetVector<Value> captured;
+  for (Operation *next : chunkedEpilogue(op)) {
+    captured.insert(next->getOperands().begin(), next->getOperands().end());
+    getUsedValuesDefinedAbove(next->getRegions(), captured);
+  }
+  return captured.takeVector();
+}
+
+/// Each chunked_compute with an epilogue: the epilogue outlined into a
+/// function of one block of rows, `braid_epilogue_<i>(captures..., row)`,
+/// its ops cloned onto the block's rows of every operand (a subview at
+/// `row` wherever an operand is indexed by the output's row loop). The op
+/// keeps its epilogue (its captures name the call's arguments) and is
+/// marked with the function; the functions are returned for the loop
+/// nests (CPU) or kernels (CUDA) of their ops.
+SmallVector<func::FuncOp> outlineChunkedEpilogues(func::FuncOp function) {
+  SmallVector<func::FuncOp> outlined;
+  MLIRContext *context = function.getContext();
+  IRRewriter rewriter(context);
+  function.walk([&](CommandChunkedComputeOp op) {
+    SmallVector<Operation *> epilogue = chunkedEpilogue(op);
+    if (epilogue.empty())
+      return;
+    int64_t rowsPerBlock = op.getOutput().getType().getShape()[0] /
+                           (op.getChunks() * op.getTiles());
+    SmallVector<Value> captured = epilogueCaptures(op);
+    SmallVector<Type> types(ValueRange(captured).getTypes());
+    types.push_back(rewriter.getIndexType());
+    std::string name = "braid_epilogue_" + std::to_string(outlined.size());
+    rewriter.setInsertionPoint(function);
+    auto callee = func::FuncOp::create(rewriter, op.getLoc(), name,
+                                       rewriter.getFunctionType(types, {}));
+    callee.setPrivate();
+    Block *entry = callee.addEntryBlock();
+    Value row = entry->getArguments().back();
+    IRMapping mapping;
+    for (auto [value, argument] : llvm::zip(captured, entry->getArguments()))
+      mapping.map(value, argument);
+    rewriter.setInsertionPointToStart(entry);
+    for (Operation *next : epilogue) {
+      auto linalgOp = cast<linalg::LinalgOp>(next);
+      unsigned rowLoop = cast<AffineDimExpr>(
+                             linalgOp
+                                 .getMatchingIndexingMap(
+                                     linalgOp.getDpsInitOperand(0))
+                                 .getResult(0))
+                             .getPosition();
+      SmallVector<std::pair<unsigned, Value>> blocks;
+      for (OpOperand &operand : next->getOpOperands()) {
+        auto type = dyn_cast<MemRefType>(operand.get().getType());
+        if (!type)
+          continue;
+        AffineMap map = linalgOp.getMatchingIndexingMap(&operand);
+        SmallVector<OpFoldResult> offsets, sizes, strides;
+        bool sliced = false;
+        for (auto [dim, result] : llvm::enumerate(map.getResults())) {
+          bool isRow = result == getAffineDimExpr(rowLoop, context);
+          sliced |= isRow;
+          offsets.push_back(isRow ? OpFoldResult(row)
+                                  : OpFoldResult(rewriter.getIndexAttr(0)));
+          sizes.push_back(rewriter.getIndexAttr(
+              isRow ? rowsPerBlock : type.getShape()[dim]));
+          strides.push_back(rewriter.getIndexAttr(1));
+        }
+        if (!sliced)
+          continue;
+        blocks.push_back(
+            {operand.getOperandNumber(),
+             memref::SubViewOp::create(rewriter, next->getLoc(),
+                                       mapping.lookup(operand.get()), offsets,
+                                       sizes, strides)});
+      }
+      Operation *clone = rewriter.clone(*next, mapping);
+      for (auto [number, block] : blocks)
+        clone->setOperand(number, block);
+    }
+    func::ReturnOp::create(rewriter, op.getLoc());
+    op->setAttr(kEpilogueAttr, FlatSymbolRefAttr::get(callee));
+    outlined.push_back(callee);
+  });
+  return outlined;
 }
 
 /// braid.cmd.chunked_compute -> braid_emit_gemm_signal (a linalg.matmul) or
@@ -1402,9 +1552,9 @@ struct ChunkedComputeLowering
   LogicalResult
   matchAndRewrite(CommandChunkedComputeOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Operation *producer = chunkedProducer(op);
-    if (!producer)
-      return failure();
+    // (checkChunkedProducers accepted its body before the conversion.)
+    Operation *producer = &op.getBody().front().front();
+    auto epilogue = op->getAttrOfType<FlatSymbolRefAttr>(kEpilogueAttr);
     auto comm = op->getAttrOfType<IntegerAttr>(kCommAttr);
     auto stream = op->getAttrOfType<IntegerAttr>(kStreamAttr);
     SmallVector<Attribute> args{
@@ -1413,7 +1563,8 @@ struct ChunkedComputeLowering
     StringRef callee;
     if (auto matmul = dyn_cast<linalg::MatmulOp>(producer)) {
       // a, b, c.
-      callee = "braid_emit_gemm_signal";
+      callee = epilogue ? "braid_emit_gemm_epilogue_signal"
+                        : "braid_emit_gemm_signal";
       llvm::append_range(args, gemmShapeArgs(rewriter, matmul));
       for (Value operand : matmul->getOperands())
         operands.push_back(rewriter.getRemappedValue(operand));
@@ -1450,8 +1601,26 @@ struct ChunkedComputeLowering
     args.push_back(i32(rewriter, op.getOrder() == FusionOrder::Ring));
     args.push_back(rewriter.getI64IntegerAttr(op.getChunks()));
     args.push_back(rewriter.getI64IntegerAttr(op.getTiles()));
+    if (!epilogue) {
+      args.push_back(where(rewriter, op));
+      callOpaque(rewriter, op.getLoc(), callee, operands, args);
+      rewriter.eraseOp(op);
+      return success();
+    }
+    // The outlined epilogue of one block of rows, its captures last.
+    args.push_back(rewriter.getI64IntegerAttr(
+        op.getOutput().getType().getShape()[0] /
+        (op.getChunks() * op.getTiles())));
     args.push_back(where(rewriter, op));
-    callOpaque(rewriter, op.getLoc(), callee, operands, args);
+    for (Value value : epilogueCaptures(op)) {
+      args.push_back(rewriter.getIndexAttr(operands.size()));
+      operands.push_back(rewriter.getRemappedValue(value));
+    }
+    emitc::CallOpaqueOp::create(
+        rewriter, op.getLoc(), TypeRange(), callee, operands,
+        rewriter.getArrayAttr(args),
+        rewriter.getArrayAttr({emitc::OpaqueAttr::get(
+            rewriter.getContext(), epilogue.getValue())}));
     rewriter.eraseOp(op);
     return success();
   }
@@ -2228,11 +2397,15 @@ struct ConvertBraidToEmitCPass
     int numKernels = 0;
     if (failed(checkChunkedProducers(function)))
       return signalPassFailure();
-    if (codegen == CodegenTarget::Cuda) {
-      if (failed(outlineLoopNestsAsKernels(function, numKernels)))
+    SmallVector<func::FuncOp> withLoopNests{function};
+    llvm::append_range(withLoopNests, outlineChunkedEpilogues(function));
+    for (func::FuncOp nests : withLoopNests) {
+      if (codegen == CodegenTarget::Cuda) {
+        if (failed(outlineLoopNestsAsKernels(nests, numKernels)))
+          return signalPassFailure();
+      } else if (failed(lowerLinalgToLoops(nests))) {
         return signalPassFailure();
-    } else if (failed(lowerLinalgToLoops(function))) {
-      return signalPassFailure();
+      }
     }
     if (failed(assignTablesAndFlattenLaunches(function, tables)))
       return signalPassFailure();

@@ -64,7 +64,25 @@ static inline braid_rt_attention_desc braid_emit_attention_desc(
 /// ring order of comm `comm` (`ring`) or natural order, raising counter
 /// `counter` after each of `tiles` tile blocks per chunk (epoch `epoch`;
 /// braid_exec_gemm_signal runs OpenBLAS per block on CPU, cuBLASLt per
-/// block on CUDA).
+/// block on CUDA), running `epilogue` (may be NULL) on each block's rows
+/// before its release.
+static inline void braid_emit_gemm_signal_with(
+    braid_exec *exec, int stream, int64_t batch, int64_t m, int64_t n,
+    int64_t k, int32_t trans_a, int32_t trans_b, int a_type, int b_type,
+    int c_type, int64_t lda, int64_t ldb, int64_t ldc, int64_t stride_a,
+    int64_t stride_b, int64_t stride_c, const void *a, const void *b, void *c,
+    int counter, int64_t epoch, int comm, int ring, int64_t chunks,
+    int64_t tiles, const braid_exec_epilogue *epilogue, const char *where) {
+  braid_rt_gemm_desc desc = braid_emit_gemm_desc(
+      batch, m, n, k, trans_a, trans_b, a_type, b_type, c_type, lda, ldb, ldc,
+      stride_a, stride_b, stride_c);
+  braid_exec_gemm_signal(
+      exec, stream, &desc, a, b, c, BRAID_RT_GEMM_BLAS, BRAID_RT_GEMM_CUT_M,
+      chunks, ring ? BRAID_RT_CHUNK_ORDER_RING : BRAID_RT_CHUNK_ORDER_NATURAL,
+      comm, counter, static_cast<uint64_t>(epoch), tiles, epilogue, where);
+}
+
+/// The bare matmul.
 static inline void braid_emit_gemm_signal(
     braid_exec *exec, int stream, int64_t batch, int64_t m, int64_t n,
     int64_t k, int32_t trans_a, int32_t trans_b, int a_type, int b_type,
@@ -72,13 +90,34 @@ static inline void braid_emit_gemm_signal(
     int64_t stride_b, int64_t stride_c, const void *a, const void *b, void *c,
     int counter, int64_t epoch, int comm, int ring, int64_t chunks,
     int64_t tiles, const char *where) {
-  braid_rt_gemm_desc desc = braid_emit_gemm_desc(
-      batch, m, n, k, trans_a, trans_b, a_type, b_type, c_type, lda, ldb, ldc,
-      stride_a, stride_b, stride_c);
-  braid_exec_gemm_signal(
-      exec, stream, &desc, a, b, c, BRAID_RT_GEMM_BLAS, BRAID_RT_GEMM_CUT_M,
-      chunks, ring ? BRAID_RT_CHUNK_ORDER_RING : BRAID_RT_CHUNK_ORDER_NATURAL,
-      comm, counter, static_cast<uint64_t>(epoch), tiles, where);
+  braid_emit_gemm_signal_with(exec, stream, batch, m, n, k, trans_a, trans_b,
+                              a_type, b_type, c_type, lda, ldb, ldc, stride_a,
+                              stride_b, stride_c, a, b, c, counter, epoch,
+                              comm, ring, chunks, tiles, nullptr, where);
+}
+
+/// The values an outlined function captures, as one trivially copyable
+/// aggregate (the runtime copies it byte by byte): apply(f, extra...) calls
+/// f(values..., extra...).
+template <typename... T> struct braid_pack;
+template <> struct braid_pack<> {
+  template <typename F, typename... A> void apply(F f, A... extra) const {
+    f(extra...);
+  }
+};
+template <typename H, typename... R> struct braid_pack<H, R...> {
+  H head;
+  braid_pack<R...> rest;
+  // Each level appends its value before the ones it received (extra... are
+  // kept last by passing them through).
+  template <typename F, typename... A> void apply(F f, A... extra) const {
+    rest.apply([&](auto... tail) { f(head, tail...); }, extra...);
+  }
+};
+static inline braid_pack<> braid_make_pack() { return {}; }
+template <typename H, typename... R>
+static inline braid_pack<H, R...> braid_make_pack(H head, R... rest) {
+  return {head, braid_make_pack(rest...)};
 }
 
 /// braid.cmd.chunked_compute of a braid.grouped_matmul (CPU target:

@@ -94,15 +94,32 @@ uint64_t braid_exec_epoch(braid_exec *exec);
 uint64_t braid_exec_next_epoch(braid_exec *exec, int counter,
                                const char *where);
 
+/* A fused epilogue the chunked GEMM runs on each tile block's rows of C
+ * before it releases them (the compiler outlines it; docs/Lowering.md,
+ * "Producer fusion"): fn(state, row_begin, row_end) returns 0 or a kernel
+ * status. `state_bytes` bytes at `state` (trivially copyable) are copied
+ * when the producer is issued, so the emitted step's locals may die. With
+ * `rows_per_block` > 0 every block must hold exactly that many rows (the
+ * outlined function has static shapes): m must cut into chunks *
+ * tiles_per_chunk blocks of it. On CUDA, fn only enqueues on the producer's
+ * stream, before the block's release. */
+typedef struct braid_exec_epilogue {
+  int (*fn)(void *state, int64_t row_begin, int64_t row_end);
+  const void *state;
+  size_t state_bytes;
+  int64_t rows_per_block;
+} braid_exec_epilogue;
+
 /* C = A·B (braid_rt_cpu_gemm_chunked) on `stream`, computed in `chunks`
  * chunks cut along `cut`, in `order` (RING: ring order of this rank in comm
  * `comm`, chunks a multiple of its size; NATURAL: 0, 1, ...; `comm` is then
  * ignored), each chunk as `tiles_per_chunk` tile blocks (1: whole chunks);
  * after each tile block it raises counter `counter` to the value of
  * braid_rt_trigger_release (epoch `epoch`). `desc` is copied; the operands
- * must stay valid until the step ends. If the GEMM fails, the counter is
- * poisoned: a collective waiting on it fails with the GEMM's error instead
- * of waiting out the timeout. */
+ * must stay valid until the step ends. `epilogue` (NULL: none; cut M
+ * only) runs on each block's rows before its release. If the GEMM or the
+ * epilogue fails, the counter is poisoned: a collective waiting on it fails
+ * with that error instead of waiting out the timeout. */
 void braid_exec_gemm_signal(braid_exec *exec, int stream,
                             const braid_rt_gemm_desc *desc, const void *a,
                             const void *b, void *c,
@@ -110,6 +127,7 @@ void braid_exec_gemm_signal(braid_exec *exec, int stream,
                             braid_rt_gemm_cut cut, int64_t chunks,
                             braid_rt_chunk_order order, int comm, int counter,
                             uint64_t epoch, int64_t tiles_per_chunk,
+                            const braid_exec_epilogue *epilogue,
                             const char *where);
 
 /* The same producer for braid.grouped_matmul

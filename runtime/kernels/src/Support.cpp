@@ -2,6 +2,8 @@
 
 #include "Support.h"
 
+#include <algorithm>
+
 #include <limits>
 #include <vector>
 
@@ -100,6 +102,19 @@ braid_rt_kernel_status checkChunkedGemm(const char *op,
 extern "C" {
 
 int braid_rt_kernels_api_version(void) { return BRAID_RT_KERNELS_API_VERSION; }
+
+void braid_rt_chunk_tile_range(int64_t extent, int64_t chunks, int64_t chunk,
+                               int64_t tiles_per_chunk, int64_t tile,
+                               int64_t *begin, int64_t *end) {
+  int64_t chunkExtent = extent / chunks;
+  // First row (column) of tile block `index` of a chunk.
+  auto blockBegin = [&](int64_t index) {
+    return index * (chunkExtent / tiles_per_chunk) +
+           std::min(index, chunkExtent % tiles_per_chunk);
+  };
+  *begin = chunk * chunkExtent + blockBegin(tile);
+  *end = chunk * chunkExtent + blockBegin(tile + 1);
+}
 
 const char *braid_rt_kernel_last_error(void) {
   return braid_rt::kernels::lastError.c_str();

@@ -186,20 +186,16 @@ int forEachChunkTile(const braid_rt_gemm_desc &desc, const void *a,
                      int64_t tilesPerChunk, Gemm &&gemm,
                      braid_rt_gemm_release_fn release, void *user) {
   bool alongM = cut == BRAID_RT_GEMM_CUT_M;
-  int64_t chunkExtent = (alongM ? desc.m : desc.n) / chunks;
+  int64_t extent = alongM ? desc.m : desc.n;
   size_t aElem = braid_rt_elem_size(desc.a_type);
   size_t bElem = braid_rt_elem_size(desc.b_type);
   size_t cElem = braid_rt_elem_size(desc.c_type);
-  // First row (column) of tile block `index` of a chunk.
-  auto blockBegin = [&](int64_t index) {
-    return index * (chunkExtent / tilesPerChunk) +
-           std::min(index, chunkExtent % tilesPerChunk);
-  };
   for (int64_t position = 0; position < chunks; ++position) {
     int64_t chunk = order ? order[position] : position;
     for (int64_t tile = 0; tile < tilesPerChunk; ++tile) {
-      int64_t begin = chunk * chunkExtent + blockBegin(tile);
-      int64_t end = chunk * chunkExtent + blockBegin(tile + 1);
+      int64_t begin = 0, end = 0;
+      braid_rt_chunk_tile_range(extent, chunks, chunk, tilesPerChunk, tile,
+                                &begin, &end);
       braid_rt_gemm_desc piece = desc;
       const char *aPiece = static_cast<const char *>(a);
       const char *bPiece = static_cast<const char *>(b);

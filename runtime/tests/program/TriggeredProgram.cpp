@@ -5,10 +5,13 @@
 // steps. Per rank r and step s, with A [M, K], B [K, N] of (r, s):
 //   result0 = all_reduce of C = A·B, C computed on stream 1 in ring order
 //             releasing counter 0, the all_reduce triggered on stream 2;
-//   result1 = all_gather of C, computed again on stream 1 in natural order
-//             with 2 tiles per chunk releasing counter 1, the all_gather
-//             triggered on stream 0 (the host waits).
-// Checks: result1 is bitwise every rank's C; result0 is within the f64
+//   result1 = all_gather of 2·C + 1, C computed again on stream 1 in
+//             natural order with 2 tiles per chunk, the fused epilogue
+//             (2·c + 1, in place) run on each block's rows before it
+//             releases counter 1, the all_gather triggered on stream 0 (the
+//             host waits).
+// Checks: result1 is bitwise every rank's 2·C + 1 (an epilogue that does
+// not fit the blocks fails a last step with the reason); result0 is within the f64
 // bound of the sum and bitwise equal on every rank; epochs come from
 // braid_exec_epoch, so counters carry over from step to step.
 //
@@ -49,6 +52,23 @@ const int32_t kAxes[] = {0};
 const braid_program_comm kComms[] = {{"mesh", 1, gridShape, nullptr, 1, kAxes}};
 const int32_t kPriorities[] = {0, -1};
 
+/// Set for the last step: the epilogue claims blocks of 5 rows.
+bool gMisfitEpilogue = false;
+
+/// The epilogue's state: what an outlined epilogue captures.
+struct Epilogue {
+  float *c;
+};
+
+int scaleRows(void *state, int64_t rowBegin, int64_t rowEnd) {
+  float *c = static_cast<Epilogue *>(state)->c;
+  if (rowEnd - rowBegin != M / (kGatherChunks * kGatherTiles))
+    return BRAID_RT_KERNEL_INVALID_ARGUMENT;
+  for (int64_t i = rowBegin * N; i < rowEnd * N; ++i)
+    c[i] = 2.0f * c[i] + 1.0f;
+  return 0;
+}
+
 void step(braid_exec *exec, const void *const *args, void *const *results,
           char *arena) {
   braid_rt_gemm_desc desc = braid_rt_gemm_desc_dense(
@@ -62,15 +82,21 @@ void step(braid_exec *exec, const void *const *args, void *const *results,
   braid_exec_gemm_signal(exec, 1, &desc, args[0], args[1], reduced,
                          BRAID_RT_GEMM_BLAS, BRAID_RT_GEMM_CUT_M,
                          P * kChunksPerRank, BRAID_RT_CHUNK_ORDER_RING, 0,
-                         0, epoch, 1, "prog.mlir:1:1 gemm_signal");
+                         0, epoch, 1, nullptr, "prog.mlir:1:1 gemm_signal");
   braid_exec_all_reduce_triggered(exec, 0, reduced, results[0], M * N,
                                   BRAID_RT_F32, BRAID_RT_SUM, 0, epoch,
                                   kChunksPerRank, 1, 2,
                                   "prog.mlir:2:1 all_reduce_triggered");
+  // A local, as in emitted code: the runtime copies it.
+  Epilogue state{gathered};
+  braid_exec_epilogue epilogue{
+      scaleRows, &state, sizeof state,
+      gMisfitEpilogue ? 5 : M / (kGatherChunks * kGatherTiles)};
   braid_exec_gemm_signal(exec, 1, &desc, args[0], args[1], gathered,
                          BRAID_RT_GEMM_BLAS, BRAID_RT_GEMM_CUT_M,
                          kGatherChunks, BRAID_RT_CHUNK_ORDER_NATURAL, -1, 1,
-                         gatherEpoch, kGatherTiles, "prog.mlir:3:1 gemm_signal");
+                         gatherEpoch, kGatherTiles, &epilogue,
+                         "prog.mlir:3:1 gemm_signal");
   braid_exec_all_gather_triggered(exec, 0, gathered, results[1], M * N,
                                   BRAID_RT_F32, 1, gatherEpoch, kGatherChunks,
                                   kGatherTiles, 0,
@@ -122,13 +148,17 @@ int main(int argc, char **argv) {
                    braid_program_last_error());
       return 1;
     }
-    for (int r = 0; r < size; ++r)
-      if (std::memcmp(gathered.data() + r * M * N, cs[r].data(),
+    for (int r = 0; r < size; ++r) {
+      std::vector<float> scaled(cs[r]);
+      for (float &value : scaled)
+        value = 2.0f * value + 1.0f;
+      if (std::memcmp(gathered.data() + r * M * N, scaled.data(),
                       M * N * sizeof(float)) != 0) {
         std::fprintf(stderr, "rank %d step %u: gathered block %d differs\n",
                      rank, s, r);
         ++failures;
       }
+    }
     for (int64_t i = 0; i < M * N; ++i) {
       double exact = 0, magnitude = 0;
       for (int r = 0; r < size; ++r) {
@@ -153,6 +183,23 @@ int main(int argc, char **argv) {
                      rank, s, r);
         ++failures;
       }
+  }
+  // An epilogue whose blocks do not hold the rows it was compiled for
+  // fails the step, on every rank, with the reason.
+  gMisfitEpilogue = true;
+  {
+    std::vector<float> a(M * K, 1.0f), b(K * N, 1.0f), reduced(M * N),
+        gathered(size * M * N);
+    const void *args[] = {a.data(), b.data()};
+    void *results[] = {reduced.data(), gathered.data()};
+    if (braid_program_step(program, args, results) == BRAID_RT_OK ||
+        !std::strstr(braid_program_last_error(),
+                     "does not cut into 3 chunks of 2 blocks of that many "
+                     "rows")) {
+      std::fprintf(stderr, "rank %d: the misfit epilogue: %s\n", rank,
+                   braid_program_last_error());
+      ++failures;
+    }
   }
   int anyFailed = 0;
   MPI_Allreduce(&failures, &anyFailed, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);

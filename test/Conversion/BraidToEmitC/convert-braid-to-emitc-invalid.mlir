@@ -89,10 +89,38 @@ func.func @integer_producer(%a: memref<8x8xi32>, %b: memref<8x8xi32>,
   %c = memref.view %arena[%c0][] : memref<256xi8> to memref<8x8xi32>
   %counter = braid.cmd.counter : !braid.counter
   %epoch = braid.cmd.next_epoch %counter : i64
-  // expected-error @below {{computes something other than one linalg.matmul of f64, f32, f16 or bf16 buffers or one braid.grouped_matmul into its output; the runtime's chunked GEMMs are the only producers that release a counter}}
+  // expected-error @below {{cannot run on the runtime's chunked producers, the only producers that release a counter: its linalg.matmul is not on f64, f32, f16 or bf16 row-major buffers, which the runtime GEMM takes}}
   braid.cmd.chunked_compute %c release %counter[%epoch] chunks = 2 tiles = 1 order = arrival on @tp axes = [0] : memref<8x8xi32> {
     linalg.matmul ins(%a, %b : memref<8x8xi32>, memref<8x8xi32>) outs(%c : memref<8x8xi32>)
   }
   braid.cmd.all_gather %c, %g on @tp axes = [0] after %counter[%epoch] chunks = 2 tiles = 1 : memref<8x8xi32>, memref<16x8xi32>
+  return
+}
+
+// -----
+
+// An epilogue runs on equal blocks of rows: 10 rows do not cut into 4.
+#rows = affine_map<(d0, d1) -> (d0, d1)>
+shard.grid @tp(shape = 2)
+func.func @uneven_epilogue(%a: memref<10x8xf32>, %b: memref<8x4xf32>,
+                           %g: memref<20x4xf32> {braid.result = 0 : i64},
+                           %arena: memref<512xi8> {braid.arena}) {
+  %c0 = arith.constant 0 : index
+  %c256 = arith.constant 256 : index
+  %temp = memref.view %arena[%c0][] : memref<512xi8> to memref<10x4xf32>
+  %c = memref.view %arena[%c256][] : memref<512xi8> to memref<10x4xf32>
+  %counter = braid.cmd.counter : !braid.counter
+  %epoch = braid.cmd.next_epoch %counter : i64
+  // expected-error @below {{cannot run on the runtime's chunked producers, the only producers that release a counter: its epilogue runs on equal blocks of rows, but the 10 rows do not cut into 4 chunks of 1 tile blocks}}
+  braid.cmd.chunked_compute %c release %counter[%epoch] chunks = 4 tiles = 1 order = arrival on @tp axes = [0] : memref<10x4xf32> {
+    linalg.matmul ins(%a, %b : memref<10x8xf32>, memref<8x4xf32>) outs(%temp : memref<10x4xf32>)
+    linalg.generic {indexing_maps = [#rows, #rows], iterator_types = ["parallel", "parallel"]}
+        ins(%temp : memref<10x4xf32>) outs(%c : memref<10x4xf32>) {
+    ^bb0(%v: f32, %o: f32):
+      %n = arith.negf %v : f32
+      linalg.yield %n : f32
+    }
+  }
+  braid.cmd.all_gather %c, %g on @tp axes = [0] after %counter[%epoch] chunks = 4 tiles = 1 : memref<10x4xf32>, memref<20x4xf32>
   return
 }

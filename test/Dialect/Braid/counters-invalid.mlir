@@ -123,7 +123,7 @@ func.func @writes_other(%a: memref<16x8xf32>, %b: memref<8x16xf32>, %c: memref<1
   %counter = braid.cmd.counter : !braid.counter
   %epoch = braid.cmd.next_epoch %counter : i64
   braid.cmd.chunked_compute %c release %counter[%epoch] chunks = 2 tiles = 1 order = arrival on @tp axes = [0] : memref<16x16xf32> {
-    // expected-error @below {{writes a buffer other than the chunked_compute's output (only the output is released chunk by chunk)}}
+    // expected-error @below {{writes a buffer other than the chunked_compute's output that no later op of the body reads (only the output is released chunk by chunk)}}
     linalg.matmul ins(%a, %b : memref<16x8xf32>, memref<8x16xf32>) outs(%e : memref<16x16xf32>)
   }
   braid.cmd.all_gather %c, %d on @tp axes = [0] after %counter[%epoch] chunks = 2 tiles = 1 : memref<16x16xf32>, memref<32x16xf32>

@@ -41,3 +41,29 @@ func.func @gather_first(%a: memref<16x32xf32>, %b: memref<32x16xf32>, %c: memref
   braid.cmd.wait %done
   return
 }
+
+// A producer with an epilogue: the matmul writes a temporary that the
+// epilogue reads; only the output is released.
+// CHECK-LABEL: func.func @epilogue
+// CHECK: braid.cmd.chunked_compute %[[OUT:.*]] release {{.*}} chunks = 4 tiles = 1 order = ring on @tp axes = [0] : memref<64x16xf32> {
+// CHECK-NEXT: linalg.matmul {{.*}} outs(%[[TEMP:.*]] : memref<64x16xf32>)
+// CHECK-NEXT: linalg.generic {{.*}} ins(%[[TEMP]] : memref<64x16xf32>) outs(%[[OUT]] : memref<64x16xf32>)
+#rows = affine_map<(d0, d1) -> (d0, d1)>
+func.func @epilogue(%a: memref<64x32xf32>, %b: memref<32x16xf32>, %t: memref<64x16xf32>, %c: memref<64x16xf32>, %r: memref<16x16xf32>) {
+  %counter = braid.cmd.counter : !braid.counter
+  %epoch = braid.cmd.next_epoch %counter : i64
+  %done = braid.cmd.launch stream = 1 {
+    braid.cmd.chunked_compute %c release %counter[%epoch] chunks = 4 tiles = 1 order = ring on @tp axes = [0] : memref<64x16xf32> {
+      linalg.matmul ins(%a, %b : memref<64x32xf32>, memref<32x16xf32>) outs(%t : memref<64x16xf32>)
+      linalg.generic {indexing_maps = [#rows, #rows], iterator_types = ["parallel", "parallel"]}
+          ins(%t : memref<64x16xf32>) outs(%c : memref<64x16xf32>) {
+      ^bb0(%v: f32, %o: f32):
+        %n = arith.negf %v : f32
+        linalg.yield %n : f32
+      }
+    }
+  }
+  braid.cmd.reduce_scatter %c, %r on @tp axes = [0] reduction = sum after %counter[%epoch] chunks = 4 tiles = 1 : memref<64x16xf32>, memref<16x16xf32>
+  braid.cmd.wait %done
+  return
+}

@@ -282,6 +282,10 @@ LogicalResult CommandChunkedComputeOp::verifyRegions() {
   Block &body = getBody().front();
   if (body.without_terminator().empty())
     return emitOpError() << "has an empty body; it must compute its output";
+  // Besides the output, the body may write the temporaries of its chain (a
+  // contraction's result its epilogue reads next); nothing else, since only
+  // the output is released.
+  SmallVector<std::pair<Operation *, Value>> temporaries;
   for (Operation &op : body.without_terminator()) {
     auto effects = dyn_cast<MemoryEffectOpInterface>(op);
     if (!effects) {
@@ -289,17 +293,27 @@ LogicalResult CommandChunkedComputeOp::verifyRegions() {
         continue;
       return op.emitOpError()
              << "has unknown memory effects; a chunked_compute body may "
-                "write only the buffer it releases";
+                "write only the buffer it releases and temporaries it reads "
+                "again";
     }
     SmallVector<MemoryEffects::EffectInstance> instances;
     effects.getEffects(instances);
-    for (const MemoryEffects::EffectInstance &instance : instances)
-      if (isa<MemoryEffects::Write>(instance.getEffect()) &&
-          instance.getValue() != getOutput())
-        return op.emitOpError()
-               << "writes a buffer other than the chunked_compute's output "
-                  "(only the output is released chunk by chunk)";
+    for (const MemoryEffects::EffectInstance &instance : instances) {
+      Value value = instance.getValue();
+      if (isa<MemoryEffects::Read>(instance.getEffect()))
+        llvm::erase_if(temporaries, [&](auto &written) {
+          return written.second == value && written.first != &op;
+        });
+      else if (isa<MemoryEffects::Write>(instance.getEffect()) &&
+               value != getOutput())
+        temporaries.push_back({&op, value});
+    }
   }
+  if (!temporaries.empty())
+    return temporaries.front().first->emitOpError()
+           << "writes a buffer other than the chunked_compute's output that "
+              "no later op of the body reads (only the output is released "
+              "chunk by chunk)";
   return success();
 }
 

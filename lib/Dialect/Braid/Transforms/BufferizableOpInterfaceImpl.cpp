@@ -11,13 +11,14 @@
 //   them, read-only to the analysis (another start may still read them).
 // - braid.fused_collective: One-Shot bufferizes its body like any code (the
 //   contraction writes its init's buffer, the collective reads it); the
-//   fused op then becomes the counter form: the contraction inside a
-//   braid.cmd.chunked_compute releasing a fresh counter, the collective
-//   triggered by it (docs/Lowering.md, "Producer fusion").
+//   fused op then becomes the counter form: the contraction and its
+//   epilogue inside a braid.cmd.chunked_compute releasing a fresh counter,
+//   the collective triggered by it (docs/Lowering.md, "Producer fusion").
 //
 //===----------------------------------------------------------------------===//
 
 #include "braid/Dialect/Braid/Transforms/BufferizableOpInterfaceImpl.h"
+#include "braid/Analysis/FusedCollective.h"
 #include "braid/Dialect/Braid/IR/BraidDialect.h"
 
 #include "mlir/Dialect/Bufferization/IR/BufferizableOpInterface.h"
@@ -518,7 +519,9 @@ struct FusedCollectiveModel
     // cut along an inner dimension shows as the blocks packed for it.)
     Value sent =
         cast<CommandCollectiveOpInterface>(collective).getSourceBuffer();
-    Operation *epilogue = nullptr;
+    // The epilogue: the ops that write memory between the two, each run by
+    // the chunked producer on the rows of every tile block.
+    SmallVector<Operation *> epilogue;
     for (Operation *next = producer->getNextNode(); next != collective;
          next = next->getNextNode()) {
       if (auto pack = dyn_cast<linalg::TransposeOp>(next);
@@ -527,18 +530,38 @@ struct FusedCollectiveModel
                << "cuts its producer along an inner dimension; the buffer "
                   "level releases contiguous chunks, a cut along the first "
                   "dimension of the matmul's output";
-      if (!epilogue && isa<linalg::LinalgOp, CommandComputeOp>(next))
-        epilogue = next;
+      // Not views, allocations or the tensors bufferization leaves behind
+      // (these move before the producer).
+      auto effects = dyn_cast<MemoryEffectOpInterface>(next);
+      if (!isa<linalg::LinalgOp, CommandComputeOp>(next) &&
+          !(effects && effects.hasEffect<MemoryEffects::Write>()))
+        continue;
+      std::string whyNot;
+      if (!isa<linalg::LinalgOp>(next))
+        whyNot = "its epilogue's '" + next->getName().getStringRef().str() +
+                 "' is not a linalg op on buffers";
+      else if (!isa<linalg::MatmulOp>(producer))
+        whyNot = "an epilogue runs after a linalg.matmul only";
+      else
+        (void)checkRowBlockEpilogue(next, whyNot);
+      if (!whyNot.empty())
+        return op->emitOpError()
+               << "cannot run its epilogue on blocks of rows: " << whyNot;
+      epilogue.push_back(next);
     }
-    if (epilogue)
-      return op->emitOpError()
-             << "has an epilogue (" << epilogue->getName()
-             << ") between its contraction and its collective; the chunked "
-                "GEMM cannot run it yet: fuse the bare matmul";
-    if (sent != produced)
+    Value written =
+        epilogue.empty()
+            ? produced
+            : cast<linalg::LinalgOp>(epilogue.back()).getDpsInits()[0];
+    if (sent != written)
       return op->emitOpError()
              << "sends a copy of its producer's output; the buffer level "
                 "releases the output itself";
+    if (cast<MemRefType>(sent.getType()).getShape() !=
+        cast<MemRefType>(produced.getType()).getShape())
+      return op->emitOpError()
+             << "sends " << sent.getType() << ", not the shape of its "
+             << "contraction's output " << produced.getType();
     FailureOr<int64_t> groupSize = getGroupSize(
         collective, collective->getAttrOfType<FlatSymbolRefAttr>("grid"),
         collective->getAttrOfType<DenseI16ArrayAttr>("axes").asArrayRef());
@@ -551,9 +574,13 @@ struct FusedCollectiveModel
     Location loc = op->getLoc();
     rewriter.setInsertionPoint(op);
     // Allocations, copies and views the body needed run before.
+    llvm::SmallPtrSet<Operation *, 8> computed(epilogue.begin(),
+                                              epilogue.end());
+    computed.insert(producer);
+    computed.insert(collective);
     for (Operation &nested :
          llvm::make_early_inc_range(body.without_terminator()))
-      if (&nested != collective && &nested != producer)
+      if (!computed.contains(&nested))
         rewriter.moveOpBefore(&nested, op);
     Value counter = CommandCounterOp::create(
         rewriter, loc, CounterType::get(op->getContext()));
@@ -563,7 +590,7 @@ struct FusedCollectiveModel
     auto chunkAttr = rewriter.getI64IntegerAttr(chunks);
     auto tileAttr = rewriter.getI64IntegerAttr(tiles);
     auto chunked = CommandChunkedComputeOp::create(
-        rewriter, producer->getLoc(), produced, counter, epoch, chunkAttr,
+        rewriter, producer->getLoc(), sent, counter, epoch, chunkAttr,
         tileAttr,
         FusionOrderAttr::get(op->getContext(), fused.getOrder()),
         collective->getAttrOfType<FlatSymbolRefAttr>("grid"),
@@ -571,6 +598,8 @@ struct FusedCollectiveModel
     Block *producerBody = rewriter.createBlock(&chunked.getBody());
     CommandEndOp::create(rewriter, loc);
     rewriter.moveOpBefore(producer, producerBody->getTerminator());
+    for (Operation *next : epilogue)
+      rewriter.moveOpBefore(next, producerBody->getTerminator());
     rewriter.setInsertionPoint(op);
     Location at = collective->getLoc();
     TypeSwitch<Operation *>(collective)

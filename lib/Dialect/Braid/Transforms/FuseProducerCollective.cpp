@@ -103,19 +103,25 @@ std::pair<int64_t, int64_t> cutOf(Operation *collective) {
 }
 
 /// Whether the buffer level lowers `collective` fused with `chain`
-/// (BufferizableOpInterfaceImpl.cpp): the runtime's chunked GEMM runs a bare
-/// linalg.matmul or braid.grouped_matmul and releases contiguous chunks of
-/// its output.
+/// (BufferizableOpInterfaceImpl.cpp): the runtime's chunked GEMM runs a
+/// linalg.matmul (with an epilogue that runs on blocks of rows) or a bare
+/// braid.grouped_matmul and releases contiguous chunks of its output.
 bool isLowerableFusion(Operation *collective, const ProducerChain &chain,
                        std::string &whyNot) {
   if (!isa<linalg::MatmulOp, GroupedMatmulOp>(chain.contraction))
     whyNot = "the buffer level lowers a linalg.matmul or braid.grouped_matmul "
              "producer, not " +
              chain.contraction->getName().getStringRef().str();
-  else if (!chain.epilogue.empty())
-    whyNot = "the buffer level lowers a bare matmul, not one with an "
-             "epilogue (" +
-             chain.epilogue.front()->getName().getStringRef().str() + ")";
+  else if (!chain.epilogue.empty() &&
+           !isa<linalg::MatmulOp>(chain.contraction))
+    whyNot = "the buffer level runs an epilogue after a linalg.matmul only, "
+             "not after " +
+             chain.contraction->getName().getStringRef().str();
+  else if (llvm::any_of(chain.epilogue, [&](Operation *op) {
+             return failed(checkRowBlockEpilogue(op, whyNot));
+           }))
+    whyNot = "the buffer level runs the epilogue on blocks of rows, but " +
+             whyNot;
   else if (int64_t cutDim = cutOf(collective).first; cutDim != 0)
     whyNot = "the buffer level releases contiguous chunks, a cut along "
              "the first dimension of the matmul's output, not dimension " +

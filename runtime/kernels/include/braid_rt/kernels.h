@@ -136,6 +136,14 @@ typedef enum braid_rt_gemm_cut {
 typedef int (*braid_rt_gemm_release_fn)(void *user, int64_t position,
                                         int64_t tile);
 
+/* The rows (cut M) or columns (cut N) [*begin, *end) of C that tile block
+ * `tile` of chunk `chunk` covers, as the chunked GEMMs cut them: chunk c is
+ * [c * extent / chunks, (c + 1) * extent / chunks), its tile blocks as even
+ * as the chunk allows, the first ones one longer. */
+void braid_rt_chunk_tile_range(int64_t extent, int64_t chunks, int64_t chunk,
+                               int64_t tiles_per_chunk, int64_t tile,
+                               int64_t *begin, int64_t *end);
+
 int braid_rt_cpu_gemm_chunked(const braid_rt_gemm_desc *desc, const void *a,
                               const void *b, void *c,
                               braid_rt_gemm_numerics numerics, void *workspace,

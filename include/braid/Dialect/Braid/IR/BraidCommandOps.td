@@ -287,7 +287,8 @@ def Braid_CommandChunkedComputeOp : Braid_CommandOp<"chunked_compute", [
   let summary = "compute a buffer in chunks, releasing a counter after each";
   let description = [{
     Buffer level: the producer of `braid.fused_collective`. The body (buffer
-    ops that write only `output`, a contiguous buffer) computes `output`;
+    ops that write only `output`, a contiguous buffer, and temporaries a
+    later op of the body reads) computes `output`;
     the op computes it in `chunks` contiguous chunks, each in `tiles` tile
     blocks, in `order`: `ring` is the ring order of this rank in the group
     (`axes` of `grid`), position `s * k + q` being chunk
@@ -307,10 +308,28 @@ def Braid_CommandChunkedComputeOp : Braid_CommandOp<"chunked_compute", [
     ```
 
     The CPU and CUDA targets lower a body of one `linalg.matmul` (its init
-    already in `output`) to the runtime's chunked GEMM
-    (`braid_exec_gemm_signal`); the CPU target also a `braid.cmd.compute`
-    of one `braid.grouped_matmul` (`braid_exec_grouped_matmul_signal`, row
-    chunks, each row in its expert's GEMM).
+    already in its output buffer) to the runtime's chunked GEMM
+    (`braid_exec_gemm_signal`), optionally followed by an epilogue: linalg
+    ops of parallel loops from the matmul's result to `output` whose
+    operands index the output's row loop by itself. The epilogue is
+    outlined into a function of one block of rows, which the chunked GEMM
+    runs on each tile block's rows before it releases them (the rows must
+    cut into `chunks * tiles` equal blocks):
+
+    ```mlir
+    braid.cmd.chunked_compute %out release %counter[%epoch] chunks = 4
+        tiles = 1 order = ring on @tp axes = [0] : memref<64x16xf32> {
+      linalg.matmul ins(%a, %b : memref<64x32xf32>, memref<32x16xf32>)
+                    outs(%c : memref<64x16xf32>)
+      linalg.generic {indexing_maps = [#identity, #bias, #identity], ...}
+          ins(%c, %bias : memref<64x16xf32>, memref<16xf32>)
+          outs(%out : memref<64x16xf32>) { ... }
+    }
+    ```
+
+    A body of one `braid.cmd.compute` of a `braid.grouped_matmul` lowers to
+    `braid_exec_grouped_matmul_signal` (row chunks, each row in its
+    expert's GEMM).
   }];
   let arguments = (ins AnyStaticShapeMemRef:$output, Braid_CounterType:$counter,
                        I64:$epoch, ConfinedAttr<I64Attr, [IntPositive]>:$chunks,
