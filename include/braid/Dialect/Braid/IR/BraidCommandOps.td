@@ -308,9 +308,10 @@ def Braid_CommandChunkedComputeOp : Braid_CommandOp<"chunked_compute", [
 
     The CPU and CUDA targets lower a body of one `linalg.matmul` (its init
     already in `output`) to the runtime's chunked GEMM
-    (`braid_exec_gemm_signal`); the CPU target also a `braid.cmd.compute`
-    of one `braid.grouped_matmul` (`braid_exec_grouped_matmul_signal`, row
-    chunks, each row in its expert's GEMM).
+    (`braid_exec_gemm_signal`), and a `braid.cmd.compute` of one
+    `braid.grouped_matmul` to its chunked grouped matmul
+    (`braid_exec_grouped_matmul_signal`, row chunks, each row in its
+    expert's GEMM).
   }];
   let arguments = (ins AnyStaticShapeMemRef:$output, Braid_CounterType:$counter,
                        I64:$epoch, ConfinedAttr<I64Attr, [IntPositive]>:$chunks,
