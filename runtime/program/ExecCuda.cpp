@@ -596,8 +596,8 @@ void cudaGemmSignal(braid_exec *exec, int stream, GemmSignalRecord &record,
       return braid_rt_cuda_grouped_matmul_chunked(
           record.groupedType, record.groupedOutType, record.rows, record.depth,
           record.cols, record.experts, record.a, record.b, record.groupSizes,
-          record.sizesType, record.c, record.chunks, record.order.data(),
-          tiles, release, user, handle);
+          record.sizesType, record.c, record.chunks, record.order.data(), tiles,
+          release, user, handle);
     return braid_rt_cuda_gemm_chunked(
         cuda->gemm, &record.desc, record.a, record.b, record.c,
         cuda->workspaces[stream], cuda->workspaceBytes, record.cut,

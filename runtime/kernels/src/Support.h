@@ -180,10 +180,9 @@ braid_rt_kernel_status checkChunkedGemm(const char *op,
 braid_rt_kernel_status
 checkChunkedGroupedMatmul(const char *op, braid_rt_elem type,
                           braid_rt_elem outType, int64_t rows, int64_t depth,
-                          int64_t cols, int64_t experts,
-                          const void *groupSizes, braid_rt_elem sizesType,
-                          int64_t chunks, const int64_t *order,
-                          int64_t tilesPerChunk);
+                          int64_t cols, int64_t experts, const void *groupSizes,
+                          braid_rt_elem sizesType, int64_t chunks,
+                          const int64_t *order, int64_t tilesPerChunk);
 
 /// The order of every chunked producer (arguments checked by
 /// checkChunkedGemm): an axis of `extent` cut into `chunks` equal chunks;

@@ -40,10 +40,9 @@ namespace braid_rt::kernels {
 braid_rt_kernel_status
 checkChunkedGroupedMatmul(const char *op, braid_rt_elem type,
                           braid_rt_elem outType, int64_t rows, int64_t depth,
-                          int64_t cols, int64_t experts,
-                          const void *groupSizes, braid_rt_elem sizesType,
-                          int64_t chunks, const int64_t *order,
-                          int64_t tilesPerChunk) {
+                          int64_t cols, int64_t experts, const void *groupSizes,
+                          braid_rt_elem sizesType, int64_t chunks,
+                          const int64_t *order, int64_t tilesPerChunk) {
   if (braid_rt_kernel_status status =
           checkGroupedMatmul(op, type, outType, rows, depth, cols, experts))
     return status;
