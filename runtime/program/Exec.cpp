@@ -692,15 +692,8 @@ void issueProducer(braid_exec *exec, int stream, GemmSignalRecord *record,
   uint64_t lastValue = (record->trigger.epoch * static_cast<uint64_t>(record->chunks) +
                         static_cast<uint64_t>(record->chunks)) *
                        record->trigger.tiles_per_chunk;
-  if (program->cuda) {
-    if (record->grouped) {
-      failStep(exec, BRAID_RT_UNAVAILABLE, where,
-               "a grouped matmul that releases a counter runs on the CPU "
-               "target only; compile the CUDA program without fusing it");
-      return;
-    }
+  if (program->cuda)
     return cudaGemmSignal(exec, stream, *record, lastValue);
-  }
   if (stream == 0) {
     record->stream = nullptr;
     Clock::time_point start = Clock::now();

@@ -592,15 +592,25 @@ void cudaGemmSignal(braid_exec *exec, int stream, GemmSignalRecord &record,
   CudaProgram *cuda = state(exec);
   cudaStream_t handle = cuda->streams[stream];
   record.stream = nullptr;
+  // The record's chunked producer enqueued on the stream, `release` called
+  // after each tile block (null: none).
+  auto produce = [&](braid_rt_gemm_release_fn release, void *user) {
+    int64_t tiles = static_cast<int64_t>(record.trigger.tiles_per_chunk);
+    if (record.grouped)
+      return braid_rt_cuda_grouped_matmul_chunked(
+          record.groupedType, record.groupedOutType, record.rows, record.depth,
+          record.cols, record.experts, record.a, record.b, record.groupSizes,
+          record.sizesType, record.c, record.chunks, record.order.data(), tiles,
+          release, user, handle);
+    return braid_rt_cuda_gemm_chunked(
+        cuda->gemm, &record.desc, record.a, record.b, record.c,
+        cuda->workspaces[stream], cuda->workspaceBytes, record.cut,
+        record.chunks, record.order.data(), tiles, release, user, handle);
+  };
   if (cuda->nccl) {
     int span = spanBegin(exec, stream, handle, where, SpanKind::Compute);
     CudaRelease release{&record, handle};
-    int result = braid_rt_cuda_gemm_chunked(
-        cuda->gemm, &record.desc, record.a, record.b, record.c,
-        cuda->workspaces[stream], cuda->workspaceBytes, record.cut,
-        record.chunks, record.order.data(),
-        static_cast<int64_t>(record.trigger.tiles_per_chunk), releaseOnStream,
-        &release, handle);
+    int result = produce(releaseOnStream, &release);
     if (result != 0) {
       const char *kernelError = braid_rt_kernel_last_error();
       failStep(exec, static_cast<braid_rt_status>(result), where,
@@ -612,24 +622,20 @@ void cudaGemmSignal(braid_exec *exec, int stream, GemmSignalRecord &record,
     return;
   }
   // Hybrid: the counter is the MPI engine's (a CPU counter) and the
-  // collective is staged synchronously, so the GEMM is waited for here and
-  // releases every chunk at once.
+  // collective is staged synchronously, so the producer is waited for here
+  // and releases every chunk at once (its epilogue still runs per block).
   auto epilogueOnly = [](void *user, int64_t position, int64_t tile) {
     return runEpilogue(*static_cast<GemmSignalRecord *>(user), position,
                        tile);
   };
-  int result = braid_rt_cuda_gemm_chunked(
-      cuda->gemm, &record.desc, record.a, record.b, record.c,
-      cuda->workspaces[stream], cuda->workspaceBytes, record.cut,
-      record.chunks, record.order.data(),
-      static_cast<int64_t>(record.trigger.tiles_per_chunk),
-      record.epilogue ? +epilogueOnly : nullptr, &record, handle);
+  int result = produce(record.epilogue ? +epilogueOnly : nullptr, &record);
   if (result != 0) {
     braid_exec_check_kernel(exec, result, where);
     return;
   }
   if (failed(exec, cudaStreamSynchronize(handle), where,
-             "the chunked GEMM failed"))
+             record.grouped ? "the chunked grouped matmul failed"
+                            : "the chunked GEMM failed"))
     return;
   braid_rt_status status =
       braid_rt_counter_host_signal(record.trigger.counter, lastValue);

@@ -329,6 +329,19 @@ TEST(ChunkedGroupedMatmul, BitwiseEqualToOneCall) {
         << "rows " << test.rows << " chunks " << test.chunks;
     EXPECT_EQ(releases.size(), static_cast<size_t>(test.chunks * test.tiles));
   }
+  // No columns (an empty output): nothing to compute, every block still
+  // released.
+  std::vector<float> noColumnsLhs(12 * 4);
+  int64_t halves[2] = {6, 6};
+  std::vector<std::pair<int64_t, int64_t>> releases;
+  EXPECT_EQ(braid_rt_cpu_grouped_matmul_chunked(
+                BRAID_RT_ELEM_F32, BRAID_RT_ELEM_F32, 12, 4, 0, 2,
+                noColumnsLhs.data(), nullptr, halves, BRAID_RT_ELEM_I64,
+                nullptr, BRAID_RT_GEMM_BLAS, 3, nullptr, 2, recordRelease,
+                &releases),
+            0)
+      << braid_rt_kernel_last_error();
+  EXPECT_EQ(releases.size(), 6u);
   std::vector<float> lhs(40), rhs(16), out(40);
   int64_t sizes[1] = {10};
   EXPECT_NE(braid_rt_cpu_grouped_matmul_chunked(

@@ -120,8 +120,8 @@ static inline braid_pack<H, R...> braid_make_pack(H head, R... rest) {
   return {head, braid_make_pack(rest...)};
 }
 
-/// braid.cmd.chunked_compute of a braid.grouped_matmul (CPU target:
-/// braid_exec_grouped_matmul_signal fails the step on CUDA).
+/// braid.cmd.chunked_compute of a braid.grouped_matmul (both targets: the
+/// runtime's CPU or CUDA chunked grouped matmul).
 static inline void braid_emit_grouped_matmul_signal(
     braid_exec *exec, int stream, int type, int out_type, int64_t rows,
     int64_t depth, int64_t cols, int64_t experts, const void *lhs,

@@ -132,8 +132,9 @@ void braid_exec_gemm_signal(braid_exec *exec, int stream,
 
 /* The same producer for braid.grouped_matmul
  * (braid_rt_cpu_grouped_matmul_chunked: `chunks` row chunks in `order`, each
- * as `tiles_per_chunk` row blocks, the counter raised after each). CPU
- * target only: on a CUDA program it fails the step with UNAVAILABLE. */
+ * as `tiles_per_chunk` row blocks, the counter raised after each); on a
+ * CUDA program braid_rt_cuda_grouped_matmul_chunked on the stream, as
+ * braid_exec_gemm_signal runs braid_rt_cuda_gemm_chunked there. */
 void braid_exec_grouped_matmul_signal(
     braid_exec *exec, int stream, braid_rt_elem type, braid_rt_elem out_type,
     int64_t rows, int64_t depth, int64_t cols, int64_t experts,

@@ -41,6 +41,12 @@ int braid_rt_cuda_gemm_chunked(braid_rt_cuda_gemm_cache *,
                                void *) {
   return unavailable("cuda_gemm_chunked");
 }
+int braid_rt_cuda_grouped_matmul_chunked(
+    braid_rt_elem, braid_rt_elem, int64_t, int64_t, int64_t, int64_t,
+    const void *, const void *, const void *, braid_rt_elem, void *, int64_t,
+    const int64_t *, int64_t, braid_rt_gemm_release_fn, void *, void *) {
+  return unavailable("cuda_grouped_matmul_chunked");
+}
 int braid_rt_cuda_gemm_chunked_signal(braid_rt_cuda_gemm_cache *,
                                       const braid_rt_gemm_desc *, const void *,
                                       const void *, void *, void *, size_t,

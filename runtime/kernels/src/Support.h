@@ -173,46 +173,35 @@ braid_rt_kernel_status checkChunkedGemm(const char *op,
                                         const int64_t *order,
                                         int64_t tilesPerChunk);
 
-/// The loop of both chunked GEMMs (arguments checked by checkChunkedGemm):
-/// for each position of `order` and each of its `tilesPerChunk` tile blocks
-/// (rows or columns of the chunk, cut as evenly as possible), `gemm(piece,
-/// a, b, c)` on the sub-matrices the block needs, then `release(user,
-/// position, tile)`. A cut along M or N leaves every element's dot product
-/// over K as one call computes it.
-template <typename Gemm>
-int forEachChunkTile(const braid_rt_gemm_desc &desc, const void *a,
-                     const void *b, void *c, braid_rt_gemm_cut cut,
-                     int64_t chunks, const int64_t *order,
-                     int64_t tilesPerChunk, Gemm &&gemm,
-                     braid_rt_gemm_release_fn release, void *user) {
-  bool alongM = cut == BRAID_RT_GEMM_CUT_M;
-  int64_t extent = alongM ? desc.m : desc.n;
-  size_t aElem = braid_rt_elem_size(desc.a_type);
-  size_t bElem = braid_rt_elem_size(desc.b_type);
-  size_t cElem = braid_rt_elem_size(desc.c_type);
+/// Checks a chunked grouped matmul (braid_rt_cpu_grouped_matmul_chunked,
+/// braid_rt_cuda_grouped_matmul_chunked): the grouped matmul's shape and
+/// types, group sizes of an index type, and `chunks` row chunks as
+/// checkChunkedGemm checks a cut along M.
+braid_rt_kernel_status
+checkChunkedGroupedMatmul(const char *op, braid_rt_elem type,
+                          braid_rt_elem outType, int64_t rows, int64_t depth,
+                          int64_t cols, int64_t experts, const void *groupSizes,
+                          braid_rt_elem sizesType, int64_t chunks,
+                          const int64_t *order, int64_t tilesPerChunk);
+
+/// The order of every chunked producer (arguments checked by
+/// checkChunkedGemm): an axis of `extent` cut into `chunks` equal chunks;
+/// for each position of `order` (null: natural) and each of the chunk's
+/// `tilesPerChunk` blocks (braid_rt_chunk_tile_range), `block(begin, end)`
+/// on the block's half-open range of the axis (not called when it is
+/// empty), then `release(user, position, tile)`.
+template <typename Block>
+int forEachChunkBlock(int64_t extent, int64_t chunks, const int64_t *order,
+                      int64_t tilesPerChunk, Block &&block,
+                      braid_rt_gemm_release_fn release, void *user) {
   for (int64_t position = 0; position < chunks; ++position) {
     int64_t chunk = order ? order[position] : position;
     for (int64_t tile = 0; tile < tilesPerChunk; ++tile) {
       int64_t begin = 0, end = 0;
       braid_rt_chunk_tile_range(extent, chunks, chunk, tilesPerChunk, tile,
                                 &begin, &end);
-      braid_rt_gemm_desc piece = desc;
-      const char *aPiece = static_cast<const char *>(a);
-      const char *bPiece = static_cast<const char *>(b);
-      char *cPiece = static_cast<char *>(c);
-      if (alongM) {
-        piece.m = end - begin;
-        // Row `begin` of A: a column of the stored [k, m] when transposed.
-        aPiece += (desc.trans_a ? begin : begin * desc.lda) * aElem;
-        cPiece += begin * desc.ldc * cElem;
-      } else {
-        piece.n = end - begin;
-        bPiece += (desc.trans_b ? begin * desc.ldb : begin) * bElem;
-        cPiece += begin * cElem;
-      }
       if (end > begin)
-        if (int status = gemm(piece, a ? aPiece : nullptr,
-                              b ? bPiece : nullptr, c ? cPiece : nullptr))
+        if (int status = block(begin, end))
           return status;
       if (release)
         if (int status = release(user, position, tile))
@@ -220,6 +209,43 @@ int forEachChunkTile(const braid_rt_gemm_desc &desc, const void *a,
     }
   }
   return BRAID_RT_KERNEL_OK;
+}
+
+/// The loop of both chunked GEMMs (arguments checked by checkChunkedGemm):
+/// forEachChunkBlock along the cut, with `gemm(piece, a, b, c)` on the
+/// sub-matrices each block needs. A cut along M or N leaves every
+/// element's dot product over K as one call computes it.
+template <typename Gemm>
+int forEachChunkTile(const braid_rt_gemm_desc &desc, const void *a,
+                     const void *b, void *c, braid_rt_gemm_cut cut,
+                     int64_t chunks, const int64_t *order,
+                     int64_t tilesPerChunk, Gemm &&gemm,
+                     braid_rt_gemm_release_fn release, void *user) {
+  bool alongM = cut == BRAID_RT_GEMM_CUT_M;
+  size_t aElem = braid_rt_elem_size(desc.a_type);
+  size_t bElem = braid_rt_elem_size(desc.b_type);
+  size_t cElem = braid_rt_elem_size(desc.c_type);
+  return forEachChunkBlock(
+      alongM ? desc.m : desc.n, chunks, order, tilesPerChunk,
+      [&](int64_t begin, int64_t end) {
+        braid_rt_gemm_desc piece = desc;
+        const char *aPiece = static_cast<const char *>(a);
+        const char *bPiece = static_cast<const char *>(b);
+        char *cPiece = static_cast<char *>(c);
+        if (alongM) {
+          piece.m = end - begin;
+          // Row `begin` of A: a column of the stored [k, m] when transposed.
+          aPiece += (desc.trans_a ? begin : begin * desc.lda) * aElem;
+          cPiece += begin * desc.ldc * cElem;
+        } else {
+          piece.n = end - begin;
+          bPiece += (desc.trans_b ? begin * desc.ldb : begin) * bElem;
+          cPiece += begin * cElem;
+        }
+        return gemm(piece, a ? aPiece : nullptr, b ? bPiece : nullptr,
+                    c ? cPiece : nullptr);
+      },
+      release, user);
 }
 
 /// Checks shared by the CPU and CUDA entry points of the layer ops.

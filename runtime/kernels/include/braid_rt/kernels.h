@@ -355,6 +355,20 @@ int braid_rt_cuda_gemm_chunked(braid_rt_cuda_gemm_cache *cache,
                                braid_rt_gemm_release_fn release, void *user,
                                void *stream);
 
+/* The CUDA twin of braid_rt_cpu_grouped_matmul_chunked (same row chunks,
+ * order, row blocks and checks; no numerics: the CUDA grouped matmul has
+ * one): each row block is the rows [begin, end) of
+ * braid_rt_cuda_grouped_matmul enqueued on `stream`, its rows finding their
+ * experts in the device-side `group_sizes`, so the output is bitwise that
+ * of one call; release(user, position, tile) is called on the host right
+ * after the block is enqueued, as in braid_rt_cuda_gemm_chunked. */
+int braid_rt_cuda_grouped_matmul_chunked(
+    braid_rt_elem type, braid_rt_elem out_type, int64_t rows, int64_t depth,
+    int64_t cols, int64_t experts, const void *lhs, const void *rhs,
+    const void *group_sizes, braid_rt_elem sizes_type, void *out,
+    int64_t chunks, const int64_t *order, int64_t tiles_per_chunk,
+    braid_rt_gemm_release_fn release, void *user, void *stream);
+
 /* Chunk trigger: braid_rt_cuda_gemm once per chunk (cut along M or N into
  * `chunks` equal chunks, `order` as for braid_rt_cpu_gemm_chunked), each
  * followed by cuStreamWriteValue32(flags[chunk] = epoch + 1) on `stream`, so

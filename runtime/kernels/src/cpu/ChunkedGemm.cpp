@@ -35,6 +35,33 @@ extern "C" int braid_rt_cpu_gemm_chunked(
       release, user);
 }
 
+namespace braid_rt::kernels {
+
+braid_rt_kernel_status
+checkChunkedGroupedMatmul(const char *op, braid_rt_elem type,
+                          braid_rt_elem outType, int64_t rows, int64_t depth,
+                          int64_t cols, int64_t experts, const void *groupSizes,
+                          braid_rt_elem sizesType, int64_t chunks,
+                          const int64_t *order, int64_t tilesPerChunk) {
+  if (braid_rt_kernel_status status =
+          checkGroupedMatmul(op, type, outType, rows, depth, cols, experts))
+    return status;
+  if (braid_rt_kernel_status status =
+          checkPointer(op, "group_sizes", groupSizes, experts))
+    return status;
+  if (!isIndexElem(sizesType))
+    return invalid(op, "group_sizes must be i32 or i64, not ",
+                   braid_rt_elem_name(sizesType));
+  // The output as a GEMM's C cut along M: the chunks and their tile blocks
+  // are row blocks, checked, ordered and released as a GEMM's.
+  braid_rt_gemm_desc rowBlocks = braid_rt_gemm_desc_dense(
+      1, rows, cols, depth, type, type, outType, /*accumulate=*/0);
+  return checkChunkedGemm(op, &rowBlocks, BRAID_RT_GEMM_CUT_M, chunks, order,
+                          tilesPerChunk);
+}
+
+} // namespace braid_rt::kernels
+
 extern "C" int braid_rt_cpu_grouped_matmul_chunked(
     braid_rt_elem type, braid_rt_elem out_type, int64_t rows, int64_t depth,
     int64_t cols, int64_t experts, const void *lhs, const void *rhs,
@@ -42,51 +69,38 @@ extern "C" int braid_rt_cpu_grouped_matmul_chunked(
     braid_rt_gemm_numerics numerics, int64_t chunks, const int64_t *order,
     int64_t tiles_per_chunk, braid_rt_gemm_release_fn release, void *user) {
   constexpr const char *op = "grouped_matmul_chunked";
-  if (braid_rt_kernel_status status =
-          checkGroupedMatmul(op, type, out_type, rows, depth, cols, experts))
-    return status;
-  if (braid_rt_kernel_status status =
-          checkPointer(op, "group_sizes", group_sizes, experts))
-    return status;
-  // The output as a GEMM's C: the chunks and their tile blocks are row
-  // blocks, computed in the same order and released the same way.
-  braid_rt_gemm_desc rowBlocks = braid_rt_gemm_desc_dense(
-      1, rows, cols, depth, type, type, out_type, /*accumulate=*/0);
-  if (braid_rt_kernel_status status = checkChunkedGemm(
-          op, &rowBlocks, BRAID_RT_GEMM_CUT_M, chunks, order,
-          tiles_per_chunk))
+  if (braid_rt_kernel_status status = checkChunkedGroupedMatmul(
+          op, type, out_type, rows, depth, cols, experts, group_sizes,
+          sizes_type, chunks, order, tiles_per_chunk))
     return status;
   // Group e holds rows [bounds[e], bounds[e + 1]).
   std::vector<int64_t> bounds(static_cast<size_t>(experts) + 1, 0);
-  if (braid_rt_kernel_status status =
-          dispatchIndex(op, "group_sizes", sizes_type, [&](auto tag) {
-            using I = decltype(tag);
-            auto *sizes = static_cast<const I *>(group_sizes);
-            for (int64_t e = 0; e < experts; ++e)
-              bounds[e + 1] =
-                  bounds[e] + std::max<int64_t>(0, static_cast<int64_t>(sizes[e]));
-            return BRAID_RT_KERNEL_OK;
-          }))
-    return status;
+  dispatchIndex(op, "group_sizes", sizes_type, [&](auto tag) {
+    using I = decltype(tag);
+    auto *sizes = static_cast<const I *>(group_sizes);
+    for (int64_t e = 0; e < experts; ++e)
+      bounds[e + 1] =
+          bounds[e] + std::max<int64_t>(0, static_cast<int64_t>(sizes[e]));
+    return BRAID_RT_KERNEL_OK;
+  });
   std::vector<int64_t> clipped(static_cast<size_t>(experts));
+  size_t lhsRowBytes = static_cast<size_t>(depth) * braid_rt_elem_size(type);
   size_t outRowBytes = static_cast<size_t>(cols) * braid_rt_elem_size(out_type);
-  return forEachChunkTile(
-      rowBlocks, lhs, rhs, out, BRAID_RT_GEMM_CUT_M, chunks, order,
-      tiles_per_chunk,
-      [&](const braid_rt_gemm_desc &piece, const void *lhsPiece, const void *,
-          void *outPiece) {
+  return forEachChunkBlock(
+      rows, chunks, order, tiles_per_chunk,
+      [&](int64_t begin, int64_t end) {
         // A block's rows keep their groups, clipped to the block: each row
         // is the same dot products as in one call.
-        int64_t begin = (static_cast<char *>(outPiece) -
-                         static_cast<char *>(out)) /
-                        static_cast<int64_t>(outRowBytes);
-        int64_t end = begin + piece.m;
         for (int64_t e = 0; e < experts; ++e)
           clipped[e] = std::max<int64_t>(
               0, std::min(bounds[e + 1], end) - std::max(bounds[e], begin));
         return braid_rt_cpu_grouped_matmul(
-            type, out_type, piece.m, depth, cols, experts, lhsPiece, rhs,
-            clipped.data(), BRAID_RT_ELEM_I64, outPiece, numerics, nullptr, 0);
+            type, out_type, end - begin, depth, cols, experts,
+            lhs ? static_cast<const char *>(lhs) + begin * lhsRowBytes
+                : nullptr,
+            rhs, clipped.data(), BRAID_RT_ELEM_I64,
+            out ? static_cast<char *>(out) + begin * outRowBytes : nullptr,
+            numerics, nullptr, 0);
       },
       release, user);
 }

@@ -25,6 +25,39 @@ braid_rt_kernel_status dispatchBits(size_t bytes, Fn &&fn) {
   }
 }
 
+/// Enqueues rows [rowBegin, rowEnd) of braid_rt_cuda_grouped_matmul
+/// (shape and types checked by checkGroupedMatmul).
+braid_rt_kernel_status
+groupedMatmulRows(const char *op, braid_rt_elem type, braid_rt_elem outType,
+                  int64_t rowBegin, int64_t rowEnd, int64_t depth,
+                  int64_t cols, int64_t experts, const void *lhs,
+                  const void *rhs, const void *groupSizes,
+                  braid_rt_elem sizesType, void *out, void *stream) {
+  if (rowEnd <= rowBegin || cols == 0)
+    return BRAID_RT_KERNEL_OK;
+  if (!out || (experts > 0 && !groupSizes) ||
+      (depth > 0 && (!lhs || (experts > 0 && !rhs))))
+    return invalid(op, "a tensor pointer is null");
+  return dispatchIndex(op, "group_sizes", sizesType, [&](auto indexTag) {
+    using I = decltype(indexTag);
+    return dispatchCudaFloat(op, "lhs", type, [&](auto tag) {
+      using T = DeviceTypeOf<decltype(tag)>;
+      return dispatchCudaFloat(op, "the result", outType, [&](auto outTag) {
+        using TO = DeviceTypeOf<decltype(outTag)>;
+        dim3 block(32, 8);
+        dim3 grid(gridFor(cols, 32),
+                  static_cast<unsigned>(
+                      std::min<int64_t>((rowEnd - rowBegin + 7) / 8, 65535)));
+        groupedMatmulKernel<T, TO, I><<<grid, block, 0, streamOf(stream)>>>(
+            rowBegin, rowEnd, depth, cols, experts,
+            static_cast<const T *>(lhs), static_cast<const T *>(rhs),
+            static_cast<const I *>(groupSizes), static_cast<TO *>(out));
+        return checkLaunch(op);
+      });
+    });
+  });
+}
+
 } // namespace
 
 extern "C" {
@@ -39,28 +72,31 @@ int braid_rt_cuda_grouped_matmul(braid_rt_elem type, braid_rt_elem out_type,
   if (braid_rt_kernel_status status =
           checkGroupedMatmul(op, type, out_type, rows, depth, cols, experts))
     return status;
-  if (rows * cols == 0)
-    return BRAID_RT_KERNEL_OK;
-  if (!out || (experts > 0 && !group_sizes) ||
-      (depth > 0 && (!lhs || (experts > 0 && !rhs))))
-    return invalid(op, "a tensor pointer is null");
-  return dispatchIndex(op, "group_sizes", sizes_type, [&](auto indexTag) {
-    using I = decltype(indexTag);
-    return dispatchCudaFloat(op, "lhs", type, [&](auto tag) {
-      using T = DeviceTypeOf<decltype(tag)>;
-      return dispatchCudaFloat(op, "the result", out_type, [&](auto outTag) {
-        using TO = DeviceTypeOf<decltype(outTag)>;
-        dim3 block(32, 8);
-        dim3 grid(gridFor(cols, 32), static_cast<unsigned>(std::min<int64_t>(
-                                         (rows + 7) / 8, 65535)));
-        groupedMatmulKernel<T, TO, I><<<grid, block, 0, streamOf(stream)>>>(
-            rows, depth, cols, experts, static_cast<const T *>(lhs),
-            static_cast<const T *>(rhs), static_cast<const I *>(group_sizes),
-            static_cast<TO *>(out));
-        return checkLaunch(op);
-      });
-    });
-  });
+  return groupedMatmulRows(op, type, out_type, 0, rows, depth, cols, experts,
+                           lhs, rhs, group_sizes, sizes_type, out, stream);
+}
+
+int braid_rt_cuda_grouped_matmul_chunked(
+    braid_rt_elem type, braid_rt_elem out_type, int64_t rows, int64_t depth,
+    int64_t cols, int64_t experts, const void *lhs, const void *rhs,
+    const void *group_sizes, braid_rt_elem sizes_type, void *out,
+    int64_t chunks, const int64_t *order, int64_t tiles_per_chunk,
+    braid_rt_gemm_release_fn release, void *user, void *stream) {
+  constexpr const char *op = "cuda_grouped_matmul_chunked";
+  if (braid_rt_kernel_status status = checkChunkedGroupedMatmul(
+          op, type, out_type, rows, depth, cols, experts, group_sizes,
+          sizes_type, chunks, order, tiles_per_chunk))
+    return status;
+  // The group sizes are on the device: each row block is a row range of
+  // the whole call, whose rows find their experts there.
+  return forEachChunkBlock(
+      rows, chunks, order, tiles_per_chunk,
+      [&](int64_t begin, int64_t end) {
+        return groupedMatmulRows(op, type, out_type, begin, end, depth, cols,
+                                 experts, lhs, rhs, group_sizes, sizes_type,
+                                 out, stream);
+      },
+      release, user);
 }
 
 int braid_rt_cuda_moe_gate(braid_rt_elem type, int64_t tokens,

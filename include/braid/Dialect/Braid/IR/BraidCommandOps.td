@@ -327,8 +327,9 @@ def Braid_CommandChunkedComputeOp : Braid_CommandOp<"chunked_compute", [
     }
     ```
 
-    A body of one `braid.cmd.compute` of a `braid.grouped_matmul` lowers to
-    `braid_exec_grouped_matmul_signal` (row chunks, each row in its
+    Both targets lower a body of one `braid.cmd.compute` of a
+    `braid.grouped_matmul` to the runtime's chunked grouped matmul
+    (`braid_exec_grouped_matmul_signal`, row chunks, each row in its
     expert's GEMM).
   }];
   let arguments = (ins AnyStaticShapeMemRef:$output, Braid_CounterType:$counter,

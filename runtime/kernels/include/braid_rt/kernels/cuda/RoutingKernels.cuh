@@ -19,13 +19,18 @@
 
 namespace braid_rt::kernels::cuda {
 
+/// Rows [rowBegin, rowEnd) of the grouped matmul; the others are not
+/// written. A row's expert comes from the device-side group sizes (their
+/// running sum), so each row is computed exactly as in the whole call
+/// whatever range it is part of (producer fusion's row blocks).
 template <typename T, typename TO, typename I>
-__global__ void groupedMatmulKernel(int64_t rows, int64_t depth, int64_t cols,
+__global__ void groupedMatmulKernel(int64_t rowBegin, int64_t rowEnd,
+                                    int64_t depth, int64_t cols,
                                     int64_t experts, const T *lhs, const T *rhs,
                                     const I *groupSizes, TO *out) {
-  for (int64_t row =
-           blockIdx.y * static_cast<int64_t>(blockDim.y) + threadIdx.y;
-       row < rows; row += static_cast<int64_t>(gridDim.y) * blockDim.y) {
+  for (int64_t row = rowBegin + blockIdx.y * static_cast<int64_t>(blockDim.y) +
+                     threadIdx.y;
+       row < rowEnd; row += static_cast<int64_t>(gridDim.y) * blockDim.y) {
     int64_t expert = -1, start = 0;
     for (int64_t e = 0; e < experts; ++e) {
       int64_t count = max(static_cast<int64_t>(groupSizes[e]), int64_t{0});
