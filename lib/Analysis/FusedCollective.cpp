@@ -25,9 +25,14 @@ mlir::braid::matchProducerChain(Operation *collective, std::string &whyNot) {
              "their producer";
     return failure();
   }
+  return matchProducerChainOf(collective->getOperand(0),
+                              collective->getBlock(), whyNot);
+}
+
+FailureOr<ProducerChain>
+mlir::braid::matchProducerChainOf(Value value, Block *block,
+                                  std::string &whyNot) {
   ProducerChain chain;
-  Value value = collective->getOperand(0);
-  Block *block = collective->getBlock();
   // Element-wise ops back to the contraction; a long chain is a fused
   // epilogue nobody writes by hand.
   for (int depth = 0; depth < 8; ++depth) {

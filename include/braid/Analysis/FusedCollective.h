@@ -30,6 +30,11 @@ struct ProducerChain {
 FailureOr<ProducerChain> matchProducerChain(Operation *collective,
                                             std::string &whyNot);
 
+/// The producer chain that computes `value` in `block` (a contraction, then
+/// element-wise ops each used only by the next); failure with `whyNot`.
+FailureOr<ProducerChain> matchProducerChainOf(Value value, Block *block,
+                                              std::string &whyNot);
+
 /// Whether epilogue op `op` (of a producer chain, on tensors or buffers)
 /// can run on a block of its output's rows alone, as the chunked producers
 /// run it after each tile block of the contraction: an element-wise op, or

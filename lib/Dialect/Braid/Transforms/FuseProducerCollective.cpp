@@ -16,6 +16,8 @@
 #include "braid/Dialect/Braid/Transforms/Passes.h"
 #include "braid/Dialect/Braid/Transforms/Transforms.h"
 
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/IRMapping.h"
 #include "llvm/Support/FormatVariadic.h"
 
 namespace mlir {
@@ -74,6 +76,32 @@ mlir::braid::fuseProducerCollective(RewriterBase &rewriter,
   rewriter.setInsertionPointToEnd(body);
   YieldOp::create(rewriter, loc, ValueRange{collected});
   return fused;
+}
+
+FailureOr<AllReduceOp>
+mlir::braid::sinkReshapeBelowAllReduce(RewriterBase &rewriter,
+                                       AllReduceOp allReduce) {
+  Operation *reshape = allReduce.getInput().getDefiningOp();
+  if (!isa_and_nonnull<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(
+          reshape) ||
+      !reshape->getResult(0).hasOneUse())
+    return rewriter.notifyMatchFailure(allReduce,
+                                       "its input is not a reshape it alone "
+                                       "reads");
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(allReduce);
+  Value source = reshape->getOperand(0);
+  Operation *summed = rewriter.clone(*allReduce);
+  rewriter.modifyOpInPlace(summed, [&] {
+    summed->setOperand(0, source);
+    summed->getResult(0).setType(source.getType());
+  });
+  IRMapping mapping;
+  mapping.map(source, summed->getResult(0));
+  Operation *reshaped = rewriter.clone(*reshape, mapping);
+  rewriter.replaceOp(allReduce, reshaped->getResults());
+  rewriter.eraseOp(reshape);
+  return cast<AllReduceOp>(summed);
 }
 
 //===----------------------------------------------------------------------===//
@@ -344,6 +372,32 @@ struct BraidFuseProducerCollectivePass
       }
       collectives.push_back(op);
     });
+
+    // A reshape between a producer and its all_reduce moves below the
+    // collective, so the producer feeds it.
+    IRRewriter sinker(function.getContext());
+    for (Operation *&op : collectives) {
+      auto allReduce = dyn_cast<AllReduceOp>(op);
+      if (!allReduce || (trigger == FusionChoice::Never &&
+                         !op->hasAttr(BraidDialect::kFusionAttrName)))
+        continue;
+      Operation *reshape = allReduce.getInput().getDefiningOp();
+      std::string whyNot;
+      if (!isa_and_nonnull<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(
+              reshape) ||
+          failed(matchProducerChainOf(reshape->getOperand(0), op->getBlock(),
+                                      whyNot)))
+        continue;
+      StringRef reshapeName = reshape->getName().getStringRef();
+      FailureOr<AllReduceOp> sunk =
+          sinkReshapeBelowAllReduce(sinker, allReduce);
+      if (failed(sunk))
+        continue;
+      op = *sunk;
+      remark(op, llvm::formatv("moved its input's {0} below it, so its "
+                               "producer feeds it",
+                               reshapeName));
+    }
 
     SymbolTableCollection tables;
     ComputeWindows windows(*model, tables,

@@ -323,6 +323,14 @@ def BraidFuseProducerCollective
     dimension that does not divide, a tile straddling two chunks, a
     producer that is not a contraction with an element-wise epilogue);
     `plan-only` stops after recording.
+
+    A `tensor.expand_shape` or `collapse_shape` between a producer chain
+    and its `braid.all_reduce` (JAX reshapes a matmul's `[B*S, D]` result
+    to `[B, S, D]` before its psum) first moves below the collective
+    (`sinkReshapeBelowAllReduce`: an all-reduce commutes with any reshape,
+    bit for bit), so the producer feeds it; under `plan-only` too, since
+    the plan is recorded on the moved collective. `trigger=never` moves
+    nothing (unless a plan is written on the all_reduce).
   }];
   let options = [
     Option<"trigger", "trigger", "::mlir::braid::FusionChoice",

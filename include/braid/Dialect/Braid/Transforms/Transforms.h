@@ -166,6 +166,16 @@ FailureOr<FusedCollectiveOp> fuseProducerCollective(RewriterBase &rewriter,
                                                     Operation *collective,
                                                     const TriggerPlan &plan);
 
+/// all_reduce(reshape(x)) -> reshape(all_reduce(x)), where the reshape (a
+/// tensor.expand_shape or tensor.collapse_shape) feeds only the all_reduce:
+/// an all-reduce sums element by element, so it commutes with any reshape,
+/// bit for bit. It lets the producer of x feed the collective directly, as
+/// producer fusion needs (JAX reshapes a matmul's [B*S, D] result to
+/// [B, S, D] before its psum). Returns the new all_reduce (its attributes
+/// kept); fails, changing nothing, when the input is not such a reshape.
+FailureOr<AllReduceOp> sinkReshapeBelowAllReduce(RewriterBase &rewriter,
+                                                 AllReduceOp allReduce);
+
 /// What the fusion planner may choose among.
 struct FusionOptions {
   FusionChoice choice = FusionChoice::Auto;
