@@ -112,40 +112,22 @@ static inline void braid_emit_launch(int stream, const char *where,
       &captured, where);
 }
 
-/// braid.cmd.chunked_compute of a linalg.matmul and its epilogue: the GEMM
-/// as braid_emit_gemm_signal; Body(args..., row_begin), the outlined
-/// epilogue of one block of `rows_per_block` rows, runs on each block
-/// before its release, on the producer's thread (as a worker: a kernel
-/// failure in it fails the release and the step).
-template <auto Body, typename... T>
-static inline void braid_emit_gemm_epilogue_signal(
-    braid_exec *exec, int stream, int64_t batch, int64_t m, int64_t n,
-    int64_t k, int32_t trans_a, int32_t trans_b, int a_type, int b_type,
-    int c_type, int64_t lda, int64_t ldb, int64_t ldc, int64_t stride_a,
-    int64_t stride_b, int64_t stride_c, const void *a, const void *b, void *c,
-    int counter, int64_t epoch, int comm, int ring, int64_t chunks,
-    int64_t tiles, int64_t rows_per_block, const char *where, T... args) {
-  braid_pack<T...> captured = braid_make_pack(args...);
-  braid_exec_epilogue epilogue{
-      [](void *state, int64_t row_begin, int64_t) -> int {
-        bool outer = braid_on_worker;
-        int outerStatus = braid_worker_status;
-        braid_on_worker = true;
-        braid_worker_status = 0;
-        static_cast<const braid_pack<T...> *>(state)->apply(
-            [](auto... values) { Body(values...); },
-            static_cast<size_t>(row_begin));
-        int status = braid_worker_status;
-        braid_on_worker = outer;
-        braid_worker_status = outerStatus;
-        return status;
-      },
-      &captured, sizeof captured, rows_per_block};
-  braid_emit_gemm_signal_with(exec, stream, batch, m, n, k, trans_a, trans_b,
-                              a_type, b_type, c_type, lda, ldb, ldc, stride_a,
-                              stride_b, stride_c, a, b, c, counter, epoch,
-                              comm, ring, chunks, tiles, &epilogue, where);
-}
+/// An outlined epilogue's block (braid_emit_gemm_epilogue_signal) runs on
+/// the producer's thread as a worker: a kernel failure in it fails the
+/// block's release, and the step.
+template <typename Block> struct braid_epilogue_runner {
+  static int run(int, Block block) {
+    bool outer = braid_on_worker;
+    int outerStatus = braid_worker_status;
+    braid_on_worker = true;
+    braid_worker_status = 0;
+    block();
+    int status = braid_worker_status;
+    braid_on_worker = outer;
+    braid_worker_status = outerStatus;
+    return status;
+  }
+};
 
 static inline void braid_emit_copy(void *dst, const void *src, size_t bytes) {
   if (dst != src)

@@ -187,37 +187,17 @@ static inline void braid_emit_launch(int stream, const char *where,
   braid_current_stream = outer;
 }
 
-/// braid.cmd.chunked_compute of a linalg.matmul and its epilogue on CUDA:
-/// the GEMM as braid_emit_gemm_signal; Body(args..., row_begin), the
-/// outlined epilogue of one block of `rows_per_block` rows, is issued on
-/// the producer's stream after each block's GEMM, before its release.
-template <auto Body, typename... T>
-static inline void braid_emit_gemm_epilogue_signal(
-    braid_exec *exec, int stream, int64_t batch, int64_t m, int64_t n,
-    int64_t k, int32_t trans_a, int32_t trans_b, int a_type, int b_type,
-    int c_type, int64_t lda, int64_t ldb, int64_t ldc, int64_t stride_a,
-    int64_t stride_b, int64_t stride_c, const void *a, const void *b, void *c,
-    int counter, int64_t epoch, int comm, int ring, int64_t chunks,
-    int64_t tiles, int64_t rows_per_block, const char *where, T... args) {
-  braid_pack<int, T...> captured = braid_make_pack(stream, args...);
-  braid_exec_epilogue epilogue{
-      [](void *state, int64_t row_begin, int64_t) -> int {
-        int outer = braid_current_stream;
-        static_cast<const braid_pack<int, T...> *>(state)->apply(
-            [](int on, auto... values) {
-              braid_current_stream = on;
-              Body(values...);
-            },
-            static_cast<size_t>(row_begin));
-        braid_current_stream = outer;
-        return braid_exec_failed(braid_exec_self) ? 1 : 0;
-      },
-      &captured, sizeof captured, rows_per_block};
-  braid_emit_gemm_signal_with(exec, stream, batch, m, n, k, trans_a, trans_b,
-                              a_type, b_type, c_type, lda, ldb, ldc, stride_a,
-                              stride_b, stride_c, a, b, c, counter, epoch,
-                              comm, ring, chunks, tiles, &epilogue, where);
-}
+/// An outlined epilogue's block (braid_emit_gemm_epilogue_signal) is issued
+/// on the producer's stream, after the block's GEMM and before its release.
+template <typename Block> struct braid_epilogue_runner {
+  static int run(int stream, Block block) {
+    int outer = braid_current_stream;
+    braid_current_stream = stream;
+    block();
+    braid_current_stream = outer;
+    return braid_exec_failed(braid_exec_self) ? 1 : 0;
+  }
+};
 
 /// A constant global's device address.
 template <typename T, size_t N>

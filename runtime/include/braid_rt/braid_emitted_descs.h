@@ -120,6 +120,42 @@ static inline braid_pack<H, R...> braid_make_pack(H head, R... rest) {
   return {head, braid_make_pack(rest...)};
 }
 
+/// How each target runs one block of an outlined epilogue:
+/// braid_epilogue_runner<Block>::run(stream, block) calls block() and
+/// returns 0 or a failure (defined by braid_emitted.h and
+/// braid_emitted_cuda.h).
+template <typename Block> struct braid_epilogue_runner;
+
+/// braid.cmd.chunked_compute of a linalg.matmul and its epilogue: the GEMM
+/// as braid_emit_gemm_signal; Body(args..., row_begin), the outlined
+/// epilogue of one block of `rows_per_block` rows, runs on each block
+/// before its release (through the target's braid_epilogue_runner).
+template <auto Body, typename... T>
+static inline void braid_emit_gemm_epilogue_signal(
+    braid_exec *exec, int stream, int64_t batch, int64_t m, int64_t n,
+    int64_t k, int32_t trans_a, int32_t trans_b, int a_type, int b_type,
+    int c_type, int64_t lda, int64_t ldb, int64_t ldc, int64_t stride_a,
+    int64_t stride_b, int64_t stride_c, const void *a, const void *b, void *c,
+    int counter, int64_t epoch, int comm, int ring, int64_t chunks,
+    int64_t tiles, int64_t rows_per_block, const char *where, T... args) {
+  braid_pack<int, T...> captured = braid_make_pack(stream, args...);
+  braid_exec_epilogue epilogue{
+      [](void *state, int64_t row_begin, int64_t) -> int {
+        const auto *pack = static_cast<const braid_pack<int, T...> *>(state);
+        auto block = [pack, row_begin] {
+          pack->rest.apply([](auto... values) { Body(values...); },
+                           static_cast<size_t>(row_begin));
+        };
+        // pack->head is the producer's stream.
+        return braid_epilogue_runner<decltype(block)>::run(pack->head, block);
+      },
+      &captured, sizeof captured, rows_per_block};
+  braid_emit_gemm_signal_with(exec, stream, batch, m, n, k, trans_a, trans_b,
+                              a_type, b_type, c_type, lda, ldb, ldc, stride_a,
+                              stride_b, stride_c, a, b, c, counter, epoch,
+                              comm, ring, chunks, tiles, &epilogue, where);
+}
+
 /// braid.cmd.chunked_compute of a braid.grouped_matmul (both targets: the
 /// runtime's CPU or CUDA chunked grouped matmul).
 static inline void braid_emit_grouped_matmul_signal(
