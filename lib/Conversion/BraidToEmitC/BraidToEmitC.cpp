@@ -1602,6 +1602,10 @@ struct ChunkedComputeLowering
     args.push_back(rewriter.getI64IntegerAttr(op.getChunks()));
     args.push_back(rewriter.getI64IntegerAttr(op.getTiles()));
     if (!epilogue) {
+      // A bare matmul runs no epilogue.
+      if (isa<linalg::MatmulOp>(producer))
+        args.push_back(
+            emitc::OpaqueAttr::get(rewriter.getContext(), "nullptr"));
       args.push_back(where(rewriter, op));
       callOpaque(rewriter, op.getLoc(), callee, operands, args);
       rewriter.eraseOp(op);

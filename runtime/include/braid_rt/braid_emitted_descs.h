@@ -64,9 +64,9 @@ static inline braid_rt_attention_desc braid_emit_attention_desc(
 /// ring order of comm `comm` (`ring`) or natural order, raising counter
 /// `counter` after each of `tiles` tile blocks per chunk (epoch `epoch`;
 /// braid_exec_gemm_signal runs OpenBLAS per block on CPU, cuBLASLt per
-/// block on CUDA), running `epilogue` (may be NULL) on each block's rows
-/// before its release.
-static inline void braid_emit_gemm_signal_with(
+/// block on CUDA), running `epilogue` (NULL for a bare matmul) on each
+/// block's rows before its release.
+static inline void braid_emit_gemm_signal(
     braid_exec *exec, int stream, int64_t batch, int64_t m, int64_t n,
     int64_t k, int32_t trans_a, int32_t trans_b, int a_type, int b_type,
     int c_type, int64_t lda, int64_t ldb, int64_t ldc, int64_t stride_a,
@@ -80,20 +80,6 @@ static inline void braid_emit_gemm_signal_with(
       exec, stream, &desc, a, b, c, BRAID_RT_GEMM_BLAS, BRAID_RT_GEMM_CUT_M,
       chunks, ring ? BRAID_RT_CHUNK_ORDER_RING : BRAID_RT_CHUNK_ORDER_NATURAL,
       comm, counter, static_cast<uint64_t>(epoch), tiles, epilogue, where);
-}
-
-/// The bare matmul.
-static inline void braid_emit_gemm_signal(
-    braid_exec *exec, int stream, int64_t batch, int64_t m, int64_t n,
-    int64_t k, int32_t trans_a, int32_t trans_b, int a_type, int b_type,
-    int c_type, int64_t lda, int64_t ldb, int64_t ldc, int64_t stride_a,
-    int64_t stride_b, int64_t stride_c, const void *a, const void *b, void *c,
-    int counter, int64_t epoch, int comm, int ring, int64_t chunks,
-    int64_t tiles, const char *where) {
-  braid_emit_gemm_signal_with(exec, stream, batch, m, n, k, trans_a, trans_b,
-                              a_type, b_type, c_type, lda, ldb, ldc, stride_a,
-                              stride_b, stride_c, a, b, c, counter, epoch,
-                              comm, ring, chunks, tiles, nullptr, where);
 }
 
 /// The values an outlined function captures, as one trivially copyable
@@ -150,10 +136,10 @@ static inline void braid_emit_gemm_epilogue_signal(
         return braid_epilogue_runner<decltype(block)>::run(pack->head, block);
       },
       &captured, sizeof captured, rows_per_block};
-  braid_emit_gemm_signal_with(exec, stream, batch, m, n, k, trans_a, trans_b,
-                              a_type, b_type, c_type, lda, ldb, ldc, stride_a,
-                              stride_b, stride_c, a, b, c, counter, epoch,
-                              comm, ring, chunks, tiles, &epilogue, where);
+  braid_emit_gemm_signal(exec, stream, batch, m, n, k, trans_a, trans_b,
+                         a_type, b_type, c_type, lda, ldb, ldc, stride_a,
+                         stride_b, stride_c, a, b, c, counter, epoch, comm,
+                         ring, chunks, tiles, &epilogue, where);
 }
 
 /// braid.cmd.chunked_compute of a braid.grouped_matmul (both targets: the
