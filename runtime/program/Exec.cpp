@@ -740,7 +740,12 @@ void braid_exec_gemm_signal(braid_exec *exec, int stream,
              "the GEMM descriptor is null");
     return;
   }
-  if (!exec->failed && epilogue && epilogue->fn) {
+  GemmSignalRecord *record = producerRecord(
+      exec, chunks, order, comm, counter, epoch, tiles_per_chunk, where);
+  if (!record)
+    return;
+  if (epilogue && epilogue->fn) {
+    // (producerRecord checked chunks and tiles_per_chunk.)
     std::string problem;
     if (cut != BRAID_RT_GEMM_CUT_M)
       problem = "a fused epilogue runs on blocks of rows: the GEMM must be "
@@ -748,8 +753,7 @@ void braid_exec_gemm_signal(braid_exec *exec, int stream,
     else if (epilogue->state_bytes && !epilogue->state)
       problem = "the epilogue's state is null";
     else if (int64_t rows = epilogue->rows_per_block;
-             rows > 0 && (chunks < 1 || tiles_per_chunk < 1 ||
-                          desc->m != rows * chunks * tiles_per_chunk))
+             rows > 0 && desc->m != rows * chunks * tiles_per_chunk)
       problem = "the epilogue computes blocks of " + std::to_string(rows) +
                 " rows, but m = " + std::to_string(desc->m) +
                 " does not cut into " + std::to_string(chunks) +
@@ -759,12 +763,6 @@ void braid_exec_gemm_signal(braid_exec *exec, int stream,
       failStep(exec, BRAID_RT_INVALID_ARGUMENT, where, problem);
       return;
     }
-  }
-  GemmSignalRecord *record = producerRecord(
-      exec, chunks, order, comm, counter, epoch, tiles_per_chunk, where);
-  if (!record)
-    return;
-  if (epilogue && epilogue->fn) {
     record->epilogue = epilogue->fn;
     const auto *bytes = static_cast<const unsigned char *>(epilogue->state);
     record->epilogueState.assign(bytes, bytes + epilogue->state_bytes);

@@ -1370,6 +1370,13 @@ SmallVector<Operation *> chunkedEpilogue(CommandChunkedComputeOp op) {
   return epilogue;
 }
 
+/// Rows of each block an outlined epilogue runs on: the output's rows over
+/// chunks x tiles (checkChunkedProducers: they divide).
+int64_t epilogueBlockRows(CommandChunkedComputeOp op) {
+  return op.getOutput().getType().getShape()[0] /
+         (op.getChunks() * op.getTiles());
+}
+
 /// The producer a chunked_compute runs as one of the runtime's chunked
 /// producers: its body's first op, a linalg.matmul the runtime GEMM takes
 /// (then, optionally, an epilogue of linalg ops that run on blocks of rows)
@@ -1483,8 +1490,7 @@ SmallVector<func::FuncOp> outlineChunkedEpilogues(func::FuncOp function) {
     SmallVector<Operation *> epilogue = chunkedEpilogue(op);
     if (epilogue.empty())
       return;
-    int64_t rowsPerBlock = op.getOutput().getType().getShape()[0] /
-                           (op.getChunks() * op.getTiles());
+    int64_t rowsPerBlock = epilogueBlockRows(op);
     SmallVector<Value> captured = epilogueCaptures(op);
     SmallVector<Type> types(ValueRange(captured).getTypes());
     types.push_back(rewriter.getIndexType());
@@ -1612,9 +1618,7 @@ struct ChunkedComputeLowering
       return success();
     }
     // The outlined epilogue of one block of rows, its captures last.
-    args.push_back(rewriter.getI64IntegerAttr(
-        op.getOutput().getType().getShape()[0] /
-        (op.getChunks() * op.getTiles())));
+    args.push_back(rewriter.getI64IntegerAttr(epilogueBlockRows(op)));
     args.push_back(where(rewriter, op));
     for (Value value : epilogueCaptures(op)) {
       args.push_back(rewriter.getIndexAttr(operands.size()));
